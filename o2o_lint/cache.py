@@ -1,0 +1,66 @@
+"""On-disk cache in ``<project>/.o2o-lint-cache`` (or ``--cache-dir``).
+
+Entries are ``marshal`` blobs (plain data only: loading never runs code), written
+atomically so that concurrent runs (flake8 ``-j``, two pre-commit hooks) never read
+half a file. A cache that cannot be read or written is ignored, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import tempfile
+from typing import Any
+
+from o2o_lint import __version__
+
+CACHE_DIR_NAME = ".o2o-lint-cache"
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Cache:
+    def __init__(self, directory: str | None) -> None:
+        self.directory = directory
+
+    @classmethod
+    def for_root(cls, root: str, cache_dir: str | None, enabled: bool) -> Cache:
+        if not enabled:
+            return cls(None)
+        return cls(cache_dir or os.path.join(root, CACHE_DIR_NAME))
+
+    def _path(self, name: str) -> str:
+        assert self.directory is not None
+        return os.path.join(self.directory, f"{name}-{__version__}.marshal")
+
+    def load(self, name: str) -> Any:
+        if self.directory is None:
+            return None
+        try:
+            with open(self._path(name), "rb") as handle:
+                return marshal.load(handle)
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+
+    def store(self, name: str, value: Any) -> None:
+        if self.directory is None:
+            return
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            ignore = os.path.join(self.directory, ".gitignore")
+            if not os.path.exists(ignore):
+                with open(ignore, "w") as handle:
+                    handle.write("# created by o2o-lint\n*\n")
+            descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+            try:
+                with os.fdopen(descriptor, "wb") as handle:
+                    marshal.dump(value, handle)
+                os.replace(temporary, self._path(name))
+            except BaseException:
+                os.unlink(temporary)
+                raise
+        except (OSError, ValueError):
+            pass

@@ -1,0 +1,197 @@
+"""Settings shared by every front end, read from ``[tool.o2o-lint]`` or ``[o2o-lint]``.
+
+Command-line options override the configuration file; the flake8 plugin maps its own
+options onto the same :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+#: The newest Django release line o2o-lint knows about; the default target.
+NEWEST_DJANGO = (6, 1)
+
+DEFAULT_EXCLUDE = (
+    "migrations",
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    "env",
+    ".env",
+    "virtualenv",
+    "site-packages",
+    "node_modules",
+    "build",
+    "dist",
+    "__pycache__",
+    ".eggs",
+    "*.egg-info",
+    ".mypy_cache",
+    ".o2o-lint-cache",
+)
+
+#: Files or directories whose presence marks the root of a project.
+PROJECT_MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", "setup.py", ".git")
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("OTO",)
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    target_version: tuple[int, int] = NEWEST_DJANGO
+    foreign_key_classes: tuple[str, ...] = ()
+    model_base_classes: tuple[str, ...] = ()
+    unsafe_fixes: bool = False
+    cache_dir: str | None = None
+    use_cache: bool = True
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def code_enabled(self, code: str) -> bool:
+        """flake8's rule: the longest matching prefix of select/ignore decides."""
+        selected = max((len(p) for p in self.select if code.startswith(p)), default=-1)
+        ignored = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
+        return selected >= 0 and selected > ignored
+
+    def ignored_for_path(self, relpath: str) -> tuple[str, ...]:
+        import fnmatch
+
+        codes: list[str] = []
+        for pattern, pattern_codes in self.per_file_ignores:
+            if fnmatch.fnmatch(relpath, pattern) or relpath.startswith(pattern.rstrip("/") + "/"):
+                codes.extend(pattern_codes)
+        return tuple(codes)
+
+    @property
+    def all_excludes(self) -> tuple[str, ...]:
+        return self.exclude + self.extend_exclude
+
+
+def parse_version(value: str) -> tuple[int, int]:
+    parts = value.strip().split(".")
+    try:
+        major, minor = int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        raise ConfigError(f"invalid Django version {value!r}; expected X.Y") from None
+    return (major, minor)
+
+
+def _as_tuple(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.replace("\n", ",").split(",") if item.strip())
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise ConfigError(f"{key}: expected a list of strings")
+
+
+def _per_file_ignores(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if isinstance(value, dict):
+        return tuple((pattern, _as_tuple(codes, "per-file-ignores")) for pattern, codes in value.items())
+    if isinstance(value, str):  # flake8 style: "path: CODE,CODE" lines
+        pairs = []
+        for line in value.splitlines():
+            if ":" in line:
+                pattern, codes = line.split(":", 1)
+                pairs.append((pattern.strip(), _as_tuple(codes, "per-file-ignores")))
+        return tuple(pairs)
+    raise ConfigError("per-file-ignores: expected a table of pattern = [codes]")
+
+
+_KEYS = {
+    "select": ("select", _as_tuple),
+    "ignore": ("ignore", _as_tuple),
+    "exclude": ("exclude", _as_tuple),
+    "extend-exclude": ("extend_exclude", _as_tuple),
+    "per-file-ignores": ("per_file_ignores", lambda v, k: _per_file_ignores(v)),
+    "foreign-key-classes": ("foreign_key_classes", _as_tuple),
+    "model-base-classes": ("model_base_classes", _as_tuple),
+    "target-version": ("target_version", lambda v, k: parse_version(str(v))),
+    "unsafe-fixes": ("unsafe_fixes", lambda v, k: bool(v) if not isinstance(v, str) else v.lower() in ("1", "true", "yes")),
+    "cache-dir": ("cache_dir", lambda v, k: str(v)),
+}
+
+
+def settings_from_mapping(mapping: dict[str, Any], base: Settings | None = None) -> Settings:
+    changes: dict[str, Any] = {}
+    for key, value in mapping.items():
+        normalized = key.replace("_", "-")
+        if normalized not in _KEYS:
+            raise ConfigError(f"unknown configuration key {key!r}")
+        attribute, convert = _KEYS[normalized]
+        changes[attribute] = convert(value, normalized)
+    return replace(base or Settings(), **changes)
+
+
+def find_config(start: str) -> tuple[str, dict[str, Any]] | None:
+    """The nearest ``pyproject.toml`` with ``[tool.o2o-lint]`` or ``setup.cfg`` with ``[o2o-lint]``."""
+    directory = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
+    while True:
+        pyproject = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(pyproject):
+            try:
+                with open(pyproject, "rb") as handle:
+                    data = tomllib.load(handle)
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"{pyproject}: {exc}") from None
+            section = data.get("tool", {}).get("o2o-lint")
+            if section is not None:
+                return pyproject, section
+        setup_cfg = os.path.join(directory, "setup.cfg")
+        if os.path.isfile(setup_cfg):
+            parser = configparser.ConfigParser()
+            try:
+                parser.read(setup_cfg, encoding="utf-8")
+            except configparser.Error as exc:
+                raise ConfigError(f"{setup_cfg}: {exc}") from None
+            if parser.has_section("o2o-lint"):
+                return setup_cfg, dict(parser.items("o2o-lint"))
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def load_settings(start: str) -> tuple[Settings, str | None]:
+    found = find_config(start)
+    if found is None:
+        return Settings(), None
+    path, section = found
+    try:
+        return settings_from_mapping(section), path
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def find_project_root(path: str) -> str:
+    """The nearest ancestor (or the directory itself) holding a project marker."""
+    directory = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+    current = directory
+    while True:
+        if any(os.path.exists(os.path.join(current, marker)) for marker in PROJECT_MARKERS):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return directory
+        current = parent

@@ -1,0 +1,191 @@
+"""The analysis engine every front end calls: one file in, findings (and fixes) out.
+
+Order of work for a file, cheapest first: text screens of the enabled rules; the
+stdlib ``ast`` parse (clean syntax errors, and a guard against inputs that crash
+LibCST's native parser); one LibCST parse with only the metadata the rules asked
+for; one batched traversal shared by all rules.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+from o2o_lint.config import Settings
+from o2o_lint.findings import Finding, Fix, Replacement, parse_error
+from o2o_lint.index.facts import Facts, facts_for_tree
+from o2o_lint.index.model import ProjectIndex
+from o2o_lint.noqa import filter_suppressed
+from o2o_lint.rules import all_rules
+from o2o_lint.rules.base import FileContext, LintRule
+
+#: Deeper syntax trees crash LibCST's native parser or overflow Python's stack in its visitors.
+MAX_SYNTAX_DEPTH = 400
+#: ruff's approach: fix, re-check, repeat; a fix that keeps producing fixes is a bug.
+MAX_FIX_ITERATIONS = 10
+
+
+@dataclass
+class Analysis:
+    findings: list[Finding]
+    module: cst.Module | None = None
+
+
+@dataclass
+class FixOutcome:
+    text: str
+    applied: list[Finding] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)
+    error: str | None = None
+
+
+def syntax_depth(tree: ast.AST) -> int:
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_SYNTAX_DEPTH:
+                return deepest
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+class Engine:
+    def __init__(self, index: ProjectIndex, settings: Settings, *, root: str | None = None) -> None:
+        self.index = index
+        self.settings = settings
+        self.root = root or os.getcwd()
+        self.rules = [rule for code, rule in all_rules().items() if settings.code_enabled(code)]
+
+    def _rules_for(self, path: str) -> list[type[LintRule]]:
+        ignored = self.settings.ignored_for_path(os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/"))
+        if not ignored:
+            return self.rules
+        return [r for r in self.rules if not any(r.code.startswith(code) for code in ignored)]
+
+    def facts_for(self, path: str, tree: ast.Module) -> Facts:
+        return facts_for_tree(tree, os.path.abspath(path), self.root)
+
+    def analyze(
+        self, path: str, text: str, *, apply_noqa: bool = True, tree: ast.Module | None = None, fresh_facts: bool = False
+    ) -> Analysis:
+        """Findings for *text*; *fresh_facts* when it may differ from what the index read."""
+        rules = self._rules_for(path)
+        if not rules:
+            return Analysis([])
+        absolute = os.path.abspath(path)
+        facts = self.index.facts_by_path.get(absolute)
+        if facts is None or tree is not None or fresh_facts:
+            if tree is None:
+                try:
+                    tree = ast.parse(text, filename=path)
+                except SyntaxError as exc:
+                    return Analysis([parse_error(path, f"cannot parse: {exc.msg}", exc.lineno or 1, (exc.offset or 1) - 1)])
+                except (ValueError, RecursionError, MemoryError) as exc:
+                    return Analysis([parse_error(path, f"cannot parse: {type(exc).__name__}: {exc}")])
+            facts = self.facts_for(path, tree)
+        if facts.get("looks_like_migration"):
+            return Analysis([])
+        context = FileContext(path=path, text=text, facts=facts, index=self.index, settings=self.settings)
+        candidates = [rule for rule in rules if rule.screen(context)]
+        if not candidates:
+            return Analysis([])
+        if tree is None:
+            try:
+                tree = ast.parse(text, filename=path)
+            except SyntaxError as exc:
+                return Analysis([parse_error(path, f"cannot parse: {exc.msg}", exc.lineno or 1, (exc.offset or 1) - 1)])
+            except (ValueError, RecursionError, MemoryError) as exc:
+                return Analysis([parse_error(path, f"cannot parse: {type(exc).__name__}: {exc}")])
+        if syntax_depth(tree) > MAX_SYNTAX_DEPTH:
+            return Analysis([parse_error(path, f"cannot parse: expressions nested deeper than {MAX_SYNTAX_DEPTH} levels")])
+        try:
+            module = cst.parse_module(text)
+        except cst.ParserSyntaxError as exc:
+            return Analysis([parse_error(path, f"cannot parse: {exc.message}", exc.raw_line, exc.raw_column)])
+        except (RecursionError, MemoryError) as exc:
+            return Analysis([parse_error(path, f"cannot parse: {type(exc).__name__}")])
+        visitors = [rule(context) for rule in candidates]
+        try:
+            wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+            wrapper.visit_batched(visitors)
+        except RecursionError:
+            return Analysis([parse_error(path, "cannot parse: too deeply nested to analyse")])
+        findings = [finding for visitor in visitors for finding in visitor.findings]
+        if apply_noqa:
+            findings = filter_suppressed(findings, text)
+        findings.sort(key=lambda f: f.sort_key)
+        return Analysis(findings, module)
+
+    def fix(self, path: str, text: str, *, unsafe: bool = False, fresh_facts: bool = False) -> FixOutcome:
+        """Apply fixes until none applies; never return text that does not parse."""
+        outcome = FixOutcome(text)
+        tree: ast.Module | None = None
+        for _ in range(MAX_FIX_ITERATIONS):
+            analysis = self.analyze(path, outcome.text, tree=tree, fresh_facts=fresh_facts)
+            outcome.remaining = analysis.findings
+            applicable = [f for f in analysis.findings if f.fix is not None and (f.fix.safe or unsafe)]
+            if not applicable or analysis.module is None:
+                return outcome
+            chosen = _non_overlapping(applicable)
+            try:
+                fixed = apply_fixes(analysis.module, [f.fix for f in chosen if f.fix])
+                new_text = fixed.code
+                tree = ast.parse(new_text, filename=path)
+            except (SyntaxError, ValueError, RecursionError, cst.ParserSyntaxError) as exc:
+                outcome.error = f"a fix produced code that does not parse ({exc}); the file was left unchanged"
+                outcome.text = text
+                outcome.applied = []
+                return outcome
+            if new_text == outcome.text:
+                return outcome
+            outcome.text = new_text
+            outcome.applied.extend(chosen)
+        outcome.remaining = self.analyze(path, outcome.text).findings
+        return outcome
+
+
+def _non_overlapping(findings: list[Finding]) -> list[Finding]:
+    chosen: list[Finding] = []
+    for finding in findings:
+        assert finding.fix is not None
+        if all(not finding.fix.overlaps(other.fix) for other in chosen if other.fix):
+            chosen.append(finding)
+    return chosen
+
+
+class _ReplaceNodes(cst.CSTTransformer):
+    def __init__(self, replacements: dict[cst.CSTNode, Replacement]) -> None:
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(self, original_node, updated_node):  # type: ignore[override]
+        replacement = self.replacements.get(original_node)
+        return updated_node if replacement is None else replacement
+
+
+def apply_fixes(module: cst.Module, fixes: list[Fix]) -> cst.Module:
+    replacements: dict[cst.CSTNode, Replacement] = {}
+    for fix in fixes:
+        replacements.update(fix.replacements)
+    if replacements:
+        module = module.visit(_ReplaceNodes(replacements))
+    context = CodemodContext()
+    additions = [item for fix in fixes for item in fix.add_imports]
+    removals = [item for fix in fixes for item in fix.remove_imports]
+    if additions:
+        for module_name, obj in additions:
+            AddImportsVisitor.add_needed_import(context, module_name, obj)
+        module = AddImportsVisitor(context).transform_module(module)
+    if removals:
+        for module_name, obj, alias in removals:
+            RemoveImportsVisitor.remove_unused_import(context, module_name, obj, alias)
+        module = RemoveImportsVisitor(context).transform_module(module)
+    return module

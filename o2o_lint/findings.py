@@ -1,0 +1,56 @@
+"""What analysis produces: findings, each with an optional fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+import libcst as cst
+
+Replacement = Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A LibCST transformation: replace original nodes, then fix up imports.
+
+    *safe* fixes keep the behaviour of working code; *unsafe* ones need a human look
+    and are applied only with ``--unsafe-fixes``.
+    """
+
+    description: str
+    safe: bool
+    replacements: dict[cst.CSTNode, Replacement] = field(default_factory=dict, compare=False)
+    add_imports: tuple[tuple[str, str], ...] = ()
+    remove_imports: tuple[tuple[str, str, str | None], ...] = ()  # (module, name, alias)
+    #: (start offset, end offset) of the source the fix rewrites, to keep fixes apart.
+    span: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0))
+
+    def overlaps(self, other: Fix) -> bool:
+        return not (self.span[1] <= other.span[0] or other.span[1] <= self.span[0])
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int  # 1-based
+    column: int  # 0-based, as flake8 and LibCST count
+    code: str
+    message: str
+    fix: Fix | None = None
+    end_line: int = 0
+    end_column: int = 0
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.code)
+
+    def as_text(self) -> str:
+        return f"{self.path}:{self.line}:{self.column + 1}: {self.code} {self.message}"
+
+
+PARSE_ERROR_CODE = "OTO000"
+
+
+def parse_error(path: str, message: str, line: int = 1, column: int = 0) -> Finding:
+    return Finding(path, max(line, 1), max(column, 0), PARSE_ERROR_CODE, message)

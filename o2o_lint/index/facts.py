@@ -1,0 +1,252 @@
+"""Per-file facts for the model index, extracted with the stdlib ``ast``.
+
+Facts are plain dicts, lists, strings, ints and bools so that they can be stored with
+``marshal`` (fast, and unlike pickle it never executes anything when loaded from a
+cache file somebody else may have written). Nothing here resolves names across files;
+that is :mod:`o2o_lint.index.model`'s job.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from typing import Any
+
+FACTS_VERSION = 3
+
+Facts = dict[str, Any]
+
+RELATION_KEYWORDS = ("related_name", "related_query_name", "unique", "primary_key", "parent_link")
+#: Calls whose string arguments name reverse relations (``prefetch_related("invoice_set")``).
+PREFETCH_CALLS = frozenset({"prefetch_related", "Prefetch", "prefetch_related_objects"})
+#: ``x.<name>.<method>`` with one of these reads ``<name>`` as a related manager.
+MANAGER_METHODS = frozenset({
+    "add", "aggregate", "all", "annotate", "bulk_create", "clear", "count", "create", "distinct",
+    "exclude", "exists", "filter", "first", "get", "get_or_create", "iterator", "last",
+    "latest", "earliest", "none", "only", "defer", "order_by", "prefetch_related", "remove",
+    "select_related", "set", "update", "update_or_create", "using", "values", "values_list",
+    "in_bulk", "delete", "acount", "aexists", "afirst", "aget", "acreate", "aadd", "aremove",
+    "aclear", "aset", "aget_or_create", "aupdate_or_create",
+})
+
+
+def module_name_for(path: str, root: str) -> str:
+    """The dotted module name, found by walking up through package ``__init__.py`` files."""
+    path = os.path.abspath(path)
+    directory, filename = os.path.split(path)
+    stem = filename[:-3] if filename.endswith(".py") else filename
+    parts = [] if stem == "__init__" else [stem]
+    root = os.path.abspath(root)
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        parts.insert(0, os.path.basename(directory))
+        parent = os.path.dirname(directory)
+        if parent == directory or not directory.startswith(root):
+            break
+        directory = parent
+    return ".".join(parts) or stem
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted_name(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _constant(node: ast.AST | None) -> Any:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bool, int)):
+        return node.value
+    return None
+
+
+def _target(node: ast.AST | None) -> dict[str, str] | None:
+    """A relation target: a class reference, a model string, or a setting."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {"kind": "string", "value": node.value}
+    name = dotted_name(node)
+    if name is None:
+        return None
+    if name.endswith("AUTH_USER_MODEL"):
+        return {"kind": "setting", "value": "AUTH_USER_MODEL"}
+    return {"kind": "name", "value": name}
+
+
+def _field_from_call(name: str, call: ast.Call) -> Facts | None:
+    callee = dotted_name(call.func)
+    if callee is None:
+        return None
+    keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg}
+    target = _target(keywords.get("to", call.args[0] if call.args else None))
+    if target is None:
+        return None
+    field: Facts = {
+        "name": name,
+        "callee": callee,
+        "target": target,
+        "line": call.lineno,
+        "col": call.col_offset,
+        "positional": len(call.args),
+    }
+    for key in RELATION_KEYWORDS:
+        if key in keywords:
+            value = _constant(keywords[key])
+            # a non-literal unique=/primary_key= is "unknown": never assume True
+            field[key] = value
+    # ForeignKey's third positional argument is related_name.
+    if "related_name" not in field and len(call.args) >= 3:
+        field["related_name_positional"] = _constant(call.args[2])
+    return field
+
+
+def _meta(body: list[ast.stmt]) -> Facts | None:
+    for statement in body:
+        if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
+            meta: Facts = {"bases": [n for n in (dotted_name(b) for b in statement.bases) if n]}
+            for item in statement.body:
+                if isinstance(item, ast.Assign) and len(item.targets) == 1:
+                    target = item.targets[0]
+                    if isinstance(target, ast.Name) and target.id in (
+                        "abstract",
+                        "app_label",
+                        "default_related_name",
+                        "proxy",
+                    ):
+                        meta[target.id] = _constant(item.value)
+            return meta
+    return None
+
+
+def _class_facts(node: ast.ClassDef) -> Facts:
+    fields: list[Facts] = []
+    attributes: list[str] = []
+    methods: list[str] = []
+    for statement in node.body:
+        value: ast.AST | None = None
+        names: list[str] = []
+        if isinstance(statement, ast.Assign):
+            value = statement.value
+            names = [t.id for t in statement.targets if isinstance(t, ast.Name)]
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            value = statement.value
+            names = [statement.target.id]
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            methods.append(statement.name)
+            continue
+        attributes.extend(names)
+        if isinstance(value, ast.Call) and len(names) == 1:
+            field = _field_from_call(names[0], value)
+            if field is not None:
+                fields.append(field)
+    return {
+        "name": node.name,
+        "line": node.lineno,
+        "bases": [n for n in (dotted_name(b) for b in node.bases) if n],
+        "meta": _meta(node.body),
+        "fields": fields,
+        "attributes": attributes,
+        "methods": methods,
+    }
+
+
+def _resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
+    parts = module.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    base = ".".join(parts)
+    if target:
+        return f"{base}.{target}" if base else target
+    return base
+
+
+def extract_facts(tree: ast.Module, module: str, is_package: bool) -> Facts:
+    imports: dict[str, str] = {}
+    star_imports: list[str] = []
+    classes: list[Facts] = []
+    settings: dict[str, str] = {}
+    for statement in tree.body:
+        _collect_imports(statement, module, is_package, imports, star_imports)
+        if isinstance(statement, ast.ClassDef):
+            classes.append(_class_facts(statement))
+        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if isinstance(target, ast.Name) and target.id == "AUTH_USER_MODEL":
+                value = _constant(statement.value)
+                if isinstance(value, str):
+                    settings["AUTH_USER_MODEL"] = value
+    manager_names: set[str] = set()
+    prefetch_names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            if isinstance(node.ctx, ast.Load):
+                if node.attr.endswith("_set"):
+                    manager_names.add(node.attr)
+                if node.attr in MANAGER_METHODS and isinstance(node.value, ast.Attribute):
+                    manager_names.add(node.value.attr)
+        elif isinstance(node, ast.Call):
+            callee = node.func.attr if isinstance(node.func, ast.Attribute) else dotted_name(node.func)
+            if callee in PREFETCH_CALLS:
+                for argument in node.args:
+                    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                        prefetch_names.add(argument.value.split("__", 1)[0])
+    return {
+        "version": FACTS_VERSION,
+        "module": module,
+        "is_package": is_package,
+        "imports": imports,
+        "star_imports": star_imports,
+        "classes": classes,
+        "settings": settings,
+        "manager_names": sorted(manager_names),
+        "prefetch_names": sorted(prefetch_names),
+        "looks_like_migration": _looks_like_migration(classes),
+    }
+
+
+def _collect_imports(
+    statement: ast.stmt, module: str, is_package: bool, imports: dict[str, str], star_imports: list[str]
+) -> None:
+    if isinstance(statement, ast.Import):
+        for alias in statement.names:
+            if alias.asname:
+                imports[alias.asname] = alias.name
+            else:
+                top = alias.name.split(".")[0]
+                imports[top] = top
+    elif isinstance(statement, ast.ImportFrom):
+        source = statement.module or ""
+        if statement.level:
+            source = _resolve_relative(module, is_package, statement.level, statement.module)
+        for alias in statement.names:
+            if alias.name == "*":
+                star_imports.append(source)
+            else:
+                imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
+    elif isinstance(statement, (ast.If, ast.Try)):
+        # ``try: from x import y / except ImportError: ...`` and TYPE_CHECKING blocks
+        for child in ast.iter_child_nodes(statement):
+            if isinstance(child, ast.stmt):
+                _collect_imports(child, module, is_package, imports, star_imports)
+            elif isinstance(child, ast.ExceptHandler):
+                for grandchild in child.body:
+                    _collect_imports(grandchild, module, is_package, imports, star_imports)
+
+
+def _looks_like_migration(classes: list[Facts]) -> bool:
+    return any(c["name"] == "Migration" and any(b.endswith("Migration") for b in c["bases"]) for c in classes)
+
+
+def facts_for_source(text: str, path: str, root: str) -> Facts:
+    """Parse *text* with ``ast`` and extract its facts; raises ``SyntaxError``/``ValueError``."""
+    tree = ast.parse(text, filename=path)
+    return facts_for_tree(tree, path, root)
+
+
+def facts_for_tree(tree: ast.Module, path: str, root: str) -> Facts:
+    module = module_name_for(path, root)
+    return extract_facts(tree, module, os.path.basename(path) == "__init__.py")

@@ -1,0 +1,443 @@
+"""Resolve per-file facts into the project's models, relation fields and reverse accessors.
+
+This mirrors what Django's app registry computes at start-up, from source alone:
+model classes (direct and indirect subclasses of ``django.db.models.Model``, across
+modules, through abstract bases and multi-table inheritance), their relation fields
+with targets resolved (class, ``"Model"``, ``"app.Model"``, ``"self"``,
+``settings.AUTH_USER_MODEL``), and the reverse accessors each relation installs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from o2o_lint.index.facts import Facts
+
+MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
+
+#: Models that ship with Django: (qualified name, app label, abstract).
+DJANGO_MODELS = {
+    "django.contrib.auth.models.AbstractUser": ("auth", True),
+    "django.contrib.auth.models.AbstractBaseUser": ("auth", True),
+    "django.contrib.auth.base_user.AbstractBaseUser": ("auth", True),
+    "django.contrib.auth.models.PermissionsMixin": ("auth", True),
+    "django.contrib.auth.models.User": ("auth", False),
+    "django.contrib.auth.models.Group": ("auth", False),
+    "django.contrib.auth.models.Permission": ("auth", False),
+    "django.contrib.contenttypes.models.ContentType": ("contenttypes", False),
+    "django.contrib.sites.models.Site": ("sites", False),
+    "django.contrib.flatpages.models.FlatPage": ("flatpages", False),
+    "django.contrib.sessions.models.Session": ("sessions", False),
+    "django.contrib.sessions.base_session.AbstractBaseSession": ("sessions", True),
+}
+
+FIELD_KINDS = {
+    "ForeignKey": "fk",
+    "OneToOneField": "o2o",
+    "ManyToManyField": "m2m",
+}
+DJANGO_FIELD_MODULES = ("django.db.models", "django.db.models.fields.related")
+
+#: Resolution chases re-exports; a cycle of re-exports must not hang the run.
+MAX_RESOLVE_DEPTH = 20
+
+
+@dataclass(frozen=True)
+class RelationField:
+    """A ForeignKey, OneToOneField or ManyToManyField as declared in a class body."""
+
+    name: str
+    kind: str  # "fk", "o2o" or "m2m"
+    path: str
+    line: int
+    col: int
+    target: dict[str, str]
+    related_name: str | None
+    related_query_name: str | None
+    unique: bool
+    primary_key: bool
+    parent_link: bool
+    django_field: bool  # the real django class, not a configured subclass
+
+    @property
+    def attname(self) -> str:
+        return f"{self.name}_id"
+
+
+@dataclass
+class ModelInfo:
+    qualname: str
+    name: str
+    app_label: str
+    path: str | None
+    line: int
+    abstract: bool
+    proxy: bool
+    base_qualnames: list[str]
+    fields: list[RelationField] = field(default_factory=list)
+    attributes: set[str] = field(default_factory=set)
+    methods: set[str] = field(default_factory=set)
+    default_related_name: str | None = None
+    external: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.app_label}.{self.name}"
+
+    @property
+    def model_name(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class ReverseRelation:
+    """The accessor a relation field installs on its target model."""
+
+    owner: str  # model key of the target ("companies.Company")
+    accessor: str
+    query_name: str
+    related_model: str  # model key of the model declaring the field
+    related_model_name: str  # class name, for messages and fixes
+    field_name: str
+    kind: str
+    field: RelationField | None  # None for the implicit multi-table parent link
+    one_to_one_accessor: str  # the accessor's name were the field a OneToOneField
+
+    @property
+    def is_one_to_one(self) -> bool:
+        return self.kind == "o2o"
+
+    @property
+    def attname(self) -> str:
+        return f"{self.field_name}_id"
+
+
+def _interpolate(value: str | None, model: ModelInfo) -> str | None:
+    if value is None or "%(" not in value:
+        return value
+    try:
+        return value % {
+            "class": model.name.lower(),
+            "model_name": model.model_name,
+            "app_label": model.app_label.lower(),
+        }
+    except (KeyError, ValueError, TypeError):
+        return value
+
+
+class ProjectIndex:
+    """Everything the rules know about the project's models, built once per run."""
+
+    def __init__(self, facts_by_path: dict[str, Facts], *, foreign_key_classes: Iterable[str] = (),
+                 model_base_classes: Iterable[str] = ()) -> None:
+        self.facts_by_path = facts_by_path
+        self.modules: dict[str, Facts] = {}
+        self.path_by_module: dict[str, str] = {}
+        for path, facts in sorted(facts_by_path.items()):
+            self.modules.setdefault(facts["module"], facts)
+            self.path_by_module.setdefault(facts["module"], path)
+        self.foreign_key_classes = tuple(foreign_key_classes)
+        self.model_base_classes = frozenset(model_base_classes)
+        self.settings: dict[str, str] = {}
+        for facts in facts_by_path.values():
+            self.settings.update(facts.get("settings", {}))
+        self.models: dict[str, ModelInfo] = {}  # qualname -> model
+        self.models_by_key: dict[str, ModelInfo] = {}
+        self.reverse_relations: list[ReverseRelation] = []
+        self.reverse_by_accessor: dict[str, list[ReverseRelation]] = defaultdict(list)
+        self.reverse_by_owner: dict[str, list[ReverseRelation]] = defaultdict(list)
+        self._find_models()
+        self._collect_reverse_relations()
+
+    # -- name resolution -------------------------------------------------------------
+
+    def resolve(self, module: str, dotted: str, _depth: int = 0) -> str | None:
+        """The qualified name *dotted* refers to inside *module* (import aliases followed)."""
+        facts = self.modules.get(module)
+        head, _, rest = dotted.partition(".")
+        qualified: str | None = None
+        if facts is not None:
+            imported = facts["imports"].get(head)
+            if imported is not None:
+                qualified = imported
+            elif any(c["name"] == head for c in facts["classes"]):
+                qualified = f"{module}.{head}"
+            else:
+                for star in facts["star_imports"]:
+                    if star.startswith("django.") or self._module_defines(star, head):
+                        qualified = f"{star}.{head}"
+                        break
+        if qualified is None:
+            return None
+        full = f"{qualified}.{rest}" if rest else qualified
+        return self.canonical(full, _depth)
+
+    def _module_defines(self, module: str, name: str) -> bool:
+        facts = self.modules.get(module)
+        return facts is not None and (
+            name in facts["imports"] or any(c["name"] == name for c in facts["classes"])
+        )
+
+    def canonical(self, qualified: str, _depth: int = 0) -> str:
+        """Follow re-exports (``from .base import Place`` in ``models/__init__.py``)."""
+        if _depth > MAX_RESOLVE_DEPTH:
+            return qualified
+        module, _, name = qualified.rpartition(".")
+        facts = self.modules.get(module)
+        if facts is None or not name:
+            return qualified
+        if any(c["name"] == name for c in facts["classes"]):
+            return qualified
+        resolved = self.resolve(module, name, _depth + 1)
+        return resolved if resolved and resolved != qualified else qualified
+
+    def resolve_in_file(self, path: str, dotted: str) -> str | None:
+        facts = self.facts_by_path.get(path)
+        if facts is None:
+            return None
+        return self.resolve(facts["module"], dotted)
+
+    def field_kind(self, module: str, callee: str) -> tuple[str, bool] | None:
+        """("fk"|"o2o"|"m2m", is_django_class) for a field constructor name, else None."""
+        qualified = self.resolve(module, callee)
+        if qualified is not None:
+            prefix, _, short = qualified.rpartition(".")
+            if short in FIELD_KINDS and prefix in DJANGO_FIELD_MODULES:
+                return FIELD_KINDS[short], True
+        for configured in self.foreign_key_classes:
+            if qualified == configured or (("." not in configured) and callee.rpartition(".")[2] == configured):
+                return "fk", False
+        return None
+
+    # -- models ----------------------------------------------------------------------
+
+    def _find_models(self) -> None:
+        classes: dict[str, tuple[str, Facts, Facts]] = {}
+        for path, facts in self.facts_by_path.items():
+            if facts.get("looks_like_migration"):
+                continue
+            for class_facts in facts["classes"]:
+                classes[f"{facts['module']}.{class_facts['name']}"] = (path, facts, class_facts)
+        base_qualnames = {
+            qualname: [self.resolve(facts["module"], base) or base for base in class_facts["bases"]]
+            for qualname, (_, facts, class_facts) in classes.items()
+        }
+        known_models = set(MODEL_BASES) | set(DJANGO_MODELS) | set(self.model_base_classes)
+        changed = True
+        while changed:  # fixed point: models through other models, in any order
+            changed = False
+            for qualname, bases in base_qualnames.items():
+                if qualname not in known_models and any(b in known_models for b in bases):
+                    known_models.add(qualname)
+                    changed = True
+        for qualname, django_info in DJANGO_MODELS.items():
+            app_label, abstract = django_info
+            name = qualname.rpartition(".")[2]
+            self._add_model(ModelInfo(qualname, name, app_label, None, 0, abstract, False, [], external=True))
+        for qualname, (path, facts, class_facts) in classes.items():
+            if qualname not in known_models:
+                continue
+            meta = class_facts["meta"] or {}
+            app_label = meta.get("app_label") or app_label_for(facts["module"])
+            model = ModelInfo(
+                qualname=qualname,
+                name=class_facts["name"],
+                app_label=app_label if isinstance(app_label, str) else app_label_for(facts["module"]),
+                path=path,
+                line=class_facts["line"],
+                abstract=meta.get("abstract") is True,
+                proxy=meta.get("proxy") is True,
+                base_qualnames=base_qualnames[qualname],
+                attributes=set(class_facts["attributes"]),
+                methods=set(class_facts["methods"]),
+                default_related_name=meta.get("default_related_name") if isinstance(meta.get("default_related_name"), str) else None,
+            )
+            for field_facts in class_facts["fields"]:
+                kind = self.field_kind(facts["module"], field_facts["callee"])
+                if kind is None:
+                    continue
+                related_name = field_facts.get("related_name")
+                if related_name is None and kind[0] == "fk":
+                    related_name = field_facts.get("related_name_positional")
+                model.fields.append(
+                    RelationField(
+                        name=field_facts["name"],
+                        kind=kind[0],
+                        path=path,
+                        line=field_facts["line"],
+                        col=field_facts["col"],
+                        target=field_facts["target"],
+                        related_name=related_name if isinstance(related_name, str) else None,
+                        related_query_name=field_facts.get("related_query_name")
+                        if isinstance(field_facts.get("related_query_name"), str) else None,
+                        unique=field_facts.get("unique") is True or kind[0] == "o2o",
+                        primary_key=field_facts.get("primary_key") is True,
+                        parent_link=field_facts.get("parent_link") is True,
+                        django_field=kind[1],
+                    )
+                )
+            self._add_model(model)
+
+    def _add_model(self, model: ModelInfo) -> None:
+        self.models[model.qualname] = model
+        self.models_by_key.setdefault(model.key, model)
+
+    def model_parents(self, model: ModelInfo) -> Iterator[ModelInfo]:
+        for base in model.base_qualnames:
+            parent = self.models.get(base)
+            if parent is not None:
+                yield parent
+
+    def _inherited_fields(self, model: ModelInfo, seen: set[str] | None = None) -> list[RelationField]:
+        """Fields declared on the model and on its abstract ancestors."""
+        seen = seen if seen is not None else set()
+        if model.qualname in seen:
+            return []
+        seen.add(model.qualname)
+        fields = list(model.fields)
+        names = {f.name for f in fields}
+        for parent in self.model_parents(model):
+            if parent.abstract:
+                for inherited in self._inherited_fields(parent, seen):
+                    if inherited.name not in names:
+                        fields.append(inherited)
+                        names.add(inherited.name)
+        return fields
+
+    def _default_related_name(self, model: ModelInfo) -> str | None:
+        if model.default_related_name:
+            return model.default_related_name
+        for parent in self.model_parents(model):
+            if parent.abstract:
+                inherited = self._default_related_name(parent)
+                if inherited:
+                    return inherited
+        return None
+
+    def resolve_target(self, model: ModelInfo, target: dict[str, str]) -> ModelInfo | None:
+        kind, value = target["kind"], target["value"]
+        if kind == "setting":
+            value = self.settings.get("AUTH_USER_MODEL", "auth.User")
+            kind = "string"
+        if kind == "string":
+            if value == "self":
+                return model
+            if "." in value:
+                app_label, _, name = value.rpartition(".")
+                found = self.models_by_key.get(f"{app_label}.{name}")
+                if found is None:
+                    found = next((m for m in self.models.values()
+                                  if m.app_label.lower() == app_label.lower() and m.name.lower() == name.lower()), None)
+                return found
+            found = self.models_by_key.get(f"{model.app_label}.{value}")
+            if found is not None:
+                return found
+            candidates = [m for m in self.models.values() if m.name == value and not m.external]
+            return candidates[0] if len(candidates) == 1 else None
+        module = model.qualname.rpartition(".")[0]
+        qualified = self.resolve(module, value)
+        return self.models.get(qualified) if qualified else None
+
+    def _collect_reverse_relations(self) -> None:
+        for model in list(self.models.values()):
+            if model.abstract or model.external:
+                continue
+            explicit_parent_links: set[str] = set()
+            for relation in self._inherited_fields(model):
+                target = self.resolve_target(model, relation.target)
+                if target is None:
+                    continue
+                if relation.parent_link:
+                    explicit_parent_links.add(target.qualname)
+                if relation.kind == "m2m" and target is model and relation.related_name is None:
+                    continue  # symmetrical: no reverse accessor
+                related_name = _interpolate(relation.related_name, model)
+                default_name = _interpolate(self._default_related_name(model), model)
+                if related_name is not None and related_name.endswith("+"):
+                    continue
+                one_to_one_accessor = related_name or default_name or model.model_name
+                accessor = one_to_one_accessor if relation.kind == "o2o" or related_name or default_name else f"{model.model_name}_set"
+                query_name = (
+                    _interpolate(relation.related_query_name, model)
+                    or related_name or default_name or model.model_name
+                )
+                self._add_reverse(ReverseRelation(
+                    owner=target.key, accessor=accessor, query_name=query_name,
+                    related_model=model.key, related_model_name=model.name,
+                    field_name=relation.name, kind=relation.kind, field=relation,
+                    one_to_one_accessor=one_to_one_accessor,
+                ))
+            if model.proxy:
+                continue
+            for parent in self.model_parents(model):
+                if parent.abstract or parent.qualname in explicit_parent_links:
+                    continue
+                self._add_reverse(ReverseRelation(
+                    owner=parent.key, accessor=model.model_name, query_name=model.model_name,
+                    related_model=model.key, related_model_name=model.name,
+                    field_name=f"{parent.model_name}_ptr", kind="o2o", field=None,
+                    one_to_one_accessor=model.model_name,
+                ))
+
+    def _add_reverse(self, relation: ReverseRelation) -> None:
+        self.reverse_relations.append(relation)
+        self.reverse_by_accessor[relation.accessor].append(relation)
+        self.reverse_by_owner[relation.owner].append(relation)
+
+    # -- queries the rules use -----------------------------------------------------------
+
+    @cached_property
+    def unique_foreign_key_relations(self) -> dict[str, list[ReverseRelation]]:
+        """Reverse managers of ForeignKey(unique=True) fields, by accessor: what OTO001 changes."""
+        found: dict[str, list[ReverseRelation]] = defaultdict(list)
+        for relation in self.reverse_relations:
+            field = relation.field
+            if relation.kind == "fk" and field is not None and field.django_field and (field.unique or field.primary_key):
+                found[relation.accessor].append(relation)
+        return found
+
+    def reverse_one_to_one(self, accessor: str) -> list[ReverseRelation]:
+        return [r for r in self.reverse_by_accessor.get(accessor, ()) if r.is_one_to_one]
+
+    def relations_of_field(self, model_key: str, field_name: str) -> list[ReverseRelation]:
+        return [r for r in self.reverse_relations if r.related_model == model_key and r.field_name == field_name]
+
+    def reverse_relations_for_field(self, field: RelationField) -> list[ReverseRelation]:
+        """Every reverse accessor a declared field installs (several for an abstract base)."""
+        return [r for r in self.reverse_relations if r.field is field]
+
+    def files_using_name(self, name: str) -> list[str]:
+        return sorted(
+            path for path, facts in self.facts_by_path.items()
+            if name in facts.get("manager_names", ()) or name in facts.get("prefetch_names", ())
+        )
+
+    def model_for_class(self, path: str, class_name: str) -> ModelInfo | None:
+        facts = self.facts_by_path.get(path)
+        if facts is None:
+            return None
+        return self.models.get(f"{facts['module']}.{class_name}")
+
+    def models_named(self, name: str) -> list[ModelInfo]:
+        return [m for m in self.models.values() if m.name == name]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "models": sorted(m.key for m in self.models.values() if not m.external),
+            "reverse": sorted(f"{r.owner}.{r.accessor} -> {r.related_model}.{r.field_name} ({r.kind})"
+                              for r in self.reverse_relations),
+        }
+
+
+def app_label_for(module: str) -> str:
+    """Django's default app label: the package holding the ``models`` module."""
+    parts = module.split(".")
+    if "models" in parts[1:]:
+        return parts[parts.index("models", 1) - 1]
+    if len(parts) > 1:
+        return parts[-2]
+    return parts[0]

@@ -1,0 +1,108 @@
+"""The rule API: a LibCST batchable visitor with a cheap screen in front of it.
+
+A rule module holds one :class:`LintRule` subclass. Its docstring explains the trap;
+``VALID``/``INVALID`` snippets (Fixit's idea) are its tests and its documentation
+examples. The engine asks every enabled rule's :meth:`LintRule.screen` first, on raw
+text and the file's index facts, and parses the file with LibCST only when some rule
+may fire: most files of a project never pay for a LibCST parse.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+from libcst.metadata import CodeRange, PositionProvider
+
+from o2o_lint.findings import Finding, Fix
+
+if TYPE_CHECKING:
+    from o2o_lint.config import Settings
+    from o2o_lint.index.facts import Facts
+    from o2o_lint.index.model import ProjectIndex
+
+
+@dataclass(frozen=True)
+class Valid:
+    code: str
+    files: dict[str, str] = field(default_factory=dict)  # other project files, path -> source
+    target_version: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Invalid:
+    code: str
+    expected_fix: str | None = None  # the whole fixed file; None: no fix offered
+    expected_messages: Sequence[str] = ()  # substrings, one per finding, in order
+    unsafe: bool = False  # the fix is offered as unsafe
+    files: dict[str, str] = field(default_factory=dict)
+    target_version: tuple[int, int] | None = None
+
+
+@dataclass
+class FileContext:
+    """What a rule sees of the file being checked and of the project."""
+
+    path: str
+    text: str
+    facts: Facts
+    index: ProjectIndex
+    settings: Settings
+
+    @property
+    def abspath(self) -> str:
+        return os.path.abspath(self.path)
+
+    @property
+    def module_name(self) -> str:
+        return self.facts["module"]
+
+    def resolve(self, dotted: str) -> str | None:
+        return self.index.resolve(self.module_name, dotted)
+
+
+class LintRule(cst.BatchableCSTVisitor):
+    code: ClassVar[str]
+    name: ClassVar[str]  # kebab-case, as ruff names rules
+    summary: ClassVar[str]
+    fixable: ClassVar[str] = "sometimes"  # "always", "sometimes" or "never"
+    VALID: ClassVar[Sequence[str | Valid]] = ()
+    INVALID: ClassVar[Sequence[str | Invalid]] = ()
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__()
+        self.context = context
+        self.findings: list[Finding] = []
+
+    @classmethod
+    def screen(cls, context: FileContext) -> bool:
+        """Cheap test on text and facts: False means this file cannot hold a finding."""
+        return True
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        return self.get_metadata(PositionProvider, node)
+
+    def report(self, node: cst.CSTNode, message: str, fix: Fix | None = None) -> None:
+        where = self.position(node)
+        self.findings.append(
+            Finding(
+                path=self.context.path,
+                line=where.start.line,
+                column=where.start.column,
+                code=self.code,
+                message=message,
+                fix=fix,
+                end_line=where.end.line,
+                end_column=where.end.column,
+            )
+        )
+
+    def span_of(self, *nodes: cst.CSTNode) -> tuple[tuple[int, int], tuple[int, int]]:
+        ranges = [self.position(node) for node in nodes]
+        start = min((r.start.line, r.start.column) for r in ranges)
+        end = max((r.end.line, r.end.column) for r in ranges)
+        return (start, end)

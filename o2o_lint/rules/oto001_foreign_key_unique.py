@@ -1,0 +1,257 @@
+"""OTO001: ``ForeignKey(unique=True)`` is a ``OneToOneField`` in disguise.
+
+Django warns at start-up (``fields.W342``) for a ForeignKey whose ``unique`` is true,
+which ``primary_key=True`` implies. Converting it is more than a rename: the reverse
+accessor turns from a manager (``company.invoice_set``) into a single object
+(``company.invoice``), the third positional argument changes meaning
+(``related_name`` on ForeignKey, ``to_field`` on OneToOneField), and
+``makemigrations`` emits an ``AlterField``. The fix is therefore safe only when the
+project index shows no use of the old reverse accessor (see OTO004).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from o2o_lint.cstutil import dotted, is_true, keyword_arg, remove_arg
+from o2o_lint.findings import Fix
+from o2o_lint.index.model import DJANGO_FIELD_MODULES, RelationField, ReverseRelation
+from o2o_lint.rules.base import FileContext, Invalid, LintRule, Valid
+
+#: ``ForeignKey.__init__`` after ``to`` and ``on_delete``, in order.
+FOREIGN_KEY_POSITIONALS = (
+    "related_name",
+    "related_query_name",
+    "limit_choices_to",
+    "parent_link",
+    "to_field",
+    "db_constraint",
+)
+
+
+class ForeignKeyUnique(LintRule):
+    code = "OTO001"
+    name = "foreign-key-unique"
+    summary = "ForeignKey(unique=True) should be a OneToOneField"
+
+    VALID = [
+        "from django.db import models\n\nclass Address(models.Model):\n"
+        "    company = models.ForeignKey('Company', models.CASCADE)\n",
+        "from django.db import models\n\nclass Address(models.Model):\n"
+        "    company = models.ForeignKey('Company', models.CASCADE, unique=False)\n",
+        "from django.db import models\n\nclass Address(models.Model):\n"
+        "    company = models.OneToOneField('Company', models.CASCADE, unique=True)\n",
+        # Another class that happens to be called ForeignKey.
+        "from myorm import ForeignKey\n\nclass Address:\n    company = ForeignKey('Company', unique=True)\n",
+        # Uniqueness declared elsewhere does not trigger fields.W342.
+        "from django.db import models\n\nclass Address(models.Model):\n"
+        "    company = models.ForeignKey('Company', models.CASCADE)\n\n"
+        "    class Meta:\n        unique_together = [('company',)]\n",
+        # A noqa comment suppresses the finding, as under flake8.
+        "from django.db import models\n\nclass Address(models.Model):\n"
+        "    company = models.ForeignKey('Company', models.CASCADE, unique=True)  # noqa: OTO001\n",
+    ]
+    INVALID = [
+        Invalid(
+            "from django.db import models\n\nclass Company(models.Model):\n    pass\n\n"
+            "class Address(models.Model):\n"
+            "    company = models.ForeignKey(Company, on_delete=models.CASCADE, unique=True)\n",
+            expected_fix="from django.db import models\n\nclass Company(models.Model):\n    pass\n\n"
+            "class Address(models.Model):\n"
+            "    company = models.OneToOneField(Company, on_delete=models.CASCADE)\n",
+            expected_messages=["ForeignKey(unique=True)"],
+        ),
+        # primary_key=True makes the field unique too; it is kept.
+        Invalid(
+            "from django.db import models\n\nclass Profile(models.Model):\n"
+            "    user = models.ForeignKey('auth.User', models.CASCADE, primary_key=True)\n",
+            expected_fix="from django.db import models\n\nclass Profile(models.Model):\n"
+            "    user = models.OneToOneField('auth.User', models.CASCADE, primary_key=True)\n",
+            expected_messages=["ForeignKey(primary_key=True)"],
+        ),
+        # Imported by name and aliased: import fixed up, positional related_name made a keyword.
+        Invalid(
+            "from django.db.models import CASCADE, Model\n"
+            "from django.db.models import ForeignKey as FK\n\n"
+            "class Address(Model):\n"
+            "    company = FK(\n"
+            "        'Company',\n"
+            "        CASCADE,\n"
+            "        'address',  # the accessor\n"
+            "        unique=True,  # one address per company\n"
+            "    )\n",
+            expected_fix="from django.db.models import CASCADE, Model, OneToOneField\n\n"
+            "class Address(Model):\n"
+            "    company = OneToOneField(\n"
+            "        'Company',\n"
+            "        CASCADE,\n"
+            "        related_name='address',  # the accessor\n"
+            "        # one address per company\n"
+            "    )\n",
+        ),
+        # The full dotted path works too.
+        Invalid(
+            "import django.db.models\n\nclass Address(django.db.models.Model):\n"
+            "    company = django.db.models.ForeignKey('Company', django.db.models.CASCADE, unique=True)\n",
+            expected_fix="import django.db.models\n\nclass Address(django.db.models.Model):\n"
+            "    company = django.db.models.OneToOneField('Company', django.db.models.CASCADE)\n",
+        ),
+        # The reverse manager is used elsewhere: the fix would break it, so it is unsafe.
+        Invalid(
+            "from django.db import models\n\nclass Company(models.Model):\n"
+            "    def count_invoices(self):\n        return self.invoice_set.count()\n\n"
+            "class Invoice(models.Model):\n"
+            "    company = models.ForeignKey(Company, models.CASCADE, unique=True)\n",
+            expected_fix="from django.db import models\n\nclass Company(models.Model):\n"
+            "    def count_invoices(self):\n        return self.invoice_set.count()\n\n"
+            "class Invoice(models.Model):\n"
+            "    company = models.OneToOneField(Company, models.CASCADE)\n",
+            expected_messages=["ForeignKey(unique=True)"],
+            unsafe=True,
+        ),
+    ]
+
+    @classmethod
+    def screen(cls, context: FileContext) -> bool:
+        text = context.text
+        if "unique" not in text and "primary_key" not in text:
+            return False
+        return "ForeignKey" in text or any(
+            name.rpartition(".")[2] in text for name in context.settings.foreign_key_classes
+        )
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.class_names: list[str] = []
+        self.field_names: dict[cst.Call, str] = {}
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.class_names.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.class_names.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Call) and len(node.targets) == 1:
+            target = node.targets[0].target
+            if isinstance(target, cst.Name):
+                self.field_names[node.value] = target.value
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.value, cst.Call) and isinstance(node.target, cst.Name):
+            self.field_names[node.value] = node.target.value
+
+    def visit_Call(self, node: cst.Call) -> None:
+        callee = dotted(node.func)
+        if callee is None:
+            return
+        kind = self.context.index.field_kind(self.context.module_name, callee)
+        if kind is None or kind[0] != "fk":
+            return
+        unique = keyword_arg(node, "unique")
+        primary_key = keyword_arg(node, "primary_key")
+        if unique is not None and is_true(unique.value):
+            spelled = "unique=True"
+        elif primary_key is not None and is_true(primary_key.value):
+            spelled = "primary_key=True"
+        else:
+            return
+        relations = self._reverse_relations(node)
+        message = (
+            f"ForeignKey({spelled}) is a OneToOneField in disguise (Django's fields.W342); "
+            "use OneToOneField"
+        )
+        fix = None
+        if kind[1]:  # a configured ForeignKey subclass has no OneToOneField twin to switch to
+            reason = self._unsafe_reason(relations)
+            fix = self._fix(node, callee, safe=reason is None)
+            if reason is not None:
+                message += f"; the fix is unsafe: {reason}"
+        self.report(node, message, fix)
+
+    def _field(self, node: cst.Call) -> RelationField | None:
+        field_name = self.field_names.get(node)
+        if not self.class_names or field_name is None:
+            return None
+        model = self.context.index.model_for_class(self.context.abspath, self.class_names[-1])
+        if model is None:
+            return None
+        return next((f for f in model.fields if f.name == field_name), None)
+
+    def _reverse_relations(self, node: cst.Call) -> list[ReverseRelation] | None:
+        """The reverse accessors this field installs, or None when the index cannot tell."""
+        field = self._field(node)
+        if field is None:
+            return None
+        if field.related_name is not None and field.related_name.endswith("+"):
+            return []
+        relations = self.context.index.reverse_relations_for_field(field)
+        return relations or None
+
+    def _unsafe_reason(self, relations: list[ReverseRelation] | None) -> str | None:
+        if relations is None:
+            return "the index cannot resolve this field's model or target, so uses of its reverse accessor are unknown"
+        index = self.context.index
+        for relation in relations:
+            users = index.files_using_name(relation.accessor)
+            if users:
+                return f"the reverse accessor `{relation.accessor}` is used as a manager in {len(users)} file(s), see OTO004"
+            new_accessor = relation.one_to_one_accessor
+            if new_accessor == relation.accessor:
+                continue
+            owner = index.models_by_key.get(relation.owner)
+            if owner is not None and (new_accessor in owner.attributes or new_accessor in owner.methods):
+                return f"the new accessor `{new_accessor}` would replace an attribute of {owner.name}"
+        return None
+
+    def _fix(self, node: cst.Call, callee: str, *, safe: bool) -> Fix | None:
+        if any(arg.star for arg in node.args):
+            return None
+        add_imports: tuple[tuple[str, str], ...] = ()
+        remove_imports: tuple[tuple[str, str, str | None], ...] = ()
+        if isinstance(node.func, cst.Attribute):
+            new_func: cst.BaseExpression = node.func.with_changes(attr=cst.Name("OneToOneField"))
+        else:
+            qualified = self.context.resolve(callee) or ""
+            source_module = qualified.rpartition(".")[0]
+            if source_module not in DJANGO_FIELD_MODULES:
+                return None
+            imports = self.context.facts["imports"]
+            local = next(
+                (name for name, target in imports.items()
+                 if target in (f"{m}.OneToOneField" for m in DJANGO_FIELD_MODULES)),
+                None,
+            )
+            if local is None:
+                if "OneToOneField" in imports:
+                    return None  # the name is taken by something else
+                local = "OneToOneField"
+                add_imports = ((source_module, "OneToOneField"),)
+            new_func = cst.Name(local)
+            remove_imports = ((source_module, "ForeignKey", callee if callee != "ForeignKey" else None),)
+        args = list(node.args)
+        positional = [i for i, arg in enumerate(args) if arg.keyword is None]
+        for position, index in enumerate(positional):
+            if position < 2:
+                continue
+            if position - 2 >= len(FOREIGN_KEY_POSITIONALS):
+                return None
+            args[index] = args[index].with_changes(
+                keyword=cst.Name(FOREIGN_KEY_POSITIONALS[position - 2]),
+                equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+                ),
+            )
+        unique_index = next(
+            (i for i, arg in enumerate(args) if arg.keyword is not None and arg.keyword.value == "unique"), None
+        )
+        if unique_index is not None:
+            args = remove_arg(args, unique_index)
+        return Fix(
+            description="Use OneToOneField instead of ForeignKey(unique=True)",
+            safe=safe,
+            replacements={node: node.with_changes(func=new_func, args=args)},
+            add_imports=add_imports,
+            remove_imports=remove_imports,
+            span=self.span_of(node),
+        )

@@ -1,0 +1,68 @@
+"""Reading Python source the way CPython does: PEP 263 coding lines, a UTF-8 BOM.
+
+The decoded text keeps its line endings so that ``--fix`` can write them back
+unchanged; the raw bytes are kept so a fix can detect a file that changed underneath.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import tokenize
+from dataclasses import dataclass
+
+#: Larger files are nearly always generated; reading them costs memory for nothing.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+class SourceError(Exception):
+    """A file that cannot be read or decoded; the message is one line for the user."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class SourceText:
+    text: str
+    encoding: str
+    has_bom: bool
+
+    def encode(self, text: str) -> bytes:
+        data = text.encode(self.encoding)
+        return codecs.BOM_UTF8 + data if self.has_bom else data
+
+
+def decode_source(data: bytes) -> SourceText:
+    if b"\x00" in data:
+        raise SourceError("cannot read: binary file (contains NUL bytes)")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise SourceError(f"cannot decode: {exc}") from None
+    has_bom = encoding == "utf-8-sig"
+    body = data[len(codecs.BOM_UTF8) :] if has_bom else data
+    codec = "utf-8" if has_bom else encoding
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = body[: exc.start].count(b"\n") + 1
+        raise SourceError(
+            f"cannot decode: invalid {codec} byte at offset {exc.start}", line
+        ) from None
+    except LookupError:
+        raise SourceError(f"cannot decode: unknown encoding {encoding!r}") from None
+    return SourceText(text=text, encoding=codec, has_bom=has_bom)
+
+
+def read_source(path: str) -> tuple[bytes, SourceText]:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SourceError(f"cannot read: file larger than {MAX_FILE_BYTES // 2**20} MiB")
+    return data, decode_source(data)
