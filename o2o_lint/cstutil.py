@@ -53,7 +53,7 @@ def _merge_whitespace(
                 whitespace=removed.first_line.whitespace, comment=removed.first_line.comment
             )
         else:
-            moved.append(cst.EmptyLine(indent=True, comment=removed.first_line.comment))
+            moved.append(cst.EmptyLine(indent=kept.indent, whitespace=kept.last_line, comment=removed.first_line.comment))
     return kept.with_changes(
         first_line=first_line,
         empty_lines=[*kept.empty_lines, *moved, *removed.empty_lines],

@@ -76,20 +76,20 @@ class Engine:
     def analyze(
         self, path: str, text: str, *, apply_noqa: bool = True, tree: ast.Module | None = None, fresh_facts: bool = False
     ) -> Analysis:
-        """Findings for *text*; *fresh_facts* when it may differ from what the index read."""
+        """Findings for *text*.
+
+        *tree* is ``ast.parse(text)`` when the caller has it (flake8 does); *fresh_facts*
+        says *text* may differ from what the index read from disk (stdin, a fix pass).
+        """
         rules = self._rules_for(path)
         if not rules:
             return Analysis([])
-        absolute = os.path.abspath(path)
-        facts = self.index.facts_by_path.get(absolute)
-        if facts is None or tree is not None or fresh_facts:
+        facts = None if fresh_facts else self.index.facts_by_path.get(os.path.abspath(path))
+        if facts is None:
             if tree is None:
-                try:
-                    tree = ast.parse(text, filename=path)
-                except SyntaxError as exc:
-                    return Analysis([parse_error(path, f"cannot parse: {exc.msg}", exc.lineno or 1, (exc.offset or 1) - 1)])
-                except (ValueError, RecursionError, MemoryError) as exc:
-                    return Analysis([parse_error(path, f"cannot parse: {type(exc).__name__}: {exc}")])
+                tree, error = _parse_ast(path, text)
+                if error is not None:
+                    return Analysis([error])
             facts = self.facts_for(path, tree)
         if facts.get("looks_like_migration"):
             return Analysis([])
@@ -98,12 +98,9 @@ class Engine:
         if not candidates:
             return Analysis([])
         if tree is None:
-            try:
-                tree = ast.parse(text, filename=path)
-            except SyntaxError as exc:
-                return Analysis([parse_error(path, f"cannot parse: {exc.msg}", exc.lineno or 1, (exc.offset or 1) - 1)])
-            except (ValueError, RecursionError, MemoryError) as exc:
-                return Analysis([parse_error(path, f"cannot parse: {type(exc).__name__}: {exc}")])
+            tree, error = _parse_ast(path, text)
+            if error is not None:
+                return Analysis([error])
         if syntax_depth(tree) > MAX_SYNTAX_DEPTH:
             return Analysis([parse_error(path, f"cannot parse: expressions nested deeper than {MAX_SYNTAX_DEPTH} levels")])
         try:
@@ -129,7 +126,7 @@ class Engine:
         outcome = FixOutcome(text)
         tree: ast.Module | None = None
         for _ in range(MAX_FIX_ITERATIONS):
-            analysis = self.analyze(path, outcome.text, tree=tree, fresh_facts=fresh_facts)
+            analysis = self.analyze(path, outcome.text, tree=tree, fresh_facts=fresh_facts or tree is not None)
             outcome.remaining = analysis.findings
             applicable = [f for f in analysis.findings if f.fix is not None and (f.fix.safe or unsafe)]
             if not applicable or analysis.module is None:
@@ -150,6 +147,15 @@ class Engine:
             outcome.applied.extend(chosen)
         outcome.remaining = self.analyze(path, outcome.text).findings
         return outcome
+
+
+def _parse_ast(path: str, text: str) -> tuple[ast.Module | None, Finding | None]:
+    try:
+        return ast.parse(text, filename=path), None
+    except SyntaxError as exc:
+        return None, parse_error(path, f"cannot parse: {exc.msg}", exc.lineno or 1, (exc.offset or 1) - 1)
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return None, parse_error(path, f"cannot parse: {type(exc).__name__}: {exc}")
 
 
 def _non_overlapping(findings: list[Finding]) -> list[Finding]:

@@ -73,6 +73,7 @@ class ForeignKeyUnique(LintRule):
         Invalid(
             "from django.db.models import CASCADE, Model\n"
             "from django.db.models import ForeignKey as FK\n\n"
+            "class Company(Model):\n    pass\n\n"
             "class Address(Model):\n"
             "    company = FK(\n"
             "        'Company',\n"
@@ -80,7 +81,8 @@ class ForeignKeyUnique(LintRule):
             "        'address',  # the accessor\n"
             "        unique=True,  # one address per company\n"
             "    )\n",
-            expected_fix="from django.db.models import CASCADE, Model, OneToOneField\n\n"
+            expected_fix="from django.db.models import OneToOneField, CASCADE, Model\n\n"
+            "class Company(Model):\n    pass\n\n"
             "class Address(Model):\n"
             "    company = OneToOneField(\n"
             "        'Company',\n"
@@ -91,9 +93,11 @@ class ForeignKeyUnique(LintRule):
         ),
         # The full dotted path works too.
         Invalid(
-            "import django.db.models\n\nclass Address(django.db.models.Model):\n"
+            "import django.db.models\n\nclass Company(django.db.models.Model):\n    pass\n\n"
+            "class Address(django.db.models.Model):\n"
             "    company = django.db.models.ForeignKey('Company', django.db.models.CASCADE, unique=True)\n",
-            expected_fix="import django.db.models\n\nclass Address(django.db.models.Model):\n"
+            expected_fix="import django.db.models\n\nclass Company(django.db.models.Model):\n    pass\n\n"
+            "class Address(django.db.models.Model):\n"
             "    company = django.db.models.OneToOneField('Company', django.db.models.CASCADE)\n",
         ),
         # The reverse manager is used elsewhere: the fix would break it, so it is unsafe.

@@ -1,0 +1,85 @@
+"""The flake8 front end: ``flake8 --select OTO`` reports what ``o2o-lint`` reports.
+
+flake8 creates one plugin instance per file and, under ``-j``, runs them in worker
+processes that share nothing. The project index is therefore built once per process
+(in ``parse_options``, before flake8 forks its workers, when possible) from the same
+on-disk cache the CLI writes. Suppression (``# noqa``) is left to flake8 itself, and
+the plugin never writes files: fixing is the CLI's job.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from o2o_lint import __version__
+from o2o_lint.config import ConfigError, Settings, find_project_root, load_settings, parse_version
+from o2o_lint.engine import Engine
+from o2o_lint.index.build import build_index
+
+
+class O2OLintPlugin:
+    name = "o2o-lint"
+    version = __version__
+
+    _settings: ClassVar[Settings | None] = None
+    _engines: ClassVar[dict[str, Engine]] = {}
+
+    def __init__(self, tree: ast.Module, lines: list[str], filename: str) -> None:
+        self.tree = tree
+        self.lines = lines
+        self.filename = filename
+
+    @classmethod
+    def add_options(cls, option_manager: Any) -> None:
+        option_manager.add_option(
+            "--o2o-target-version", metavar="X.Y", parse_from_config=True,
+            help="o2o-lint: the Django version the project runs on (default: newest)",
+        )
+        option_manager.add_option(
+            "--o2o-foreign-key-classes", default="", parse_from_config=True, comma_separated_list=True,
+            help="o2o-lint: ForeignKey subclasses to treat as ForeignKey",
+        )
+        option_manager.add_option(
+            "--o2o-model-base-classes", default="", parse_from_config=True, comma_separated_list=True,
+            help="o2o-lint: extra base classes that make a class a Django model",
+        )
+
+    @classmethod
+    def parse_options(cls, options: Any) -> None:
+        filenames = [f for f in getattr(options, "filenames", []) or [] if f != "-"]
+        start = filenames[0] if filenames else os.getcwd()
+        try:
+            settings, _ = load_settings(start)
+        except ConfigError:
+            settings = Settings()
+        overrides: dict[str, Any] = {"select": ("OTO",), "ignore": ()}  # flake8 selects codes itself
+        if options.o2o_target_version:
+            overrides["target_version"] = parse_version(options.o2o_target_version)
+        if options.o2o_foreign_key_classes:
+            overrides["foreign_key_classes"] = tuple(options.o2o_foreign_key_classes)
+        if options.o2o_model_base_classes:
+            overrides["model_base_classes"] = tuple(options.o2o_model_base_classes)
+        cls._settings = settings.with_overrides(**overrides)
+        cls._engines = {}
+        cls._engine_for(find_project_root(start))
+
+    @classmethod
+    def _engine_for(cls, root: str) -> Engine:
+        engine = cls._engines.get(root)
+        if engine is None:
+            settings = cls._settings or Settings()
+            engine = cls._engines[root] = Engine(build_index([root], settings), settings, root=root)
+        return engine
+
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
+        from_stdin = self.filename in ("-", "stdin") or not os.path.isfile(self.filename)
+        root = find_project_root(os.getcwd() if from_stdin else self.filename)
+        engine = self._engine_for(root)
+        analysis = engine.analyze(
+            self.filename, "".join(self.lines), apply_noqa=False, tree=self.tree, fresh_facts=from_stdin
+        )
+        for finding in analysis.findings:
+            yield finding.line, finding.column, f"{finding.code} {finding.message}", type(self)
