@@ -1,0 +1,234 @@
+"""The project-wide model index, built from source alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from o2o_lint.config import Settings
+from o2o_lint.index.build import build_index
+from tests.helpers import write_project
+
+
+def index_of(tmp_path: Path, files: dict[str, str], **settings: object):
+    write_project(tmp_path, files)
+    return build_index([str(tmp_path)], Settings(use_cache=False).with_overrides(**settings))
+
+
+def reverse(index) -> set[tuple[str, str, str, str]]:
+    return {(r.owner, r.accessor, r.related_model, r.kind) for r in index.reverse_relations}
+
+
+def test_models_across_modules_and_abstract_bases(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "core/base.py": """
+            from django.db import models
+
+            class TimeStamped(models.Model):
+                class Meta:
+                    abstract = True
+        """,
+        "core/models.py": "from core.base import TimeStamped as Base\n\nclass Place(Base):\n    pass\n",
+        "shop/models.py": """
+            from core.models import Place
+
+            class Restaurant(Place):
+                pass
+
+            class NotAModel:
+                pass
+        """,
+    })
+    keys = {m.key for m in index.models.values() if not m.external}
+    assert keys == {"core.TimeStamped", "core.Place", "shop.Restaurant"}
+    assert index.models_by_key["core.TimeStamped"].abstract
+    # Multi-table inheritance installs place.restaurant, a one-to-one accessor.
+    assert ("core.Place", "restaurant", "shop.Restaurant", "o2o") in reverse(index)
+
+
+def test_same_class_name_in_two_apps_stays_apart(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "a/models.py": "from django.db import models\n\nclass Place(models.Model):\n    pass\n",
+        "b/models.py": """
+            from django.db import models
+
+            class Place(models.Model):
+                pass
+
+            class Review(models.Model):
+                place = models.OneToOneField("Place", models.CASCADE)
+                other = models.ForeignKey("a.Place", models.CASCADE)
+        """,
+    })
+    assert {"a.Place", "b.Place"} <= set(index.models_by_key)
+    relations = reverse(index)
+    assert ("b.Place", "review", "b.Review", "o2o") in relations
+    assert ("a.Place", "review_set", "b.Review", "fk") in relations
+
+
+def test_field_import_styles(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "app/models.py": """
+            import django.db.models
+            from django.db import models
+            from django.db.models import ForeignKey as FK, OneToOneField
+
+            class Target(models.Model):
+                pass
+
+            class A(models.Model):
+                one = FK(Target, models.CASCADE, related_name="a_one")
+                two = OneToOneField(Target, models.CASCADE, related_name="a_two")
+                three = django.db.models.ManyToManyField(Target, related_name="a_three")
+                four = models.ForeignKey("self", models.CASCADE, null=True)
+        """,
+    })
+    relations = reverse(index)
+    assert ("app.Target", "a_one", "app.A", "fk") in relations
+    assert ("app.Target", "a_two", "app.A", "o2o") in relations
+    assert ("app.Target", "a_three", "app.A", "m2m") in relations
+    assert ("app.A", "a_set", "app.A", "fk") in relations
+
+
+def test_related_name_placeholders_hidden_and_query_names(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "app/models.py": """
+            from django.db import models
+
+            class Owner(models.Model):
+                pass
+
+            class Base(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name="%(app_label)s_%(class)s")
+                hidden = models.ForeignKey(Owner, models.CASCADE, related_name="hs+")
+
+                class Meta:
+                    abstract = True
+
+            class Profile(Base):
+                pass
+
+            class Card(Base):
+                pass
+
+            class Badge(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name="acc", related_query_name="q")
+        """,
+    })
+    accessors = {r.accessor: r for r in index.reverse_relations if r.owner == "app.Owner"}
+    assert set(accessors) == {"app_profile", "app_card", "acc"}
+    assert accessors["acc"].query_name == "q"
+    assert accessors["app_profile"].query_name == "app_profile"
+
+
+def test_auth_user_model_setting_and_string_targets(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "proj/settings.py": 'AUTH_USER_MODEL = "accounts.User"\n',
+        "accounts/models.py": """
+            from django.contrib.auth.models import AbstractUser
+
+            class User(AbstractUser):
+                pass
+        """,
+        "profiles/models.py": """
+            from django.conf import settings
+            from django.db import models
+
+            class Profile(models.Model):
+                user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE)
+        """,
+    })
+    assert ("accounts.User", "profile", "profiles.Profile", "o2o") in reverse(index)
+
+
+def test_default_user_model_when_not_configured(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "profiles/models.py": """
+            from django.conf import settings
+            from django.db import models
+
+            class Profile(models.Model):
+                user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+        """,
+    })
+    assert ("auth.User", "profile", "profiles.Profile", "o2o") in reverse(index)
+
+
+def test_explicit_parent_link_replaces_the_implicit_one(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "app/models.py": """
+            from django.db import models
+
+            class Place(models.Model):
+                pass
+
+            class Restaurant(Place):
+                place = models.OneToOneField(Place, models.CASCADE, parent_link=True, related_name="dining")
+        """,
+    })
+    accessors = {r.accessor for r in index.reverse_relations if r.owner == "app.Place"}
+    assert accessors == {"dining"}
+
+
+def test_reexports_through_package_init(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "app/models/__init__.py": "from .place import Place\nfrom .restaurant import *\n",
+        "app/models/place.py": "from django.db import models\n\nclass Place(models.Model):\n    pass\n",
+        "app/models/restaurant.py": """
+            from django.db import models
+            from app.models import Place
+
+            class Restaurant(models.Model):
+                place = models.OneToOneField(Place, models.CASCADE)
+        """,
+    })
+    assert ("app.Place", "restaurant", "app.Restaurant", "o2o") in reverse(index)
+
+
+def test_configured_foreign_key_subclass_and_model_base(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "app/models.py": """
+            from django.db import models
+            from app.fields import FlexibleForeignKey
+            from app.base import Model
+
+            class Team(Model):
+                pass
+
+            class Member(Model):
+                team = FlexibleForeignKey(Team, unique=True)
+        """,
+        "app/fields.py": "class FlexibleForeignKey:\n    pass\n",
+        "app/base.py": "class Model:\n    pass\n",
+    }, foreign_key_classes=("app.fields.FlexibleForeignKey",), model_base_classes=("app.base.Model",))
+    assert ("app.Team", "member_set", "app.Member", "fk") in reverse(index)
+
+
+def test_migrations_and_broken_files_are_skipped(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "app/models.py": "from django.db import models\n\nclass Place(models.Model):\n    pass\n",
+        "app/broken.py": "class (:\n",
+        "app/migrations/0001_initial.py": "from django.db import migrations\n\nclass Migration(migrations.Migration):\n    pass\n",
+    })
+    assert {m.key for m in index.models.values() if not m.external} == {"app.Place"}
+
+
+def test_index_never_imports_project_code(tmp_path: Path) -> None:
+    marker = tmp_path / "imported.marker"
+    index_of(tmp_path, {
+        "app/models.py": f"open({str(marker)!r}, 'w').write('x')\nfrom django.db import models\n\nclass A(models.Model):\n    pass\n",
+        "app/__init__.py": f"open({str(marker)!r}, 'w').write('x')\n",
+    })
+    assert not marker.exists()
+
+
+def test_cache_reuses_facts_and_sees_changes(tmp_path: Path) -> None:
+    files = {"app/models.py": "from django.db import models\n\nclass A(models.Model):\n    pass\n"}
+    write_project(tmp_path, files)
+    settings = Settings(cache_dir=str(tmp_path / "cache"))
+    first = build_index([str(tmp_path)], settings)
+    assert list((tmp_path / "cache").iterdir())
+    second = build_index([str(tmp_path)], settings)
+    assert first.facts_by_path == second.facts_by_path
+    (tmp_path / "app/models.py").write_text("from django.db import models\n\nclass B(models.Model):\n    pass\n")
+    third = build_index([str(tmp_path)], settings)
+    assert {m.key for m in third.models.values() if not m.external} == {"app.B"}
