@@ -74,7 +74,7 @@ def _walk(top: str, excludes: tuple[str, ...], root: str | None, seen: set[str])
         for name in filenames:
             if not name.endswith(".py"):
                 continue
-            path = os.path.join(directory, name)
+            path = os.path.normpath(os.path.join(directory, name))
             if is_excluded(path, excludes, root):
                 continue
             if os.path.islink(path) and not os.path.exists(path):

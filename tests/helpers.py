@@ -19,6 +19,7 @@ FIXTURES = REPO / "tests" / "fixtures"
 
 def write_project(root: Path, files: dict[str, str]) -> Path:
     """Write *files* (path -> source) under *root* as a project with packages."""
+    root.mkdir(parents=True, exist_ok=True)
     (root / "manage.py").write_text("")
     for relative, source in files.items():
         path = root / relative
