@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
-import libcst as cst
+if TYPE_CHECKING:  # LibCST costs ~0.1 s to import; a warm cached run never needs it
+    import libcst as cst
 
-Replacement = Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]
+Replacement = Union["cst.CSTNode", "cst.FlattenSentinel", "cst.RemovalSentinel"]
 
 
 @dataclass(frozen=True)

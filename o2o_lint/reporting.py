@@ -7,12 +7,13 @@ from collections import Counter
 from collections.abc import Sequence
 
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding
-from o2o_lint.rules import all_rules
 
 
 def rule_name(code: str) -> str:
     if code == PARSE_ERROR_CODE:
         return "syntax-or-io-error"
+    from o2o_lint.rules import all_rules  # imports LibCST: only when names are shown
+
     rule = all_rules().get(code)
     return rule.name if rule else code
 

@@ -7,20 +7,24 @@ engine directly because flake8 already owns reading files and the process pool.
 from __future__ import annotations
 
 import difflib
-import multiprocessing
 import os
 import stat
 import tempfile
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
+from o2o_lint.cache import Cache, content_hash
 from o2o_lint.config import Settings
 from o2o_lint.discovery import DiscoveryProblem, iter_python_files
-from o2o_lint.engine import Engine
 from o2o_lint.findings import Finding, parse_error
-from o2o_lint.index.build import build_index
+from o2o_lint.index.build import ProjectFacts, collect_project_facts, index_from_facts
+from o2o_lint.result_cache import ResultCache, decode_findings, fingerprint
 from o2o_lint.sourcefile import SourceError, SourceText, decode_source, read_source
+
+if TYPE_CHECKING:  # the engine pulls in LibCST: imported only when a file needs analysis
+    from o2o_lint.engine import Engine
 
 MODE_CHECK, MODE_FIX, MODE_DIFF = "check", "fix", "diff"
 
@@ -32,6 +36,8 @@ class FileResult:
     fixed: list[Finding] = field(default_factory=list)
     diff: str = ""
     written: bool = False
+    content_hash: str | None = None  # of the bytes analysed, for the findings cache
+    unchanged: bool = False  # content equal to the cached version: reuse its findings
 
 
 @dataclass
@@ -92,12 +98,18 @@ def process_text(
     return result, outcome.text
 
 
-def process_file(engine: Engine, path: str, mode: str, unsafe: bool, roots: Sequence[str]) -> FileResult:
+def process_file(
+    engine: Engine, path: str, mode: str, unsafe: bool, roots: Sequence[str], cached_hash: str | None = None
+) -> FileResult:
     try:
         data, source = read_source(path)
     except SourceError as exc:
         return FileResult(path, [parse_error(path, str(exc), exc.line, exc.column)])
+    digest = content_hash(data)
+    if cached_hash == digest:
+        return FileResult(path, content_hash=digest, unchanged=True)
     result, fixed_text = process_text(engine, path, source, mode, unsafe)
+    result.content_hash = digest
     if fixed_text is None:
         return result
     if mode == MODE_DIFF:
@@ -134,41 +146,99 @@ def _init_worker(state: tuple[Engine, str, bool, tuple[str, ...]]) -> None:
     _worker_state = state
 
 
-def _work(path: str) -> FileResult:
+def _work(item: tuple[str, str | None]) -> FileResult:
     assert _worker_state is not None
     engine, mode, unsafe, roots = _worker_state
-    return process_file(engine, path, mode, unsafe, roots)
+    return process_file(engine, item[0], mode, unsafe, roots, item[1])
+
+
+def _fixable(cached: list, unsafe: bool) -> bool:
+    return any(entry[6] is not None and (entry[6] or unsafe) for entry in cached)
 
 
 def run(paths: Iterable[str], settings: Settings, *, roots: Sequence[str], mode: str = MODE_CHECK,
         jobs: int = 1, exclude_base: str | None = None) -> RunResult:
-    index = build_index(roots, settings)
-    engine = Engine(index, settings, root=exclude_base or (roots[0] if roots else None))
-    files: list[str] = []
+    project = ProjectFacts(roots, settings)
     results: list[FileResult] = []
-    for item in iter_python_files(paths, settings.all_excludes, exclude_base):
+    files: list[str] = []
+    paths = list(paths)
+    if len(paths) == 1 and len(project.roots) == 1 and project.roots[0].root == os.path.abspath(paths[0]) == (
+        os.path.abspath(exclude_base or "")
+    ):
+        # the index already walked this very tree; show its paths the way the user named them
+        root = project.roots[0].root
+
+        def shown(path: str) -> str:
+            return os.path.normpath(os.path.join(paths[0], os.path.relpath(path, root)))
+
+        discovered = [
+            shown(item) if isinstance(item, str) else DiscoveryProblem(shown(item.path), item.message)
+            for item in project.roots[0].discovered
+        ]
+    else:
+        discovered = list(iter_python_files(paths, settings.all_excludes, exclude_base))
+    for item in discovered:
         if isinstance(item, DiscoveryProblem):
             results.append(FileResult(item.path, [parse_error(item.path, item.message)]))
         else:
             files.append(item)
-    real_roots = tuple(os.path.realpath(r) for r in roots)
     unsafe = settings.unsafe_fixes
-    if jobs > 1 and len(files) > 1:
-        state = (engine, mode, unsafe, real_roots)
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        chunksize = max(1, min(64, len(files) // (jobs * 8)))
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(state,)) as pool:
-            results.extend(pool.map(_work, files, chunksize=chunksize))
-    else:
-        results.extend(process_file(engine, path, mode, unsafe, real_roots) for path in files)
+    result_cache = None
+    if settings.use_cache and roots:
+        result_cache = ResultCache(
+            Cache.for_root(roots[0], settings.cache_dir, True), "\0".join(sorted(roots)), fingerprint(settings, project.digests)
+        )
+    todo: list[tuple[str, str | None]] = []
+    cached_by_path: dict[str, list] = {}
+    signatures: dict[str, list[int] | None] = {}
+    for path in files:
+        if result_cache is None:
+            todo.append((path, None))
+            continue
+        signature, cached = result_cache.lookup(path)
+        signatures[path] = signature
+        if cached is not None and (mode == MODE_CHECK or not _fixable(cached, unsafe)):
+            results.append(FileResult(path, decode_findings(path, cached)))
+            continue
+        entry = result_cache.entries.get(os.path.abspath(path))
+        if entry is not None:
+            cached_by_path[path] = entry[2]
+        todo.append((path, entry[1] if entry is not None and mode == MODE_CHECK else None))
+    if todo:
+        from o2o_lint.engine import Engine
+
+        engine = Engine(index_from_facts(project.facts, settings), settings, root=exclude_base or (roots[0] if roots else None))
+        real_roots = tuple(os.path.realpath(r) for r in roots)
+        if jobs > 1 and len(todo) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            state = (engine, mode, unsafe, real_roots)
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            chunksize = max(1, min(64, len(todo) // (jobs * 8)))
+            with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(state,)) as pool:
+                analysed = list(pool.map(_work, todo, chunksize=chunksize))
+        else:
+            analysed = [process_file(engine, path, mode, unsafe, real_roots, cached_hash) for path, cached_hash in todo]
+        for file_result in analysed:
+            if file_result.unchanged:
+                file_result.findings = decode_findings(file_result.path, cached_by_path[file_result.path])
+            if result_cache is not None and not file_result.fixed and not file_result.diff:
+                result_cache.record(file_result.path, signatures.get(file_result.path), file_result.content_hash,
+                                    file_result.findings)
+        results.extend(analysed)
+    if result_cache is not None:
+        result_cache.save()
     results.sort(key=lambda r: r.path)
     return RunResult(results, len(files))
 
 
 def run_stdin(data: bytes, display_path: str, settings: Settings, *, roots: Sequence[str], mode: str) -> tuple[RunResult, str | None]:
     """Check (or fix, returning the fixed text) source read from standard input."""
-    index = build_index(roots, settings)
+    from o2o_lint.engine import Engine
+
+    index = index_from_facts(collect_project_facts(roots, settings), settings)
     engine = Engine(index, settings, root=roots[0] if roots else None)
     try:
         source = decode_source(data)

@@ -3,11 +3,6 @@
 Two stages keep it cheap and cacheable: :mod:`.facts` extracts plain, serialisable
 facts from one file with the stdlib ``ast`` (about ten times cheaper than a LibCST
 parse, and cached on disk by content hash), and :mod:`.model` resolves the facts of
-the whole project into models, relation fields and reverse accessors.
+the whole project into models, relation fields and reverse accessors
+(:class:`~o2o_lint.index.model.ProjectIndex`). :mod:`.build` ties them to the cache.
 """
-
-from __future__ import annotations
-
-from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationField, ReverseRelation
-
-__all__ = ["ModelInfo", "ProjectIndex", "RelationField", "ReverseRelation"]

@@ -7,15 +7,20 @@ lets a warm run skip even reading unchanged files.
 from __future__ import annotations
 
 import ast
+import hashlib
+import marshal
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from o2o_lint.cache import Cache, content_hash
 from o2o_lint.config import Settings
 from o2o_lint.discovery import iter_python_files
 from o2o_lint.index.facts import FACTS_VERSION, Facts, facts_for_tree
-from o2o_lint.index.model import ProjectIndex
-from o2o_lint.sourcefile import SourceError, decode_source, MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    from o2o_lint.index.model import ProjectIndex
+from o2o_lint.sourcefile import MAX_FILE_BYTES, SourceError, decode_source
 
 INDEX_CACHE_NAME = "index"
 
@@ -41,53 +46,110 @@ def facts_for_bytes(data: bytes, path: str, root: str) -> Facts | None:
         return None
 
 
-def collect_facts(root: str, settings: Settings, cache: Cache) -> dict[str, Facts]:
-    """Facts of every Python file under *root*, from the cache where content is unchanged."""
-    cache_name = f"{INDEX_CACHE_NAME}-{content_hash(root.encode())[:12]}"
-    cached = cache.load(cache_name) or {}
-    if cached.get("version") != FACTS_VERSION or cached.get("root") != root:
-        cached = {"version": FACTS_VERSION, "root": root, "files": {}}
-    old_files: dict[str, list] = cached["files"]
-    new_files: dict[str, list] = {}
-    facts_by_path: dict[str, Facts] = {}
-    changed = False
-    for path in iter_python_files([root], settings.all_excludes, root):
-        if not isinstance(path, str):
-            continue
-        absolute = os.path.abspath(path)
-        signature = _stat_signature(absolute)
-        entry = old_files.get(absolute)
-        if entry is not None and signature is not None and entry[0] == signature:
-            new_files[absolute] = entry
-            if entry[2] is not None:
-                facts_by_path[absolute] = entry[2]
-            continue
-        try:
-            with open(absolute, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
-        except OSError:
-            continue
-        digest = content_hash(data)
-        if entry is not None and entry[1] == digest:
-            facts = entry[2]
-        else:
+def _facts_digest(facts: Facts | None) -> str:
+    return "" if facts is None else hashlib.blake2b(marshal.dumps(facts), digest_size=12).hexdigest()
+
+
+class RootFacts:
+    """The facts of one project root: file digests now, the facts themselves on demand.
+
+    Two cache entries: a small one (stat signature, content hash and facts digest per
+    file) read on every run, and the facts blob, read only when some file needs
+    analysis. A warm run where nothing changed never loads the blob.
+    """
+
+    def __init__(self, root: str, settings: Settings, cache: Cache) -> None:
+        self.root = root
+        self.cache = cache
+        key = content_hash(root.encode())[:12]
+        self.stats_name, self.facts_name = f"{INDEX_CACHE_NAME}-{key}", f"facts-{key}"
+        cached = cache.load(self.stats_name) or {}
+        if cached.get("version") != FACTS_VERSION or cached.get("root") != root:
+            cached = {"version": FACTS_VERSION, "root": root, "files": {}}
+        old_files: dict[str, list] = cached["files"]
+        self.files: dict[str, list] = {}  # path -> [signature, content hash, facts digest]
+        self.fresh: dict[str, Facts | None] = {}  # facts parsed in this run
+        self.discovered = list(iter_python_files([root], settings.all_excludes, root))
+        for path in self.discovered:
+            if not isinstance(path, str):
+                continue
+            absolute = os.path.abspath(path)
+            signature = _stat_signature(absolute)
+            entry = old_files.get(absolute)
+            if entry is not None and signature is not None and entry[0] == signature:
+                self.files[absolute] = entry
+                continue
+            try:
+                with open(absolute, "rb") as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)
+            except OSError:
+                continue
+            digest = content_hash(data)
+            if entry is not None and entry[1] == digest:
+                self.files[absolute] = [signature, digest, entry[2]]  # e.g. `touch`: facts unchanged
+                continue
             facts = facts_for_bytes(data, absolute, root) if len(data) <= MAX_FILE_BYTES else None
-        changed = True
-        new_files[absolute] = [signature, digest, facts]
-        if facts is not None:
-            facts_by_path[absolute] = facts
-    if changed or len(new_files) != len(old_files):
-        cache.store(cache_name, {"version": FACTS_VERSION, "root": root, "files": new_files})
-    return facts_by_path
+            self.fresh[absolute] = facts
+            self.files[absolute] = [signature, digest, _facts_digest(facts)]
+        if self.files != old_files:
+            cache.store(self.stats_name, {"version": FACTS_VERSION, "root": root, "files": self.files})
+        self._facts: dict[str, Facts] | None = None
+
+    @property
+    def digests(self) -> dict[str, str]:
+        return {path: entry[2] for path, entry in self.files.items()}
+
+    @property
+    def facts(self) -> dict[str, Facts]:
+        if self._facts is None:
+            stored = self.cache.load(self.facts_name)
+            valid = isinstance(stored, dict) and stored.get("version") == FACTS_VERSION
+            blob: dict[str, Facts | None] = stored["facts"] if valid else {}
+            missing = [p for p in self.files if p not in self.fresh and p not in blob]
+            for path in missing:  # the blob was lost or is older than the stats entry
+                try:
+                    with open(path, "rb") as handle:
+                        blob[path] = facts_for_bytes(handle.read(MAX_FILE_BYTES + 1), path, self.root)
+                except OSError:
+                    blob[path] = None
+            merged = {p: self.fresh[p] if p in self.fresh else blob.get(p) for p in self.files}
+            if self.fresh or missing or set(blob) != set(merged):
+                self.cache.store(self.facts_name, {"version": FACTS_VERSION, "facts": merged})
+            self._facts = {p: f for p, f in merged.items() if f is not None}
+        return self._facts
 
 
-def build_index(roots: Iterable[str], settings: Settings) -> ProjectIndex:
-    facts_by_path: dict[str, Facts] = {}
-    for root in sorted(set(os.path.abspath(r) for r in roots)):
-        cache = Cache.for_root(root, settings.cache_dir, settings.use_cache)
-        facts_by_path.update(collect_facts(root, settings, cache))
+class ProjectFacts:
+    """Facts of every file under the project roots, loaded lazily."""
+
+    def __init__(self, roots: Iterable[str], settings: Settings) -> None:
+        self.roots = [
+            RootFacts(root, settings, Cache.for_root(root, settings.cache_dir, settings.use_cache))
+            for root in sorted(set(os.path.abspath(r) for r in roots))
+        ]
+
+    @property
+    def digests(self) -> dict[str, str]:
+        return {path: digest for root in self.roots for path, digest in root.digests.items()}
+
+    @property
+    def facts(self) -> dict[str, Facts]:
+        return {path: facts for root in self.roots for path, facts in root.facts.items()}
+
+
+def collect_project_facts(roots: Iterable[str], settings: Settings) -> dict[str, Facts]:
+    return ProjectFacts(roots, settings).facts
+
+
+def index_from_facts(facts_by_path: dict[str, Facts], settings: Settings) -> ProjectIndex:
+    from o2o_lint.index.model import ProjectIndex
+
     return ProjectIndex(
         facts_by_path,
         foreign_key_classes=settings.foreign_key_classes,
         model_base_classes=settings.model_base_classes,
     )
+
+
+def build_index(roots: Iterable[str], settings: Settings) -> ProjectIndex:
+    return index_from_facts(collect_project_facts(roots, settings), settings)

@@ -117,11 +117,16 @@ class ForeignKeyUnique(LintRule):
 
     @classmethod
     def screen(cls, context: FileContext) -> bool:
-        text = context.text
-        if "unique" not in text and "primary_key" not in text:
+        # Callee names are local names (an alias like FK, an attribute like models.ForeignKey);
+        # any literal unique=True call is worth a look unless no name can be a ForeignKey.
+        calls = context.facts.get("unique_calls", ())
+        if not calls:
             return False
-        return "ForeignKey" in text or any(
-            name.rpartition(".")[2] in text for name in context.settings.foreign_key_classes
+        imports = context.facts["imports"]
+        configured = {name.rpartition(".")[2] for name in context.settings.foreign_key_classes}
+        return any(
+            name == "ForeignKey" or name in configured or imports.get(name, "").endswith("ForeignKey")
+            for name in calls
         )
 
     def __init__(self, context: FileContext) -> None:
