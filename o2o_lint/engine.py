@@ -70,8 +70,8 @@ class Engine:
             return self.rules
         return [r for r in self.rules if not any(r.code.startswith(code) for code in ignored)]
 
-    def facts_for(self, path: str, tree: ast.Module) -> Facts:
-        return facts_for_tree(tree, os.path.abspath(path), self.root)
+    def facts_for(self, path: str, tree: ast.Module, text: str | None = None) -> Facts:
+        return facts_for_tree(tree, os.path.abspath(path), self.root, text)
 
     def analyze(
         self, path: str, text: str, *, apply_noqa: bool = True, tree: ast.Module | None = None, fresh_facts: bool = False
@@ -90,7 +90,7 @@ class Engine:
                 tree, error = _parse_ast(path, text)
                 if error is not None:
                     return Analysis([error])
-            facts = self.facts_for(path, tree)
+            facts = self.facts_for(path, tree, text)
         if facts.get("looks_like_migration"):
             return Analysis([])
         context = FileContext(path=path, text=text, facts=facts, index=self.index, settings=self.settings)

@@ -10,7 +10,7 @@ import difflib
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
@@ -152,13 +152,39 @@ def _work(item: tuple[str, str | None]) -> FileResult:
     return process_file(engine, item[0], mode, unsafe, roots, item[1])
 
 
+#: Below this many items a process pool costs more than it saves.
+MIN_PARALLEL_ITEMS = 16
+
+
+def _parallel_mapper(jobs: int, initializer: Callable[..., None] | None = None, initargs: tuple = ()):
+    """A ``map`` that spreads work over *jobs* processes (forked where possible: no pickling
+    of the index), or the builtin ``map`` for one job or little work."""
+
+    def mapper(function: Callable, items: Sequence) -> list:
+        items = list(items)
+        if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS:
+            if initializer is not None:
+                initializer(*initargs)
+            return list(map(function, items))
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        chunksize = max(1, min(64, len(items) // (jobs * 8)))
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer, initargs=initargs) as pool:
+            return list(pool.map(function, items, chunksize=chunksize))
+
+    return mapper
+
+
 def _fixable(cached: list, unsafe: bool) -> bool:
     return any(entry[6] is not None and (entry[6] or unsafe) for entry in cached)
 
 
 def run(paths: Iterable[str], settings: Settings, *, roots: Sequence[str], mode: str = MODE_CHECK,
         jobs: int = 1, exclude_base: str | None = None) -> RunResult:
-    project = ProjectFacts(roots, settings)
+    project = ProjectFacts(roots, settings, _parallel_mapper(jobs))
     results: list[FileResult] = []
     files: list[str] = []
     paths = list(paths)
@@ -210,15 +236,8 @@ def run(paths: Iterable[str], settings: Settings, *, roots: Sequence[str], mode:
         engine = Engine(index_from_facts(project.facts, settings), settings, root=exclude_base or (roots[0] if roots else None))
         real_roots = tuple(os.path.realpath(r) for r in roots)
         if jobs > 1 and len(todo) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             state = (engine, mode, unsafe, real_roots)
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            chunksize = max(1, min(64, len(todo) // (jobs * 8)))
-            with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(state,)) as pool:
-                analysed = list(pool.map(_work, todo, chunksize=chunksize))
+            analysed = list(_parallel_mapper(jobs, _init_worker, (state,))(_work, todo))
         else:
             analysed = [process_file(engine, path, mode, unsafe, real_roots, cached_hash) for path, cached_hash in todo]
         for file_result in analysed:

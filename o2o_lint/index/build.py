@@ -11,7 +11,7 @@ import hashlib
 import marshal
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from o2o_lint.cache import Cache, content_hash
 from o2o_lint.config import Settings
@@ -41,13 +41,36 @@ def facts_for_bytes(data: bytes, path: str, root: str) -> Facts | None:
     except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     try:
-        return facts_for_tree(tree, path, root)
+        return facts_for_tree(tree, path, root, text)
     except RecursionError:
         return None
 
 
 def _facts_digest(facts: Facts | None) -> str:
     return "" if facts is None else hashlib.blake2b(marshal.dumps(facts), digest_size=12).hexdigest()
+
+
+Mapper = Callable[..., Iterable[Any]]
+
+
+def scan_file(item: tuple[str, str, str | None]) -> tuple[list[int] | None, str, Facts | None, str | None] | None:
+    """Read and parse one changed file (in a worker process under ``--jobs``).
+
+    Returns (signature, content hash, facts, facts digest); the digest is None when the
+    content equals the cached version, whose facts still hold.
+    """
+    absolute, root, cached_hash = item
+    signature = _stat_signature(absolute)
+    try:
+        with open(absolute, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError:
+        return None
+    digest = content_hash(data)
+    if digest == cached_hash:
+        return signature, digest, None, None
+    facts = facts_for_bytes(data, absolute, root) if len(data) <= MAX_FILE_BYTES else None
+    return signature, digest, facts, _facts_digest(facts)
 
 
 class RootFacts:
@@ -58,7 +81,7 @@ class RootFacts:
     analysis. A warm run where nothing changed never loads the blob.
     """
 
-    def __init__(self, root: str, settings: Settings, cache: Cache) -> None:
+    def __init__(self, root: str, settings: Settings, cache: Cache, mapper: Mapper = map) -> None:
         self.root = root
         self.cache = cache
         key = content_hash(root.encode())[:12]
@@ -70,6 +93,7 @@ class RootFacts:
         self.files: dict[str, list] = {}  # path -> [signature, content hash, facts digest]
         self.fresh: dict[str, Facts | None] = {}  # facts parsed in this run
         self.discovered = list(iter_python_files([root], settings.all_excludes, root))
+        to_scan: list[tuple[str, str, str | None]] = []
         for path in self.discovered:
             if not isinstance(path, str):
                 continue
@@ -78,19 +102,17 @@ class RootFacts:
             entry = old_files.get(absolute)
             if entry is not None and signature is not None and entry[0] == signature:
                 self.files[absolute] = entry
+            else:
+                to_scan.append((absolute, root, entry[1] if entry is not None else None))
+        for absolute, scanned in zip((item[0] for item in to_scan), mapper(scan_file, to_scan)):
+            if scanned is None:
                 continue
-            try:
-                with open(absolute, "rb") as handle:
-                    data = handle.read(MAX_FILE_BYTES + 1)
-            except OSError:
-                continue
-            digest = content_hash(data)
-            if entry is not None and entry[1] == digest:
-                self.files[absolute] = [signature, digest, entry[2]]  # e.g. `touch`: facts unchanged
-                continue
-            facts = facts_for_bytes(data, absolute, root) if len(data) <= MAX_FILE_BYTES else None
-            self.fresh[absolute] = facts
-            self.files[absolute] = [signature, digest, _facts_digest(facts)]
+            signature, digest, facts, facts_digest = scanned
+            if facts_digest is None:  # same content as cached (e.g. `touch`): facts unchanged
+                facts_digest = old_files[absolute][2]
+            else:
+                self.fresh[absolute] = facts
+            self.files[absolute] = [signature, digest, facts_digest]
         if self.files != old_files:
             cache.store(self.stats_name, {"version": FACTS_VERSION, "root": root, "files": self.files})
         self._facts: dict[str, Facts] | None = None
@@ -122,9 +144,9 @@ class RootFacts:
 class ProjectFacts:
     """Facts of every file under the project roots, loaded lazily."""
 
-    def __init__(self, roots: Iterable[str], settings: Settings) -> None:
+    def __init__(self, roots: Iterable[str], settings: Settings, mapper: Mapper = map) -> None:
         self.roots = [
-            RootFacts(root, settings, Cache.for_root(root, settings.cache_dir, settings.use_cache))
+            RootFacts(root, settings, Cache.for_root(root, settings.cache_dir, settings.use_cache), mapper)
             for root in sorted(set(os.path.abspath(r) for r in roots))
         ]
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from typing import Any
 
-FACTS_VERSION = 3
+from o2o_lint.index.writes import function_writes
+
+FACTS_VERSION = 6
 
 Facts = dict[str, Any]
 
@@ -164,7 +167,29 @@ def _resolve_relative(module: str, is_package: bool, level: int, target: str | N
     return base
 
 
-def extract_facts(tree: ast.Module, module: str, is_package: bool) -> Facts:
+#: A file without these words holds no unique=True call and no prefetch lookup: no walk.
+_UNIQUE_OR_PREFETCH = re.compile(r"\b(?:unique|primary_key)\s*=\s*True|\bPrefetch|\bprefetch_related")
+
+
+def manager_uses(tree: ast.AST) -> set[str]:
+    """Names *tree* reads as related managers: ``x.invoice_set``, ``x.items.all()``."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            if node.attr.endswith("_set"):
+                found.add(node.attr)
+            if node.attr in MANAGER_METHODS and isinstance(node.value, ast.Attribute):
+                found.add(node.value.attr)
+        elif isinstance(node, ast.Call):
+            callee = node.func.attr if isinstance(node.func, ast.Attribute) else dotted_name(node.func)
+            if callee in PREFETCH_CALLS:
+                for argument in node.args:
+                    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                        found.add(argument.value.split("__", 1)[0])
+    return found
+
+
+def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | None = None) -> Facts:
     imports: dict[str, str] = {}
     star_imports: list[str] = []
     classes: list[Facts] = []
@@ -179,17 +204,24 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool) -> Facts:
                 value = _constant(statement.value)
                 if isinstance(value, str):
                     settings["AUTH_USER_MODEL"] = value
-    manager_names: set[str] = set()
+    # A full ``ast.walk`` costs as much as the parse: only files that may hold a
+    # unique=True call or a prefetch lookup pay for it. Manager uses of reverse accessors
+    # are looked up on demand instead (ProjectIndex.files_using_manager), since they only
+    # matter in the rare project that has a ForeignKey(unique=True).
     prefetch_names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute):
-            if isinstance(node.ctx, ast.Load):
-                if node.attr.endswith("_set"):
-                    manager_names.add(node.attr)
-                if node.attr in MANAGER_METHODS and isinstance(node.value, ast.Attribute):
-                    manager_names.add(node.value.attr)
-        elif isinstance(node, ast.Call):
+    unique_calls: set[str] = set()
+    if text is None or _UNIQUE_OR_PREFETCH.search(text):
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
             callee = node.func.attr if isinstance(node.func, ast.Attribute) else dotted_name(node.func)
+            if callee is None:
+                continue
+            if any(
+                kw.arg in ("unique", "primary_key") and isinstance(kw.value, ast.Constant) and kw.value.value is True
+                for kw in node.keywords
+            ):
+                unique_calls.add(callee.rpartition(".")[2])
             if callee in PREFETCH_CALLS:
                 for argument in node.args:
                     if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
@@ -202,9 +234,11 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool) -> Facts:
         "star_imports": star_imports,
         "classes": classes,
         "settings": settings,
-        "manager_names": sorted(manager_names),
         "prefetch_names": sorted(prefetch_names),
+        # callee names of calls with a literal unique=True / primary_key=True (OTO001's screen)
+        "unique_calls": sorted(unique_calls),
         "looks_like_migration": _looks_like_migration(classes),
+        "function_writes": function_writes(tree),  # OTO002
     }
 
 
@@ -244,9 +278,9 @@ def _looks_like_migration(classes: list[Facts]) -> bool:
 def facts_for_source(text: str, path: str, root: str) -> Facts:
     """Parse *text* with ``ast`` and extract its facts; raises ``SyntaxError``/``ValueError``."""
     tree = ast.parse(text, filename=path)
-    return facts_for_tree(tree, path, root)
+    return facts_for_tree(tree, path, root, text)
 
 
-def facts_for_tree(tree: ast.Module, path: str, root: str) -> Facts:
+def facts_for_tree(tree: ast.Module, path: str, root: str, text: str | None = None) -> Facts:
     module = module_name_for(path, root)
-    return extract_facts(tree, module, os.path.basename(path) == "__init__.py")
+    return extract_facts(tree, module, os.path.basename(path) == "__init__.py", text)

@@ -9,6 +9,8 @@ with targets resolved (class, ``"Model"``, ``"app.Model"``, ``"self"``,
 
 from __future__ import annotations
 
+import ast
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -410,11 +412,42 @@ class ProjectIndex:
         """Every reverse accessor a declared field installs (several for an abstract base)."""
         return [r for r in self.reverse_relations if r.field is field]
 
-    def files_using_name(self, name: str) -> list[str]:
-        return sorted(
-            path for path, facts in self.facts_by_path.items()
-            if name in facts.get("manager_names", ()) or name in facts.get("prefetch_names", ())
-        )
+    @cached_property
+    def manager_use_pattern(self) -> re.Pattern[str] | None:
+        """Matches the text of a file that may use a unique ForeignKey's reverse manager."""
+        names = sorted(self.unique_foreign_key_relations)
+        # "invoice_set__lines" (a prefetch lookup) counts: `__` may follow the name
+        return re.compile(r"\b(?:%s)(?:\b|__)" % "|".join(map(re.escape, names))) if names else None
+
+    @cached_property
+    def _manager_users(self) -> dict[str, list[str]]:
+        """Accessor name -> files reading it as a manager, found by a text search first
+        and confirmed on the file's ``ast``; computed once, only in projects that have a
+        ForeignKey(unique=True)."""
+        users: dict[str, list[str]] = defaultdict(list)
+        pattern = self.manager_use_pattern
+        if pattern is None:
+            return users
+        from o2o_lint.index.facts import manager_uses
+        from o2o_lint.sourcefile import SourceError, read_source
+
+        for path in sorted(self.facts_by_path):
+            try:
+                text = read_source(path)[1].text
+            except SourceError:
+                continue
+            if pattern.search(text) is None:
+                continue
+            try:
+                used = manager_uses(ast.parse(text))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            for name in used & set(self.unique_foreign_key_relations):
+                users[name].append(path)
+        return users
+
+    def files_using_manager(self, name: str) -> list[str]:
+        return self._manager_users.get(name, [])
 
     def model_for_class(self, path: str, class_name: str) -> ModelInfo | None:
         facts = self.facts_by_path.get(path)
@@ -431,6 +464,25 @@ class ProjectIndex:
             "reverse": sorted(f"{r.owner}.{r.accessor} -> {r.related_model}.{r.field_name} ({r.kind})"
                               for r in self.reverse_relations),
         }
+
+    # -- OTO002: stale reverse one-to-one caches (resolution lives in index/writes.py) --
+
+    @cached_property
+    def stale_writes(self) -> Any:  # o2o_lint.index.writes.StaleWrites
+        """Resolves the per-function ``function_writes`` facts lazily, once per index."""
+        from o2o_lint.index.writes import StaleWrites
+
+        return StaleWrites(self)
+
+    def function_stale_writes(self, module: str, qualname: str) -> list[dict[str, Any]]:
+        """Reverse one-to-one relations of its parameters (or ``self``) a function writes stale."""
+        return self.stale_writes.summary(module, qualname)
+
+    def stale_cache_screen(self, facts: Facts) -> bool:
+        return self.stale_writes.screen(facts)
+
+    def stale_cache_findings(self, facts: Facts) -> list[dict[str, Any]]:
+        return self.stale_writes.findings(facts)
 
 
 def app_label_for(module: str) -> str:

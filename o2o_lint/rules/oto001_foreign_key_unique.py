@@ -202,7 +202,7 @@ class ForeignKeyUnique(LintRule):
             return "the index cannot resolve this field's model or target, so uses of its reverse accessor are unknown"
         index = self.context.index
         for relation in relations:
-            users = index.files_using_name(relation.accessor)
+            users = index.files_using_manager(relation.accessor)
             if users:
                 return f"the reverse accessor `{relation.accessor}` is used as a manager in {len(users)} file(s), see OTO004"
             new_accessor = relation.one_to_one_accessor

@@ -62,13 +62,8 @@ class ReverseManagerUse(LintRule):
 
     @classmethod
     def screen(cls, context: FileContext) -> bool:
-        relations = context.index.unique_foreign_key_relations
-        if not relations:
-            return False
-        facts = context.facts
-        return any(name in relations for name in facts.get("manager_names", ())) or any(
-            name in relations for name in facts.get("prefetch_names", ())
-        )
+        pattern = context.index.manager_use_pattern
+        return pattern is not None and pattern.search(context.text) is not None
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         relations = self.context.index.unique_foreign_key_relations
