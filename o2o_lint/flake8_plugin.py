@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from o2o_lint import __version__
 from o2o_lint.config import ConfigError, Settings, find_project_root, load_settings, parse_version
+from o2o_lint.discovery import ExcludeMatcher
 from o2o_lint.engine import Engine
 from o2o_lint.index.build import build_index
 
@@ -78,6 +79,8 @@ class O2OLintPlugin:
         from_stdin = self.filename in ("-", "stdin") or not os.path.isfile(self.filename)
         root = find_project_root(os.getcwd() if from_stdin else self.filename)
         engine = self._engine_for(root)
+        if not from_stdin and ExcludeMatcher(engine.settings.all_excludes, root).excluded(self.filename):
+            return  # same files as the CLI: migrations record history and are never reported
         analysis = engine.analyze(
             self.filename, "".join(self.lines), apply_noqa=False, tree=self.tree, fresh_facts=from_stdin
         )
