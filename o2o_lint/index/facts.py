@@ -15,7 +15,7 @@ from typing import Any
 
 from o2o_lint.index.writes import function_writes
 
-FACTS_VERSION = 6
+FACTS_VERSION = 7
 
 Facts = dict[str, Any]
 
@@ -238,7 +238,7 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         # callee names of calls with a literal unique=True / primary_key=True (OTO001's screen)
         "unique_calls": sorted(unique_calls),
         "looks_like_migration": _looks_like_migration(classes),
-        "function_writes": function_writes(tree),  # OTO002
+        "function_writes": function_writes(tree, text),  # OTO002
     }
 
 

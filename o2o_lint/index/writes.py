@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cached_property
@@ -54,9 +55,10 @@ QUERYSET_STEPS = frozenset({
 LOOKUP_STEPS = frozenset({"filter", "get", "aget"})
 #: Methods whose result is one instance of the chain's model.
 INSTANCE_STEPS = frozenset({"get", "aget", "first", "last", "afirst", "alast", "latest", "earliest", "create", "acreate"})
-#: Besides ``*DoesNotExist``: ``RelatedObjectDoesNotExist`` is also an ``AttributeError``. Broader
-#: handlers (``Exception``, bare ``except``) are not taken as a read of the accessor.
-CATCHING = frozenset({"AttributeError"})
+#: Handlers that catch ``RelatedObjectDoesNotExist`` (a ``Model.DoesNotExist``, hence an
+#: ``ObjectDoesNotExist``, and an ``AttributeError``). Broader handlers (``Exception``, a
+#: bare ``except``) are not taken as a read of the accessor; ``FieldDoesNotExist`` is unrelated.
+CATCHING = frozenset({"DoesNotExist", "ObjectDoesNotExist", "RelatedObjectDoesNotExist", "AttributeError"})
 NOT_LOOKUP_KEYS = frozenset({"defaults", "create_defaults"})
 _BUILTINS = frozenset(dir(builtins))
 _TRY_TYPES = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None)
@@ -100,8 +102,7 @@ def _catches(handler_type: ast.expr | None) -> bool:
         dotted = _dotted(name)
         if dotted is None:
             continue
-        last = dotted.rpartition(".")[2]
-        if last.endswith("DoesNotExist") or last in CATCHING:
+        if dotted.rpartition(".")[2] in CATCHING:
             return True
     return False
 
@@ -597,10 +598,9 @@ def _kind(node: ast.FunctionDef | ast.AsyncFunctionDef, class_name: str | None) 
 _WRITE_METHODS = SAVES | DELETES | UPDATES | RETURNS_OBJECT | RETURNS_PAIR
 
 
-def _interesting_lines(tree: ast.Module) -> tuple[list[int], list[ast.AST]]:
-    """Lines holding a read or write candidate, and every function/class node (one cheap walk)."""
+def _interesting_lines(tree: ast.Module) -> list[int]:
+    """Lines holding a read or write candidate, found by walking the whole tree."""
     lines: list[int] = []
-    scopes: list[ast.AST] = []
     for node in ast.walk(tree):
         kind = type(node)
         if kind is ast.Call:
@@ -610,22 +610,40 @@ def _interesting_lines(tree: ast.Module) -> tuple[list[int], list[ast.AST]]:
                     lines.append(node.lineno)  # type: ignore[attr-defined]
             elif type(func) is ast.Name and func.id in ("hasattr", "getattr"):
                 lines.append(node.lineno)  # type: ignore[attr-defined]
-        elif kind in _FUNCTIONS or kind is ast.ClassDef:
-            scopes.append(node)
         elif _TRY_TYPES and kind in _TRY_TYPES and any(_catches(h.type) for h in node.handlers):  # type: ignore[attr-defined]
             lines.append(node.lineno)  # type: ignore[attr-defined]
-    return lines, scopes
+    return lines
 
 
-def function_writes(tree: ast.Module) -> dict[str, Event]:
+#: The same candidates, found in the text (a superset: also in strings and comments). Two
+#: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
+_READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError")
+_WRITE_WORDS = re.compile(r"\.a?(?:save|delete|update|create|get_or_create|update_or_create)\b")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _candidate_lines(text: str) -> list[int]:
+    """Line numbers of candidate words, from the text alone (no tree walk)."""
+    matches = [m.start() for m in _READ_WORDS.finditer(text)] + [m.start() for m in _WRITE_WORDS.finditer(text)]
+    if not matches:
+        return []
+    breaks = [m.start() for m in _LINE_BREAK.finditer(text)]
+    from bisect import bisect_right
+
+    return [bisect_right(breaks, offset - 1) + 1 for offset in matches]
+
+
+def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Event]:
     """Per function qualname (``f``, ``Model.method``, ``f.<locals>.g``) its raw OTO002 events.
 
-    Only functions holding a read or a write candidate are walked, and only those with
-    a read, a write or a relevant call are recorded; the module body is ``<module>``.
-    A function that merely passes a parameter on is not recorded, so call chains are
-    followed through functions that read or write themselves.
+    *text*, when given, is the source of *tree*: candidate lines are then found in the
+    text instead of by walking the tree. Only functions holding a read or a write
+    candidate are walked, and only those with a read, a write or a relevant call are
+    recorded; the module body is ``<module>``. A function that merely passes a parameter
+    on is not recorded, so call chains are followed through functions that read or
+    write themselves.
     """
-    lines, scopes = _interesting_lines(tree)
+    lines = _interesting_lines(tree) if text is None else _candidate_lines(text)
     if not lines:
         return {}
     lines.sort()

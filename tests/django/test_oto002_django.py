@@ -1,0 +1,179 @@
+"""OTO002 against real Django: the stale reverse one-to-one cache before and after ``--fix``.
+
+The fixture project (``tests/fixtures/oto002_project``) holds the application code of
+the forum thread "OneToOneField caching behavior" (``Company.create_address`` and its
+``test_create_address_for_company``), a ``get_or_create`` keyed by ``user_id`` in a
+service another module calls after ``hasattr``, a queryset delete after ``hasattr``, and
+multi-table inheritance (``Restaurant(place_ptr_id=...)``, ``delete(keep_parents=True)``).
+
+The same probe runs in a fresh Django process (SQLite in memory) on the untouched
+copy and on a copy fixed by the real CLI (``python -m o2o_lint --fix``), on Django 4.2
+and 5.2. For each scenario it reports what ``hasattr`` says on the very instance the
+code used and what the database holds: before the fix they disagree (the bug), after it
+they agree. Every assertion is on values Django produced.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.django_harness import run_django
+from tests.helpers import FIXTURES, run_cli
+
+PROJECT = FIXTURES / "oto002_project"
+APPS = ["companies", "accounts", "places"]
+SELECT = ("--select", "OTO002", "--no-cache")
+FINDING = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<col>\d+): OTO002 ", re.MULTILINE)
+
+PROBE = r'''
+import json
+from django.contrib.auth.models import User
+from accounts.maintenance import remove_profile
+from accounts.models import Profile
+from accounts.views import login
+from companies.checks import test_create_address_for_company
+from companies.models import Address, Company
+from places.flows import close_restaurant, open_restaurant
+from places.models import Place, Restaurant
+
+results = {}
+
+
+def outcome(function, *args):
+    try:
+        function(*args)
+    except Exception as exc:
+        return type(exc).__name__
+    return "passed"
+
+
+# 1. The forum thread's test, as written there.
+results["forum_test"] = outcome(test_create_address_for_company)
+
+# The same story, observed: the instance's answer against the database's.
+company = Company.objects.create(name="Initech")
+read_before = hasattr(company, "address")
+company.create_address()
+results["create_address"] = {
+    "read_before": read_before,
+    "cached": hasattr(company, "address"),
+    "in_db": Address.objects.filter(company=company).exists(),
+}
+
+# 2. get_or_create keyed by user_id, in a service another module calls after hasattr.
+user = User.objects.create(username="ann")
+results["login"] = {"outcome": outcome(login, user)}
+results["login"].update(cached=hasattr(user, "profile"), in_db=Profile.objects.filter(user=user).exists())
+
+# 3. A queryset delete after hasattr cached the profile.
+owner = User.objects.create(username="bob")
+Profile.objects.create(user=owner)
+owner = User.objects.get(pk=owner.pk)
+answer = remove_profile(owner)
+results["delete"] = {"returned": answer, "cached": hasattr(owner, "profile"),
+                     "in_db": Profile.objects.filter(user=owner).exists()}
+
+# 4. Multi-table inheritance: created through place_ptr_id, deleted with keep_parents=True.
+place = Place.objects.create(name="Demon Dogs")
+answer = open_restaurant(place)
+results["mti_open"] = {"returned": answer, "cached": hasattr(place, "restaurant"),
+                       "in_db": Restaurant.objects.filter(pk=place.pk).exists(),
+                       "name_in_db": Place.objects.get(pk=place.pk).name}
+place = Place.objects.get(pk=Restaurant.objects.create(name="Ace Hardware").pk)
+answer = close_restaurant(place)
+results["mti_close"] = {"returned": answer, "cached": hasattr(place, "restaurant"),
+                        "in_db": Restaurant.objects.filter(pk=place.pk).exists(),
+                        "parent_in_db": Place.objects.filter(pk=place.pk).exists()}
+print("RESULTS " + json.dumps(results))
+'''
+
+SCENARIOS = ("create_address", "login", "delete", "mti_open", "mti_close")
+
+
+def probe(project: Path, version: str) -> dict:
+    result = run_django(project, APPS, PROBE, version=version)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+    return json.loads(line[len("RESULTS "):])
+
+
+def findings(output: str) -> set[tuple[str, int]]:
+    return {(m["path"].replace("\\", "/"), int(m["line"])) for m in FINDING.finditer(output)}
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The untouched project, and a copy after one and after two ``o2o-lint --fix`` runs."""
+    base = tmp_path_factory.mktemp("oto002")
+    before = base / "before"
+    after = base / "after"
+    shutil.copytree(PROJECT, before)
+    shutil.copytree(PROJECT, after)
+    check = run_cli(*SELECT, ".", cwd=before)
+    first = run_cli("--fix", *SELECT, ".", cwd=after)
+    second = run_cli("--fix", *SELECT, ".", cwd=after)
+    return {"before": before, "after": after, "check": check, "first": first, "second": second}
+
+
+def test_the_cli_reports_every_stale_write_and_the_calls_into_writers(projects: dict) -> None:
+    check = projects["check"]
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert findings(check.stdout) == {
+        ("companies/models.py", 10),  # create(company_id=self.pk) after hasattr(self, "address")
+        ("companies/checks.py", 9),  # company.create_address() after hasattr(company, "address")
+        ("accounts/services.py", 5),  # the writer: its caller in views.py reads first
+        ("accounts/views.py", 6),  # ensure_profile(user) after hasattr(user, "profile")
+        ("accounts/maintenance.py", 6),  # Profile.objects.filter(user=user).delete()
+        ("places/flows.py", 6),  # Restaurant(place_ptr_id=...).save()
+        ("places/flows.py", 12),  # place.restaurant.delete(keep_parents=True)
+    }, check.stdout
+
+
+def test_fix_fixes_the_writers_and_a_second_run_changes_nothing(projects: dict) -> None:
+    first, second = projects["first"], projects["second"]
+    assert "Fixed 5 findings" in first.stdout, first.stdout + first.stderr
+    # The call sites are fixed by fixing their writers (in other files); this run's index
+    # predates those fixes, so they are still listed, and the next run finds nothing.
+    assert findings(first.stdout) == {("companies/checks.py", 9), ("accounts/views.py", 6)}, first.stdout
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert findings(second.stdout) == set()
+    after = projects["after"]
+    for path in PROJECT.rglob("*.py"):
+        fixed = (after / path.relative_to(PROJECT)).read_text()
+        assert "refresh_from_db()" not in fixed  # never a bare refresh: it drops unsaved edits
+    assert 'user.profile, _ = Profile.objects.get_or_create(user_id=user.pk)' in (after / "accounts/services.py").read_text()
+    assert 'user.refresh_from_db(fields=["profile"])' in (after / "accounts/maintenance.py").read_text()
+
+
+@pytest.mark.parametrize("version", ["4.2", "5.2"])
+def test_the_stale_cache_shows_before_the_fix_and_is_gone_after(projects: dict, version: str) -> None:
+    before = probe(projects["before"], version)
+    after = probe(projects["after"], version)
+
+    # The forum thread: the test fails on the cached "no address", then passes.
+    assert before["forum_test"] == "RelatedObjectDoesNotExist"
+    assert after["forum_test"] == "passed"
+
+    for name in SCENARIOS:
+        # Before: the instance the code used disagrees with the database (the stale cache).
+        assert before[name]["cached"] != before[name]["in_db"], (name, before[name])
+        # After: they agree, whatever the database holds.
+        assert after[name]["cached"] == after[name]["in_db"], (name, after[name])
+        # The database writes themselves are the same: the fixes keep every write.
+        assert after[name]["in_db"] == before[name]["in_db"], (name, before[name], after[name])
+
+    assert before["create_address"]["read_before"] is False
+    assert before["login"]["outcome"] == "RelatedObjectDoesNotExist"
+    assert after["login"]["outcome"] == "passed"
+    # The application's own answers were wrong before and right after.
+    for name in ("delete", "mti_open", "mti_close"):
+        assert before[name]["returned"] != before[name]["in_db"], (name, before[name])
+        assert after[name]["returned"] == after[name]["in_db"], (name, after[name])
+    # keep_parents=True kept the parent row; the parent's data survived the child insert.
+    assert after["mti_close"]["parent_in_db"] is True
+    assert after["mti_open"]["name_in_db"] == before["mti_open"]["name_in_db"] == "Demon Dogs"
