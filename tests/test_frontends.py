@@ -271,7 +271,27 @@ def test_noqa_after_a_continued_line_matches_flake8(tmp_path: Path) -> None:
 # -- standard input (editors) --------------------------------------------------------------
 
 
-def test_stdin_buffer_of_an_existing_file_matches_flake8(tmp_path: Path) -> None:
+def cli_stdin(root: Path, buffer: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CONSOLE_SCRIPT), "--format", "json", "-", *args],
+                          cwd=root, input=buffer, capture_output=True, text=True, env=_env(), timeout=300)
+
+
+def flake8_stdin(root: Path, buffer: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", f"--format={FLAKE8_FORMAT}", "--select", "OTO", *args, "-"],
+        cwd=root, input=buffer, capture_output=True, text=True, env=_env(), timeout=300,
+    )
+
+
+#: places/models.py as an editor holds it before saving: Waiter.restaurant made unique.
+def _unique_waiter_buffer(root: Path) -> str:
+    text = (root / "places" / "models.py").read_text()
+    old = "restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE)"
+    assert old in text
+    return text.replace(old, "restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, unique=True)")
+
+
+def test_stdin_buffer_with_a_new_manager_use_matches_flake8(tmp_path: Path) -> None:
     """An editor sends its unsaved buffer: ``- --stdin-filename`` / ``--stdin-display-name``.
 
     The buffer adds a use of ``company.invoice_set`` that the file on disk does not have
@@ -281,19 +301,37 @@ def test_stdin_buffer_of_an_existing_file_matches_flake8(tmp_path: Path) -> None
     buffer = (root / "places" / "services.py").read_text() + (
         "\n\ndef bills(company):\n    return company.invoice_set.count()\n"
     )
-    last_line = buffer.count("\n")
-    from_cli = subprocess.run(
-        [str(CONSOLE_SCRIPT), "--format", "json", "-", "--stdin-filename", "places/services.py"],
-        cwd=root, input=buffer, capture_output=True, text=True, env=_env(), timeout=300,
-    )
-    rows = json_rows(from_cli)
-    assert located(rows) == [("places/services.py", last_line, 12, "OTO004")]
-    from_flake8 = subprocess.run(
-        [sys.executable, "-m", "flake8", "--isolated", f"--format={FLAKE8_FORMAT}", "--select", "OTO",
-         "--stdin-display-name", "places/services.py", "-"],
-        cwd=root, input=buffer, capture_output=True, text=True, env=_env(), timeout=300,
-    )
-    assert flake8_rows(from_flake8) == rows
+    rows = json_rows(cli_stdin(root, buffer, "--stdin-filename", "places/services.py"))
+    assert located(rows) == [("places/services.py", buffer.count("\n"), 12, "OTO004")]
+    assert flake8_rows(flake8_stdin(root, buffer, "--stdin-display-name", "places/services.py")) == rows
+
+
+def test_stdin_buffer_that_makes_a_field_unique_matches_flake8(tmp_path: Path) -> None:
+    """Same, for OTO001: the buffer (not the file on disk) has ``unique=True``."""
+    root = copy_demo(tmp_path)
+    buffer = _unique_waiter_buffer(root)
+    rows = json_rows(cli_stdin(root, buffer, "--stdin-filename", "places/models.py"))
+    assert located(rows, ("OTO001",)) == [("places/models.py", 28, 18, "OTO001")]
+    assert flake8_rows(flake8_stdin(root, buffer, "--stdin-display-name", "places/models.py")) == rows
+
+
+@pytest.mark.parametrize("name", [None, "places/new_models.py"], ids=["no-name", "new-file"])
+def test_stdin_buffer_of_a_file_not_on_disk_is_checked(tmp_path: Path, name: str | None) -> None:
+    """A self-contained models module that exists only in the editor is still a Django
+    model module: the same text saved to disk is reported (checked below)."""
+    root = copy_demo(tmp_path)
+    buffer = _unique_waiter_buffer(root)
+    (root / "places" / "saved_models.py").write_text(buffer)
+    on_disk = json_rows(cli(root, "--format", "json", "--select", "OTO001", "places/saved_models.py"))
+    assert [r[1:4] for r in on_disk] == [(28, 18, "OTO001")]
+    (root / "places" / "saved_models.py").unlink()
+
+    cli_args = ("--stdin-filename", name) if name else ()
+    flake8_args = ("--stdin-display-name", name) if name else ()
+    from_cli = json_rows(cli_stdin(root, buffer, "--select", "OTO001", *cli_args))
+    assert [r[1:4] for r in from_cli] == [(28, 18, "OTO001")]
+    from_flake8 = flake8_rows(flake8_stdin(root, buffer, *flake8_args))
+    assert [r[1:4] for r in from_flake8 if r[3] == "OTO001"] == [(28, 18, "OTO001")]
 
 
 # -- exit codes, --diff, excludes ---------------------------------------------------------
