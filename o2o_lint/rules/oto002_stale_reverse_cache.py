@@ -167,6 +167,10 @@ class StaleReverseCache(LintRule):
                "        MySpecialUser.objects.create(user_id=other.pk, supervisor_id=user.pk)\n"),
         # `user` is Owner's accessor for Account.person, but this write is Profile.owner's: no tie.
         _valid("def view(request):\n    if hasattr(request, 'user'):\n        Profile.objects.create(owner_id=request.pk)\n"),
+        # `user` is a forward field of MySpecialUser (and Owner's reverse accessor for Account):
+        # the read is of the forward field, and the write ties `other`, not `special`.
+        _valid("def reassign(special, other):\n    if hasattr(special, 'user'):\n"
+               "        MySpecialUser.objects.filter(pk=special.pk).update(user=other)\n"),
         # A ForeignKey, and a class that is no model, are not one-to-one relations.
         _valid("def note(owner):\n    if not hasattr(owner, 'profile'):\n        Comment.objects.create(owner_id=owner.pk)\n"),
         _valid("class Cache:\n    objects = None\n\n\ndef note(owner):\n    if not hasattr(owner, 'profile'):\n"
