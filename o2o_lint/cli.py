@@ -1,18 +1,50 @@
-"""``o2o-lint`` / ``python -m o2o_lint``: the command-line front end (and pre-commit's)."""
+"""``o2o-lint`` / ``python -m o2o_lint``: the command-line front end (and pre-commit's).
+
+Start-up stays cheap: LibCST and the rules are imported only when the run needs them
+(a file to analyse, or an output that shows rule names or fix edits), so a warm run
+over a cached project prints its ``concise`` or ``full`` report from the cache alone.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from o2o_lint import __version__
-from o2o_lint.config import ConfigError, Settings, find_project_root, load_settings, parse_version
-from o2o_lint.reporting import format_json, format_statistics, format_text, summary
+from o2o_lint.config import (
+    ConfigError,
+    Settings,
+    find_project_root,
+    load_settings,
+    resolve_target_version,
+)
+from o2o_lint.findings import PARSE_ERROR_CODE, Finding, parse_error
+from o2o_lint.reporting import (
+    FORMAT_ALIASES,
+    MACHINE_FORMATS,
+    OUTPUT_FORMATS,
+    SourceLines,
+    colour_wanted,
+    fixed_report,
+    format_concise,
+    format_full,
+    format_github,
+    format_json,
+    format_sarif,
+    format_statistics,
+    summary,
+)
 from o2o_lint.runner import MODE_CHECK, MODE_DIFF, MODE_FIX, RunResult, run, run_stdin
 
+if TYPE_CHECKING:
+    from o2o_lint.edits import Edit
+
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+UNUSED_NOQA = "OTO100"
 
 
 def _codes(value: str) -> tuple[str, ...]:
@@ -23,103 +55,424 @@ def _patterns(value: str) -> tuple[str, ...]:
     return tuple(pattern.strip() for pattern in value.split(",") if pattern.strip())
 
 
+def _output_format(value: str) -> str:
+    value = FORMAT_ALIASES.get(value.lower(), value.lower())
+    if value not in OUTPUT_FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {value!r} (choose from {', '.join(OUTPUT_FORMATS)}; text is concise)"
+        )
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="o2o-lint",
         description="Find (and fix) the traps of Django one-to-one relations.",
+        epilog="Exit status: 0 no findings (or all fixed), 1 findings remain, 2 usage or internal error.",
     )
     parser.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                         help="files or directories to check (default: .); - reads standard input")
-    parser.add_argument("--fix", action="store_true", help="apply safe fixes in place")
-    parser.add_argument("--unsafe-fixes", action="store_true", default=None,
+    fixing = parser.add_argument_group("fixing and suppressing")
+    fixing.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    fixing.add_argument("--unsafe-fixes", action="store_true", default=None,
                         help="with --fix or --diff, also apply fixes that need a human look")
-    parser.add_argument("--diff", action="store_true", help="print a unified diff of the fixes; write nothing")
-    parser.add_argument("--select", type=_codes, help="comma-separated code prefixes to enable (default: OTO)")
-    parser.add_argument("--ignore", type=_codes, help="comma-separated code prefixes to disable")
-    parser.add_argument("--exclude", type=_patterns, help="comma-separated patterns replacing the default excludes")
-    parser.add_argument("--extend-exclude", type=_patterns, help="comma-separated patterns to exclude as well")
-    parser.add_argument("--format", dest="output_format", choices=("text", "json"), default="text",
-                        help="output format (default: text)")
-    parser.add_argument("--target-version", metavar="X.Y", help="the Django version the project runs on (default: newest)")
-    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                        help="worker processes (default: 1; 0 means one per CPU)")
-    parser.add_argument("--statistics", action="store_true", help="print a count of findings per code")
-    parser.add_argument("--stdin-filename", metavar="PATH", help="the path of the file read from standard input")
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the on-disk cache")
-    parser.add_argument("--cache-dir", metavar="DIR", help="where to keep the cache (default: <project>/.o2o-lint-cache)")
+    fixing.add_argument("--diff", action="store_true", help="print a unified diff of the fixes; write nothing")
+    fixing.add_argument("--add-noqa", action="store_true",
+                        help="add '# noqa: CODE' comments for every current finding (adopting o2o-lint on an existing code base)")
+    selection = parser.add_argument_group("selecting rules and files")
+    selection.add_argument("--select", type=_codes, help="comma-separated code prefixes to enable (default: OTO)")
+    selection.add_argument("--extend-select", type=_codes,
+                           help="code prefixes to enable on top of --select (e.g. OTO100, off by default)")
+    selection.add_argument("--ignore", type=_codes, help="comma-separated code prefixes to disable")
+    selection.add_argument("--exclude", type=_patterns, help="comma-separated patterns replacing the default excludes")
+    selection.add_argument("--extend-exclude", type=_patterns, help="comma-separated patterns to exclude as well")
+    selection.add_argument("--target-version", metavar="X.Y|auto",
+                           help="the Django version the project runs on (default: newest; auto: the lowest your "
+                                "pyproject.toml, setup.cfg or requirements*.txt allows)")
+    output = parser.add_argument_group("output")
+    output.add_argument("--output-format", "--format", dest="output_format", type=_output_format, metavar="FORMAT",
+                        help=f"{', '.join(OUTPUT_FORMATS)} (default: full on a terminal, concise otherwise; "
+                             "text is an alias of concise)")
+    output.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE instead of standard output")
+    output.add_argument("--statistics", action="store_true", help="print a count of findings (and fixable ones) per code")
+    output.add_argument("--show-settings", action="store_true", help="print the settings in effect and exit")
+    docs = parser.add_argument_group("rule documentation")
+    docs.add_argument("--explain", metavar="CODE", help="print the documentation of a rule (code or name)")
+    docs.add_argument("--list-rules", action="store_true", help="list every rule: code, name, fix availability")
+    running = parser.add_argument_group("running")
+    running.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                         help="worker processes (default: 1; 0 means one per CPU)")
+    running.add_argument("--stdin-filename", metavar="PATH", help="the path of the file read from standard input")
+    running.add_argument("--no-cache", action="store_true", help="neither read nor write the on-disk cache")
+    running.add_argument("--cache-dir", metavar="DIR", help="where to keep the cache (default: <project>/.o2o-lint-cache)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
 def _settings(args: argparse.Namespace, start: str) -> tuple[Settings, str | None]:
     settings, config_path = load_settings(start)
+    target, note = None, None
+    if args.target_version:
+        base = os.path.dirname(config_path) if config_path else find_project_root(start)
+        target, note = resolve_target_version(args.target_version, base)
     overrides = {
         "select": args.select,
+        "extend_select": args.extend_select,
         "ignore": args.ignore,
         "exclude": args.exclude,
         "extend_exclude": args.extend_exclude,
-        "target_version": parse_version(args.target_version) if args.target_version else None,
+        "target_version": target,
         "unsafe_fixes": args.unsafe_fixes,
         "cache_dir": args.cache_dir,
         "use_cache": False if args.no_cache else None,
     }
-    return settings.with_overrides(**overrides), config_path
+    settings = settings.with_overrides(**overrides)
+    if note is not None:
+        settings = settings.with_overrides(extra={**settings.extra, "target_version_note": note})
+    return settings, config_path
 
 
-def _emit(result: RunResult, args: argparse.Namespace, settings: Settings, mode: str) -> int:
+def _show_settings(settings: Settings, config_path: str | None) -> str:
+    lines = [f"configuration file: {config_path or '(none: defaults)'}"]
+    for name in ("select", "extend_select", "ignore", "exclude", "extend_exclude", "per_file_ignores",
+                 "target_version", "foreign_key_classes", "model_base_classes", "unsafe_fixes", "cache_dir", "use_cache"):
+        value: Any = getattr(settings, name)
+        if name == "target_version":
+            value = f"{value[0]}.{value[1]}"
+            note = settings.extra.get("target_version_note")
+            if note:
+                value += f"  ({note})"
+        lines.append(f"{name.replace('_', '-')}: {value}")
+    return "\n".join(lines) + "\n"
+
+
+# -- OTO100: unused noqa directives, judged after the run ------------------------------------------
+
+
+class Session:
+    """What a run needs beyond :func:`run`: texts read from stdin, one lazily built engine."""
+
+    def __init__(self, settings: Settings, roots: Sequence[str], root: str | None, texts: dict[str, str]) -> None:
+        self.settings = settings
+        self.roots = list(roots)
+        self.root = root
+        self.texts = texts
+        self._engine: Any = None
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            from o2o_lint.edits import make_engine
+
+            self._engine = make_engine(self.settings, self.roots, self.root)
+        return self._engine
+
+    def relpath(self, path: str) -> str:
+        return os.path.relpath(os.path.abspath(path), self.root or os.getcwd()).replace(os.sep, "/")
+
+
+def _unused_noqa(session: Session, result: RunResult, mode: str, stdin_fixed: dict[str, str]) -> dict[Finding, list[Edit]]:
+    """Add OTO100 findings (check), remove the unused codes (fix) or show it (diff)."""
+    from o2o_lint.noqa import remove_unused, unused_directives
+    from o2o_lint.sourcefile import SourceError, read_source
+
+    settings = session.settings
+    edits: dict[Finding, list[Edit]] = {}
+    known: set[str] | None = None
+    for file_result in result.files:
+        path = file_result.path
+        if any(f.code == PARSE_ERROR_CODE for f in file_result.findings):
+            continue
+        ignored = settings.ignored_for_path(session.relpath(path))
+        if any(UNUSED_NOQA.startswith(code) for code in ignored):
+            continue
+        data = source = None
+        if path in session.texts:
+            original = session.texts[path]
+        else:
+            try:
+                data, source = read_source(path)
+            except SourceError:
+                continue
+            original = source.text
+        if mode == MODE_CHECK or mode == MODE_FIX and path not in session.texts:
+            current = original  # after --fix: the file as the runner wrote it, other fixes applied
+        elif path in session.texts:
+            current = stdin_fixed.get(path, original)
+        else:  # --diff: what --fix would write
+            current = session.engine.fix(path, original, unsafe=settings.unsafe_fixes).text
+        if "noqa" not in current.lower() or "OTO" not in current:
+            continue
+        if known is None:
+            from o2o_lint.rules import all_rules
+
+            known = set(all_rules()) | {PARSE_ERROR_CODE}
+        enabled = {c for c in known if settings.code_enabled(c) and not any(c.startswith(i) for i in ignored)}
+        raw = session.engine.analyze(path, current, apply_noqa=False, fresh_facts=True).findings
+        unused = unused_directives(path, current, raw, known=known, enabled=enabled)
+        if not unused:
+            continue
+        if mode == MODE_CHECK:
+            for item in unused:
+                line, start, end, content = item.edit
+                file_result.findings.append(item.finding)
+                edits[item.finding] = [{
+                    "content": content,
+                    "location": {"row": line, "column": start + 1},
+                    "end_location": {"row": line, "column": end + 1},
+                }]
+            continue
+        fixed = remove_unused(current, unused)
+        if mode == MODE_DIFF:
+            display = path
+            file_result.diff = "".join(difflib.unified_diff(
+                original.splitlines(keepends=True), fixed.splitlines(keepends=True), f"a/{display}", f"b/{display}"))
+            continue
+        if path in session.texts:
+            stdin_fixed[path] = fixed
+            file_result.fixed.extend(item.finding for item in unused)
+            continue
+        from o2o_lint.runner import write_atomically
+
+        assert data is not None and source is not None
+        problem = write_atomically(path, source.encode(fixed), data)
+        if problem:
+            file_result.findings.extend(item.finding for item in unused)
+            file_result.findings.append(parse_error(path, f"fix not applied: {problem}"))
+        else:
+            file_result.fixed.extend(item.finding for item in unused)
+    return edits
+
+
+# -- reporting ---------------------------------------------------------------------------------------
+
+
+def _noqa_rows(findings: Sequence[Finding], texts: dict[str, str]) -> dict[Finding, int]:
+    from o2o_lint.noqa import SourceLines as NoqaLines
+    from o2o_lint.noqa import noqa_line
+    from o2o_lint.sourcefile import SourceError, read_source
+
+    rows: dict[Finding, int] = {}
+    cache: dict[str, NoqaLines | None] = {}
+    for finding in findings:
+        if finding.path not in cache:
+            text = texts.get(finding.path)
+            if text is None:
+                try:
+                    text = read_source(finding.path)[1].text
+                except SourceError:
+                    text = None
+            cache[finding.path] = None if text is None else NoqaLines(text)
+        lines = cache[finding.path]
+        if lines is not None:
+            rows[finding] = noqa_line(lines, finding.line)
+    return rows
+
+
+def _report(findings: list[Finding], fmt: str, out: TextIO, session: Session, known_edits: dict[Finding, list[Edit]]) -> str:
+    if fmt == "concise":
+        return format_concise(findings)
+    if fmt == "full":
+        return format_full(findings, SourceLines(session.texts), colour=colour_wanted(out),
+                           unsafe_enabled=session.settings.unsafe_fixes)
+    if fmt == "github":
+        return format_github(findings)
+    from o2o_lint.edits import FixEdits
+
+    edits = FixEdits(session.settings, session.roots, session.root, session.texts, known_edits).compute(findings)
+    if fmt == "json":
+        return format_json(findings, edits, _noqa_rows(findings, session.texts))
+    return format_sarif(findings, edits)
+
+
+def _emit(result: RunResult, args: argparse.Namespace, mode: str, fmt: str, out: TextIO, session: Session,
+          known_edits: dict[Finding, list[Edit]]) -> int:
     findings = result.findings
-    out = sys.stdout
+    settings = session.settings
+    machine = fmt in MACHINE_FORMATS
+    side = sys.stderr if machine or mode == MODE_DIFF else out  # where the human-readable extras go
     if mode == MODE_DIFF:
         for file_result in result.files:
             out.write(file_result.diff)
-    elif args.output_format == "json":
-        out.write(format_json(findings))
     else:
-        out.write(format_text(findings))
+        out.write(_report(findings, fmt, out, session, known_edits))
     if args.statistics:
-        out.write(format_statistics(findings))
-    fixed = len(result.fixed) if mode == MODE_FIX else None
+        side.write(format_statistics(findings))
+    fixed = None
+    if mode == MODE_FIX:
+        fixed = len(result.fixed)
+        side.write(fixed_report(result.fixed))
     line = summary(findings, checked=result.checked, fixed=fixed, unsafe_enabled=settings.unsafe_fixes)
     if mode == MODE_DIFF:
         pending = sum(1 for r in result.files if r.diff)
         line = f"{pending} file(s) would be changed by --fix. " + line
-    print(line, file=sys.stderr if args.output_format == "json" or mode == MODE_DIFF else sys.stdout)
+    side.write(line + "\n")
     if mode == MODE_DIFF:
         return EXIT_FINDINGS if any(r.diff for r in result.files) else EXIT_CLEAN
     return EXIT_FINDINGS if findings else EXIT_CLEAN
 
 
+def _add_noqa(result: RunResult, session: Session, out: TextIO) -> int:
+    """Write ``# noqa: CODE`` for every finding; standard input is written back to stdout."""
+    from o2o_lint.noqa import add_noqa
+    from o2o_lint.runner import write_atomically
+    from o2o_lint.sourcefile import SourceError, read_source
+
+    by_path: dict[str, list[Finding]] = {}
+    problems: list[Finding] = []
+    for finding in result.findings:
+        if finding.code == PARSE_ERROR_CODE:
+            problems.append(finding)  # cannot be suppressed: the file did not parse
+            continue
+        if finding.code == UNUSED_NOQA:
+            continue
+        by_path.setdefault(finding.path, []).append(finding)
+    added = files = 0
+    skipped: list[str] = []
+    for path, findings in by_path.items():
+        if path in session.texts:
+            outcome = add_noqa(session.texts[path], findings)
+            session.texts[path] = outcome.text
+        else:
+            try:
+                data, source = read_source(path)
+            except SourceError as exc:
+                problems.append(parse_error(path, str(exc)))
+                continue
+            outcome = add_noqa(source.text, findings)
+            if outcome.text != source.text:
+                problem = write_atomically(path, source.encode(outcome.text), data)
+                if problem:
+                    problems.append(parse_error(path, f"noqa not added: {problem}"))
+                    continue
+        skipped.extend(f"{path}:{line}: {why}; add the comment by hand" for line, why in outcome.skipped)
+        if outcome.added:
+            added += outcome.added
+            files += 1
+    for path, text in session.texts.items():
+        out.write(text)
+    for problem in problems:
+        sys.stderr.write(problem.as_text() + "\n")
+    for line in skipped:
+        sys.stderr.write(f"skipped {line}\n")
+    sys.stderr.write(f"Added {added} noqa code{'' if added == 1 else 's'} in {files} file{'' if files == 1 else 's'}.\n")
+    return EXIT_FINDINGS if problems or skipped else EXIT_CLEAN
+
+
+def _open_output(path: str | None) -> TextIO:
+    if path is None:
+        return sys.stdout
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    return open(path, "w", encoding="utf-8", newline="")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.explain:
+        from o2o_lint.explain import explain
+
+        text, error = explain(args.explain)
+        if text is None:
+            print(f"o2o-lint: error: {error}", file=sys.stderr)
+            return EXIT_ERROR
+        sys.stdout.write(text)
+        return EXIT_CLEAN
+    if args.list_rules:
+        from o2o_lint.explain import list_rules
+
+        sys.stdout.write(list_rules("json" if args.output_format == "json" else "text"))
+        return EXIT_CLEAN
     if args.fix and args.diff:
         parser.error("--fix and --diff cannot be used together")
+    if args.add_noqa and (args.fix or args.diff):
+        parser.error("--add-noqa cannot be combined with --fix or --diff")
     mode = MODE_FIX if args.fix else MODE_DIFF if args.diff else MODE_CHECK
     reading_stdin = args.paths == ["-"]
     if "-" in args.paths and not reading_stdin:
         parser.error("- (standard input) cannot be combined with other paths")
+    env_format = os.environ.get("O2O_LINT_OUTPUT_FORMAT")
+    fmt = args.output_format
+    if fmt is None and env_format:
+        try:
+            fmt = _output_format(env_format)
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"O2O_LINT_OUTPUT_FORMAT: {exc}")
     start = args.stdin_filename or (os.getcwd() if reading_stdin else args.paths[0])
     try:
         settings, config_path = _settings(args, start)
     except ConfigError as exc:
         print(f"o2o-lint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    note = settings.extra.get("target_version_note")
+    if args.show_settings:
+        sys.stdout.write(_show_settings(settings, config_path))
+        return EXIT_CLEAN
+    if note and note.startswith("warning:"):
+        print(f"o2o-lint: {note}", file=sys.stderr)
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     try:
-        if reading_stdin:
-            display = args.stdin_filename or "-"
-            root = find_project_root(args.stdin_filename or os.getcwd())
-            result, fixed_text = run_stdin(sys.stdin.buffer.read(), display, settings, roots=[root], mode=mode)
-            if mode == MODE_FIX:
-                sys.stdout.write(fixed_text if fixed_text is not None else "")
-                return EXIT_FINDINGS if result.findings else EXIT_CLEAN
-            return _emit(result, args, settings, mode)
-        roots = sorted({find_project_root(path) for path in args.paths})
-        exclude_base = os.path.dirname(config_path) if config_path else roots[0]
-        result = run(args.paths, settings, roots=roots, mode=mode, jobs=jobs, exclude_base=exclude_base)
+        out = _open_output(args.output_file)
+    except OSError as exc:
+        print(f"o2o-lint: error: cannot write {args.output_file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if fmt is None:
+        fmt = "full" if out.isatty() else "concise"
+    try:
+        return _main(args, settings, config_path, mode, fmt, out, reading_stdin, jobs)
     except KeyboardInterrupt:
         return 130
-    return _emit(result, args, settings, mode)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+
+def _main(args: argparse.Namespace, settings: Settings, config_path: str | None, mode: str, fmt: str, out: TextIO,
+          reading_stdin: bool, jobs: int) -> int:
+    unused_noqa = settings.opt_in_enabled(UNUSED_NOQA) and not args.add_noqa
+    check_mode = MODE_CHECK if args.add_noqa else mode
+    if reading_stdin:
+        display = args.stdin_filename or "-"
+        root = find_project_root(args.stdin_filename or os.getcwd())
+        data = sys.stdin.buffer.read()
+        result, fixed_text = run_stdin(data, display, settings, roots=[root], mode=check_mode)
+        from o2o_lint.sourcefile import SourceError, decode_source
+
+        try:
+            text = decode_source(data).text
+        except SourceError:
+            text = ""
+        session = Session(settings, [root], root, {display: text})
+        stdin_fixed = {display: fixed_text} if fixed_text is not None else {}
+        edits = _unused_noqa(session, result, check_mode, stdin_fixed) if unused_noqa and text else {}
+        if args.add_noqa:
+            return _add_noqa(result, session, out)
+        if mode == MODE_FIX:
+            # the fixed buffer on stdout (unchanged when nothing applies), the rest on stderr
+            out.write(stdin_fixed.get(display, text))
+            remaining = result.findings
+            sys.stderr.write(format_concise(remaining))
+            fixed = len(result.fixed)
+            sys.stderr.write(summary(remaining, checked=1, fixed=fixed, unsafe_enabled=settings.unsafe_fixes) + "\n")
+            return EXIT_FINDINGS if remaining else EXIT_CLEAN
+        return _emit(result, args, mode, fmt, out, session, edits)
+    roots = sorted({find_project_root(path) for path in args.paths})
+    exclude_base = os.path.dirname(config_path) if config_path else roots[0]
+    from o2o_lint.progress import progress_for
+
+    progress = progress_for(sys.stderr)
+    try:
+        result = run(args.paths, settings, roots=roots, mode=check_mode, jobs=jobs, exclude_base=exclude_base,
+                     progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    session = Session(settings, roots, exclude_base, {})
+    edits = _unused_noqa(session, result, mode, {}) if unused_noqa else {}
+    if args.add_noqa:
+        return _add_noqa(result, session, out)
+    return _emit(result, args, mode, fmt, out, session, edits)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,9 @@ options onto the same :class:`Settings`.
 from __future__ import annotations
 
 import configparser
+import glob
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -55,6 +57,8 @@ class ConfigError(Exception):
 class Settings:
     select: tuple[str, ...] = ("OTO",)
     ignore: tuple[str, ...] = ()
+    #: Added to ``select`` (``--extend-select``): how opt-in codes such as OTO100 are enabled.
+    extend_select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -71,9 +75,15 @@ class Settings:
 
     def code_enabled(self, code: str) -> bool:
         """flake8's rule: the longest matching prefix of select/ignore decides."""
-        selected = max((len(p) for p in self.select if code.startswith(p)), default=-1)
+        selected = max((len(p) for p in self.select + self.extend_select if code.startswith(p)), default=-1)
         ignored = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
         return selected >= 0 and selected > ignored
+
+    def opt_in_enabled(self, code: str) -> bool:
+        """For codes that are off by default (OTO100): enabled only when a select or
+        extend-select entry names the code itself or a prefix longer than ``OTO``."""
+        named = any(code.startswith(p) and len(p) > 3 for p in self.select + self.extend_select)
+        return named and self.code_enabled(code)
 
     def ignored_for_path(self, relpath: str) -> tuple[str, ...]:
         import fnmatch
@@ -94,8 +104,138 @@ def parse_version(value: str) -> tuple[int, int]:
     try:
         major, minor = int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
     except ValueError:
-        raise ConfigError(f"invalid Django version {value!r}; expected X.Y") from None
+        raise ConfigError(f"invalid Django version {value!r}; expected X.Y or auto") from None
     return (major, minor)
+
+
+# -- target-version = "auto": the lowest Django the project allows ------------------------------
+
+_DJANGO_REQUIREMENT = re.compile(r"^\s*django(?![\w.-])\s*(?:\[[^\]]*\])?\s*(?P<spec>[^;#]*)", re.I)
+_CLAUSE = re.compile(r"(?P<op>===|==|~=|>=|<=|!=|>|<|\^|~|=)?\s*v?(?P<version>\d+(?:\.\d+)*)[\w.*+!-]*")
+
+
+def _line_of(version: str) -> tuple[int, int]:
+    parts = version.split(".")
+    return (int(parts[0]), int(parts[1]) if len(parts) > 1 else 0)
+
+
+def lowest_allowed(spec: str, *, poetry: bool = False) -> tuple[int, int] | None:
+    """The lowest Django release line a version specifier allows (None: no lower bound).
+
+    PEP 440 specifiers (``>=4.2,<5``, ``~=4.2.1``, ``==4.2.*``) and Poetry constraints
+    (``^4.2``, ``~4.2``, ``4.2``, ``>=3.2 <5``, alternatives joined by ``||``).
+    """
+    spec = spec.strip().strip("()").strip()
+    if not spec or spec.startswith("@") or spec == "*":
+        return None
+    lowest: tuple[int, int] | None = None
+    for alternative in spec.split("||"):
+        bound: tuple[int, int] | None = None
+        for match in _CLAUSE.finditer(alternative):
+            op = match.group("op") or ("==" if poetry else None)
+            if op in (None, "<", "<=", "!="):
+                continue
+            line = _line_of(match.group("version"))
+            bound = line if bound is None else max(bound, line)
+        if bound is None:
+            return None  # one alternative without a lower bound: anything goes
+        lowest = bound if lowest is None else min(lowest, bound)
+    return lowest
+
+
+def _requirement_lines(lines: list[str]) -> list[tuple[int, int] | None]:
+    found = []
+    for line in lines:
+        match = _DJANGO_REQUIREMENT.match(line)
+        if match is not None:
+            found.append(lowest_allowed(match.group("spec")))
+    return found
+
+
+def _poetry_constraints(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [str(value.get("version", "*"))]
+    if isinstance(value, list):
+        return [c for item in value for c in _poetry_constraints(item)]
+    return []
+
+
+def _django_requirements_in(directory: str) -> list[tuple[tuple[int, int] | None, str]]:
+    """(lowest allowed line, source) for every Django requirement declared in *directory*."""
+    found: list[tuple[tuple[int, int] | None, str]] = []
+    pyproject = os.path.join(directory, "pyproject.toml")
+    if os.path.isfile(pyproject):
+        try:
+            with open(pyproject, "rb") as handle:
+                data = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError):
+            data = {}
+        dependencies = data.get("project", {}).get("dependencies", [])
+        if isinstance(dependencies, list):
+            lines = [d for d in dependencies if isinstance(d, str)]
+            found.extend((v, pyproject) for v in _requirement_lines(lines))
+        poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
+        if isinstance(poetry, dict):
+            for name, value in poetry.items():
+                if name.lower() == "django":
+                    found.extend((lowest_allowed(c, poetry=True), pyproject) for c in _poetry_constraints(value))
+    setup_cfg = os.path.join(directory, "setup.cfg")
+    if os.path.isfile(setup_cfg):
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(setup_cfg, encoding="utf-8")
+            requires = parser.get("options", "install_requires", fallback="")
+        except configparser.Error:
+            requires = ""
+        found.extend((v, setup_cfg) for v in _requirement_lines(requires.splitlines()))
+    patterns = ("requirements*.txt", os.path.join("requirements", "*.txt"))
+    for path in sorted(p for pattern in patterns for p in glob.glob(os.path.join(directory, pattern))):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            continue
+        found.extend((v, path) for v in _requirement_lines(lines))
+    return found
+
+
+def detect_django_version(start: str) -> tuple[tuple[int, int], str] | None:
+    """The lowest Django release line the project's requirements allow, and where it was read.
+
+    Looks in ``pyproject.toml`` (PEP 621 ``dependencies``, Poetry), ``setup.cfg``
+    (``install_requires``) and ``requirements*.txt`` / ``requirements/*.txt``, in *start*
+    and then its parents up to the repository root; the first directory declaring Django
+    wins, and within it the lowest lower bound of all its declarations.
+    """
+    directory = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
+    while True:
+        bounded = [(v, source) for v, source in _django_requirements_in(directory) if v is not None]
+        if bounded:
+            return min(bounded)
+        if os.path.exists(os.path.join(directory, ".git")):
+            return None
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def resolve_target_version(value: str, directory: str) -> tuple[tuple[int, int], str | None]:
+    """``X.Y`` or ``auto``; for ``auto`` also a one-line account of where the version came
+    from, starting with ``warning:`` when nothing was found and the newest Django is assumed."""
+    if value.strip().lower() != "auto":
+        return parse_version(value), None
+    detected = detect_django_version(directory)
+    if detected is None:
+        newest = ".".join(map(str, NEWEST_DJANGO))
+        return NEWEST_DJANGO, (
+            "warning: target-version auto: no Django requirement with a lower bound in pyproject.toml, "
+            f"setup.cfg or requirements*.txt; assuming Django {newest}"
+        )
+    version, source = detected
+    return version, f"target-version auto: Django {version[0]}.{version[1]}, the lowest that {source} allows"
 
 
 def _as_tuple(value: Any, key: str) -> tuple[str, ...]:
@@ -121,6 +261,7 @@ def _per_file_ignores(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 _KEYS = {
     "select": ("select", _as_tuple),
+    "extend-select": ("extend_select", _as_tuple),
     "ignore": ("ignore", _as_tuple),
     "exclude": ("exclude", _as_tuple),
     "extend-exclude": ("extend_exclude", _as_tuple),
@@ -133,13 +274,20 @@ _KEYS = {
 }
 
 
-def settings_from_mapping(mapping: dict[str, Any], base: Settings | None = None) -> Settings:
+def settings_from_mapping(mapping: dict[str, Any], base: Settings | None = None, *, directory: str | None = None) -> Settings:
+    """Settings from a configuration section; *directory* is where ``target-version = "auto"``
+    starts looking for the project's Django requirement (default: the working directory)."""
     changes: dict[str, Any] = {}
     for key, value in mapping.items():
         normalized = key.replace("_", "-")
         if normalized not in _KEYS:
             raise ConfigError(f"unknown configuration key {key!r}")
         attribute, convert = _KEYS[normalized]
+        if normalized == "target-version" and str(value).strip().lower() == "auto":
+            version, note = resolve_target_version("auto", directory or os.getcwd())
+            changes["target_version"] = version
+            changes["extra"] = {**(base.extra if base else {}), "target_version_note": note}
+            continue
         changes[attribute] = convert(value, normalized)
     return replace(base or Settings(), **changes)
 
@@ -179,7 +327,7 @@ def load_settings(start: str) -> tuple[Settings, str | None]:
         return Settings(), None
     path, section = found
     try:
-        return settings_from_mapping(section), path
+        return settings_from_mapping(section, directory=os.path.dirname(path)), path
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 

@@ -160,12 +160,12 @@ def _parallel_mapper(jobs: int, initializer: Callable[..., None] | None = None, 
     """A ``map`` that spreads work over *jobs* processes (forked where possible: no pickling
     of the index), or the builtin ``map`` for one job or little work."""
 
-    def mapper(function: Callable, items: Sequence) -> list:
+    def mapper(function: Callable, items: Sequence, progress: Progress | None = None) -> list:
         items = list(items)
         if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS:
             if initializer is not None:
                 initializer(*initargs)
-            return list(map(function, items))
+            return _reporting(map(function, items), len(items), progress)
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -173,9 +173,23 @@ def _parallel_mapper(jobs: int, initializer: Callable[..., None] | None = None, 
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         chunksize = max(1, min(64, len(items) // (jobs * 8)))
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer, initargs=initargs) as pool:
-            return list(pool.map(function, items, chunksize=chunksize))
+            return _reporting(pool.map(function, items, chunksize=chunksize), len(items), progress)
 
     return mapper
+
+
+#: Called as ``progress(done, total)`` after each analysed file (the CLI's progress bar).
+Progress = Callable[[int, int], None]
+
+
+def _reporting(results: Iterable, total: int, progress: Progress | None) -> list:
+    if progress is None:
+        return list(results)
+    done: list = []
+    for result in results:
+        done.append(result)
+        progress(len(done), total)
+    return done
 
 
 def _fixable(cached: list, unsafe: bool) -> bool:
@@ -183,7 +197,7 @@ def _fixable(cached: list, unsafe: bool) -> bool:
 
 
 def run(paths: Iterable[str], settings: Settings, *, roots: Sequence[str], mode: str = MODE_CHECK,
-        jobs: int = 1, exclude_base: str | None = None) -> RunResult:
+        jobs: int = 1, exclude_base: str | None = None, progress: Progress | None = None) -> RunResult:
     project = ProjectFacts(roots, settings, _parallel_mapper(jobs))
     results: list[FileResult] = []
     files: list[str] = []
@@ -237,9 +251,10 @@ def run(paths: Iterable[str], settings: Settings, *, roots: Sequence[str], mode:
         real_roots = tuple(os.path.realpath(r) for r in roots)
         if jobs > 1 and len(todo) > 1:
             state = (engine, mode, unsafe, real_roots)
-            analysed = list(_parallel_mapper(jobs, _init_worker, (state,))(_work, todo))
+            analysed = list(_parallel_mapper(jobs, _init_worker, (state,))(_work, todo, progress))
         else:
-            analysed = [process_file(engine, path, mode, unsafe, real_roots, cached_hash) for path, cached_hash in todo]
+            analysed = _reporting((process_file(engine, path, mode, unsafe, real_roots, cached_hash)
+                                   for path, cached_hash in todo), len(todo), progress)
         for file_result in analysed:
             if file_result.unchanged:
                 file_result.findings = decode_findings(file_result.path, cached_by_path[file_result.path])

@@ -1,0 +1,136 @@
+"""The codemod commands: each runs the engine's fix for its rule(s) on the module.
+
+A command sees one file at a time, like any LibCST codemod, but the fix needs the
+project: the command builds the project index once per process (from the on-disk
+cache the CLI shares) for the project the file belongs to, reads that project's
+``[tool.o2o-lint]`` settings, enables only its own rule and runs the same
+``Engine.fix`` as ``o2o-lint --fix``: same fixes, same ``# noqa`` handling, same
+safety (``--unsafe-fixes`` to apply unsafe ones). A file the command leaves unchanged
+is reported by LibCST as skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from abc import abstractmethod
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
+
+from o2o_lint.config import ConfigError, Settings, find_project_root, load_settings
+from o2o_lint.rules import all_rules
+
+if TYPE_CHECKING:
+    from o2o_lint.engine import Engine
+
+_ENGINES: dict[tuple[str, tuple[str, ...]], Engine] = {}
+
+
+def _engine_for(path: str, codes: tuple[str, ...]) -> Engine:
+    root = find_project_root(path)
+    key = (root, codes)
+    engine = _ENGINES.get(key)
+    if engine is None:
+        from o2o_lint.edits import make_engine
+
+        try:
+            settings, _ = load_settings(path)
+        except ConfigError:
+            settings = Settings()
+        # the command names its rules: the configuration's selection does not apply
+        settings = settings.with_overrides(select=codes, extend_select=(), ignore=(), per_file_ignores=())
+        engine = _ENGINES[key] = make_engine(settings, [root], root)
+    return engine
+
+
+class O2OLintFixCommand(CodemodCommand):
+    """Base of the commands: apply o2o-lint's fixes for ``CODES`` (safe ones; unsafe
+    ones too with ``--unsafe-fixes``)."""
+
+    DESCRIPTION: str = "Apply o2o-lint's fixes."
+    CODES: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, context: CodemodContext, unsafe_fixes: bool = False) -> None:
+        super().__init__(context)
+        self.unsafe_fixes = unsafe_fixes
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument(
+            "--unsafe-fixes", action="store_true", default=False,
+            help="also apply the fixes o2o-lint marks unsafe (they need a human look)",
+        )
+
+    def _path(self) -> str:
+        return self.context.filename or os.path.join(os.getcwd(), "stdin.py")
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        path = self._path()
+        text = tree.code
+        fixed = self.fixed_text(_engine_for(path, self.CODES), path, text)
+        if fixed == text:
+            raise SkipFile(f"no {'/'.join(self.CODES)} fix applies")
+        return cst.parse_module(fixed)
+
+    @abstractmethod
+    def fixed_text(self, engine: Engine, path: str, text: str) -> str: ...
+
+
+def _engine_fix(self: O2OLintFixCommand, engine: Engine, path: str, text: str) -> str:
+    outcome = engine.fix(path, text, unsafe=self.unsafe_fixes, fresh_facts=True)
+    if outcome.error:
+        self.warn(outcome.error)
+        return text
+    return outcome.text
+
+
+class UnusedNoqaCommand(O2OLintFixCommand):
+    """OTO100: remove the ``OTO`` codes of ``# noqa`` comments that suppress nothing."""
+
+    DESCRIPTION = "o2o-lint OTO100: remove unused `# noqa: OTO...` codes."
+    CODES = tuple(code for code in all_rules() if code != "OTO100")
+
+    def fixed_text(self, engine: Engine, path: str, text: str) -> str:
+        from o2o_lint.noqa import remove_unused, unused_directives
+
+        raw = engine.analyze(path, text, apply_noqa=False, fresh_facts=True).findings
+        rel = os.path.relpath(os.path.abspath(path), engine.root).replace(os.sep, "/")
+        ignored = engine.settings.ignored_for_path(rel)
+        enabled = {c for c in self.CODES if not any(c.startswith(i) for i in ignored)}
+        unused = unused_directives(path, text, raw, known=set(all_rules()) | {"OTO000"}, enabled=enabled)
+        return remove_unused(text, unused)
+
+
+def _class_name(rule_name: str) -> str:
+    return "".join(part.capitalize() for part in rule_name.split("-")) + "Command"
+
+
+__all__ = ["O2OLintFixCommand", "FixAllCommand", "UnusedNoqaCommand", "OTO100"]
+
+OTO100 = UnusedNoqaCommand
+_FIXABLE = {
+    code: rule for code, rule in all_rules().items()
+    if rule.fixable != "never" and not getattr(rule, "opt_in", False)
+}
+for _code, _rule in _FIXABLE.items():
+    _name = _class_name(_rule.name)
+    _command = type(_name, (O2OLintFixCommand,), {
+        "__doc__": f"{_code} {_rule.name}: {_rule.summary}. Runs o2o-lint's fix for {_code}.",
+        "DESCRIPTION": f"o2o-lint {_code} ({_rule.name}): {_rule.summary}.",
+        "CODES": (_code,),
+        "fixed_text": _engine_fix,
+        "__module__": __name__,
+    })
+    globals()[_name] = _command
+    globals()[_code] = _command
+    __all__ += [_name, _code]
+
+
+class FixAllCommand(O2OLintFixCommand):
+    """Every fixable o2o-lint rule's fix at once (what ``o2o-lint --fix`` applies)."""
+
+    DESCRIPTION = "o2o-lint: apply the fixes of every rule."
+    CODES = tuple(_FIXABLE)
+    fixed_text = _engine_fix

@@ -1,0 +1,142 @@
+"""Fix edits for the JSON and SARIF reports, computed lazily.
+
+A finding's fix is a LibCST transformation; machine-readable output needs it as text
+edits (``content`` plus a 1-based start and end). They are computed only when such an
+output is asked for, and only for files that have fixable findings: re-analyse the file
+(the findings cache keeps no syntax trees), apply that single fix to the tree, and
+diff the original text against the result.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from o2o_lint.config import Settings
+from o2o_lint.findings import Finding
+from o2o_lint.noqa import split_lines
+
+if TYPE_CHECKING:
+    from o2o_lint.engine import Engine
+
+Edit = dict[str, Any]
+
+
+def make_engine(settings: Settings, roots: Sequence[str], root: str | None) -> Engine:
+    """An engine over the project index (read from the on-disk cache when warm)."""
+    from o2o_lint.engine import Engine
+    from o2o_lint.index.build import collect_project_facts, index_from_facts
+
+    index = index_from_facts(collect_project_facts(list(roots), settings), settings)
+    return Engine(index, settings, root=root or (roots[0] if roots else None))
+
+
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+
+
+def _position(block_start_line: int, block: str, offset: int) -> dict[str, int]:
+    before = block[:offset]
+    newline = before.rfind("\n")
+    return {"row": block_start_line + before.count("\n"), "column": offset - (newline + 1) + 1}
+
+
+def text_edits(original: str, fixed: str) -> list[Edit]:
+    """Small edits turning *original* into *fixed*: the changed lines, then within them the
+    changed words, so ``ForeignKey(A, B, unique=True)`` -> ``OneToOneField(A, B)`` is two
+    edits. Rows and columns are 1-based; the end is exclusive."""
+    old_lines, new_lines = split_lines(original), split_lines(fixed)
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    edits: list[Edit] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        old, new = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
+        old_tokens, new_tokens = _TOKEN.findall(old), _TOKEN.findall(new)
+        old_offsets = [0]
+        for token in old_tokens:
+            old_offsets.append(old_offsets[-1] + len(token))
+        words = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+        for word_tag, a1, a2, b1, b2 in words.get_opcodes():
+            if word_tag == "equal":
+                continue
+            edits.append({
+                "content": "".join(new_tokens[b1:b2]),
+                "location": _position(i1 + 1, old, old_offsets[a1]),
+                "end_location": _position(i1 + 1, old, old_offsets[a2]),
+            })
+    return edits
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    """Apply edits as :func:`text_edits` produces them (tests use it to check them)."""
+    lines = split_lines(text)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(position: dict[str, int]) -> int:
+        return starts[position["row"] - 1] + position["column"] - 1
+
+    for edit in sorted(edits, key=lambda e: offset(e["location"]), reverse=True):
+        text = text[: offset(edit["location"])] + edit["content"] + text[offset(edit["end_location"]) :]
+    return text
+
+
+def _key(finding: Finding) -> tuple[int, int, str, str]:
+    return (finding.line, finding.column, finding.code, finding.message)
+
+
+class FixEdits:
+    """Finding -> its fix's edits, for the findings of one run."""
+
+    def __init__(self, settings: Settings, roots: Sequence[str], root: str | None,
+                 texts: dict[str, str] | None = None, known: dict[Finding, list[Edit]] | None = None) -> None:
+        self.settings = settings
+        self.roots = roots
+        self.root = root
+        self.texts = texts or {}  # text not on disk (standard input), by display path
+        self.edits: dict[Finding, list[Edit]] = dict(known or {})
+        self._engine: Engine | None = None
+
+    def _text(self, path: str) -> str | None:
+        if path in self.texts:
+            return self.texts[path]
+        from o2o_lint.sourcefile import SourceError, read_source
+
+        try:
+            return read_source(path)[1].text
+        except SourceError:
+            return None
+
+    def compute(self, findings: Iterable[Finding]) -> dict[Finding, list[Edit]]:
+        by_path: dict[str, list[Finding]] = {}
+        for finding in findings:
+            if finding.fix is not None and finding not in self.edits:
+                by_path.setdefault(finding.path, []).append(finding)
+        for path, wanted in by_path.items():
+            text = self._text(path)
+            if text is None:
+                continue
+            if self._engine is None:
+                self._engine = make_engine(self.settings, self.roots, self.root)
+            self._compute_file(self._engine, path, text, wanted)
+        return self.edits
+
+    def _compute_file(self, engine: Engine, path: str, text: str, wanted: list[Finding]) -> None:
+        from o2o_lint.engine import apply_fixes
+
+        analysis = engine.analyze(path, text, fresh_facts=path in self.texts)
+        if analysis.module is None:
+            return
+        fresh = {_key(f): f for f in analysis.findings if f.fix is not None}
+        for finding in wanted:
+            match = fresh.get(_key(finding))
+            if match is None or match.fix is None:
+                continue
+            try:
+                fixed = apply_fixes(analysis.module, [match.fix]).code
+            except Exception:  # noqa: BLE001 - a broken fix must not break the report
+                continue
+            self.edits[finding] = text_edits(text, fixed)
