@@ -52,9 +52,10 @@ class O2OLintFixCommand(CodemodCommand):
     DESCRIPTION: str = "Apply o2o-lint's fixes."
     CODES: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, context: CodemodContext, unsafe_fixes: bool = False) -> None:
+    def __init__(self, context: CodemodContext, unsafe_fixes: bool = False, stdin_filename: str | None = None) -> None:
         super().__init__(context)
         self.unsafe_fixes = unsafe_fixes
+        self.stdin_filename = stdin_filename
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
@@ -62,15 +63,21 @@ class O2OLintFixCommand(CodemodCommand):
             "--unsafe-fixes", action="store_true", default=False,
             help="also apply the fixes o2o-lint marks unsafe (they need a human look)",
         )
+        arg_parser.add_argument(
+            "--stdin-filename", metavar="PATH", default=None,
+            help="with - (standard input): the path of the file the code belongs to, for the project index",
+        )
 
     def _path(self) -> str:
-        return self.context.filename or os.path.join(os.getcwd(), "stdin.py")
+        return self.context.filename or os.path.abspath(self.stdin_filename or "stdin.py")
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         path = self._path()
         text = tree.code
         fixed = self.fixed_text(_engine_for(path, self.CODES), path, text)
         if fixed == text:
+            if self.context.filename is None:
+                return tree  # standard input: LibCST treats a skip as a failure there
             raise SkipFile(f"no {'/'.join(self.CODES)} fix applies")
         return cst.parse_module(fixed)
 
