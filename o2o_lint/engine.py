@@ -45,6 +45,12 @@ class FixOutcome:
 
 
 def syntax_depth(tree: ast.AST) -> int:
+    """How deep LibCST's tree for *tree* will be, at least.
+
+    Mostly the ``ast`` depth, but ``a or b or c`` is one flat ``ast.BoolOp`` and a chain
+    of nested ``BooleanOperation`` nodes in LibCST: 20,000 ``or`` terms (a depth of 5
+    here) would crash LibCST's native parser.
+    """
     deepest = 0
     stack = [(tree, 1)]
     while stack:
@@ -53,7 +59,8 @@ def syntax_depth(tree: ast.AST) -> int:
             deepest = depth
             if deepest > MAX_SYNTAX_DEPTH:
                 return deepest
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        step = len(node.values) if isinstance(node, ast.BoolOp) else 1
+        stack.extend((child, depth + step) for child in ast.iter_child_nodes(node))
     return deepest
 
 
