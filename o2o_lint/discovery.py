@@ -82,7 +82,8 @@ def iter_python_files(
             key = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
             if key not in seen:
                 seen.add(key)
-                yield path
+                # a FIFO, socket or device: opening it may block forever
+                yield path if os.path.isfile(path) else DiscoveryProblem(path, "cannot read: not a regular file")
 
 
 def _walk(top: str, matcher: ExcludeMatcher, seen: set[str]) -> Iterator[str | DiscoveryProblem]:
@@ -126,7 +127,14 @@ def _walk(top: str, matcher: ExcludeMatcher, seen: set[str]) -> Iterator[str | D
             if key in seen:
                 continue
             seen.add(key)
-            found.append(path)
+            try:
+                regular = entry.is_file()
+            except OSError:
+                regular = False
+            if regular:
+                found.append(path)
+            else:  # a FIFO, socket or device: opening it may block forever
+                problems.append(DiscoveryProblem(path, "cannot read: not a regular file"))
         pending.extend(reversed(subdirectories))
     yield from sorted(found)
     yield from problems
