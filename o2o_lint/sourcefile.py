@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
+import stat
 import tokenize
 from dataclasses import dataclass
 
@@ -54,12 +56,18 @@ def decode_source(data: bytes) -> SourceText:
         ) from None
     except LookupError:
         raise SourceError(f"cannot decode: unknown encoding {encoding!r}") from None
+    except Exception as exc:  # codecs fail in their own ways: `coding: undefined`, `punycode`...
+        raise SourceError(f"cannot decode as {codec}: {type(exc).__name__}") from None
     return SourceText(text=text, encoding=codec, has_bom=has_bom)
 
 
 def read_source(path: str) -> tuple[bytes, SourceText]:
     try:
-        with open(path, "rb") as handle:
+        # O_NONBLOCK: opening a FIFO named like a module must not wait for a writer forever.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise SourceError("cannot read: not a regular file")
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
