@@ -60,14 +60,19 @@ def write_atomically(path: str, data: bytes, original: bytes) -> str | None:
         with open(path, "rb") as handle:
             if handle.read() != original:
                 return "the file changed while it was being fixed; left untouched"
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        status = os.stat(path)
         descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".o2o-lint-")
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(temporary, mode)
+            os.chmod(temporary, stat.S_IMODE(status.st_mode))
+            if hasattr(os, "chown") and (status.st_uid, status.st_gid) != (os.getuid(), os.getgid()):
+                try:  # keep the owner (root fixing a user's tree); only root or the owner may
+                    os.chown(temporary, status.st_uid, status.st_gid)
+                except OSError:
+                    pass
             os.replace(temporary, path)
         except BaseException:
             if os.path.exists(temporary):
@@ -119,22 +124,30 @@ def process_file(
             )
         )
         return result
-    if os.path.islink(path) and not _inside(path, roots):
-        result.findings.append(parse_error(path, "fix not applied: the file is a symlink to outside the project"))
-        result.fixed = []
-        return result
+    if (roots or os.path.islink(path)) and not _inside(path, roots):
+        where = "a symlink to" if os.path.islink(path) else "(through a symlinked directory)"
+        return _not_written(engine, path, source, result, f"the file is {where} outside the project")
     try:
         encoded = source.encode(fixed_text)
-    except UnicodeEncodeError:
-        result.findings.append(parse_error(path, f"fix not applied: the fixed text cannot be encoded as {source.encoding}"))
-        result.fixed = []
-        return result
-    problem = write_atomically(path, encoded, data)
+        round_trips = source.encode(source.text) == data and decode_source(encoded).text == fixed_text
+    except (UnicodeError, SourceError):
+        return _not_written(engine, path, source, result, f"the fixed text cannot be encoded as {source.encoding}")
+    if not round_trips:  # e.g. `coding: unicode_escape`: writing would change bytes nobody asked to change
+        return _not_written(engine, path, source, result, f"the {source.encoding} encoding does not round-trip")
+    # A symlink inside the project: fix the file it points to, and keep the link a link.
+    problem = write_atomically(os.path.realpath(path), encoded, data)
     if problem:
-        result.findings.append(parse_error(path, f"fix not applied: {problem}"))
+        return _not_written(engine, path, source, result, problem)
+    result.written = True
+    return result
+
+
+def _not_written(engine: Engine, path: str, source: SourceText, result: FileResult, problem: str) -> FileResult:
+    """The file stays as it was: report its findings as they are on disk, and why."""
+    if result.fixed:
+        result.findings = engine.analyze(path, source.text).findings
         result.fixed = []
-    else:
-        result.written = True
+    result.findings.append(parse_error(path, f"fix not applied: {problem}"))
     return result
 
 
