@@ -98,6 +98,15 @@ class Engine:
                 if error is not None:
                     return Analysis([error])
             facts = self.facts_for(path, tree, text)
+            # Names in this text resolve through its own imports, not the saved file's
+            # (an editor buffer, a file not on disk yet, a fix pass that added an import).
+            with self.index.overlay(os.path.abspath(path), facts):
+                return self._analyze(path, text, facts, rules, tree, apply_noqa)
+        return self._analyze(path, text, facts, rules, tree, apply_noqa)
+
+    def _analyze(
+        self, path: str, text: str, facts: Facts, rules: list[type[LintRule]], tree: ast.Module | None, apply_noqa: bool
+    ) -> Analysis:
         if facts.get("looks_like_migration"):
             return Analysis([])
         context = FileContext(path=path, text=text, facts=facts, index=self.index, settings=self.settings)

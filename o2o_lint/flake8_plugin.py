@@ -27,6 +27,7 @@ class O2OLintPlugin:
 
     _settings: ClassVar[Settings | None] = None
     _engines: ClassVar[dict[str, Engine]] = {}
+    _from_stdin: ClassVar[bool] = False
 
     def __init__(self, tree: ast.Module, lines: list[str], filename: str) -> None:
         self.tree = tree
@@ -64,6 +65,8 @@ class O2OLintPlugin:
         if options.o2o_model_base_classes:
             overrides["model_base_classes"] = tuple(options.o2o_model_base_classes)
         cls._settings = settings.with_overrides(**overrides)
+        # ``flake8 -`` with --stdin-display-name names a file whose saved text may differ
+        cls._from_stdin = getattr(options, "filenames", None) == ["-"]
         cls._engines = {}
         cls._engine_for(find_project_root(start))
 
@@ -76,7 +79,7 @@ class O2OLintPlugin:
         return engine
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        from_stdin = self.filename in ("-", "stdin") or not os.path.isfile(self.filename)
+        from_stdin = self._from_stdin or self.filename in ("-", "stdin") or not os.path.isfile(self.filename)
         root = find_project_root(os.getcwd() if from_stdin else self.filename)
         engine = self._engine_for(root)
         if not from_stdin and ExcludeMatcher(engine.settings.all_excludes, root).excluded(self.filename):

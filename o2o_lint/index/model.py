@@ -13,6 +13,7 @@ import ast
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -154,6 +155,22 @@ class ProjectIndex:
         self.reverse_by_owner: dict[str, list[ReverseRelation]] = defaultdict(list)
         self._find_models()
         self._collect_reverse_relations()
+
+    @contextmanager
+    def overlay(self, path: str, facts: Facts) -> Iterator[None]:
+        """Resolve names with *facts* for *path* while analysing text that differs from disk."""
+        module = facts["module"]
+        saved = self.facts_by_path.get(path), self.modules.get(module)
+        self.facts_by_path[path] = facts
+        self.modules[module] = facts
+        try:
+            yield
+        finally:
+            for table, key, old in ((self.facts_by_path, path, saved[0]), (self.modules, module, saved[1])):
+                if old is None:
+                    table.pop(key, None)
+                else:
+                    table[key] = old
 
     # -- name resolution -------------------------------------------------------------
 
