@@ -49,7 +49,8 @@ def syntax_depth(tree: ast.AST) -> int:
 
     Mostly the ``ast`` depth, but ``a or b or c`` is one flat ``ast.BoolOp`` and a chain
     of nested ``BooleanOperation`` nodes in LibCST: 20,000 ``or`` terms (a depth of 5
-    here) would crash LibCST's native parser.
+    here) would crash LibCST's native parser. Dotted names in imports are plain strings
+    in ``ast`` and nested ``Attribute`` nodes in LibCST.
     """
     deepest = 0
     stack = [(tree, 1)]
@@ -59,7 +60,14 @@ def syntax_depth(tree: ast.AST) -> int:
             deepest = depth
             if deepest > MAX_SYNTAX_DEPTH:
                 return deepest
-        step = len(node.values) if isinstance(node, ast.BoolOp) else 1
+        if isinstance(node, ast.BoolOp):
+            step = len(node.values)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            # `import a.b.c` is a string here and nested Attribute nodes in LibCST
+            names = [alias.name for alias in node.names] + [getattr(node, "module", None) or ""]
+            step = 1 + max(name.count(".") for name in names)
+        else:
+            step = 1
         stack.extend((child, depth + step) for child in ast.iter_child_nodes(node))
     return deepest
 
@@ -87,7 +95,20 @@ class Engine:
 
         *tree* is ``ast.parse(text)`` when the caller has it (flake8 does); *fresh_facts*
         says *text* may differ from what the index read from disk (stdin, a fix pass).
+        Never raises: whatever goes wrong with one file is one OTO000 finding for it.
         """
+        try:
+            return self._analyze_text(path, text, apply_noqa=apply_noqa, tree=tree, fresh_facts=fresh_facts)
+        except RecursionError:
+            return Analysis([parse_error(path, "cannot parse: too deeply nested to analyse")])
+        except MemoryError:
+            return Analysis([parse_error(path, "cannot parse: out of memory")])
+        except Exception as exc:
+            return Analysis([internal_error(path, exc)])
+
+    def _analyze_text(
+        self, path: str, text: str, *, apply_noqa: bool, tree: ast.Module | None, fresh_facts: bool
+    ) -> Analysis:
         rules = self._rules_for(path)
         if not rules:
             return Analysis([])
@@ -141,9 +162,12 @@ class Engine:
         """Apply fixes until none applies; never return text that does not parse."""
         outcome = FixOutcome(text)
         tree: ast.Module | None = None
+        original: list[Finding] | None = None
         for _ in range(MAX_FIX_ITERATIONS):
             analysis = self.analyze(path, outcome.text, tree=tree, fresh_facts=fresh_facts or tree is not None)
             outcome.remaining = analysis.findings
+            if original is None:
+                original = analysis.findings
             applicable = [f for f in analysis.findings if f.fix is not None and (f.fix.safe or unsafe)]
             if not applicable or analysis.module is None:
                 return outcome
@@ -152,17 +176,38 @@ class Engine:
                 fixed = apply_fixes(analysis.module, [f.fix for f in chosen if f.fix])
                 new_text = fixed.code
                 tree = ast.parse(new_text, filename=path)
-            except (SyntaxError, ValueError, RecursionError, cst.ParserSyntaxError) as exc:
-                outcome.error = f"a fix produced code that does not parse ({exc}); the file was left unchanged"
-                outcome.text = text
-                outcome.applied = []
-                return outcome
+            except (SyntaxError, ValueError, RecursionError, MemoryError, cst.ParserSyntaxError) as exc:
+                return _unfixed(outcome, text, original, f"a fix produced code that does not parse ({_describe(exc)})")
+            except Exception as exc:
+                return _unfixed(outcome, text, original, f"a fix failed ({_describe(exc)})")
             if new_text == outcome.text:
                 return outcome
             outcome.text = new_text
             outcome.applied.extend(chosen)
         outcome.remaining = self.analyze(path, outcome.text).findings
         return outcome
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        message = str(exc)
+    except Exception:  # str() of an exception raised by a recursion overflow may fail too
+        message = ""
+    message = message.splitlines()[0][:200] if message else ""
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def internal_error(path: str, exc: BaseException) -> Finding:
+    """A bug of o2o-lint's, not the user's: one line, and the run goes on."""
+    return parse_error(path, f"internal error while checking this file ({_describe(exc)}); please report it")
+
+
+def _unfixed(outcome: FixOutcome, text: str, original: list[Finding] | None, problem: str) -> FixOutcome:
+    outcome.error = f"{problem}; the file was left unchanged"
+    outcome.text = text
+    outcome.applied = []
+    outcome.remaining = list(original or [])
+    return outcome
 
 
 def _parse_ast(path: str, text: str) -> tuple[ast.Module | None, Finding | None]:
