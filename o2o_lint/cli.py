@@ -27,7 +27,7 @@ from o2o_lint.reporting import (
     FORMAT_ALIASES,
     MACHINE_FORMATS,
     OUTPUT_FORMATS,
-    SourceLines,
+    SourceCache,
     colour_wanted,
     fixed_report,
     format_concise,
@@ -80,12 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     fixing.add_argument("--add-noqa", action="store_true",
                         help="add '# noqa: CODE' comments for every current finding (adopting o2o-lint on an existing code base)")
     selection = parser.add_argument_group("selecting rules and files")
-    selection.add_argument("--select", type=_codes, help="comma-separated code prefixes to enable (default: OTO)")
-    selection.add_argument("--extend-select", type=_codes,
+    selection.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated code prefixes to enable (default: OTO)")
+    selection.add_argument("--extend-select", type=_codes, metavar="CODES",
                            help="code prefixes to enable on top of --select (e.g. OTO100, off by default)")
-    selection.add_argument("--ignore", type=_codes, help="comma-separated code prefixes to disable")
-    selection.add_argument("--exclude", type=_patterns, help="comma-separated patterns replacing the default excludes")
-    selection.add_argument("--extend-exclude", type=_patterns, help="comma-separated patterns to exclude as well")
+    selection.add_argument("--ignore", type=_codes, metavar="CODES", help="comma-separated code prefixes to disable")
+    selection.add_argument("--exclude", type=_patterns, metavar="PATTERNS", help="comma-separated patterns replacing the default excludes")
+    selection.add_argument("--extend-exclude", type=_patterns, metavar="PATTERNS",
+                           help="comma-separated patterns to exclude as well")
     selection.add_argument("--target-version", metavar="X.Y|auto",
                            help="the Django version the project runs on (default: newest; auto: the lowest your "
                                 "pyproject.toml, setup.cfg or requirements*.txt allows)")
@@ -273,7 +274,7 @@ def _report(findings: list[Finding], fmt: str, out: TextIO, session: Session, kn
     if fmt == "concise":
         return format_concise(findings)
     if fmt == "full":
-        return format_full(findings, SourceLines(session.texts), colour=colour_wanted(out),
+        return format_full(findings, SourceCache(session.texts), colour=colour_wanted(out),
                            unsafe_enabled=session.settings.unsafe_fixes)
     if fmt == "github":
         return format_github(findings)

@@ -93,7 +93,7 @@ def _end(finding: Finding) -> tuple[int, int]:
     return finding.line, finding.column
 
 
-class SourceLines:
+class SourceCache:
     """Lines of the files being reported on, read once (standard input from memory)."""
 
     def __init__(self, texts: Mapping[str, str] | None = None) -> None:
@@ -128,7 +128,7 @@ def _fix_note(finding: Finding, unsafe_enabled: bool) -> str | None:
     return f"fix (unsafe, {how}): {finding.fix.description}"
 
 
-def format_full(findings: Sequence[Finding], sources: SourceLines, *, colour: bool, unsafe_enabled: bool) -> str:
+def format_full(findings: Sequence[Finding], sources: SourceCache, *, colour: bool, unsafe_enabled: bool) -> str:
     style = Style(colour)
     blocks: list[str] = []
     for finding in findings:
