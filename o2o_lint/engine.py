@@ -148,7 +148,7 @@ class Engine:
             return Analysis([parse_error(path, f"cannot parse: {type(exc).__name__}")])
         visitors = [rule(context) for rule in candidates]
         try:
-            wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+            wrapper = context.wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
             wrapper.visit_batched(visitors)
         except RecursionError:
             return Analysis([parse_error(path, "cannot parse: too deeply nested to analyse")])

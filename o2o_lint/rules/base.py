@@ -10,7 +10,7 @@ may fire: most files of a project never pay for a LibCST parse.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -51,6 +51,12 @@ class FileContext:
     facts: Facts
     index: ProjectIndex
     settings: Settings
+    wrapper: cst.MetadataWrapper | None = None
+
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        """Start and end of every node, computed on first use and shared by all rules."""
+        assert self.wrapper is not None, "positions are only known while the file is visited"
+        return self.wrapper.resolve(PositionProvider)
 
     @property
     def abspath(self) -> str:
@@ -71,7 +77,9 @@ class LintRule(cst.BatchableCSTVisitor):
     fixable: ClassVar[str] = "sometimes"  # "always", "sometimes" or "never"
     VALID: ClassVar[Sequence[str | Valid]] = ()
     INVALID: ClassVar[Sequence[str | Invalid]] = ()
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    #: Positions are resolved lazily (see :meth:`position`): most files that pass a screen
+    #: hold no finding, and position metadata costs a full code generation of the file.
+    METADATA_DEPENDENCIES: ClassVar[tuple] = ()
 
     def __init__(self, context: FileContext) -> None:
         super().__init__()
@@ -84,7 +92,7 @@ class LintRule(cst.BatchableCSTVisitor):
         return True
 
     def position(self, node: cst.CSTNode) -> CodeRange:
-        return self.get_metadata(PositionProvider, node)
+        return self.context.positions()[node]
 
     def report(self, node: cst.CSTNode, message: str, fix: Fix | None = None) -> None:
         where = self.position(node)
