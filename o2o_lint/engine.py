@@ -173,6 +173,9 @@ class Engine:
                 return outcome
             chosen = _non_overlapping(applicable)
             try:
+                if analysis.module.code != outcome.text:
+                    # e.g. libcst 1.9 drops a final lone "\r": it would cost bytes nobody asked to change
+                    return _unfixed(outcome, text, original, "LibCST does not reproduce this file byte for byte")
                 fixed = apply_fixes(analysis.module, [f.fix for f in chosen if f.fix])
                 new_text = fixed.code
                 tree = ast.parse(new_text, filename=path)
