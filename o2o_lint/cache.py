@@ -36,14 +36,17 @@ class Cache:
         assert self.directory is not None
         return os.path.join(self.directory, f"{name}-{__version__}.marshal")
 
-    def load(self, name: str) -> Any:
+    def load(self, name: str) -> dict | None:
+        """The entry stored as *name* (always a dict), or None: never an error."""
         if self.directory is None:
             return None
         try:
             with open(self._path(name), "rb") as handle:
-                return marshal.load(handle)
+                value = marshal.load(handle)
         except (OSError, EOFError, ValueError, TypeError):
             return None
+        # every entry is a dict: anything else is damage or another layout, i.e. no entry
+        return value if isinstance(value, dict) else None
 
     def store(self, name: str, value: Any) -> None:
         if self.directory is None:
