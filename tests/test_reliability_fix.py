@@ -312,7 +312,8 @@ def fix_outcomes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
 
 
 def assert_untouched_or_fully_fixed(root: Path, original: dict[str, bytes], fixed: dict[str, bytes]) -> int:
-    now = snapshot(root)
+    """Returns how many temporary files were left behind (only a killed process may)."""
+    now = {path: data for path, data in snapshot(root).items() if not Path(path).name.startswith(".o2o-lint-")}
     assert set(now) == set(original), set(now) ^ set(original)
     for path, data in now.items():
         assert data in (original[path], fixed[path]), f"{path} is neither untouched nor fully fixed"
@@ -346,17 +347,25 @@ def test_a_fix_process_killed_at_any_moment_leaves_every_file_untouched_or_fully
 ) -> None:
     template, original, fixed = fix_outcomes
     rng = random.Random(7)
+    killed_half_way = 0
     for round_ in range(4):
         root = tmp_path / f"round{round_}"
         shutil.copytree(template, root)
         process = subprocess.Popen([sys.executable, "-m", "o2o_lint", "--fix", "--no-cache", "."], cwd=root,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 2.5))
+        # kill it as soon as it has started writing, plus a little
+        deadline = time.monotonic() + 120
+        while process.poll() is None and snapshot(root) == original and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.05))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
         # a temporary file may be left behind by a kill; it is never a module (no .py)
         assert_untouched_or_fully_fixed(root, original, fixed)
         assert not [p for p in root.rglob(".o2o-lint-*") if p.suffix == ".py"]
+        now = {p: d for p, d in snapshot(root).items() if not Path(p).name.startswith(".o2o-lint-")}
+        killed_half_way += process.returncode == -signal.SIGKILL and now != original and now != fixed
+    assert killed_half_way >= 2, "the kills did not land in the middle of the writes"
 
 
 # -- the linted code is never run ------------------------------------------------------------------------
