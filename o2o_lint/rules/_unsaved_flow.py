@@ -1,0 +1,1926 @@
+"""The flow analysis behind OTO003: which model instances are unsaved where.
+
+One function body at a time, statement by statement, an abstract interpreter keeps:
+
+* which local names refer to which *objects* (allocation sites: one object per
+  ``Place(...)`` call node, so loops reach a fixed point);
+* for each instance built here, whether it is unsaved (``U``), saved (``S``) or
+  either, depending on the path taken (both bits);
+* the relations set on instances (``Restaurant(place=p)``, ``r.place = p``) and
+  the ``<relation>_id`` values computed while the target was unsaved;
+* the contents of local lists (``objs.append(...)`` then ``bulk_create(objs)``).
+
+Names of unknown origin (parameters, attributes, results of unknown calls) are
+never unsaved. An instance passed to a call the analysis cannot see into is
+treated as saved from then on. Only LibCST nodes and the project index are used:
+no scope or qualified-name metadata, nothing is imported or executed.
+
+The analysis calls back with a :class:`Hit` for every save point an unsaved
+instance reaches; the rule turns hits into messages and fixes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from o2o_lint.cstutil import dotted
+from o2o_lint.index.model import MODEL_BASES, ModelInfo, ProjectIndex
+
+# ---------------------------------------------------------------------------------------
+# The model side: relations, lookups and managers of each model, cached per index.
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str  # field or query name on the model
+    kind: str  # "fk", "o2o", "m2m", or "reverse" (a reverse query name, lookups only)
+    model: ModelInfo  # the model the name belongs to
+    target: ModelInfo | None
+
+
+@dataclass(frozen=True)
+class Manager:
+    accessor: str
+    kind: str  # "reverse_fk" or "m2m"
+    related: ModelInfo | None  # the model the manager's rows belong to
+    field: str  # the ForeignKey's name on the related model (reverse_fk)
+    owner: ModelInfo | None = None  # the model the accessor is on
+
+
+class ModelKnowledge:
+    """What OTO003 asks of the index, computed lazily and cached for the run."""
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self.concrete = [m for m in index.models.values() if not m.abstract]
+        self.names = frozenset(m.name for m in self.concrete if m.qualname not in MODEL_BASES)
+        self._concrete_keys = {m.key for m in self.concrete if m.qualname not in MODEL_BASES}
+        self._forward: dict[str, dict[str, Relation]] = {}
+        self._lookups: dict[str, dict[str, Relation]] = {}
+        self._managers: dict[str, dict[str, Manager]] = {}
+        self._by_field: dict[str, list[Relation]] | None = None
+        self._texts: dict[str, str] = {}
+        self._by_name: dict[str, list[ModelInfo]] = {}
+        for model in self.concrete:
+            self._by_name.setdefault(model.name, []).append(model)
+        self._sinks_by_target: dict[str, set[str]] | None = None
+        self._sinks: dict[str, frozenset[str]] = {}
+        self._pks: dict[str, tuple[frozenset[str], bool]] = {}
+        self._ancestors: dict[str, list[ModelInfo]] = {}
+        self._reverse_o2o: dict[str, dict[str, Relation]] = {}
+        self._lines: dict[str, list[str]] = {}
+        self._bodies: dict[str, str] = {}
+        self._saves_itself: dict[tuple[str, str], bool] = {}
+
+    def parents(self, model: ModelInfo) -> list[ModelInfo]:
+        # ``django.db.models.Model`` itself is indexed as a model when Django's own tree is linted
+        return [p for p in self.index.model_parents(model) if p.qualname not in MODEL_BASES]
+
+    def ancestors(self, model: ModelInfo) -> list[ModelInfo]:
+        """*model* and every model it inherits from, nearest first."""
+        cached = self._ancestors.get(model.qualname)
+        if cached is not None:
+            return cached
+        seen: dict[str, ModelInfo] = {}
+        queue = [model]
+        while queue:
+            current = queue.pop(0)
+            if current.qualname in seen:
+                continue
+            seen[current.qualname] = current
+            queue.extend(self.parents(current))
+        result = self._ancestors[model.qualname] = list(seen.values())
+        return result
+
+    def forward(self, model: ModelInfo) -> dict[str, Relation]:
+        """Forward relation fields by name, inherited ones and MTI parent links included."""
+        cached = self._forward.get(model.qualname)
+        if cached is not None:
+            return cached
+        result: dict[str, Relation] = {}
+        self._forward[model.qualname] = result  # a cycle of bases ends here
+        explicit_links: set[str] = set()
+        for declared in self.index._inherited_fields(model):
+            target = self.index.resolve_target(model, declared.target)
+            result[declared.name] = Relation(declared.name, declared.kind, model, target)
+            if declared.parent_link and target is not None:
+                explicit_links.add(target.qualname)
+        for parent in self.parents(model):
+            if parent.abstract:
+                continue
+            for name, relation in self.forward(parent).items():
+                result.setdefault(name, relation)
+            if parent.qualname not in explicit_links and not model.proxy:
+                link = f"{parent.model_name}_ptr"
+                result.setdefault(link, Relation(link, "o2o", model, parent))
+        return result
+
+    def single_valued(self, model: ModelInfo) -> dict[str, Relation]:
+        return {name: r for name, r in self.forward(model).items() if r.kind in ("fk", "o2o")}
+
+    def lookups(self, model: ModelInfo) -> dict[str, Relation]:
+        """Names usable in ``filter()``: forward fields and reverse query names."""
+        cached = self._lookups.get(model.qualname)
+        if cached is not None:
+            return cached
+        result = dict(self.forward(model))
+        for ancestor in self.ancestors(model):
+            for reverse in self.index.reverse_by_owner.get(ancestor.key, ()):
+                target = self.index.models_by_key.get(reverse.related_model)
+                result.setdefault(reverse.query_name, Relation(reverse.query_name, "reverse", model, target))
+        self._lookups[model.qualname] = result
+        return result
+
+    def managers(self, model: ModelInfo) -> dict[str, Manager]:
+        """Related managers an instance of *model* has: reverse ForeignKeys and many-to-many."""
+        cached = self._managers.get(model.qualname)
+        if cached is not None:
+            return cached
+        result: dict[str, Manager] = {}
+        for name, relation in self.forward(model).items():
+            if relation.kind == "m2m":
+                result[name] = Manager(name, "m2m", relation.target, name, model)
+        for ancestor in self.ancestors(model):
+            for reverse in self.index.reverse_by_owner.get(ancestor.key, ()):
+                if reverse.kind == "o2o" and reverse.owner in self._concrete_keys:
+                    continue
+                related = self.index.models_by_key.get(reverse.related_model)
+                kind = "m2m" if reverse.kind == "m2m" else "reverse_fk"
+                result.setdefault(reverse.accessor, Manager(reverse.accessor, kind, related, reverse.field_name, model))
+        self._managers[model.qualname] = result
+        return result
+
+    def reverse_one_to_one(self, model: ModelInfo) -> dict[str, Relation]:
+        """Reverse one-to-one accessors of *model*: ``place.restaurant = r`` sets ``r.place``."""
+        cached = self._reverse_o2o.get(model.qualname)
+        if cached is not None:
+            return cached
+        result: dict[str, Relation] = {}
+        self._reverse_o2o[model.qualname] = result
+        for ancestor in self.ancestors(model):
+            for reverse in self.index.reverse_by_owner.get(ancestor.key, ()):
+                if reverse.kind == "o2o" and reverse.owner in self._concrete_keys:
+                    related = self.index.models_by_key.get(reverse.related_model)
+                    if related is not None:
+                        result.setdefault(reverse.accessor, Relation(reverse.field_name, "o2o", related, model))
+        return result
+
+    def managers_named(self, accessor: str, item: ModelInfo | None) -> list[Manager]:
+        """Managers called *accessor* on any model whose rows are *item* (or a parent of it)."""
+        if item is None:
+            return []
+        accepted = {m.qualname for m in self.ancestors(item)}
+        found: list[Manager] = []
+        for model in self.concrete:
+            manager = self.managers(model).get(accessor)
+            if manager is not None and manager.related is not None and manager.related.qualname in accepted:
+                found.append(manager)
+        return found
+
+    def relations_named(self, name: str, target: ModelInfo | None) -> list[Relation]:
+        """Single-valued relations called *name* on any model whose target is *target* (or a parent)."""
+        if self._by_field is None:
+            by_field: dict[str, list[Relation]] = {}
+            for model in self.concrete:
+                for relation in self.single_valued(model).values():
+                    by_field.setdefault(relation.name, []).append(relation)
+            self._by_field = by_field
+        candidates = self._by_field.get(name, [])
+        if target is None:
+            return candidates
+        accepted = {m.qualname for m in self.ancestors(target)}
+        return [r for r in candidates if r.target is not None and r.target.qualname in accepted]
+
+    def models_named(self, name: str) -> list[ModelInfo]:
+        return self._by_name.get(name, [])
+
+    def sink_names(self, model: ModelInfo) -> frozenset[str]:
+        """Names through which an unsaved *model* instance can reach a save point.
+
+        Relations (and lookups) whose target is the model or a parent of it; managers
+        whose rows are such instances; the model's own managers and reverse one-to-one
+        accessors. A file that spells none of them cannot hold a finding for the model.
+        """
+        cached = self._sinks.get(model.qualname)
+        if cached is not None:
+            return cached
+        if self._sinks_by_target is None:
+            by_target: dict[str, set[str]] = {}
+            for other in self.concrete:
+                for name, relation in self.forward(other).items():
+                    if relation.target is None:
+                        continue
+                    by_target.setdefault(relation.target.qualname, set()).add(name)
+            for reverse in self.index.reverse_relations:
+                if reverse.field is None and reverse.owner not in self._concrete_keys:
+                    continue
+                related = self.index.models_by_key.get(reverse.related_model)
+                if related is None:
+                    continue
+                # ``Place.objects.filter(restaurant=r)`` and ``place.restaurant_set.add(r)``
+                names = by_target.setdefault(related.qualname, set())
+                names.add(reverse.query_name)
+                names.add(reverse.accessor)
+            self._sinks_by_target = by_target
+        names = set(self.managers(model)) | set(self.reverse_one_to_one(model))
+        for ancestor in self.ancestors(model):
+            names |= self._sinks_by_target.get(ancestor.qualname, set())
+        result = self._sinks[model.qualname] = frozenset(names)
+        return result
+
+    def _text(self, path: str) -> str:
+        text = self._texts.get(path)
+        if text is None:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read()
+            except OSError:
+                text = ""
+            self._texts[path] = text
+        return text
+
+    def _class_body(self, model: ModelInfo) -> str:
+        """The indented lines of the model's class statement (up to the next top-level code)."""
+        cached = self._bodies.get(model.qualname)
+        if cached is not None:
+            return cached
+        assert model.path is not None
+        lines = self._lines.get(model.path)
+        if lines is None:
+            lines = self._lines[model.path] = self._text(model.path).splitlines()
+        body: list[str] = []
+        for line in itertools.islice(lines, model.line, None):
+            if line[:1].isspace():
+                body.append(line)
+            elif line and not line.startswith(("#", ")", "]", "}")):
+                break
+        result = self._bodies[model.qualname] = "\n".join(body)
+        return result
+
+    def primary_key(self, model: ModelInfo) -> tuple[frozenset[str], bool]:
+        """Keyword names that set the primary key, and whether it gets a value at construction.
+
+        ``Person(id=1)`` has a pk: Django does not treat it as unsaved. A pk field with a
+        ``default`` (``UUIDField(primary_key=True, default=uuid.uuid4)``) is set as soon as
+        the instance is built, so Django never raises the unsaved-object errors for it.
+        """
+        cached = self._pks.get(model.qualname)
+        if cached is not None:
+            return cached
+        names = {"pk", "id"}
+        preset = False
+        ancestors = self.ancestors(model)
+        attributes: set[str] = set().union(*(a.attributes for a in ancestors))
+        for relation in self.forward(model).values():
+            if relation.kind in ("fk", "o2o"):
+                declared = next((f for a in ancestors for f in a.fields if f.name == relation.name), None)
+                if declared is not None and declared.primary_key:
+                    names.add(relation.name)
+        for ancestor in ancestors:
+            if ancestor.external or ancestor.path is None:
+                continue
+            body = self._class_body(ancestor)
+            if "primary_key" not in body:
+                continue
+            for match in _FIELD_CALL.finditer(body):
+                name, arguments = match.group(1), match.group(2)
+                if name in attributes and re.search(r"primary_key\s*=\s*True", arguments):
+                    names.add(name)
+                    if re.search(r"\bdefault\s*=", arguments):
+                        preset = True
+        result = self._pks[model.qualname] = (frozenset(names), preset)
+        return result
+
+    def pk_attname(self, model: ModelInfo) -> str:
+        """The attribute holding the primary key (``id``, ``place_id``, ``place_ptr_id``, ``code``)."""
+        ancestors = self.ancestors(model)
+        for ancestor in ancestors:
+            for declared in ancestor.fields:
+                if declared.primary_key and declared.kind in ("fk", "o2o"):
+                    return f"{declared.name}_id"
+            if not ancestor.external and ancestor.path is not None:
+                body = self._class_body(ancestor)
+                if "primary_key" in body:
+                    for match in _FIELD_CALL.finditer(body):
+                        if re.search(r"primary_key\s*=\s*True", match.group(2)):
+                            return match.group(1)
+        for parent in self.parents(model):
+            if not parent.abstract:
+                link = next((f for f in model.fields if f.parent_link), None)
+                return f"{link.name}_id" if link is not None else f"{parent.model_name}_ptr_id"
+        return "id"
+
+    def saves_relation_itself(self, model: ModelInfo | None, field_name: str) -> bool:
+        """A ``save()`` override in the model's hierarchy that saves this relation first."""
+        if model is None:
+            return False
+        key = (model.qualname, field_name)
+        cached = self._saves_itself.get(key)
+        if cached is not None:
+            return cached
+        pattern = re.compile(rf"\b{re.escape(field_name)}\.a?save\(")
+        found = any(
+            pattern.search(self._class_body(ancestor)) is not None
+            for ancestor in self.ancestors(model)
+            if not ancestor.external and ancestor.path is not None
+            and ("save" in ancestor.methods or "asave" in ancestor.methods)
+        )
+        self._saves_itself[key] = found
+        return found
+
+    def manager_name(self, model: ModelInfo) -> tuple[str, bool]:
+        """The default manager's attribute name, and whether that is certain."""
+        for ancestor in self.ancestors(model):
+            if "objects" in ancestor.attributes:
+                return "objects", True
+        for ancestor in self.ancestors(model):
+            if ancestor.external or ancestor.path is None:
+                continue
+            text = self._text(ancestor.path)
+            if "Manager(" in text or "as_manager(" in text or "from_queryset(" in text:
+                return "objects", False  # a custom manager may replace `objects`
+        return "objects", True
+
+
+#: ``name = <callee>(<arguments with one level of nested parentheses>)``
+_FIELD_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*[\w.]+\(((?:[^()]|\([^()]{0,500}\)){0,2000})\)")
+
+_KNOWLEDGE: weakref.WeakKeyDictionary[ProjectIndex, ModelKnowledge] = weakref.WeakKeyDictionary()
+
+
+def knowledge(index: ProjectIndex) -> ModelKnowledge:
+    found = _KNOWLEDGE.get(index)
+    if found is None:
+        found = _KNOWLEDGE[index] = ModelKnowledge(index)
+    return found
+
+
+# ---------------------------------------------------------------------------------------
+# Vocabulary.
+
+UNSAVED, SAVED = 1, 2
+UNKNOWN = 0  # the object id of "a value of unknown origin"
+UNKNOWN_SET = frozenset({UNKNOWN})
+NOTHING: frozenset[int] = frozenset()
+
+#: ``QuerySet`` methods that return another queryset of the same model.
+QUERYSET_METHODS = frozenset({
+    "all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "distinct",
+    "using", "only", "defer", "annotate", "alias", "none", "reverse", "select_for_update",
+    "extra", "complex_filter", "union", "intersection", "difference", "values", "values_list",
+    "dates", "datetimes", "get_queryset", "fetch_mode",
+})
+#: Methods that neither return a queryset nor save anything passed to them.
+TERMINAL_METHODS = frozenset({
+    "count", "exists", "first", "last", "aggregate", "in_bulk", "iterator", "latest", "earliest",
+    "delete", "explain", "contains", "get", "update", "create", "get_or_create",
+    "update_or_create", "bulk_create", "bulk_update", "add", "set", "remove", "clear",
+})
+LOOKUP_METHODS = frozenset({"filter", "exclude", "get"})
+#: Related-manager methods that write; the rest only read.
+MANAGER_WRITES = frozenset({
+    "add", "set", "remove", "clear", "create", "get_or_create", "update_or_create", "bulk_create",
+    "update", "delete",
+})
+MANAGER_READS = frozenset({
+    "all", "filter", "exclude", "get", "count", "exists", "first", "last", "aggregate", "annotate",
+    "order_by", "values", "values_list", "iterator", "in_bulk", "latest", "earliest", "distinct",
+    "select_related", "prefetch_related", "only", "defer", "none", "using",
+})
+ASYNC_ALIASES = {
+    f"a{name}": name for name in (
+        "save", "delete", "refresh_from_db", "create", "get_or_create", "update_or_create",
+        "bulk_create", "bulk_update", "get", "update", "add", "set", "remove", "clear", "count",
+        "exists", "first", "last", "aggregate", "in_bulk", "iterator", "latest", "earliest",
+        "contains", "explain",
+    )
+}
+#: Model methods that never save the instance (the rest might: ``page.save_revision()``).
+NON_SAVING_METHODS = frozenset({
+    "full_clean", "clean", "clean_fields", "validate_unique", "validate_constraints",
+    "get_absolute_url", "serializable_value", "get_deferred_fields", "prepare_database_save",
+    "get_constraints", "unique_error_message", "date_error_message", "check", "delete",
+    "__str__", "__repr__", "__eq__", "__hash__", "set_password", "set_unusable_password",
+    "check_password", "has_usable_password", "get_username", "natural_key", "get_full_name",
+    "get_short_name", "has_perm", "has_perms", "has_module_perms", "get_all_permissions",
+})
+#: Functions that look at their arguments without saving them.
+NON_SAVING_FUNCTIONS = frozenset({
+    "print", "isinstance", "issubclass", "len", "str", "repr", "hash", "id", "type", "bool",
+    "format", "getattr", "hasattr", "callable", "vars", "dir", "sorted", "reversed", "any", "all",
+    "min", "max", "enumerate", "zip", "iter", "next", "list", "tuple", "set", "frozenset",
+    "dict", "int", "float", "Q", "F", "Value", "Exists", "OuterRef", "Subquery", "Count", "Sum",
+})
+LOGGER_RECEIVERS = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
+#: Context managers under which the error is expected (Django's own tests, pytest).
+EXPECTING_CONTEXTS = frozenset({
+    "raises", "warns", "deprecated_call", "assertRaises", "assertRaisesMessage", "assertRaisesRegex",
+    "assertRaisesRegexp", "assertWarns", "assertWarnsMessage", "assertWarnsRegex",
+})
+CATCHING_EXCEPTIONS = frozenset({"ValueError", "Exception", "BaseException"})
+_CONSTANTS = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
+#: Loops nested deeper than this are analysed in one pass (no fixed point).
+MAX_LOOP_DEPTH = 5
+
+
+@dataclass(eq=False)
+class Obj:
+    """One allocation site: an instance built here, a reference, a list, a queryset..."""
+
+    oid: int
+    kind: str  # "new", "ref", "class", "queryset", "manager", "list"
+    model: ModelInfo | None = None
+    ctor: cst.Call | None = None
+    line: int = 0
+    label: str = ""  # the name it was first bound to
+    site: Site | None = None  # where the constructor runs
+    in_condition: bool = False  # built where evaluation is conditional (comprehension, `x if c else y`)
+    owners: frozenset[int] = NOTHING  # managers: the instances they belong to
+    manager: Manager | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Site:
+    """The statement being executed: where a ``place.save()`` line can be inserted."""
+
+    stmt: cst.CSTNode | None  # None: not a statement of a block (an ``elif`` test, a one-line suite)
+    block: object | None  # identity of the statement list holding ``stmt``
+    index: int
+    small: int  # index among the ``;``-separated statements of a simple line, else 0
+    conditional: bool = False  # inside ``x if c else y``, ``a or b``, a comprehension, a loop test
+    catching: bool = False  # inside ``try:`` whose handlers catch ValueError
+
+    def same_statement(self, other: Site) -> bool:
+        return self.stmt is other.stmt and self.stmt is not None
+
+    def precedes_in_block(self, other: Site) -> bool:
+        """True when *self* runs before *other* on straight-line code of the same block."""
+        if self.block is None or self.block is not other.block or self.stmt is None:
+            return False
+        if self.stmt is other.stmt:
+            return self.small < other.small
+        return self.index < other.index
+
+
+@dataclass(frozen=True)
+class StaleId:
+    """``owner.<field>_id`` computed while the target was unsaved."""
+
+    targets: frozenset[int]
+    site: Site
+    line: int
+    definite: bool
+    names: tuple[tuple[int, str], ...]  # target oid -> name bound to exactly it at the assignment
+
+
+@dataclass
+class Hit:
+    kind: str
+    node: cst.CSTNode  # where the finding is reported
+    field: str  # the relation (or manager accessor) name
+    model: ModelInfo | None  # the model declaring the relation / owning the manager
+    objects: list[Obj]  # the unsaved instances, in construction order
+    definite: bool  # unsaved on every path reaching here
+    site: Site
+    names: dict[int, str]  # oid -> a name bound to exactly that object here
+    to_save: list[Obj]  # what a fix saves, dependencies first
+    owner: Obj | None = None  # the instance whose relation / manager is used
+    owner_name: str | None = None
+    call: str = ""  # the save point, as written (shortened)
+    is_async: bool = False
+    lookup: str = ""  # the lookup keyword, for lookups
+    stale: StaleId | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class State:
+    """What is known at one program point; ``None`` stands for "unreachable"."""
+
+    __slots__ = ("names", "status", "rels", "stale", "items")
+
+    def __init__(self) -> None:
+        self.names: dict[str, frozenset[int]] = {}
+        self.status: dict[int, int] = {}
+        self.rels: dict[int, dict[str, frozenset[int]]] = {}
+        self.stale: dict[int, dict[str, StaleId]] = {}
+        self.items: dict[int, frozenset[int]] = {}
+
+    def copy(self) -> State:
+        other = State()
+        other.names = dict(self.names)
+        other.status = dict(self.status)
+        other.rels = {k: dict(v) for k, v in self.rels.items()}
+        other.stale = {k: dict(v) for k, v in self.stale.items()}
+        other.items = dict(self.items)
+        return other
+
+    def replace_with(self, other: State) -> None:
+        self.names, self.status, self.rels = other.names, other.status, other.rels
+        self.stale, self.items = other.stale, other.items
+
+
+def join(*states: State | None) -> State | None:
+    live = [s for s in states if s is not None]
+    if not live:
+        return None
+    result = live[0].copy()
+    for other in live[1:]:
+        result = _join_two(result, other)
+    return result
+
+
+def _join_two(a: State, b: State) -> State:
+    out = State()
+    for name in a.names.keys() | b.names.keys():
+        value = a.names.get(name, UNKNOWN_SET) | b.names.get(name, UNKNOWN_SET)
+        if value != UNKNOWN_SET:
+            out.names[name] = value
+    for oid in a.status.keys() | b.status.keys():
+        out.status[oid] = a.status.get(oid, 0) | b.status.get(oid, 0)
+    for oid in a.rels.keys() | b.rels.keys():
+        fa, fb = a.rels.get(oid), b.rels.get(oid)
+        if fa is None or fb is None:
+            # the object does not exist on one path: keep the other path's view
+            only = fa if fa is not None else fb
+            exists_elsewhere = oid in (b.status if fa is not None else a.status)
+            out.rels[oid] = {k: (v | UNKNOWN_SET if exists_elsewhere else v) for k, v in (only or {}).items()}
+            continue
+        out.rels[oid] = {
+            k: fa.get(k, UNKNOWN_SET) | fb.get(k, UNKNOWN_SET) for k in fa.keys() | fb.keys()
+        }
+    for oid in a.stale.keys() | b.stale.keys():
+        sa, sb = a.stale.get(oid, {}), b.stale.get(oid, {})
+        merged: dict[str, StaleId] = {}
+        for key in sa.keys() | sb.keys():
+            x, y = sa.get(key), sb.get(key)
+            if x is not None and y is not None and x.site is y.site:
+                merged[key] = StaleId(x.targets | y.targets, x.site, x.line, x.definite and y.definite, x.names)
+            else:
+                chosen = x or y
+                assert chosen is not None
+                merged[key] = StaleId(chosen.targets, chosen.site, chosen.line, False, chosen.names)
+        if merged:
+            out.stale[oid] = merged
+    for oid in a.items.keys() | b.items.keys():
+        ia, ib = a.items.get(oid), b.items.get(oid)
+        if ia is None or ib is None:
+            out.items[oid] = ia if ia is not None else ib  # type: ignore[assignment]
+        else:
+            out.items[oid] = ia | ib if ia == ib else ia | ib | UNKNOWN_SET
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Names.
+
+
+def target_names(node: cst.CSTNode) -> Iterator[str]:
+    if isinstance(node, cst.Name):
+        yield node.value
+    elif isinstance(node, (cst.Tuple, cst.List)):
+        for element in node.elements:
+            yield from target_names(element.value)
+    elif isinstance(node, cst.StarredElement):
+        yield from target_names(node.value)
+
+
+def free_names(node: cst.CSTNode) -> set[str]:
+    """Every name read anywhere inside *node* (used for closures: they capture)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+        stack.extend(current.children)
+    return found
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
+    parts = module.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: max(len(parts) - (level - 1), 0)]
+    base = ".".join(parts)
+    if target:
+        return f"{base}.{target}" if base else target
+    return base
+
+
+def _short(node: cst.CSTNode, limit: int = 60) -> str:
+    text = cst.Module([]).code_for_node(node)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ---------------------------------------------------------------------------------------
+# The interpreter.
+
+
+class _Loop:
+    __slots__ = ("breaks", "continues")
+
+    def __init__(self) -> None:
+        self.breaks: list[State] = []
+        self.continues: list[State] = []
+
+
+class FunctionAnalysis:
+    """Run one function body (or a module's top-level code) and report hits."""
+
+    def __init__(
+        self,
+        *,
+        know: ModelKnowledge,
+        resolve: Callable[[str], str | None],
+        module: str,
+        is_package: bool,
+        line_of: Callable[[cst.CSTNode], int],
+        on_hit: Callable[[Hit], None],
+        local_names: set[str],
+        is_async: bool,
+        used_names: dict[int, set[str]] | None = None,
+    ) -> None:
+        self.know = know
+        self.index = know.index
+        self.resolve_module_name = resolve
+        self.module = module
+        self.is_package = is_package
+        self.line_of = line_of
+        self.on_hit = on_hit
+        self.local_names = local_names
+        self.is_async = is_async
+        self.used_names = used_names or {}
+        self.local_imports: dict[str, str] = {}
+        self.objects: dict[int, Obj] = {UNKNOWN: Obj(UNKNOWN, "ref")}
+        self.by_node: dict[int, int] = {}  # id(node) or key -> oid
+        self._class_objects: dict[str, int] = {}
+        self._ref_objects: dict[str, int] = {}
+        self.values: dict[int, frozenset[int]] = {}  # id(expression) -> its last value
+        self.loops: list[_Loop] = []
+        self.reporting = True
+        self.expecting = 0
+        self.conditional = 0
+        self.catching = 0
+        self.site = Site(None, None, 0, 0)
+        self.reported: set[int] = set()
+        self._call_of: dict[int, cst.Call] = {}
+
+    # -- allocation ----------------------------------------------------------------
+
+    def _new(self, key: object, kind: str, **attrs: object) -> Obj:
+        oid = self.by_node.get(id(key))
+        if oid is None:
+            oid = len(self.objects) + 1
+            self.by_node[id(key)] = oid
+            self.objects[oid] = Obj(oid, kind)
+        obj = self.objects[oid]
+        for name, value in attrs.items():
+            setattr(obj, name, value)
+        return obj
+
+    def class_object(self, model: ModelInfo) -> int:
+        oid = self._class_objects.get(model.qualname)
+        if oid is None:
+            oid = len(self.objects) + 1
+            self.objects[oid] = Obj(oid, "class", model=model)
+            self._class_objects[model.qualname] = oid
+        return oid
+
+    def ref_object(self, name: str, model: ModelInfo | None = None) -> int:
+        """A value of unknown origin held by a name: never unsaved, but relations can be set on it."""
+        oid = self._ref_objects.get(name)
+        if oid is None:
+            oid = len(self.objects) + 1
+            self.objects[oid] = Obj(oid, "ref", model=model, label=name)
+            self._ref_objects[name] = oid
+        return oid
+
+    # -- entry ---------------------------------------------------------------------
+
+    def run(self, body: Sequence[cst.BaseStatement], block: object, state: State | None = None) -> None:
+        self.run_block(body, state or State(), block)
+
+    def _names_used_in(self, node: cst.CSTNode) -> set[str]:
+        found = self.used_names.get(id(node))
+        return found if found is not None else free_names(node)
+
+    # -- statements ----------------------------------------------------------------
+
+    def run_block(self, statements: Sequence[cst.CSTNode], state: State | None, block: object | None) -> State | None:
+        for index, statement in enumerate(statements):
+            if state is None:
+                return None
+            state = self.run_statement(statement, state, block, index)
+        return state
+
+    def run_suite(self, suite: cst.BaseSuite, state: State | None) -> State | None:
+        if state is None:
+            return None
+        if isinstance(suite, cst.IndentedBlock):
+            return self.run_block(suite.body, state, suite)
+        # ``if x: a(); b()`` on one line: statements of no block a line can be inserted in
+        saved = self.site
+        try:
+            for small in suite.body:  # type: ignore[attr-defined]
+                self.site = Site(None, None, 0, 0, self.conditional > 0, self.catching > 0)
+                state = self.run_small(small, state)  # type: ignore[arg-type]
+                if state is None:
+                    return None
+            return state
+        finally:
+            self.site = saved
+
+    def _enter(self, statement: cst.CSTNode | None, block: object | None, index: int, small: int = 0) -> Site:
+        saved = self.site
+        self.site = Site(statement, block, index, small, self.conditional > 0, self.catching > 0)
+        return saved
+
+    def run_statement(self, statement: cst.CSTNode, state: State, block: object | None, index: int) -> State | None:
+        saved = self._enter(statement, block, index)
+        try:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small_index, small in enumerate(statement.body):
+                    self.site = Site(statement, block, index, small_index, self.conditional > 0, self.catching > 0)
+                    result = self.run_small(small, state)
+                    if result is None:
+                        return None
+                    state = result
+                return state
+            return self.run_compound(statement, state)
+        finally:
+            self.site = saved
+
+    def run_compound(self, node: cst.CSTNode, state: State) -> State | None:
+        if isinstance(node, cst.If):
+            return self.run_if(node, state)
+        if isinstance(node, cst.For):
+            return self.run_for(node, state)
+        if isinstance(node, cst.While):
+            return self.run_while(node, state)
+        if isinstance(node, cst.Try) or type(node).__name__ == "TryStar":
+            return self.run_try(node, state)  # type: ignore[arg-type]
+        if isinstance(node, cst.With):
+            return self.run_with(node, state)
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            self.escape_names(self._names_used_in(node), state)
+            state.names.pop(node.name.value, None)
+            return state
+        if isinstance(node, cst.Match):
+            return self.run_match(node, state)
+        # anything else: evaluate what it holds, conservatively
+        for child in node.children:
+            self.eval_any(child, state)
+        return state
+
+    def run_if(self, node: cst.If, state: State) -> State | None:
+        self.eval(node.test, state)
+        then_state = state.copy()
+        self.refine(node.test, then_state, True)
+        else_state = state
+        self.refine(node.test, else_state, False)
+        then_end = self.run_suite(node.body, then_state)
+        orelse = node.orelse
+        if orelse is None:
+            else_end: State | None = else_state
+        elif isinstance(orelse, cst.If):
+            saved = self._enter(orelse, None, 0)  # an ``elif`` test: no line can go before it
+            try:
+                else_end = self.run_if(orelse, else_state)
+            finally:
+                self.site = saved
+        else:
+            else_end = self.run_suite(orelse.body, else_state)
+        return join(then_end, else_end)
+
+    def _loop(self, state: State, body: cst.BaseSuite, bind: Callable[[State], None],
+              test: cst.BaseExpression | None) -> tuple[State | None, list[State]]:
+        """Run a loop body to a (two-pass) fixed point; returns (normal exit state, break states)."""
+        single = len(self.loops) >= MAX_LOOP_DEPTH
+        head = state
+        if not single:
+            reporting = self.reporting
+            self.reporting = False
+            try:
+                loop = _Loop()
+                self.loops.append(loop)
+                first = head.copy()
+                if test is not None:
+                    self._eval_conditionally(test, first)
+                bind(first)
+                end = self.run_suite(body, first)
+                self.loops.pop()
+                head = join(state, end, *loop.continues) or state
+            finally:
+                self.reporting = reporting
+        loop = _Loop()
+        self.loops.append(loop)
+        current = head.copy()
+        if test is not None:
+            self._eval_conditionally(test, current)
+        bind(current)
+        end = self.run_suite(body, current)
+        self.loops.pop()
+        exit_state = join(head, end, *loop.continues)
+        return exit_state, loop.breaks
+
+    def _eval_conditionally(self, node: cst.BaseExpression, state: State) -> frozenset[int]:
+        self.conditional += 1
+        try:
+            return self.eval(node, state)
+        finally:
+            self.conditional -= 1
+
+    def run_for(self, node: cst.For, state: State) -> State | None:
+        iterated = self.eval(node.iter, state)
+        items = self.container_items(iterated, state)
+        if (
+            not items and isinstance(node.iter, cst.Name) and isinstance(node.target, cst.Name)
+            and not (iterated - UNKNOWN_SET) and self.class_named(node.iter.value) is None
+        ):
+            # ``for book in books: book.author = a`` then ``bulk_update(books, ...)``: the
+            # elements of an unknown list, as one reference whose relations are tracked
+            element = self._new(node, "ref", label=node.target.value)
+            container = self._new(node.iter, "list")
+            items = frozenset({element.oid})
+            state.names[node.iter.value] = frozenset({container.oid})
+            state.items[container.oid] = items | UNKNOWN_SET
+
+        def bind(current: State) -> None:
+            names = list(target_names(node.target))
+            if isinstance(node.target, cst.Name) and items:
+                current.names[node.target.value] = items
+            else:
+                for name in names:
+                    current.names.pop(name, None)
+
+        exit_state, breaks = self._loop(state, node.body, bind, None)
+        if node.orelse is not None:
+            exit_state = self.run_suite(node.orelse.body, exit_state)
+        return join(exit_state, *breaks)
+
+    def run_while(self, node: cst.While, state: State) -> State | None:
+        exit_state, breaks = self._loop(state, node.body, lambda current: None, node.test)
+        if node.orelse is not None:
+            exit_state = self.run_suite(node.orelse.body, exit_state)
+        return join(exit_state, *breaks)
+
+    def run_try(self, node: cst.Try, state: State) -> State | None:
+        entry = state.copy()
+        catching = any(self._catches_value_error(handler) for handler in node.handlers)
+        if catching:
+            self.catching += 1
+        try:
+            body_end = self.run_suite(node.body, state)
+        finally:
+            if catching:
+                self.catching -= 1
+        handler_entry = join(entry, body_end) or entry
+        ends: list[State | None] = []
+        for handler in node.handlers:
+            current = handler_entry.copy()
+            if handler.name is not None:
+                for name in target_names(handler.name.name):
+                    current.names.pop(name, None)
+            if handler.type is not None:
+                self.eval(handler.type, current)
+            ends.append(self.run_suite(handler.body, current))
+        if node.orelse is not None:
+            body_end = self.run_suite(node.orelse.body, body_end)
+        result = join(body_end, *ends)
+        if node.finalbody is not None:
+            if result is None:
+                self.run_suite(node.finalbody.body, handler_entry.copy())
+                return None
+            result = self.run_suite(node.finalbody.body, result)
+        return result
+
+    @staticmethod
+    def _catches_value_error(handler: cst.CSTNode) -> bool:
+        kind = getattr(handler, "type", None)
+        if kind is None:
+            return True
+        names = [kind] if not isinstance(kind, cst.Tuple) else [e.value for e in kind.elements]
+        return any((dotted(n) or "").rpartition(".")[2] in CATCHING_EXCEPTIONS for n in names)
+
+    def run_with(self, node: cst.With, state: State) -> State | None:
+        expecting = False
+        for item in node.items:
+            self.eval(item.item, state)
+            if isinstance(item.item, cst.Call):
+                callee = dotted(item.item.func)
+                if callee is not None and callee.rpartition(".")[2] in EXPECTING_CONTEXTS:
+                    expecting = True
+            if item.asname is not None:
+                for name in target_names(item.asname.name):
+                    state.names.pop(name, None)
+        if not expecting:
+            return self.run_suite(node.body, state)
+        entry = state.copy()
+        self.expecting += 1
+        try:
+            end = self.run_suite(node.body, state)
+        finally:
+            self.expecting -= 1
+        # the block raised part-way: anything between entry and end may hold afterwards
+        return join(entry, end) or entry
+
+    def run_match(self, node: cst.Match, state: State) -> State | None:
+        self.eval(node.subject, state)
+        ends: list[State | None] = [state]
+        for case in node.cases:
+            current = state.copy()
+            for name in free_names(case.pattern):
+                current.names.pop(name, None)
+            if case.guard is not None:
+                self.eval(case.guard, current)
+            ends.append(self.run_suite(case.body, current))
+        return join(*ends)
+
+    def run_small(self, node: cst.BaseSmallStatement, state: State) -> State | None:
+        if isinstance(node, cst.Expr):
+            self.eval(node.value, state)
+            return state
+        if isinstance(node, cst.Assign):
+            self.run_assign(node.targets, node.value, state)
+            return state
+        if isinstance(node, cst.AnnAssign):
+            if node.value is not None:
+                self.run_assign([cst.AssignTarget(node.target)], node.value, state)
+            return state
+        if isinstance(node, cst.AugAssign):
+            self.escape(self.eval(node.value, state), state)
+            if isinstance(node.target, cst.Name):
+                state.names.pop(node.target.value, None)
+            else:
+                self.eval_any(node.target, state)
+            return state
+        if isinstance(node, cst.Return):
+            if node.value is not None:
+                self.eval(node.value, state)
+            return None
+        if isinstance(node, cst.Raise):
+            if node.exc is not None:
+                self.eval(node.exc, state)
+            return None
+        if isinstance(node, cst.Break):
+            if self.loops:
+                self.loops[-1].breaks.append(state)
+            return None
+        if isinstance(node, cst.Continue):
+            if self.loops:
+                self.loops[-1].continues.append(state)
+            return None
+        if isinstance(node, cst.Del):
+            for name in target_names(node.target):
+                state.names.pop(name, None)
+            return state
+        if isinstance(node, cst.ImportFrom):
+            self.run_import_from(node, state)
+            return state
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                local = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
+                state.names.pop(local, None)
+                self.local_imports[local] = alias.evaluated_name if alias.evaluated_alias else local
+            return state
+        if isinstance(node, cst.Assert):
+            self.eval(node.test, state)
+            if node.msg is not None:
+                self.eval(node.msg, state)
+            return state
+        if isinstance(node, (cst.Pass, cst.Global, cst.Nonlocal)):
+            return state
+        for child in node.children:
+            self.eval_any(child, state)
+        return state
+
+    def run_import_from(self, node: cst.ImportFrom, state: State) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        source = dotted(node.module) if node.module is not None else None
+        if node.relative:
+            source = resolve_relative(self.module, self.is_package, len(node.relative), source)
+        for alias in node.names:
+            local = alias.evaluated_alias or alias.evaluated_name
+            state.names.pop(local, None)
+            if source:
+                self.local_imports[local] = f"{source}.{alias.evaluated_name}"
+
+    def run_assign(self, targets: Sequence[cst.AssignTarget], value: cst.BaseExpression, state: State) -> None:
+        if (
+            len(targets) == 1
+            and isinstance(targets[0].target, (cst.Tuple, cst.List))
+            and isinstance(value, (cst.Tuple, cst.List))
+            and len(targets[0].target.elements) == len(value.elements)
+            and not any(isinstance(e, cst.StarredElement) for e in (*targets[0].target.elements, *value.elements))
+        ):
+            values = [self.eval(element.value, state) for element in value.elements]
+            for element, element_value, element_node in zip(targets[0].target.elements, values, value.elements):
+                self.assign(element.value, element_value, element_node.value, state)
+            return
+        result = self.eval(value, state)
+        for target in targets:
+            self.assign(target.target, result, value, state)
+
+    def assign(self, target: cst.BaseExpression, value: frozenset[int], value_node: cst.BaseExpression, state: State) -> None:
+        if isinstance(target, cst.Name):
+            if value and value != UNKNOWN_SET:
+                state.names[target.value] = value
+                for oid in value:
+                    obj = self.objects[oid]
+                    if obj.kind == "new" and not obj.label and obj.ctor is value_node:
+                        obj.label = target.value
+            elif target.value in self._ref_objects:
+                # rebound to a value of unknown origin: a fresh reference, not the old one
+                state.names[target.value] = frozenset({self._new(value_node, "ref").oid})
+            else:
+                state.names.pop(target.value, None)
+            self.local_imports.pop(target.value, None)
+            return
+        if isinstance(target, cst.Attribute):
+            if not value and isinstance(value_node, cst.Name) and self.class_named(value_node.value) is None:
+                value = frozenset({self.ref_object(value_node.value)})  # ``place.restaurant = restaurant``
+            self.assign_attribute(target, value, state)
+            return
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for name in target_names(target):
+                state.names.pop(name, None)
+            self.escape(value, state)
+            return
+        # obj[key] = value, starred targets...
+        self.eval_any(target, state)
+        self.escape(value, state)
+
+    def assign_attribute(self, target: cst.Attribute, value: frozenset[int], state: State) -> None:
+        attr = target.attr.value
+        if not isinstance(target.value, cst.Name):
+            self.eval(target.value, state)
+            self.escape(value, state)
+            return
+        owners = self.eval(target.value, state)
+        if not owners or owners == UNKNOWN_SET:
+            if target.value.value in state.names or self.class_named(target.value.value) is not None:
+                self.escape(value, state)
+                return
+            owners = frozenset({self.ref_object(target.value.value)})
+        owner_objects = [self.objects[o] for o in owners if o != UNKNOWN]
+        if attr.endswith("_id"):
+            for owner in owners:
+                state.stale.get(owner, {}).pop(attr[:-3], None)
+                state.rels.get(owner, {}).pop(attr[:-3], None)
+            return
+        relation = self.relation_of(owner_objects, attr, value)
+        if relation is None:
+            reverse = next((r for o in owner_objects if o.model is not None
+                            for r in [self.know.reverse_one_to_one(o.model).get(attr)] if r), None)
+            if reverse is not None:
+                # ``place.restaurant = r``: Django sets ``r.place = place`` (and ``r.place_id``)
+                related = frozenset(v for v in value if v != UNKNOWN and self.objects[v].kind in ("new", "ref"))
+                for other in related:
+                    self.set_relation(frozenset({other}), reverse.name, owners, state)
+                return
+        if relation is None and not any(attr in state.rels.get(o, {}) for o in owners):
+            self.escape(value, state)
+            return
+        self.set_relation(owners, attr, value, state)
+
+    def set_relation(self, owners: frozenset[int], attr: str, value: frozenset[int], state: State) -> None:
+        strong = len(owners) == 1 and UNKNOWN not in owners
+        unsaved = [o for o in value if self.is_maybe_unsaved(o, state)]
+        names = tuple((o, n) for o in unsaved for n in [self.name_of(o, state)] if n)
+        for owner in owners:
+            if owner == UNKNOWN:
+                continue
+            rels = state.rels.setdefault(owner, {})
+            rels[attr] = value if strong else rels.get(attr, UNKNOWN_SET) | value
+            stale = state.stale.setdefault(owner, {})
+            if unsaved:
+                definite = strong and self.definitely_unsaved(value, state)
+                stale[attr] = StaleId(value, self.here(), self.line_of_site(), definite, names)
+            elif strong:
+                stale.pop(attr, None)
+
+    def line_of_site(self) -> int:
+        return self.line_of(self.site.stmt) if self.site.stmt is not None else 0
+
+    def relation_of(self, owners: list[Obj], attr: str, value: frozenset[int]) -> Relation | None:
+        """The single-valued relation ``owner.<attr>`` is, when the index can tell."""
+        known_models = [o.model for o in owners if o.model is not None]
+        if known_models:
+            for model in known_models:
+                relation = self.know.single_valued(model).get(attr)
+                if relation is not None:
+                    return relation
+            return None
+        targets = [self.objects[v].model for v in value if v != UNKNOWN and self.objects[v].kind == "new"]
+        for target in targets:
+            candidates = self.know.relations_named(attr, target)
+            if candidates:
+                return candidates[0]
+        return None
+
+    # -- facts about objects ------------------------------------------------------------
+
+    def is_maybe_unsaved(self, oid: int, state: State) -> bool:
+        return self.objects[oid].kind == "new" and bool(state.status.get(oid, 0) & UNSAVED)
+
+    def definitely_unsaved(self, oids: frozenset[int], state: State) -> bool:
+        return bool(oids) and all(
+            self.objects[o].kind == "new" and state.status.get(o) == UNSAVED for o in oids
+        )
+
+    def name_of(self, oid: int, state: State) -> str | None:
+        """A local name for this object here: bound to exactly it, else to it on some paths."""
+        obj = self.objects[oid]
+        if obj.label and state.names.get(obj.label) == frozenset({oid}):
+            return obj.label
+        for name, value in state.names.items():
+            if value == frozenset({oid}):
+                return name
+        if obj.label and oid in state.names.get(obj.label, NOTHING):
+            return obj.label
+        for name, value in state.names.items():
+            if oid in value:
+                return name
+        return None
+
+    def container_items(self, value: frozenset[int], state: State) -> frozenset[int]:
+        items: frozenset[int] = NOTHING
+        for oid in value:
+            if oid != UNKNOWN and self.objects[oid].kind == "list":
+                items |= state.items.get(oid, NOTHING)
+        return items
+
+    def class_named(self, dotted_name: str) -> ModelInfo | None:
+        """The model class a (dotted) name refers to here, unless a local shadows it."""
+        head, _, rest = dotted_name.partition(".")
+        if head in self.local_imports:
+            qualified = self.local_imports[head]
+            qualified = self.index.canonical(f"{qualified}.{rest}" if rest else qualified)
+        elif head in self.local_names:
+            return None
+        else:
+            qualified = self.resolve_module_name(dotted_name)
+        if qualified is None:
+            return None
+        return self.index.models.get(qualified)
+
+    # -- escapes and saves ----------------------------------------------------------
+
+    def escape(self, value: frozenset[int], state: State, seen: set[int] | None = None) -> None:
+        """*value* reaches code the analysis cannot see: it may be saved there."""
+        seen = seen if seen is not None else set()
+        for oid in value:
+            if oid == UNKNOWN or oid in seen:
+                continue
+            seen.add(oid)
+            obj = self.objects[oid]
+            if obj.kind == "new":
+                state.status[oid] = SAVED
+            if obj.kind in ("new", "ref"):
+                state.stale.pop(oid, None)
+                for targets in state.rels.get(oid, {}).values():
+                    self.escape(targets, state, seen)
+            elif obj.kind == "list":
+                self.escape(state.items.get(oid, NOTHING), state, seen)
+            elif obj.kind == "manager":
+                self.escape(obj.owners, state, seen)
+
+    def escape_names(self, names: set[str], state: State) -> None:
+        for name in names:
+            value = state.names.get(name)
+            if value:
+                self.escape(value, state)
+
+    def mark_saved(self, objects: Sequence[Obj], state: State) -> None:
+        for obj in objects:
+            if obj.kind == "new":
+                state.status[obj.oid] = SAVED
+
+    # -- conditions -------------------------------------------------------------------
+
+    def refine(self, test: cst.BaseExpression, state: State, truth: bool) -> None:
+        """``if x.pk:`` / ``if x.pk is None:`` / ``if x._state.adding:`` tell whether x is saved."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            self.refine(test.expression, state, not truth)
+            return
+        if isinstance(test, cst.BooleanOperation):
+            both_hold = isinstance(test.operator, cst.And) and truth
+            neither_holds = isinstance(test.operator, cst.Or) and not truth
+            if both_hold or neither_holds:
+                self.refine(test.left, state, truth)
+                self.refine(test.right, state, truth)
+            return
+        subject, saved_when_true = self._saved_test(test)
+        if subject is None:
+            return
+        value = state.names.get(subject)
+        if not value:
+            return
+        if saved_when_true == truth:
+            for oid in value:
+                if self.objects[oid].kind == "new":
+                    state.status[oid] = SAVED
+
+    @staticmethod
+    def _saved_test(test: cst.BaseExpression) -> tuple[str | None, bool]:
+        def pk_of(node: cst.BaseExpression) -> str | None:
+            if isinstance(node, cst.Attribute) and node.attr.value in ("pk", "id") and isinstance(node.value, cst.Name):
+                return node.value.value
+            return None
+
+        def adding_of(node: cst.BaseExpression) -> str | None:
+            if (
+                isinstance(node, cst.Attribute) and node.attr.value == "adding"
+                and isinstance(node.value, cst.Attribute) and node.value.attr.value == "_state"
+                and isinstance(node.value.value, cst.Name)
+            ):
+                return node.value.value.value
+            return None
+
+        if pk_of(test):
+            return pk_of(test), True
+        if adding_of(test):
+            return adding_of(test), False
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            comparison = test.comparisons[0]
+            if isinstance(comparison.comparator, cst.Name) and comparison.comparator.value == "None":
+                name = pk_of(test.left)
+                if name is not None:
+                    if isinstance(comparison.operator, cst.IsNot):
+                        return name, True
+                    if isinstance(comparison.operator, cst.Is):
+                        return name, False
+        return None, False
+
+    # -- expressions ------------------------------------------------------------------
+
+    def eval_any(self, node: cst.CSTNode, state: State) -> None:
+        if isinstance(node, cst.BaseExpression):
+            self.eval(node, state)
+            return
+        for child in node.children:
+            self.eval_any(child, state)
+
+    def eval(self, node: cst.BaseExpression, state: State) -> frozenset[int]:
+        value = self._eval(node, state)
+        self.values[id(node)] = value
+        return value
+
+    def _eval(self, node: cst.BaseExpression, state: State) -> frozenset[int]:
+        if isinstance(node, cst.Name):
+            bound = state.names.get(node.value)
+            if bound is not None:
+                return bound
+            ref = self._ref_objects.get(node.value)
+            if ref is not None:  # a parameter or global whose attributes were used
+                return frozenset({ref})
+            model = self.class_named(node.value)
+            return frozenset({self.class_object(model)}) if model is not None else NOTHING
+        if isinstance(node, cst.Attribute):
+            return self.eval_attribute(node, state)
+        if isinstance(node, cst.Call):
+            return self.eval_call(node, state)
+        if isinstance(node, cst.Await):
+            return self.eval(node.expression, state)
+        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+            items: frozenset[int] = NOTHING
+            for element in node.elements:
+                element_value = self.eval(element.value, state)
+                if isinstance(element, cst.StarredElement):
+                    element_value = self.container_items(element_value, state) or UNKNOWN_SET
+                items |= element_value
+            container = self._new(node, "list")
+            state.items[container.oid] = items
+            return frozenset({container.oid})
+        if isinstance(node, cst.Dict):
+            items = NOTHING
+            for element in node.elements:
+                if isinstance(element, cst.DictElement):
+                    self.eval(element.key, state)
+                items |= self.eval(element.value, state)
+            container = self._new(node, "list")
+            state.items[container.oid] = items
+            return frozenset({container.oid})
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return self.eval_comprehension(node, state)
+        if isinstance(node, cst.IfExp):
+            self.eval(node.test, state)
+            other = state.copy()
+            self.conditional += 1
+            try:
+                self.refine(node.test, state, True)
+                self.refine(node.test, other, False)
+                first = self.eval(node.body, state)
+                second = self.eval(node.orelse, other)
+            finally:
+                self.conditional -= 1
+            state.replace_with(join(state, other) or state)
+            return first | second
+        if isinstance(node, cst.BooleanOperation):
+            left = self.eval(node.left, state)
+            other = state.copy()
+            self.conditional += 1
+            try:
+                right = self.eval(node.right, other)
+            finally:
+                self.conditional -= 1
+            state.replace_with(join(state, other) or state)
+            return left | right
+        if isinstance(node, cst.NamedExpr):
+            value = self.eval(node.value, state)
+            self.assign(node.target, value, node.value, state)
+            return value
+        if isinstance(node, cst.Lambda):
+            self.escape_names(self._names_used_in(node), state)
+            return NOTHING
+        if isinstance(node, cst.Subscript):
+            base = self.eval(node.value, state)
+            for element in node.slice:
+                inner = element.slice
+                if isinstance(inner, cst.Index):
+                    self.eval(inner.value, state)
+                else:
+                    for part in (inner.lower, inner.upper, inner.step):
+                        if part is not None:
+                            self.eval(part, state)
+            return self.container_items(base, state)
+        if isinstance(node, _CONSTANTS):
+            return NOTHING
+        if isinstance(node, cst.Comparison):
+            self.eval(node.left, state)
+            for comparison in node.comparisons:
+                self.eval(comparison.comparator, state)
+            return NOTHING
+        if isinstance(node, cst.BinaryOperation):
+            self.eval(node.left, state)
+            self.eval(node.right, state)
+            return NOTHING
+        if isinstance(node, cst.UnaryOperation):
+            self.eval(node.expression, state)
+            return NOTHING
+        if isinstance(node, cst.ConcatenatedString):
+            self.eval(node.left, state)
+            self.eval(node.right, state)
+            return NOTHING
+        if isinstance(node, cst.FormattedString):
+            for part in node.parts:
+                if isinstance(part, cst.FormattedStringExpression):
+                    self.eval(part.expression, state)
+            return NOTHING
+        if isinstance(node, cst.StarredElement):
+            return self.eval(node.value, state)
+        if isinstance(node, cst.Yield):
+            if isinstance(node.value, cst.From):
+                self.escape(self.eval(node.value.item, state), state)
+            elif node.value is not None:
+                self.escape(self.eval(node.value, state), state)
+            return NOTHING
+        for child in node.children:
+            self.eval_any(child, state)
+        return NOTHING
+
+    def eval_comprehension(self, node: cst.BaseExpression, state: State) -> frozenset[int]:
+        generator = node.for_in  # type: ignore[attr-defined]
+        self.eval(generator.iter, state)  # evaluated once, outside the comprehension
+        saved_names = dict(state.names)
+        self.conditional += 1
+        try:
+            current: cst.CompFor | None = generator
+            while current is not None:
+                if current is not generator:
+                    self.eval(current.iter, state)
+                for name in target_names(current.target):
+                    state.names.pop(name, None)
+                for condition in current.ifs:
+                    self.eval(condition.test, state)
+                current = current.inner_for_in
+            if isinstance(node, cst.DictComp):
+                self.eval(node.key, state)
+                items = self.eval(node.value, state)
+            else:
+                items = self.eval(node.elt, state)  # type: ignore[attr-defined]
+        finally:
+            self.conditional -= 1
+        # comprehension variables do not leak; walrus targets do, conservatively dropped
+        state.names = {k: v for k, v in state.names.items() if saved_names.get(k) == v}
+        container = self._new(node, "list")
+        state.items[container.oid] = items | UNKNOWN_SET if items else items
+        return frozenset({container.oid})
+
+    def eval_attribute(self, node: cst.Attribute, state: State) -> frozenset[int]:
+        name = dotted(node)
+        if name is not None:
+            head = name.partition(".")[0]
+            if head not in state.names:
+                model = self.class_named(name)
+                if model is not None:
+                    return frozenset({self.class_object(model)})
+        base = self.eval(node.value, state)
+        attr = node.attr.value
+        if not base and isinstance(node.value, cst.Name):
+            base = frozenset({self.ref_object(node.value.value)})  # a parameter, a global...
+        elif not base and id(node) in self._call_of:
+            base = frozenset({self._new(node.value, "ref").oid})  # ``self.owner.tags.add(tag)``
+        objects = [self.objects[o] for o in base if o != UNKNOWN]
+        if not objects:
+            return NOTHING
+        if all(o.kind == "class" for o in objects):
+            model = objects[0].model
+            if model is None or attr in ("DoesNotExist", "MultipleObjectsReturned", "_meta"):
+                return NOTHING
+            if attr in model.methods or (attr in self.know.forward(model)):
+                return NOTHING
+            return frozenset({self._new(node, "queryset", model=model).oid})
+        if all(o.kind in ("new", "ref") for o in objects):
+            if attr.endswith("_id") and isinstance(node.value, cst.Name):
+                self.check_id_read(node, base, attr[:-3], state)
+            managers = [m for o in objects if o.model is not None for m in [self.know.managers(o.model).get(attr)] if m]
+            if not managers and all(o.model is None for o in objects):
+                managers = self._managers_by_use(node, attr, state)
+            if managers:
+                manager = self._new(node, "manager", model=managers[0].related, manager=managers[0], owners=base)
+                return frozenset({manager.oid})
+            targets: frozenset[int] = NOTHING
+            for oid in base:
+                targets |= state.rels.get(oid, {}).get(attr, NOTHING)
+            return targets
+        return NOTHING
+
+    def _managers_by_use(self, node: cst.Attribute, attr: str, state: State) -> list[Manager]:
+        """``x.tags.add(tag)`` with ``x`` of unknown model: the manager the added instance fits."""
+        parent_call = self._call_of.get(id(node))
+        if parent_call is None:
+            return []
+        found: list[Manager] = []
+        for arg in parent_call.args:
+            if arg.keyword is not None:
+                continue
+            if isinstance(arg.value, cst.Name):
+                for oid in state.names.get(arg.value.value, NOTHING):
+                    obj = self.objects[oid]
+                    if obj.kind == "new":
+                        found.extend(self.know.managers_named(attr, obj.model))
+            elif isinstance(arg.value, cst.Call):
+                model = self.class_named(dotted(arg.value.func) or "")
+                found.extend(self.know.managers_named(attr, model))
+        kinds = {m.kind for m in found}
+        return found[:1] if len(kinds) == 1 else []
+
+    # -- calls --------------------------------------------------------------------------
+
+    def eval_args(self, call: cst.Call, state: State) -> list[frozenset[int]]:
+        return [self.eval(arg.value, state) for arg in call.args]
+
+    def eval_call(self, call: cst.Call, state: State) -> frozenset[int]:
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            callee_name = dotted(func)
+            if callee_name is not None and callee_name.partition(".")[0] not in state.names:
+                model = self.class_named(callee_name)
+                if model is not None and not model.abstract:
+                    return self.construct(call, model, state)
+            method = func.attr.value
+            if method in ("add", "aadd", "set", "aset") and isinstance(func.value, cst.Attribute):
+                self._call_of[id(func.value)] = call
+            receiver_name = func.value.value if isinstance(func.value, cst.Name) else None
+            if receiver_name in LOGGER_RECEIVERS or method.startswith("assert"):
+                self.eval(func.value, state)
+                self.eval_args(call, state)
+                return NOTHING
+            receiver = self.eval(func.value, state)
+            objects = [self.objects[o] for o in receiver if o != UNKNOWN]
+            kinds = {o.kind for o in objects}
+            if objects and kinds == {"queryset"} and UNKNOWN not in receiver:
+                return self.queryset_call(call, objects[0].model, method, state)
+            if objects and kinds == {"manager"} and UNKNOWN not in receiver:
+                return self.manager_call(call, objects[0], method, state)
+            if objects and kinds <= {"new", "ref"}:
+                return self.instance_call(call, receiver, method, state)
+            if objects and kinds == {"list"} and method in ("append", "extend", "insert"):
+                values = self.eval_args(call, state)
+                added = values[-1] if values else NOTHING
+                if method == "extend":
+                    added = self.container_items(added, state) or UNKNOWN_SET
+                for container in receiver:
+                    state.items[container] = state.items.get(container, NOTHING) | added
+                return NOTHING
+            if objects and kinds == {"class"}:
+                self.escape_all(self.eval_args(call, state), state)
+                return NOTHING
+            values = self.eval_args(call, state)
+            self.escape(receiver, state)
+            if not receiver and isinstance(func.value, cst.Attribute):
+                # ``x.history.record()``: an attribute of ``x`` may save ``x``
+                self.escape(self.values.get(id(func.value.value), NOTHING), state)
+            self.escape_all(values, state)
+            return NOTHING
+        callee = self.eval(func, state)
+        callee_objects = [self.objects[o] for o in callee if o != UNKNOWN]
+        if callee_objects and all(o.kind == "class" for o in callee_objects):
+            model = callee_objects[0].model
+            if model is not None and not model.abstract:
+                return self.construct(call, model, state)
+        values = self.eval_args(call, state)
+        name = dotted(func)
+        if name is not None and (name in NON_SAVING_FUNCTIONS or name.rpartition(".")[2].startswith("assert")):
+            return NOTHING
+        self.escape_all(values, state)
+        return NOTHING
+
+    def escape_all(self, values: Sequence[frozenset[int]], state: State) -> None:
+        for value in values:
+            self.escape(value, state)
+
+    def construct(self, call: cst.Call, model: ModelInfo, state: State) -> frozenset[int]:
+        values = self.eval_args(call, state)
+        pk_names, preset = self.know.primary_key(model)
+        has_pk = preset or any(
+            arg.keyword is not None and arg.keyword.value in pk_names
+            and not (isinstance(arg.value, cst.Name) and arg.value.value == "None")
+            and not self._unsaved_pk_source(value, state)
+            for arg, value in zip(call.args, values)
+        ) or any(arg.star == "**" for arg in call.args)
+        if has_pk:
+            # Django sees an instance with a pk as saved (``Person(id=1)``, ``Model(**data)``)
+            self.escape_all(values, state)
+            return frozenset({self._new(call, "ref", model=model).oid})
+        obj = self._new(
+            call, "new", model=model, ctor=call, line=self.line_of(call), site=self.site,
+            in_condition=self.conditional > 0,
+        )
+        state.status[obj.oid] = UNSAVED
+        state.rels[obj.oid] = {}
+        state.stale.pop(obj.oid, None)
+        relations = self.know.single_valued(model)
+        for arg, value in zip(call.args, values):
+            if arg.keyword is not None and arg.keyword.value in relations and not arg.star:
+                self.set_relation(frozenset({obj.oid}), arg.keyword.value, value, state)
+            elif arg.star:
+                self.escape(value, state)
+        return frozenset({obj.oid})
+
+    def _unsaved_pk_source(self, value: frozenset[int], state: State) -> bool:
+        """``Restaurant(place=p)`` with ``place`` the pk and ``p`` unsaved: the pk is still None."""
+        return any(self.is_maybe_unsaved(o, state) for o in value)
+
+    def instance_call(self, call: cst.Call, receiver: frozenset[int], method: str, state: State) -> frozenset[int]:
+        method = ASYNC_ALIASES.get(method, method)
+        values = self.eval_args(call, state)
+        if method == "save":
+            self.check_owner_relations(call, "save", receiver, state)
+            for oid in receiver:
+                if oid != UNKNOWN:
+                    if self.objects[oid].kind == "new":
+                        state.status[oid] = SAVED
+                    state.stale.pop(oid, None)
+            return NOTHING
+        if method == "refresh_from_db":
+            for oid in receiver:
+                state.stale.pop(oid, None)
+            return NOTHING
+        if method in NON_SAVING_METHODS or (method.startswith("get_") and method.endswith("_display")):
+            return NOTHING
+        self.escape(receiver, state)
+        self.escape_all(values, state)
+        return NOTHING
+
+    # -- save points ---------------------------------------------------------------------
+
+    def here(self) -> Site:
+        """The current site, marked conditional inside ``x if c else y``, ``a or b``, comprehensions."""
+        if self.conditional and not self.site.conditional:
+            return dataclasses.replace(self.site, conditional=True)
+        return self.site
+
+    def _hit(self, hit: Hit) -> None:
+        if self.expecting or not self.reporting or id(hit.node) in self.reported:
+            return
+        self.reported.add(id(hit.node))
+        self.on_hit(hit)
+
+    def _ordered_saves(self, objects: Sequence[Obj], state: State) -> list[Obj]:
+        """Objects to save, each after the unsaved instances it refers to."""
+        ordered: list[Obj] = []
+        visiting: set[int] = set()
+
+        def visit(obj: Obj) -> None:
+            if obj.oid in visiting or obj in ordered:
+                return
+            visiting.add(obj.oid)
+            for targets in state.rels.get(obj.oid, {}).values():
+                for target in sorted(targets):
+                    if target != UNKNOWN and self.is_maybe_unsaved(target, state):
+                        visit(self.objects[target])
+            ordered.append(obj)
+
+        for obj in sorted(objects, key=lambda o: o.line):
+            visit(obj)
+        return ordered
+
+    def _make_hit(self, kind: str, node: cst.CSTNode, field_name: str, model: ModelInfo | None,
+                  value: frozenset[int], state: State, *, definite: bool | None = None, **extra: object) -> Hit:
+        unsaved = sorted((self.objects[o] for o in value if self.is_maybe_unsaved(o, state)), key=lambda o: o.line)
+        is_definite = self.definitely_unsaved(value, state) if definite is None else definite
+        if any(o.in_condition for o in unsaved) and unsaved[0].site is not None and not unsaved[0].site.same_statement(self.site):
+            is_definite = False
+        to_save = self._ordered_saves(unsaved, state)
+        names = {o.oid: n for o in to_save for n in [self.name_of(o.oid, state)] if n}
+        return Hit(kind, node, field_name, model, unsaved, is_definite, self.here(), names, to_save,
+                   is_async=self.is_async, **extra)  # type: ignore[arg-type]
+
+    def check_kwargs(self, call: cst.Call, kind: str, model: ModelInfo | None, state: State, *,
+                     skip: frozenset[str] = frozenset()) -> None:
+        """``Model.objects.create(rel=x)`` and friends: keyword arguments that are relations."""
+        if model is None:
+            return
+        relations = self.know.single_valued(model)
+        for arg in call.args:
+            if arg.keyword is None or arg.keyword.value in skip or arg.keyword.value not in relations:
+                continue
+            value = self.values.get(id(arg.value), NOTHING)
+            if not any(self.is_maybe_unsaved(o, state) for o in value):
+                continue
+            if kind in ("create",) and self.know.saves_relation_itself(model, arg.keyword.value):
+                continue
+            hit = self._make_hit(kind, call, arg.keyword.value, model, value, state, call=_short(call))
+            self._hit(hit)
+            if not self.expecting:
+                self.mark_saved(hit.to_save, state)
+
+    def check_defaults(self, call: cst.Call, model: ModelInfo | None, state: State) -> None:
+        if model is None:
+            return
+        relations = self.know.single_valued(model)
+        for arg in call.args:
+            if arg.keyword is None or arg.keyword.value not in ("defaults", "create_defaults"):
+                continue
+            if not isinstance(arg.value, cst.Dict):
+                continue
+            for element in arg.value.elements:
+                if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
+                    continue
+                key = element.key.evaluated_value
+                if not isinstance(key, str) or key not in relations:
+                    continue
+                value = self.values.get(id(element.value), NOTHING)
+                if any(self.is_maybe_unsaved(o, state) for o in value):
+                    hit = self._make_hit("defaults", call, key, model, value, state, call=_short(call))
+                    self._hit(hit)
+                    if not self.expecting:
+                        self.mark_saved(hit.to_save, state)
+
+    def lookup_relation(self, model: ModelInfo, key: str) -> tuple[Relation | None, bool]:
+        """The relation a lookup keyword ends on, and whether it is an ``__in`` lookup."""
+        parts = key.split("__")
+        relation: Relation | None = None
+        current: ModelInfo | None = model
+        position = 0
+        while position < len(parts) and current is not None:
+            found = self.know.lookups(current).get(parts[position])
+            if found is None:
+                break
+            relation, current = found, found.target
+            position += 1
+        rest = parts[position:]
+        if relation is None or position == 0:
+            return None, False
+        if rest == [] or rest == ["exact"]:
+            return relation, False
+        if rest == ["in"]:
+            return relation, True
+        return None, False
+
+    def check_lookups(self, call: cst.Call, model: ModelInfo | None, state: State, kind: str,
+                      skip: frozenset[str] = frozenset()) -> None:
+        if model is None:
+            return
+        for arg in call.args:
+            if arg.keyword is not None:
+                if arg.keyword.value in skip:
+                    continue
+                self._check_lookup(call, model, arg.keyword.value, arg.value, state, kind)
+            elif not arg.star and kind == "lookup":
+                self._check_q(call, model, arg.value, state)
+
+    def _check_q(self, call: cst.Call, model: ModelInfo, node: cst.BaseExpression, state: State) -> None:
+        if isinstance(node, cst.BinaryOperation):
+            self._check_q(call, model, node.left, state)
+            self._check_q(call, model, node.right, state)
+        elif isinstance(node, cst.UnaryOperation):
+            self._check_q(call, model, node.expression, state)
+        elif isinstance(node, cst.Call) and (dotted(node.func) or "").rpartition(".")[2] == "Q":
+            for arg in node.args:
+                if arg.keyword is not None:
+                    self._check_lookup(call, model, arg.keyword.value, arg.value, state, "lookup")
+
+    def _check_lookup(self, call: cst.Call, model: ModelInfo, key: str, value_node: cst.BaseExpression,
+                      state: State, kind: str) -> None:
+        relation, is_in = self.lookup_relation(model, key)
+        if relation is None:
+            return
+        value = self.values.get(id(value_node), NOTHING)
+        if is_in:
+            value = self.container_items(value, state)
+        if not any(self.is_maybe_unsaved(o, state) for o in value):
+            return
+        hit_kind = "in_lookup" if is_in and kind == "lookup" else kind
+        hit = self._make_hit(hit_kind, call, relation.name, relation.model, value, state, call=_short(call), lookup=key)
+        self._hit(hit)
+        if kind == "goc_lookup" and not self.expecting:
+            self.mark_saved(hit.to_save, state)
+
+    def check_owner_relations(self, call: cst.Call, kind: str, owners: frozenset[int], state: State,
+                              only: set[str] | None = None) -> None:
+        """``r.save()``, ``bulk_create([r])``: the relations set on the instances being written."""
+        findings: list[tuple[str, Obj, frozenset[int]]] = []
+        for oid in sorted(owners):
+            if oid == UNKNOWN:
+                continue
+            owner = self.objects[oid]
+            for name, targets in state.rels.get(oid, {}).items():
+                if only is not None and name not in only:
+                    continue
+                if not any(self.is_maybe_unsaved(t, state) for t in targets):
+                    continue
+                if kind == "save" and self.know.saves_relation_itself(owner.model, name):
+                    continue
+                if kind == "save" and owner.model is None:
+                    candidates = self.know.relations_named(name, None)
+                    if any(self.know.saves_relation_itself(c.model, name) for c in candidates):
+                        continue
+                findings.append((name, owner, targets))
+        if not findings:
+            return
+        name, owner, _ = findings[0]
+        value: frozenset[int] = NOTHING
+        for _, _, targets in findings:
+            value |= targets
+        attached = (
+            UNKNOWN not in owners
+            and all(all(name in state.rels.get(o, {}) for o in owners) for name, _, _ in findings)
+            and not any(self.objects[o].in_condition for o in owners if not self._in_this_statement(o))
+        )
+        if kind == "bulk_create":
+            attached = attached and all(self.objects[o].kind == "new" for o in owners)
+        definite = attached and self.definitely_unsaved(value, state)
+        model = owner.model
+        if model is None:
+            candidates = self.know.relations_named(name, None)
+            model = candidates[0].model if candidates else None
+        hit = self._make_hit(kind, call, name, model, value, state, definite=definite,
+                             owner=owner, owner_name=self.name_of(owner.oid, state), call=_short(call),
+                             extra={"more": len(findings) - 1, "partial": not attached})
+        self._hit(hit)
+        if not self.expecting:
+            self.mark_saved(hit.to_save, state)
+
+    def _in_this_statement(self, oid: int) -> bool:
+        site = self.objects[oid].site
+        return site is not None and site.same_statement(self.site)
+
+    def queryset_call(self, call: cst.Call, model: ModelInfo | None, method: str, state: State,
+                      manager: Obj | None = None) -> frozenset[int]:
+        method = ASYNC_ALIASES.get(method, method)
+        values = self.eval_args(call, state)
+        if method == "create":
+            self.check_kwargs(call, "create", model, state)
+            if model is None:
+                return NOTHING
+            return frozenset({self._new(call, "ref", model=model).oid})
+        if method in ("get_or_create", "update_or_create"):
+            self.check_lookups(call, model, state, "goc_lookup", skip=frozenset({"defaults", "create_defaults"}))
+            self.check_defaults(call, model, state)
+            return NOTHING
+        if method == "bulk_create":
+            owners = self.container_items(values[0], state) if values else NOTHING
+            self.check_owner_relations(call, "bulk_create", owners, state)
+            if not self.expecting:
+                self.mark_saved([self.objects[o] for o in owners if o != UNKNOWN], state)
+            for owner in owners:
+                state.stale.pop(owner, None)
+            return NOTHING
+        if method == "bulk_update":
+            owners = self.container_items(values[0], state) if values else NOTHING
+            self.check_owner_relations(call, "bulk_update", owners, state, only=self._field_list(call))
+            for owner in owners:  # like save(), it fills ``<rel>_id`` in from the cached instance
+                state.stale.pop(owner, None)
+            return NOTHING
+        if method == "update":
+            self.check_kwargs(call, "update", model, state)
+            return NOTHING
+        if method in LOOKUP_METHODS:
+            self.check_lookups(call, model, state, "lookup")
+            if method == "get":
+                return frozenset({self._new(call, "ref", model=model).oid}) if model is not None else NOTHING
+            return frozenset({self._new(call, "queryset", model=model).oid})
+        if method in QUERYSET_METHODS:
+            return frozenset({self._new(call, "queryset", model=model).oid})
+        if method in ("first", "last", "latest", "earliest") and model is not None:
+            return frozenset({self._new(call, "ref", model=model).oid})
+        if method in TERMINAL_METHODS:
+            return NOTHING
+        # a custom manager or queryset method: it may save what it is given
+        self.escape_all(values, state)
+        return frozenset({self._new(call, "queryset", model=model).oid})
+
+    @staticmethod
+    def _field_list(call: cst.Call) -> set[str] | None:
+        node: cst.BaseExpression | None = None
+        positional = [a for a in call.args if a.keyword is None]
+        if len(positional) >= 2:
+            node = positional[1].value
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == "fields":
+                node = arg.value
+        if not isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+            return None
+        names: set[str] = set()
+        for element in node.elements:
+            if not isinstance(element.value, cst.SimpleString):
+                return None
+            value = element.value.evaluated_value
+            if not isinstance(value, str):
+                return None
+            names.add(value)
+        return names
+
+    def manager_call(self, call: cst.Call, manager_obj: Obj, method: str, state: State) -> frozenset[int]:
+        method = ASYNC_ALIASES.get(method, method)
+        manager = manager_obj.manager
+        assert manager is not None
+        owners = manager_obj.owners
+        unsaved_owners = frozenset(o for o in owners if self.is_maybe_unsaved(o, state))
+        if unsaved_owners and (method in MANAGER_WRITES or method in MANAGER_READS):
+            values = self.eval_args(call, state)
+            owner = self.objects[min(unsaved_owners)]
+            kind = "manager_write" if method in MANAGER_WRITES else "manager_read"
+            hit = self._make_hit(kind, call, manager.accessor, owner.model, owners, state,
+                                 owner=owner, call=_short(call), extra={"manager": manager, "method": method})
+            self._hit(hit)
+            if kind == "manager_write" and not self.expecting:
+                self.mark_saved(hit.to_save, state)
+            if method in ("add", "set"):
+                self.escape_all(values, state)
+            return NOTHING
+        if method in ("add", "set"):
+            values = self.eval_args(call, state)
+            items: frozenset[int] = NOTHING
+            bulk_false = any(
+                a.keyword is not None and a.keyword.value == "bulk" and (dotted(a.value) == "False")
+                for a in call.args
+            )
+            for arg, value in zip(call.args, values):
+                if arg.keyword is not None:
+                    continue
+                if method == "set" or arg.star:
+                    items |= self.container_items(value, state)
+                else:
+                    items |= value
+            if manager.kind == "reverse_fk" and bulk_false:
+                self.mark_saved([self.objects[o] for o in items if o != UNKNOWN], state)
+                return NOTHING
+            if any(self.is_maybe_unsaved(o, state) for o in items):
+                kind = "m2m_add" if manager.kind == "m2m" else "reverse_add"
+                unsaved_items = frozenset(o for o in items if o != UNKNOWN)
+                definite = self.definitely_unsaved(unsaved_items, state) and (
+                    method == "add" or UNKNOWN not in items
+                )
+                hit = self._make_hit(kind, call, manager.accessor, manager.owner, unsaved_items, state,
+                                     definite=definite, call=_short(call), extra={"manager": manager, "method": method})
+                self._hit(hit)
+                if not self.expecting:
+                    self.mark_saved(hit.objects, state)
+            return NOTHING
+        return self.queryset_call(call, manager.related, method, state, manager=manager_obj)
+
+    # -- the ``_id`` read -------------------------------------------------------------
+
+    def check_id_read(self, node: cst.Attribute, owners: frozenset[int], field_name: str, state: State) -> None:
+        for oid in owners:
+            stale = state.stale.get(oid, {}).get(field_name)
+            if stale is None:
+                continue
+            unsaved = [self.objects[t] for t in stale.targets if t != UNKNOWN and self.objects[t].kind == "new"]
+            if not unsaved:
+                continue
+            owner = self.objects[oid]
+            hit = Hit(
+                "id_read", node, field_name, owner.model, sorted(unsaved, key=lambda o: o.line), stale.definite,
+                self.here(), dict(stale.names), sorted(unsaved, key=lambda o: o.line), owner=owner,
+                owner_name=node.value.value if isinstance(node.value, cst.Name) else None,
+                call=_short(node), is_async=self.is_async, stale=stale,
+            )
+            self._hit(hit)
+            if not self.expecting:
+                state.stale[oid].pop(field_name, None)
+            return
