@@ -258,8 +258,8 @@ class ProjectIndex:
             name = qualname.rpartition(".")[2]
             self._add_model(ModelInfo(qualname, name, app_label, None, 0, abstract, False, [], external=True))
         for qualname, (path, facts, class_facts) in classes.items():
-            if qualname not in known_models:
-                continue
+            if qualname not in known_models or qualname in MODEL_BASES:
+                continue  # linting Django itself: its own Model class is the base, not a model
             meta = class_facts["meta"] or {}
             app_label = meta.get("app_label") or app_label_for(facts["module"])
             model = ModelInfo(
