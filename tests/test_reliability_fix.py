@@ -190,6 +190,28 @@ def test_fix_keeps_hard_links_apart_and_never_writes_through_them(tmp_path: Path
         outside.unlink()
 
 
+@pytest.mark.parametrize(
+    ("header", "why"),
+    [
+        # decodes "\\u00e9" to "é", which would be written back as a raw byte
+        ('# -*- coding: unicode_escape -*-\nX = "\\u00e9"\n', "does not round-trip"),
+        # decodes, but encoding a line longer than 63 characters raises UnicodeError
+        ("# -*- coding: idna -*-\n", "cannot be encoded"),
+    ],
+    ids=["unicode_escape", "idna"],
+)
+def test_fix_never_writes_in_an_encoding_that_does_not_round_trip(tmp_path: Path, header: str, why: str) -> None:
+    write_project(tmp_path, {GOOD: ""})
+    target = tmp_path / GOOD
+    original = header.encode("ascii") + BAIT.encode()
+    target.write_bytes(original)
+    result = run_cli("--fix", "--no-cache", ".", cwd=tmp_path)
+    assert_survived(result)
+    assert target.read_bytes() == original
+    assert result.returncode == 1 and why in result.stdout
+    assert {code for code in TREE_RULES if f" {code} " in result.stdout} == set(TREE_RULES)
+
+
 # -- never write what does not parse ---------------------------------------------------------------------
 
 
