@@ -17,6 +17,7 @@ import signal
 import stat
 import subprocess
 import sys
+import sysconfig
 import time
 from collections import Counter
 from pathlib import Path
@@ -399,6 +400,15 @@ SHADOWING = ("typing", "argparse", "difflib", "tempfile", "json", "ast", "tokeni
              "dataclasses", "fnmatch", "secrets", "types", "libcst", "django", "sitecustomize", "usercustomize")
 
 
+def console_script(name: str) -> Path:
+    """Where pip put the console script *name* for this interpreter (a venv, --user...)."""
+    candidates = [Path(sys.executable).with_name(name), Path(sysconfig.get_path("scripts")) / name]
+    candidates += [Path(sysconfig.get_path("scripts", f"{os.name}_user")) / name] if os.name == "posix" else []
+    found = next((path for path in candidates if path.is_file()), None) or shutil.which(name)
+    assert found, f"no {name} console script: pip install -e '.[test]'"
+    return Path(found)
+
+
 def planted_project(root: Path, markers: Path) -> Path:
     def plant(name: str) -> str:
         return f"open({str(markers / name)!r}, 'w').close()\n"
@@ -428,12 +438,12 @@ def test_the_linted_code_is_never_imported_or_executed(tmp_path: Path) -> None:
     root = planted_project(tmp_path / "project", markers)
     # the flake8 plugin (through flake8's console script: `python -m flake8` would put the
     # project first on sys.path before flake8 and our plugin are even loaded)
-    flake8 = Path(sys.executable).with_name("flake8")
+    flake8 = console_script("flake8")
     result = subprocess.run([str(flake8), "--isolated", "--select", "OTO", "."], cwd=root,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 1 and "OTO001" in result.stdout, result.stderr[-3000:]
     # the console script, as pre-commit runs it
-    script = Path(sys.executable).with_name("o2o-lint")
+    script = console_script("o2o-lint")
     result = subprocess.run([str(script), "--no-cache", "."], cwd=root, capture_output=True, text=True, timeout=300)
     assert_survived(result)
     assert "OTO001" in result.stdout

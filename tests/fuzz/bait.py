@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from o2o_lint.rules import all_rules
+
 #: A models module on which OTO001 (twice: one safe fix, one unsafe), OTO002, OTO003 and
 #: OTO004 all report, and OTO001-OTO003 offer fixes.
 BAIT = '''from django.db import models
@@ -58,10 +60,13 @@ def count(company):
     return company.invoice_set.count()
 '''
 
-#: Rules whose visitor runs on a file: the bait must reach each of them.
-TREE_RULES = ("OTO001", "OTO002", "OTO003", "OTO004")
 #: Registered rules that never walk a tree (OTO100 is computed from the other findings).
 NON_TREE_RULES = frozenset({"OTO100"})
+#: Rules whose visitor runs on a file: every registered one but those. The bait must reach
+#: each of them (a test says so): a new rule means extending the bait.
+TREE_RULES = tuple(sorted(set(all_rules()) - NON_TREE_RULES))
+#: What the bait gives (OTO001 twice: one safe fix, one unsafe).
+BAIT_CODES = sorted(["OTO001", *TREE_RULES])
 
 def _dotted(n: int) -> str:
     return "a" + ".b" * n
