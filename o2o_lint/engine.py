@@ -140,6 +140,9 @@ class Engine:
                 return Analysis([error])
         if syntax_depth(tree) > MAX_SYNTAX_DEPTH:
             return Analysis([parse_error(path, f"cannot parse: expressions nested deeper than {MAX_SYNTAX_DEPTH} levels")])
+        candidates = [rule for rule in candidates if rule.screen_tree(context, tree)]
+        if not candidates:
+            return Analysis([])
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as exc:

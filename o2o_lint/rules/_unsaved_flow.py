@@ -438,12 +438,17 @@ class Obj:
     kind: str  # "new", "ref", "class", "queryset", "manager", "list"
     model: ModelInfo | None = None
     ctor: cst.Call | None = None
-    line: int = 0
+    #: positions cost a code generation of the whole file: computed only when a message needs one
+    line_of: Callable[[cst.CSTNode], int] | None = None
     label: str = ""  # the name it was first bound to
     site: Site | None = None  # where the constructor runs
     in_condition: bool = False  # built where evaluation is conditional (comprehension, `x if c else y`)
     owners: frozenset[int] = NOTHING  # managers: the instances they belong to
     manager: Manager | None = None
+
+    @property
+    def line(self) -> int:
+        return self.line_of(self.ctor) if self.line_of is not None and self.ctor is not None else 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -1555,7 +1560,7 @@ class FunctionAnalysis:
             self.escape_all(values, state)
             return frozenset({self._new(call, "ref", model=model).oid})
         obj = self._new(
-            call, "new", model=model, ctor=call, line=self.line_of(call), site=self.site,
+            call, "new", model=model, ctor=call, line_of=self.line_of, site=self.site,
             in_condition=self.conditional > 0,
         )
         state.status[obj.oid] = UNSAVED
@@ -1623,13 +1628,13 @@ class FunctionAnalysis:
                         visit(self.objects[target])
             ordered.append(obj)
 
-        for obj in sorted(objects, key=lambda o: o.line):
+        for obj in sorted(objects, key=lambda o: o.oid):
             visit(obj)
         return ordered
 
     def _make_hit(self, kind: str, node: cst.CSTNode, field_name: str, model: ModelInfo | None,
                   value: frozenset[int], state: State, *, definite: bool | None = None, **extra: object) -> Hit:
-        unsaved = sorted((self.objects[o] for o in value if self.is_maybe_unsaved(o, state)), key=lambda o: o.line)
+        unsaved = sorted((self.objects[o] for o in value if self.is_maybe_unsaved(o, state)), key=lambda o: o.oid)
         is_definite = self.definitely_unsaved(value, state) if definite is None else definite
         if any(o.in_condition for o in unsaved) and unsaved[0].site is not None and not unsaved[0].site.same_statement(self.site):
             is_definite = False

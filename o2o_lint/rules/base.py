@@ -9,6 +9,7 @@ may fire: most files of a project never pay for a LibCST parse.
 
 from __future__ import annotations
 
+import ast
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -89,6 +90,11 @@ class LintRule(cst.BatchableCSTVisitor):
     @classmethod
     def screen(cls, context: FileContext) -> bool:
         """Cheap test on text and facts: False means this file cannot hold a finding."""
+        return True
+
+    @classmethod
+    def screen_tree(cls, context: FileContext, tree: ast.Module) -> bool:
+        """A second, finer screen on the file's ``ast`` (parsed anyway before LibCST)."""
         return True
 
     def position(self, node: cst.CSTNode) -> CodeRange:

@@ -36,6 +36,7 @@ on some paths only. Lookups get no fix: a save is not what a lookup wants.
 
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
@@ -548,6 +549,102 @@ class UnsavedInstance(LintRule):
         spelled.update(_DICT_KEY.findall(text))
         spelled.update(_MANAGER_USE.findall(text))
         return any(not spelled.isdisjoint(know.sink_names(model)) for model in models)
+
+    @classmethod
+    def screen_tree(cls, context: FileContext, tree: ast.Module) -> bool:
+        """The text screen again, per function and per value, on the engine's ``ast``.
+
+        A finding needs a constructed instance (``Place(...)``, or a name or list bound to
+        one in the same function) to flow into one of its model's sink names: a keyword
+        or lookup (``place=p``), an attribute (``r.place = p``), a dict key, a manager of
+        the instance (``p.waiter_set``) or an argument of a sink's manager method
+        (``article.tags.add(tag)``). Large test modules construct models in some tests
+        and spell sinks in others: this keeps them from paying for a LibCST parse.
+        """
+        know = knowledge(context.index)
+        aliases = {
+            local: target.rpartition(".")[2]
+            for local, target in context.facts.get("imports", {}).items()
+            if local not in know.names
+        }
+
+        def constructor(node: ast.AST) -> str | None:
+            if not isinstance(node, ast.Call):
+                return None
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if name is None:
+                return None
+            return name if name in know.names else aliases.get(name)
+
+        # per scope: name -> value expressions bound to it; (sink names, value) flows
+        bindings: dict[int, dict[str, list[ast.AST]]] = {}
+        flows: dict[int, list[tuple[frozenset[str], ast.AST]]] = {}
+        stack: list[tuple[ast.AST, int]] = [(tree, id(tree))]
+        while stack:
+            node, scope = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                scope = id(node)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for element in target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]:
+                        if isinstance(element, ast.Name):
+                            bindings.setdefault(scope, {}).setdefault(element.id, []).append(node.value)
+                        elif isinstance(element, ast.Attribute):
+                            # r.place = p, and p.restaurant = r (the reverse one-to-one setter)
+                            flows.setdefault(scope, []).append((frozenset({element.attr}), node.value))
+                            flows.setdefault(scope, []).append((frozenset({element.attr}), element.value))
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name):
+                bindings.setdefault(scope, {}).setdefault(node.target.id, []).append(node.iter)
+            elif isinstance(node, ast.Call):
+                for keyword in node.keywords:
+                    if keyword.arg:
+                        flows.setdefault(scope, []).append((frozenset(keyword.arg.split("__")), keyword.value))
+                func = node.func
+                if isinstance(func, ast.Attribute):
+                    if isinstance(func.value, ast.Attribute):  # article.tags.add(tag)
+                        for argument in node.args:
+                            flows.setdefault(scope, []).append((frozenset({func.value.attr}), argument))
+                    # p.waiter_set.create() / Restaurant(...).save(): the receiver itself
+                    receiver = func.value.value if isinstance(func.value, ast.Attribute) else None
+                    if receiver is not None:
+                        flows.setdefault(scope, []).append((frozenset({func.value.attr}), receiver))
+            elif isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values):
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        flows.setdefault(scope, []).append((frozenset({key.value}), value))
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                flows.setdefault(scope, []).append((frozenset({node.attr}), node.value))
+            stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+
+        for scope, scope_flows in flows.items():
+            scope_bindings = bindings.get(scope, {})
+            memo: dict[str, frozenset[str]] = {}
+
+            def models_of(value: ast.AST, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+                """Model names of constructed instances *value* may hold."""
+                direct = constructor(value)
+                if direct is not None:
+                    return frozenset({direct})
+                if isinstance(value, ast.Name):
+                    if value.id in seen:
+                        return frozenset()
+                    if value.id not in memo:
+                        memo[value.id] = frozenset().union(
+                            *(models_of(bound, seen | {value.id}) for bound in scope_bindings.get(value.id, ()))
+                        )
+                    return memo[value.id]
+                if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Starred, ast.IfExp, ast.BoolOp,
+                                      ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.NamedExpr)):
+                    return frozenset().union(*(models_of(child, seen) for child in ast.iter_child_nodes(value)))
+                return frozenset()
+
+            for sinks, value in scope_flows:
+                for model_name in models_of(value):
+                    if any(not sinks.isdisjoint(know.sink_names(model)) for model in know.models_named(model_name)):
+                        return True
+        return False
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
