@@ -588,18 +588,20 @@ def _summary(samples: list[float]) -> dict[str, Any]:
 
 
 _CHECKED = re.compile(r"\bin (\d+) files?\b")
+_CONCISE = re.compile(r"^(.*?):(\d+):(\d+): ([A-Z]+\d+) (.*)$")
 
 
 def _findings(sample: Sample, what: str) -> list[dict[str, Any]]:
     if sample.returncode not in (0, 1):
         raise BenchError(f"{what} failed with exit code {sample.returncode}:\n{_tail(sample.stderr or sample.stdout)}")
-    try:
-        findings = json.loads(sample.stdout)
-    except ValueError as exc:
-        raise BenchError(f"{what} (exit code {sample.returncode}): the output is not JSON ({exc}):\n"
-                         f"{_tail(sample.stdout, 5)}\n{_tail(sample.stderr)}") from None
-    if not isinstance(findings, list):
-        raise BenchError(f"{what}: expected a JSON list of findings")
+    findings = []
+    for line in sample.stdout.splitlines():
+        match = _CONCISE.match(line)
+        if match is None:  # the summary line
+            continue
+        path, row, column, code, message = match.groups()
+        findings.append({"path": _norm(path), "line": int(row), "column": int(column), "code": code,
+                         "message": message})
     return findings
 
 
@@ -654,11 +656,13 @@ def measure(cwd: Path, targets: Sequence[str], *, repeat: int, workdir: Path, to
 
     def o2o_run(key: str, *options: str) -> Sample:
         nonlocal checked_files
-        command = [*o2o, *options, "--format", "json", *targets]
+        # Timed as users run it in CI (concise output); JSON would add each fix's text
+        # edits, which needs a LibCST re-analysis of every file with a fixable finding.
+        command = [*o2o, *options, "--format", "concise", *targets]
         commands.setdefault(key, command)
         sample = run_command(command, cwd, env=env)
         outputs.setdefault(key, []).append(_findings(sample, f"o2o-lint ({key})"))
-        match = _CHECKED.search(sample.stderr)
+        match = _CHECKED.search(sample.stdout.splitlines()[-1] if sample.stdout.strip() else "") or _CHECKED.search(sample.stderr)
         if match and checked_files is None:
             checked_files = int(match.group(1))
         return sample
@@ -882,7 +886,7 @@ def measure_scaling(copies: Sequence[Path], counts: Sequence[int], *, repeat: in
     for round_number in range(repeat):
         for k in counts:
             cache = tempfile.mkdtemp(dir=workdir, prefix="scaling-cache-")
-            command = [*o2o, "--jobs", "1", "--cache-dir", cache, "--format", "json",
+            command = [*o2o, "--jobs", "1", "--cache-dir", cache, "--format", "concise",
                        *(copy.name for copy in copies[:k])]
             try:
                 sample = run_command(command, parent, env=env)
