@@ -169,9 +169,21 @@ def _work(item: tuple[str, str | None]) -> FileResult:
 MIN_PARALLEL_ITEMS = 16
 
 
+def _file_size(item: str | tuple) -> int:
+    try:
+        return os.path.getsize(item if isinstance(item, str) else item[0])
+    except OSError:
+        return 0
+
+
 def _parallel_mapper(jobs: int, initializer: Callable[..., None] | None = None, initargs: tuple = ()):
     """A ``map`` that spreads work over *jobs* processes (forked where possible: no pickling
-    of the index), or the builtin ``map`` for one job or little work."""
+    of the index), or the builtin ``map`` for one job or little work.
+
+    Items (paths, or tuples starting with one) are handed out largest file first, in small
+    chunks: a few big modules dominate the cost, and a worker stuck with them at the end
+    would leave the other idle. Results come back in the order of *items*.
+    """
 
     def mapper(function: Callable, items: Sequence, progress: Progress | None = None) -> list:
         items = list(items)
@@ -184,9 +196,14 @@ def _parallel_mapper(jobs: int, initializer: Callable[..., None] | None = None, 
 
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        chunksize = max(1, min(64, len(items) // (jobs * 8)))
+        order = sorted(range(len(items)), key=lambda i: -_file_size(items[i]))
+        chunksize = max(1, min(8, len(items) // (jobs * 32)))
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer, initargs=initargs) as pool:
-            return _reporting(pool.map(function, items, chunksize=chunksize), len(items), progress)
+            ordered = _reporting(pool.map(function, [items[i] for i in order], chunksize=chunksize), len(items), progress)
+        results: list = [None] * len(items)
+        for position, result in zip(order, ordered):
+            results[position] = result
+        return results
 
     return mapper
 
