@@ -18,6 +18,15 @@ from o2o_lint import __version__
 CACHE_DIR_NAME = ".o2o-lint-cache"
 
 
+def stat_signature(path: str) -> list[int] | None:
+    """(mtime, size): a file whose signature is unchanged is trusted to be unchanged."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return [stat.st_mtime_ns, stat.st_size]
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import astuple
 
-from o2o_lint.cache import Cache, content_hash
+from o2o_lint.cache import Cache, content_hash, stat_signature
 from o2o_lint.config import Settings
 from o2o_lint.findings import Finding, Fix
 
@@ -70,17 +70,9 @@ class ResultCache:
         self.entries: dict[str, list] = stored["files"] if valid else {}
         self.updated: dict[str, list] = {}
 
-    @staticmethod
-    def signature(path: str) -> list[int] | None:
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return None
-        return [stat.st_mtime_ns, stat.st_size]
-
     def lookup(self, path: str) -> tuple[list[int] | None, list[CachedFinding] | None]:
         absolute = os.path.abspath(path)
-        signature = self.signature(absolute)
+        signature = stat_signature(absolute)
         entry = self.entries.get(absolute)
         if entry is not None and signature is not None and entry[0] == signature:
             self.updated[absolute] = entry

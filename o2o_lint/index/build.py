@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable
 
-from o2o_lint.cache import Cache, content_hash
+from o2o_lint.cache import Cache, content_hash, stat_signature
 from o2o_lint.config import Settings
 from o2o_lint.discovery import iter_python_files
 from o2o_lint.index.facts import FACTS_VERSION, Facts, facts_for_tree
@@ -23,14 +23,6 @@ if TYPE_CHECKING:
 from o2o_lint.sourcefile import MAX_FILE_BYTES, SourceError, decode_source
 
 INDEX_CACHE_NAME = "index"
-
-
-def _stat_signature(path: str) -> list[int] | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return [stat.st_mtime_ns, stat.st_size]
 
 
 def facts_for_bytes(data: bytes, path: str, root: str) -> Facts | None:
@@ -60,7 +52,7 @@ def scan_file(item: tuple[str, str, str | None]) -> tuple[list[int] | None, str,
     content equals the cached version, whose facts still hold.
     """
     absolute, root, cached_hash = item
-    signature = _stat_signature(absolute)
+    signature = stat_signature(absolute)
     try:
         with open(absolute, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
@@ -98,7 +90,7 @@ class RootFacts:
             if not isinstance(path, str):
                 continue
             absolute = os.path.abspath(path)
-            signature = _stat_signature(absolute)
+            signature = stat_signature(absolute)
             entry = old_files.get(absolute)
             if entry is not None and signature is not None and entry[0] == signature:
                 self.files[absolute] = entry

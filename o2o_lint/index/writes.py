@@ -755,21 +755,20 @@ class StaleWrites:
 
     # -- relations -----------------------------------------------------------------
 
-    @cached_property
-    def accessors(self) -> dict[str, list[ReverseRelation]]:
+    def _one_to_one_by(self, key: str) -> dict[str, list[ReverseRelation]]:
         found: dict[str, list[ReverseRelation]] = defaultdict(list)
         for relation in self.index.reverse_relations:
             if relation.is_one_to_one:
-                found[relation.accessor].append(relation)
+                found[getattr(relation, key)].append(relation)
         return dict(found)
 
     @cached_property
+    def accessors(self) -> dict[str, list[ReverseRelation]]:
+        return self._one_to_one_by("accessor")
+
+    @cached_property
     def _by_related_model(self) -> dict[str, list[ReverseRelation]]:
-        found: dict[str, list[ReverseRelation]] = defaultdict(list)
-        for relation in self.index.reverse_relations:
-            if relation.is_one_to_one:
-                found[relation.related_model].append(relation)
-        return dict(found)
+        return self._one_to_one_by("related_model")
 
     @cached_property
     def _method_owners(self) -> dict[str, list[ModelInfo]]:
