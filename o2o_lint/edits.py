@@ -47,12 +47,24 @@ def text_edits(original: str, fixed: str) -> list[Edit]:
     changed words, so ``ForeignKey(A, B, unique=True)`` -> ``OneToOneField(A, B)`` is two
     edits. Rows and columns are 1-based; the end is exclusive."""
     old_lines, new_lines = split_lines(original), split_lines(fixed)
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    # A fix touches a few lines: strip the common head and tail first, so that difflib
+    # (quadratic at worst) only sees the changed region, even in a 5 MB module.
+    head = 0
+    limit = min(len(old_lines), len(new_lines))
+    while head < limit and old_lines[head] == new_lines[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old_lines[-1 - tail] == new_lines[-1 - tail]:
+        tail += 1
+    old_middle = old_lines[head:len(old_lines) - tail]
+    new_middle = new_lines[head:len(new_lines) - tail]
+    matcher = difflib.SequenceMatcher(None, old_middle, new_middle, autojunk=False)
     edits: list[Edit] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        old, new = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
+        old, new = "".join(old_middle[i1:i2]), "".join(new_middle[j1:j2])
+        i1 += head
         old_tokens, new_tokens = _TOKEN.findall(old), _TOKEN.findall(new)
         old_offsets = [0]
         for token in old_tokens:
