@@ -138,11 +138,13 @@ class Engine:
             tree, error = _parse_ast(path, text)
             if error is not None:
                 return Analysis([error])
-        if syntax_depth(tree) > MAX_SYNTAX_DEPTH:
-            return Analysis([parse_error(path, f"cannot parse: expressions nested deeper than {MAX_SYNTAX_DEPTH} levels")])
+        # screen_tree walks iteratively (safe at any depth); the depth guard, a walk of its
+        # own, is only needed in front of LibCST
         candidates = [rule for rule in candidates if rule.screen_tree(context, tree)]
         if not candidates:
             return Analysis([])
+        if syntax_depth(tree) > MAX_SYNTAX_DEPTH:
+            return Analysis([parse_error(path, f"cannot parse: expressions nested deeper than {MAX_SYNTAX_DEPTH} levels")])
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as exc:
