@@ -56,11 +56,6 @@ class ExcludeMatcher:
         return any(self.name_excluded(part) for part in relative.split("/") if part not in ("", "."))
 
 
-def is_excluded(path: str, excludes: Iterable[str], root: str | None = None) -> bool:
-    """True when any component of *path* (relative to *root*) matches an exclude pattern."""
-    return ExcludeMatcher(excludes, root).excluded(path)
-
-
 def iter_python_files(
     paths: Iterable[str], excludes: Iterable[str], root: str | None = None
 ) -> Iterator[str | DiscoveryProblem]:

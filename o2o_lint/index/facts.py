@@ -275,12 +275,6 @@ def _looks_like_migration(classes: list[Facts]) -> bool:
     return any(c["name"] == "Migration" and any(b.endswith("Migration") for b in c["bases"]) for c in classes)
 
 
-def facts_for_source(text: str, path: str, root: str) -> Facts:
-    """Parse *text* with ``ast`` and extract its facts; raises ``SyntaxError``/``ValueError``."""
-    tree = ast.parse(text, filename=path)
-    return facts_for_tree(tree, path, root, text)
-
-
 def facts_for_tree(tree: ast.Module, path: str, root: str, text: str | None = None) -> Facts:
     module = module_name_for(path, root)
     return extract_facts(tree, module, os.path.basename(path) == "__init__.py", text)

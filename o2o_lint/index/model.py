@@ -214,12 +214,6 @@ class ProjectIndex:
         resolved = self.resolve(module, name, _depth + 1)
         return resolved if resolved and resolved != qualified else qualified
 
-    def resolve_in_file(self, path: str, dotted: str) -> str | None:
-        facts = self.facts_by_path.get(path)
-        if facts is None:
-            return None
-        return self.resolve(facts["module"], dotted)
-
     def field_kind(self, module: str, callee: str) -> tuple[str, bool] | None:
         """("fk"|"o2o"|"m2m", is_django_class) for a field constructor name, else None."""
         qualified = self.resolve(module, callee)
@@ -419,12 +413,6 @@ class ProjectIndex:
                 found[relation.accessor].append(relation)
         return found
 
-    def reverse_one_to_one(self, accessor: str) -> list[ReverseRelation]:
-        return [r for r in self.reverse_by_accessor.get(accessor, ()) if r.is_one_to_one]
-
-    def relations_of_field(self, model_key: str, field_name: str) -> list[ReverseRelation]:
-        return [r for r in self.reverse_relations if r.related_model == model_key and r.field_name == field_name]
-
     def reverse_relations_for_field(self, field: RelationField) -> list[ReverseRelation]:
         """Every reverse accessor a declared field installs (several for an abstract base)."""
         return [r for r in self.reverse_relations if r.field is field]
@@ -471,16 +459,6 @@ class ProjectIndex:
         if facts is None:
             return None
         return self.models.get(f"{facts['module']}.{class_name}")
-
-    def models_named(self, name: str) -> list[ModelInfo]:
-        return [m for m in self.models.values() if m.name == name]
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "models": sorted(m.key for m in self.models.values() if not m.external),
-            "reverse": sorted(f"{r.owner}.{r.accessor} -> {r.related_model}.{r.field_name} ({r.kind})"
-                              for r in self.reverse_relations),
-        }
 
     # -- OTO002: stale reverse one-to-one caches (resolution lives in index/writes.py) --
 
