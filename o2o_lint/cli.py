@@ -23,6 +23,7 @@ from o2o_lint.config import (
     resolve_target_version,
 )
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding, parse_error
+from o2o_lint.gcpolicy import fewer_collections
 from o2o_lint.reporting import (
     FORMAT_ALIASES,
     MACHINE_FORMATS,
@@ -421,7 +422,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if fmt is None:
         fmt = "full" if out.isatty() else "concise"
     try:
-        return _main(args, settings, config_path, mode, fmt, out, reading_stdin, jobs)
+        with fewer_collections():
+            return _main(args, settings, config_path, mode, fmt, out, reading_stdin, jobs)
     except KeyboardInterrupt:
         return 130
     finally:

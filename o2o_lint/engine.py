@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -18,6 +18,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from o2o_lint.config import Settings
 from o2o_lint.findings import Finding, Fix, Replacement, parse_error
+from o2o_lint.focus import focused_source
 from o2o_lint.index.facts import Facts, facts_for_tree
 from o2o_lint.index.model import ProjectIndex
 from o2o_lint.noqa import filter_suppressed
@@ -140,18 +141,32 @@ class Engine:
                 return Analysis([error])
         # screen_tree walks iteratively (safe at any depth); the depth guard, a walk of its
         # own, is only needed in front of LibCST
-        candidates = [rule for rule in candidates if rule.screen_tree(context, tree)]
+        verdicts = [(rule, rule.screen_tree(context, tree)) for rule in candidates]
+        candidates = [rule for rule, verdict in verdicts if verdict]
         if not candidates:
             return Analysis([])
         if syntax_depth(tree) > MAX_SYNTAX_DEPTH:
             return Analysis([parse_error(path, f"cannot parse: expressions nested deeper than {MAX_SYNTAX_DEPTH} levels")])
+        if all(verdict is not True for _, verdict in verdicts):
+            lines = {line for _, verdict in verdicts if verdict for line in verdict}  # type: ignore[union-attr]
+            focused = focused_source(text, tree, lines)
+            if focused is not None:
+                screened = self._visit(replace(context, text=focused), candidates, apply_noqa=False)
+                if not screened.findings:
+                    return Analysis([])
+                # something there (or the focused text did not parse): the whole file decides
+        return self._visit(context, candidates, apply_noqa=apply_noqa)
+
+    def _visit(self, context: FileContext, rules: list[type[LintRule]], *, apply_noqa: bool) -> Analysis:
+        """One LibCST parse of ``context.text`` and one batched traversal by *rules*."""
+        path, text = context.path, context.text
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as exc:
             return Analysis([parse_error(path, f"cannot parse: {exc.message}", exc.raw_line, exc.raw_column)])
         except (RecursionError, MemoryError) as exc:
             return Analysis([parse_error(path, f"cannot parse: {type(exc).__name__}")])
-        visitors = [rule(context) for rule in candidates]
+        visitors = [rule(context) for rule in rules]
         try:
             wrapper = context.wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
             wrapper.visit_batched(visitors)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Union
 
 import libcst as cst
 from libcst.metadata import CodeRange, PositionProvider
 
 from o2o_lint.findings import Finding, Fix
+
+#: What :meth:`LintRule.screen_tree` answers: a verdict, or the lines a finding may be near.
+TreeScreen = Union[bool, Collection[int]]
 
 if TYPE_CHECKING:
     from o2o_lint.config import Settings
@@ -93,8 +96,13 @@ class LintRule(cst.BatchableCSTVisitor):
         return True
 
     @classmethod
-    def screen_tree(cls, context: FileContext, tree: ast.Module) -> bool:
-        """A second, finer screen on the file's ``ast`` (parsed anyway before LibCST)."""
+    def screen_tree(cls, context: FileContext, tree: ast.Module) -> TreeScreen:
+        """A second, finer screen on the file's ``ast`` (parsed anyway before LibCST).
+
+        False: no finding here. True: a finding may be anywhere. Line numbers: findings
+        can only lie in the statements around these lines (a function, a method), and the
+        engine parses just those first (see :mod:`o2o_lint.focus`).
+        """
         return True
 
     def position(self, node: cst.CSTNode) -> CodeRange:

@@ -51,6 +51,7 @@ Django 5.1).
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -58,7 +59,7 @@ import libcst as cst
 
 from o2o_lint.findings import Fix
 from o2o_lint.index.writes import RETURNS_OBJECT, RETURNS_PAIR
-from o2o_lint.rules.base import FileContext, Invalid, LintRule, Valid
+from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
 
 _MODELS = '''\
 from django.conf import settings
@@ -518,6 +519,11 @@ class StaleReverseCache(LintRule):
     @classmethod
     def screen(cls, context: FileContext) -> bool:
         return context.index.stale_cache_screen(context.facts)
+
+    @classmethod
+    def screen_tree(cls, context: FileContext, tree: ast.Module) -> TreeScreen:
+        """The index already knows where the findings are: only their statements are parsed."""
+        return {found["pos"][0] for found in context.index.stale_cache_findings(context.facts)}
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

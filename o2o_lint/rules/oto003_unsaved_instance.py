@@ -51,7 +51,7 @@ from o2o_lint.rules._unsaved_flow import (
     knowledge,
     target_names,
 )
-from o2o_lint.rules.base import FileContext, Invalid, LintRule, Valid
+from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
 
 # -- the models every snippet below uses (Django's own Place/Restaurant/Waiter example,
 #    the forum thread's Author/Book, and a many-to-many pair)
@@ -551,7 +551,7 @@ class UnsavedInstance(LintRule):
         return any(not spelled.isdisjoint(know.sink_names(model)) for model in models)
 
     @classmethod
-    def screen_tree(cls, context: FileContext, tree: ast.Module) -> bool:
+    def screen_tree(cls, context: FileContext, tree: ast.Module) -> TreeScreen:
         """The text screen again, per function and per value, on the engine's ``ast``.
 
         A finding needs a constructed instance (``Place(...)``, or a name or list bound to
@@ -559,7 +559,8 @@ class UnsavedInstance(LintRule):
         or lookup (``place=p``), an attribute (``r.place = p``), a dict key, a manager of
         the instance (``p.waiter_set``) or an argument of a sink's manager method
         (``article.tags.add(tag)``). Large test modules construct models in some tests
-        and spell sinks in others: this keeps them from paying for a LibCST parse.
+        and spell sinks in others: this keeps them from paying for a LibCST parse, and
+        answers with the functions that pass, so that only those are parsed.
         """
         know = knowledge(context.index)
         aliases = {
@@ -580,11 +581,13 @@ class UnsavedInstance(LintRule):
         # per scope: name -> value expressions bound to it; (sink names, value) flows
         bindings: dict[int, dict[str, list[ast.AST]]] = {}
         flows: dict[int, list[tuple[frozenset[str], ast.AST]]] = {}
+        scope_nodes: dict[int, ast.AST] = {id(tree): tree}
         stack: list[tuple[ast.AST, int]] = [(tree, id(tree))]
         while stack:
             node, scope = stack.pop()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 scope = id(node)
+                scope_nodes[scope] = node
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
@@ -618,6 +621,7 @@ class UnsavedInstance(LintRule):
                 flows.setdefault(scope, []).append((frozenset({node.attr}), node.value))
             stack.extend((child, scope) for child in ast.iter_child_nodes(node))
 
+        lines: set[int] = set()
         for scope, scope_flows in flows.items():
             scope_bindings = bindings.get(scope, {})
             memo: dict[str, frozenset[str]] = {}
@@ -640,11 +644,16 @@ class UnsavedInstance(LintRule):
                     return frozenset().union(*(models_of(child, seen) for child in ast.iter_child_nodes(value)))
                 return frozenset()
 
-            for sinks, value in scope_flows:
-                for model_name in models_of(value):
-                    if any(not sinks.isdisjoint(know.sink_names(model)) for model in know.models_named(model_name)):
-                        return True
-        return False
+            if any(
+                not sinks.isdisjoint(know.sink_names(model))
+                for sinks, value in scope_flows
+                for model_name in models_of(value)
+                for model in know.models_named(model_name)
+            ):
+                if scope == id(tree):
+                    return True  # module-level code flows across the whole module
+                lines.add(scope_nodes[scope].lineno)
+        return lines
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
