@@ -13,8 +13,6 @@ import os
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from o2o_lint.config import Settings
 from o2o_lint.findings import Finding, Fix, Replacement, parse_error
@@ -267,6 +265,10 @@ def apply_fixes(module: cst.Module, fixes: list[Fix]) -> cst.Module:
         replacements.update(fix.replacements)
     if replacements:
         module = module.visit(_ReplaceNodes(replacements))
+    # imported here: libcst.codemod pulls in libcst.matchers, 120 ms that a check never needs
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
     context = CodemodContext()
     additions = [item for fix in fixes for item in fix.add_imports]
     removals = [item for fix in fixes for item in fix.remove_imports]

@@ -18,6 +18,7 @@ from o2o_lint import __version__
 from o2o_lint.config import ConfigError, Settings, find_project_root, load_settings, parse_version
 from o2o_lint.discovery import ExcludeMatcher
 from o2o_lint.engine import Engine
+from o2o_lint.gcpolicy import fewer_collections, keep_out_of_collections
 from o2o_lint.index.build import build_index
 
 
@@ -28,6 +29,8 @@ class O2OLintPlugin:
     _settings: ClassVar[Settings | None] = None
     _engines: ClassVar[dict[str, Engine]] = {}
     _from_stdin: ClassVar[bool] = False
+    _roots: ClassVar[dict[str, str]] = {}  # directory -> project root
+    _excludes: ClassVar[dict[str, ExcludeMatcher]] = {}  # project root -> its excludes
 
     def __init__(self, tree: ast.Module, lines: list[str], filename: str) -> None:
         self.tree = tree
@@ -68,7 +71,11 @@ class O2OLintPlugin:
         # ``flake8 -`` with --stdin-display-name names a file whose saved text may differ
         cls._from_stdin = getattr(options, "filenames", None) == ["-"]
         cls._engines = {}
-        cls._engine_for(find_project_root(start))
+        cls._roots = {}
+        cls._excludes = {}
+        with fewer_collections():
+            cls._engine_for(find_project_root(start))
+        keep_out_of_collections()
 
     @classmethod
     def _engine_for(cls, root: str) -> Engine:
@@ -78,14 +85,29 @@ class O2OLintPlugin:
             engine = cls._engines[root] = Engine(build_index([root], settings), settings, root=root)
         return engine
 
+    @classmethod
+    def _root_for(cls, directory: str) -> str:
+        root = cls._roots.get(directory)
+        if root is None:
+            root = cls._roots[directory] = find_project_root(directory)
+        return root
+
+    @classmethod
+    def _excluded(cls, engine: Engine, root: str, filename: str) -> bool:
+        matcher = cls._excludes.get(root)
+        if matcher is None:
+            matcher = cls._excludes[root] = ExcludeMatcher(engine.settings.all_excludes, root)
+        return matcher.excluded(filename)
+
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         from_stdin = self._from_stdin or self.filename in ("-", "stdin") or not os.path.isfile(self.filename)
-        root = find_project_root(os.getcwd() if from_stdin else self.filename)
-        engine = self._engine_for(root)
-        if not from_stdin and ExcludeMatcher(engine.settings.all_excludes, root).excluded(self.filename):
-            return  # same files as the CLI: migrations record history and are never reported
-        analysis = engine.analyze(
-            self.filename, "".join(self.lines), apply_noqa=False, tree=self.tree, fresh_facts=from_stdin
-        )
+        root = self._root_for(os.getcwd() if from_stdin else os.path.dirname(os.path.abspath(self.filename)))
+        with fewer_collections():
+            engine = self._engine_for(root)
+            if not from_stdin and self._excluded(engine, root, self.filename):
+                return  # same files as the CLI: migrations record history and are never reported
+            analysis = engine.analyze(
+                self.filename, "".join(self.lines), apply_noqa=False, tree=self.tree, fresh_facts=from_stdin
+            )
         for finding in analysis.findings:
             yield finding.line, finding.column, f"{finding.code} {finding.message}", type(self)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 #: The line ends ``ast`` counts; ``str.splitlines`` also splits on \f, \v, \x1c... which Python does not.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -34,34 +34,75 @@ def _start(statement: ast.stmt) -> int:
     return min([statement.lineno, *(decorator.lineno for decorator in decorators)])
 
 
+def _end(statement: ast.stmt) -> int:
+    return statement.end_lineno or statement.lineno
+
+
 def _around(statements: Sequence[ast.stmt], starts: Sequence[int], line: int) -> ast.stmt | None:
     position = bisect.bisect_right(starts, line) - 1
     if position < 0:
         return None
     statement = statements[position]
-    return statement if line <= (statement.end_lineno or statement.lineno) else None
+    return statement if line <= _end(statement) else None
+
+
+class Statements:
+    """Finds the statement around a line: top level, or a member of a top-level class."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.body = tree.body
+        self.starts = [_start(statement) for statement in self.body]
+
+    def around(self, line: int) -> tuple[ast.stmt, ast.stmt | None] | None:
+        """(top-level statement, class member or None), or None between statements."""
+        statement = _around(self.body, self.starts, line)
+        if statement is None:
+            return None
+        if isinstance(statement, ast.ClassDef) and statement.body:
+            members = statement.body
+            member_starts = [_start(member) for member in members]
+            if member_starts[0] > statement.lineno:  # not `class A: x = 1` on one line
+                return statement, _around(members, member_starts, line)
+        return statement, None
+
+    def members(self, lines: Iterable[int]) -> list[ast.stmt] | None:
+        """The innermost statements around *lines*, or None when a line is between statements."""
+        found: dict[int, ast.stmt] = {}
+        for line in lines:
+            located = self.around(line)
+            if located is None:
+                return None
+            statement, member = located
+            chosen = member or statement
+            found[id(chosen)] = chosen
+        return list(found.values())
 
 
 def kept_lines(tree: ast.Module, lines: Collection[int]) -> list[tuple[int, int]] | None:
     """The (first, last) line spans to keep, or None when some line needs the whole module."""
-    statements = tree.body
-    starts = [_start(statement) for statement in statements]
+    statements = Statements(tree)
     spans: set[tuple[int, int]] = set()
     for line in lines:
-        statement = _around(statements, starts, line)
-        if statement is None:
+        located = statements.around(line)
+        if located is None:
             return None  # a line between statements: not one the screens produce
-        first, last = _start(statement), statement.end_lineno or statement.lineno
-        if isinstance(statement, ast.ClassDef) and statement.body:
-            members = statement.body
-            member_starts = [_start(member) for member in members]
-            member = _around(members, member_starts, line)
-            header_end = member_starts[0] - 1
-            if member is not None and header_end >= first:
-                spans.add((first, header_end))
-                first, last = _start(member), member.end_lineno or member.lineno
-        spans.add((first, last))
+        statement, member = located
+        if member is not None:
+            # the class header: from its first decorator to the line before its first member
+            spans.add((_start(statement), _start(statement.body[0]) - 1))  # type: ignore[attr-defined]
+            spans.add((_start(member), _end(member)))
+        else:
+            spans.add((_start(statement), _end(statement)))
     return sorted(spans)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def line_numbers(text: str, offsets: Iterable[int]) -> set[int]:
+    """The 1-based line (as ``ast`` counts lines) of each character offset in *text*."""
+    breaks = [match.start() for match in _LINE_BREAK.finditer(text)]
+    return {bisect.bisect_right(breaks, offset - 1) + 1 for offset in offsets}
 
 
 def focused_source(text: str, tree: ast.Module, lines: Collection[int]) -> str | None:

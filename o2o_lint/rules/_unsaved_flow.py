@@ -480,9 +480,14 @@ class StaleId:
 
     targets: frozenset[int]
     site: Site
-    line: int
     definite: bool
     names: tuple[tuple[int, str], ...]  # target oid -> name bound to exactly it at the assignment
+    #: as for :attr:`Obj.line_of`: a position only when a message needs it
+    line_of: Callable[[cst.CSTNode], int] | None = field(default=None, compare=False)
+
+    @property
+    def line(self) -> int:
+        return self.line_of(self.site.stmt) if self.line_of is not None and self.site.stmt is not None else 0
 
 
 @dataclass
@@ -566,11 +571,11 @@ def _join_two(a: State, b: State) -> State:
         for key in sa.keys() | sb.keys():
             x, y = sa.get(key), sb.get(key)
             if x is not None and y is not None and x.site is y.site:
-                merged[key] = StaleId(x.targets | y.targets, x.site, x.line, x.definite and y.definite, x.names)
+                merged[key] = StaleId(x.targets | y.targets, x.site, x.definite and y.definite, x.names, x.line_of)
             else:
                 chosen = x or y
                 assert chosen is not None
-                merged[key] = StaleId(chosen.targets, chosen.site, chosen.line, False, chosen.names)
+                merged[key] = StaleId(chosen.targets, chosen.site, False, chosen.names, chosen.line_of)
         if merged:
             out.stale[oid] = merged
     for oid in a.items.keys() | b.items.keys():
@@ -1110,12 +1115,9 @@ class FunctionAnalysis:
             stale = state.stale.setdefault(owner, {})
             if unsaved:
                 definite = strong and self.definitely_unsaved(value, state)
-                stale[attr] = StaleId(value, self.here(), self.line_of_site(), definite, names)
+                stale[attr] = StaleId(value, self.here(), definite, names, self.line_of)
             elif strong:
                 stale.pop(attr, None)
-
-    def line_of_site(self) -> int:
-        return self.line_of(self.site.stmt) if self.site.stmt is not None else 0
 
     def relation_of(self, owners: list[Obj], attr: str, value: frozenset[int]) -> Relation | None:
         """The single-valued relation ``owner.<attr>`` is, when the index can tell."""

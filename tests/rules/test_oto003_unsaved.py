@@ -3,6 +3,8 @@ screen, fix placement in unusual statements, and the "never import the code" rul
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 import sys
 import textwrap
@@ -12,7 +14,7 @@ import pytest
 
 from o2o_lint.findings import Finding
 from o2o_lint.rules.base import FileContext
-from o2o_lint.rules.oto003_unsaved_instance import _FILES, _IMPORT, UnsavedInstance
+from o2o_lint.rules.oto003_unsaved_instance import _FILES, _IMPORT, UnsavedInstance, _called_names
 from tests.helpers import engine_for, write_project
 
 CODE = "app/code.py"
@@ -181,6 +183,57 @@ def test_screen(tmp_path: Path, code: str, expected: bool) -> None:
     facts = engine.index.facts_by_path[path]
     context = FileContext(path=path, text=code, facts=facts, index=engine.index, settings=engine.settings)
     assert UnsavedInstance.screen(context) is expected
+
+
+def test_tree_screen_walks_the_whole_module_when_a_model_is_built_outside_functions(tmp_path: Path) -> None:
+    # the instance is built in one top-level statement and saved through in another
+    findings, _ = lint(tmp_path, case("""\
+        PLACE = Place(name='x')
+
+
+        def helper():
+            return 1
+
+
+        Restaurant.objects.create(place=PLACE)
+        """))
+    assert [f.line for f in findings] == [11]
+
+
+def test_tree_screen_answers_with_the_constructing_functions_only(tmp_path: Path) -> None:
+    code = case("""\
+        class Tests(TestCase):
+            def test_reads(self):
+                Restaurant.objects.filter(place__name='x')
+
+            def test_builds(self):
+                p = Place(name='x')
+                Restaurant.objects.create(place=p)
+
+
+        def unrelated(r):
+            r.place = None
+        """)
+    write_project(tmp_path, {**_FILES, CODE: code})
+    engine = engine_for(tmp_path, select=("OTO003",))
+    path = str(tmp_path / CODE)
+    context = FileContext(path=path, text=code, facts=engine.index.facts_by_path[path], index=engine.index,
+                          settings=engine.settings)
+    assert UnsavedInstance.screen_tree(context, ast.parse(code)) == {8}  # the line of `def test_builds`
+
+
+CALLED = re.compile(r"(?<!class )\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")  # what the fast search must agree with
+
+
+@pytest.mark.parametrize("text", [
+    "Place(name='x')", "p = Place (name='x')", "MyPlace()", "xPlace()", "_Place()", "Place2()",
+    "class Place(models.Model):\n    pass\n", "class Place(Base): pass\nPlace()", "models.Place()",
+    "Place\n(", "é Place()", "éPlace()", "Restaurant(place=Place())", "class  Place()", "(Place)()",
+    "subclass Place()", "PPlace() Place", "Place", "",
+])
+def test_called_names_agrees_with_a_plain_identifier_regex(text: str) -> None:
+    names = {"Place", "Restaurant", "_Place", "Place2", "é"}
+    assert _called_names(text, names) == set(CALLED.findall(text)) & names
 
 
 # -- fix placement and safety in unusual statements -----------------------------------------
