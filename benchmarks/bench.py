@@ -34,6 +34,7 @@ hurts every measurement alike instead of one of them. The building blocks
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime
 import hashlib
 import importlib.metadata
@@ -535,8 +536,8 @@ def source_fingerprint(package: Path | None = None) -> str | None:
 def snapshot_sources(dest: Path) -> tuple[dict[str, str], dict[str, Any]]:
     """Copy the o2o_lint package to *dest* and an environment that imports it from there.
 
-    Every command of a run then measures one version of the linter, even while the
-    working tree is being edited (the console script, ``-m`` and the flake8 plugin all
+    The copy is compiled to bytecode, as an installed wheel is. Every command of a run
+    then measures one version of the linter, even while the working tree is being edited (the console script, ``-m`` and the flake8 plugin all
     import ``o2o_lint``, and ``PYTHONPATH`` comes before site-packages and editable
     finders).
     """
@@ -553,6 +554,10 @@ def snapshot_sources(dest: Path) -> tuple[dict[str, str], dict[str, Any]]:
         time.sleep(1)
     else:
         raise BenchError(f"{package} keeps changing; cannot take a consistent snapshot")
+    # as `pip install` does for a wheel: with PYTHONDONTWRITEBYTECODE set (as in some
+    # sandboxes and containers) every command would otherwise compile the package again
+    if not compileall.compile_dir(str(target), quiet=1):
+        raise BenchError(f"cannot compile the snapshot in {target}")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(dest), os.environ.get("PYTHONPATH")]))
     check = subprocess.run([sys.executable, "-c", "import o2o_lint; print(o2o_lint.__file__)"],

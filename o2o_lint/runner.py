@@ -7,6 +7,7 @@ engine directly because flake8 already owns reading files and the process pool.
 from __future__ import annotations
 
 import difflib
+import importlib
 import os
 import stat
 import tempfile
@@ -176,13 +177,15 @@ def _file_size(item: str | tuple) -> int:
         return 0
 
 
-def _parallel_mapper(jobs: int, initializer: Callable[..., None] | None = None, initargs: tuple = ()):
+def _parallel_mapper(jobs: int, initializer: Callable[..., None] | None = None, initargs: tuple = (),
+                     meanwhile: Callable[[], object] | None = None):
     """A ``map`` that spreads work over *jobs* processes (forked where possible: no pickling
     of the index), or the builtin ``map`` for one job or little work.
 
     Items (paths, or tuples starting with one) are handed out largest file first, in small
     chunks: a few big modules dominate the cost, and a worker stuck with them at the end
-    would leave the other idle. Results come back in the order of *items*.
+    would leave the other idle. Results come back in the order of *items*. *meanwhile*
+    runs in this process once the workers have their work (only when there is a pool).
     """
 
     def mapper(function: Callable, items: Sequence, progress: Progress | None = None) -> list:
@@ -199,7 +202,10 @@ def _parallel_mapper(jobs: int, initializer: Callable[..., None] | None = None, 
         order = sorted(range(len(items)), key=lambda i: -_file_size(items[i]))
         chunksize = max(1, min(8, len(items) // (jobs * 32)))
         with ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer, initargs=initargs) as pool:
-            ordered = _reporting(pool.map(function, [items[i] for i in order], chunksize=chunksize), len(items), progress)
+            pending = pool.map(function, [items[i] for i in order], chunksize=chunksize)
+            if meanwhile is not None:
+                meanwhile()
+            ordered = _reporting(pending, len(items), progress)
         results: list = [None] * len(items)
         for position, result in zip(order, ordered):
             results[position] = result
@@ -226,9 +232,16 @@ def _fixable(cached: list, unsafe: bool) -> bool:
     return any(entry[6] is not None and (entry[6] or unsafe) for entry in cached)
 
 
+def _load_engine() -> None:
+    importlib.import_module("o2o_lint.engine")
+    importlib.import_module("o2o_lint.rules").all_rules()
+
+
 def run(paths: Iterable[str], settings: Settings, *, roots: Sequence[str], mode: str = MODE_CHECK,
         jobs: int = 1, exclude_base: str | None = None, progress: Progress | None = None) -> RunResult:
-    project = ProjectFacts(roots, settings, _parallel_mapper(jobs))
+    # Many changed files: they will need analysis, and the engine's import (LibCST's, mostly)
+    # can run while the workers parse; with fork the workers are already started by then.
+    project = ProjectFacts(roots, settings, _parallel_mapper(jobs, meanwhile=_load_engine))
     results: list[FileResult] = []
     files: list[str] = []
     paths = list(paths)
