@@ -1235,10 +1235,11 @@ def render_docs(report: dict[str, Any], existing: str | None = None, svg_name: s
     if rev.get("mixed_versions"):
         notes.append("**The o2o_lint sources changed during this run; the numbers mix two versions.**")
     elif rev.get("measured") == "snapshot":
-        notes.append(f"Every command ran a snapshot of `o2o_lint/` taken at the start (source fingerprint "
-                     f"`{rev.get('source_fingerprint')}`), so the numbers are for one version of the linter even "
-                     "though the working tree was "
-                     + ("edited during the run." if rev.get("working_tree_changed_during_run") else "not edited."))
+        edited = rev.get("working_tree_changed_during_run")
+        notes.append(f"Every command ran a compiled snapshot of `o2o_lint/` taken at the start (source fingerprint "
+                     f"`{rev.get('source_fingerprint')}`), so the numbers are for one version of the linter"
+                     + (", although the working tree was edited during the run." if edited
+                        else "; the working tree was not edited during the run."))
     out += [""] + [f"- {note}" for note in notes]
 
     scaling = report.get("scaling")
