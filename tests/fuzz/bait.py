@@ -68,6 +68,7 @@ TREE_RULES = tuple(sorted(set(all_rules()) - NON_TREE_RULES))
 #: What the bait gives (OTO001 twice: one safe fix, one unsafe).
 BAIT_CODES = sorted(["OTO001", *TREE_RULES])
 
+
 def _dotted(n: int) -> str:
     return "a" + ".b" * n
 

@@ -52,8 +52,9 @@ LOOKUP = case("""\
         ((6, 1), 'Django raises "ValueError: Model instances passed to related filters must be saved."', "NULL"),
     ],
 )
-def test_lookup_wording_follows_the_target_version(tmp_path: Path, version: tuple[int, int], expected: str,
-                                                    absent: str) -> None:
+def test_lookup_wording_follows_the_target_version(
+    tmp_path: Path, version: tuple[int, int], expected: str, absent: str
+) -> None:
     findings, fixed = lint(tmp_path, LOOKUP, target_version=version)
     assert len(findings) == 1
     message = findings[0].message
