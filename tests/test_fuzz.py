@@ -10,7 +10,7 @@ long run is one command (see docs/reliability.md)::
 
     O2O_FUZZ_EXAMPLES=20000 pytest tests/test_fuzz.py --hypothesis-show-statistics
 
-``O2O_FUZZ_EXAMPLES`` is the number of examples *per test* (there are three).
+``O2O_FUZZ_EXAMPLES`` is the number of examples *per test* (times a weight for the cheaper ones).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import os
 import shutil
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import hypothesmith
 import libcst as cst
@@ -28,6 +29,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
+from o2o_lint import focus
 from o2o_lint.engine import Analysis, Engine
 from o2o_lint.index.build import facts_for_bytes
 from o2o_lint.sourcefile import SourceError, decode_source
@@ -160,6 +162,24 @@ def test_mutated_corpus(projects: Projects, data: st.DataObject) -> None:
     # mostly files the rules look at, sometimes any file of the corpus
     items = data.draw(st.sampled_from([projects.reaching] * 4 + [_CORPUS]), label="pool")
     projects.check(*data.draw(mutated_corpus_file(items), label="file"))
+
+
+def _findings(projects: Projects, relative: str, text: str, focus_share: float) -> list[tuple]:
+    with mock.patch.object(focus, "MAX_FOCUSED_SHARE", focus_share), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        findings = projects.analyze(relative, text).findings
+    return [(f.line, f.column, f.code, f.message, f.fix and f.fix.description) for f in findings]
+
+
+@given(data=st.data())
+@examples(150, weight=2)
+def test_focused_parsing_never_changes_findings(projects: Projects, data: st.DataObject) -> None:
+    """LibCST on the screened statements only, or on the whole file: the same findings."""
+    relative, text = data.draw(mutated_corpus_file(projects.reaching), label="file")
+    always = _findings(projects, relative, text, 1.0)
+    never = _findings(projects, relative, text, -1.0)
+    assert always == never
+    _event("with findings" if never else "no findings")
 
 
 #: Coding declarations CPython would look up, odd ones included.
