@@ -20,12 +20,13 @@ from o2o_lint.cache import Cache, content_hash
 from o2o_lint.config import Settings
 from o2o_lint.discovery import DiscoveryProblem, iter_python_files
 from o2o_lint.findings import Finding, parse_error
-from o2o_lint.index.build import ProjectFacts, collect_project_facts, index_from_facts
+from o2o_lint.index.build import ProjectFacts, collect_project_facts, facts_for_bytes, index_from_facts
 from o2o_lint.result_cache import ResultCache, decode_findings, fingerprint
-from o2o_lint.sourcefile import SourceError, SourceText, decode_source, read_source
+from o2o_lint.sourcefile import MAX_FILE_BYTES, SourceError, SourceText, decode_source, read_source
 
 if TYPE_CHECKING:  # the engine pulls in LibCST: imported only when a file needs analysis
     from o2o_lint.engine import Engine
+    from o2o_lint.index.facts import Facts
 
 MODE_CHECK, MODE_FIX, MODE_DIFF = "check", "fix", "diff"
 
@@ -305,10 +306,75 @@ def run(paths: Iterable[str], settings: Settings, *, roots: Sequence[str], mode:
                 result_cache.record(file_result.path, signatures.get(file_result.path), file_result.content_hash,
                                     file_result.findings)
         results.extend(analysed)
+        if mode == MODE_FIX:
+            _settle_across_files(engine, project, results, set(files), unsafe, real_roots)
     if result_cache is not None:
         result_cache.save()
     results.sort(key=lambda r: r.path)
     return RunResult(results, len(files))
+
+
+#: Fix passes after the first: a fix can settle, or rarely open, findings in other files.
+MAX_CROSS_FILE_ROUNDS = 3
+#: OTO004: a reverse manager use that converting a ForeignKey(unique=True) breaks.
+CONVERSION_BREAKS = "OTO004"
+
+
+def _settle_across_files(engine: Engine, project: ProjectFacts, results: list[FileResult], analysable: set[str],
+                         unsafe: bool, roots: Sequence[str]) -> None:
+    """Check (and fix) again, with the fixed files' new facts, until no file changes.
+
+    OTO002 reports the callers of a writer it fixes in the writer's own file: once the
+    writer is fixed, the callers' findings are gone, and ``--fix`` should say so (and exit
+    0) instead of leaving that to the next run. A field OTO001 converts changes the
+    relations every other file sees, so then every file is checked (and fixed) again:
+    the relation may now be one-to-one where OTO002 and OTO003 apply.
+    """
+    from o2o_lint.engine import Engine
+
+    written = [result for result in results if result.written]
+    if not written:
+        return
+    facts = project.facts
+    for _ in range(MAX_CROSS_FILE_ROUNDS):
+        relations_changed = False
+        for result in written:
+            absolute = os.path.abspath(result.path)
+            new = _facts_on_disk(absolute, project)
+            relations_changed |= (facts.get(absolute) or {}).get("classes") != (new or {}).get("classes")
+            if new is None:
+                facts.pop(absolute, None)
+            else:
+                facts[absolute] = new
+        engine = Engine(index_from_facts(facts, engine.settings), engine.settings, root=engine.root)
+        written = []
+        for result in results:
+            if result.path not in analysable or not (relations_changed or result.findings):
+                continue
+            fresh = process_file(engine, result.path, MODE_FIX, unsafe, roots)
+            if relations_changed and not fresh.written:
+                # A use of a manager OTO001's fix just converted is now broken, not fine: no
+                # rule of the new index sees it, so its finding from before the fix stays.
+                fresh.findings += [f for f in result.findings if f.code == CONVERSION_BREAKS and f not in fresh.findings]
+            result.findings = fresh.findings
+            if fresh.written:
+                result.fixed.extend(fresh.fixed)
+                result.written = True
+                written.append(result)
+        if not written:
+            return
+
+
+def _facts_on_disk(absolute: str, project: ProjectFacts) -> Facts | None:
+    roots = [root.root for root in project.roots if absolute.startswith(root.root.rstrip(os.sep) + os.sep)]
+    if not roots:
+        return None
+    try:
+        with open(absolute, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError:
+        return None
+    return facts_for_bytes(data, absolute, max(roots, key=len)) if len(data) <= MAX_FILE_BYTES else None
 
 
 def run_stdin(data: bytes, display_path: str, settings: Settings, *, roots: Sequence[str], mode: str) -> tuple[RunResult, str | None]:

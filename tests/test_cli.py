@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import libcst as cst
+import pytest
 
 from o2o_lint.engine import Engine
 from o2o_lint.findings import Fix
@@ -54,6 +55,52 @@ def test_fix_exits_zero_when_everything_was_fixed(tmp_path: Path) -> None:
     result = run_cli("--fix", ".", cwd=tmp_path)
     assert result.returncode == 0, result.stdout
     assert "Fixed 2 findings. No findings remain." in result.stdout
+
+
+ONE_TO_ONE = (
+    "from django.db import models\n\n\nclass Owner(models.Model):\n    pass\n\n\n"
+    "class Profile(models.Model):\n    owner = models.OneToOneField(Owner, models.CASCADE)\n"
+)
+WRITER = "from app.models import Profile\n\n\ndef ensure_profile(owner):\n    Profile.objects.get_or_create(owner_id=owner.pk)\n"
+CALLER = ("from app.services import ensure_profile\n\n\ndef login(owner):\n"
+          "    if not hasattr(owner, 'profile'):\n        ensure_profile(owner)\n    return owner.profile\n")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_fixing_a_writer_settles_its_callers_findings_in_the_same_run(tmp_path: Path, jobs: str) -> None:
+    # OTO002 reports the caller (fix it there) and fixes the writer in its own file
+    write_project(tmp_path, {"app/models.py": ONE_TO_ONE, "app/services.py": WRITER, "app/views.py": CALLER})
+    before = run_cli(".", cwd=tmp_path)
+    assert before.returncode == 1 and "app/views.py:6" in before.stdout and "app/services.py:5" in before.stdout
+    fixed = run_cli("--fix", "--jobs", jobs, ".", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stdout
+    assert "Fixed 1 finding. No findings remain." in fixed.stdout
+    assert "owner.profile, _ = Profile.objects.get_or_create" in (tmp_path / "app/services.py").read_text()
+    assert (tmp_path / "app/views.py").read_text() == CALLER
+
+
+def test_a_converted_field_is_followed_by_the_fixes_it_makes_possible(tmp_path: Path) -> None:
+    # hasattr(company, 'address') means nothing for a ForeignKey(unique=True) (its accessor
+    # is address_set); once OTO001 makes it a OneToOneField, OTO002 applies in views.py
+    models = MODELS.split("class Invoice")[0]
+    views = ("from app.models import Address\n\n\ndef ensure_address(company):\n"
+             "    if not hasattr(company, 'address'):\n        Address.objects.create(company_id=company.pk)\n"
+             "    return company.address\n")
+    write_project(tmp_path, {"app/models.py": models, "app/views.py": views})
+    fixed = run_cli("--fix", ".", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stdout
+    assert "app/models.py: 1 × OTO001" in fixed.stdout and "app/views.py: 1 × OTO002" in fixed.stdout
+    text = (tmp_path / "app/views.py").read_text()
+    assert "        company.address = Address.objects.create(company_id=company.pk)\n" in text
+    again = run_cli("--fix", ".", cwd=tmp_path)  # a second run changes nothing
+    assert again.returncode == 0 and (tmp_path / "app/views.py").read_text() == text
+
+
+def test_uses_an_unsafe_conversion_broke_stay_reported(tmp_path: Path) -> None:
+    project(tmp_path)
+    result = run_cli("--fix", "--unsafe-fixes", ".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "app/services.py:2:12: OTO004" in result.stdout  # company.invoice_set no longer exists
 
 
 def test_json_output(tmp_path: Path) -> None:
