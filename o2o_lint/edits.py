@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from o2o_lint.config import Settings
 from o2o_lint.findings import Finding
-from o2o_lint.noqa import split_lines
+from o2o_lint.sourcefile import split_lines
 
 if TYPE_CHECKING:
     from o2o_lint.engine import Engine

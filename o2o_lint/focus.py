@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import ast
 import bisect
-import re
 from collections.abc import Collection, Iterable, Sequence
 
-#: The line ends ``ast`` counts; ``str.splitlines`` also splits on \f, \v, \x1c... which Python does not.
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+from o2o_lint.sourcefile import split_lines
+
 #: Above this share of kept lines, parsing the whole file is as cheap and needs no second pass.
 MAX_FOCUSED_SHARE = 0.6
 
@@ -52,6 +51,7 @@ class Statements:
     def __init__(self, tree: ast.Module) -> None:
         self.body = tree.body
         self.starts = [_start(statement) for statement in self.body]
+        self._member_starts: dict[int, list[int]] = {}  # id(class) -> starts of its members
 
     def around(self, line: int) -> tuple[ast.stmt, ast.stmt | None] | None:
         """(top-level statement, class member or None), or None between statements."""
@@ -60,7 +60,9 @@ class Statements:
             return None
         if isinstance(statement, ast.ClassDef) and statement.body:
             members = statement.body
-            member_starts = [_start(member) for member in members]
+            member_starts = self._member_starts.get(id(statement))
+            if member_starts is None:
+                member_starts = self._member_starts[id(statement)] = [_start(member) for member in members]
             if member_starts[0] > statement.lineno:  # not `class A: x = 1` on one line
                 return statement, _around(members, member_starts, line)
         return statement, None
@@ -96,15 +98,6 @@ def kept_lines(tree: ast.Module, lines: Collection[int]) -> list[tuple[int, int]
     return sorted(spans)
 
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def line_numbers(text: str, offsets: Iterable[int]) -> set[int]:
-    """The 1-based line (as ``ast`` counts lines) of each character offset in *text*."""
-    breaks = [match.start() for match in _LINE_BREAK.finditer(text)]
-    return {bisect.bisect_right(breaks, offset - 1) + 1 for offset in offsets}
-
-
 def focused_source(text: str, tree: ast.Module, lines: Collection[int]) -> str | None:
     """*text* with every line outside the statements around *lines* blanked.
 
@@ -114,7 +107,7 @@ def focused_source(text: str, tree: ast.Module, lines: Collection[int]) -> str |
     spans = kept_lines(tree, lines)
     if spans is None:
         return None
-    physical = _LINE.findall(text)
+    physical = split_lines(text)
     kept = [False] * (len(physical) + 1)
     for first, last in spans:
         for number in range(first, min(last, len(physical)) + 1):

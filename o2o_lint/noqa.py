@@ -28,14 +28,10 @@ from dataclasses import dataclass, field
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 
 from o2o_lint.findings import Finding, Fix
+from o2o_lint.sourcefile import split_lines
 
 UNUSED_NOQA_CODE = "OTO100"
 UNUSED_NOQA_FIX = "Remove the unused `noqa` codes"
-
-
-def split_lines(text: str) -> list[str]:
-    """Physical lines as the tokenizer (and flake8) count them, line endings kept."""
-    return io.StringIO(text, newline="").readlines()
 
 
 def file_is_suppressed(lines: Iterable[str]) -> bool:

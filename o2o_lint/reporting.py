@@ -110,7 +110,7 @@ class SourceCache:
                     text = read_source(path)[1].text
                 except SourceError:
                     text = None
-            from o2o_lint.noqa import split_lines
+            from o2o_lint.sourcefile import split_lines
 
             self.lines[path] = None if text is None else [line.rstrip("\r\n") for line in split_lines(text)]
         lines = self.lines[path]

@@ -20,9 +20,9 @@ from o2o_lint.cache import Cache, content_hash
 from o2o_lint.config import Settings
 from o2o_lint.discovery import DiscoveryProblem, iter_python_files
 from o2o_lint.findings import Finding, parse_error
-from o2o_lint.index.build import ProjectFacts, collect_project_facts, facts_for_bytes, index_from_facts
+from o2o_lint.index.build import ProjectFacts, collect_project_facts, facts_for_file, index_from_facts
 from o2o_lint.result_cache import ResultCache, decode_findings, fingerprint
-from o2o_lint.sourcefile import MAX_FILE_BYTES, SourceError, SourceText, decode_source, read_source
+from o2o_lint.sourcefile import SourceError, SourceText, decode_source, read_source
 
 if TYPE_CHECKING:  # the engine pulls in LibCST: imported only when a file needs analysis
     from o2o_lint.engine import Engine
@@ -367,14 +367,7 @@ def _settle_across_files(engine: Engine, project: ProjectFacts, results: list[Fi
 
 def _facts_on_disk(absolute: str, project: ProjectFacts) -> Facts | None:
     roots = [root.root for root in project.roots if absolute.startswith(root.root.rstrip(os.sep) + os.sep)]
-    if not roots:
-        return None
-    try:
-        with open(absolute, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError:
-        return None
-    return facts_for_bytes(data, absolute, max(roots, key=len)) if len(data) <= MAX_FILE_BYTES else None
+    return facts_for_file(absolute, max(roots, key=len)) if roots else None
 
 
 def run_stdin(data: bytes, display_path: str, settings: Settings, *, roots: Sequence[str], mode: str) -> tuple[RunResult, str | None]:

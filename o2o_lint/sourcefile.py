@@ -6,15 +6,31 @@ unchanged; the raw bytes are kept so a fix can detect a file that changed undern
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import io
 import os
+import re
 import stat
 import tokenize
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 #: Larger files are nearly always generated; reading them costs memory for nothing.
 MAX_FILE_BYTES = 10 * 1024 * 1024
+#: The line ends Python's tokenizer counts (``str.splitlines`` also splits on \f, \v, \x1c...).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """Physical lines as the tokenizer (and flake8) count them, line endings kept."""
+    return io.StringIO(text, newline="").readlines()
+
+
+def line_numbers(text: str, offsets: Iterable[int]) -> list[int]:
+    """The 1-based line (as ``ast`` numbers lines) of each character offset in *text*."""
+    breaks = [match.start() for match in _LINE_BREAK.finditer(text)]
+    return [bisect.bisect_right(breaks, offset - 1) + 1 for offset in offsets]
 
 
 class SourceError(Exception):

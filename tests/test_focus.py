@@ -11,16 +11,13 @@ import ast
 import textwrap
 from pathlib import Path
 
-import libcst as cst
 import pytest
 
-from o2o_lint import engine as engine_module
 from o2o_lint import focus
 from o2o_lint.focus import focused_source, kept_lines
-from o2o_lint.rules import all_rules
 from o2o_lint.rules.base import Invalid, Valid
 from o2o_lint.rules.oto003_unsaved_instance import _FILES, _IMPORT
-from tests.helpers import engine_for, write_project
+from tests.helpers import engine_for, engine_for_case, record_libcst_parses, rule_cases, write_project
 
 MODULE = textwrap.dedent("""\
     import os
@@ -98,33 +95,12 @@ def test_line_ends_are_kept_as_they_were() -> None:
 FILLER = "".join(f"\n\ndef _filler_{n}(value):\n    return value + {n}\n" for n in range(20))
 
 
-def _cases():
-    for code, rule in all_rules().items():
-        for kind in ("VALID", "INVALID"):
-            for number, case in enumerate(getattr(rule, kind)):
-                if isinstance(case, str):
-                    case = Valid(case) if kind == "VALID" else Invalid(case)
-                yield pytest.param(code, case, id=f"{code}-{kind.lower()}-{number}")
-
-
 def _findings(tmp_path: Path, code: str, case: Valid | Invalid, share: float, monkeypatch) -> tuple[list[tuple], bool]:
     """Findings of *case* (with unrelated functions appended), and whether a focused parse ran."""
     source = textwrap.dedent(case.code) + FILLER
-    root = write_project(tmp_path, {**case.files, "app/models.py": source})
-    settings: dict[str, object] = {"select": (code,)}
-    if case.target_version:
-        settings["target_version"] = case.target_version
-    engine = engine_for(root, **settings)
-    parsed: list[str] = []
-    real_parse = cst.parse_module
-
-    def recording_parse(text: str, *args: object, **kwargs: object) -> cst.Module:
-        parsed.append(text)
-        return real_parse(text, *args, **kwargs)
-
-    monkeypatch.setattr(engine_module.cst, "parse_module", recording_parse)
+    engine, path = engine_for_case(tmp_path, code, case, source)
+    parsed = record_libcst_parses(monkeypatch)
     monkeypatch.setattr(focus, "MAX_FOCUSED_SHARE", share)
-    path = str(root / "app/models.py")
     findings = [
         (f.line, f.column, f.end_line, f.end_column, f.code, f.message, f.fix and (f.fix.description, f.fix.safe))
         for f in engine.analyze(path, source).findings
@@ -132,7 +108,7 @@ def _findings(tmp_path: Path, code: str, case: Valid | Invalid, share: float, mo
     return findings, any(text != source for text in parsed)
 
 
-@pytest.mark.parametrize(("code", "case"), list(_cases()))
+@pytest.mark.parametrize(("code", "case"), list(rule_cases("VALID", "INVALID")))
 def test_focused_and_whole_file_analyses_agree(tmp_path: Path, code: str, case: Valid | Invalid, monkeypatch) -> None:
     whole, focused_parse = _findings(tmp_path / "whole", code, case, -1.0, monkeypatch)
     assert not focused_parse
@@ -142,7 +118,7 @@ def test_focused_and_whole_file_analyses_agree(tmp_path: Path, code: str, case: 
 
 def test_rule_cases_do_exercise_focusing(tmp_path: Path, monkeypatch) -> None:
     focused_cases = 0
-    for number, param in enumerate(_cases()):
+    for number, param in enumerate(rule_cases("VALID", "INVALID")):
         code, case = param.values
         if isinstance(case, Invalid):
             _, focused_parse = _findings(tmp_path / str(number), code, case, 1.0, monkeypatch)
@@ -157,14 +133,7 @@ def test_large_module_parses_one_method_then_reports_from_the_whole_file(tmp_pat
               + "    def test_open(self):\n        p = Place(name='x')\n        Restaurant.objects.create(place=p)\n")
     root = write_project(tmp_path, {**_FILES, "app/tests.py": source})
     engine = engine_for(root, select=("OTO003",))
-    parsed: list[str] = []
-    real_parse = cst.parse_module
-
-    def recording_parse(text: str, *args: object, **kwargs: object) -> cst.Module:
-        parsed.append(text)
-        return real_parse(text, *args, **kwargs)
-
-    monkeypatch.setattr(engine_module.cst, "parse_module", recording_parse)
+    parsed = record_libcst_parses(monkeypatch)
     path = str(root / "app/tests.py")
     findings = engine.analyze(path, source).findings
     assert [(f.code, f.line, f.column) for f in findings] == [("OTO003", source.count("\n"), 8)]
@@ -181,8 +150,6 @@ def test_a_clean_large_module_is_parsed_once_and_only_in_part(tmp_path: Path, mo
               "        Restaurant.objects.create(place=p)\n")
     root = write_project(tmp_path, {**_FILES, "app/tests.py": source})
     engine = engine_for(root, select=("OTO003",))
-    parsed: list[str] = []
-    real_parse = cst.parse_module
-    monkeypatch.setattr(engine_module.cst, "parse_module", lambda text, *a, **k: parsed.append(text) or real_parse(text))
+    parsed = record_libcst_parses(monkeypatch)
     assert engine.analyze(str(root / "app/tests.py"), source).findings == []
     assert len(parsed) == 1 and len(kept(parsed[0])) == 5

@@ -38,6 +38,17 @@ def facts_for_bytes(data: bytes, path: str, root: str) -> Facts | None:
         return None
 
 
+def facts_for_file(path: str, root: str) -> Facts | None:
+    """Facts for the file at *path* as it is on disk; None when it cannot be read, is too
+    large (as :func:`scan_file` treats it) or does not parse."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError:
+        return None
+    return facts_for_bytes(data, path, root) if len(data) <= MAX_FILE_BYTES else None
+
+
 def _facts_digest(facts: Facts | None) -> str:
     return "" if facts is None else hashlib.blake2b(marshal.dumps(facts), digest_size=12).hexdigest()
 
@@ -121,11 +132,7 @@ class RootFacts:
             blob: dict[str, Facts | None] = stored["facts"] if valid else {}
             missing = [p for p in self.files if p not in self.fresh and p not in blob]
             for path in missing:  # the blob was lost or is older than the stats entry
-                try:
-                    with open(path, "rb") as handle:
-                        blob[path] = facts_for_bytes(handle.read(MAX_FILE_BYTES + 1), path, self.root)
-                except OSError:
-                    blob[path] = None
+                blob[path] = facts_for_file(path, self.root)
             merged = {p: self.fresh[p] if p in self.fresh else blob.get(p) for p in self.files}
             if self.fresh or missing or set(blob) != set(merged):
                 self.cache.store(self.facts_name, {"version": FACTS_VERSION, "facts": merged})

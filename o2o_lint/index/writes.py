@@ -34,6 +34,8 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from o2o_lint.sourcefile import line_numbers
+
 if TYPE_CHECKING:
     from o2o_lint.index.model import ModelInfo, ProjectIndex, ReverseRelation
 
@@ -619,18 +621,12 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
 #: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
 _READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError")
 _WRITE_WORDS = re.compile(r"\.a?(?:save|delete|update|create|get_or_create|update_or_create)\b")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _candidate_lines(text: str) -> list[int]:
     """Line numbers of candidate words, from the text alone (no tree walk)."""
     matches = [m.start() for m in _READ_WORDS.finditer(text)] + [m.start() for m in _WRITE_WORDS.finditer(text)]
-    if not matches:
-        return []
-    breaks = [m.start() for m in _LINE_BREAK.finditer(text)]
-    from bisect import bisect_right
-
-    return [bisect_right(breaks, offset - 1) + 1 for offset in matches]
+    return line_numbers(text, matches) if matches else []
 
 
 def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Event]:

@@ -60,6 +60,7 @@ import libcst as cst
 from o2o_lint.findings import Fix
 from o2o_lint.index.writes import RETURNS_OBJECT, RETURNS_PAIR
 from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
+from o2o_lint.sourcefile import split_lines
 
 _MODELS = '''\
 from django.conf import settings
@@ -532,7 +533,7 @@ class StaleReverseCache(LintRule):
         for found in context.index.stale_cache_findings(context.facts):
             line, byte_column = found["pos"][0], found["pos"][1]
             if lines is None:
-                lines = re.split(r"\r\n|\r|\n", context.text)
+                lines = split_lines(context.text)
             text = lines[line - 1] if line - 1 < len(lines) else ""
             column = len(text.encode("utf-8")[:byte_column].decode("utf-8", "replace"))
             self.pending.setdefault((line, column), found)

@@ -44,7 +44,7 @@ from collections.abc import Collection, Iterator
 import libcst as cst
 
 from o2o_lint.findings import Fix
-from o2o_lint.focus import Statements, line_numbers
+from o2o_lint.focus import Statements
 from o2o_lint.rules._unsaved_flow import (
     FunctionAnalysis,
     Hit,
@@ -56,6 +56,7 @@ from o2o_lint.rules._unsaved_flow import (
     target_names,
 )
 from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
+from o2o_lint.sourcefile import line_numbers
 
 # -- the models every snippet below uses (Django's own Place/Restaurant/Waiter example,
 #    the forum thread's Author/Book, and a many-to-many pair)
@@ -119,17 +120,19 @@ def _calls_starting_with(first_letters: str) -> re.Pattern[str]:
     return re.compile(f"([{re.escape(first_letters)}][A-Za-z0-9_]*)\\s*\\(")
 
 
-def _called_names(text: str, names: Collection[str]) -> set[str]:
-    """Which of *names* *text* spells as a call (``Place(``), not counting ``class Place(``.
+def _model_calls(text: str, names: Collection[str]) -> dict[str, list[int]]:
+    """Where *text* calls each of *names* (``Place(``, not ``class Place(``): name -> offsets,
+    for the names it calls at all.
 
     One regex that only stops at the names' first letters finds candidates (five times
     faster than matching every identifier); a candidate found inside a longer name
     (``MyPlace(``) or only in a class statement is then dropped by :func:`_call_offsets`.
     """
     if not names:
-        return set()
+        return {}
     candidates = set(_calls_starting_with("".join(sorted({name[0] for name in names}))).findall(text))
-    return {name for name in candidates.intersection(names) if next(_call_offsets(text, name), None) is not None}
+    calls = {name: list(_call_offsets(text, name)) for name in candidates.intersection(names)}
+    return {name: offsets for name, offsets in calls.items() if offsets}
 
 
 def _call_offsets(text: str, name: str) -> Iterator[int]:
@@ -158,9 +161,8 @@ def _constructing_functions(text: str, tree: ast.Module, know: ModelKnowledge, a
     class) where a model class is called, or the whole module when one is called outside
     a function: module and class bodies are one scope for the screen, spread over
     statements."""
-    names = _called_names(text, know.names | aliases.keys())
-    offsets = [offset for name in names for offset in _call_offsets(text, name)]
-    members = Statements(tree).members(line_numbers(text, offsets))
+    calls = _model_calls(text, know.names | aliases.keys())
+    members = Statements(tree).members(line_numbers(text, [offset for offsets in calls.values() for offset in offsets]))
     if members is None or not all(isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) for m in members):
         return [tree]
     return members  # type: ignore[return-value]
@@ -596,7 +598,7 @@ class UnsavedInstance(LintRule):
         if not know.names:
             return False
         aliases = _model_aliases(context, know)
-        called = _called_names(text, know.names | aliases.keys())
+        called = _model_calls(text, know.names | aliases.keys()).keys()
         models = [m for name in called & know.names for m in know.models_named(name)]
         models.extend(m for local in called & aliases.keys() for m in know.models_named(aliases[local]))
         if not models:

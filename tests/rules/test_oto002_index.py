@@ -7,13 +7,11 @@ import marshal
 import textwrap
 from pathlib import Path
 
-import libcst as cst
 import pytest
 
-from o2o_lint import engine as engine_module
 from o2o_lint.index.writes import function_writes
 from o2o_lint.rules.oto002_stale_reverse_cache import _MODELS
-from tests.helpers import engine_for, write_project
+from tests.helpers import engine_for, record_libcst_parses, write_project
 
 SERVICES = """\
 from shop.models import Profile
@@ -113,14 +111,7 @@ def test_screen_keeps_libcst_away_from_files_that_cannot_hold_a_finding(tmp_path
     }
     root = _project(tmp_path, **files)
     engine = engine_for(root, select=("OTO002",))
-    parsed: list[str] = []
-    real_parse = cst.parse_module
-
-    def counting_parse(text: str, *args: object, **kwargs: object) -> cst.Module:
-        parsed.append(text)
-        return real_parse(text, *args, **kwargs)
-
-    monkeypatch.setattr(engine_module.cst, "parse_module", counting_parse)
+    parsed = record_libcst_parses(monkeypatch)
     results = {}
     for name in [*files, "shop/models.py"]:
         path = root / name

@@ -14,7 +14,7 @@ import pytest
 
 from o2o_lint.findings import Finding
 from o2o_lint.rules.base import FileContext
-from o2o_lint.rules.oto003_unsaved_instance import _FILES, _IMPORT, UnsavedInstance, _called_names
+from o2o_lint.rules.oto003_unsaved_instance import _FILES, _IMPORT, UnsavedInstance, _model_calls
 from tests.helpers import engine_for, write_project
 
 CODE = "app/code.py"
@@ -232,9 +232,12 @@ CALLED = re.compile(r"(?<!class )\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")  # what the f
     "Place\n(", "é Place()", "éPlace()", "Restaurant(place=Place())", "class  Place()", "(Place)()",
     "subclass Place()", "PPlace() Place", "Place", "",
 ])
-def test_called_names_agrees_with_a_plain_identifier_regex(text: str) -> None:
+def test_model_calls_agree_with_a_plain_identifier_regex(text: str) -> None:
     names = {"Place", "Restaurant", "_Place", "Place2", "é"}
-    assert _called_names(text, names) == set(CALLED.findall(text)) & names
+    calls = _model_calls(text, names)
+    assert set(calls) == set(CALLED.findall(text)) & names
+    for name, offsets in calls.items():  # each offset is where the name's call starts
+        assert offsets and all(text.startswith(name, offset) for offset in offsets)
 
 
 # -- fix placement and safety in unusual statements -----------------------------------------

@@ -12,39 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from o2o_lint.rules import all_rules
 from o2o_lint.rules.base import Invalid, Valid
-from tests.helpers import engine_for, write_project
-
-SNIPPET = "app/models.py"
+from tests.helpers import engine_for_case, rule_cases
 
 
-def _cases(kind: str):
-    for code, rule in all_rules().items():
-        for number, case in enumerate(getattr(rule, kind)):
-            if isinstance(case, str):
-                case = Valid(case) if kind == "VALID" else Invalid(case)
-            yield pytest.param(code, case, id=f"{code}-{kind.lower()}-{number}")
-
-
-def _engine(tmp_path: Path, code: str, case: Valid | Invalid):
-    write_project(tmp_path, {**case.files, SNIPPET: case.code})
-    settings = {"select": (code,)}
-    if case.target_version:
-        settings["target_version"] = case.target_version
-    return engine_for(tmp_path, **settings), str(tmp_path / SNIPPET)
-
-
-@pytest.mark.parametrize(("code", "case"), list(_cases("VALID")))
+@pytest.mark.parametrize(("code", "case"), list(rule_cases("VALID")))
 def test_valid_snippet_has_no_finding(tmp_path: Path, code: str, case: Valid) -> None:
-    engine, path = _engine(tmp_path, code, case)
+    engine, path = engine_for_case(tmp_path, code, case)
     findings = engine.analyze(path, Path(path).read_text()).findings
     assert [f.as_text() for f in findings if f.code == code] == []
 
 
-@pytest.mark.parametrize(("code", "case"), list(_cases("INVALID")))
+@pytest.mark.parametrize(("code", "case"), list(rule_cases("INVALID")))
 def test_invalid_snippet_is_reported_and_fixed(tmp_path: Path, code: str, case: Invalid) -> None:
-    engine, path = _engine(tmp_path, code, case)
+    engine, path = engine_for_case(tmp_path, code, case)
     source = Path(path).read_text()
     findings = [f for f in engine.analyze(path, source).findings if f.code == code]
     assert findings, f"{code} reported nothing"
