@@ -8,11 +8,10 @@ over a cached project prints its ``concise`` or ``full`` report from the cache a
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from o2o_lint import __version__
 from o2o_lint.config import (
@@ -39,13 +38,10 @@ from o2o_lint.reporting import (
     format_statistics,
     summary,
 )
+from o2o_lint.project import Project
 from o2o_lint.runner import MODE_CHECK, MODE_DIFF, MODE_FIX, RunResult, run, run_stdin
 
-if TYPE_CHECKING:
-    from o2o_lint.edits import Edit
-
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-UNUSED_NOQA = "OTO100"
 
 
 def _codes(value: str) -> tuple[str, ...]:
@@ -83,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     selection = parser.add_argument_group("selecting rules and files")
     selection.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated code prefixes to enable (default: OTO)")
     selection.add_argument("--extend-select", type=_codes, metavar="CODES",
-                           help="code prefixes to enable on top of --select (e.g. OTO100, off by default)")
+                           help="code prefixes to enable on top of --select (and opt-in rules, by their code)")
     selection.add_argument("--ignore", type=_codes, metavar="CODES", help="comma-separated code prefixes to disable")
     selection.add_argument("--exclude", type=_patterns, metavar="PATTERNS", help="comma-separated patterns replacing the default excludes")
     selection.add_argument("--extend-exclude", type=_patterns, metavar="PATTERNS",
@@ -148,104 +144,6 @@ def _show_settings(settings: Settings, config_path: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-# -- OTO100: unused noqa directives, judged after the run ------------------------------------------
-
-
-class Session:
-    """What a run needs beyond :func:`run`: texts read from stdin, one lazily built engine."""
-
-    def __init__(self, settings: Settings, roots: Sequence[str], root: str | None, texts: dict[str, str]) -> None:
-        self.settings = settings
-        self.roots = list(roots)
-        self.root = root
-        self.texts = texts
-        self._engine: Any = None
-
-    @property
-    def engine(self) -> Any:
-        if self._engine is None:
-            from o2o_lint.edits import make_engine
-
-            self._engine = make_engine(self.settings, self.roots, self.root)
-        return self._engine
-
-    def relpath(self, path: str) -> str:
-        return os.path.relpath(os.path.abspath(path), self.root or os.getcwd()).replace(os.sep, "/")
-
-
-def _unused_noqa(session: Session, result: RunResult, mode: str, stdin_fixed: dict[str, str]) -> dict[Finding, list[Edit]]:
-    """Add OTO100 findings (check), remove the unused codes (fix) or show it (diff)."""
-    from o2o_lint.noqa import remove_unused, unused_directives
-    from o2o_lint.sourcefile import SourceError, read_source
-
-    settings = session.settings
-    edits: dict[Finding, list[Edit]] = {}
-    known: set[str] | None = None
-    for file_result in result.files:
-        path = file_result.path
-        if any(f.code == PARSE_ERROR_CODE for f in file_result.findings):
-            continue
-        ignored = settings.ignored_for_path(session.relpath(path))
-        if any(UNUSED_NOQA.startswith(code) for code in ignored):
-            continue
-        data = source = None
-        if path in session.texts:
-            original = session.texts[path]
-        else:
-            try:
-                data, source = read_source(path)
-            except SourceError:
-                continue
-            original = source.text
-        if mode == MODE_CHECK or mode == MODE_FIX and path not in session.texts:
-            current = original  # after --fix: the file as the runner wrote it, other fixes applied
-        elif path in session.texts:
-            current = stdin_fixed.get(path, original)
-        else:  # --diff: what --fix would write
-            current = session.engine.fix(path, original, unsafe=settings.unsafe_fixes).text
-        if "noqa" not in current.lower() or "OTO" not in current:
-            continue
-        if known is None:
-            from o2o_lint.rules import all_rules
-
-            known = set(all_rules()) | {PARSE_ERROR_CODE}
-        enabled = {c for c in known if settings.code_enabled(c) and not any(c.startswith(i) for i in ignored)}
-        raw = session.engine.analyze(path, current, apply_noqa=False, fresh_facts=True).findings
-        unused = unused_directives(path, current, raw, known=known, enabled=enabled)
-        if not unused:
-            continue
-        if mode == MODE_CHECK:
-            for item in unused:
-                line, start, end, content = item.edit
-                file_result.findings.append(item.finding)
-                edits[item.finding] = [{
-                    "content": content,
-                    "location": {"row": line, "column": start + 1},
-                    "end_location": {"row": line, "column": end + 1},
-                }]
-            continue
-        fixed = remove_unused(current, unused)
-        if mode == MODE_DIFF:
-            display = path
-            file_result.diff = "".join(difflib.unified_diff(
-                original.splitlines(keepends=True), fixed.splitlines(keepends=True), f"a/{display}", f"b/{display}"))
-            continue
-        if path in session.texts:
-            stdin_fixed[path] = fixed
-            file_result.fixed.extend(item.finding for item in unused)
-            continue
-        from o2o_lint.runner import write_atomically
-
-        assert data is not None and source is not None
-        problem = write_atomically(path, source.encode(fixed), data)
-        if problem:
-            file_result.findings.extend(item.finding for item in unused)
-            file_result.findings.append(parse_error(path, f"fix not applied: {problem}"))
-        else:
-            file_result.fixed.extend(item.finding for item in unused)
-    return edits
-
-
 # -- reporting ---------------------------------------------------------------------------------------
 
 
@@ -271,33 +169,32 @@ def _noqa_rows(findings: Sequence[Finding], texts: dict[str, str]) -> dict[Findi
     return rows
 
 
-def _report(findings: list[Finding], fmt: str, out: TextIO, session: Session, known_edits: dict[Finding, list[Edit]]) -> str:
+def _report(findings: list[Finding], fmt: str, out: TextIO, project: Project) -> str:
     if fmt == "concise":
         return format_concise(findings)
     if fmt == "full":
-        return format_full(findings, SourceCache(session.texts), colour=colour_wanted(out),
-                           unsafe_enabled=session.settings.unsafe_fixes)
+        return format_full(findings, SourceCache(project.texts), colour=colour_wanted(out),
+                           unsafe_enabled=project.settings.unsafe_fixes)
     if fmt == "github":
         return format_github(findings)
     from o2o_lint.edits import FixEdits
 
-    edits = FixEdits(session.settings, session.roots, session.root, session.texts, known_edits).compute(findings)
+    edits = FixEdits(project).compute(findings)
     if fmt == "json":
-        return format_json(findings, edits, _noqa_rows(findings, session.texts))
+        return format_json(findings, edits, _noqa_rows(findings, project.texts))
     return format_sarif(findings, edits)
 
 
-def _emit(result: RunResult, args: argparse.Namespace, mode: str, fmt: str, out: TextIO, session: Session,
-          known_edits: dict[Finding, list[Edit]]) -> int:
+def _emit(result: RunResult, args: argparse.Namespace, mode: str, fmt: str, out: TextIO, project: Project) -> int:
     findings = result.findings
-    settings = session.settings
+    settings = project.settings
     machine = fmt in MACHINE_FORMATS
     side = sys.stderr if machine or mode == MODE_DIFF else out  # where the human-readable extras go
     if mode == MODE_DIFF:
         for file_result in result.files:
             out.write(file_result.diff)
     else:
-        out.write(_report(findings, fmt, out, session, known_edits))
+        out.write(_report(findings, fmt, out, project))
     if args.statistics:
         side.write(format_statistics(findings))
     fixed = None
@@ -314,7 +211,7 @@ def _emit(result: RunResult, args: argparse.Namespace, mode: str, fmt: str, out:
     return EXIT_FINDINGS if findings else EXIT_CLEAN
 
 
-def _add_noqa(result: RunResult, session: Session, out: TextIO) -> int:
+def _add_noqa(result: RunResult, project: Project, out: TextIO) -> int:
     """Write ``# noqa: CODE`` for every finding; standard input is written back to stdout."""
     from o2o_lint.noqa import add_noqa
     from o2o_lint.runner import write_atomically
@@ -326,15 +223,13 @@ def _add_noqa(result: RunResult, session: Session, out: TextIO) -> int:
         if finding.code == PARSE_ERROR_CODE:
             problems.append(finding)  # cannot be suppressed: the file did not parse
             continue
-        if finding.code == UNUSED_NOQA:
-            continue
         by_path.setdefault(finding.path, []).append(finding)
     added = files = 0
     skipped: list[str] = []
     for path, findings in by_path.items():
-        if path in session.texts:
-            outcome = add_noqa(session.texts[path], findings)
-            session.texts[path] = outcome.text
+        if path in project.texts:
+            outcome = add_noqa(project.texts[path], findings)
+            project.set_text(path, outcome.text)
         else:
             try:
                 data, source = read_source(path)
@@ -351,7 +246,7 @@ def _add_noqa(result: RunResult, session: Session, out: TextIO) -> int:
         if outcome.added:
             added += outcome.added
             files += 1
-    for path, text in session.texts.items():
+    for path, text in project.texts.items():
         out.write(text)
     for problem in problems:
         sys.stderr.write(problem.as_text() + "\n")
@@ -433,49 +328,43 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(args: argparse.Namespace, settings: Settings, config_path: str | None, mode: str, fmt: str, out: TextIO,
           reading_stdin: bool, jobs: int) -> int:
-    unused_noqa = settings.opt_in_enabled(UNUSED_NOQA) and not args.add_noqa
     check_mode = MODE_CHECK if args.add_noqa else mode
+    if args.add_noqa:
+        # a noqa comment written now for a rule that judges noqa comments would judge itself
+        from o2o_lint.rules import all_rules
+
+        reviewers = tuple(code for code, rule in all_rules().items() if rule.reviews_findings)
+        settings = settings.with_overrides(ignore=settings.ignore + reviewers)
     if reading_stdin:
         display = args.stdin_filename or "-"
         root = find_project_root(args.stdin_filename or os.getcwd())
-        data = sys.stdin.buffer.read()
-        result, fixed_text = run_stdin(data, display, settings, roots=[root], mode=check_mode)
-        from o2o_lint.sourcefile import SourceError, decode_source
-
-        try:
-            text = decode_source(data).text
-        except SourceError:
-            text = ""
-        session = Session(settings, [root], root, {display: text})
-        stdin_fixed = {display: fixed_text} if fixed_text is not None else {}
-        edits = _unused_noqa(session, result, check_mode, stdin_fixed) if unused_noqa and text else {}
+        project = Project(settings, [root], root=root)
+        result, fixed_text = run_stdin(project, sys.stdin.buffer.read(), display, mode=check_mode)
         if args.add_noqa:
-            return _add_noqa(result, session, out)
+            return _add_noqa(result, project, out)
         if mode == MODE_FIX:
             # the fixed buffer on stdout (unchanged when nothing applies), the rest on stderr
-            out.write(stdin_fixed.get(display, text))
+            out.write(fixed_text if fixed_text is not None else project.texts.get(display, ""))
             remaining = result.findings
             sys.stderr.write(format_concise(remaining))
             fixed = len(result.fixed)
             sys.stderr.write(summary(remaining, checked=1, fixed=fixed, unsafe_enabled=settings.unsafe_fixes) + "\n")
             return EXIT_FINDINGS if remaining else EXIT_CLEAN
-        return _emit(result, args, mode, fmt, out, session, edits)
+        return _emit(result, args, mode, fmt, out, project)
     roots = sorted({find_project_root(path) for path in args.paths})
     exclude_base = os.path.dirname(config_path) if config_path else roots[0]
+    project = Project(settings, roots, root=exclude_base)
     from o2o_lint.progress import progress_for
 
     progress = progress_for(sys.stderr)
     try:
-        result = run(args.paths, settings, roots=roots, mode=check_mode, jobs=jobs, exclude_base=exclude_base,
-                     progress=progress)
+        result = run(project, args.paths, mode=check_mode, jobs=jobs, exclude_base=exclude_base, progress=progress)
     finally:
         if progress is not None:
             progress.close()
-    session = Session(settings, roots, exclude_base, {})
-    edits = _unused_noqa(session, result, mode, {}) if unused_noqa else {}
     if args.add_noqa:
-        return _add_noqa(result, session, out)
-    return _emit(result, args, mode, fmt, out, session, edits)
+        return _add_noqa(result, project, out)
+    return _emit(result, args, mode, fmt, out, project)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -57,7 +57,7 @@ class ConfigError(Exception):
 class Settings:
     select: tuple[str, ...] = ("OTO",)
     ignore: tuple[str, ...] = ()
-    #: Added to ``select`` (``--extend-select``): how opt-in codes such as OTO100 are enabled.
+    #: Added to ``select`` (``--extend-select``): how opt-in rules are enabled.
     extend_select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
@@ -80,7 +80,7 @@ class Settings:
         return selected >= 0 and selected > ignored
 
     def opt_in_enabled(self, code: str) -> bool:
-        """For codes that are off by default (OTO100): enabled only when a select or
+        """For the codes of opt-in rules, off by default: enabled only when a select or
         extend-select entry names the code itself or a prefix longer than ``OTO``."""
         named = any(code.startswith(p) and len(p) > 3 for p in self.select + self.extend_select)
         return named and self.code_enabled(code)

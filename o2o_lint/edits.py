@@ -14,23 +14,13 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from o2o_lint.config import Settings
-from o2o_lint.findings import Finding
+from o2o_lint.findings import Finding, LineEdit
 from o2o_lint.sourcefile import split_lines
 
 if TYPE_CHECKING:
-    from o2o_lint.engine import Engine
+    from o2o_lint.project import Project
 
 Edit = dict[str, Any]
-
-
-def make_engine(settings: Settings, roots: Sequence[str], root: str | None) -> Engine:
-    """An engine over the project index (read from the on-disk cache when warm)."""
-    from o2o_lint.engine import Engine
-    from o2o_lint.index.build import collect_project_facts, index_from_facts
-
-    index = index_from_facts(collect_project_facts(list(roots), settings), settings)
-    return Engine(index, settings, root=root or (roots[0] if roots else None))
 
 
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
@@ -101,26 +91,11 @@ def _key(finding: Finding) -> tuple[int, int, str, str]:
 
 
 class FixEdits:
-    """Finding -> its fix's edits, for the findings of one run."""
+    """Finding -> its fix's edits, for the findings of one run of *project*."""
 
-    def __init__(self, settings: Settings, roots: Sequence[str], root: str | None,
-                 texts: dict[str, str] | None = None, known: dict[Finding, list[Edit]] | None = None) -> None:
-        self.settings = settings
-        self.roots = roots
-        self.root = root
-        self.texts = texts or {}  # text not on disk (standard input), by display path
-        self.edits: dict[Finding, list[Edit]] = dict(known or {})
-        self._engine: Engine | None = None
-
-    def _text(self, path: str) -> str | None:
-        if path in self.texts:
-            return self.texts[path]
-        from o2o_lint.sourcefile import SourceError, read_source
-
-        try:
-            return read_source(path)[1].text
-        except SourceError:
-            return None
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.edits: dict[Finding, list[Edit]] = {}
 
     def compute(self, findings: Iterable[Finding]) -> dict[Finding, list[Edit]]:
         by_path: dict[str, list[Finding]] = {}
@@ -128,27 +103,35 @@ class FixEdits:
             if finding.fix is not None and finding not in self.edits:
                 by_path.setdefault(finding.path, []).append(finding)
         for path, wanted in by_path.items():
-            text = self._text(path)
-            if text is None:
-                continue
-            if self._engine is None:
-                self._engine = make_engine(self.settings, self.roots, self.root)
-            self._compute_file(self._engine, path, text, wanted)
+            text = self.project.text_of(path)
+            if text is not None:
+                self._compute_file(path, text, wanted)
         return self.edits
 
-    def _compute_file(self, engine: Engine, path: str, text: str, wanted: list[Finding]) -> None:
+    def _compute_file(self, path: str, text: str, wanted: list[Finding]) -> None:
         from o2o_lint.engine import apply_fixes
 
-        analysis = engine.analyze(path, text, fresh_facts=path in self.texts)
-        if analysis.module is None:
-            return
+        analysis = self.project.engine.analyze(path, text, fresh_facts=self.project.differs_from_disk(path))
         fresh = {_key(f): f for f in analysis.findings if f.fix is not None}
         for finding in wanted:
             match = fresh.get(_key(finding))
             if match is None or match.fix is None:
+                continue
+            if match.fix.edits_text:
+                self.edits[finding] = [_line_edit(edit) for edit in match.fix.text_edits]
+                continue
+            if analysis.module is None:
                 continue
             try:
                 fixed = apply_fixes(analysis.module, [match.fix]).code
             except Exception:  # noqa: BLE001 - a broken fix must not break the report
                 continue
             self.edits[finding] = text_edits(text, fixed)
+
+
+def _line_edit(edit: LineEdit) -> Edit:
+    return {
+        "content": edit.content,
+        "location": {"row": edit.line, "column": edit.start + 1},
+        "end_location": {"row": edit.line, "column": edit.end + 1},
+    }

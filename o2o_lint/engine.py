@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
 from o2o_lint.config import Settings
-from o2o_lint.findings import Finding, Fix, Replacement, parse_error
+from o2o_lint.findings import PARSE_ERROR_CODE, Finding, Fix, Replacement, parse_error
 from o2o_lint.focus import focused_source
 from o2o_lint.index.facts import Facts, facts_for_tree
 from o2o_lint.index.model import ProjectIndex
 from o2o_lint.noqa import filter_suppressed
 from o2o_lint.rules import all_rules
 from o2o_lint.rules.base import FileContext, LintRule
+from o2o_lint.sourcefile import apply_line_edits
 
 #: Deeper syntax trees crash LibCST's native parser or overflow Python's stack in its visitors.
 MAX_SYNTAX_DEPTH = 400
@@ -76,7 +78,11 @@ class Engine:
         self.index = index
         self.settings = settings
         self.root = root or os.getcwd()
-        self.rules = [rule for code, rule in all_rules().items() if settings.code_enabled(code)]
+        self.rules = [
+            rule for code, rule in all_rules().items()
+            if (settings.opt_in_enabled(code) if rule.opt_in else settings.code_enabled(code))
+        ]
+        self._error_code_enabled = settings.code_enabled(PARSE_ERROR_CODE)
 
     def _rules_for(self, path: str) -> list[type[LintRule]]:
         ignored = self.settings.ignored_for_path(os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/"))
@@ -94,7 +100,7 @@ class Engine:
 
         *tree* is ``ast.parse(text)`` when the caller has it (flake8 does); *fresh_facts*
         says *text* may differ from what the index read from disk (stdin, a fix pass).
-        Never raises: whatever goes wrong with one file is one OTO000 finding for it.
+        Never raises: whatever goes wrong with one file is one parse-error finding for it.
         """
         try:
             return self._analyze_text(path, text, apply_noqa=apply_noqa, tree=tree, fresh_facts=fresh_facts)
@@ -120,7 +126,7 @@ class Engine:
             facts = self.facts_for(path, tree, text)
             # Names in this text resolve through its own imports, not the saved file's
             # (an editor buffer, a file not on disk yet, a fix pass that added an import).
-            with self.index.overlay(os.path.abspath(path), facts):
+            with self.index.overlay(os.path.abspath(path), facts, text):
                 return self._analyze(path, text, facts, rules, tree, apply_noqa)
         return self._analyze(path, text, facts, rules, tree, apply_noqa)
 
@@ -129,7 +135,24 @@ class Engine:
     ) -> Analysis:
         if facts.get("looks_like_migration"):
             return Analysis([])
-        context = FileContext(path=path, text=text, facts=facts, index=self.index, settings=self.settings)
+        enabled = frozenset(rule.code for rule in rules) | ({PARSE_ERROR_CODE} if self._error_code_enabled else frozenset())
+        context = FileContext(path=path, text=text, facts=facts, index=self.index, settings=self.settings,
+                              enabled_codes=enabled)
+        analysis = self._visit_rules(context, [rule for rule in rules if not rule.reviews_findings], tree)
+        if any(finding.code == PARSE_ERROR_CODE for finding in analysis.findings):
+            return analysis
+        for reviewer in rules:
+            if reviewer.reviews_findings and reviewer.screen(context):
+                analysis.findings += reviewer.review(context, list(analysis.findings))
+        if apply_noqa:
+            analysis.findings = filter_suppressed(analysis.findings, text)
+        analysis.findings.sort(key=lambda f: f.sort_key)
+        return analysis
+
+    def _visit_rules(self, context: FileContext, rules: list[type[LintRule]], tree: ast.Module | None) -> Analysis:
+        """The findings of the visiting *rules*, before ``# noqa``: screens first, then one
+        LibCST parse (of the flagged statements first, when the tree screens allow)."""
+        path, text = context.path, context.text
         candidates = [rule for rule in rules if rule.screen(context)]
         if not candidates:
             return Analysis([])
@@ -149,13 +172,13 @@ class Engine:
             lines = {line for _, verdict in verdicts if verdict for line in verdict}  # type: ignore[union-attr]
             focused = focused_source(text, tree, lines)
             if focused is not None:
-                screened = self._visit(replace(context, text=focused), candidates, apply_noqa=False)
+                screened = self._visit(replace(context, text=focused), candidates)
                 if not screened.findings:
                     return Analysis([])
                 # something there (or the focused text did not parse): the whole file decides
-        return self._visit(context, candidates, apply_noqa=apply_noqa)
+        return self._visit(context, candidates)
 
-    def _visit(self, context: FileContext, rules: list[type[LintRule]], *, apply_noqa: bool) -> Analysis:
+    def _visit(self, context: FileContext, rules: list[type[LintRule]]) -> Analysis:
         """One LibCST parse of ``context.text`` and one batched traversal by *rules*."""
         path, text = context.path, context.text
         try:
@@ -170,14 +193,15 @@ class Engine:
             wrapper.visit_batched(visitors)
         except RecursionError:
             return Analysis([parse_error(path, "cannot parse: too deeply nested to analyse")])
-        findings = [finding for visitor in visitors for finding in visitor.findings]
-        if apply_noqa:
-            findings = filter_suppressed(findings, text)
-        findings.sort(key=lambda f: f.sort_key)
-        return Analysis(findings, module)
+        return Analysis([finding for visitor in visitors for finding in visitor.findings], module)
 
-    def fix(self, path: str, text: str, *, unsafe: bool = False, fresh_facts: bool = False) -> FixOutcome:
-        """Apply fixes until none applies; never return text that does not parse."""
+    def fix(self, path: str, text: str, *, unsafe: bool = False, fresh_facts: bool = False,
+            only: Collection[str] | None = None) -> FixOutcome:
+        """Apply fixes (of the rules *only* names, if given) until none applies; never
+        return text that does not parse.
+
+        Tree fixes go first; text edits (a comment's codes) only in a round where no tree
+        fix is left, since they are positions in the text as analysed."""
         outcome = FixOutcome(text)
         tree: ast.Module | None = None
         original: list[Finding] | None = None
@@ -186,16 +210,23 @@ class Engine:
             outcome.remaining = analysis.findings
             if original is None:
                 original = analysis.findings
-            applicable = [f for f in analysis.findings if f.fix is not None and (f.fix.safe or unsafe)]
-            if not applicable or analysis.module is None:
+            applicable = [f for f in analysis.findings if f.fix is not None and (f.fix.safe or unsafe)
+                          and (only is None or f.code in only)]
+            on_tree = [f for f in applicable if f.fix is not None and not f.fix.edits_text]
+            if on_tree and analysis.module is None:
                 return outcome
-            chosen = _non_overlapping(applicable)
+            chosen = _non_overlapping(on_tree or applicable)
+            if not chosen:
+                return outcome
             try:
-                if analysis.module.code != outcome.text:
+                if not on_tree:
+                    new_text = apply_line_edits(outcome.text, [edit for f in chosen if f.fix for edit in f.fix.text_edits])
+                elif analysis.module is not None and analysis.module.code != outcome.text:
                     # e.g. libcst 1.9 drops a final lone "\r": it would cost bytes nobody asked to change
                     return _unfixed(outcome, text, original, "LibCST does not reproduce this file byte for byte")
-                fixed = apply_fixes(analysis.module, [f.fix for f in chosen if f.fix])
-                new_text = fixed.code
+                else:
+                    assert analysis.module is not None
+                    new_text = apply_fixes(analysis.module, [f.fix for f in chosen if f.fix]).code
                 tree = ast.parse(new_text, filename=path)
             except (SyntaxError, ValueError, RecursionError, MemoryError, cst.ParserSyntaxError) as exc:
                 return _unfixed(outcome, text, original, f"a fix produced code that does not parse ({_describe(exc)})")

@@ -50,7 +50,7 @@ def doc_path(code: str) -> str | None:
 
 
 def resolve_code(name: str) -> str | None:
-    """``OTO001``, ``oto001`` or the rule name ``foreign-key-unique`` -> ``OTO001``."""
+    """A code in any case (``oto123``) or a rule's name (``some-rule-name``) -> its code."""
     from o2o_lint.rules import all_rules
 
     wanted = name.strip()

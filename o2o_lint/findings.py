@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, NamedTuple, Union
 
 if TYPE_CHECKING:  # LibCST costs ~0.1 s to import; a warm cached run never needs it
     import libcst as cst
 
 Replacement = Union["cst.CSTNode", "cst.FlattenSentinel", "cst.RemovalSentinel"]
+
+
+class LineEdit(NamedTuple):
+    """Replace columns ``start:end`` (0-based) of one physical line (1-based)."""
+
+    line: int
+    start: int
+    end: int
+    content: str
 
 
 @dataclass(frozen=True)
@@ -24,8 +33,15 @@ class Fix:
     replacements: dict[cst.CSTNode, Replacement] = field(default_factory=dict, compare=False)
     add_imports: tuple[tuple[str, str], ...] = ()
     remove_imports: tuple[tuple[str, str, str | None], ...] = ()  # (module, name, alias)
-    #: (start offset, end offset) of the source the fix rewrites, to keep fixes apart.
+    #: ((line, column), (line, column)) of the source the fix rewrites, to keep fixes apart.
     span: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0))
+    #: Edits of the text itself, for what LibCST's tree does not model as nodes (a comment's
+    #: codes): applied on their own, in a round where no tree fix is left to apply.
+    text_edits: tuple[LineEdit, ...] = ()
+
+    @property
+    def edits_text(self) -> bool:
+        return bool(self.text_edits) and not (self.replacements or self.add_imports or self.remove_imports)
 
     def overlaps(self, other: Fix) -> bool:
         return not (self.span[1] <= other.span[0] or other.span[1] <= self.span[0])

@@ -19,7 +19,7 @@ from o2o_lint.config import ConfigError, Settings, find_project_root, load_setti
 from o2o_lint.discovery import ExcludeMatcher
 from o2o_lint.engine import Engine
 from o2o_lint.gcpolicy import fewer_collections, keep_out_of_collections
-from o2o_lint.index.build import build_index
+from o2o_lint.project import Project
 
 
 class O2OLintPlugin:
@@ -27,7 +27,7 @@ class O2OLintPlugin:
     version = __version__
 
     _settings: ClassVar[Settings | None] = None
-    _engines: ClassVar[dict[str, Engine]] = {}
+    _projects: ClassVar[dict[str, Project]] = {}  # project root -> its project
     _from_stdin: ClassVar[bool] = False
     _roots: ClassVar[dict[str, str]] = {}  # directory -> project root
     _excludes: ClassVar[dict[str, ExcludeMatcher]] = {}  # project root -> its excludes
@@ -60,7 +60,10 @@ class O2OLintPlugin:
             settings, _ = load_settings(start)
         except ConfigError:
             settings = Settings()
-        overrides: dict[str, Any] = {"select": ("OTO",), "ignore": ()}  # flake8 selects codes itself
+        # flake8 selects codes itself; an opt-in rule runs when flake8 names its code
+        named = [code for code in [*(getattr(options, "select", None) or ()), *(getattr(options, "extend_select", None) or ())]
+                 if code.startswith("OTO") and len(code) > 3]
+        overrides: dict[str, Any] = {"select": ("OTO", *named), "ignore": ()}
         if options.o2o_target_version:
             overrides["target_version"] = parse_version(options.o2o_target_version)
         if options.o2o_foreign_key_classes:
@@ -70,7 +73,7 @@ class O2OLintPlugin:
         cls._settings = settings.with_overrides(**overrides)
         # ``flake8 -`` with --stdin-display-name names a file whose saved text may differ
         cls._from_stdin = getattr(options, "filenames", None) == ["-"]
-        cls._engines = {}
+        cls._projects = {}
         cls._roots = {}
         cls._excludes = {}
         with fewer_collections():
@@ -79,11 +82,10 @@ class O2OLintPlugin:
 
     @classmethod
     def _engine_for(cls, root: str) -> Engine:
-        engine = cls._engines.get(root)
-        if engine is None:
-            settings = cls._settings or Settings()
-            engine = cls._engines[root] = Engine(build_index([root], settings), settings, root=root)
-        return engine
+        project = cls._projects.get(root)
+        if project is None:
+            project = cls._projects[root] = Project(cls._settings or Settings(), [root], root=root)
+        return project.engine
 
     @classmethod
     def _root_for(cls, directory: str) -> str:

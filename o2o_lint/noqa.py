@@ -8,13 +8,10 @@ to the next (``FileProcessor._noqa_line_mapping``), so that a comment after a
 backslash continuation or after the end of a multi-line string covers every line of
 that range.
 
-Two workflows build on it:
-
-* ``--add-noqa`` (:func:`add_noqa`) writes ``# noqa: CODE`` for current findings, merged
-  into an existing directive, at the end of the finding's range: the only place a
-  comment can go when the reported line ends inside a multi-line string;
-* OTO100 (:func:`unused_directives`, opt-in) reports ``# noqa: OTO...`` codes that
-  suppress nothing, with a safe fix that removes them.
+``--add-noqa`` (:func:`add_noqa`) builds on it: it writes ``# noqa: CODE`` for current
+findings, merged into an existing directive, at the end of the finding's range: the
+only place a comment can go when the reported line ends inside a multi-line string.
+:func:`directives` lists the comments for the rule that reports unused ones.
 """
 
 from __future__ import annotations
@@ -27,11 +24,8 @@ from dataclasses import dataclass, field
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 
-from o2o_lint.findings import Finding, Fix
-from o2o_lint.sourcefile import split_lines
-
-UNUSED_NOQA_CODE = "OTO100"
-UNUSED_NOQA_FIX = "Remove the unused `noqa` codes"
+from o2o_lint.findings import Finding
+from o2o_lint.sourcefile import apply_line_edits, split_lines
 
 
 def file_is_suppressed(lines: Iterable[str]) -> bool:
@@ -42,7 +36,7 @@ def _parse_codes(codes: str) -> list[str]:
     return [code for code in re.split(r"[,\s]+", codes) if code]
 
 
-def _code_matches(code: str, listed: Collection[str]) -> bool:
+def code_matches(code: str, listed: Collection[str]) -> bool:
     return code in listed or code.startswith(tuple(listed))
 
 
@@ -100,7 +94,7 @@ def is_suppressed(finding: Finding, source: SourceLines) -> bool:
     if match is None:
         return False
     codes = match.group("codes")
-    return not codes or _code_matches(finding.code, set(_parse_codes(codes)))
+    return not codes or code_matches(finding.code, set(_parse_codes(codes)))
 
 
 def filter_suppressed(findings: list[Finding], text: str) -> list[Finding]:
@@ -149,41 +143,21 @@ def directives(source: SourceLines) -> list[Directive]:
     return found
 
 
-def _line_content(line: str) -> tuple[str, str]:
+def line_content(line: str) -> tuple[str, str]:
     stripped = line.rstrip("\r\n")
     return stripped, line[len(stripped):]
 
 
 def _apply_line_edits(source: SourceLines, edits: dict[int, list[tuple[int, int, str]]]) -> str:
-    lines = list(source.lines)
-    for number, line_edits in edits.items():
-        content, ending = _line_content(lines[number - 1])
-        for start, end, replacement in sorted(line_edits, reverse=True):
-            content = content[:start] + replacement + content[end:]
-        lines[number - 1] = content + ending
-    return "".join(lines)
+    return apply_line_edits(source.text, ((line, *edit) for line, line_edits in edits.items() for edit in line_edits))
 
 
-def _codes_rewrite(directive: Directive, codes: list[str], source: SourceLines) -> tuple[int, int, str]:
+def codes_rewrite(directive: Directive, codes: list[str], source: SourceLines) -> tuple[int, int, str]:
     """An edit that makes *directive* list *codes* (keeping what follows the codes)."""
-    content, _ = _line_content(source.lines[directive.line - 1])
+    content, _ = line_content(source.lines[directive.line - 1])
     old = content[directive.codes_start : directive.codes_end]
     trailing = old[len(old.rstrip(", \t")) :]
     return directive.codes_start, directive.codes_end, ", ".join(codes) + trailing
-
-
-def _removal(directive: Directive, source: SourceLines) -> tuple[int, int, str]:
-    """An edit removing a directive: the whole comment when nothing else is in it."""
-    content, _ = _line_content(source.lines[directive.line - 1])
-    comment_end = directive.comment_start + len(directive.comment)
-    rest = content[directive.end : comment_end].strip()
-    before = content[directive.comment_start : directive.start].rstrip()
-    if rest:  # "# noqa: OTO001 legacy" -> "# legacy"
-        return directive.start, comment_end, f"# {rest.lstrip('#').strip()}"
-    if before:  # "# type: ignore  # noqa: OTO001" -> "# type: ignore"
-        return directive.comment_start + len(before), comment_end, ""
-    start = len(content[: directive.comment_start].rstrip())
-    return start, comment_end, ""
 
 
 # -- --add-noqa ------------------------------------------------------------------------------------
@@ -227,98 +201,14 @@ def add_noqa(text: str, findings: Iterable[Finding]) -> AddNoqaResult:
             continue  # a blanket noqa already covers everything
         if directive is not None:
             assert directive.codes is not None
-            missing = [code for code in sorted(codes) if not _code_matches(code, directive.codes)]
+            missing = [code for code in sorted(codes) if not code_matches(code, directive.codes)]
             if missing:
-                edits[line] = [_codes_rewrite(directive, [*directive.codes, *missing], source)]
+                edits[line] = [codes_rewrite(directive, [*directive.codes, *missing], source)]
                 result.added += len(missing)
             continue
-        content, _ = _line_content(source.lines[line - 1])
+        content, _ = line_content(source.lines[line - 1])
         stripped = content.rstrip(" \t")
         edits[line] = [(len(stripped), len(content), f"  # noqa: {', '.join(sorted(codes))}")]
         result.added += len(codes)
     result.text = _apply_line_edits(source, edits)
     return result
-
-
-# -- OTO100: unused directives ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UnusedNoqa:
-    finding: Finding
-    edit: tuple[int, int, int, str]  # line, start column, end column, replacement
-
-
-def unused_directives(
-    path: str,
-    text: str,
-    raw_findings: Iterable[Finding],
-    *,
-    known: Collection[str],
-    enabled: Collection[str],
-) -> list[UnusedNoqa]:
-    """OTO100 for every ``# noqa`` listing ``OTO`` codes that suppress nothing.
-
-    *raw_findings* are the file's findings before suppression; *known* every code that
-    exists, *enabled* those enabled for this file. Other tools' codes are left alone.
-    """
-    if "noqa" not in text.lower() or "OTO" not in text:
-        return []
-    source = SourceLines(text)
-    if file_is_suppressed(source.lines):
-        return []
-    found = [d for d in directives(source) if d.codes and any(c.startswith("OTO") for c in d.codes)]
-    if not found:
-        return []
-    # flake8 honours only the first match of a range: map each range to that directive.
-    first_of_range: dict[tuple[int, int], Directive] = {}
-    for directive in directives(source):
-        first_of_range.setdefault(source.range_of(directive.line), directive)
-    by_range: dict[tuple[int, int], list[Finding]] = {}
-    for finding in raw_findings:
-        by_range.setdefault(source.range_of(finding.line), []).append(finding)
-    results: list[UnusedNoqa] = []
-    for directive in found:
-        assert directive.codes is not None
-        span = source.range_of(directive.line)
-        served = by_range.get(span, []) if first_of_range.get(span) == directive else []
-        if _code_matches(UNUSED_NOQA_CODE, directive.codes):
-            continue  # the directive suppresses OTO100 itself
-        unused: dict[str, list[str]] = {}
-        for code in directive.codes:
-            if not code.startswith("OTO"):
-                continue
-            if any(f.code == code or f.code.startswith(code) for f in served):
-                continue
-            if not any(k.startswith(code) for k in known):
-                kind = "unknown"
-            elif not any(k.startswith(code) for k in enabled):
-                kind = "non-enabled"
-            else:
-                kind = "unused"
-            unused.setdefault(kind, []).append(code)
-        if not unused:
-            continue
-        dropped = {code for codes in unused.values() for code in codes}
-        kept = [code for code in directive.codes if code not in dropped]
-        edit = _codes_rewrite(directive, kept, source) if kept else _removal(directive, source)
-        detail = "; ".join(
-            f"{kind}: {', '.join(f'`{c}`' for c in codes)}"
-            for kind in ("unused", "non-enabled", "unknown")
-            if (codes := unused.get(kind))
-        )
-        content, _ = _line_content(source.lines[directive.line - 1])
-        finding = Finding(
-            path, directive.line, directive.start, UNUSED_NOQA_CODE, f"Unused `noqa` directive ({detail})",
-            Fix(UNUSED_NOQA_FIX, True), directive.line, directive.end,
-        )
-        results.append(UnusedNoqa(finding, (directive.line, *edit)))
-    return results
-
-
-def remove_unused(text: str, unused: Iterable[UnusedNoqa]) -> str:
-    edits: dict[int, list[tuple[int, int, str]]] = {}
-    for item in unused:
-        line, start, end, replacement = item.edit
-        edits.setdefault(line, []).append((start, end, replacement))
-    return _apply_line_edits(SourceLines(text), edits) if edits else text

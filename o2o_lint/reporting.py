@@ -345,7 +345,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def fixed_report(fixed: Sequence[Finding]) -> str:
-    """What ``--fix`` changed, one line per file: ``app/models.py: 2 × OTO001``."""
+    """What ``--fix`` changed, one line per file: ``app/models.py: 2 × OTO123``."""
     by_path: dict[str, Counter[str]] = {}
     for finding in fixed:
         by_path.setdefault(finding.path, Counter())[finding.code] += 1

@@ -13,6 +13,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import astuple
+from typing import NamedTuple
 
 from o2o_lint.cache import Cache, content_hash, stat_signature
 from o2o_lint.config import Settings
@@ -20,7 +21,39 @@ from o2o_lint.findings import Finding, Fix
 
 CACHE_NAME = "findings"
 
-CachedFinding = tuple  # (line, column, code, message, end_line, end_column, fix_safe, fix_description)
+
+
+class CachedFinding(NamedTuple):
+    line: int
+    column: int
+    code: str
+    message: str
+    end_line: int
+    end_column: int
+    safe_fix: bool | None  # None: no fix
+    fix_description: str | None
+
+
+class CacheEntry(NamedTuple):
+    """One file's cached findings, and what they were computed from."""
+
+    signature: list[int]
+    content_hash: str
+    findings: list[CachedFinding]
+
+    @classmethod
+    def from_stored(cls, stored: object) -> CacheEntry | None:
+        """The entry as ``marshal`` stored it (plain lists); None when it has another shape."""
+        if not isinstance(stored, (list, tuple)) or len(stored) != 3 or not isinstance(stored[2], (list, tuple)):
+            return None
+        try:
+            findings = [CachedFinding._make(item) for item in stored[2]]
+        except TypeError:
+            return None
+        return cls(stored[0], stored[1], findings)
+
+    def stored(self) -> list:
+        return [self.signature, self.content_hash, [tuple(finding) for finding in self.findings]]
 
 
 def _package_signature() -> str:
@@ -46,8 +79,8 @@ def fingerprint(settings: Settings, facts_digests: dict[str, str]) -> str:
 
 def encode_findings(findings: Iterable[Finding]) -> list[CachedFinding]:
     return [
-        (f.line, f.column, f.code, f.message, f.end_line, f.end_column,
-         None if f.fix is None else f.fix.safe, None if f.fix is None else f.fix.description)
+        CachedFinding(f.line, f.column, f.code, f.message, f.end_line, f.end_column,
+                      None if f.fix is None else f.fix.safe, None if f.fix is None else f.fix.description)
         for f in findings
     ]
 
@@ -67,23 +100,32 @@ class ResultCache:
         self.fingerprint = run_fingerprint
         stored = cache.load(self.name)
         valid = isinstance(stored, dict) and stored.get("fingerprint") == run_fingerprint
-        self.entries: dict[str, list] = stored["files"] if valid else {}
-        self.updated: dict[str, list] = {}
+        files = stored.get("files") if valid else None
+        self._stored: dict[str, object] = files if isinstance(files, dict) else {}
+        self.updated: dict[str, CacheEntry] = {}
+        self._unchanged = True
+
+    def entry(self, path: str) -> CacheEntry | None:
+        return CacheEntry.from_stored(self._stored.get(os.path.abspath(path)))
 
     def lookup(self, path: str) -> tuple[list[int] | None, list[CachedFinding] | None]:
         absolute = os.path.abspath(path)
         signature = stat_signature(absolute)
-        entry = self.entries.get(absolute)
-        if entry is not None and signature is not None and entry[0] == signature:
+        entry = self.entry(absolute)
+        if entry is not None and signature is not None and entry.signature == signature:
             self.updated[absolute] = entry
-            return signature, entry[2]
+            return signature, entry.findings
         return signature, None
 
     def record(self, path: str, signature: list[int] | None, digest: str | None, findings: list[Finding]) -> None:
         if signature is None or digest is None:
             return
-        self.updated[os.path.abspath(path)] = [signature, digest, encode_findings(findings)]
+        self.updated[os.path.abspath(path)] = CacheEntry(signature, digest, encode_findings(findings))
+        self._unchanged = False
 
     def save(self) -> None:
-        if self.updated != self.entries:
-            self.cache.store(self.name, {"fingerprint": self.fingerprint, "files": self.updated})
+        if self._unchanged and self.updated.keys() == self._stored.keys():
+            return
+        self.cache.store(self.name, {
+            "fingerprint": self.fingerprint, "files": {path: entry.stored() for path, entry in self.updated.items()},
+        })

@@ -1,7 +1,8 @@
 """Run the engine over many files: reading, fixing, atomic writes, a process pool.
 
-The CLI and the pre-commit hooks go through :func:`run`; the flake8 plugin calls the
-engine directly because flake8 already owns reading files and the process pool.
+The CLI and the pre-commit hooks go through :func:`run`, on the run's
+:class:`~o2o_lint.project.Project`; the flake8 plugin calls the project's engine
+directly because flake8 already owns reading files and the process pool.
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ from o2o_lint.cache import Cache, content_hash
 from o2o_lint.config import Settings
 from o2o_lint.discovery import DiscoveryProblem, iter_python_files
 from o2o_lint.findings import Finding, parse_error
-from o2o_lint.index.build import ProjectFacts, collect_project_facts, facts_for_file, index_from_facts
-from o2o_lint.result_cache import ResultCache, decode_findings, fingerprint
+from o2o_lint.project import Project
+from o2o_lint.result_cache import CachedFinding, ResultCache, decode_findings, fingerprint
 from o2o_lint.sourcefile import SourceError, SourceText, decode_source, read_source
 
 if TYPE_CHECKING:  # the engine pulls in LibCST: imported only when a file needs analysis
     from o2o_lint.engine import Engine
-    from o2o_lint.index.facts import Facts
 
 MODE_CHECK, MODE_FIX, MODE_DIFF = "check", "fix", "diff"
 
@@ -229,8 +229,8 @@ def _reporting(results: Iterable, total: int, progress: Progress | None) -> list
     return done
 
 
-def _fixable(cached: list, unsafe: bool) -> bool:
-    return any(entry[6] is not None and (entry[6] or unsafe) for entry in cached)
+def _fixable(cached: list[CachedFinding], unsafe: bool) -> bool:
+    return any(entry.safe_fix is not None and (entry.safe_fix or unsafe) for entry in cached)
 
 
 def _load_engine() -> None:
@@ -238,26 +238,30 @@ def _load_engine() -> None:
     importlib.import_module("o2o_lint.rules").all_rules()
 
 
-def run(paths: Iterable[str], settings: Settings, *, roots: Sequence[str], mode: str = MODE_CHECK,
-        jobs: int = 1, exclude_base: str | None = None, progress: Progress | None = None) -> RunResult:
+def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs: int = 1,
+        exclude_base: str | None = None, progress: Progress | None = None) -> RunResult:
+    """Check, fix or diff *paths* of *project* (whose facts are collected here, in the
+    process pool under ``--jobs``)."""
+    settings, roots = project.settings, project.roots
     # Many changed files: they will need analysis, and the engine's import (LibCST's, mostly)
     # can run while the workers parse; with fork the workers are already started by then.
-    project = ProjectFacts(roots, settings, _parallel_mapper(jobs, meanwhile=_load_engine))
+    project.use_mapper(_parallel_mapper(jobs, meanwhile=_load_engine))
+    facts = project.facts
     results: list[FileResult] = []
     files: list[str] = []
     paths = list(paths)
-    if len(paths) == 1 and len(project.roots) == 1 and project.roots[0].root == os.path.abspath(paths[0]) == (
+    if len(paths) == 1 and len(facts.roots) == 1 and facts.roots[0].root == os.path.abspath(paths[0]) == (
         os.path.abspath(exclude_base or "")
     ):
         # the index already walked this very tree; show its paths the way the user named them
-        root = project.roots[0].root
+        root = facts.roots[0].root
 
         def shown(path: str) -> str:
             return os.path.normpath(os.path.join(paths[0], os.path.relpath(path, root)))
 
         discovered = [
             shown(item) if isinstance(item, str) else DiscoveryProblem(shown(item.path), item.message)
-            for item in project.roots[0].discovered
+            for item in facts.roots[0].discovered
         ]
     else:
         discovered = list(iter_python_files(paths, settings.all_excludes, exclude_base))
@@ -270,10 +274,10 @@ def run(paths: Iterable[str], settings: Settings, *, roots: Sequence[str], mode:
     result_cache = None
     if settings.use_cache and roots:
         result_cache = ResultCache(
-            Cache.for_root(roots[0], settings.cache_dir, True), "\0".join(sorted(roots)), fingerprint(settings, project.digests)
+            Cache.for_root(roots[0], settings.cache_dir, True), "\0".join(sorted(roots)), fingerprint(settings, facts.digests)
         )
     todo: list[tuple[str, str | None]] = []
-    cached_by_path: dict[str, list] = {}
+    cached_by_path: dict[str, list[CachedFinding]] = {}
     signatures: dict[str, list[int] | None] = {}
     for path in files:
         if result_cache is None:
@@ -284,14 +288,12 @@ def run(paths: Iterable[str], settings: Settings, *, roots: Sequence[str], mode:
         if cached is not None and (mode == MODE_CHECK or not _fixable(cached, unsafe)):
             results.append(FileResult(path, decode_findings(path, cached)))
             continue
-        entry = result_cache.entries.get(os.path.abspath(path))
+        entry = result_cache.entry(path)
         if entry is not None:
-            cached_by_path[path] = entry[2]
-        todo.append((path, entry[1] if entry is not None and mode == MODE_CHECK else None))
+            cached_by_path[path] = entry.findings
+        todo.append((path, entry.content_hash if entry is not None and mode == MODE_CHECK else None))
     if todo:
-        from o2o_lint.engine import Engine
-
-        engine = Engine(index_from_facts(project.facts, settings), settings, root=exclude_base or (roots[0] if roots else None))
+        engine = project.engine
         real_roots = tuple(os.path.realpath(r) for r in roots)
         if jobs > 1 and len(todo) > 1:
             state = (engine, mode, unsafe, real_roots)
@@ -307,7 +309,7 @@ def run(paths: Iterable[str], settings: Settings, *, roots: Sequence[str], mode:
                                     file_result.findings)
         results.extend(analysed)
         if mode == MODE_FIX:
-            _settle_across_files(engine, project, results, set(files), unsafe, real_roots)
+            _settle_across_files(project, results, set(files), unsafe, real_roots)
     if result_cache is not None:
         result_cache.save()
     results.sort(key=lambda r: r.path)
@@ -316,73 +318,56 @@ def run(paths: Iterable[str], settings: Settings, *, roots: Sequence[str], mode:
 
 #: Fix passes after the first: a fix can settle, or rarely open, findings in other files.
 MAX_CROSS_FILE_ROUNDS = 3
-#: OTO004: a reverse manager use that converting a ForeignKey(unique=True) breaks.
-CONVERSION_BREAKS = "OTO004"
 
 
-def _settle_across_files(engine: Engine, project: ProjectFacts, results: list[FileResult], analysable: set[str],
+def _settle_across_files(project: Project, results: list[FileResult], analysable: set[str],
                          unsafe: bool, roots: Sequence[str]) -> None:
     """Check (and fix) again, with the fixed files' new facts, until no file changes.
 
-    OTO002 reports the callers of a writer it fixes in the writer's own file: once the
-    writer is fixed, the callers' findings are gone, and ``--fix`` should say so (and exit
-    0) instead of leaving that to the next run. A field OTO001 converts changes the
-    relations every other file sees, so then every file is checked (and fixed) again:
-    the relation may now be one-to-one where OTO002 and OTO003 apply.
+    A fix in one file can settle findings reported in others (a function that no longer
+    leaves a cache stale clears its callers' findings): ``--fix`` should say so, and exit
+    0, instead of leaving that to the next run. A fix of a rule that declares
+    ``fix_changes_relations`` changes the relations every other file sees, so then every
+    file is checked (and fixed) again: other rules may now apply there. The findings of
+    rules that declare ``findings_outlive_relation_change`` describe code such a fix
+    breaks; no rule of the new index sees them, so they stay reported.
     """
-    from o2o_lint.engine import Engine
+    from o2o_lint.rules import all_rules
 
+    rules = all_rules()
+    changes_relations = {code for code, rule in rules.items() if rule.fix_changes_relations}
+    outliving = {code for code, rule in rules.items() if rule.findings_outlive_relation_change}
     written = [result for result in results if result.written]
-    if not written:
-        return
-    facts = project.facts
     for _ in range(MAX_CROSS_FILE_ROUNDS):
-        relations_changed = False
-        for result in written:
-            absolute = os.path.abspath(result.path)
-            new = _facts_on_disk(absolute, project)
-            relations_changed |= (facts.get(absolute) or {}).get("classes") != (new or {}).get("classes")
-            if new is None:
-                facts.pop(absolute, None)
-            else:
-                facts[absolute] = new
-        engine = Engine(index_from_facts(facts, engine.settings), engine.settings, root=engine.root)
+        if not written:
+            return
+        project.reread(result.path for result in written)
+        relations_changed = any(f.code in changes_relations for result in written for f in result.fixed)
+        engine = project.engine
         written = []
         for result in results:
             if result.path not in analysable or not (relations_changed or result.findings):
                 continue
             fresh = process_file(engine, result.path, MODE_FIX, unsafe, roots)
             if relations_changed and not fresh.written:
-                # A use of a manager OTO001's fix just converted is now broken, not fine: no
-                # rule of the new index sees it, so its finding from before the fix stays.
-                fresh.findings += [f for f in result.findings if f.code == CONVERSION_BREAKS and f not in fresh.findings]
+                fresh.findings += [f for f in result.findings if f.code in outliving and f not in fresh.findings]
             result.findings = fresh.findings
             if fresh.written:
                 result.fixed.extend(fresh.fixed)
                 result.written = True
                 written.append(result)
-        if not written:
-            return
 
 
-def _facts_on_disk(absolute: str, project: ProjectFacts) -> Facts | None:
-    roots = [root.root for root in project.roots if absolute.startswith(root.root.rstrip(os.sep) + os.sep)]
-    return facts_for_file(absolute, max(roots, key=len)) if roots else None
-
-
-def run_stdin(data: bytes, display_path: str, settings: Settings, *, roots: Sequence[str], mode: str) -> tuple[RunResult, str | None]:
+def run_stdin(project: Project, data: bytes, display_path: str, *, mode: str) -> tuple[RunResult, str | None]:
     """Check (or fix, returning the fixed text) source read from standard input."""
-    from o2o_lint.engine import Engine
-
-    index = index_from_facts(collect_project_facts(roots, settings), settings)
-    engine = Engine(index, settings, root=roots[0] if roots else None)
     try:
         source = decode_source(data)
     except SourceError as exc:
         return RunResult([FileResult(display_path, [parse_error(display_path, str(exc), exc.line)])], 1), None
+    project.set_text(display_path, source.text)
     result, fixed_text = process_text(
-        engine, display_path, source, MODE_FIX if mode != MODE_CHECK else MODE_CHECK, settings.unsafe_fixes,
-        fresh_facts=True,
+        project.engine, display_path, source, MODE_FIX if mode != MODE_CHECK else MODE_CHECK,
+        project.settings.unsafe_fixes, fresh_facts=True,
     )
     if mode == MODE_DIFF and fixed_text is not None:
         result.diff = "".join(difflib.unified_diff(

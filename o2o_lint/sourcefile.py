@@ -27,6 +27,25 @@ def split_lines(text: str) -> list[str]:
     return io.StringIO(text, newline="").readlines()
 
 
+def apply_line_edits(text: str, edits: Iterable[tuple[int, int, int, str]]) -> str:
+    """*text* with each (line, start column, end column, replacement) applied; the edits
+    of one line must not overlap. Line endings are kept."""
+    by_line: dict[int, list[tuple[int, int, str]]] = {}
+    for line, start, end, content in edits:
+        by_line.setdefault(line, []).append((start, end, content))
+    if not by_line:
+        return text
+    lines = split_lines(text)
+    for number, line_edits in by_line.items():
+        line = lines[number - 1]
+        body = line.rstrip("\r\n")
+        ending = line[len(body):]
+        for start, end, content in sorted(line_edits, reverse=True):
+            body = body[:start] + content + body[end:]
+        lines[number - 1] = body + ending
+    return "".join(lines)
+
+
 def line_numbers(text: str, offsets: Iterable[int]) -> list[int]:
     """The 1-based line (as ``ast`` numbers lines) of each character offset in *text*."""
     breaks = [match.start() for match in _LINE_BREAK.finditer(text)]

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from o2o_lint.findings import Finding
-from o2o_lint.noqa import SourceLines, add_noqa, filter_suppressed, noqa_line, remove_unused, unused_directives
+from o2o_lint.noqa import SourceLines, add_noqa, filter_suppressed, noqa_line
+from o2o_lint.rules.oto100_unused_noqa import unused_directives
+from o2o_lint.sourcefile import apply_line_edits
 from tests.helpers import run_cli, write_project
 
 MODELS = (
@@ -204,13 +206,13 @@ def test_unused_directive_edits() -> None:
     )
     used = Finding("f.py", 6, 0, "OTO004", "m")
     unused = unused_directives("f.py", text, [used], known={"OTO001", "OTO004"}, enabled={"OTO004"})
-    assert [(u.finding.line, u.finding.message) for u in unused] == [
+    assert [(u.line, u.message) for u in unused] == [
         (1, "Unused `noqa` directive (unused: `OTO004`)"),
         (2, "Unused `noqa` directive (unused: `OTO004`)"),
         (3, "Unused `noqa` directive (non-enabled: `OTO001`)"),
         (4, "Unused `noqa` directive (unused: `OTO004`)"),
     ]
-    assert remove_unused(text, unused) == (
+    assert apply_line_edits(text, [edit for u in unused if u.fix for edit in u.fix.text_edits]) == (
         "a = 1\n"
         "b = 1  # noqa: E501\n"
         "c = 1  # type: ignore\n"

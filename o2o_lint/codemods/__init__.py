@@ -1,8 +1,8 @@
 """o2o-lint's fixes as LibCST codemod commands, for ``python -m libcst.tool codemod``.
 
-One command per fixable rule (``ForeignKeyUniqueCommand``, also reachable by its code,
-``OTO001``), ``UnusedNoqaCommand`` for OTO100 and ``FixAllCommand`` for every rule's
-fix at once::
+One command per fixable rule, named after the rule (``foreign-key-unique`` gives
+``ForeignKeyUniqueCommand``) and also reachable by its code, and ``FixAllCommand`` for
+every rule's fix at once::
 
     python -m libcst.tool codemod -x o2o_lint.codemods.ForeignKeyUniqueCommand --no-format app/
 

@@ -20,29 +20,35 @@ import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
 from o2o_lint.config import ConfigError, Settings, find_project_root, load_settings
+from o2o_lint.project import Project
 from o2o_lint.rules import all_rules
 
 if TYPE_CHECKING:
     from o2o_lint.engine import Engine
 
-_ENGINES: dict[tuple[str, tuple[str, ...]], Engine] = {}
+_PROJECTS: dict[tuple[str, tuple[str, ...]], Project] = {}
 
 
 def _engine_for(path: str, codes: tuple[str, ...]) -> Engine:
+    """The engine of the project *path* belongs to, with only *codes* enabled (one
+    :class:`Project` per root and command in this process)."""
     root = find_project_root(path)
     key = (root, codes)
-    engine = _ENGINES.get(key)
-    if engine is None:
-        from o2o_lint.edits import make_engine
-
+    project = _PROJECTS.get(key)
+    if project is None:
         try:
             settings, _ = load_settings(path)
         except ConfigError:
             settings = Settings()
-        # the command names its rules: the configuration's selection does not apply
-        settings = settings.with_overrides(select=codes, extend_select=(), ignore=(), per_file_ignores=())
-        engine = _ENGINES[key] = make_engine(settings, [root], root)
-    return engine
+        # the command names its rules: the configuration's selection does not apply; a rule
+        # that reviews the other rules' findings needs them all to run
+        rules = all_rules()
+        select = codes
+        if any(rules[code].reviews_findings for code in codes):
+            select = tuple(code for code, rule in rules.items() if not rule.opt_in) + codes
+        settings = settings.with_overrides(select=select, extend_select=(), ignore=(), per_file_ignores=())
+        project = _PROJECTS[key] = Project(settings, [root], root=root)
+    return project.engine
 
 
 class O2OLintFixCommand(CodemodCommand):
@@ -86,41 +92,20 @@ class O2OLintFixCommand(CodemodCommand):
 
 
 def _engine_fix(self: O2OLintFixCommand, engine: Engine, path: str, text: str) -> str:
-    outcome = engine.fix(path, text, unsafe=self.unsafe_fixes, fresh_facts=True)
+    outcome = engine.fix(path, text, unsafe=self.unsafe_fixes, fresh_facts=True, only=self.CODES)
     if outcome.error:
         self.warn(outcome.error)
         return text
     return outcome.text
 
 
-class UnusedNoqaCommand(O2OLintFixCommand):
-    """OTO100: remove the ``OTO`` codes of ``# noqa`` comments that suppress nothing."""
-
-    DESCRIPTION = "o2o-lint OTO100: remove unused `# noqa: OTO...` codes."
-    CODES = tuple(code for code in all_rules() if code != "OTO100")
-
-    def fixed_text(self, engine: Engine, path: str, text: str) -> str:
-        from o2o_lint.noqa import remove_unused, unused_directives
-
-        raw = engine.analyze(path, text, apply_noqa=False, fresh_facts=True).findings
-        rel = os.path.relpath(os.path.abspath(path), engine.root).replace(os.sep, "/")
-        ignored = engine.settings.ignored_for_path(rel)
-        enabled = {c for c in self.CODES if not any(c.startswith(i) for i in ignored)}
-        unused = unused_directives(path, text, raw, known=set(all_rules()) | {"OTO000"}, enabled=enabled)
-        return remove_unused(text, unused)
-
-
 def _class_name(rule_name: str) -> str:
     return "".join(part.capitalize() for part in rule_name.split("-")) + "Command"
 
 
-__all__ = ["O2OLintFixCommand", "FixAllCommand", "UnusedNoqaCommand", "OTO100"]
+__all__ = ["O2OLintFixCommand", "FixAllCommand"]
 
-OTO100 = UnusedNoqaCommand
-_FIXABLE = {
-    code: rule for code, rule in all_rules().items()
-    if rule.fixable != "never" and not getattr(rule, "opt_in", False)
-}
+_FIXABLE = {code: rule for code, rule in all_rules().items() if rule.fixable != "never"}
 for _code, _rule in _FIXABLE.items():
     _name = _class_name(_rule.name)
     _command = type(_name, (O2OLintFixCommand,), {
@@ -136,8 +121,9 @@ for _code, _rule in _FIXABLE.items():
 
 
 class FixAllCommand(O2OLintFixCommand):
-    """Every fixable o2o-lint rule's fix at once (what ``o2o-lint --fix`` applies)."""
+    """Every fixable o2o-lint rule's fix at once (what ``o2o-lint --fix`` applies: the
+    opt-in rules only when selected, so not here)."""
 
     DESCRIPTION = "o2o-lint: apply the fixes of every rule."
-    CODES = tuple(_FIXABLE)
+    CODES = tuple(code for code, rule in _FIXABLE.items() if not rule.opt_in)
     fixed_text = _engine_fix

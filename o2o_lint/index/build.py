@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from o2o_lint.cache import Cache, content_hash, stat_signature
 from o2o_lint.config import Settings
 from o2o_lint.discovery import iter_python_files
-from o2o_lint.index.facts import FACTS_VERSION, Facts, facts_for_tree
+from o2o_lint.index.facts import Facts, facts_for_tree, facts_version
 
 if TYPE_CHECKING:
     from o2o_lint.index.model import ProjectIndex
@@ -90,8 +90,9 @@ class RootFacts:
         key = content_hash(root.encode())[:12]
         self.stats_name, self.facts_name = f"{INDEX_CACHE_NAME}-{key}", f"facts-{key}"
         cached = cache.load(self.stats_name) or {}
-        if cached.get("version") != FACTS_VERSION or cached.get("root") != root:
-            cached = {"version": FACTS_VERSION, "root": root, "files": {}}
+        version = self.version = facts_version()
+        if cached.get("version") != version or cached.get("root") != root:
+            cached = {"version": version, "root": root, "files": {}}
         old_files: dict[str, list] = cached["files"]
         self.files: dict[str, list] = {}  # path -> [signature, content hash, facts digest]
         self.fresh: dict[str, Facts | None] = {}  # facts parsed in this run
@@ -117,7 +118,7 @@ class RootFacts:
                 self.fresh[absolute] = facts
             self.files[absolute] = [signature, digest, facts_digest]
         if self.files != old_files:
-            cache.store(self.stats_name, {"version": FACTS_VERSION, "root": root, "files": self.files})
+            cache.store(self.stats_name, {"version": version, "root": root, "files": self.files})
         self._facts: dict[str, Facts] | None = None
 
     @property
@@ -128,14 +129,14 @@ class RootFacts:
     def facts(self) -> dict[str, Facts]:
         if self._facts is None:
             stored = self.cache.load(self.facts_name)
-            valid = isinstance(stored, dict) and stored.get("version") == FACTS_VERSION
+            valid = isinstance(stored, dict) and stored.get("version") == self.version
             blob: dict[str, Facts | None] = stored["facts"] if valid else {}
             missing = [p for p in self.files if p not in self.fresh and p not in blob]
             for path in missing:  # the blob was lost or is older than the stats entry
                 blob[path] = facts_for_file(path, self.root)
             merged = {p: self.fresh[p] if p in self.fresh else blob.get(p) for p in self.files}
             if self.fresh or missing or set(blob) != set(merged):
-                self.cache.store(self.facts_name, {"version": FACTS_VERSION, "facts": merged})
+                self.cache.store(self.facts_name, {"version": self.version, "facts": merged})
             self._facts = {p: f for p, f in merged.items() if f is not None}
         return self._facts
 

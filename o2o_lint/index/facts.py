@@ -11,13 +11,43 @@ from __future__ import annotations
 import ast
 import os
 import re
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 from o2o_lint.index.writes import function_writes
 
-FACTS_VERSION = 7
+#: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
+FACTS_VERSION = 8
 
 Facts = dict[str, Any]
+
+
+class FactsExtractor(NamedTuple):
+    """A rule's own per-file facts: ``extract(tree, text)`` on the stdlib ``ast``, returning
+    plain data (what ``marshal`` stores), kept under ``facts["rules"][code]``. *text* is
+    None when the caller has no text (a text screen must then let the file through).
+    Bump *version* whenever what ``extract`` returns changes: it is part of the cache key."""
+
+    code: str
+    version: int
+    extract: Callable[[ast.Module, "str | None"], Any]
+
+
+_VERSION: str | None = None
+
+
+def facts_version() -> str:
+    """The cache key of every file's facts: the index's layout and every extractor's version."""
+    global _VERSION
+    if _VERSION is None:
+        from o2o_lint.rules import all_extractors
+
+        _VERSION = ";".join([str(FACTS_VERSION), *(f"{e.code}={e.version}" for e in all_extractors())])
+    return _VERSION
+
+
+def rule_facts(facts: Facts, code: str) -> Any:
+    """What *code*'s extractor stored for this file (None when it has no extractor)."""
+    return facts.get("rules", {}).get(code)
 
 RELATION_KEYWORDS = ("related_name", "related_query_name", "unique", "primary_key", "parent_link")
 #: Calls whose string arguments name reverse relations (``prefetch_related("invoice_set")``).
@@ -226,8 +256,10 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
                 for argument in node.args:
                     if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                         prefetch_names.add(argument.value.split("__", 1)[0])
+    from o2o_lint.rules import all_extractors
+
     return {
-        "version": FACTS_VERSION,
+        "version": facts_version(),
         "module": module,
         "is_package": is_package,
         "imports": imports,
@@ -239,6 +271,7 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         "unique_calls": sorted(unique_calls),
         "looks_like_migration": _looks_like_migration(classes),
         "function_writes": function_writes(tree, text),  # OTO002
+        "rules": {extractor.code: extractor.extract(tree, text) for extractor in all_extractors()},
     }
 
 

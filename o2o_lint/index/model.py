@@ -16,9 +16,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from o2o_lint.index.facts import Facts
+
+View = TypeVar("View")
 
 MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
 
@@ -153,24 +155,52 @@ class ProjectIndex:
         self.reverse_relations: list[ReverseRelation] = []
         self.reverse_by_accessor: dict[str, list[ReverseRelation]] = defaultdict(list)
         self.reverse_by_owner: dict[str, list[ReverseRelation]] = defaultdict(list)
+        #: While text that differs from disk is analysed: its path and its own facts.
+        self.overlaid: tuple[str, Facts] | None = None
+        self._overlaid_text: str | None = None
+        self._views: dict[Callable[[ProjectIndex], Any], Any] = {}
         self._find_models()
         self._collect_reverse_relations()
 
+    def view(self, factory: Callable[[ProjectIndex], View]) -> View:
+        """A rule's project-wide view (``factory(index)``), built on first use and kept for
+        the life of this index: what a rule derives from every file's facts."""
+        found = self._views.get(factory)
+        if found is None:
+            found = self._views[factory] = factory(self)
+        return found
+
     @contextmanager
-    def overlay(self, path: str, facts: Facts) -> Iterator[None]:
-        """Resolve names with *facts* for *path* while analysing text that differs from disk."""
+    def overlay(self, path: str, facts: Facts, text: str | None = None) -> Iterator[None]:
+        """Resolve names with *facts* for *path* while analysing text that differs from disk
+        (standard input, an editor buffer, a fix pass). Views that cache per-file results
+        consult :attr:`overlaid` for the one file whose facts are not the saved ones."""
         module = facts["module"]
-        saved = self.facts_by_path.get(path), self.modules.get(module)
+        saved = self.facts_by_path.get(path), self.modules.get(module), self.overlaid, self._overlaid_text
         self.facts_by_path[path] = facts
         self.modules[module] = facts
+        self.overlaid, self._overlaid_text = (path, facts), text
         try:
             yield
         finally:
+            self.overlaid, self._overlaid_text = saved[2], saved[3]
             for table, key, old in ((self.facts_by_path, path, saved[0]), (self.modules, module, saved[1])):
                 if old is None:
                     table.pop(key, None)
                 else:
                     table[key] = old
+
+    def source_text(self, path: str) -> str | None:
+        """The text of an indexed file: the overlaid one while it is analysed, else the
+        file on disk (None when it cannot be read or decoded)."""
+        if self.overlaid is not None and self.overlaid[0] == path and self._overlaid_text is not None:
+            return self._overlaid_text
+        from o2o_lint.sourcefile import SourceError, read_source
+
+        try:
+            return read_source(path)[1].text
+        except SourceError:
+            return None
 
     # -- name resolution -------------------------------------------------------------
 

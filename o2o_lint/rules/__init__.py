@@ -1,24 +1,45 @@
-"""The rule registry: every module in this package defines one rule.
+"""The rule registry: every module or package in this package defines one rule.
 
-Adding a rule is adding one module (and its test file and doc page); discovery is
-automatic, as in django-upgrade's ``fixers`` package.
+Adding a rule is adding one module (``oto005_some_trap.py``) or one package
+(``oto005_some_trap/`` with its ``rule.py``), its doc page and its tests; discovery is
+automatic, as in django-upgrade's ``fixers`` package, and nothing else names the rule.
+
+A package may also hold ``facts.py``: an extractor of per-file facts on the stdlib
+``ast`` (``EXTRACTOR``), run by the index for every file. This module and those
+``facts.py`` modules never import LibCST: the facts pass runs in pool workers and on
+warm runs, where LibCST is never loaded. Keep rule packages' ``__init__.py`` empty.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
+from typing import TYPE_CHECKING
 
-from o2o_lint.rules.base import LintRule
+if TYPE_CHECKING:
+    from o2o_lint.index.facts import FactsExtractor
+    from o2o_lint.rules.base import LintRule
+
+#: Modules of this package that are not rules.
+_NOT_RULES = frozenset({"base"})
 
 _RULES: dict[str, type[LintRule]] = {}
+_EXTRACTORS: list[FactsExtractor] | None = None
+
+
+def _rule_modules() -> list[tuple[str, bool]]:
+    return [
+        (info.name, info.ispkg) for info in pkgutil.iter_modules(__path__)
+        if info.name not in _NOT_RULES and not info.name.startswith("_")
+    ]
 
 
 def _discover() -> None:
-    for module_info in pkgutil.iter_modules(__path__):
-        if module_info.name == "base" or module_info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{module_info.name}")
+    from o2o_lint.rules.base import LintRule
+
+    for name, is_package in _rule_modules():
+        module = importlib.import_module(f"{__name__}.{name}.rule" if is_package else f"{__name__}.{name}")
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, LintRule) and value is not LintRule and value.__module__ == module.__name__:
                 if value.code in _RULES:
@@ -34,3 +55,15 @@ def all_rules() -> dict[str, type[LintRule]]:
 
 def get_rule(code: str) -> type[LintRule]:
     return all_rules()[code]
+
+
+def all_extractors() -> list[FactsExtractor]:
+    """Every rule package's facts extractor, by code (imports no rule and no LibCST)."""
+    global _EXTRACTORS
+    if _EXTRACTORS is None:
+        found = []
+        for name, is_package in _rule_modules():
+            if is_package and importlib.util.find_spec(f"{__name__}.{name}.facts") is not None:
+                found.append(importlib.import_module(f"{__name__}.{name}.facts").EXTRACTOR)
+        _EXTRACTORS = sorted(found, key=lambda extractor: extractor.code)
+    return _EXTRACTORS

@@ -1,10 +1,24 @@
 """The rule API: a LibCST batchable visitor with a cheap screen in front of it.
 
-A rule module holds one :class:`LintRule` subclass. Its docstring explains the trap;
-``VALID``/``INVALID`` snippets (Fixit's idea) are its tests and its documentation
-examples. The engine asks every enabled rule's :meth:`LintRule.screen` first, on raw
-text and the file's index facts, and parses the file with LibCST only when some rule
-may fire: most files of a project never pay for a LibCST parse.
+A rule module (or a rule package's ``rule.py``) holds one :class:`LintRule` subclass.
+Its docstring explains the trap; ``VALID``/``INVALID`` snippets (Fixit's idea) are its
+tests and its documentation examples. The engine asks every enabled rule's
+:meth:`LintRule.screen` first, on raw text and the file's index facts, and parses the
+file with LibCST only when some rule may fire: most files of a project never pay for a
+LibCST parse.
+
+The core names no rule. What a rule needs beyond one file's syntax tree, it declares
+through small hooks:
+
+* per-file facts of its own, extracted on the stdlib ``ast`` with the index's facts
+  (a ``facts.py`` module in the rule's package exposing ``EXTRACTOR``, see
+  :class:`o2o_lint.index.facts.FactsExtractor`), stored under its code and cached;
+* a project view: any ``factory(index)``, built lazily once per index with
+  :meth:`o2o_lint.index.model.ProjectIndex.view`;
+* :meth:`LintRule.review`: a rule that judges the other rules' findings of a file
+  before ``# noqa`` is applied (``reviews_findings``), instead of visiting its tree;
+* declarative cross-file effects the runner reads: ``fix_changes_relations`` and
+  ``findings_outlive_relation_change``.
 """
 
 from __future__ import annotations
@@ -56,6 +70,8 @@ class FileContext:
     index: ProjectIndex
     settings: Settings
     wrapper: cst.MetadataWrapper | None = None
+    #: Every code enabled for this file (rules', and OTO000's when it is).
+    enabled_codes: frozenset[str] = frozenset()
 
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
         """Start and end of every node, computed on first use and shared by all rules."""
@@ -79,6 +95,17 @@ class LintRule(cst.BatchableCSTVisitor):
     name: ClassVar[str]  # kebab-case, as ruff names rules
     summary: ClassVar[str]
     fixable: ClassVar[str] = "sometimes"  # "always", "sometimes" or "never"
+    #: Off unless selected by its own code (``--extend-select OTOnnn``), even under ``OTO``.
+    opt_in: ClassVar[bool] = False
+    #: The rule judges the other rules' findings of a file in :meth:`review` (before
+    #: ``# noqa`` is applied) instead of visiting its syntax tree.
+    reviews_findings: ClassVar[bool] = False
+    #: A fix of this rule changes the relations every file sees (a field's kind): after
+    #: ``--fix`` writes one, the runner checks (and fixes) every file again.
+    fix_changes_relations: ClassVar[bool] = False
+    #: A finding of this rule is code that a relation-changing fix breaks: once such a fix
+    #: is applied no rule sees it any more, so the runner keeps it reported.
+    findings_outlive_relation_change: ClassVar[bool] = False
     VALID: ClassVar[Sequence[str | Valid]] = ()
     INVALID: ClassVar[Sequence[str | Invalid]] = ()
     #: Positions are resolved lazily (see :meth:`position`): most files that pass a screen
@@ -104,6 +131,12 @@ class LintRule(cst.BatchableCSTVisitor):
         engine parses just those first (see :mod:`o2o_lint.focus`).
         """
         return True
+
+    @classmethod
+    def review(cls, context: FileContext, findings: Sequence[Finding]) -> list[Finding]:
+        """For ``reviews_findings`` rules: findings about the file's other findings
+        (every enabled rule's, before ``# noqa``)."""
+        return []
 
     def position(self, node: cst.CSTNode) -> CodeRange:
         return self.context.positions()[node]

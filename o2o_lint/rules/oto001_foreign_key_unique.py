@@ -33,6 +33,7 @@ class ForeignKeyUnique(LintRule):
     code = "OTO001"
     name = "foreign-key-unique"
     summary = "ForeignKey(unique=True) should be a OneToOneField"
+    fix_changes_relations = True  # the converted field turns a reverse manager into an object
 
     VALID = [
         "from django.db import models\n\nclass Address(models.Model):\n"

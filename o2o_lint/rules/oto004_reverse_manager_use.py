@@ -32,6 +32,7 @@ class ReverseManagerUse(LintRule):
     code = "OTO004"
     name = "reverse-manager-of-unique-foreign-key"
     summary = "Use of a reverse manager that becomes a single object once OTO001 is fixed"
+    findings_outlive_relation_change = True  # a use the conversion breaks stays broken
     fixable = "never"
 
     VALID = [

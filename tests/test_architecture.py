@@ -1,0 +1,90 @@
+"""The architecture's promises, checked: the core names no rule; one run, one index, one walk."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+import o2o_lint
+from o2o_lint import cli, discovery
+from o2o_lint.index import model
+from o2o_lint.rules import all_rules
+from tests.helpers import FIXTURES
+
+PACKAGE = Path(o2o_lint.__file__).resolve().parent
+RULES = PACKAGE / "rules"
+
+
+def _rule_homes() -> set[Path]:
+    """The module or package each rule lives in."""
+    homes = set()
+    for rule in all_rules().values():
+        module = Path(sys.modules[rule.__module__].__file__ or "")
+        homes.add(module.parent if module.name == "rule.py" else module)
+    return homes
+
+
+def _core_files() -> list[Path]:
+    homes = _rule_homes()
+    return [
+        path for path in sorted(PACKAGE.rglob("*.py"))
+        if not any(path == home or home in path.parents for home in homes)
+    ]
+
+
+def test_the_core_names_no_rule_code_and_imports_no_rule() -> None:
+    codes = set(all_rules())
+    rule_modules = {home.stem for home in _rule_homes()}
+    offences = []
+    core = _core_files()
+    assert PACKAGE / "engine.py" in core and RULES / "base.py" in core and RULES / "__init__.py" in core
+    for path in core:
+        text = path.read_text()
+        for code in sorted(set(re.findall(r"\bOTO\d{3}\b", text)) & codes):
+            offences.append(f"{path.relative_to(PACKAGE)} names {code}")
+        for module in sorted(rule_modules):
+            if re.search(rf"\b{re.escape(module)}\b", text):
+                offences.append(f"{path.relative_to(PACKAGE)} names the rule module {module}")
+    assert offences == []
+
+
+def test_rule_packages_keep_their_init_empty_of_imports() -> None:
+    for home in _rule_homes():
+        if home.is_dir():
+            init = home / "__init__.py"
+            code = [line for line in init.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")]
+            assert not any(re.match(r"\s*(import|from)\s", line) for line in code), init
+
+
+@pytest.mark.parametrize("output_format", ["concise", "full", "json", "sarif", "github"])
+def test_one_cli_run_builds_one_index_and_walks_the_tree_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], output_format: str
+) -> None:
+    demo = tmp_path / "demo"
+    shutil.copytree(FIXTURES / "demo", demo)
+    counts = {"index": 0, "walk": 0}
+    real_init = model.ProjectIndex.__init__
+    real_walk = discovery.iter_python_files
+
+    def counting_init(self: model.ProjectIndex, *args: object, **kwargs: object) -> None:
+        counts["index"] += 1
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counting_walk(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        counts["walk"] += 1
+        return real_walk(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(model.ProjectIndex, "__init__", counting_init)
+    # every module that imported the walker by name walks through the counting one
+    for module in list(sys.modules.values()):
+        if getattr(module, "iter_python_files", None) is real_walk:
+            monkeypatch.setattr(module, "iter_python_files", counting_walk)
+    monkeypatch.chdir(demo)
+    status = cli.main(["--no-cache", "--output-format", output_format, "--extend-select", "OTO100", "."])
+    output = capsys.readouterr().out
+    assert status == 1 and "OTO001" in output  # the demo is full of findings
+    assert counts == {"index": 1, "walk": 1}
