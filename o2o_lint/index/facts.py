@@ -13,10 +13,9 @@ import os
 import re
 from typing import Any, Callable, NamedTuple
 
-from o2o_lint.index.writes import function_writes
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 8
+FACTS_VERSION = 9
 
 Facts = dict[str, Any]
 
@@ -48,6 +47,7 @@ def facts_version() -> str:
 def rule_facts(facts: Facts, code: str) -> Any:
     """What *code*'s extractor stored for this file (None when it has no extractor)."""
     return facts.get("rules", {}).get(code)
+
 
 RELATION_KEYWORDS = ("related_name", "related_query_name", "unique", "primary_key", "parent_link")
 #: Calls whose string arguments name reverse relations (``prefetch_related("invoice_set")``).
@@ -270,7 +270,6 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         # callee names of calls with a literal unique=True / primary_key=True (OTO001's screen)
         "unique_calls": sorted(unique_calls),
         "looks_like_migration": _looks_like_migration(classes),
-        "function_writes": function_writes(tree, text),  # OTO002
         "rules": {extractor.code: extractor.extract(tree, text) for extractor in all_extractors()},
     }
 

@@ -490,25 +490,6 @@ class ProjectIndex:
             return None
         return self.models.get(f"{facts['module']}.{class_name}")
 
-    # -- OTO002: stale reverse one-to-one caches (resolution lives in index/writes.py) --
-
-    @cached_property
-    def stale_writes(self) -> Any:  # o2o_lint.index.writes.StaleWrites
-        """Resolves the per-function ``function_writes`` facts lazily, once per index."""
-        from o2o_lint.index.writes import StaleWrites
-
-        return StaleWrites(self)
-
-    def function_stale_writes(self, module: str, qualname: str) -> list[dict[str, Any]]:
-        """Reverse one-to-one relations of its parameters (or ``self``) a function writes stale."""
-        return self.stale_writes.summary(module, qualname)
-
-    def stale_cache_screen(self, facts: Facts) -> bool:
-        return self.stale_writes.screen(facts)
-
-    def stale_cache_findings(self, facts: Facts) -> list[dict[str, Any]]:
-        return self.stale_writes.findings(facts)
-
 
 def app_label_for(module: str) -> str:
     """Django's default app label: the package holding the ``models`` module."""

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from o2o_lint.index.writes import function_writes
-from o2o_lint.rules.oto002_stale_reverse_cache import _MODELS
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import function_writes
+from o2o_lint.rules.oto002_stale_reverse_cache.rule import _MODELS
+from o2o_lint.rules.oto002_stale_reverse_cache.summaries import StaleWrites
 from tests.helpers import engine_for, record_libcst_parses, write_project
 
 SERVICES = """\
@@ -72,10 +73,10 @@ def test_facts_are_plain_data_and_only_for_functions_that_matter() -> None:
 def test_the_index_summarises_which_parameter_relations_a_function_writes(tmp_path: Path) -> None:
     engine = engine_for(_project(tmp_path, **{"shop/services.py": SERVICES}), select=("OTO002",))
     index = engine.index
-    [item] = index.function_stale_writes("shop.services", "ensure_profile")
+    [item] = index.view(StaleWrites).summary("shop.services", "ensure_profile")
     assert item["param"] == "owner"
     assert [(r.owner, r.accessor, r.query_name) for r in item["relations"]] == [("shop.Owner", "profile", "profile")]
-    [item] = index.function_stale_writes("shop.models", "Company.create_address")
+    [item] = index.view(StaleWrites).summary("shop.models", "Company.create_address")
     assert item["param"] == "self"
     assert [r.accessor for r in item["relations"]] == ["address"]
 

@@ -53,13 +53,14 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import libcst as cst
 
 from o2o_lint.findings import Fix
-from o2o_lint.index.writes import RETURNS_OBJECT, RETURNS_PAIR
 from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import DELETES, RETURNS_OBJECT, RETURNS_PAIR, SAVES, UPDATES, Event
+from o2o_lint.rules.oto002_stale_reverse_cache.summaries import Found, StaleWrites
 from o2o_lint.sourcefile import split_lines
 
 _MODELS = '''\
@@ -519,19 +520,19 @@ class StaleReverseCache(LintRule):
 
     @classmethod
     def screen(cls, context: FileContext) -> bool:
-        return context.index.stale_cache_screen(context.facts)
+        return context.index.view(StaleWrites).screen(context.facts)
 
     @classmethod
     def screen_tree(cls, context: FileContext, tree: ast.Module) -> TreeScreen:
         """The index already knows where the findings are: only their statements are parsed."""
-        return {found["pos"][0] for found in context.index.stale_cache_findings(context.facts)}
+        return {found.pos[0] for found in context.index.view(StaleWrites).findings(context.facts)}
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self.pending: dict[tuple[int, int], dict[str, Any]] = {}
+        self.pending: dict[tuple[int, int], Found] = {}
         lines: list[str] | None = None
-        for found in context.index.stale_cache_findings(context.facts):
-            line, byte_column = found["pos"][0], found["pos"][1]
+        for found in context.index.view(StaleWrites).findings(context.facts):
+            line, byte_column = found.pos[0], found.pos[1]
             if lines is None:
                 lines = split_lines(context.text)
             text = lines[line - 1] if line - 1 < len(lines) else ""
@@ -565,19 +566,75 @@ class StaleReverseCache(LintRule):
         found = self.pending.pop((start.line, start.column), None)
         if found is None:
             return
-        fix = None if found["kind"] == "call" else self._fix(node, found)
-        self.report(node, found["message"], fix)
+        fix = None if found.kind == "call" else self._fix(node, found)
+        self.report(node, self.message(found), fix)
+
+    # -- messages ------------------------------------------------------------------
+
+    MESSAGES: ClassVar[dict[str, str]] = {
+        # a read, then a stale write in the same function
+        "write": "`{recv}.{acc}` was read at line {read_line} and its answer is cached on `{recv}`; this {what} "
+                 "changes the relation without going through `{recv}`, so the cached `{recv}.{acc}` is stale{note}",
+        # a stale write on a parameter that callers read before calling
+        "writer": "callers read `{recv}.{acc}` before calling `{function}()` ({origin}); this {what} changes the "
+                  "relation without going through `{recv}`, so their cached `{recv}.{acc}` is stale",
+        # a call into such a writer, after a read (the writer itself gets the fix)
+        "call": "`{recv}.{acc}` was read at line {read_line} and its answer is cached on `{recv}`; `{callee}()` "
+                "changes the relation without going through it ({what} in {site}: fix it there), so the cached "
+                "`{recv}.{acc}` is stale",
+        # appended to "write" when a later refresh_from_db(fields=[...]) no longer clears the cache
+        "partial-refresh": " (`refresh_from_db(fields=[{fields}])` at line {line} clears it only up to Django 5.0)",
+        "origin": "{0}.{1} reads it at line {2}",
+        "site": "{0}.{1}, line {2}",
+        # the stale write, by what it is
+        "related-row": "`.{method}()` of the related row",
+        "other-instance": "`{method}()` with `{key}=` another instance of its row",
+        "save": "`.{method}()` with `{key}` set",
+        "update": "`QuerySet.{method}({key}=...)`",
+        "delete": "`QuerySet.{method}()` filtered on `{key}`",
+        "create": "`{method}({key}=...)`",
+    }
+
+    @classmethod
+    def message(cls, found: Found) -> str:
+        text = cls.MESSAGES
+        refresh = found.refresh
+        note = "" if refresh is None else text["partial-refresh"].format(
+            fields=", ".join(f'"{f}"' for f in refresh["fields"]), line=refresh["pos"][0])
+        return text[found.kind].format(
+            recv=found.recv, acc=found.acc, read_line=found.read_line, what=cls.describe(found.write), note=note,
+            function=found.function, origin=text["origin"].format(*found.origin), callee=found.callee,
+            site=text["site"].format(*found.site),
+        )
+
+    @classmethod
+    def describe(cls, write: Event) -> str:
+        """A stale write, as the messages name it."""
+        method, key = write.get("m", ""), write.get("key")
+        if write["op"] == "detach" and write.get("acc") and not write.get("model") and key is None:
+            kind = "related-row"
+        elif write.get("other"):
+            kind = "other-instance"
+        elif method in SAVES:
+            kind = "save"
+        elif method in UPDATES:
+            kind = "update"
+        elif method in DELETES:
+            kind = "delete"
+        else:
+            kind = "create"
+        return cls.MESSAGES[kind].format(method=method, key=key)
 
     # -- fixes ---------------------------------------------------------------------
 
-    def _fix(self, call: cst.Call, found: dict[str, Any]) -> Fix | None:
+    def _fix(self, call: cst.Call, found: Found) -> Fix | None:
         if not self.statement_lines:
             return None  # in a compound statement's header: nowhere to put a statement
         line = self.statement_lines[-1]
         small = self._small_statement(line, call)
         if small is None:
             return None
-        receiver, accessor = found["recv"], found["acc"]
+        receiver, accessor = found.recv, found.acc
         method = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
         value = getattr(small, "value", None)
         direct = value is call or isinstance(value, cst.Await) and value.expression is call
@@ -586,9 +643,9 @@ class StaleReverseCache(LintRule):
         if direct and method in RETURNS_OBJECT | RETURNS_PAIR:
             replacement = self._assign(line, small, receiver, accessor, pair=method in RETURNS_PAIR)
         if replacement is None:
-            if len(found["query_names"]) != 1 or isinstance(small, (cst.Return, cst.Raise)):
+            if len(found.query_names) != 1 or isinstance(small, (cst.Return, cst.Raise)):
                 return None
-            query_name = found["query_names"][0]
+            query_name = found.query_names[0]
             awaited = id(call) in self.awaited
             refresh = f'{"await " if awaited else ""}{receiver}.{"a" if awaited else ""}refresh_from_db(fields=["{query_name}"])'
             replacement = self._after(line, cst.Expr(cst.parse_expression(refresh)))

@@ -1,0 +1,500 @@
+"""OTO002's project-wide resolver: which writes make a cached reverse one-to-one stale.
+
+:class:`StaleWrites` is a project view (``context.index.view(StaleWrites)``, one per
+index, built on first use). It resolves the raw per-function events of :mod:`.facts`
+against the :class:`~o2o_lint.index.model.ProjectIndex` lazily, at query time: which
+relations a write touches, which functions (across files) write a parameter's relation
+in a stale way, which functions are called after a read of that relation (so that the
+writer itself gets the fix), and the findings of one file.
+
+Text that differs from disk is analysed under :meth:`ProjectIndex.overlay`: its facts
+are then the module's facts, and nothing computed from them is cached (the overlaid
+module's summaries are checked against :attr:`ProjectIndex.overlaid`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from o2o_lint.index.facts import rule_facts
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import DELETES, Event, _root, _start, _stop
+
+if TYPE_CHECKING:
+    from o2o_lint.index.facts import Facts
+    from o2o_lint.index.model import ModelInfo, ProjectIndex, ReverseRelation
+
+
+def _field_follows(first: str, second: str) -> bool:
+    """Both fields belong to the same compound statement: does *second* run after *first*?"""
+    if first == "h":
+        return True
+    if second == "h":
+        return False
+    kind, _, first_field = first.partition(".")
+    second_field = second.partition(".")[2]
+    if kind == "try":
+        if first_field == "b":
+            return True
+        return second_field == "f" and first_field != "f"
+    if kind in ("for", "wh"):
+        return first_field == "b" and second_field == "e"
+    return False  # if/else, match cases: exclusive
+
+
+def follows(first: Event, second: Event) -> bool:
+    """Can *second* run after *first* in the same call of the function?"""
+    a, b = first["path"], second["path"]
+    for index in range(min(len(a), len(b))):
+        x, y = a[index], b[index]
+        if x == y:
+            continue
+        if index % 2 == 0:
+            return x < y
+        return _field_follows(x, y)
+    return _stop(first) <= _stop(second)
+
+
+def _affects(bound: str, receiver: str) -> bool:
+    return receiver == bound or receiver.startswith(bound + ".")
+
+
+class StaleWrites:
+    """OTO002's resolver; one per :class:`ProjectIndex`, built on first use."""
+
+    MAX_DEPTH = 8
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self._summaries: dict[tuple[str, str], list[Event]] = {}
+
+    # -- relations -----------------------------------------------------------------
+
+    def _one_to_one_by(self, key: str) -> dict[str, list[ReverseRelation]]:
+        found: dict[str, list[ReverseRelation]] = defaultdict(list)
+        for relation in self.index.reverse_relations:
+            if relation.is_one_to_one:
+                found[getattr(relation, key)].append(relation)
+        return dict(found)
+
+    @cached_property
+    def accessors(self) -> dict[str, list[ReverseRelation]]:
+        return self._one_to_one_by("accessor")
+
+    @cached_property
+    def _by_related_model(self) -> dict[str, list[ReverseRelation]]:
+        return self._one_to_one_by("related_model")
+
+    @cached_property
+    def _method_owners(self) -> dict[str, list[ModelInfo]]:
+        found: dict[str, list[ModelInfo]] = defaultdict(list)
+        for model in self.index.models.values():
+            if model.path is not None:
+                for method in model.methods:
+                    found[method].append(model)
+        return dict(found)
+
+    def _lineage(self, model: ModelInfo) -> list[str]:
+        keys, stack, seen = [], [model], set()
+        while stack:
+            current = stack.pop()
+            if current.qualname in seen:
+                continue
+            seen.add(current.qualname)
+            keys.append(current.key)
+            stack.extend(self.index.model_parents(current))
+        return keys
+
+    def relations(self, module: str, event: Event) -> list[ReverseRelation]:
+        """The reverse one-to-one relations a raw write event can change."""
+        key = event.get("key")
+        accessor = event.get("acc")
+        if accessor is not None:
+            found = [r for r in self.accessors.get(accessor, ()) if key is None or key in (r.field_name, r.attname)]
+        else:
+            models: list[str] = []
+            if event.get("model"):
+                qualified = self.index.resolve(module, event["model"])
+                model = self.index.models.get(qualified) if qualified else None
+                if model is not None:
+                    models = self._lineage(model)
+            elif event.get("via"):
+                models = [r.related_model for r in self.accessors.get(event["via"], ())]
+            found = [r for m in models for r in self._by_related_model.get(m, ())
+                     if key in (r.field_name, r.attname)]
+        if event.get("m") in DELETES and not event.get("kp"):
+            # Deleting a multi-table child deletes the parent row (the receiver) too.
+            found = [r for r in found if not (r.field is None or r.field.parent_link)]
+        return found
+
+    @cached_property
+    def _model_bases(self) -> frozenset[str]:
+        return frozenset(base for model in self.index.models.values() for base in model.base_qualnames)
+
+    def _receiver_fits(self, module: str, function: Event, receiver: str,
+                       relations: list[ReverseRelation]) -> list[ReverseRelation]:
+        """For ``self`` of a method: only relations its class (a model, or a mixin of one) can own."""
+        params = function["params"]
+        if function.get("kind") != "method" or not params or receiver != params[0] or "class" not in function:
+            return relations
+        qualname = f"{module}.{function['class']}"
+        model = self.index.models.get(qualname)
+        if model is None:
+            return relations if qualname in self._model_bases else []
+        lineage = set(self._lineage(model))
+        return [r for r in relations if r.owner in lineage or self._descends(r.owner, model)]
+
+    def _descends(self, key: str, ancestor: ModelInfo) -> bool:
+        model = self.index.models_by_key.get(key)
+        return model is not None and ancestor.key in self._lineage(model)
+
+    @staticmethod
+    def clears(clear: Event, relation: ReverseRelation) -> bool:
+        if "acc" in clear:
+            return clear["acc"] == relation.accessor
+        fields = clear["fields"]
+        return fields is None or fields == "?" or relation.query_name in fields or relation.accessor in fields
+
+    def _cleared_after(self, function: Event, receiver: str, event: Event, relations: list[ReverseRelation]) -> list[ReverseRelation]:
+        """*relations* minus those a clear of *receiver* after *event* refreshes."""
+        after = [c for c in function["clears"] if c["recv"] == receiver and _start(c) >= _stop(event)]
+        return [r for r in relations if not any(self.clears(c, r) for c in after)]
+
+    @staticmethod
+    def _rebound_between(function: Event, receiver: str, start: tuple[int, int], stop: tuple[int, int]) -> bool:
+        return any(_affects(b[0], receiver) and start <= (b[1], b[2]) < stop for b in function["binds"])
+
+    def _cancelled_between(self, function: Event, receiver: str, read: Event, event: Event, relation: ReverseRelation) -> bool:
+        return any(c["recv"] == receiver and _stop(read) <= _start(c) < _start(event) and self.clears(c, relation)
+                   for c in function["clears"])
+
+    # -- functions and calls -------------------------------------------------------
+
+    def functions(self, module: str) -> dict[str, Event]:
+        """*module*'s per-function facts (the overlaid text's, while one is analysed)."""
+        facts = self.index.modules.get(module)
+        return (rule_facts(facts, "OTO002") or {}) if facts else {}
+
+    def _cacheable(self, module: str) -> bool:
+        """Whether what is derived from *module*'s facts may be kept for the index's life:
+        not while they are an overlaid text's (see :meth:`ProjectIndex.overlay`)."""
+        overlaid = self.index.overlaid
+        return overlaid is None or overlaid[1]["module"] != module
+
+    def _split_function(self, qualified: str) -> tuple[str, str] | None:
+        module, _, name = qualified.rpartition(".")
+        while module:
+            if module in self.index.modules:
+                return module, name
+            module, _, head = module.rpartition(".")
+            name = f"{head}.{name}"
+        return None
+
+    def _find_method(self, module: str, class_name: str, method: str, depth: int = 0) -> tuple[str, str] | None:
+        if depth > self.MAX_DEPTH:
+            return None
+        qualname = f"{class_name}.{method}"
+        if qualname in self.functions(module):
+            return module, qualname
+        facts = self.index.modules.get(module)
+        if not facts:
+            return None
+        class_facts = next((c for c in facts["classes"] if c["name"] == class_name), None)
+        if class_facts is None:
+            return None
+        for base in class_facts["bases"]:
+            qualified = self.index.resolve(module, base)
+            if qualified is None:
+                continue
+            base_module, _, base_name = qualified.rpartition(".")
+            found = self._find_method(base_module, base_name, method, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def call_targets(self, module: str, function: Event, call: Event) -> list[tuple[str, str, dict[str, str]]]:
+        """Project functions a call may run, each with {callee parameter: caller expression}."""
+        callee, receiver = call["callee"], call.get("recv")
+        targets: list[tuple[str, str]] = []
+        if receiver is not None:
+            facts = self.index.modules.get(module)
+            head = _root(receiver)
+            if facts and (head in facts["imports"] or any(c["name"] == head for c in facts["classes"])):
+                receiver = None  # ``services.ensure_profile(x)``, ``Company.create_address(c)``
+        if receiver is None:
+            if "." not in callee and callee in self.functions(module):
+                targets.append((module, callee))
+            else:
+                qualified = self.index.resolve(module, callee)
+                split = self._split_function(qualified) if qualified else None
+                if split is not None and split[1] in self.functions(split[0]):
+                    targets.append(split)
+        else:
+            method = callee.rpartition(".")[2]
+            params = function.get("params") or []
+            if function.get("class") and function.get("kind") == "method" and params and receiver == params[0]:
+                found = self._find_method(module, function["class"], method)
+                if found is not None:
+                    targets.append(found)
+            else:
+                for model in self._method_owners.get(method, ()):
+                    facts = self.index.facts_by_path.get(model.path or "")
+                    if facts is not None:
+                        owner_module = facts["module"]
+                        qualname = f"{model.name}.{method}"
+                        if qualname in self.functions(owner_module):
+                            targets.append((owner_module, qualname))
+        result = []
+        for target_module, qualname in targets:
+            entry = self.functions(target_module).get(qualname)
+            if entry is None:
+                continue
+            params = entry["params"]
+            kind = entry["kind"]
+            offset = 1 if kind in ("method", "classmethod") and receiver is not None else 0
+            mapping: dict[str, str] = {}
+            if receiver is not None and kind == "method" and params:
+                mapping[params[0]] = receiver
+            for slot, expression in call["args"]:
+                if isinstance(slot, int):
+                    if slot + offset < len(params):
+                        mapping[params[slot + offset]] = expression
+                elif slot in params:
+                    mapping[slot] = expression
+            result.append((target_module, qualname, mapping))
+        return result
+
+    def summary(self, module: str, qualname: str, _active: frozenset[tuple[str, str]] = frozenset()) -> list[Event]:
+        """Stale writes *qualname* makes on its parameters, directly or through calls.
+
+        Each item: ``{"param", "relations", "site": (module, qualname, line), "write"}``.
+        """
+        key = (module, qualname)
+        cacheable = self._cacheable(module)
+        if cacheable and key in self._summaries:
+            return self._summaries[key]
+        if key in _active or len(_active) > self.MAX_DEPTH:
+            return []
+        function = self.functions(module).get(qualname)
+        found: list[Event] = []
+        if function is not None:
+            params = set(function["params"])
+            start = (function["line"], 0)
+            for write in function["writes"]:
+                receiver = write["recv"]
+                if receiver not in params or self._rebound_between(function, receiver, start, _start(write)):
+                    continue
+                relations = self._receiver_fits(module, function, receiver, self.relations(module, write))
+                relations = self._cleared_after(function, receiver, write, relations)
+                if relations:
+                    found.append({"param": receiver, "relations": relations, "write": write,
+                                  "site": (module, qualname, write["pos"][0])})
+            active = _active | {key}
+            for call in function["calls"]:
+                for target_module, target, mapping in self.call_targets(module, function, call):
+                    for item in self.summary(target_module, target, active):
+                        expression = mapping.get(item["param"])
+                        if expression not in params or self._rebound_between(function, expression, start, _start(call)):
+                            continue
+                        relations = self._cleared_after(function, expression, call, item["relations"])
+                        if relations:
+                            found.append({**item, "param": expression, "relations": relations})
+        if cacheable:
+            self._summaries[key] = found
+        return found
+
+    # -- who calls a writer after a read -------------------------------------------
+
+    def _read_before(self, function: Event, read: Event, event: Event, relations: Iterable[ReverseRelation]) -> bool:
+        receiver = read["recv"]
+        return (
+            follows(read, event)
+            and not self._rebound_between(function, receiver, _stop(read), _start(event))
+            and not any(self._cancelled_between(function, receiver, read, event, r) for r in relations)
+        )
+
+    @cached_property
+    def taint(self) -> dict[tuple[str, str, str], list[tuple[str, tuple[str, str, int]]]]:
+        """(module, function, parameter) -> [(accessor, "where a caller read it")].
+
+        A parameter is tainted when some caller reads ``arg.<accessor>`` and then passes
+        ``arg`` to the function (transitively through functions passing it on).
+        """
+        tainted: dict[tuple[str, str, str], list[tuple[str, tuple[str, str, int]]]] = defaultdict(list)
+        queue: list[tuple[str, str, str, str, tuple[str, str, int]]] = []
+        for module in self.index.modules:
+            for qualname, function in self.functions(module).items():
+                if not function["reads"] or not function["calls"]:
+                    continue
+                for call in function["calls"]:
+                    targets = None
+                    for read in function["reads"]:
+                        relations = self.accessors.get(read["acc"])
+                        if not relations or not self._read_before(function, read, call, relations):
+                            continue
+                        if not self._cleared_after(function, read["recv"], call, relations):
+                            continue
+                        if targets is None:
+                            targets = self.call_targets(module, function, call)
+                        origin = (module, qualname, read["pos"][0])
+                        for target_module, target, mapping in targets:
+                            for param, expression in mapping.items():
+                                if expression == read["recv"]:
+                                    queue.append((target_module, target, param, read["acc"], origin))
+        seen: set[tuple[str, str, str, str]] = set()
+        while queue:
+            module, qualname, param, accessor, origin = queue.pop()
+            if (module, qualname, param, accessor) in seen:
+                continue
+            seen.add((module, qualname, param, accessor))
+            tainted[(module, qualname, param)].append((accessor, origin))
+            function = self.functions(module).get(qualname)
+            if function is None:
+                continue
+            start = (function["line"], 0)
+            for call in function["calls"]:
+                if not any(a[1] == param for a in call["args"]) and call.get("recv") != param:
+                    continue
+                if self._rebound_between(function, param, start, _start(call)):
+                    continue
+                for target_module, target, mapping in self.call_targets(module, function, call):
+                    for callee_param, expression in mapping.items():
+                        if expression == param:
+                            queue.append((target_module, target, callee_param, accessor, origin))
+        return dict(tainted)
+
+    @cached_property
+    def tainted_modules(self) -> frozenset[str]:
+        return frozenset(module for module, _, _ in self.taint)
+
+    # -- per file ------------------------------------------------------------------
+
+    def screen(self, facts: Facts) -> bool:
+        """False when the file (*facts*) cannot hold a finding."""
+        functions = rule_facts(facts, "OTO002")
+        if not functions:
+            return False
+        accessors = self.accessors
+        if not accessors:
+            return False
+        for function in functions.values():
+            if (function["writes"] or function["calls"]) and any(r["acc"] in accessors for r in function["reads"]):
+                return True
+        if facts["module"] in self.tainted_modules:
+            return any(function["writes"] for function in functions.values())
+        return False
+
+    def findings(self, facts: Facts) -> list[Found]:
+        """OTO002 findings of one file (*facts*), keyed by the event position; the rule
+        words them, maps them onto LibCST nodes and builds the fixes."""
+        module = facts["module"]
+        results: list[Found] = []
+        for qualname, function in (rule_facts(facts, "OTO002") or {}).items():
+            reads = function["reads"]
+            params = set(function["params"])
+            start = (function["line"], 0)
+            for write in function["writes"]:
+                receiver = write["recv"]
+                relations = self._receiver_fits(module, function, receiver, self.relations(module, write))
+                if not relations:
+                    continue
+                relations = self._cleared_after(function, receiver, write, relations)
+                if not relations:
+                    continue
+                found = self._local(function, write, receiver, relations)
+                if found is not None:
+                    read, matching = found
+                    results.append(_found("write", write, receiver, read["acc"], matching, read_line=read["pos"][0],
+                                          write=write, refresh=self._partial_refresh(function, receiver, write)))
+                    continue
+                if receiver not in params or self._rebound_between(function, receiver, start, _start(write)):
+                    continue
+                for accessor, origin in self.taint.get((module, qualname, receiver), ()):
+                    matching = [r for r in relations if r.accessor == accessor]
+                    if matching:
+                        results.append(_found("writer", write, receiver, accessor, matching, write=write,
+                                              function=qualname, origin=origin))
+                        break
+            if not reads:
+                continue
+            for call in function["calls"]:
+                result = self._call_site(module, function, call)
+                if result is not None:
+                    results.append(result)
+        return results
+
+    @staticmethod
+    def _partial_refresh(function: Event, receiver: str, event: Event) -> Event | None:
+        """A later ``refresh_from_db(fields=[...])`` of *receiver* (it cleared the cache only up to Django 5.0)."""
+        for clear in function["clears"]:
+            fields = clear.get("fields")
+            if clear["recv"] == receiver and isinstance(fields, list) and _start(clear) >= _stop(event):
+                return clear
+        return None
+
+    def _local(self, function: Event, write: Event, receiver: str,
+               relations: list[ReverseRelation]) -> tuple[Event, list[ReverseRelation]] | None:
+        best: tuple[Event, list[ReverseRelation]] | None = None
+        for read in function["reads"]:
+            if read["recv"] != receiver:
+                continue
+            matching = [r for r in relations if r.accessor == read["acc"]]
+            if matching and self._read_before(function, read, write, matching):
+                if best is None or _start(read) > _start(best[0]):
+                    best = (read, matching)
+        return best
+
+    def _call_site(self, module: str, function: Event, call: Event) -> Found | None:
+        targets = None
+        best: Found | None = None
+        best_read = (0, 0)
+        for read in function["reads"]:
+            receiver = read["recv"]
+            if receiver != call.get("recv") and not any(a[1] == receiver for a in call["args"]):
+                continue
+            if read["acc"] not in self.accessors:
+                continue
+            if targets is None:
+                targets = self.call_targets(module, function, call)
+            for target_module, target, mapping in targets:
+                for item in self.summary(target_module, target):
+                    if mapping.get(item["param"]) != receiver:
+                        continue
+                    matching = [r for r in item["relations"] if r.accessor == read["acc"]]
+                    if not matching or not self._read_before(function, read, call, matching):
+                        continue
+                    matching = self._cleared_after(function, receiver, call, matching)
+                    if not matching:
+                        continue
+                    if best is not None and _start(read) <= best_read:
+                        continue
+                    best = _found("call", call, receiver, read["acc"], matching, read_line=read["pos"][0],
+                                  write=item["write"], callee=call["callee"], site=item["site"])
+                    best_read = _start(read)
+        return best
+
+
+class Found(NamedTuple):
+    """One finding of a file as the resolver sees it; the rule words it and fixes it."""
+
+    #: "write": a stale write after a read in the same function; "writer": a stale write on a
+    #: parameter some caller read first; "call": a call into a writer after a read.
+    kind: str
+    pos: list[int]  # of the write or call: line, column (UTF-8 bytes), end line, end column
+    recv: str
+    acc: str
+    query_names: list[str]
+    write: Event  # the stale write (for "call", the writer's)
+    read_line: int = 0  # "write", "call": where the accessor was read
+    refresh: Event | None = None  # "write": a later refresh_from_db(fields=[...]) of the receiver
+    function: str = ""  # "writer": the writing function's qualname
+    origin: tuple[str, str, int] = ("", "", 0)  # "writer": a caller reading it first (module, function, line)
+    callee: str = ""  # "call": the called name
+    site: tuple[str, str, int] = ("", "", 0)  # "call": the writer (module, function, line)
+
+
+def _found(kind: str, event: Event, receiver: str, accessor: str, relations: list[ReverseRelation],
+           **details: Any) -> Found:
+    return Found(kind, event["pos"], receiver, accessor, sorted({r.query_name for r in relations}), **details)
