@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -58,6 +59,23 @@ def test_rule_packages_keep_their_init_empty_of_imports() -> None:
             init = home / "__init__.py"
             code = [line for line in init.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")]
             assert not any(re.match(r"\s*(import|from)\s", line) for line in code), init
+
+
+def test_rule_facts_extractors_never_import_libcst() -> None:
+    """The facts pass runs in pool workers and on warm runs: no ``facts.py`` of a rule package
+    (nor anything it imports) may load LibCST."""
+    script = (
+        "import sys\n"
+        "from o2o_lint.rules import all_extractors\n"
+        "extractors = all_extractors()\n"
+        "assert extractors, 'no rule package has a facts.py'\n"
+        "assert 'libcst' not in sys.modules, sorted(m for m in sys.modules if m.startswith('libcst'))[:5]\n"
+        "print(' '.join(sorted(e.code for e in extractors)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=PACKAGE.parent)
+    assert done.returncode == 0, done.stderr
+    packages = sorted(home for home in _rule_homes() if home.is_dir() and (home / "facts.py").is_file())
+    assert len(done.stdout.split()) == len(packages)
 
 
 @pytest.mark.parametrize("output_format", ["concise", "full", "json", "sarif", "github"])
