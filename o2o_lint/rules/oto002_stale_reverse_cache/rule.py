@@ -59,7 +59,8 @@ import libcst as cst
 
 from o2o_lint.findings import Fix
 from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
-from o2o_lint.rules.oto002_stale_reverse_cache.facts import DELETES, RETURNS_OBJECT, RETURNS_PAIR, SAVES, UPDATES, Event
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import DELETES, RETURNS_OBJECT, RETURNS_PAIR, SAVES, UPDATES
+from o2o_lint.rules.oto002_stale_reverse_cache.records import Op, Write
 from o2o_lint.rules.oto002_stale_reverse_cache.summaries import Found, StaleWrites
 from o2o_lint.sourcefile import split_lines
 
@@ -600,7 +601,7 @@ class StaleReverseCache(LintRule):
         text = cls.MESSAGES
         refresh = found.refresh
         note = "" if refresh is None else text["partial-refresh"].format(
-            fields=", ".join(f'"{f}"' for f in refresh["fields"]), line=refresh["pos"][0])
+            fields=", ".join(f'"{f}"' for f in refresh.fields), line=refresh.pos[0])
         return text[found.kind].format(
             recv=found.recv, acc=found.acc, read_line=found.read_line, what=cls.describe(found.write), note=note,
             function=found.function, origin=text["origin"].format(*found.origin), callee=found.callee,
@@ -608,12 +609,12 @@ class StaleReverseCache(LintRule):
         )
 
     @classmethod
-    def describe(cls, write: Event) -> str:
+    def describe(cls, write: Write) -> str:
         """A stale write, as the messages name it."""
-        method, key = write.get("m", ""), write.get("key")
-        if write["op"] == "detach" and write.get("acc") and not write.get("model") and key is None:
+        method, key = write.method, write.key
+        if write.op is Op.DETACH and write.acc and not write.model and key is None:
             kind = "related-row"
-        elif write.get("other"):
+        elif write.other:
             kind = "other-instance"
         elif method in SAVES:
             kind = "save"

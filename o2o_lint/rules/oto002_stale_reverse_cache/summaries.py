@@ -20,7 +20,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from o2o_lint.index.facts import rule_facts
-from o2o_lint.rules.oto002_stale_reverse_cache.facts import DELETES, Event, _root, _start, _stop
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import DELETES, _root
+from o2o_lint.rules.oto002_stale_reverse_cache.records import (
+    Call, Clear, Function, Read, Write, function_record, start as _start, stop as _stop,
+)
 
 if TYPE_CHECKING:
     from o2o_lint.index.facts import Facts
@@ -44,9 +47,9 @@ def _field_follows(first: str, second: str) -> bool:
     return False  # if/else, match cases: exclusive
 
 
-def follows(first: Event, second: Event) -> bool:
+def follows(first: Read | Write | Call, second: Read | Write | Call) -> bool:
     """Can *second* run after *first* in the same call of the function?"""
-    a, b = first["path"], second["path"]
+    a, b = first.path, second.path
     for index in range(min(len(a), len(b))):
         x, y = a[index], b[index]
         if x == y:
@@ -68,7 +71,8 @@ class StaleWrites:
 
     def __init__(self, index: ProjectIndex) -> None:
         self.index = index
-        self._summaries: dict[tuple[str, str], list[Event]] = {}
+        self._summaries: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._functions: dict[str, dict[str, Function]] = {}  # module -> records, for saved facts only
 
     # -- relations -----------------------------------------------------------------
 
@@ -107,24 +111,24 @@ class StaleWrites:
             stack.extend(self.index.model_parents(current))
         return keys
 
-    def relations(self, module: str, event: Event) -> list[ReverseRelation]:
-        """The reverse one-to-one relations a raw write event can change."""
-        key = event.get("key")
-        accessor = event.get("acc")
+    def relations(self, module: str, event: Write) -> list[ReverseRelation]:
+        """The reverse one-to-one relations a write can change."""
+        key = event.key
+        accessor = event.acc
         if accessor is not None:
             found = [r for r in self.accessors.get(accessor, ()) if key is None or key in (r.field_name, r.attname)]
         else:
             models: list[str] = []
-            if event.get("model"):
-                qualified = self.index.resolve(module, event["model"])
+            if event.model:
+                qualified = self.index.resolve(module, event.model)
                 model = self.index.models.get(qualified) if qualified else None
                 if model is not None:
                     models = self._lineage(model)
-            elif event.get("via"):
-                models = [r.related_model for r in self.accessors.get(event["via"], ())]
+            elif event.via:
+                models = [r.related_model for r in self.accessors.get(event.via, ())]
             found = [r for m in models for r in self._by_related_model.get(m, ())
                      if key in (r.field_name, r.attname)]
-        if event.get("m") in DELETES and not event.get("kp"):
+        if event.method in DELETES and not event.keep_parents:
             # Deleting a multi-table child deletes the parent row (the receiver) too.
             found = [r for r in found if not (r.field is None or r.field.parent_link)]
         return found
@@ -133,13 +137,13 @@ class StaleWrites:
     def _model_bases(self) -> frozenset[str]:
         return frozenset(base for model in self.index.models.values() for base in model.base_qualnames)
 
-    def _receiver_fits(self, module: str, function: Event, receiver: str,
+    def _receiver_fits(self, module: str, function: Function, receiver: str,
                        relations: list[ReverseRelation]) -> list[ReverseRelation]:
         """For ``self`` of a method: only relations its class (a model, or a mixin of one) can own."""
-        params = function["params"]
-        if function.get("kind") != "method" or not params or receiver != params[0] or "class" not in function:
+        params = function.params
+        if function.kind != "method" or not params or receiver != params[0] or function.cls is None:
             return relations
-        qualname = f"{module}.{function['class']}"
+        qualname = f"{module}.{function.cls}"
         model = self.index.models.get(qualname)
         if model is None:
             return relations if qualname in self._model_bases else []
@@ -151,31 +155,41 @@ class StaleWrites:
         return model is not None and ancestor.key in self._lineage(model)
 
     @staticmethod
-    def clears(clear: Event, relation: ReverseRelation) -> bool:
-        if "acc" in clear:
-            return clear["acc"] == relation.accessor
-        fields = clear["fields"]
+    def clears(clear: Clear, relation: ReverseRelation) -> bool:
+        if clear.acc is not None:
+            return clear.acc == relation.accessor
+        fields = clear.fields
         return fields is None or fields == "?" or relation.query_name in fields or relation.accessor in fields
 
-    def _cleared_after(self, function: Event, receiver: str, event: Event, relations: list[ReverseRelation]) -> list[ReverseRelation]:
+    def _cleared_after(self, function: Function, receiver: str, event: Write | Call,
+                       relations: list[ReverseRelation]) -> list[ReverseRelation]:
         """*relations* minus those a clear of *receiver* after *event* refreshes."""
-        after = [c for c in function["clears"] if c["recv"] == receiver and _start(c) >= _stop(event)]
+        after = [c for c in function.clears if c.recv == receiver and _start(c) >= _stop(event)]
         return [r for r in relations if not any(self.clears(c, r) for c in after)]
 
     @staticmethod
-    def _rebound_between(function: Event, receiver: str, start: tuple[int, int], stop: tuple[int, int]) -> bool:
-        return any(_affects(b[0], receiver) and start <= (b[1], b[2]) < stop for b in function["binds"])
+    def _rebound_between(function: Function, receiver: str, start: tuple[int, int], stop: tuple[int, int]) -> bool:
+        return any(_affects(b.name, receiver) and start <= (b.line, b.col) < stop for b in function.binds)
 
-    def _cancelled_between(self, function: Event, receiver: str, read: Event, event: Event, relation: ReverseRelation) -> bool:
-        return any(c["recv"] == receiver and _stop(read) <= _start(c) < _start(event) and self.clears(c, relation)
-                   for c in function["clears"])
+    def _cancelled_between(self, function: Function, receiver: str, read: Read, event: Write | Call,
+                           relation: ReverseRelation) -> bool:
+        return any(c.recv == receiver and _stop(read) <= _start(c) < _start(event) and self.clears(c, relation)
+                   for c in function.clears)
 
     # -- functions and calls -------------------------------------------------------
 
-    def functions(self, module: str) -> dict[str, Event]:
-        """*module*'s per-function facts (the overlaid text's, while one is analysed)."""
-        facts = self.index.modules.get(module)
-        return (rule_facts(facts, "OTO002") or {}) if facts else {}
+    def functions(self, module: str) -> dict[str, Function]:
+        """*module*'s per-function facts, as records (the overlaid text's while one is analysed)."""
+        if not self._cacheable(module):
+            return self._records(self.index.modules.get(module))
+        found = self._functions.get(module)
+        if found is None:
+            found = self._functions[module] = self._records(self.index.modules.get(module))
+        return found
+
+    def _records(self, facts: Facts | None) -> dict[str, Function]:
+        raw = rule_facts(facts, "OTO002") if facts else None
+        return {qualname: function_record(function) for qualname, function in raw.items()} if raw else {}
 
     def _cacheable(self, module: str) -> bool:
         """Whether what is derived from *module*'s facts may be kept for the index's life:
@@ -214,9 +228,9 @@ class StaleWrites:
                 return found
         return None
 
-    def call_targets(self, module: str, function: Event, call: Event) -> list[tuple[str, str, dict[str, str]]]:
+    def call_targets(self, module: str, function: Function, call: Call) -> list[tuple[str, str, dict[str, str]]]:
         """Project functions a call may run, each with {callee parameter: caller expression}."""
-        callee, receiver = call["callee"], call.get("recv")
+        callee, receiver = call.callee, call.recv
         targets: list[tuple[str, str]] = []
         if receiver is not None:
             facts = self.index.modules.get(module)
@@ -233,9 +247,9 @@ class StaleWrites:
                     targets.append(split)
         else:
             method = callee.rpartition(".")[2]
-            params = function.get("params") or []
-            if function.get("class") and function.get("kind") == "method" and params and receiver == params[0]:
-                found = self._find_method(module, function["class"], method)
+            params = function.params
+            if function.cls and function.kind == "method" and params and receiver == params[0]:
+                found = self._find_method(module, function.cls, method)
                 if found is not None:
                     targets.append(found)
             else:
@@ -251,13 +265,13 @@ class StaleWrites:
             entry = self.functions(target_module).get(qualname)
             if entry is None:
                 continue
-            params = entry["params"]
-            kind = entry["kind"]
+            params = entry.params
+            kind = entry.kind
             offset = 1 if kind in ("method", "classmethod") and receiver is not None else 0
             mapping: dict[str, str] = {}
             if receiver is not None and kind == "method" and params:
                 mapping[params[0]] = receiver
-            for slot, expression in call["args"]:
+            for slot, expression in call.args:
                 if isinstance(slot, int):
                     if slot + offset < len(params):
                         mapping[params[slot + offset]] = expression
@@ -266,7 +280,7 @@ class StaleWrites:
             result.append((target_module, qualname, mapping))
         return result
 
-    def summary(self, module: str, qualname: str, _active: frozenset[tuple[str, str]] = frozenset()) -> list[Event]:
+    def summary(self, module: str, qualname: str, _active: frozenset[tuple[str, str]] = frozenset()) -> list[dict[str, Any]]:
         """Stale writes *qualname* makes on its parameters, directly or through calls.
 
         Each item: ``{"param", "relations", "site": (module, qualname, line), "write"}``.
@@ -278,21 +292,21 @@ class StaleWrites:
         if key in _active or len(_active) > self.MAX_DEPTH:
             return []
         function = self.functions(module).get(qualname)
-        found: list[Event] = []
+        found: list[dict[str, Any]] = []
         if function is not None:
-            params = set(function["params"])
-            start = (function["line"], 0)
-            for write in function["writes"]:
-                receiver = write["recv"]
+            params = set(function.params)
+            start = (function.line, 0)
+            for write in function.writes:
+                receiver = write.recv
                 if receiver not in params or self._rebound_between(function, receiver, start, _start(write)):
                     continue
                 relations = self._receiver_fits(module, function, receiver, self.relations(module, write))
                 relations = self._cleared_after(function, receiver, write, relations)
                 if relations:
                     found.append({"param": receiver, "relations": relations, "write": write,
-                                  "site": (module, qualname, write["pos"][0])})
+                                  "site": (module, qualname, write.pos[0])})
             active = _active | {key}
-            for call in function["calls"]:
+            for call in function.calls:
                 for target_module, target, mapping in self.call_targets(module, function, call):
                     for item in self.summary(target_module, target, active):
                         expression = mapping.get(item["param"])
@@ -307,8 +321,9 @@ class StaleWrites:
 
     # -- who calls a writer after a read -------------------------------------------
 
-    def _read_before(self, function: Event, read: Event, event: Event, relations: Iterable[ReverseRelation]) -> bool:
-        receiver = read["recv"]
+    def _read_before(self, function: Function, read: Read, event: Write | Call,
+                     relations: Iterable[ReverseRelation]) -> bool:
+        receiver = read.recv
         return (
             follows(read, event)
             and not self._rebound_between(function, receiver, _stop(read), _start(event))
@@ -326,23 +341,23 @@ class StaleWrites:
         queue: list[tuple[str, str, str, str, tuple[str, str, int]]] = []
         for module in self.index.modules:
             for qualname, function in self.functions(module).items():
-                if not function["reads"] or not function["calls"]:
+                if not function.reads or not function.calls:
                     continue
-                for call in function["calls"]:
+                for call in function.calls:
                     targets = None
-                    for read in function["reads"]:
-                        relations = self.accessors.get(read["acc"])
+                    for read in function.reads:
+                        relations = self.accessors.get(read.acc)
                         if not relations or not self._read_before(function, read, call, relations):
                             continue
-                        if not self._cleared_after(function, read["recv"], call, relations):
+                        if not self._cleared_after(function, read.recv, call, relations):
                             continue
                         if targets is None:
                             targets = self.call_targets(module, function, call)
-                        origin = (module, qualname, read["pos"][0])
+                        origin = (module, qualname, read.pos[0])
                         for target_module, target, mapping in targets:
                             for param, expression in mapping.items():
-                                if expression == read["recv"]:
-                                    queue.append((target_module, target, param, read["acc"], origin))
+                                if expression == read.recv:
+                                    queue.append((target_module, target, param, read.acc, origin))
         seen: set[tuple[str, str, str, str]] = set()
         while queue:
             module, qualname, param, accessor, origin = queue.pop()
@@ -353,9 +368,9 @@ class StaleWrites:
             function = self.functions(module).get(qualname)
             if function is None:
                 continue
-            start = (function["line"], 0)
-            for call in function["calls"]:
-                if not any(a[1] == param for a in call["args"]) and call.get("recv") != param:
+            start = (function.line, 0)
+            for call in function.calls:
+                if not any(a[1] == param for a in call.args) and call.recv != param:
                     continue
                 if self._rebound_between(function, param, start, _start(call)):
                     continue
@@ -391,12 +406,13 @@ class StaleWrites:
         words them, maps them onto LibCST nodes and builds the fixes."""
         module = facts["module"]
         results: list[Found] = []
-        for qualname, function in (rule_facts(facts, "OTO002") or {}).items():
-            reads = function["reads"]
-            params = set(function["params"])
-            start = (function["line"], 0)
-            for write in function["writes"]:
-                receiver = write["recv"]
+        functions = self.functions(module) if self.index.modules.get(module) is facts else self._records(facts)
+        for qualname, function in functions.items():
+            reads = function.reads
+            params = set(function.params)
+            start = (function.line, 0)
+            for write in function.writes:
+                receiver = write.recv
                 relations = self._receiver_fits(module, function, receiver, self.relations(module, write))
                 if not relations:
                     continue
@@ -406,7 +422,7 @@ class StaleWrites:
                 found = self._local(function, write, receiver, relations)
                 if found is not None:
                     read, matching = found
-                    results.append(_found("write", write, receiver, read["acc"], matching, read_line=read["pos"][0],
+                    results.append(_found("write", write, receiver, read.acc, matching, read_line=read.pos[0],
                                           write=write, refresh=self._partial_refresh(function, receiver, write)))
                     continue
                 if receiver not in params or self._rebound_between(function, receiver, start, _start(write)):
@@ -419,42 +435,42 @@ class StaleWrites:
                         break
             if not reads:
                 continue
-            for call in function["calls"]:
+            for call in function.calls:
                 result = self._call_site(module, function, call)
                 if result is not None:
                     results.append(result)
         return results
 
     @staticmethod
-    def _partial_refresh(function: Event, receiver: str, event: Event) -> Event | None:
+    def _partial_refresh(function: Function, receiver: str, event: Write) -> Clear | None:
         """A later ``refresh_from_db(fields=[...])`` of *receiver* (it cleared the cache only up to Django 5.0)."""
-        for clear in function["clears"]:
-            fields = clear.get("fields")
-            if clear["recv"] == receiver and isinstance(fields, list) and _start(clear) >= _stop(event):
+        for clear in function.clears:
+            fields = clear.fields
+            if clear.recv == receiver and isinstance(fields, list) and _start(clear) >= _stop(event):
                 return clear
         return None
 
-    def _local(self, function: Event, write: Event, receiver: str,
-               relations: list[ReverseRelation]) -> tuple[Event, list[ReverseRelation]] | None:
-        best: tuple[Event, list[ReverseRelation]] | None = None
-        for read in function["reads"]:
-            if read["recv"] != receiver:
+    def _local(self, function: Function, write: Write, receiver: str,
+               relations: list[ReverseRelation]) -> tuple[Read, list[ReverseRelation]] | None:
+        best: tuple[Read, list[ReverseRelation]] | None = None
+        for read in function.reads:
+            if read.recv != receiver:
                 continue
-            matching = [r for r in relations if r.accessor == read["acc"]]
+            matching = [r for r in relations if r.accessor == read.acc]
             if matching and self._read_before(function, read, write, matching):
                 if best is None or _start(read) > _start(best[0]):
                     best = (read, matching)
         return best
 
-    def _call_site(self, module: str, function: Event, call: Event) -> Found | None:
+    def _call_site(self, module: str, function: Function, call: Call) -> Found | None:
         targets = None
         best: Found | None = None
         best_read = (0, 0)
-        for read in function["reads"]:
-            receiver = read["recv"]
-            if receiver != call.get("recv") and not any(a[1] == receiver for a in call["args"]):
+        for read in function.reads:
+            receiver = read.recv
+            if receiver != call.recv and not any(a[1] == receiver for a in call.args):
                 continue
-            if read["acc"] not in self.accessors:
+            if read.acc not in self.accessors:
                 continue
             if targets is None:
                 targets = self.call_targets(module, function, call)
@@ -462,7 +478,7 @@ class StaleWrites:
                 for item in self.summary(target_module, target):
                     if mapping.get(item["param"]) != receiver:
                         continue
-                    matching = [r for r in item["relations"] if r.accessor == read["acc"]]
+                    matching = [r for r in item["relations"] if r.accessor == read.acc]
                     if not matching or not self._read_before(function, read, call, matching):
                         continue
                     matching = self._cleared_after(function, receiver, call, matching)
@@ -470,8 +486,8 @@ class StaleWrites:
                         continue
                     if best is not None and _start(read) <= best_read:
                         continue
-                    best = _found("call", call, receiver, read["acc"], matching, read_line=read["pos"][0],
-                                  write=item["write"], callee=call["callee"], site=item["site"])
+                    best = _found("call", call, receiver, read.acc, matching, read_line=read.pos[0],
+                                  write=item["write"], callee=call.callee, site=item["site"])
                     best_read = _start(read)
         return best
 
@@ -486,15 +502,15 @@ class Found(NamedTuple):
     recv: str
     acc: str
     query_names: list[str]
-    write: Event  # the stale write (for "call", the writer's)
+    write: Write  # the stale write (for "call", the writer's)
     read_line: int = 0  # "write", "call": where the accessor was read
-    refresh: Event | None = None  # "write": a later refresh_from_db(fields=[...]) of the receiver
+    refresh: Clear | None = None  # "write": a later refresh_from_db(fields=[...]) of the receiver
     function: str = ""  # "writer": the writing function's qualname
     origin: tuple[str, str, int] = ("", "", 0)  # "writer": a caller reading it first (module, function, line)
     callee: str = ""  # "call": the called name
     site: tuple[str, str, int] = ("", "", 0)  # "call": the writer (module, function, line)
 
 
-def _found(kind: str, event: Event, receiver: str, accessor: str, relations: list[ReverseRelation],
+def _found(kind: str, event: Write | Call, receiver: str, accessor: str, relations: list[ReverseRelation],
            **details: Any) -> Found:
-    return Found(kind, event["pos"], receiver, accessor, sorted({r.query_name for r in relations}), **details)
+    return Found(kind, event.pos, receiver, accessor, sorted({r.query_name for r in relations}), **details)

@@ -1,0 +1,108 @@
+"""Typed views of OTO002's per-function facts, for the resolver.
+
+The facts (:mod:`.facts`) are plain dicts and lists, because ``marshal`` stores them on
+disk and the facts pass, run on every file, must stay cheap. The resolver
+(:mod:`.summaries`) reads them through these records instead, converted lazily, one
+function at a time, when a function is first looked at.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, NamedTuple
+
+#: line, column (UTF-8 bytes), end line, end column: as the stdlib ``ast`` numbers them.
+Pos = list[int]
+#: Statement indices and compound-statement fields, from the function body down (see
+#: :func:`.summaries.follows`).
+Path = list[Any]
+
+
+class Op(str, Enum):
+    ATTACH = "attach"  # the write ties a row to the receiver
+    DETACH = "detach"  # the write unties the receiver's row
+
+
+class Read(NamedTuple):
+    """A read that caches the accessor: ``hasattr``, ``getattr`` with a default, or in a ``try``."""
+
+    recv: str
+    acc: str
+    how: str  # "hasattr", "getattr" or "try"
+    pos: Pos
+    path: Path
+
+
+class Write(NamedTuple):
+    """A write that changes a relation without going through the receiver."""
+
+    op: Op
+    recv: str
+    method: str  # the called method: "create", "save", "delete", "update", ...
+    pos: Pos
+    path: Path
+    model: str | None = None  # the written model, as named in the file
+    via: str | None = None  # or: the accessor the written object was read through
+    key: str | None = None  # the keyword or attribute tying the row (``owner_id``)
+    other: bool = False  # tied through another instance of the receiver's row
+    acc: str | None = None  # the receiver's accessor (``x.rel.delete()``)
+    keep_parents: bool = False  # ``delete(keep_parents=True)``
+
+
+class Call(NamedTuple):
+    """A call passing a parameter or a read receiver on."""
+
+    callee: str
+    args: list[list[Any]]  # [position or keyword, dotted expression]
+    pos: Pos
+    path: Path
+    recv: str | None = None
+
+
+class Clear(NamedTuple):
+    """What clears a cached accessor: ``x.rel = ...`` (*acc*) or ``x.refresh_from_db(...)``."""
+
+    recv: str
+    pos: Pos
+    acc: str | None = None
+    fields: Any = None  # None: every field; "?": unknown; else the list of names
+
+
+class Bind(NamedTuple):
+    name: str
+    line: int
+    col: int
+
+
+class Function(NamedTuple):
+    line: int
+    kind: str  # "function", "method", "staticmethod", "classmethod" or "module"
+    params: list[str]
+    reads: list[Read]
+    writes: list[Write]
+    calls: list[Call]
+    clears: list[Clear]
+    binds: list[Bind]
+    cls: str | None = None
+
+
+def function_record(raw: dict[str, Any]) -> Function:
+    """One function's facts (plain data) as records."""
+    return Function(
+        raw["line"], raw["kind"], raw["params"],
+        [Read(r["recv"], r["acc"], r["how"], r["pos"], r["path"]) for r in raw["reads"]],
+        [Write(Op(w["op"]), w["recv"], w["m"], w["pos"], w["path"], w.get("model"), w.get("via"), w.get("key"),
+               bool(w.get("other")), w.get("acc"), bool(w.get("kp"))) for w in raw["writes"]],
+        [Call(c["callee"], c["args"], c["pos"], c["path"], c.get("recv")) for c in raw["calls"]],
+        [Clear(c["recv"], c["pos"], c.get("acc"), c.get("fields")) for c in raw["clears"]],
+        [Bind(*b) for b in raw["binds"]],
+        raw.get("class"),
+    )
+
+
+def start(event: Read | Write | Call | Clear) -> tuple[int, int]:
+    return (event.pos[0], event.pos[1])
+
+
+def stop(event: Read | Write | Call | Clear) -> tuple[int, int]:
+    return (event.pos[2], event.pos[3])
