@@ -13,6 +13,7 @@ import os
 import re
 from typing import Any
 
+from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.index.writes import function_writes
 
 FACTS_VERSION = 7
@@ -47,15 +48,6 @@ def module_name_for(path: str, root: str) -> str:
             break
         directory = parent
     return ".".join(parts) or stem
-
-
-def dotted_name(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = dotted_name(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
 
 
 def _constant(node: ast.AST | None) -> Any:
@@ -155,18 +147,6 @@ def _class_facts(node: ast.ClassDef) -> Facts:
     }
 
 
-def _resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
-    parts = module.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level > 1:
-        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
-    base = ".".join(parts)
-    if target:
-        return f"{base}.{target}" if base else target
-    return base
-
-
 #: A file without these words holds no unique=True call and no prefetch lookup: no walk.
 _UNIQUE_OR_PREFETCH = re.compile(r"\b(?:unique|primary_key)\s*=\s*True|\bPrefetch|\bprefetch_related")
 
@@ -255,7 +235,7 @@ def _collect_imports(
     elif isinstance(statement, ast.ImportFrom):
         source = statement.module or ""
         if statement.level:
-            source = _resolve_relative(module, is_package, statement.level, statement.module)
+            source = resolve_relative(module, is_package, statement.level, statement.module)
         for alias in statement.names:
             if alias.name == "*":
                 star_imports.append(source)

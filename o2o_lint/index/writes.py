@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from o2o_lint.astutil import dotted_name as _dotted
 from o2o_lint.sourcefile import line_numbers
 
 if TYPE_CHECKING:
@@ -70,17 +71,6 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # --------------------------------------------------------------------------------------
 # facts time: raw events per function, from the stdlib ``ast``
 # --------------------------------------------------------------------------------------
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def _root(dotted: str) -> str:

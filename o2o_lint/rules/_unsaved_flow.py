@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from o2o_lint.astutil import resolve_relative
 from o2o_lint.cstutil import dotted
 from o2o_lint.index.model import MODEL_BASES, ModelInfo, ProjectIndex
 
@@ -611,18 +612,6 @@ def free_names(node: cst.CSTNode) -> set[str]:
             found.add(current.value)
         stack.extend(current.children)
     return found
-
-
-def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
-    parts = module.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level > 1:
-        parts = parts[: max(len(parts) - (level - 1), 0)]
-    base = ".".join(parts)
-    if target:
-        return f"{base}.{target}" if base else target
-    return base
 
 
 def _short(node: cst.CSTNode, limit: int = 60) -> str:
