@@ -14,24 +14,12 @@ import re
 from typing import Any
 
 from o2o_lint.astutil import dotted_name, resolve_relative
+from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS, RELATION_KEYWORDS
 from o2o_lint.index.writes import function_writes
 
 FACTS_VERSION = 7
 
 Facts = dict[str, Any]
-
-RELATION_KEYWORDS = ("related_name", "related_query_name", "unique", "primary_key", "parent_link")
-#: Calls whose string arguments name reverse relations (``prefetch_related("invoice_set")``).
-PREFETCH_CALLS = frozenset({"prefetch_related", "Prefetch", "prefetch_related_objects"})
-#: ``x.<name>.<method>`` with one of these reads ``<name>`` as a related manager.
-MANAGER_METHODS = frozenset({
-    "add", "aggregate", "all", "annotate", "bulk_create", "clear", "count", "create", "distinct",
-    "exclude", "exists", "filter", "first", "get", "get_or_create", "iterator", "last",
-    "latest", "earliest", "none", "only", "defer", "order_by", "prefetch_related", "remove",
-    "select_related", "set", "update", "update_or_create", "using", "values", "values_list",
-    "in_bulk", "delete", "acount", "aexists", "afirst", "aget", "acreate", "aadd", "aremove",
-    "aclear", "aset", "aget_or_create", "aupdate_or_create",
-})
 
 
 def module_name_for(path: str, root: str) -> str:
