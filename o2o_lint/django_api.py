@@ -126,10 +126,7 @@ MANAGER_READS = frozenset({
 #: Manager and queryset methods that return no queryset: they evaluate the query or write.
 TERMINAL_METHODS = EVALUATING_METHODS | MANAGER_WRITES | {"bulk_update"}
 #: ``x.<name>.<method>`` with one of these (sync or async) reads ``<name>`` as a related manager.
-MANAGER_METHODS = MANAGER_WRITES | MANAGER_READS | frozenset({
-    "acount", "aexists", "afirst", "aget", "acreate", "aadd", "aremove", "aclear", "aset",
-    "aget_or_create", "aupdate_or_create",
-})
+MANAGER_METHODS = with_async(MANAGER_WRITES | MANAGER_READS)
 #: Calls whose string arguments name relations (``prefetch_related("invoice_set")``).
 PREFETCH_CALLS = frozenset({"prefetch_related", "Prefetch", "prefetch_related_objects"})
 

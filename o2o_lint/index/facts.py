@@ -17,7 +17,7 @@ from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS, RELATION_KEYWORDS
 from o2o_lint.index.writes import function_writes
 
-FACTS_VERSION = 7
+FACTS_VERSION = 8
 
 Facts = dict[str, Any]
 

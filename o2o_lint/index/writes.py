@@ -40,8 +40,10 @@ from o2o_lint.django_api import (
     DELETES,
     NOT_LOOKUP_KEYS,
     REFRESHES,
+    RETURNS_INSTANCE,
     RETURNS_OBJECT,
     RETURNS_PAIR,
+    SAME_ROWS_METHODS,
     SAVES,
     SELECTING_LOOKUP_METHODS,
     UPDATES,
@@ -55,14 +57,10 @@ if TYPE_CHECKING:
 Event = dict[str, Any]
 
 #: Queryset methods a write chain may go through; only filter/get tie rows to an instance.
-QUERYSET_STEPS = frozenset({
-    "all", "filter", "get", "aget", "first", "last", "afirst", "alast", "latest", "earliest",
-    "order_by", "select_related", "prefetch_related", "only", "defer", "using", "select_for_update",
-    "exclude", "distinct",
-})
+QUERYSET_STEPS = with_async(SAME_ROWS_METHODS | RETURNS_INSTANCE)
 LOOKUP_STEPS = with_async(SELECTING_LOOKUP_METHODS)
 #: Methods whose result is one instance of the chain's model.
-INSTANCE_STEPS = frozenset({"get", "aget", "first", "last", "afirst", "alast", "latest", "earliest", "create", "acreate"})
+INSTANCE_STEPS = with_async(RETURNS_INSTANCE) | RETURNS_OBJECT
 _BUILTINS = frozenset(dir(builtins))
 _TRY_TYPES = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None)
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
