@@ -52,7 +52,6 @@ def rule_facts(facts: Facts, code: str) -> Any:
     return facts.get("rules", {}).get(code)
 
 
-
 def module_name_for(path: str, root: str) -> str:
     """The dotted module name, found by walking up through package ``__init__.py`` files."""
     path = os.path.abspath(path)
