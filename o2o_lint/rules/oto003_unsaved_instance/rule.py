@@ -44,28 +44,25 @@ on some paths only. Lookups get no fix: a save is not what a lookup wants.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from typing import NamedTuple
 
 import libcst as cst
 
 from o2o_lint.findings import Fix
 from o2o_lint.index.django import RelationKind
+from o2o_lint.index.model import ModelInfo
 from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
 from o2o_lint.rules.oto003_unsaved_instance.flow import FunctionAnalysis, Hit, Obj, Site, State, target_names
 from o2o_lint.rules.oto003_unsaved_instance.screen import text_screen, tree_screen
 
-# -- the cases: Django's own Place/Restaurant/Waiter example, the forum thread's
-#    Author/Book and a many-to-many pair, imported by every snippet
-
+#: Django's error texts: the cases expect them, the messages quote them.
 _SAVE_ERROR = "\"ValueError: {op}() prohibited to prevent data loss due to unsaved related object '{field}'.\""
 _FILTER_ERROR = '"ValueError: Model instances passed to related filters must be saved."'
 _NO_LOOKUP_FIX = "no automatic fix: a save is not what a lookup wants; look up with a saved instance or skip the query"
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-# -- the models every snippet below uses (Django's own Place/Restaurant/Waiter example,
+# -- the cases. The models every snippet below uses (Django's own Place/Restaurant/Waiter example,
 #    the forum thread's Author/Book, and a many-to-many pair)
 _MODELS = """\
 from django.db import models
@@ -639,247 +636,313 @@ class UnsavedInstance(LintRule):
     # -- findings ------------------------------------------------------------------
 
     def _on_hit(self, hit: Hit) -> None:
-        fix, note = self._fix(hit)
-        message = self._message(hit)
+        found_fix, note = fix(self, hit)
+        said = message(hit, self.context.settings.target_version, self.know.pk_attname)
         if note:
-            message += f" ({note})"
-        self.report(hit.node, message, fix)
+            said += f" ({note})"
+        self.report(hit.node, said, found_fix)
 
-    def _instance(self, obj: Obj, hit: Hit) -> str:
-        model = obj.model.name if obj.model is not None else "model"
-        name = hit.names.get(obj.oid) or obj.label
-        if name:
-            return f"`{name}` ({model}, constructed on line {obj.line})"
-        return f"`{model}(...)` (constructed inline on line {obj.line})"
 
-    def _relation(self, hit: Hit) -> str:
-        return f"{hit.model.name}.{hit.field}" if hit.model is not None else hit.field
+# -- messages: one entry per kind of save point (``Hit.kind``) -----------------------
 
-    def _message(self, hit: Hit) -> str:
-        version = self.context.settings.target_version
-        obj = hit.objects[0]
-        instance = self._instance(obj, hit)
-        relation = self._relation(hit)
-        kind = hit.kind
+
+class _Words(NamedTuple):
+    """What every message says about a hit."""
+
+    hit: Hit
+    obj: Obj  # the first unsaved instance
+    instance: str  # how the message names it
+    relation: str  # ``Model.field``
+    version: tuple[int, int]  # the target Django version
+    pk_attname: Callable[[ModelInfo], str]
+
+
+def _instance(obj: Obj, hit: Hit) -> str:
+    model = obj.model.name if obj.model is not None else "model"
+    name = hit.names.get(obj.oid) or obj.label
+    if name:
+        return f"`{name}` ({model}, constructed on line {obj.line})"
+    return f"`{model}(...)` (constructed inline on line {obj.line})"
+
+
+def _relation(hit: Hit) -> str:
+    return f"{hit.model.name}.{hit.field}" if hit.model is not None else hit.field
+
+
+def _persisted(w: _Words) -> str:
+    hit = w.hit
+    if hit.kind == "bulk_create":
+        consequence = f"Django raises {_SAVE_ERROR.format(op='bulk_create', field=hit.field)}"
+    elif hit.kind == "bulk_update":
+        if w.version >= (4, 1):
+            consequence = f"Django raises {_SAVE_ERROR.format(op='bulk_update', field=hit.field)}"
+        else:
+            consequence = (f"before Django 4.1 it silently writes NULL to `{hit.field}` "
+                           "(4.1+ raises ValueError)")
+    else:
+        consequence = f"Django raises {_SAVE_ERROR.format(op='save', field=hit.field)}"
+    more = hit.extra.get("more")
+    also = f" (and {more} more relation{'s' if more != 1 else ''})" if more else ""
+    return (f"unsaved {w.instance} reaches `{hit.call}` through the relation `{w.relation}`{also}: "
+            f"{consequence}; save it first")
+
+
+def _goc_lookup(w: _Words) -> str:
+    hit = w.hit
+    if w.version >= (5, 0):
+        consequence = f"Django raises {_FILTER_ERROR}"
+    else:
         error = _SAVE_ERROR.format(op="save", field=hit.field)
-        if kind in ("create", "save", "defaults", "bulk_create", "bulk_update"):
-            if kind == "bulk_create":
-                consequence = f"Django raises {_SAVE_ERROR.format(op='bulk_create', field=hit.field)}"
-            elif kind == "bulk_update":
-                if version >= (4, 1):
-                    consequence = f"Django raises {_SAVE_ERROR.format(op='bulk_update', field=hit.field)}"
-                else:
-                    consequence = (f"before Django 4.1 it silently writes NULL to `{hit.field}` "
-                                   "(4.1+ raises ValueError)")
-            else:
-                consequence = f"Django raises {error}"
-            more = hit.extra.get("more")
-            also = f" (and {more} more relation{'s' if more != 1 else ''})" if more else ""
-            return (f"unsaved {instance} reaches `{hit.call}` through the relation `{relation}`{also}: "
-                    f"{consequence}; save it first")
-        if kind == "goc_lookup":
-            if version >= (5, 0):
-                consequence = f"Django raises {_FILTER_ERROR}"
-            else:
-                consequence = (f"before Django 5.0 the lookup silently matches NULL (`{hit.field} IS NULL`) and can "
-                               f"return an unrelated row; creating one raises {error}")
-            return (f"unsaved {instance} reaches `{hit.call}` through the relation `{relation}`: "
-                    f"{consequence}; save it first")
-        if kind == "update":
-            return (f"unsaved {instance} reaches `{hit.call}` through the relation `{relation}`: Django raises "
-                    '"ValueError: Unsaved model instance <...> cannot be used in an ORM query."; save it first')
-        if kind in ("lookup", "in_lookup"):
-            if version >= (5, 0):
-                consequence = f"Django raises {_FILTER_ERROR} (Django 5.0+)"
-            elif kind == "in_lookup":
-                consequence = (f"before Django 5.0 the unsaved instance silently becomes NULL in `{hit.lookup}`, "
-                               "which matches nothing for it (5.0+ raises ValueError)")
-            else:
-                consequence = (f"before Django 5.0 the lookup silently matches NULL (`{hit.field} IS NULL`) and "
-                               "returns unrelated rows (5.0+ raises ValueError)")
-            return (f"`{hit.call}` with unsaved {instance} in the lookup `{hit.lookup}` on the relation "
-                    f"`{relation}`: {consequence}; {_NO_LOOKUP_FIX}")
-        if kind in ("manager_write", "manager_read"):
-            manager = hit.extra["manager"]
-            many = getattr(manager, "kind", "") == RelationKind.MANY_TO_MANY
-            model_name = obj.model.name if obj.model is not None else "Model"
-            owner = hit.names.get(obj.oid) or obj.label or model_name
-            label = "many-to-many" if many else "reverse"
-            pk = self.know.pk_attname(obj.model) if obj.model is not None else "id"
-            if many:
-                consequence = (f"Django raises \"ValueError: '<{model_name}: ...>' needs to have a value for field "
-                               f"'{pk}' before this many-to-many relationship can be used.\"")
-            elif version >= (4, 1):
-                if kind == "manager_read":
-                    consequence = (f"Django raises \"ValueError: '{model_name}' instance needs to have a primary key "
-                                   'value before this relationship can be used."')
-                else:
-                    consequence = (f"Django raises \"ValueError: '<{model_name}: ...>' needs to have a value for field "
-                                   f"'{pk}' before this relationship can be used.\"")
-            elif kind == "manager_read":
-                consequence = "before Django 4.1 it returns an empty result without a query (4.1+ raises ValueError)"
-            else:
-                consequence = f"Django raises {_SAVE_ERROR.format(op='save', field=getattr(manager, 'field', hit.field))}"
-            message = (f"the {label} manager `{owner}.{hit.field}` of unsaved {instance} is used in "
-                       f"`{hit.call}`: {consequence}")
-            if kind == "manager_read":
-                message += "; no automatic fix: a read does not want a save"
-            else:
-                message += "; save it first"
-            return message
-        if kind == "m2m_add":
-            return (f"unsaved {instance} is added through `{relation}` in `{hit.call}`: Django raises \"ValueError: "
-                    "Cannot add '<...>': instance is on database 'default', value is on database 'None'\"; "
-                    "save it first")
-        if kind == "reverse_add":
-            return (f"unsaved {instance} is added through `{relation}` in `{hit.call}`: Django raises \"ValueError: "
-                    "<...> instance isn't saved. Use bulk=False or save the object first.\"")
-        if kind == "id_read":
-            owner = hit.owner_name or "instance"
-            stale = hit.stale
-            line = stale.line if stale is not None else 0
-            return (f"`{owner}.{hit.field}_id` is None here: `{owner}.{hit.field}` was set on line {line} to unsaved "
-                    f"{instance}, and the `_id` is only filled in by `{owner}.save()`, even if the instance is "
-                    "saved since; save it before the assignment")
-        return f"unsaved {instance} reaches `{hit.call}` through `{relation}`"
+        consequence = (f"before Django 5.0 the lookup silently matches NULL (`{hit.field} IS NULL`) and can "
+                       f"return an unrelated row; creating one raises {error}")
+    return (f"unsaved {w.instance} reaches `{hit.call}` through the relation `{w.relation}`: "
+            f"{consequence}; save it first")
 
-    # -- fixes ---------------------------------------------------------------------
 
-    def _fix(self, hit: Hit) -> tuple[Fix | None, str | None]:
-        if hit.kind in ("lookup", "in_lookup", "manager_read"):
+def _update(w: _Words) -> str:
+    return (f"unsaved {w.instance} reaches `{w.hit.call}` through the relation `{w.relation}`: Django raises "
+            '"ValueError: Unsaved model instance <...> cannot be used in an ORM query."; save it first')
+
+
+def _lookup(w: _Words) -> str:
+    hit = w.hit
+    if w.version >= (5, 0):
+        consequence = f"Django raises {_FILTER_ERROR} (Django 5.0+)"
+    elif hit.kind == "in_lookup":
+        consequence = (f"before Django 5.0 the unsaved instance silently becomes NULL in `{hit.lookup}`, "
+                       "which matches nothing for it (5.0+ raises ValueError)")
+    else:
+        consequence = (f"before Django 5.0 the lookup silently matches NULL (`{hit.field} IS NULL`) and "
+                       "returns unrelated rows (5.0+ raises ValueError)")
+    return (f"`{hit.call}` with unsaved {w.instance} in the lookup `{hit.lookup}` on the relation "
+            f"`{w.relation}`: {consequence}; {_NO_LOOKUP_FIX}")
+
+
+def _manager(w: _Words) -> str:
+    hit, obj, kind = w.hit, w.obj, w.hit.kind
+    manager = hit.extra["manager"]
+    many = getattr(manager, "kind", "") == RelationKind.MANY_TO_MANY
+    model_name = obj.model.name if obj.model is not None else "Model"
+    owner = hit.names.get(obj.oid) or obj.label or model_name
+    label = "many-to-many" if many else "reverse"
+    pk = w.pk_attname(obj.model) if obj.model is not None else "id"
+    if many:
+        consequence = (f"Django raises \"ValueError: '<{model_name}: ...>' needs to have a value for field "
+                       f"'{pk}' before this many-to-many relationship can be used.\"")
+    elif w.version >= (4, 1):
+        if kind == "manager_read":
+            consequence = (f"Django raises \"ValueError: '{model_name}' instance needs to have a primary key "
+                           'value before this relationship can be used."')
+        else:
+            consequence = (f"Django raises \"ValueError: '<{model_name}: ...>' needs to have a value for field "
+                           f"'{pk}' before this relationship can be used.\"")
+    elif kind == "manager_read":
+        consequence = "before Django 4.1 it returns an empty result without a query (4.1+ raises ValueError)"
+    else:
+        consequence = f"Django raises {_SAVE_ERROR.format(op='save', field=getattr(manager, 'field', hit.field))}"
+    message = (f"the {label} manager `{owner}.{hit.field}` of unsaved {w.instance} is used in "
+               f"`{hit.call}`: {consequence}")
+    if kind == "manager_read":
+        message += "; no automatic fix: a read does not want a save"
+    else:
+        message += "; save it first"
+    return message
+
+
+def _m2m_add(w: _Words) -> str:
+    return (f"unsaved {w.instance} is added through `{w.relation}` in `{w.hit.call}`: Django raises \"ValueError: "
+            "Cannot add '<...>': instance is on database 'default', value is on database 'None'\"; "
+            "save it first")
+
+
+def _reverse_add(w: _Words) -> str:
+    return (f"unsaved {w.instance} is added through `{w.relation}` in `{w.hit.call}`: Django raises \"ValueError: "
+            "<...> instance isn't saved. Use bulk=False or save the object first.\"")
+
+
+def _id_read(w: _Words) -> str:
+    hit = w.hit
+    owner = hit.owner_name or "instance"
+    stale = hit.stale
+    line = stale.line if stale is not None else 0
+    return (f"`{owner}.{hit.field}_id` is None here: `{owner}.{hit.field}` was set on line {line} to unsaved "
+            f"{w.instance}, and the `_id` is only filled in by `{owner}.save()`, even if the instance is "
+            "saved since; save it before the assignment")
+
+
+#: Save point kind -> its message: what Django does there, per target version.
+MESSAGES: dict[str, Callable[[_Words], str]] = {
+    "create": _persisted,  # Model.objects.create(rel=x), and acreate
+    "save": _persisted,  # Model(rel=x).save(), obj.rel = x; obj.save()
+    "defaults": _persisted,  # get_or_create(defaults={"rel": x})
+    "bulk_create": _persisted,
+    "bulk_update": _persisted,  # a silent NULL before Django 4.1
+    "goc_lookup": _goc_lookup,  # get_or_create(rel=x): the lookup part
+    "update": _update,  # QuerySet.update(rel=x)
+    "lookup": _lookup,  # filter(rel=x): a silent IS NULL before Django 5.0
+    "in_lookup": _lookup,  # filter(rel__in=[x])
+    "manager_write": _manager,  # x.waiter_set.create(), x.tags.add(t)
+    "manager_read": _manager,  # x.waiter_set.all(): empty before Django 4.1
+    "m2m_add": _m2m_add,  # article.tags.add(x)
+    "reverse_add": _reverse_add,  # place.waiter_set.add(x)
+    "id_read": _id_read,  # r.place = x; r.place_id
+}
+
+
+def message(hit: Hit, version: tuple[int, int], pk_attname: Callable[[ModelInfo], str]) -> str:
+    obj = hit.objects[0]
+    words = _Words(hit, obj, _instance(obj, hit), _relation(hit), version, pk_attname)
+    build = MESSAGES.get(hit.kind)
+    if build is None:
+        return f"unsaved {words.instance} reaches `{hit.call}` through `{words.relation}`"
+    return build(words)
+
+
+# -- fixes ----------------------------------------------------------------------------
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
+    if hit.kind in ("lookup", "in_lookup", "manager_read"):
+        return None, None
+    if hit.kind == "reverse_add":
+        return _bulk_false_fix(rule, hit)
+    site = hit.site
+    names = hit.names
+    to_save = hit.to_save
+    if hit.kind == "id_read":
+        stale = hit.stale
+        if stale is None:
             return None, None
-        if hit.kind == "reverse_add":
-            return self._bulk_false_fix(hit)
-        site = hit.site
-        names = hit.names
-        to_save = hit.to_save
-        if hit.kind == "id_read":
-            stale = hit.stale
-            if stale is None:
-                return None, None
-            site = stale.site
-            names = dict(stale.names)
-        reasons: list[str] = []
-        if hit.extra.get("partial"):
-            reasons.append("it may not be attached to every instance written here")
-        elif not hit.definite:
-            reasons.append("saved on some paths only")
-        if site.conditional:
-            reasons.append("the save point runs on some paths only")
-        if site.catching:
-            reasons.append("a ValueError handler around it may expect the error")
-        if hit.kind == "id_read" and not site.precedes_in_block(hit.site):
-            reasons.append("the `_id` is read on some paths only")
-        inline: list[Obj] = []
-        named: list[tuple[Obj, str]] = []
-        for obj in to_save:
-            name = names.get(obj.oid)
-            if name is not None:
-                named.append((obj, name))
-                if obj.site is None or not obj.site.precedes_in_block(site):
-                    if "not built on straight-line code before it" not in reasons:
-                        reasons.append("not built on straight-line code before it")
-                continue
-            ctor = obj.ctor
-            if ctor is None or obj.model is None or any(arg.keyword is None for arg in ctor.args):
-                return None, None
-            manager, certain = self.know.manager_name(obj.model)
-            if not certain:
-                reasons.append(f"check that `{manager}` is the default manager of {obj.model.name}")
-            if obj.site is None or not (obj.site.same_statement(site) or obj.site.precedes_in_block(site)):
+        site = stale.site
+        names = dict(stale.names)
+    reasons: list[str] = []
+    if hit.extra.get("partial"):
+        reasons.append("it may not be attached to every instance written here")
+    elif not hit.definite:
+        reasons.append("saved on some paths only")
+    if site.conditional:
+        reasons.append("the save point runs on some paths only")
+    if site.catching:
+        reasons.append("a ValueError handler around it may expect the error")
+    if hit.kind == "id_read" and not site.precedes_in_block(hit.site):
+        reasons.append("the `_id` is read on some paths only")
+    inline: list[Obj] = []
+    named: list[tuple[Obj, str]] = []
+    for obj in to_save:
+        name = names.get(obj.oid)
+        if name is not None:
+            named.append((obj, name))
+            if obj.site is None or not obj.site.precedes_in_block(site):
                 if "not built on straight-line code before it" not in reasons:
                     reasons.append("not built on straight-line code before it")
-            inline.append(obj)
-        if named and (site.stmt is None or site.block is None):
+            continue
+        ctor = obj.ctor
+        if ctor is None or obj.model is None or any(arg.keyword is None for arg in ctor.args):
             return None, None
-        replacements: dict[cst.CSTNode, cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]] = {}
-        statement = site.stmt
-        new_ctors = {obj.ctor: self._create_call(obj, hit.is_async) for obj in inline if obj.ctor is not None}
-        inside = {c: n for c, n in new_ctors.items() if named and c is not None and self._within(c, statement)}
-        for ctor, new in new_ctors.items():
-            if ctor not in inside and ctor is not None:
-                replacements[ctor] = new
-        span_nodes: list[cst.CSTNode] = [c for c in new_ctors if c is not None]
-        if named:
-            assert statement is not None
-            replaced = statement
-            for ctor, new in inside.items():
-                replaced = replaced.deep_replace(ctor, new)  # type: ignore[assignment]
-            replacements[statement] = self._insert_saves(replaced, site, [n for _, n in named], hit.is_async)
-            span_nodes.append(statement)
-        if not replacements:
-            return None, None
-        saved = ", ".join(f"`{n}`" for _, n in named)
-        created = ", ".join(f"`{o.model.name}(...)`" for o in inline if o.model is not None)
-        parts = []
-        if saved:
-            parts.append(f"save {saved} first" if hit.kind != "id_read" else f"save {saved} before the assignment")
-        if created:
-            parts.append(f"create {created} with `.objects.create(...)`")
-        safe = not reasons
-        fix = Fix(
-            description=_sentence("; ".join(parts)),
-            safe=safe,
-            replacements=replacements,  # type: ignore[arg-type]
-            span=self.span_of(*span_nodes),
-        )
-        return fix, None if safe else "fix is unsafe: " + "; ".join(reasons)
+        manager, certain = rule.know.manager_name(obj.model)
+        if not certain:
+            reasons.append(f"check that `{manager}` is the default manager of {obj.model.name}")
+        if obj.site is None or not (obj.site.same_statement(site) or obj.site.precedes_in_block(site)):
+            if "not built on straight-line code before it" not in reasons:
+                reasons.append("not built on straight-line code before it")
+        inline.append(obj)
+    if named and (site.stmt is None or site.block is None):
+        return None, None
+    replacements: dict[cst.CSTNode, cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]] = {}
+    statement = site.stmt
+    new_ctors = {obj.ctor: _create_call(rule, obj, hit.is_async) for obj in inline if obj.ctor is not None}
+    inside = {c: n for c, n in new_ctors.items() if named and c is not None and _within(c, statement)}
+    for ctor, new in new_ctors.items():
+        if ctor not in inside and ctor is not None:
+            replacements[ctor] = new
+    span_nodes: list[cst.CSTNode] = [c for c in new_ctors if c is not None]
+    if named:
+        assert statement is not None
+        replaced = statement
+        for ctor, new in inside.items():
+            replaced = replaced.deep_replace(ctor, new)  # type: ignore[assignment]
+        replacements[statement] = _insert_saves(replaced, site, [n for _, n in named], hit.is_async)
+        span_nodes.append(statement)
+    if not replacements:
+        return None, None
+    saved = ", ".join(f"`{n}`" for _, n in named)
+    created = ", ".join(f"`{o.model.name}(...)`" for o in inline if o.model is not None)
+    parts = []
+    if saved:
+        parts.append(f"save {saved} first" if hit.kind != "id_read" else f"save {saved} before the assignment")
+    if created:
+        parts.append(f"create {created} with `.objects.create(...)`")
+    safe = not reasons
+    fix = Fix(
+        description=_sentence("; ".join(parts)),
+        safe=safe,
+        replacements=replacements,  # type: ignore[arg-type]
+        span=rule.span_of(*span_nodes),
+    )
+    return fix, None if safe else "fix is unsafe: " + "; ".join(reasons)
 
-    @staticmethod
-    def _within(node: cst.CSTNode, container: cst.CSTNode | None) -> bool:
-        if container is None:
-            return False
-        stack = [container]
-        while stack:
-            current = stack.pop()
-            if current is node:
-                return True
-            stack.extend(current.children)
+
+def _within(node: cst.CSTNode, container: cst.CSTNode | None) -> bool:
+    if container is None:
         return False
+    stack = [container]
+    while stack:
+        current = stack.pop()
+        if current is node:
+            return True
+        stack.extend(current.children)
+    return False
 
-    def _create_call(self, obj: Obj, is_async: bool) -> cst.BaseExpression:
-        assert obj.ctor is not None and obj.model is not None
-        manager, _ = self.know.manager_name(obj.model)
-        method = "acreate" if is_async else "create"
-        func = cst.Attribute(value=cst.Attribute(value=obj.ctor.func, attr=cst.Name(manager)), attr=cst.Name(method))
-        call = obj.ctor.with_changes(func=func)
-        return cst.Await(expression=call) if is_async else call
 
-    @staticmethod
-    def _save_statement(name: str, is_async: bool) -> cst.BaseSmallStatement:
-        code = f"await {name}.asave()" if is_async else f"{name}.save()"
-        return cst.Expr(cst.parse_expression(code))
+def _create_call(rule: UnsavedInstance, obj: Obj, is_async: bool) -> cst.BaseExpression:
+    assert obj.ctor is not None and obj.model is not None
+    manager, _ = rule.know.manager_name(obj.model)
+    method = "acreate" if is_async else "create"
+    func = cst.Attribute(value=cst.Attribute(value=obj.ctor.func, attr=cst.Name(manager)), attr=cst.Name(method))
+    call = obj.ctor.with_changes(func=func)
+    return cst.Await(expression=call) if is_async else call
 
-    def _insert_saves(self, statement: cst.CSTNode, site: Site, names: list[str],
-                      is_async: bool) -> cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]:
-        saves = [self._save_statement(name, is_async) for name in names]
-        if isinstance(statement, cst.SimpleStatementLine) and site.small > 0:
-            body = list(statement.body)
-            semicolon = cst.Semicolon(whitespace_before=cst.SimpleWhitespace(""),
-                                      whitespace_after=cst.SimpleWhitespace(" "))
-            body[site.small:site.small] = [s.with_changes(semicolon=semicolon) for s in saves]
-            return statement.with_changes(body=body)
-        leading = getattr(statement, "leading_lines", ())
-        lines = [cst.SimpleStatementLine([save]) for save in saves]
-        lines[0] = lines[0].with_changes(leading_lines=leading)
-        moved = statement.with_changes(leading_lines=()) if leading else statement
-        return cst.FlattenSentinel([*lines, moved])  # type: ignore[list-item]
 
-    def _bulk_false_fix(self, hit: Hit) -> tuple[Fix | None, str | None]:
-        call = hit.node
-        if not isinstance(call, cst.Call) or any(a.keyword is not None and a.keyword.value == "bulk" for a in call.args):
-            return None, None
-        args = list(call.args)
-        last = args[-1]
-        if last.comma is cst.MaybeSentinel.DEFAULT:
-            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args.append(cst.Arg(
-            value=cst.Name("False"), keyword=cst.Name("bulk"),
-            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
-        ))
-        reasons = []
-        if not hit.definite:
-            reasons.append("some of the added instances may be saved already; bulk=False saves each of them again")
-        fix = Fix("Pass bulk=False so that add() saves the new instance", safe=not reasons,
-                  replacements={call: call.with_changes(args=args)}, span=self.span_of(call))
-        return fix, ("fix is unsafe: " + "; ".join(reasons)) if reasons else None
+def _save_statement(name: str, is_async: bool) -> cst.BaseSmallStatement:
+    code = f"await {name}.asave()" if is_async else f"{name}.save()"
+    return cst.Expr(cst.parse_expression(code))
+
+
+def _insert_saves(statement: cst.CSTNode, site: Site, names: list[str],
+                  is_async: bool) -> cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]:
+    saves = [_save_statement(name, is_async) for name in names]
+    if isinstance(statement, cst.SimpleStatementLine) and site.small > 0:
+        body = list(statement.body)
+        semicolon = cst.Semicolon(whitespace_before=cst.SimpleWhitespace(""),
+                                  whitespace_after=cst.SimpleWhitespace(" "))
+        body[site.small:site.small] = [s.with_changes(semicolon=semicolon) for s in saves]
+        return statement.with_changes(body=body)
+    leading = getattr(statement, "leading_lines", ())
+    lines = [cst.SimpleStatementLine([save]) for save in saves]
+    lines[0] = lines[0].with_changes(leading_lines=leading)
+    moved = statement.with_changes(leading_lines=()) if leading else statement
+    return cst.FlattenSentinel([*lines, moved])  # type: ignore[list-item]
+
+
+def _bulk_false_fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
+    call = hit.node
+    if not isinstance(call, cst.Call) or any(a.keyword is not None and a.keyword.value == "bulk" for a in call.args):
+        return None, None
+    args = list(call.args)
+    last = args[-1]
+    if last.comma is cst.MaybeSentinel.DEFAULT:
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    args.append(cst.Arg(
+        value=cst.Name("False"), keyword=cst.Name("bulk"),
+        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
+    ))
+    reasons = []
+    if not hit.definite:
+        reasons.append("some of the added instances may be saved already; bulk=False saves each of them again")
+    fix = Fix("Pass bulk=False so that add() saves the new instance", safe=not reasons,
+              replacements={call: call.with_changes(args=args)}, span=rule.span_of(call))
+    return fix, ("fix is unsafe: " + "; ".join(reasons)) if reasons else None
