@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from o2o_lint.django_api import MODEL_BASES
+
 if TYPE_CHECKING:
     from o2o_lint.index.model import ModelInfo, ProjectIndex
 
@@ -58,13 +60,10 @@ class DjangoModels:
     """Django's view of every indexed model, computed lazily and cached for the index."""
 
     def __init__(self, index: ProjectIndex) -> None:
-        from o2o_lint.index.model import MODEL_BASES
-
         self.index = index
         self.concrete = [m for m in index.models.values() if not m.abstract]
         #: class names of the concrete models (``django.db.models.Model`` itself excluded)
         self.names = frozenset(m.name for m in self.concrete if m.qualname not in MODEL_BASES)
-        self._model_bases = MODEL_BASES
         self.concrete_keys = {m.key for m in self.concrete if m.qualname not in MODEL_BASES}
         self._forward: dict[str, dict[str, Relation]] = {}
         self._lookups: dict[str, dict[str, Relation]] = {}
@@ -84,7 +83,7 @@ class DjangoModels:
 
     def parents(self, model: ModelInfo) -> list[ModelInfo]:
         # ``django.db.models.Model`` itself is indexed as a model when Django's own tree is linted
-        return [p for p in self.index.model_parents(model) if p.qualname not in self._model_bases]
+        return [p for p in self.index.model_parents(model) if p.qualname not in MODEL_BASES]
 
     def ancestors(self, model: ModelInfo) -> list[ModelInfo]:
         """*model* and every model it inherits from, nearest first."""

@@ -13,6 +13,8 @@ import os
 import re
 from typing import Any, Callable, NamedTuple
 
+from o2o_lint.astutil import dotted_name, resolve_relative
+from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS, RELATION_KEYWORDS
 from o2o_lint.index.writes import function_writes
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
@@ -50,20 +52,6 @@ def rule_facts(facts: Facts, code: str) -> Any:
     return facts.get("rules", {}).get(code)
 
 
-RELATION_KEYWORDS = ("related_name", "related_query_name", "unique", "primary_key", "parent_link")
-#: Calls whose string arguments name reverse relations (``prefetch_related("invoice_set")``).
-PREFETCH_CALLS = frozenset({"prefetch_related", "Prefetch", "prefetch_related_objects"})
-#: ``x.<name>.<method>`` with one of these reads ``<name>`` as a related manager.
-MANAGER_METHODS = frozenset({
-    "add", "aggregate", "all", "annotate", "bulk_create", "clear", "count", "create", "distinct",
-    "exclude", "exists", "filter", "first", "get", "get_or_create", "iterator", "last",
-    "latest", "earliest", "none", "only", "defer", "order_by", "prefetch_related", "remove",
-    "select_related", "set", "update", "update_or_create", "using", "values", "values_list",
-    "in_bulk", "delete", "acount", "aexists", "afirst", "aget", "acreate", "aadd", "aremove",
-    "aclear", "aset", "aget_or_create", "aupdate_or_create",
-})
-
-
 def module_name_for(path: str, root: str) -> str:
     """The dotted module name, found by walking up through package ``__init__.py`` files."""
     path = os.path.abspath(path)
@@ -78,15 +66,6 @@ def module_name_for(path: str, root: str) -> str:
             break
         directory = parent
     return ".".join(parts) or stem
-
-
-def dotted_name(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = dotted_name(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
 
 
 def _constant(node: ast.AST | None) -> Any:
@@ -211,18 +190,6 @@ def _class_facts(node: ast.ClassDef) -> Facts:
     }
 
 
-def _resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
-    parts = module.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level > 1:
-        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
-    base = ".".join(parts)
-    if target:
-        return f"{base}.{target}" if base else target
-    return base
-
-
 #: Text that defines or builds a custom manager (``objects`` may not be the default one).
 _CUSTOM_MANAGER_WORDS = ("Manager(", "as_manager(", "from_queryset(")
 
@@ -334,7 +301,7 @@ def _collect_imports(
     elif isinstance(statement, ast.ImportFrom):
         source = statement.module or ""
         if statement.level:
-            source = _resolve_relative(module, is_package, statement.level, statement.module)
+            source = resolve_relative(module, is_package, statement.level, statement.module)
         for alias in statement.names:
             if alias.name == "*":
                 star_imports.append(source)

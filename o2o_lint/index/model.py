@@ -18,35 +18,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, TypeVar
 
+from o2o_lint.django_api import DJANGO_FIELD_MODULES, DJANGO_MODELS, FIELD_KINDS, MODEL_BASES
 from o2o_lint.index.django import DjangoModels
 from o2o_lint.index.facts import Facts
 
 View = TypeVar("View")
-
-MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
-
-#: Models that ship with Django: (qualified name, app label, abstract).
-DJANGO_MODELS = {
-    "django.contrib.auth.models.AbstractUser": ("auth", True),
-    "django.contrib.auth.models.AbstractBaseUser": ("auth", True),
-    "django.contrib.auth.base_user.AbstractBaseUser": ("auth", True),
-    "django.contrib.auth.models.PermissionsMixin": ("auth", True),
-    "django.contrib.auth.models.User": ("auth", False),
-    "django.contrib.auth.models.Group": ("auth", False),
-    "django.contrib.auth.models.Permission": ("auth", False),
-    "django.contrib.contenttypes.models.ContentType": ("contenttypes", False),
-    "django.contrib.sites.models.Site": ("sites", False),
-    "django.contrib.flatpages.models.FlatPage": ("flatpages", False),
-    "django.contrib.sessions.models.Session": ("sessions", False),
-    "django.contrib.sessions.base_session.AbstractBaseSession": ("sessions", True),
-}
-
-FIELD_KINDS = {
-    "ForeignKey": "fk",
-    "OneToOneField": "o2o",
-    "ManyToManyField": "m2m",
-}
-DJANGO_FIELD_MODULES = ("django.db.models", "django.db.models.fields.related")
 
 #: Resolution chases re-exports; a cycle of re-exports must not hang the run.
 MAX_RESOLVE_DEPTH = 20

@@ -27,7 +27,21 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from o2o_lint.astutil import resolve_relative
 from o2o_lint.cstutil import dotted
+from o2o_lint.django_api import (
+    ASYNC_TWINS,
+    CATCHES_VALUE_ERROR,
+    LOOKUP_METHODS,
+    MANAGER_READS,
+    MANAGER_WRITES,
+    MODEL_CLASS_ATTRIBUTES,
+    NON_SAVING_METHODS,
+    NOT_LOOKUP_KEYS,
+    QUERY_EXPRESSIONS,
+    QUERYSET_METHODS,
+    TERMINAL_METHODS,
+)
 from o2o_lint.index.django import DjangoModels, Manager, Relation, RelationKind
 from o2o_lint.index.model import ModelInfo
 
@@ -39,61 +53,19 @@ UNKNOWN = 0  # the object id of "a value of unknown origin"
 UNKNOWN_SET = frozenset({UNKNOWN})
 NOTHING: frozenset[int] = frozenset()
 
-#: ``QuerySet`` methods that return another queryset of the same model.
-QUERYSET_METHODS = frozenset({
-    "all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "distinct",
-    "using", "only", "defer", "annotate", "alias", "none", "reverse", "select_for_update",
-    "extra", "complex_filter", "union", "intersection", "difference", "values", "values_list",
-    "dates", "datetimes", "get_queryset", "fetch_mode",
-})
-#: Methods that neither return a queryset nor save anything passed to them.
-TERMINAL_METHODS = frozenset({
-    "count", "exists", "first", "last", "aggregate", "in_bulk", "iterator", "latest", "earliest",
-    "delete", "explain", "contains", "get", "update", "create", "get_or_create",
-    "update_or_create", "bulk_create", "bulk_update", "add", "set", "remove", "clear",
-})
-LOOKUP_METHODS = frozenset({"filter", "exclude", "get"})
-#: Related-manager methods that write; the rest only read.
-MANAGER_WRITES = frozenset({
-    "add", "set", "remove", "clear", "create", "get_or_create", "update_or_create", "bulk_create",
-    "update", "delete",
-})
-MANAGER_READS = frozenset({
-    "all", "filter", "exclude", "get", "count", "exists", "first", "last", "aggregate", "annotate",
-    "order_by", "values", "values_list", "iterator", "in_bulk", "latest", "earliest", "distinct",
-    "select_related", "prefetch_related", "only", "defer", "none", "using",
-})
-ASYNC_ALIASES = {
-    f"a{name}": name for name in (
-        "save", "delete", "refresh_from_db", "create", "get_or_create", "update_or_create",
-        "bulk_create", "bulk_update", "get", "update", "add", "set", "remove", "clear", "count",
-        "exists", "first", "last", "aggregate", "in_bulk", "iterator", "latest", "earliest",
-        "contains", "explain",
-    )
-}
-#: Model methods that never save the instance (the rest might: ``page.save_revision()``).
-NON_SAVING_METHODS = frozenset({
-    "full_clean", "clean", "clean_fields", "validate_unique", "validate_constraints",
-    "get_absolute_url", "serializable_value", "get_deferred_fields", "prepare_database_save",
-    "get_constraints", "unique_error_message", "date_error_message", "check", "delete",
-    "__str__", "__repr__", "__eq__", "__hash__", "set_password", "set_unusable_password",
-    "check_password", "has_usable_password", "get_username", "natural_key", "get_full_name",
-    "get_short_name", "has_perm", "has_perms", "has_module_perms", "get_all_permissions",
-})
 #: Functions that look at their arguments without saving them.
 NON_SAVING_FUNCTIONS = frozenset({
     "print", "isinstance", "issubclass", "len", "str", "repr", "hash", "id", "type", "bool",
     "format", "getattr", "hasattr", "callable", "vars", "dir", "sorted", "reversed", "any", "all",
     "min", "max", "enumerate", "zip", "iter", "next", "list", "tuple", "set", "frozenset",
-    "dict", "int", "float", "Q", "F", "Value", "Exists", "OuterRef", "Subquery", "Count", "Sum",
-})
+    "dict", "int", "float",
+}) | QUERY_EXPRESSIONS
 LOGGER_RECEIVERS = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
 #: Context managers under which the error is expected (Django's own tests, pytest).
 EXPECTING_CONTEXTS = frozenset({
     "raises", "warns", "deprecated_call", "assertRaises", "assertRaisesMessage", "assertRaisesRegex",
     "assertRaisesRegexp", "assertWarns", "assertWarnsMessage", "assertWarnsRegex",
 })
-CATCHING_EXCEPTIONS = frozenset({"ValueError", "Exception", "BaseException"})
 _CONSTANTS = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
 #: Loops nested deeper than this are analysed in one pass (no fixed point).
 MAX_LOOP_DEPTH = 5
@@ -280,18 +252,6 @@ def free_names(node: cst.CSTNode) -> set[str]:
             found.add(current.value)
         stack.extend(current.children)
     return found
-
-
-def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
-    parts = module.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level > 1:
-        parts = parts[: max(len(parts) - (level - 1), 0)]
-    base = ".".join(parts)
-    if target:
-        return f"{base}.{target}" if base else target
-    return base
 
 
 def _short(node: cst.CSTNode, limit: int = 60) -> str:
@@ -588,7 +548,7 @@ class FunctionAnalysis:
         if kind is None:
             return True
         names = [kind] if not isinstance(kind, cst.Tuple) else [e.value for e in kind.elements]
-        return any((dotted(n) or "").rpartition(".")[2] in CATCHING_EXCEPTIONS for n in names)
+        return any((dotted(n) or "").rpartition(".")[2] in CATCHES_VALUE_ERROR for n in names)
 
     def run_with(self, node: cst.With, state: State) -> State | None:
         expecting = False
@@ -1112,7 +1072,7 @@ class FunctionAnalysis:
             return NOTHING
         if all(o.kind == "class" for o in objects):
             model = objects[0].model
-            if model is None or attr in ("DoesNotExist", "MultipleObjectsReturned", "_meta"):
+            if model is None or attr in MODEL_CLASS_ATTRIBUTES:
                 return NOTHING
             if attr in model.methods or (attr in self.django.forward(model)):
                 return NOTHING
@@ -1250,7 +1210,7 @@ class FunctionAnalysis:
         return any(self.is_maybe_unsaved(o, state) for o in value)
 
     def instance_call(self, call: cst.Call, receiver: frozenset[int], method: str, state: State) -> frozenset[int]:
-        method = ASYNC_ALIASES.get(method, method)
+        method = ASYNC_TWINS.get(method, method)
         values = self.eval_args(call, state)
         if method == "save":
             self.check_owner_relations(call, "save", receiver, state)
@@ -1466,7 +1426,7 @@ class FunctionAnalysis:
 
     def queryset_call(self, call: cst.Call, model: ModelInfo | None, method: str, state: State,
                       manager: Obj | None = None) -> frozenset[int]:
-        method = ASYNC_ALIASES.get(method, method)
+        method = ASYNC_TWINS.get(method, method)
         values = self.eval_args(call, state)
         if method == "create":
             self.check_kwargs(call, "create", model, state)
@@ -1474,7 +1434,7 @@ class FunctionAnalysis:
                 return NOTHING
             return frozenset({self._new(call, "ref", model=model).oid})
         if method in ("get_or_create", "update_or_create"):
-            self.check_lookups(call, model, state, "goc_lookup", skip=frozenset({"defaults", "create_defaults"}))
+            self.check_lookups(call, model, state, "goc_lookup", skip=NOT_LOOKUP_KEYS)
             self.check_defaults(call, model, state)
             return NOTHING
         if method == "bulk_create":
@@ -1531,7 +1491,7 @@ class FunctionAnalysis:
         return names
 
     def manager_call(self, call: cst.Call, manager_obj: Obj, method: str, state: State) -> frozenset[int]:
-        method = ASYNC_ALIASES.get(method, method)
+        method = ASYNC_TWINS.get(method, method)
         manager = manager_obj.manager
         assert manager is not None
         owners = manager_obj.owners
