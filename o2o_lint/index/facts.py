@@ -133,10 +133,28 @@ def _meta(body: list[ast.stmt]) -> Facts | None:
     return None
 
 
+def _is_true(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _saved_names(node: ast.ClassDef) -> list[str]:
+    """Names ``n`` the class body saves: ``<...>.n.save(...)``, ``n.asave(...)``."""
+    found: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr in ("save", "asave"):
+            receiver = child.func.value
+            if isinstance(receiver, ast.Name):
+                found.add(receiver.id)
+            elif isinstance(receiver, ast.Attribute):
+                found.add(receiver.attr)
+    return sorted(found)
+
+
 def _class_facts(node: ast.ClassDef) -> Facts:
     fields: list[Facts] = []
     attributes: list[str] = []
     methods: list[str] = []
+    primary_keys: list[list[Any]] = []
     for statement in node.body:
         value: ast.AST | None = None
         names: list[str] = []
@@ -154,6 +172,9 @@ def _class_facts(node: ast.ClassDef) -> Facts:
             field = _field_from_call(names[0], value)
             if field is not None:
                 fields.append(field)
+            keywords = {kw.arg for kw in value.keywords if kw.arg}
+            if "primary_key" in keywords and any(kw.arg == "primary_key" and _is_true(kw.value) for kw in value.keywords):
+                primary_keys.append([names[0], "default" in keywords])
     return {
         "name": node.name,
         "line": node.lineno,
@@ -162,7 +183,30 @@ def _class_facts(node: ast.ClassDef) -> Facts:
         "fields": fields,
         "attributes": attributes,
         "methods": methods,
+        # fields with a literal primary_key=True: [name, has a default=] (the pk is set at construction)
+        "primary_keys": primary_keys,
+        # a save()/asave() override: the relations its class body saves first
+        "saves": _saved_names(node) if "save" in methods or "asave" in methods else [],
     }
+
+
+#: Text that defines or builds a custom manager (``objects`` may not be the default one).
+_CUSTOM_MANAGER_WORDS = ("Manager(", "as_manager(", "from_queryset(")
+
+
+def _custom_managers(tree: ast.Module, text: str | None, classes: list[Facts]) -> bool:
+    """The module defines or builds custom managers (``class M(models.Manager)``,
+    ``objects = M()``, ``QuerySet.as_manager()``, ``Manager.from_queryset(...)``)."""
+    if text is not None:
+        return any(word in text for word in _CUSTOM_MANAGER_WORDS)
+    if not classes:
+        return False
+    return any(
+        isinstance(node, ast.Call) and (dotted_name(node.func) or "").rpartition(".")[2].endswith(
+            ("Manager", "as_manager", "from_queryset"))
+        or isinstance(node, ast.ClassDef) and any((dotted_name(b) or "").endswith("Manager") for b in node.bases)
+        for node in ast.walk(tree)
+    )
 
 
 #: A file without these words holds no unique=True call and no prefetch lookup: no walk.
@@ -238,6 +282,7 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         # callee names of calls with a literal unique=True / primary_key=True (OTO001's screen)
         "unique_calls": sorted(unique_calls),
         "looks_like_migration": _looks_like_migration(classes),
+        "custom_managers": _custom_managers(tree, text, classes),
         "function_writes": function_writes(tree, text),  # OTO002
         "rules": {extractor.code: extractor.extract(tree, text) for extractor in all_extractors()},
     }

@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any, Callable, TypeVar
 
 from o2o_lint.django_api import DJANGO_FIELD_MODULES, DJANGO_MODELS, FIELD_KINDS, MODEL_BASES
+from o2o_lint.index.django import DjangoModels
 from o2o_lint.index.facts import Facts
 
 View = TypeVar("View")
@@ -64,6 +65,12 @@ class ModelInfo:
     methods: set[str] = field(default_factory=set)
     default_related_name: str | None = None
     external: bool = False
+    #: class-body fields with a literal ``primary_key=True``: (name, has ``default=``), in order
+    primary_keys: list[tuple[str, bool]] = field(default_factory=list)
+    #: names ``n`` the class body saves (``self.n.save()``), when the class overrides ``save``
+    saved_in_body: frozenset[str] = frozenset()
+    #: the model's module defines or builds custom managers: ``objects`` may be replaced
+    module_has_custom_managers: bool = False
 
     @property
     def key(self) -> str:
@@ -274,6 +281,9 @@ class ProjectIndex:
                 attributes=set(class_facts["attributes"]),
                 methods=set(class_facts["methods"]),
                 default_related_name=meta.get("default_related_name") if isinstance(meta.get("default_related_name"), str) else None,
+                primary_keys=[(name, has_default) for name, has_default in class_facts.get("primary_keys", ())],
+                saved_in_body=frozenset(class_facts.get("saves", ())),
+                module_has_custom_managers=bool(facts.get("custom_managers")),
             )
             for field_facts in class_facts["fields"]:
                 kind = self.field_kind(facts["module"], field_facts["callee"])
@@ -408,6 +418,11 @@ class ProjectIndex:
         self.reverse_by_owner[relation.owner].append(relation)
 
     # -- queries the rules use -----------------------------------------------------------
+
+    @cached_property
+    def django(self) -> DjangoModels:
+        """Django's view of the models: relations, lookups, managers, primary keys."""
+        return DjangoModels(self)
 
     @cached_property
     def unique_foreign_key_relations(self) -> dict[str, list[ReverseRelation]]:
