@@ -14,7 +14,7 @@ from __future__ import annotations
 import libcst as cst
 
 from o2o_lint.cstutil import dotted
-from o2o_lint.index.facts import MANAGER_METHODS, PREFETCH_CALLS
+from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS
 from o2o_lint.index.model import ReverseRelation
 from o2o_lint.rules.base import FileContext, Invalid, LintRule, Valid
 

@@ -57,9 +57,9 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
+from o2o_lint.django_api import DELETES, RETURNS_OBJECT, RETURNS_PAIR, SAVES, UPDATES
 from o2o_lint.findings import Fix
 from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
-from o2o_lint.rules.oto002_stale_reverse_cache.facts import DELETES, RETURNS_OBJECT, RETURNS_PAIR, SAVES, UPDATES
 from o2o_lint.rules.oto002_stale_reverse_cache.records import Op, Write
 from o2o_lint.rules.oto002_stale_reverse_cache.summaries import Found, StaleWrites
 from o2o_lint.sourcefile import split_lines

@@ -19,8 +19,9 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from o2o_lint.django_api import DELETES
 from o2o_lint.index.facts import rule_facts
-from o2o_lint.rules.oto002_stale_reverse_cache.facts import DELETES, _root
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import _root
 from o2o_lint.rules.oto002_stale_reverse_cache.records import (
     Call, Clear, Function, Read, Write, function_record, start as _start, stop as _stop,
 )
