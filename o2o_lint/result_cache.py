@@ -22,7 +22,6 @@ from o2o_lint.findings import Finding, Fix
 CACHE_NAME = "findings"
 
 
-
 class CachedFinding(NamedTuple):
     line: int
     column: int

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from o2o_lint.cache import Cache, content_hash
-from o2o_lint.config import Settings
 from o2o_lint.discovery import DiscoveryProblem, iter_python_files
 from o2o_lint.findings import Finding, parse_error
 from o2o_lint.project import Project
