@@ -15,6 +15,7 @@ import libcst as cst
 
 from o2o_lint.cstutil import dotted, is_true, keyword_arg, remove_arg
 from o2o_lint.findings import Fix
+from o2o_lint.index.facts import rule_facts
 from o2o_lint.index.model import DJANGO_FIELD_MODULES, RelationField, ReverseRelation
 from o2o_lint.rules.base import FileContext, Invalid, LintRule
 from o2o_lint.rules.oto004_reverse_manager_use import ReverseManagerUses
@@ -121,7 +122,7 @@ class ForeignKeyUnique(LintRule):
     def screen(cls, context: FileContext) -> bool:
         # Callee names are local names (an alias like FK, an attribute like models.ForeignKey);
         # any literal unique=True call is worth a look unless no name can be a ForeignKey.
-        calls = context.facts.get("unique_calls", ())
+        calls = rule_facts(context.facts, "OTO001")
         if not calls:
             return False
         imports = context.facts["imports"]
