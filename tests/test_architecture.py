@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -88,3 +89,19 @@ def test_one_cli_run_builds_one_index_and_walks_the_tree_once(
     output = capsys.readouterr().out
     assert status == 1 and "OTO001" in output  # the demo is full of findings
     assert counts == {"index": 1, "walk": 1}
+
+
+def test_a_warm_run_never_imports_libcst(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    shutil.copytree(FIXTURES / "demo", demo)
+    script = (
+        "import sys\n"
+        "from o2o_lint import cli\n"
+        "status = cli.main(['--output-format', 'concise', '--extend-select', 'OTO100', '.'])\n"
+        "print('LIBCST' if 'libcst' in sys.modules else 'NO-LIBCST', status)\n"
+    )
+    cold = subprocess.run([sys.executable, "-c", script], cwd=demo, capture_output=True, text=True, timeout=300)
+    assert cold.stdout.splitlines()[-1] == "LIBCST 1", cold.stderr
+    warm = subprocess.run([sys.executable, "-c", script], cwd=demo, capture_output=True, text=True, timeout=300)
+    assert warm.stdout.splitlines()[-1] == "NO-LIBCST 1", warm.stderr
+    assert warm.stdout.splitlines()[:-1] == cold.stdout.splitlines()[:-1]

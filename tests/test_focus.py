@@ -16,7 +16,7 @@ import pytest
 from o2o_lint import focus
 from o2o_lint.focus import focused_source, kept_lines
 from o2o_lint.rules.base import Invalid, Valid
-from o2o_lint.rules.oto003_unsaved_instance import _FILES, _IMPORT
+from o2o_lint.rules.oto003_unsaved_instance.rule import _FILES, _IMPORT
 from tests.helpers import engine_for, engine_for_case, record_libcst_parses, rule_cases, write_project
 
 MODULE = textwrap.dedent("""\

@@ -292,3 +292,17 @@ def test_oto100_on_standard_input(tmp_path: Path) -> None:
     assert check.stdout.count("OTO100") == 3
     fixed = run_cli("--fix", *args, cwd=root, stdin=STALE)
     assert "# noqa: OTO04" not in fixed.stdout and "count()  # noqa: OTO004\n" in fixed.stdout
+
+
+def test_flake8_reports_oto100_as_the_cli_does(tmp_path: Path) -> None:
+    from tests.test_frontends import flake8, flake8_rows, json_rows
+
+    root = project(tmp_path, STALE)
+    select = ("--select", "OTO001,OTO002,OTO003,OTO004,OTO100")
+    cli_rows = json_rows(run_cli(*select, "--output-format", "json", "app/services.py", cwd=root))
+    flake8_found = flake8_rows(flake8(root, *select, "app/services.py"))
+    unused = [row for row in cli_rows if row[3] == "OTO100"]
+    assert [row[1] for row in unused] == [6, 10, 14]
+    # flake8 applies `# noqa` itself; OTO100 judges the findings before that, as the CLI does
+    assert [row for row in flake8_found if row[3] == "OTO100"] == unused
+    assert not [row for row in flake8(root, "--select", "OTO", "app/services.py").stdout.splitlines() if "OTO100" in row]

@@ -12,10 +12,12 @@ import ast
 import os
 from typing import Any, Callable, NamedTuple
 
+from o2o_lint.astutil import dotted_name, resolve_relative
+from o2o_lint.django_api import RELATION_KEYWORDS
 from o2o_lint.index.writes import function_writes
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 9
+FACTS_VERSION = 10
 
 Facts = dict[str, Any]
 
@@ -49,9 +51,6 @@ def rule_facts(facts: Facts, code: str) -> Any:
     return facts.get("rules", {}).get(code)
 
 
-RELATION_KEYWORDS = ("related_name", "related_query_name", "unique", "primary_key", "parent_link")
-
-
 def module_name_for(path: str, root: str) -> str:
     """The dotted module name, found by walking up through package ``__init__.py`` files."""
     path = os.path.abspath(path)
@@ -66,15 +65,6 @@ def module_name_for(path: str, root: str) -> str:
             break
         directory = parent
     return ".".join(parts) or stem
-
-
-def dotted_name(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = dotted_name(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
 
 
 def _constant(node: ast.AST | None) -> Any:
@@ -142,10 +132,28 @@ def _meta(body: list[ast.stmt]) -> Facts | None:
     return None
 
 
+def _is_true(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _saved_names(node: ast.ClassDef) -> list[str]:
+    """Names ``n`` the class body saves: ``<...>.n.save(...)``, ``n.asave(...)``."""
+    found: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr in ("save", "asave"):
+            receiver = child.func.value
+            if isinstance(receiver, ast.Name):
+                found.add(receiver.id)
+            elif isinstance(receiver, ast.Attribute):
+                found.add(receiver.attr)
+    return sorted(found)
+
+
 def _class_facts(node: ast.ClassDef) -> Facts:
     fields: list[Facts] = []
     attributes: list[str] = []
     methods: list[str] = []
+    primary_keys: list[list[Any]] = []
     for statement in node.body:
         value: ast.AST | None = None
         names: list[str] = []
@@ -163,6 +171,9 @@ def _class_facts(node: ast.ClassDef) -> Facts:
             field = _field_from_call(names[0], value)
             if field is not None:
                 fields.append(field)
+            keywords = {kw.arg for kw in value.keywords if kw.arg}
+            if "primary_key" in keywords and any(kw.arg == "primary_key" and _is_true(kw.value) for kw in value.keywords):
+                primary_keys.append([names[0], "default" in keywords])
     return {
         "name": node.name,
         "line": node.lineno,
@@ -171,19 +182,30 @@ def _class_facts(node: ast.ClassDef) -> Facts:
         "fields": fields,
         "attributes": attributes,
         "methods": methods,
+        # fields with a literal primary_key=True: [name, has a default=] (the pk is set at construction)
+        "primary_keys": primary_keys,
+        # a save()/asave() override: the relations its class body saves first
+        "saves": _saved_names(node) if "save" in methods or "asave" in methods else [],
     }
 
 
-def _resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
-    parts = module.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level > 1:
-        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
-    base = ".".join(parts)
-    if target:
-        return f"{base}.{target}" if base else target
-    return base
+#: Text that defines or builds a custom manager (``objects`` may not be the default one).
+_CUSTOM_MANAGER_WORDS = ("Manager(", "as_manager(", "from_queryset(")
+
+
+def _custom_managers(tree: ast.Module, text: str | None, classes: list[Facts]) -> bool:
+    """The module defines or builds custom managers (``class M(models.Manager)``,
+    ``objects = M()``, ``QuerySet.as_manager()``, ``Manager.from_queryset(...)``)."""
+    if text is not None:
+        return any(word in text for word in _CUSTOM_MANAGER_WORDS)
+    if not classes:
+        return False
+    return any(
+        isinstance(node, ast.Call) and (dotted_name(node.func) or "").rpartition(".")[2].endswith(
+            ("Manager", "as_manager", "from_queryset"))
+        or isinstance(node, ast.ClassDef) and any((dotted_name(b) or "").endswith("Manager") for b in node.bases)
+        for node in ast.walk(tree)
+    )
 
 
 def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | None = None) -> Facts:
@@ -212,6 +234,7 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         "classes": classes,
         "settings": settings,
         "looks_like_migration": _looks_like_migration(classes),
+        "custom_managers": _custom_managers(tree, text, classes),
         "function_writes": function_writes(tree, text),  # OTO002
         "rules": {extractor.code: extractor.extract(tree, text) for extractor in all_extractors()},
     }
@@ -230,7 +253,7 @@ def _collect_imports(
     elif isinstance(statement, ast.ImportFrom):
         source = statement.module or ""
         if statement.level:
-            source = _resolve_relative(module, is_package, statement.level, statement.module)
+            source = resolve_relative(module, is_package, statement.level, statement.module)
         for alias in statement.names:
             if alias.name == "*":
                 star_imports.append(source)

@@ -16,34 +16,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, TypeVar
 
+from o2o_lint.django_api import DJANGO_FIELD_MODULES, DJANGO_MODELS, FIELD_KINDS, MODEL_BASES
+from o2o_lint.index.django import DjangoModels
 from o2o_lint.index.facts import Facts
 
 View = TypeVar("View")
-
-MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
-
-#: Models that ship with Django: (qualified name, app label, abstract).
-DJANGO_MODELS = {
-    "django.contrib.auth.models.AbstractUser": ("auth", True),
-    "django.contrib.auth.models.AbstractBaseUser": ("auth", True),
-    "django.contrib.auth.base_user.AbstractBaseUser": ("auth", True),
-    "django.contrib.auth.models.PermissionsMixin": ("auth", True),
-    "django.contrib.auth.models.User": ("auth", False),
-    "django.contrib.auth.models.Group": ("auth", False),
-    "django.contrib.auth.models.Permission": ("auth", False),
-    "django.contrib.contenttypes.models.ContentType": ("contenttypes", False),
-    "django.contrib.sites.models.Site": ("sites", False),
-    "django.contrib.flatpages.models.FlatPage": ("flatpages", False),
-    "django.contrib.sessions.models.Session": ("sessions", False),
-    "django.contrib.sessions.base_session.AbstractBaseSession": ("sessions", True),
-}
-
-FIELD_KINDS = {
-    "ForeignKey": "fk",
-    "OneToOneField": "o2o",
-    "ManyToManyField": "m2m",
-}
-DJANGO_FIELD_MODULES = ("django.db.models", "django.db.models.fields.related")
 
 #: Resolution chases re-exports; a cycle of re-exports must not hang the run.
 MAX_RESOLVE_DEPTH = 20
@@ -92,6 +69,12 @@ class ModelInfo:
     methods: set[str] = field(default_factory=set)
     default_related_name: str | None = None
     external: bool = False
+    #: class-body fields with a literal ``primary_key=True``: (name, has ``default=``), in order
+    primary_keys: list[tuple[str, bool]] = field(default_factory=list)
+    #: names ``n`` the class body saves (``self.n.save()``), when the class overrides ``save``
+    saved_in_body: frozenset[str] = frozenset()
+    #: the model's module defines or builds custom managers: ``objects`` may be replaced
+    module_has_custom_managers: bool = False
 
     @property
     def key(self) -> str:
@@ -302,6 +285,9 @@ class ProjectIndex:
                 attributes=set(class_facts["attributes"]),
                 methods=set(class_facts["methods"]),
                 default_related_name=meta.get("default_related_name") if isinstance(meta.get("default_related_name"), str) else None,
+                primary_keys=[(name, has_default) for name, has_default in class_facts.get("primary_keys", ())],
+                saved_in_body=frozenset(class_facts.get("saves", ())),
+                module_has_custom_managers=bool(facts.get("custom_managers")),
             )
             for field_facts in class_facts["fields"]:
                 kind = self.field_kind(facts["module"], field_facts["callee"])
@@ -436,6 +422,11 @@ class ProjectIndex:
         self.reverse_by_owner[relation.owner].append(relation)
 
     # -- queries the rules use -----------------------------------------------------------
+
+    @cached_property
+    def django(self) -> DjangoModels:
+        """Django's view of the models: relations, lookups, managers, primary keys."""
+        return DjangoModels(self)
 
     def model_for_class(self, path: str, class_name: str) -> ModelInfo | None:
         facts = self.facts_by_path.get(path)

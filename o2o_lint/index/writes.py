@@ -34,6 +34,21 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from o2o_lint.astutil import dotted_name as _dotted
+from o2o_lint.django_api import (
+    CATCHES_DOES_NOT_EXIST,
+    DELETES,
+    NOT_LOOKUP_KEYS,
+    REFRESHES,
+    RETURNS_INSTANCE,
+    RETURNS_OBJECT,
+    RETURNS_PAIR,
+    SAME_ROWS_METHODS,
+    SAVES,
+    SELECTING_LOOKUP_METHODS,
+    UPDATES,
+    with_async,
+)
 from o2o_lint.sourcefile import line_numbers
 
 if TYPE_CHECKING:
@@ -41,27 +56,11 @@ if TYPE_CHECKING:
 
 Event = dict[str, Any]
 
-#: Manager/queryset methods that return the related object (``create``) or ``(obj, created)``.
-RETURNS_OBJECT = frozenset({"create", "acreate"})
-RETURNS_PAIR = frozenset({"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"})
-SAVES = frozenset({"save", "asave"})
-DELETES = frozenset({"delete", "adelete"})
-UPDATES = frozenset({"update", "aupdate"})
-REFRESHES = frozenset({"refresh_from_db", "arefresh_from_db"})
 #: Queryset methods a write chain may go through; only filter/get tie rows to an instance.
-QUERYSET_STEPS = frozenset({
-    "all", "filter", "get", "aget", "first", "last", "afirst", "alast", "latest", "earliest",
-    "order_by", "select_related", "prefetch_related", "only", "defer", "using", "select_for_update",
-    "exclude", "distinct",
-})
-LOOKUP_STEPS = frozenset({"filter", "get", "aget"})
+QUERYSET_STEPS = with_async(SAME_ROWS_METHODS | RETURNS_INSTANCE)
+LOOKUP_STEPS = with_async(SELECTING_LOOKUP_METHODS)
 #: Methods whose result is one instance of the chain's model.
-INSTANCE_STEPS = frozenset({"get", "aget", "first", "last", "afirst", "alast", "latest", "earliest", "create", "acreate"})
-#: Handlers that catch ``RelatedObjectDoesNotExist`` (a ``Model.DoesNotExist``, hence an
-#: ``ObjectDoesNotExist``, and an ``AttributeError``). Broader handlers (``Exception``, a
-#: bare ``except``) are not taken as a read of the accessor; ``FieldDoesNotExist`` is unrelated.
-CATCHING = frozenset({"DoesNotExist", "ObjectDoesNotExist", "RelatedObjectDoesNotExist", "AttributeError"})
-NOT_LOOKUP_KEYS = frozenset({"defaults", "create_defaults"})
+INSTANCE_STEPS = with_async(RETURNS_INSTANCE) | RETURNS_OBJECT
 _BUILTINS = frozenset(dir(builtins))
 _TRY_TYPES = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None)
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -70,17 +69,6 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # --------------------------------------------------------------------------------------
 # facts time: raw events per function, from the stdlib ``ast``
 # --------------------------------------------------------------------------------------
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def _root(dotted: str) -> str:
@@ -104,7 +92,7 @@ def _catches(handler_type: ast.expr | None) -> bool:
         dotted = _dotted(name)
         if dotted is None:
             continue
-        if dotted.rpartition(".")[2] in CATCHING:
+        if dotted.rpartition(".")[2] in CATCHES_DOES_NOT_EXIST:
             return True
     return False
 

@@ -57,8 +57,8 @@ from typing import Any
 
 import libcst as cst
 
+from o2o_lint.django_api import RETURNS_OBJECT, RETURNS_PAIR
 from o2o_lint.findings import Fix
-from o2o_lint.index.writes import RETURNS_OBJECT, RETURNS_PAIR
 from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
 from o2o_lint.sourcefile import split_lines
 

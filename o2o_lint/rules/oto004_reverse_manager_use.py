@@ -18,22 +18,11 @@ from functools import cached_property
 
 import libcst as cst
 
+from o2o_lint.astutil import dotted_name
 from o2o_lint.cstutil import dotted
-from o2o_lint.index.facts import dotted_name
+from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS
 from o2o_lint.index.model import ProjectIndex, ReverseRelation
 from o2o_lint.rules.base import FileContext, Invalid, LintRule, Valid
-
-#: Calls whose string arguments name reverse relations (``prefetch_related("invoice_set")``).
-PREFETCH_CALLS = frozenset({"prefetch_related", "Prefetch", "prefetch_related_objects"})
-#: ``x.<name>.<method>`` with one of these reads ``<name>`` as a related manager.
-MANAGER_METHODS = frozenset({
-    "add", "aggregate", "all", "annotate", "bulk_create", "clear", "count", "create", "distinct",
-    "exclude", "exists", "filter", "first", "get", "get_or_create", "iterator", "last",
-    "latest", "earliest", "none", "only", "defer", "order_by", "prefetch_related", "remove",
-    "select_related", "set", "update", "update_or_create", "using", "values", "values_list",
-    "in_bulk", "delete", "acount", "aexists", "afirst", "aget", "acreate", "aadd", "aremove",
-    "aclear", "aset", "aget_or_create", "aupdate_or_create",
-})
 
 
 def manager_uses(tree: ast.AST) -> set[str]:

@@ -14,7 +14,8 @@ import pytest
 
 from o2o_lint.findings import Finding
 from o2o_lint.rules.base import FileContext
-from o2o_lint.rules.oto003_unsaved_instance import _FILES, _IMPORT, UnsavedInstance, _model_calls
+from o2o_lint.rules.oto003_unsaved_instance.rule import _FILES, _IMPORT, UnsavedInstance
+from o2o_lint.rules.oto003_unsaved_instance.screen import _model_calls
 from tests.helpers import engine_for, write_project
 
 CODE = "app/code.py"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 import re
 
-from o2o_lint.index.facts import FactsExtractor, dotted_name
+from o2o_lint.astutil import dotted_name
+from o2o_lint.index.facts import FactsExtractor
 
 #: A file without these words holds no unique=True call: no walk.
 _UNIQUE = re.compile(r"\b(?:unique|primary_key)\s*=\s*True")

@@ -15,20 +15,11 @@ import libcst as cst
 
 from o2o_lint.cstutil import dotted, is_true, keyword_arg, remove_arg
 from o2o_lint.findings import Fix
+from o2o_lint.django_api import DJANGO_FIELD_MODULES, FOREIGN_KEY_POSITIONALS
 from o2o_lint.index.facts import rule_facts
-from o2o_lint.index.model import DJANGO_FIELD_MODULES, RelationField, ReverseRelation
+from o2o_lint.index.model import RelationField, ReverseRelation
 from o2o_lint.rules.base import FileContext, Invalid, LintRule
 from o2o_lint.rules.oto004_reverse_manager_use import ReverseManagerUses
-
-#: ``ForeignKey.__init__`` after ``to`` and ``on_delete``, in order.
-FOREIGN_KEY_POSITIONALS = (
-    "related_name",
-    "related_query_name",
-    "limit_choices_to",
-    "parent_link",
-    "to_field",
-    "db_constraint",
-)
 
 
 class ForeignKeyUnique(LintRule):

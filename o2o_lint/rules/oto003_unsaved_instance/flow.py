@@ -1,4 +1,4 @@
-"""The flow analysis behind OTO003: which model instances are unsaved where.
+"""The flow analysis: which model instances are unsaved where.
 
 One function body at a time, statement by statement, an abstract interpreter keeps:
 
@@ -22,345 +22,28 @@ instance reaches; the rule turns hits into messages and fixes.
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import re
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
+from o2o_lint.astutil import resolve_relative
 from o2o_lint.cstutil import dotted
-from o2o_lint.index.model import MODEL_BASES, ModelInfo, ProjectIndex
-
-# ---------------------------------------------------------------------------------------
-# The model side: relations, lookups and managers of each model, cached per index.
-
-
-@dataclass(frozen=True)
-class Relation:
-    name: str  # field or query name on the model
-    kind: str  # "fk", "o2o", "m2m", or "reverse" (a reverse query name, lookups only)
-    model: ModelInfo  # the model the name belongs to
-    target: ModelInfo | None
-
-
-@dataclass(frozen=True)
-class Manager:
-    accessor: str
-    kind: str  # "reverse_fk" or "m2m"
-    related: ModelInfo | None  # the model the manager's rows belong to
-    field: str  # the ForeignKey's name on the related model (reverse_fk)
-    owner: ModelInfo | None = None  # the model the accessor is on
-
-
-class ModelKnowledge:
-    """What OTO003 asks of the index, computed lazily and cached for the run."""
-
-    def __init__(self, index: ProjectIndex) -> None:
-        self.index = index
-        self.concrete = [m for m in index.models.values() if not m.abstract]
-        self.names = frozenset(m.name for m in self.concrete if m.qualname not in MODEL_BASES)
-        self._concrete_keys = {m.key for m in self.concrete if m.qualname not in MODEL_BASES}
-        self._forward: dict[str, dict[str, Relation]] = {}
-        self._lookups: dict[str, dict[str, Relation]] = {}
-        self._managers: dict[str, dict[str, Manager]] = {}
-        self._by_field: dict[str, list[Relation]] | None = None
-        self._texts: dict[str, str] = {}
-        self._by_name: dict[str, list[ModelInfo]] = {}
-        for model in self.concrete:
-            self._by_name.setdefault(model.name, []).append(model)
-        self._sinks_by_target: dict[str, set[str]] | None = None
-        self._sinks: dict[str, frozenset[str]] = {}
-        self._pks: dict[str, tuple[frozenset[str], bool]] = {}
-        self._ancestors: dict[str, list[ModelInfo]] = {}
-        self._reverse_o2o: dict[str, dict[str, Relation]] = {}
-        self._lines: dict[str, list[str]] = {}
-        self._bodies: dict[str, str] = {}
-        self._saves_itself: dict[tuple[str, str], bool] = {}
-
-    def parents(self, model: ModelInfo) -> list[ModelInfo]:
-        # ``django.db.models.Model`` itself is indexed as a model when Django's own tree is linted
-        return [p for p in self.index.model_parents(model) if p.qualname not in MODEL_BASES]
-
-    def ancestors(self, model: ModelInfo) -> list[ModelInfo]:
-        """*model* and every model it inherits from, nearest first."""
-        cached = self._ancestors.get(model.qualname)
-        if cached is not None:
-            return cached
-        seen: dict[str, ModelInfo] = {}
-        queue = [model]
-        while queue:
-            current = queue.pop(0)
-            if current.qualname in seen:
-                continue
-            seen[current.qualname] = current
-            queue.extend(self.parents(current))
-        result = self._ancestors[model.qualname] = list(seen.values())
-        return result
-
-    def forward(self, model: ModelInfo) -> dict[str, Relation]:
-        """Forward relation fields by name, inherited ones and MTI parent links included."""
-        cached = self._forward.get(model.qualname)
-        if cached is not None:
-            return cached
-        result: dict[str, Relation] = {}
-        self._forward[model.qualname] = result  # a cycle of bases ends here
-        explicit_links: set[str] = set()
-        for declared in self.index._inherited_fields(model):
-            target = self.index.resolve_target(model, declared.target)
-            result[declared.name] = Relation(declared.name, declared.kind, model, target)
-            if declared.parent_link and target is not None:
-                explicit_links.add(target.qualname)
-        for parent in self.parents(model):
-            if parent.abstract:
-                continue
-            for name, relation in self.forward(parent).items():
-                result.setdefault(name, relation)
-            if parent.qualname not in explicit_links and not model.proxy:
-                link = f"{parent.model_name}_ptr"
-                result.setdefault(link, Relation(link, "o2o", model, parent))
-        return result
-
-    def single_valued(self, model: ModelInfo) -> dict[str, Relation]:
-        return {name: r for name, r in self.forward(model).items() if r.kind in ("fk", "o2o")}
-
-    def lookups(self, model: ModelInfo) -> dict[str, Relation]:
-        """Names usable in ``filter()``: forward fields and reverse query names."""
-        cached = self._lookups.get(model.qualname)
-        if cached is not None:
-            return cached
-        result = dict(self.forward(model))
-        for ancestor in self.ancestors(model):
-            for reverse in self.index.reverse_by_owner.get(ancestor.key, ()):
-                target = self.index.models_by_key.get(reverse.related_model)
-                result.setdefault(reverse.query_name, Relation(reverse.query_name, "reverse", model, target))
-        self._lookups[model.qualname] = result
-        return result
-
-    def managers(self, model: ModelInfo) -> dict[str, Manager]:
-        """Related managers an instance of *model* has: reverse ForeignKeys and many-to-many."""
-        cached = self._managers.get(model.qualname)
-        if cached is not None:
-            return cached
-        result: dict[str, Manager] = {}
-        for name, relation in self.forward(model).items():
-            if relation.kind == "m2m":
-                result[name] = Manager(name, "m2m", relation.target, name, model)
-        for ancestor in self.ancestors(model):
-            for reverse in self.index.reverse_by_owner.get(ancestor.key, ()):
-                if reverse.kind == "o2o" and reverse.owner in self._concrete_keys:
-                    continue
-                related = self.index.models_by_key.get(reverse.related_model)
-                kind = "m2m" if reverse.kind == "m2m" else "reverse_fk"
-                result.setdefault(reverse.accessor, Manager(reverse.accessor, kind, related, reverse.field_name, model))
-        self._managers[model.qualname] = result
-        return result
-
-    def reverse_one_to_one(self, model: ModelInfo) -> dict[str, Relation]:
-        """Reverse one-to-one accessors of *model*: ``place.restaurant = r`` sets ``r.place``."""
-        cached = self._reverse_o2o.get(model.qualname)
-        if cached is not None:
-            return cached
-        result: dict[str, Relation] = {}
-        self._reverse_o2o[model.qualname] = result
-        for ancestor in self.ancestors(model):
-            for reverse in self.index.reverse_by_owner.get(ancestor.key, ()):
-                if reverse.kind == "o2o" and reverse.owner in self._concrete_keys:
-                    related = self.index.models_by_key.get(reverse.related_model)
-                    if related is not None:
-                        result.setdefault(reverse.accessor, Relation(reverse.field_name, "o2o", related, model))
-        return result
-
-    def managers_named(self, accessor: str, item: ModelInfo | None) -> list[Manager]:
-        """Managers called *accessor* on any model whose rows are *item* (or a parent of it)."""
-        if item is None:
-            return []
-        accepted = {m.qualname for m in self.ancestors(item)}
-        found: list[Manager] = []
-        for model in self.concrete:
-            manager = self.managers(model).get(accessor)
-            if manager is not None and manager.related is not None and manager.related.qualname in accepted:
-                found.append(manager)
-        return found
-
-    def relations_named(self, name: str, target: ModelInfo | None) -> list[Relation]:
-        """Single-valued relations called *name* on any model whose target is *target* (or a parent)."""
-        if self._by_field is None:
-            by_field: dict[str, list[Relation]] = {}
-            for model in self.concrete:
-                for relation in self.single_valued(model).values():
-                    by_field.setdefault(relation.name, []).append(relation)
-            self._by_field = by_field
-        candidates = self._by_field.get(name, [])
-        if target is None:
-            return candidates
-        accepted = {m.qualname for m in self.ancestors(target)}
-        return [r for r in candidates if r.target is not None and r.target.qualname in accepted]
-
-    def models_named(self, name: str) -> list[ModelInfo]:
-        return self._by_name.get(name, [])
-
-    def sink_names(self, model: ModelInfo) -> frozenset[str]:
-        """Names through which an unsaved *model* instance can reach a save point.
-
-        Relations (and lookups) whose target is the model or a parent of it; managers
-        whose rows are such instances; the model's own managers and reverse one-to-one
-        accessors. A file that spells none of them cannot hold a finding for the model.
-        """
-        cached = self._sinks.get(model.qualname)
-        if cached is not None:
-            return cached
-        if self._sinks_by_target is None:
-            by_target: dict[str, set[str]] = {}
-            for other in self.concrete:
-                for name, relation in self.forward(other).items():
-                    if relation.target is None:
-                        continue
-                    by_target.setdefault(relation.target.qualname, set()).add(name)
-            for reverse in self.index.reverse_relations:
-                if reverse.field is None and reverse.owner not in self._concrete_keys:
-                    continue
-                related = self.index.models_by_key.get(reverse.related_model)
-                if related is None:
-                    continue
-                # ``Place.objects.filter(restaurant=r)`` and ``place.restaurant_set.add(r)``
-                names = by_target.setdefault(related.qualname, set())
-                names.add(reverse.query_name)
-                names.add(reverse.accessor)
-            self._sinks_by_target = by_target
-        names = set(self.managers(model)) | set(self.reverse_one_to_one(model))
-        for ancestor in self.ancestors(model):
-            names |= self._sinks_by_target.get(ancestor.qualname, set())
-        result = self._sinks[model.qualname] = frozenset(names)
-        return result
-
-    def _text(self, path: str) -> str:
-        text = self._texts.get(path)
-        if text is None:
-            try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    text = handle.read()
-            except OSError:
-                text = ""
-            self._texts[path] = text
-        return text
-
-    def _class_body(self, model: ModelInfo) -> str:
-        """The indented lines of the model's class statement (up to the next top-level code)."""
-        cached = self._bodies.get(model.qualname)
-        if cached is not None:
-            return cached
-        assert model.path is not None
-        lines = self._lines.get(model.path)
-        if lines is None:
-            lines = self._lines[model.path] = self._text(model.path).splitlines()
-        body: list[str] = []
-        for line in itertools.islice(lines, model.line, None):
-            if line[:1].isspace():
-                body.append(line)
-            elif line and not line.startswith(("#", ")", "]", "}")):
-                break
-        result = self._bodies[model.qualname] = "\n".join(body)
-        return result
-
-    def primary_key(self, model: ModelInfo) -> tuple[frozenset[str], bool]:
-        """Keyword names that set the primary key, and whether it gets a value at construction.
-
-        ``Person(id=1)`` has a pk: Django does not treat it as unsaved. A pk field with a
-        ``default`` (``UUIDField(primary_key=True, default=uuid.uuid4)``) is set as soon as
-        the instance is built, so Django never raises the unsaved-object errors for it.
-        """
-        cached = self._pks.get(model.qualname)
-        if cached is not None:
-            return cached
-        names = {"pk", "id"}
-        preset = False
-        ancestors = self.ancestors(model)
-        attributes: set[str] = set().union(*(a.attributes for a in ancestors))
-        for relation in self.forward(model).values():
-            if relation.kind in ("fk", "o2o"):
-                declared = next((f for a in ancestors for f in a.fields if f.name == relation.name), None)
-                if declared is not None and declared.primary_key:
-                    names.add(relation.name)
-        for ancestor in ancestors:
-            if ancestor.external or ancestor.path is None:
-                continue
-            body = self._class_body(ancestor)
-            if "primary_key" not in body:
-                continue
-            for match in _FIELD_CALL.finditer(body):
-                name, arguments = match.group(1), match.group(2)
-                if name in attributes and re.search(r"primary_key\s*=\s*True", arguments):
-                    names.add(name)
-                    if re.search(r"\bdefault\s*=", arguments):
-                        preset = True
-        result = self._pks[model.qualname] = (frozenset(names), preset)
-        return result
-
-    def pk_attname(self, model: ModelInfo) -> str:
-        """The attribute holding the primary key (``id``, ``place_id``, ``place_ptr_id``, ``code``)."""
-        ancestors = self.ancestors(model)
-        for ancestor in ancestors:
-            for declared in ancestor.fields:
-                if declared.primary_key and declared.kind in ("fk", "o2o"):
-                    return f"{declared.name}_id"
-            if not ancestor.external and ancestor.path is not None:
-                body = self._class_body(ancestor)
-                if "primary_key" in body:
-                    for match in _FIELD_CALL.finditer(body):
-                        if re.search(r"primary_key\s*=\s*True", match.group(2)):
-                            return match.group(1)
-        for parent in self.parents(model):
-            if not parent.abstract:
-                link = next((f for f in model.fields if f.parent_link), None)
-                return f"{link.name}_id" if link is not None else f"{parent.model_name}_ptr_id"
-        return "id"
-
-    def saves_relation_itself(self, model: ModelInfo | None, field_name: str) -> bool:
-        """A ``save()`` override in the model's hierarchy that saves this relation first."""
-        if model is None:
-            return False
-        key = (model.qualname, field_name)
-        cached = self._saves_itself.get(key)
-        if cached is not None:
-            return cached
-        pattern = re.compile(rf"\b{re.escape(field_name)}\.a?save\(")
-        found = any(
-            pattern.search(self._class_body(ancestor)) is not None
-            for ancestor in self.ancestors(model)
-            if not ancestor.external and ancestor.path is not None
-            and ("save" in ancestor.methods or "asave" in ancestor.methods)
-        )
-        self._saves_itself[key] = found
-        return found
-
-    def manager_name(self, model: ModelInfo) -> tuple[str, bool]:
-        """The default manager's attribute name, and whether that is certain."""
-        for ancestor in self.ancestors(model):
-            if "objects" in ancestor.attributes:
-                return "objects", True
-        for ancestor in self.ancestors(model):
-            if ancestor.external or ancestor.path is None:
-                continue
-            text = self._text(ancestor.path)
-            if "Manager(" in text or "as_manager(" in text or "from_queryset(" in text:
-                return "objects", False  # a custom manager may replace `objects`
-        return "objects", True
-
-
-#: ``name = <callee>(<arguments with one level of nested parentheses>)``
-_FIELD_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*[\w.]+\(((?:[^()]|\([^()]{0,500}\)){0,2000})\)")
-
-_KNOWLEDGE: weakref.WeakKeyDictionary[ProjectIndex, ModelKnowledge] = weakref.WeakKeyDictionary()
-
-
-def knowledge(index: ProjectIndex) -> ModelKnowledge:
-    found = _KNOWLEDGE.get(index)
-    if found is None:
-        found = _KNOWLEDGE[index] = ModelKnowledge(index)
-    return found
-
+from o2o_lint.django_api import (
+    ASYNC_TWINS,
+    CATCHES_VALUE_ERROR,
+    LOOKUP_METHODS,
+    MANAGER_READS,
+    MANAGER_WRITES,
+    MODEL_CLASS_ATTRIBUTES,
+    NON_SAVING_METHODS,
+    NOT_LOOKUP_KEYS,
+    QUERY_EXPRESSIONS,
+    QUERYSET_METHODS,
+    TERMINAL_METHODS,
+)
+from o2o_lint.index.django import DjangoModels, Manager, Relation, RelationKind
+from o2o_lint.index.model import ModelInfo
 
 # ---------------------------------------------------------------------------------------
 # Vocabulary.
@@ -370,61 +53,19 @@ UNKNOWN = 0  # the object id of "a value of unknown origin"
 UNKNOWN_SET = frozenset({UNKNOWN})
 NOTHING: frozenset[int] = frozenset()
 
-#: ``QuerySet`` methods that return another queryset of the same model.
-QUERYSET_METHODS = frozenset({
-    "all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "distinct",
-    "using", "only", "defer", "annotate", "alias", "none", "reverse", "select_for_update",
-    "extra", "complex_filter", "union", "intersection", "difference", "values", "values_list",
-    "dates", "datetimes", "get_queryset", "fetch_mode",
-})
-#: Methods that neither return a queryset nor save anything passed to them.
-TERMINAL_METHODS = frozenset({
-    "count", "exists", "first", "last", "aggregate", "in_bulk", "iterator", "latest", "earliest",
-    "delete", "explain", "contains", "get", "update", "create", "get_or_create",
-    "update_or_create", "bulk_create", "bulk_update", "add", "set", "remove", "clear",
-})
-LOOKUP_METHODS = frozenset({"filter", "exclude", "get"})
-#: Related-manager methods that write; the rest only read.
-MANAGER_WRITES = frozenset({
-    "add", "set", "remove", "clear", "create", "get_or_create", "update_or_create", "bulk_create",
-    "update", "delete",
-})
-MANAGER_READS = frozenset({
-    "all", "filter", "exclude", "get", "count", "exists", "first", "last", "aggregate", "annotate",
-    "order_by", "values", "values_list", "iterator", "in_bulk", "latest", "earliest", "distinct",
-    "select_related", "prefetch_related", "only", "defer", "none", "using",
-})
-ASYNC_ALIASES = {
-    f"a{name}": name for name in (
-        "save", "delete", "refresh_from_db", "create", "get_or_create", "update_or_create",
-        "bulk_create", "bulk_update", "get", "update", "add", "set", "remove", "clear", "count",
-        "exists", "first", "last", "aggregate", "in_bulk", "iterator", "latest", "earliest",
-        "contains", "explain",
-    )
-}
-#: Model methods that never save the instance (the rest might: ``page.save_revision()``).
-NON_SAVING_METHODS = frozenset({
-    "full_clean", "clean", "clean_fields", "validate_unique", "validate_constraints",
-    "get_absolute_url", "serializable_value", "get_deferred_fields", "prepare_database_save",
-    "get_constraints", "unique_error_message", "date_error_message", "check", "delete",
-    "__str__", "__repr__", "__eq__", "__hash__", "set_password", "set_unusable_password",
-    "check_password", "has_usable_password", "get_username", "natural_key", "get_full_name",
-    "get_short_name", "has_perm", "has_perms", "has_module_perms", "get_all_permissions",
-})
 #: Functions that look at their arguments without saving them.
 NON_SAVING_FUNCTIONS = frozenset({
     "print", "isinstance", "issubclass", "len", "str", "repr", "hash", "id", "type", "bool",
     "format", "getattr", "hasattr", "callable", "vars", "dir", "sorted", "reversed", "any", "all",
     "min", "max", "enumerate", "zip", "iter", "next", "list", "tuple", "set", "frozenset",
-    "dict", "int", "float", "Q", "F", "Value", "Exists", "OuterRef", "Subquery", "Count", "Sum",
-})
+    "dict", "int", "float",
+}) | QUERY_EXPRESSIONS
 LOGGER_RECEIVERS = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
 #: Context managers under which the error is expected (Django's own tests, pytest).
 EXPECTING_CONTEXTS = frozenset({
     "raises", "warns", "deprecated_call", "assertRaises", "assertRaisesMessage", "assertRaisesRegex",
     "assertRaisesRegexp", "assertWarns", "assertWarnsMessage", "assertWarnsRegex",
 })
-CATCHING_EXCEPTIONS = frozenset({"ValueError", "Exception", "BaseException"})
 _CONSTANTS = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
 #: Loops nested deeper than this are analysed in one pass (no fixed point).
 MAX_LOOP_DEPTH = 5
@@ -613,18 +254,6 @@ def free_names(node: cst.CSTNode) -> set[str]:
     return found
 
 
-def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
-    parts = module.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level > 1:
-        parts = parts[: max(len(parts) - (level - 1), 0)]
-    base = ".".join(parts)
-    if target:
-        return f"{base}.{target}" if base else target
-    return base
-
-
 def _short(node: cst.CSTNode, limit: int = 60) -> str:
     text = cst.Module([]).code_for_node(node)
     text = " ".join(text.split())
@@ -649,7 +278,7 @@ class FunctionAnalysis:
     def __init__(
         self,
         *,
-        know: ModelKnowledge,
+        django: DjangoModels,
         resolve: Callable[[str], str | None],
         module: str,
         is_package: bool,
@@ -659,8 +288,8 @@ class FunctionAnalysis:
         is_async: bool,
         used_names: dict[int, set[str]] | None = None,
     ) -> None:
-        self.know = know
-        self.index = know.index
+        self.django = django
+        self.index = django.index
         self.resolve_module_name = resolve
         self.module = module
         self.is_package = is_package
@@ -919,7 +548,7 @@ class FunctionAnalysis:
         if kind is None:
             return True
         names = [kind] if not isinstance(kind, cst.Tuple) else [e.value for e in kind.elements]
-        return any((dotted(n) or "").rpartition(".")[2] in CATCHING_EXCEPTIONS for n in names)
+        return any((dotted(n) or "").rpartition(".")[2] in CATCHES_VALUE_ERROR for n in names)
 
     def run_with(self, node: cst.With, state: State) -> State | None:
         expecting = False
@@ -1091,7 +720,7 @@ class FunctionAnalysis:
         relation = self.relation_of(owner_objects, attr, value)
         if relation is None:
             reverse = next((r for o in owner_objects if o.model is not None
-                            for r in [self.know.reverse_one_to_one(o.model).get(attr)] if r), None)
+                            for r in [self.django.reverse_one_to_one(o.model).get(attr)] if r), None)
             if reverse is not None:
                 # ``place.restaurant = r``: Django sets ``r.place = place`` (and ``r.place_id``)
                 related = frozenset(v for v in value if v != UNKNOWN and self.objects[v].kind in ("new", "ref"))
@@ -1124,13 +753,13 @@ class FunctionAnalysis:
         known_models = [o.model for o in owners if o.model is not None]
         if known_models:
             for model in known_models:
-                relation = self.know.single_valued(model).get(attr)
+                relation = self.django.single_valued(model).get(attr)
                 if relation is not None:
                     return relation
             return None
         targets = [self.objects[v].model for v in value if v != UNKNOWN and self.objects[v].kind == "new"]
         for target in targets:
-            candidates = self.know.relations_named(attr, target)
+            candidates = self.django.relations_named(attr, target)
             if candidates:
                 return candidates[0]
         return None
@@ -1443,15 +1072,15 @@ class FunctionAnalysis:
             return NOTHING
         if all(o.kind == "class" for o in objects):
             model = objects[0].model
-            if model is None or attr in ("DoesNotExist", "MultipleObjectsReturned", "_meta"):
+            if model is None or attr in MODEL_CLASS_ATTRIBUTES:
                 return NOTHING
-            if attr in model.methods or (attr in self.know.forward(model)):
+            if attr in model.methods or (attr in self.django.forward(model)):
                 return NOTHING
             return frozenset({self._new(node, "queryset", model=model).oid})
         if all(o.kind in ("new", "ref") for o in objects):
             if attr.endswith("_id") and isinstance(node.value, cst.Name):
                 self.check_id_read(node, base, attr[:-3], state)
-            managers = [m for o in objects if o.model is not None for m in [self.know.managers(o.model).get(attr)] if m]
+            managers = [m for o in objects if o.model is not None for m in [self.django.managers(o.model).get(attr)] if m]
             if not managers and all(o.model is None for o in objects):
                 managers = self._managers_by_use(node, attr, state)
             if managers:
@@ -1476,10 +1105,10 @@ class FunctionAnalysis:
                 for oid in state.names.get(arg.value.value, NOTHING):
                     obj = self.objects[oid]
                     if obj.kind == "new":
-                        found.extend(self.know.managers_named(attr, obj.model))
+                        found.extend(self.django.managers_named(attr, obj.model))
             elif isinstance(arg.value, cst.Call):
                 model = self.class_named(dotted(arg.value.func) or "")
-                found.extend(self.know.managers_named(attr, model))
+                found.extend(self.django.managers_named(attr, model))
         kinds = {m.kind for m in found}
         return found[:1] if len(kinds) == 1 else []
 
@@ -1550,7 +1179,7 @@ class FunctionAnalysis:
 
     def construct(self, call: cst.Call, model: ModelInfo, state: State) -> frozenset[int]:
         values = self.eval_args(call, state)
-        pk_names, preset = self.know.primary_key(model)
+        pk_names, preset = self.django.primary_key(model)
         has_pk = preset or any(
             arg.keyword is not None and arg.keyword.value in pk_names
             and not (isinstance(arg.value, cst.Name) and arg.value.value == "None")
@@ -1568,7 +1197,7 @@ class FunctionAnalysis:
         state.status[obj.oid] = UNSAVED
         state.rels[obj.oid] = {}
         state.stale.pop(obj.oid, None)
-        relations = self.know.single_valued(model)
+        relations = self.django.single_valued(model)
         for arg, value in zip(call.args, values):
             if arg.keyword is not None and arg.keyword.value in relations and not arg.star:
                 self.set_relation(frozenset({obj.oid}), arg.keyword.value, value, state)
@@ -1581,7 +1210,7 @@ class FunctionAnalysis:
         return any(self.is_maybe_unsaved(o, state) for o in value)
 
     def instance_call(self, call: cst.Call, receiver: frozenset[int], method: str, state: State) -> frozenset[int]:
-        method = ASYNC_ALIASES.get(method, method)
+        method = ASYNC_TWINS.get(method, method)
         values = self.eval_args(call, state)
         if method == "save":
             self.check_owner_relations(call, "save", receiver, state)
@@ -1650,14 +1279,14 @@ class FunctionAnalysis:
         """``Model.objects.create(rel=x)`` and friends: keyword arguments that are relations."""
         if model is None:
             return
-        relations = self.know.single_valued(model)
+        relations = self.django.single_valued(model)
         for arg in call.args:
             if arg.keyword is None or arg.keyword.value in skip or arg.keyword.value not in relations:
                 continue
             value = self.values.get(id(arg.value), NOTHING)
             if not any(self.is_maybe_unsaved(o, state) for o in value):
                 continue
-            if kind in ("create",) and self.know.saves_relation_itself(model, arg.keyword.value):
+            if kind in ("create",) and self.django.saves_relation_itself(model, arg.keyword.value):
                 continue
             hit = self._make_hit(kind, call, arg.keyword.value, model, value, state, call=_short(call))
             self._hit(hit)
@@ -1667,7 +1296,7 @@ class FunctionAnalysis:
     def check_defaults(self, call: cst.Call, model: ModelInfo | None, state: State) -> None:
         if model is None:
             return
-        relations = self.know.single_valued(model)
+        relations = self.django.single_valued(model)
         for arg in call.args:
             if arg.keyword is None or arg.keyword.value not in ("defaults", "create_defaults"):
                 continue
@@ -1693,7 +1322,7 @@ class FunctionAnalysis:
         current: ModelInfo | None = model
         position = 0
         while position < len(parts) and current is not None:
-            found = self.know.lookups(current).get(parts[position])
+            found = self.django.lookups(current).get(parts[position])
             if found is None:
                 break
             relation, current = found, found.target
@@ -1759,11 +1388,11 @@ class FunctionAnalysis:
                     continue
                 if not any(self.is_maybe_unsaved(t, state) for t in targets):
                     continue
-                if kind == "save" and self.know.saves_relation_itself(owner.model, name):
+                if kind == "save" and self.django.saves_relation_itself(owner.model, name):
                     continue
                 if kind == "save" and owner.model is None:
-                    candidates = self.know.relations_named(name, None)
-                    if any(self.know.saves_relation_itself(c.model, name) for c in candidates):
+                    candidates = self.django.relations_named(name, None)
+                    if any(self.django.saves_relation_itself(c.model, name) for c in candidates):
                         continue
                 findings.append((name, owner, targets))
         if not findings:
@@ -1782,7 +1411,7 @@ class FunctionAnalysis:
         definite = attached and self.definitely_unsaved(value, state)
         model = owner.model
         if model is None:
-            candidates = self.know.relations_named(name, None)
+            candidates = self.django.relations_named(name, None)
             model = candidates[0].model if candidates else None
         hit = self._make_hit(kind, call, name, model, value, state, definite=definite,
                              owner=owner, owner_name=self.name_of(owner.oid, state), call=_short(call),
@@ -1797,7 +1426,7 @@ class FunctionAnalysis:
 
     def queryset_call(self, call: cst.Call, model: ModelInfo | None, method: str, state: State,
                       manager: Obj | None = None) -> frozenset[int]:
-        method = ASYNC_ALIASES.get(method, method)
+        method = ASYNC_TWINS.get(method, method)
         values = self.eval_args(call, state)
         if method == "create":
             self.check_kwargs(call, "create", model, state)
@@ -1805,7 +1434,7 @@ class FunctionAnalysis:
                 return NOTHING
             return frozenset({self._new(call, "ref", model=model).oid})
         if method in ("get_or_create", "update_or_create"):
-            self.check_lookups(call, model, state, "goc_lookup", skip=frozenset({"defaults", "create_defaults"}))
+            self.check_lookups(call, model, state, "goc_lookup", skip=NOT_LOOKUP_KEYS)
             self.check_defaults(call, model, state)
             return NOTHING
         if method == "bulk_create":
@@ -1862,7 +1491,7 @@ class FunctionAnalysis:
         return names
 
     def manager_call(self, call: cst.Call, manager_obj: Obj, method: str, state: State) -> frozenset[int]:
-        method = ASYNC_ALIASES.get(method, method)
+        method = ASYNC_TWINS.get(method, method)
         manager = manager_obj.manager
         assert manager is not None
         owners = manager_obj.owners
@@ -1893,11 +1522,11 @@ class FunctionAnalysis:
                     items |= self.container_items(value, state)
                 else:
                     items |= value
-            if manager.kind == "reverse_fk" and bulk_false:
+            if manager.kind == RelationKind.REVERSE_FOREIGN_KEY and bulk_false:
                 self.mark_saved([self.objects[o] for o in items if o != UNKNOWN], state)
                 return NOTHING
             if any(self.is_maybe_unsaved(o, state) for o in items):
-                kind = "m2m_add" if manager.kind == "m2m" else "reverse_add"
+                kind = "m2m_add" if manager.kind == RelationKind.MANY_TO_MANY else "reverse_add"
                 unsaved_items = frozenset(o for o in items if o != UNKNOWN)
                 definite = self.definitely_unsaved(unsaved_items, state) and (
                     method == "add" or UNKNOWN not in items

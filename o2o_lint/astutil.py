@@ -1,0 +1,34 @@
+"""Small stdlib ``ast`` helpers shared by the index and the rules (no LibCST here:
+the facts pass imports this module in pool workers)."""
+
+from __future__ import annotations
+
+import ast
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """``models.ForeignKey`` for the expression ``models.ForeignKey``; None otherwise.
+
+    A loop, not recursion: a chain of thousands of attributes must not overflow the stack.
+    """
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
+    """The absolute module of ``from <level dots><target> import ...`` written in *module*."""
+    parts = module.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: max(len(parts) - (level - 1), 0)]
+    base = ".".join(parts)
+    if target:
+        return f"{base}.{target}" if base else target
+    return base

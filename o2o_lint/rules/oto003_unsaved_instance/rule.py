@@ -1,0 +1,948 @@
+"""OTO003: an unsaved model instance reaches a save point through a relation.
+
+``place = Place(name="x")`` builds an instance that is not in the database.
+Attaching it to a relation (``Restaurant(place=place)``, ``r.place = place``)
+never raises: since Django 1.8.4 the check happens at the next *save point*, and
+what happens there depends on the API and on the Django version:
+
+* ``Restaurant.objects.create(place=place)``, ``Restaurant(place=place).save()``,
+  ``r.place = place; r.save()``, ``bulk_create()``, ``bulk_update()`` (4.1+), a
+  ``get_or_create()``/``update_or_create()`` ``defaults`` entry: ``ValueError:
+  save() prohibited to prevent data loss due to unsaved related object 'place'``;
+* ``filter()``/``exclude()``/``get()`` with ``place=place`` or ``place__in=[place]``,
+  and the lookup part of ``get_or_create()``/``update_or_create()``: a
+  ``ValueError`` on Django 5.0+, but on 4.2 and older a *silent* ``IS NULL``
+  lookup that returns unrelated rows (the more dangerous form);
+* the reverse and many-to-many managers of an unsaved instance
+  (``restaurant.waiter_set.create()``, ``article.tags.add(tag)``), adding an unsaved
+  instance to a manager, and ``QuerySet.update(place=place)``: ``ValueError``;
+* ``book.author = author`` while ``author`` is unsaved leaves ``book.author_id``
+  ``None`` until ``book.save()``, even when ``author`` is saved in between.
+
+The Django history behind the version split (``target-version`` picks the message):
+#10811 (1.8) made assigning an unsaved instance raise, #25160 (1.8.4) moved that check
+to ``save()``; #28147 (3.0) lets a child saved after its parent pick up the parent's
+late primary key; #19580 (4.1) makes the reverse managers of an unsaved instance raise
+instead of answering empty; #7488 deprecated unsaved instances in related filters in
+4.1 and makes them raise in 5.0: up to 4.2 they are a silent ``IS NULL``.
+
+Not flagged: an instance saved on every path before the save point
+(``place.save()``, ``Place.objects.create()``, ``get_or_create()`` results), the
+Django 3.0+ pattern ``r = Restaurant(place=p); p.save(); r.save()``, parameters and
+other values of unknown origin, instances handed to code the analysis cannot see
+into (``form.save()``, ``parent.add_child(instance=page)``, a helper: they may be
+saved there), objects only used in memory, and code that expects the error
+(``with pytest.raises(...)``, ``with self.assertRaises(...)``/``assertRaisesMessage``).
+
+The fix saves the instance right before the statement that persists it (an inline
+constructor becomes ``Place.objects.create(...)``); for the ``_id`` read it saves the
+instance before the assignment. It is safe when the construction reaches the save
+point on straight-line code of the same block, unsafe when the instance is saved
+on some paths only. Lookups get no fix: a save is not what a lookup wants.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import NamedTuple
+
+import libcst as cst
+
+from o2o_lint.findings import Fix
+from o2o_lint.index.django import RelationKind
+from o2o_lint.index.model import ModelInfo
+from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
+from o2o_lint.rules.oto003_unsaved_instance.flow import FunctionAnalysis, Hit, Obj, Site, State, target_names
+from o2o_lint.rules.oto003_unsaved_instance.screen import text_screen, tree_screen
+
+#: Django's error texts: the cases expect them, the messages quote them.
+_SAVE_ERROR = "\"ValueError: {op}() prohibited to prevent data loss due to unsaved related object '{field}'.\""
+_FILTER_ERROR = '"ValueError: Model instances passed to related filters must be saved."'
+_NO_LOOKUP_FIX = "no automatic fix: a save is not what a lookup wants; look up with a saved instance or skip the query"
+
+
+# -- the cases. The models every snippet below uses (Django's own Place/Restaurant/Waiter example,
+#    the forum thread's Author/Book, and a many-to-many pair)
+_MODELS = """\
+from django.db import models
+
+
+class Place(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Restaurant(models.Model):
+    place = models.OneToOneField(Place, models.CASCADE, primary_key=True)
+    serves_pizza = models.BooleanField(default=False)
+
+
+class Waiter(models.Model):
+    restaurant = models.ForeignKey(Restaurant, models.CASCADE)
+    name = models.CharField(max_length=50)
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Book(models.Model):
+    author = models.ForeignKey(Author, models.SET_NULL, null=True)
+    title = models.CharField(max_length=50)
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Article(models.Model):
+    tags = models.ManyToManyField(Tag)
+"""
+_FILES = {"places/models.py": _MODELS}
+_IMPORT = "from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter\n\n\n"
+
+
+def _case(body: str) -> str:
+    return _IMPORT + body
+
+
+_VALID = [
+    # Saved first, on every path.
+    Valid(_case("def open_restaurant():\n    p = Place(name='Demon Dogs')\n    p.save()\n"
+                "    return Restaurant.objects.create(place=p)\n"), files=_FILES),
+    Valid(_case("def open_restaurant():\n    p = Place.objects.create(name='Demon Dogs')\n"
+                "    return Restaurant.objects.create(place=p)\n"), files=_FILES),
+    Valid(_case("def open_restaurant():\n    p, _ = Place.objects.get_or_create(name='Demon Dogs')\n"
+                "    return Restaurant.objects.create(place=p)\n"), files=_FILES),
+    # Django 3.0+: the late pk is picked up by the child's save().
+    Valid(_case("def open_restaurant():\n    p = Place(name='Demon Dogs')\n    r = Restaurant(place=p)\n"
+                "    p.save()\n    r.save()\n"), files=_FILES),
+    # Parameters and values of unknown origin are never "unsaved".
+    Valid(_case("def open_restaurant(place):\n    return Restaurant.objects.create(place=place)\n"), files=_FILES),
+    Valid(_case("def open_restaurant(form):\n    place = form.instance\n"
+                "    return Restaurant.objects.create(place=place)\n"), files=_FILES),
+    # Handed to code the analysis cannot see into: it may be saved there.
+    Valid(_case("def open_restaurant(parent):\n    place = Place(name='x')\n"
+                "    parent.add_child(instance=place)\n    return Restaurant.objects.create(place=place)\n"),
+          files=_FILES),
+    Valid(_case("from places.helpers import store\n\n\ndef open_restaurant():\n    place = Place(name='x')\n"
+                "    store(place)\n    return Restaurant.objects.create(place=place)\n"), files=_FILES),
+    Valid(_case("def open_restaurant():\n    place = Place(name='x')\n    place.publish()\n"
+                "    return Restaurant.objects.create(place=place)\n"), files=_FILES),
+    Valid(_case("def open_restaurant(PlaceForm, data):\n    place = Place(name='x')\n"
+                "    form = PlaceForm(data, instance=place)\n    form.save()\n"
+                "    return Restaurant.objects.create(place=place)\n"), files=_FILES),
+    # Objects built for in-memory use never reach a save point.
+    Valid(_case("def preview():\n    place = Place(name='x')\n    restaurant = Restaurant(place=place)\n"
+                "    return str(restaurant), restaurant.place.name\n"), files=_FILES),
+    # Code that expects the error.
+    Valid(_case("import pytest\n\n\ndef test_unsaved():\n    p3 = Place(name='Demon Dogs')\n"
+                "    with pytest.raises(ValueError):\n        Restaurant.objects.create(place=p3)\n"), files=_FILES),
+    Valid(_case("from django.test import TestCase\n\n\nclass Tests(TestCase):\n    def test_unsaved(self):\n"
+                "        p3 = Place(name='Demon Dogs')\n        msg = 'save() prohibited'\n"
+                "        with self.assertRaisesMessage(ValueError, msg):\n"
+                "            Restaurant.objects.create(place=p3)\n"
+                "        with self.assertRaises(ValueError):\n            Restaurant.objects.filter(place=p3)\n"),
+          files=_FILES),
+    # Guarded by a pk test.
+    Valid(_case("def open_restaurant():\n    p = Place(name='x')\n    if p.pk is None:\n        p.save()\n"
+                "    return Restaurant.objects.create(place=p)\n"), files=_FILES),
+    # try/get, except/create-and-save.
+    Valid(_case("def open_restaurant(name):\n    try:\n        p = Place.objects.get(name=name)\n"
+                "    except Place.DoesNotExist:\n        p = Place(name=name)\n        p.save()\n"
+                "    return Restaurant.objects.create(place=p)\n"), files=_FILES),
+    # Shadowing: the right-hand side reads the old value (a parameter), not the new instance.
+    Valid(_case("def copy(restaurant):\n    restaurant = Restaurant(place=restaurant.place)\n"
+                "    restaurant.save()\n    return restaurant\n"), files=_FILES),
+    # A local name that shadows a model class is not the model.
+    Valid(_case("def build(Place):\n    p = Place(name='x')\n    return Restaurant.objects.create(place=p)\n"),
+          files=_FILES),
+    # Not a relation, and lookups through a saved value.
+    Valid(_case("def find():\n    p = Place(name='x')\n    return Restaurant.objects.filter(place__name=p.name)\n"),
+          files=_FILES),
+    # Saved in a loop before use.
+    Valid(_case("def open_all(names):\n    for name in names:\n        p = Place(name=name)\n        p.save()\n"
+                "        Restaurant.objects.create(place=p)\n"), files=_FILES),
+    # The _id is read after book.save(), or the author was saved before the assignment.
+    Valid(_case("def write():\n    author = Author(name='x')\n    book = Book(title='y')\n    book.author = author\n"
+                "    author.save()\n    book.save()\n    return book.author_id\n"), files=_FILES),
+    Valid(_case("def write():\n    author = Author(name='x')\n    author.save()\n    book = Book(title='y')\n"
+                "    book.author = author\n    return book.author_id\n"), files=_FILES),
+    # Reverse manager add with bulk=False saves the instance.
+    Valid(_case("def hire(restaurant):\n    w = Waiter(name='Joe')\n"
+                "    restaurant.waiter_set.add(w, bulk=False)\n"), files=_FILES),
+    # A save() override that saves the relation first.
+    Valid(
+        "from django.db import models\n\n\nclass Place(models.Model):\n    name = models.CharField(max_length=50)\n\n\n"
+        "class Restaurant(models.Model):\n    place = models.OneToOneField(Place, models.CASCADE)\n\n"
+        "    def save(self, *args, **kwargs):\n        if self.place.pk is None:\n            self.place.save()\n"
+        "        super().save(*args, **kwargs)\n\n\n"
+        "def open_restaurant():\n    return Restaurant.objects.create(place=Place(name='x'))\n"
+    ),
+    # An instance built with its primary key is not unsaved for Django.
+    Valid(_case("def find():\n    return Book.objects.filter(author=Author(id=1))\n"), files=_FILES),
+    Valid(_case("def open_restaurant():\n    p = Place.objects.create(name='x')\n"
+                "    r = Restaurant(place=p)  # the primary key: r.pk is set\n    return r.waiter_set.count()\n"),
+          files=_FILES),
+    # A class that is not a model.
+    Valid(_case("from elsewhere import Thing\n\n\ndef build():\n    t = Thing()\n"
+                "    return Restaurant.objects.create(place=t)\n"), files=_FILES),
+]
+
+
+_INVALID = [
+    # The seed: Django's documentation example.
+    Invalid(
+        _case("def open_restaurant():\n    p3 = Place(name='Demon Dogs')\n"
+              "    return Restaurant.objects.create(place=p3, serves_pizza=False)\n"),
+        files=_FILES,
+        expected_messages=["unsaved `p3` (Place, constructed on line 5) reaches `Restaurant.objects.create"
+                           "(place=p3, serves_pizza=False)` through the relation `Restaurant.place`"],
+        expected_fix=_case("def open_restaurant():\n    p3 = Place(name='Demon Dogs')\n    p3.save()\n"
+                           "    return Restaurant.objects.create(place=p3, serves_pizza=False)\n"),
+    ),
+    # An inline constructor becomes Model.objects.create(...).
+    Invalid(
+        _case("def open_restaurant():\n    return Restaurant.objects.create(place=Place(name='x'))\n"),
+        files=_FILES,
+        expected_messages=["`Place(...)` (constructed inline on line 5)"],
+        expected_fix=_case("def open_restaurant():\n"
+                           "    return Restaurant.objects.create(place=Place.objects.create(name='x'))\n"),
+    ),
+    # Model(rel=x).save(), with the comment above the statement kept in place.
+    Invalid(
+        _case("def open_restaurant():\n    p = Place(name='x')\n    # the restaurant\n"
+              "    Restaurant(place=p).save()\n"),
+        files=_FILES,
+        expected_messages=["`Restaurant.place`"],
+        expected_fix=_case("def open_restaurant():\n    p = Place(name='x')\n    # the restaurant\n"
+                           "    p.save()\n    Restaurant(place=p).save()\n"),
+    ),
+    # r = Model(rel=x) ... r.save(): saved right before the statement that persists it.
+    Invalid(
+        _case("def open_restaurant():\n    p = Place(name='x')\n    r = Restaurant(place=p)\n"
+              "    r.serves_pizza = True\n    r.save()\n"),
+        files=_FILES,
+        expected_messages=["`r.save()` through the relation `Restaurant.place`"],
+        expected_fix=_case("def open_restaurant():\n    p = Place(name='x')\n    r = Restaurant(place=p)\n"
+                           "    r.serves_pizza = True\n    p.save()\n    r.save()\n"),
+    ),
+    # r.rel = x on an instance of unknown origin, then r.save().
+    Invalid(
+        _case("def move(r):\n    p = Place(name='x')\n    r.place = p\n    r.save()\n"),
+        files=_FILES,
+        expected_messages=["`Restaurant.place`"],
+        expected_fix=_case("def move(r):\n    p = Place(name='x')\n    r.place = p\n    p.save()\n    r.save()\n"),
+    ),
+    # bulk_create of instances that point at an unsaved one.
+    Invalid(
+        _case("def staff(restaurant_names):\n    p = Place(name='x')\n"
+              "    Restaurant.objects.bulk_create([Restaurant(place=p)])\n"),
+        files=_FILES,
+        expected_messages=["bulk_create() prohibited"],
+        expected_fix=_case("def staff(restaurant_names):\n    p = Place(name='x')\n    p.save()\n"
+                           "    Restaurant.objects.bulk_create([Restaurant(place=p)])\n"),
+    ),
+    # ... through a list built on straight-line code.
+    Invalid(
+        _case("def publish(titles):\n    author = Author(name='x')\n    books = []\n"
+              "    books.append(Book(author=author, title='y'))\n    Book.objects.bulk_create(books)\n"),
+        files=_FILES,
+        expected_messages=["`author` (Author, constructed on line 5)"],
+        expected_fix=_case("def publish(titles):\n    author = Author(name='x')\n    books = []\n"
+                           "    books.append(Book(author=author, title='y'))\n    author.save()\n"
+                           "    Book.objects.bulk_create(books)\n"),
+    ),
+    # bulk_update: 4.1+ raises, older releases silently wrote NULL.
+    Invalid(
+        _case("def rehome(books):\n    author = Author(name='x')\n    for book in books:\n        book.author = author\n"
+              "    Book.objects.bulk_update(books, ['author'])\n"),
+        files=_FILES,
+        expected_messages=["`Book.author`"],
+        unsafe=True,
+        expected_fix=_case("def rehome(books):\n    author = Author(name='x')\n    for book in books:\n"
+                           "        book.author = author\n    author.save()\n"
+                           "    Book.objects.bulk_update(books, ['author'])\n"),
+    ),
+    Invalid(
+        _case("def rehome(book):\n    author = Author(name='x')\n    book.author = author\n"
+              "    Book.objects.bulk_update([book], ['author'])\n"),
+        files=_FILES,
+        expected_messages=["bulk_update() prohibited to prevent data loss"],
+        expected_fix=_case("def rehome(book):\n    author = Author(name='x')\n    book.author = author\n"
+                           "    author.save()\n    Book.objects.bulk_update([book], ['author'])\n"),
+    ),
+    Invalid(
+        _case("def rehome(book):\n    author = Author(name='x')\n    book.author = author\n"
+              "    Book.objects.bulk_update([book], ['author'])\n"),
+        files=_FILES,
+        target_version=(4, 0),
+        expected_messages=["silently writes NULL"],
+        expected_fix=_case("def rehome(book):\n    author = Author(name='x')\n    book.author = author\n"
+                           "    author.save()\n    Book.objects.bulk_update([book], ['author'])\n"),
+    ),
+    # get_or_create / update_or_create: in the lookup (NULL match below 5.0) or in defaults.
+    Invalid(
+        _case("def open_restaurant():\n    p = Place(name='x')\n"
+              "    r, created = Restaurant.objects.get_or_create(place=p)\n    return r\n"),
+        files=_FILES,
+        expected_messages=[_FILTER_ERROR],
+        expected_fix=_case("def open_restaurant():\n    p = Place(name='x')\n    p.save()\n"
+                           "    r, created = Restaurant.objects.get_or_create(place=p)\n    return r\n"),
+    ),
+    Invalid(
+        _case("def first_book():\n    author = Author(name='x')\n"
+              "    return Book.objects.get_or_create(author=author, defaults={'title': 'y'})\n"),
+        files=_FILES,
+        target_version=(4, 2),
+        expected_messages=["silently matches NULL (`author IS NULL`)"],
+        expected_fix=_case("def first_book():\n    author = Author(name='x')\n    author.save()\n"
+                           "    return Book.objects.get_or_create(author=author, defaults={'title': 'y'})\n"),
+    ),
+    Invalid(
+        _case("def first_book():\n    author = Author(name='x')\n"
+              "    return Book.objects.update_or_create(title='y', defaults={'author': author})\n"),
+        files=_FILES,
+        expected_messages=["save() prohibited to prevent data loss due to unsaved related object 'author'"],
+        expected_fix=_case("def first_book():\n    author = Author(name='x')\n    author.save()\n"
+                           "    return Book.objects.update_or_create(title='y', defaults={'author': author})\n"),
+    ),
+    # Lookups: reported, never fixed; the wording follows --target-version.
+    Invalid(
+        _case("def find():\n    p = Place(name='x')\n    return Restaurant.objects.filter(place=p)\n"),
+        files=_FILES,
+        expected_messages=["Django raises " + _FILTER_ERROR + " (Django 5.0+); " + _NO_LOOKUP_FIX],
+    ),
+    Invalid(
+        _case("def find():\n    author = Author(name='x')\n    return list(Book.objects.filter(author=author))\n"),
+        files=_FILES,
+        target_version=(4, 2),
+        expected_messages=["silently matches NULL (`author IS NULL`) and returns unrelated rows"],
+    ),
+    Invalid(
+        _case("def find():\n    author = Author(name='x')\n"
+              "    return Book.objects.exclude(author=author).get(author__in=[author])\n"),
+        files=_FILES,
+        target_version=(3, 2),
+        expected_messages=["`Book.objects.exclude(author=author)` with unsaved `author`",
+                           "silently becomes NULL"],
+    ),
+    Invalid(
+        _case("from django.db.models import Q\n\n\ndef find():\n    p = Place(name='x')\n"
+              "    return Restaurant.objects.get(Q(place=p) | Q(serves_pizza=True))\n"),
+        files=_FILES,
+        expected_messages=["`Restaurant.place`"],
+    ),
+    # Reverse and many-to-many managers of an unsaved instance.
+    Invalid(
+        _case("def write():\n    author = Author(name='x')\n    author.book_set.create(title='y')\n"),
+        files=_FILES,
+        expected_messages=["the reverse manager `author.book_set` of unsaved `author`"],
+        expected_fix=_case("def write():\n    author = Author(name='x')\n    author.save()\n"
+                           "    author.book_set.create(title='y')\n"),
+    ),
+    # ... whose own relation (here its primary key) is unsaved too: both saved, in order.
+    Invalid(
+        _case("def hire():\n    place = Place(name='x')\n    restaurant = Restaurant(place=place)\n"
+              "    restaurant.waiter_set.create(name='Joe')\n"),
+        files=_FILES,
+        expected_messages=["needs to have a value for field 'place_id' before this relationship can be used"],
+        expected_fix=_case("def hire():\n    place = Place(name='x')\n    restaurant = Restaurant(place=place)\n"
+                           "    place.save()\n    restaurant.save()\n    restaurant.waiter_set.create(name='Joe')\n"),
+    ),
+    Invalid(
+        _case("def tag(tag):\n    article = Article()\n    article.tags.add(tag)\n"),
+        files=_FILES,
+        expected_messages=["'<Article: ...>' needs to have a value for field 'id' before this many-to-many "
+                           "relationship can be used"],
+        expected_fix=_case("def tag(tag):\n    article = Article()\n    article.save()\n    article.tags.add(tag)\n"),
+    ),
+    # Reading through the manager of an unsaved instance: no fix, it wants no save.
+    Invalid(
+        _case("def count():\n    author = Author(name='x')\n    return author.book_set.count()\n"),
+        files=_FILES,
+        target_version=(4, 0),
+        expected_messages=["returns an empty result"],
+    ),
+    # Adding an unsaved instance to a manager.
+    Invalid(
+        _case("def tag(article_id):\n    article = Article.objects.get(pk=article_id)\n    tag = Tag(name='x')\n"
+              "    article.tags.add(tag)\n"),
+        files=_FILES,
+        expected_messages=["unsaved `tag` (Tag, constructed on line 6) is added through `Article.tags`"],
+        expected_fix=_case("def tag(article_id):\n    article = Article.objects.get(pk=article_id)\n"
+                           "    tag = Tag(name='x')\n    tag.save()\n    article.tags.add(tag)\n"),
+    ),
+    Invalid(
+        _case("def hire(restaurant):\n    w = Waiter(name='Joe')\n    restaurant.waiter_set.add(w)\n"),
+        files=_FILES,
+        expected_messages=["Use bulk=False or save the object first"],
+        expected_fix=_case("def hire(restaurant):\n    w = Waiter(name='Joe')\n"
+                           "    restaurant.waiter_set.add(w, bulk=False)\n"),
+    ),
+    # QuerySet.update().
+    Invalid(
+        _case("def reassign():\n    author = Author(name='x')\n    Book.objects.filter(title='y').update(author=author)\n"),
+        files=_FILES,
+        expected_messages=["cannot be used in an ORM query"],
+        expected_fix=_case("def reassign():\n    author = Author(name='x')\n    author.save()\n"
+                           "    Book.objects.filter(title='y').update(author=author)\n"),
+    ),
+    # The forum thread: book.author_id stays None.
+    Invalid(
+        _case("def write():\n    author = Author(name='x')\n    book = Book(title='y')\n    book.author = author\n"
+              "    author.save()\n    return book.author_id\n"),
+        files=_FILES,
+        expected_messages=["`book.author_id` is None here: `book.author` was set on line 7 to unsaved `author` "
+                           "(Author, constructed on line 5)"],
+        expected_fix=_case("def write():\n    author = Author(name='x')\n    book = Book(title='y')\n"
+                           "    author.save()\n    book.author = author\n    author.save()\n    return book.author_id\n"),
+    ),
+    Invalid(
+        _case("def write():\n    author = Author(name='x')\n    book = Book(author=author, title='y')\n"
+              "    author.save()\n    print(book.author_id)\n"),
+        files=_FILES,
+        expected_messages=["`book.author_id` is None here"],
+        expected_fix=_case("def write():\n    author = Author(name='x')\n    author.save()\n"
+                           "    book = Book(author=author, title='y')\n    author.save()\n    print(book.author_id)\n"),
+    ),
+    # Saved on some paths only: reported, the fix is unsafe.
+    Invalid(
+        _case("def open_restaurant(publish):\n    p = Place(name='x')\n    if publish:\n        p.save()\n"
+              "    return Restaurant.objects.create(place=p)\n"),
+        files=_FILES,
+        expected_messages=["saved on some paths only"],
+        unsafe=True,
+        expected_fix=_case("def open_restaurant(publish):\n    p = Place(name='x')\n    if publish:\n        p.save()\n"
+                           "    p.save()\n    return Restaurant.objects.create(place=p)\n"),
+    ),
+    # Built on one branch, reaching the save point after the branches join.
+    Invalid(
+        _case("def open_restaurant(place=None):\n    if place is None:\n        place = Place(name='x')\n"
+              "    return Restaurant.objects.create(place=place)\n"),
+        files=_FILES,
+        unsafe=True,
+        expected_fix=_case("def open_restaurant(place=None):\n    if place is None:\n        place = Place(name='x')\n"
+                           "    place.save()\n    return Restaurant.objects.create(place=place)\n"),
+    ),
+    # Save point under a try that catches ValueError: the fix may change what runs.
+    Invalid(
+        _case("def open_restaurant():\n    p = Place(name='x')\n    try:\n"
+              "        Restaurant.objects.create(place=p)\n    except ValueError:\n        pass\n"),
+        files=_FILES,
+        unsafe=True,
+        expected_fix=_case("def open_restaurant():\n    p = Place(name='x')\n    try:\n        p.save()\n"
+                           "        Restaurant.objects.create(place=p)\n    except ValueError:\n        pass\n"),
+    ),
+    # Rebinding: the right-hand side reads the old value, the name then holds the new one.
+    Invalid(
+        _case("def publish(author):\n    author = Author(name=author)\n"
+              "    return Book.objects.create(author=author, title='y')\n"),
+        files=_FILES,
+        expected_fix=_case("def publish(author):\n    author = Author(name=author)\n    author.save()\n"
+                           "    return Book.objects.create(author=author, title='y')\n"),
+    ),
+    # The reverse one-to-one assignment sets the forward side: saving it needs `place`.
+    Invalid(
+        _case("def open_restaurant(restaurant):\n    place = Place(name='x')\n    place.restaurant = restaurant\n"
+              "    restaurant.save()\n"),
+        files=_FILES,
+        expected_messages=["`place` (Place, constructed on line 5) reaches `restaurant.save()` through the relation "
+                           "`Restaurant.place`"],
+        expected_fix=_case("def open_restaurant(restaurant):\n    place = Place(name='x')\n"
+                           "    place.restaurant = restaurant\n    place.save()\n    restaurant.save()\n"),
+    ),
+    # Managers of an instance reached through an attribute.
+    Invalid(
+        _case("class Tests:\n    def test_add(self):\n        w = Waiter(name='Joe')\n"
+              "        self.restaurant.waiter_set.add(w)\n"),
+        files=_FILES,
+        expected_messages=["`Restaurant.waiter_set`"],
+        expected_fix=_case("class Tests:\n    def test_add(self):\n        w = Waiter(name='Joe')\n"
+                           "        self.restaurant.waiter_set.add(w, bulk=False)\n"),
+    ),
+    # Aliased imports, local imports and async code.
+    Invalid(
+        "from places.models import Place as P, Restaurant as R\n\n\n"
+        "def open_restaurant():\n    p = P(name='x')\n    R.objects.create(place=p)\n",
+        files=_FILES,
+        expected_fix="from places.models import Place as P, Restaurant as R\n\n\n"
+        "def open_restaurant():\n    p = P(name='x')\n    p.save()\n    R.objects.create(place=p)\n",
+    ),
+    Invalid(
+        "def open_restaurant():\n    from places import models\n\n    p = models.Place(name='x')\n"
+        "    models.Restaurant.objects.create(place=p)\n",
+        files=_FILES,
+        expected_fix="def open_restaurant():\n    from places import models\n\n    p = models.Place(name='x')\n"
+        "    p.save()\n    models.Restaurant.objects.create(place=p)\n",
+    ),
+    Invalid(
+        _case("async def open_restaurant():\n    p = Place(name='x')\n"
+              "    return await Restaurant.objects.acreate(place=p)\n"),
+        files=_FILES,
+        expected_fix=_case("async def open_restaurant():\n    p = Place(name='x')\n    await p.asave()\n"
+                           "    return await Restaurant.objects.acreate(place=p)\n"),
+    ),
+    # Models and code in the same module, and module-level code.
+    Invalid(
+        "from django.db import models\n\n\nclass Place(models.Model):\n    name = models.CharField(max_length=50)\n\n\n"
+        "class Restaurant(models.Model):\n    place = models.OneToOneField(Place, models.CASCADE)\n\n\n"
+        "DEMO = Restaurant.objects.create(place=Place(name='demo'))\n",
+        expected_fix="from django.db import models\n\n\nclass Place(models.Model):\n"
+        "    name = models.CharField(max_length=50)\n\n\n"
+        "class Restaurant(models.Model):\n    place = models.OneToOneField(Place, models.CASCADE)\n\n\n"
+        "DEMO = Restaurant.objects.create(place=Place.objects.create(name='demo'))\n",
+    ),
+    # A model method: `self` is an instance of the enclosing model.
+    Invalid(
+        "from django.db import models\n\n\nclass Place(models.Model):\n    name = models.CharField(max_length=50)\n\n\n"
+        "class Restaurant(models.Model):\n    place = models.OneToOneField(Place, models.CASCADE, null=True)\n\n"
+        "    def relocate(self, name):\n        self.place = Place(name=name)\n        self.save()\n",
+        expected_messages=["`Place(...)` (constructed inline on line 12)"],
+        expected_fix="from django.db import models\n\n\nclass Place(models.Model):\n"
+        "    name = models.CharField(max_length=50)\n\n\n"
+        "class Restaurant(models.Model):\n    place = models.OneToOneField(Place, models.CASCADE, null=True)\n\n"
+        "    def relocate(self, name):\n        self.place = Place.objects.create(name=name)\n        self.save()\n",
+    ),
+]
+
+
+class UnsavedInstance(LintRule):
+    code = "OTO003"
+    name = "unsaved-instance-in-relation"
+    summary = "An unsaved model instance reaches a save point through a relation"
+    fixable = "sometimes"
+
+    VALID = _VALID
+    INVALID = _INVALID
+
+    @classmethod
+    def screen(cls, context: FileContext) -> bool:
+        return text_screen(context)
+
+    @classmethod
+    def screen_tree(cls, context: FileContext, tree: ast.Module) -> TreeScreen:
+        return tree_screen(context, tree)
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.know = context.index.django
+        # Scopes being traversed: (node, names bound in it). Python's rule: a name assigned
+        # anywhere in a function is local to all of it, so the analysis of a function runs
+        # when the traversal leaves it, with every binding seen.
+        self.scopes: list[tuple[cst.CSTNode, set[str]]] = []
+        self.used: dict[int, set[str]] = {}  # id(def, class or lambda) -> names read inside
+
+    # -- traversal: collect bindings and uses, then analyse each function on leaving it --
+
+    def _bind(self, *names: str) -> None:
+        if self.scopes:
+            self.scopes[-1][1].update(names)
+
+    def _push(self, node: cst.CSTNode) -> None:
+        self.used[id(node)] = set()
+        self.scopes.append((node, set()))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        for scope, _ in self.scopes:
+            self.used[id(scope)].add(node.value)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._bind(node.name.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._bind(*target_names(node.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(*target_names(node.target))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind(*target_names(node.target))
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(*target_names(node.target))
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind(*target_names(node.target))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(*target_names(node.target))
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._bind(*target_names(node.name))
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        self._bind(node.evaluated_alias or node.evaluated_name.split(".")[0])
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._push(node)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.scopes.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._bind(node.name.value)
+        self._push(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.scopes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._bind(node.name.value)
+        self._push(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        node, bound = self.scopes.pop()
+        enclosing = self.scopes[-1][0] if self.scopes else None
+        analysis = self._analysis(bound, is_async=original_node.asynchronous is not None)
+        state = State()
+        if isinstance(enclosing, cst.ClassDef) and len(self.scopes) == 1:
+            self._bind_self(original_node, enclosing, analysis, state)
+        body = original_node.body
+        if isinstance(body, cst.IndentedBlock):
+            analysis.run(body.body, body, state)
+        else:
+            analysis.run_suite(body, state)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        # module-level code; names resolve through the module's imports and classes
+        self._analysis(set(), is_async=False).run(original_node.body, original_node)
+
+    def _bind_self(self, node: cst.FunctionDef, klass: cst.ClassDef, analysis: FunctionAnalysis, state: State) -> None:
+        """In a method of a model class, the first parameter is an instance of that model."""
+        decorators = {d.decorator.value for d in node.decorators if isinstance(d.decorator, cst.Name)}
+        if decorators & {"staticmethod", "classmethod"} or not node.params.params:
+            return
+        model = self.context.index.model_for_class(self.context.abspath, klass.name.value)
+        if model is None:
+            return
+        name = node.params.params[0].name.value
+        state.names[name] = frozenset({analysis.ref_object(name, model)})
+
+    def _analysis(self, local_names: set[str], *, is_async: bool) -> FunctionAnalysis:
+        facts = self.context.facts
+        return FunctionAnalysis(
+            django=self.know,
+            resolve=self.context.resolve,
+            module=facts["module"],
+            is_package=bool(facts.get("is_package")),
+            line_of=lambda node: self.position(node).start.line,
+            on_hit=self._on_hit,
+            local_names=local_names,
+            is_async=is_async,
+            used_names=self.used,
+        )
+
+    # -- findings ------------------------------------------------------------------
+
+    def _on_hit(self, hit: Hit) -> None:
+        found_fix, note = fix(self, hit)
+        said = message(hit, self.context.settings.target_version, self.know.pk_attname)
+        if note:
+            said += f" ({note})"
+        self.report(hit.node, said, found_fix)
+
+
+# -- messages: one entry per kind of save point (``Hit.kind``) -----------------------
+
+
+class _Words(NamedTuple):
+    """What every message says about a hit."""
+
+    hit: Hit
+    obj: Obj  # the first unsaved instance
+    instance: str  # how the message names it
+    relation: str  # ``Model.field``
+    version: tuple[int, int]  # the target Django version
+    pk_attname: Callable[[ModelInfo], str]
+
+
+def _instance(obj: Obj, hit: Hit) -> str:
+    model = obj.model.name if obj.model is not None else "model"
+    name = hit.names.get(obj.oid) or obj.label
+    if name:
+        return f"`{name}` ({model}, constructed on line {obj.line})"
+    return f"`{model}(...)` (constructed inline on line {obj.line})"
+
+
+def _relation(hit: Hit) -> str:
+    return f"{hit.model.name}.{hit.field}" if hit.model is not None else hit.field
+
+
+def _persisted(w: _Words) -> str:
+    hit = w.hit
+    if hit.kind == "bulk_create":
+        consequence = f"Django raises {_SAVE_ERROR.format(op='bulk_create', field=hit.field)}"
+    elif hit.kind == "bulk_update":
+        if w.version >= (4, 1):
+            consequence = f"Django raises {_SAVE_ERROR.format(op='bulk_update', field=hit.field)}"
+        else:
+            consequence = (f"before Django 4.1 it silently writes NULL to `{hit.field}` "
+                           "(4.1+ raises ValueError)")
+    else:
+        consequence = f"Django raises {_SAVE_ERROR.format(op='save', field=hit.field)}"
+    more = hit.extra.get("more")
+    also = f" (and {more} more relation{'s' if more != 1 else ''})" if more else ""
+    return (f"unsaved {w.instance} reaches `{hit.call}` through the relation `{w.relation}`{also}: "
+            f"{consequence}; save it first")
+
+
+def _goc_lookup(w: _Words) -> str:
+    hit = w.hit
+    if w.version >= (5, 0):
+        consequence = f"Django raises {_FILTER_ERROR}"
+    else:
+        error = _SAVE_ERROR.format(op="save", field=hit.field)
+        consequence = (f"before Django 5.0 the lookup silently matches NULL (`{hit.field} IS NULL`) and can "
+                       f"return an unrelated row; creating one raises {error}")
+    return (f"unsaved {w.instance} reaches `{hit.call}` through the relation `{w.relation}`: "
+            f"{consequence}; save it first")
+
+
+def _update(w: _Words) -> str:
+    return (f"unsaved {w.instance} reaches `{w.hit.call}` through the relation `{w.relation}`: Django raises "
+            '"ValueError: Unsaved model instance <...> cannot be used in an ORM query."; save it first')
+
+
+def _lookup(w: _Words) -> str:
+    hit = w.hit
+    if w.version >= (5, 0):
+        consequence = f"Django raises {_FILTER_ERROR} (Django 5.0+)"
+    elif hit.kind == "in_lookup":
+        consequence = (f"before Django 5.0 the unsaved instance silently becomes NULL in `{hit.lookup}`, "
+                       "which matches nothing for it (5.0+ raises ValueError)")
+    else:
+        consequence = (f"before Django 5.0 the lookup silently matches NULL (`{hit.field} IS NULL`) and "
+                       "returns unrelated rows (5.0+ raises ValueError)")
+    return (f"`{hit.call}` with unsaved {w.instance} in the lookup `{hit.lookup}` on the relation "
+            f"`{w.relation}`: {consequence}; {_NO_LOOKUP_FIX}")
+
+
+def _manager(w: _Words) -> str:
+    hit, obj, kind = w.hit, w.obj, w.hit.kind
+    manager = hit.extra["manager"]
+    many = getattr(manager, "kind", "") == RelationKind.MANY_TO_MANY
+    model_name = obj.model.name if obj.model is not None else "Model"
+    owner = hit.names.get(obj.oid) or obj.label or model_name
+    label = "many-to-many" if many else "reverse"
+    pk = w.pk_attname(obj.model) if obj.model is not None else "id"
+    if many:
+        consequence = (f"Django raises \"ValueError: '<{model_name}: ...>' needs to have a value for field "
+                       f"'{pk}' before this many-to-many relationship can be used.\"")
+    elif w.version >= (4, 1):
+        if kind == "manager_read":
+            consequence = (f"Django raises \"ValueError: '{model_name}' instance needs to have a primary key "
+                           'value before this relationship can be used."')
+        else:
+            consequence = (f"Django raises \"ValueError: '<{model_name}: ...>' needs to have a value for field "
+                           f"'{pk}' before this relationship can be used.\"")
+    elif kind == "manager_read":
+        consequence = "before Django 4.1 it returns an empty result without a query (4.1+ raises ValueError)"
+    else:
+        consequence = f"Django raises {_SAVE_ERROR.format(op='save', field=getattr(manager, 'field', hit.field))}"
+    message = (f"the {label} manager `{owner}.{hit.field}` of unsaved {w.instance} is used in "
+               f"`{hit.call}`: {consequence}")
+    if kind == "manager_read":
+        message += "; no automatic fix: a read does not want a save"
+    else:
+        message += "; save it first"
+    return message
+
+
+def _m2m_add(w: _Words) -> str:
+    return (f"unsaved {w.instance} is added through `{w.relation}` in `{w.hit.call}`: Django raises \"ValueError: "
+            "Cannot add '<...>': instance is on database 'default', value is on database 'None'\"; "
+            "save it first")
+
+
+def _reverse_add(w: _Words) -> str:
+    return (f"unsaved {w.instance} is added through `{w.relation}` in `{w.hit.call}`: Django raises \"ValueError: "
+            "<...> instance isn't saved. Use bulk=False or save the object first.\"")
+
+
+def _id_read(w: _Words) -> str:
+    hit = w.hit
+    owner = hit.owner_name or "instance"
+    stale = hit.stale
+    line = stale.line if stale is not None else 0
+    return (f"`{owner}.{hit.field}_id` is None here: `{owner}.{hit.field}` was set on line {line} to unsaved "
+            f"{w.instance}, and the `_id` is only filled in by `{owner}.save()`, even if the instance is "
+            "saved since; save it before the assignment")
+
+
+#: Save point kind -> its message: what Django does there, per target version.
+MESSAGES: dict[str, Callable[[_Words], str]] = {
+    "create": _persisted,  # Model.objects.create(rel=x), and acreate
+    "save": _persisted,  # Model(rel=x).save(), obj.rel = x; obj.save()
+    "defaults": _persisted,  # get_or_create(defaults={"rel": x})
+    "bulk_create": _persisted,
+    "bulk_update": _persisted,  # a silent NULL before Django 4.1
+    "goc_lookup": _goc_lookup,  # get_or_create(rel=x): the lookup part
+    "update": _update,  # QuerySet.update(rel=x)
+    "lookup": _lookup,  # filter(rel=x): a silent IS NULL before Django 5.0
+    "in_lookup": _lookup,  # filter(rel__in=[x])
+    "manager_write": _manager,  # x.waiter_set.create(), x.tags.add(t)
+    "manager_read": _manager,  # x.waiter_set.all(): empty before Django 4.1
+    "m2m_add": _m2m_add,  # article.tags.add(x)
+    "reverse_add": _reverse_add,  # place.waiter_set.add(x)
+    "id_read": _id_read,  # r.place = x; r.place_id
+}
+
+
+def message(hit: Hit, version: tuple[int, int], pk_attname: Callable[[ModelInfo], str]) -> str:
+    obj = hit.objects[0]
+    words = _Words(hit, obj, _instance(obj, hit), _relation(hit), version, pk_attname)
+    build = MESSAGES.get(hit.kind)
+    if build is None:
+        return f"unsaved {words.instance} reaches `{hit.call}` through `{words.relation}`"
+    return build(words)
+
+
+# -- fixes ----------------------------------------------------------------------------
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
+    if hit.kind in ("lookup", "in_lookup", "manager_read"):
+        return None, None
+    if hit.kind == "reverse_add":
+        return _bulk_false_fix(rule, hit)
+    site = hit.site
+    names = hit.names
+    to_save = hit.to_save
+    if hit.kind == "id_read":
+        stale = hit.stale
+        if stale is None:
+            return None, None
+        site = stale.site
+        names = dict(stale.names)
+    reasons: list[str] = []
+    if hit.extra.get("partial"):
+        reasons.append("it may not be attached to every instance written here")
+    elif not hit.definite:
+        reasons.append("saved on some paths only")
+    if site.conditional:
+        reasons.append("the save point runs on some paths only")
+    if site.catching:
+        reasons.append("a ValueError handler around it may expect the error")
+    if hit.kind == "id_read" and not site.precedes_in_block(hit.site):
+        reasons.append("the `_id` is read on some paths only")
+    inline: list[Obj] = []
+    named: list[tuple[Obj, str]] = []
+    for obj in to_save:
+        name = names.get(obj.oid)
+        if name is not None:
+            named.append((obj, name))
+            if obj.site is None or not obj.site.precedes_in_block(site):
+                if "not built on straight-line code before it" not in reasons:
+                    reasons.append("not built on straight-line code before it")
+            continue
+        ctor = obj.ctor
+        if ctor is None or obj.model is None or any(arg.keyword is None for arg in ctor.args):
+            return None, None
+        manager, certain = rule.know.manager_name(obj.model)
+        if not certain:
+            reasons.append(f"check that `{manager}` is the default manager of {obj.model.name}")
+        if obj.site is None or not (obj.site.same_statement(site) or obj.site.precedes_in_block(site)):
+            if "not built on straight-line code before it" not in reasons:
+                reasons.append("not built on straight-line code before it")
+        inline.append(obj)
+    if named and (site.stmt is None or site.block is None):
+        return None, None
+    replacements: dict[cst.CSTNode, cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]] = {}
+    statement = site.stmt
+    new_ctors = {obj.ctor: _create_call(rule, obj, hit.is_async) for obj in inline if obj.ctor is not None}
+    inside = {c: n for c, n in new_ctors.items() if named and c is not None and _within(c, statement)}
+    for ctor, new in new_ctors.items():
+        if ctor not in inside and ctor is not None:
+            replacements[ctor] = new
+    span_nodes: list[cst.CSTNode] = [c for c in new_ctors if c is not None]
+    if named:
+        assert statement is not None
+        replaced = statement
+        for ctor, new in inside.items():
+            replaced = replaced.deep_replace(ctor, new)  # type: ignore[assignment]
+        replacements[statement] = _insert_saves(replaced, site, [n for _, n in named], hit.is_async)
+        span_nodes.append(statement)
+    if not replacements:
+        return None, None
+    saved = ", ".join(f"`{n}`" for _, n in named)
+    created = ", ".join(f"`{o.model.name}(...)`" for o in inline if o.model is not None)
+    parts = []
+    if saved:
+        parts.append(f"save {saved} first" if hit.kind != "id_read" else f"save {saved} before the assignment")
+    if created:
+        parts.append(f"create {created} with `.objects.create(...)`")
+    safe = not reasons
+    fix = Fix(
+        description=_sentence("; ".join(parts)),
+        safe=safe,
+        replacements=replacements,  # type: ignore[arg-type]
+        span=rule.span_of(*span_nodes),
+    )
+    return fix, None if safe else "fix is unsafe: " + "; ".join(reasons)
+
+
+def _within(node: cst.CSTNode, container: cst.CSTNode | None) -> bool:
+    if container is None:
+        return False
+    stack = [container]
+    while stack:
+        current = stack.pop()
+        if current is node:
+            return True
+        stack.extend(current.children)
+    return False
+
+
+def _create_call(rule: UnsavedInstance, obj: Obj, is_async: bool) -> cst.BaseExpression:
+    assert obj.ctor is not None and obj.model is not None
+    manager, _ = rule.know.manager_name(obj.model)
+    method = "acreate" if is_async else "create"
+    func = cst.Attribute(value=cst.Attribute(value=obj.ctor.func, attr=cst.Name(manager)), attr=cst.Name(method))
+    call = obj.ctor.with_changes(func=func)
+    return cst.Await(expression=call) if is_async else call
+
+
+def _save_statement(name: str, is_async: bool) -> cst.BaseSmallStatement:
+    code = f"await {name}.asave()" if is_async else f"{name}.save()"
+    return cst.Expr(cst.parse_expression(code))
+
+
+def _insert_saves(statement: cst.CSTNode, site: Site, names: list[str],
+                  is_async: bool) -> cst.CSTNode | cst.FlattenSentinel[cst.BaseStatement]:
+    saves = [_save_statement(name, is_async) for name in names]
+    if isinstance(statement, cst.SimpleStatementLine) and site.small > 0:
+        body = list(statement.body)
+        semicolon = cst.Semicolon(whitespace_before=cst.SimpleWhitespace(""),
+                                  whitespace_after=cst.SimpleWhitespace(" "))
+        body[site.small:site.small] = [s.with_changes(semicolon=semicolon) for s in saves]
+        return statement.with_changes(body=body)
+    leading = getattr(statement, "leading_lines", ())
+    lines = [cst.SimpleStatementLine([save]) for save in saves]
+    lines[0] = lines[0].with_changes(leading_lines=leading)
+    moved = statement.with_changes(leading_lines=()) if leading else statement
+    return cst.FlattenSentinel([*lines, moved])  # type: ignore[list-item]
+
+
+def _bulk_false_fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
+    call = hit.node
+    if not isinstance(call, cst.Call) or any(a.keyword is not None and a.keyword.value == "bulk" for a in call.args):
+        return None, None
+    args = list(call.args)
+    last = args[-1]
+    if last.comma is cst.MaybeSentinel.DEFAULT:
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    args.append(cst.Arg(
+        value=cst.Name("False"), keyword=cst.Name("bulk"),
+        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
+    ))
+    reasons = []
+    if not hit.definite:
+        reasons.append("some of the added instances may be saved already; bulk=False saves each of them again")
+    fix = Fix("Pass bulk=False so that add() saves the new instance", safe=not reasons,
+              replacements={call: call.with_changes(args=args)}, span=rule.span_of(call))
+    return fix, ("fix is unsafe: " + "; ".join(reasons)) if reasons else None

@@ -1,0 +1,210 @@
+"""The screens in front of the flow analysis: on the text, then on the stdlib ``ast``.
+
+Most files of a project construct no model, or spell none of the names through which
+a constructed instance could reach a save point ("sinks", see :mod:`.sinks`): they are
+never parsed with LibCST.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from collections.abc import Collection, Iterator
+
+from o2o_lint.focus import Statements
+from o2o_lint.rules.base import FileContext, TreeScreen
+from o2o_lint.rules.oto003_unsaved_instance.sinks import SinkNames
+from o2o_lint.sourcefile import line_numbers
+
+#: Save points and manager uses: a file spelling none of them cannot hold a finding.
+_SCREEN_TOKENS = (
+    "save(", "create(", "bulk_update(", "filter(", "exclude(", "get(", "update(", "add(", "set(", "_id",
+    "remove(", "clear(", "all(", "count(", "exists(", "first(", "last(", "values(", "values_list(",
+    "aggregate(", "annotate(", "order_by(", "iterator(", "latest(", "earliest(", "in_bulk(", "delete(",
+)
+#: keyword arguments (``place=p``, ``place__in=[p]``) and attribute assignments (``r.place = p``)
+_KEYWORD = re.compile(r"(?:[(,]\s*|\.)([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
+_DICT_KEY = re.compile(r"['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]\s*:")
+_MANAGER_USE = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)(?=\s*\.)")
+
+
+@functools.lru_cache(maxsize=32)
+def _calls_starting_with(first_letters: str) -> re.Pattern[str]:
+    # No \b and no look-behind: the regex engine then only stops at these letters
+    return re.compile(f"([{re.escape(first_letters)}][A-Za-z0-9_]*)\\s*\\(")
+
+
+def _model_calls(text: str, names: Collection[str]) -> dict[str, list[int]]:
+    """Where *text* calls each of *names* (``Place(``, not ``class Place(``): name -> offsets,
+    for the names it calls at all.
+
+    One regex that only stops at the names' first letters finds candidates (five times
+    faster than matching every identifier); a candidate found inside a longer name
+    (``MyPlace(``) or only in a class statement is then dropped by :func:`_call_offsets`.
+    """
+    if not names:
+        return {}
+    candidates = set(_calls_starting_with("".join(sorted({name[0] for name in names}))).findall(text))
+    calls = {name: list(_call_offsets(text, name)) for name in candidates.intersection(names)}
+    return {name: offsets for name, offsets in calls.items() if offsets}
+
+
+def _call_offsets(text: str, name: str) -> Iterator[int]:
+    """Where *text* calls *name*: ``name(`` or ``name (``, not in a longer name or a class statement."""
+    # a literal first, so that the regex engine can skip ahead; then \b and `class ` by hand
+    for match in re.finditer(re.escape(name) + r"\s*\(", text):
+        start = match.start()
+        if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            continue
+        if start < 6 or not text.startswith("class ", start - 6):
+            yield start
+
+
+def _model_aliases(context: FileContext, know: SinkNames) -> dict[str, str]:
+    """Imported names that are not model names but import one (``Place as P``): local -> model."""
+    aliases = {}
+    for local, target in context.facts.get("imports", {}).items():
+        model = target.rpartition(".")[2]
+        if local not in know.names and know.models_named(model):
+            aliases[local] = model
+    return aliases
+
+
+def _constructing_functions(text: str, tree: ast.Module, know: SinkNames, aliases: dict[str, str]) -> list[ast.AST]:
+    """What the tree screen must walk: the functions (top level, or methods of a top-level
+    class) where a model class is called, or the whole module when one is called outside
+    a function: module and class bodies are one scope for the screen, spread over
+    statements."""
+    calls = _model_calls(text, know.names | aliases.keys())
+    members = Statements(tree).members(line_numbers(text, [offset for offsets in calls.values() for offset in offsets]))
+    if members is None or not all(isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) for m in members):
+        return [tree]
+    return members  # type: ignore[return-value]
+
+
+def text_screen(context: FileContext) -> bool:
+    """Text only: a model class is called, and one of its "sink" names is spelled.
+
+    Sinks are the names through which an instance of that model can reach a save
+    point: a relation targeting it used as a keyword, an attribute, a lookup or a
+    dict key, or a related manager (see ``sink_names``). An ``_id`` read needs the
+    relation to be set first, so it needs no token of its own.
+    """
+    text = context.text
+    if not any(token in text for token in _SCREEN_TOKENS):
+        return False
+    know = context.index.view(SinkNames)
+    if not know.names:
+        return False
+    aliases = _model_aliases(context, know)
+    called = _model_calls(text, know.names | aliases.keys()).keys()
+    models = [m for name in called & know.names for m in know.models_named(name)]
+    models.extend(m for local in called & aliases.keys() for m in know.models_named(aliases[local]))
+    if not models:
+        return False
+    spelled = {part for token in _KEYWORD.findall(text) for part in token.split("__")}
+    spelled.update(_DICT_KEY.findall(text))
+    spelled.update(_MANAGER_USE.findall(text))
+    return any(not spelled.isdisjoint(know.sink_names(model)) for model in models)
+
+
+def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
+    """The text screen again, per function and per value, on the engine's ``ast``.
+
+    A finding needs a constructed instance (``Place(...)``, or a name or list bound to
+    one in the same function) to flow into one of its model's sink names: a keyword
+    or lookup (``place=p``), an attribute (``r.place = p``), a dict key, a manager of
+    the instance (``p.waiter_set``) or an argument of a sink's manager method
+    (``article.tags.add(tag)``). Large test modules construct models in some tests
+    and spell sinks in others: this keeps them from paying for a LibCST parse, and
+    answers with the functions that pass, so that only those are parsed.
+    """
+    know = context.index.view(SinkNames)
+    aliases = _model_aliases(context, know)
+
+    def constructor(node: ast.AST) -> str | None:
+        if not isinstance(node, ast.Call):
+            return None
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name is None:
+            return None
+        return name if name in know.names else aliases.get(name)
+
+    # per scope: name -> value expressions bound to it; (sink names, value) flows
+    bindings: dict[int, dict[str, list[ast.AST]]] = {}
+    flows: dict[int, list[tuple[frozenset[str], ast.AST]]] = {}
+    scope_nodes: dict[int, ast.AST] = {id(tree): tree}
+    stack: list[tuple[ast.AST, int]] = [(root, id(tree)) for root in _constructing_functions(context.text, tree, know, aliases)]
+    while stack:
+        node, scope = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            scope = id(node)
+            scope_nodes[scope] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for element in target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]:
+                    if isinstance(element, ast.Name):
+                        bindings.setdefault(scope, {}).setdefault(element.id, []).append(node.value)
+                    elif isinstance(element, ast.Attribute):
+                        # r.place = p, and p.restaurant = r (the reverse one-to-one setter)
+                        flows.setdefault(scope, []).append((frozenset({element.attr}), node.value))
+                        flows.setdefault(scope, []).append((frozenset({element.attr}), element.value))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name):
+            bindings.setdefault(scope, {}).setdefault(node.target.id, []).append(node.iter)
+        elif isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if keyword.arg:
+                    flows.setdefault(scope, []).append((frozenset(keyword.arg.split("__")), keyword.value))
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                if isinstance(func.value, ast.Attribute):  # article.tags.add(tag)
+                    for argument in node.args:
+                        flows.setdefault(scope, []).append((frozenset({func.value.attr}), argument))
+                # p.waiter_set.create() / Restaurant(...).save(): the receiver itself
+                receiver = func.value.value if isinstance(func.value, ast.Attribute) else None
+                if receiver is not None:
+                    flows.setdefault(scope, []).append((frozenset({func.value.attr}), receiver))
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    flows.setdefault(scope, []).append((frozenset({key.value}), value))
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            flows.setdefault(scope, []).append((frozenset({node.attr}), node.value))
+        stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+
+    lines: set[int] = set()
+    for scope, scope_flows in flows.items():
+        scope_bindings = bindings.get(scope, {})
+        memo: dict[str, frozenset[str]] = {}
+
+        def models_of(value: ast.AST, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+            """Model names of constructed instances *value* may hold."""
+            direct = constructor(value)
+            if direct is not None:
+                return frozenset({direct})
+            if isinstance(value, ast.Name):
+                if value.id in seen:
+                    return frozenset()
+                if value.id not in memo:
+                    memo[value.id] = frozenset().union(
+                        *(models_of(bound, seen | {value.id}) for bound in scope_bindings.get(value.id, ()))
+                    )
+                return memo[value.id]
+            if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Starred, ast.IfExp, ast.BoolOp,
+                                  ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.NamedExpr)):
+                return frozenset().union(*(models_of(child, seen) for child in ast.iter_child_nodes(value)))
+            return frozenset()
+
+        if any(
+            not sinks.isdisjoint(know.sink_names(model))
+            for sinks, value in scope_flows
+            for model_name in models_of(value)
+            for model in know.models_named(model_name)
+        ):
+            if scope == id(tree):
+                return True  # module-level code flows across the whole module
+            lines.add(scope_nodes[scope].lineno)
+    return lines

@@ -1,0 +1,58 @@
+"""The rule's project view: through which names an unsaved instance can reach a save point.
+
+Built once per index with ``context.index.view(SinkNames)``, on the Django knowledge
+the index derives (:attr:`o2o_lint.index.model.ProjectIndex.django`).
+"""
+
+from __future__ import annotations
+
+from o2o_lint.index.django import DjangoModels
+from o2o_lint.index.model import ModelInfo, ProjectIndex
+
+
+class SinkNames:
+    """Per model, the names a file must spell for one of its instances to reach a save point."""
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.django: DjangoModels = index.django
+        self.index = index
+        #: class names of the concrete models
+        self.names = self.django.names
+        self.models_named = self.django.models_named
+        self._sinks_by_target: dict[str, set[str]] | None = None
+        self._sinks: dict[str, frozenset[str]] = {}
+
+    def sink_names(self, model: ModelInfo) -> frozenset[str]:
+        """Names through which an unsaved *model* instance can reach a save point.
+
+        Relations (and lookups) whose target is the model or a parent of it; managers
+        whose rows are such instances; the model's own managers and reverse one-to-one
+        accessors. A file that spells none of them cannot hold a finding for the model.
+        """
+        cached = self._sinks.get(model.qualname)
+        if cached is not None:
+            return cached
+        django = self.django
+        if self._sinks_by_target is None:
+            by_target: dict[str, set[str]] = {}
+            for other in django.concrete:
+                for name, relation in django.forward(other).items():
+                    if relation.target is None:
+                        continue
+                    by_target.setdefault(relation.target.qualname, set()).add(name)
+            for reverse in self.index.reverse_relations:
+                if reverse.field is None and reverse.owner not in django.concrete_keys:
+                    continue
+                related = self.index.models_by_key.get(reverse.related_model)
+                if related is None:
+                    continue
+                # ``Place.objects.filter(restaurant=r)`` and ``place.restaurant_set.add(r)``
+                names = by_target.setdefault(related.qualname, set())
+                names.add(reverse.query_name)
+                names.add(reverse.accessor)
+            self._sinks_by_target = by_target
+        names = set(django.managers(model)) | set(django.reverse_one_to_one(model))
+        for ancestor in django.ancestors(model):
+            names |= self._sinks_by_target.get(ancestor.qualname, set())
+        result = self._sinks[model.qualname] = frozenset(names)
+        return result
