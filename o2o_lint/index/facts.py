@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 from typing import Any, Callable, NamedTuple
 
 from o2o_lint.astutil import dotted_name, resolve_relative
-from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS, RELATION_KEYWORDS
+from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 10
+FACTS_VERSION = 11
 
 Facts = dict[str, Any]
 
@@ -208,28 +207,6 @@ def _custom_managers(tree: ast.Module, text: str | None, classes: list[Facts]) -
     )
 
 
-#: A file without these words holds no unique=True call and no prefetch lookup: no walk.
-_UNIQUE_OR_PREFETCH = re.compile(r"\b(?:unique|primary_key)\s*=\s*True|\bPrefetch|\bprefetch_related")
-
-
-def manager_uses(tree: ast.AST) -> set[str]:
-    """Names *tree* reads as related managers: ``x.invoice_set``, ``x.items.all()``."""
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-            if node.attr.endswith("_set"):
-                found.add(node.attr)
-            if node.attr in MANAGER_METHODS and isinstance(node.value, ast.Attribute):
-                found.add(node.value.attr)
-        elif isinstance(node, ast.Call):
-            callee = node.func.attr if isinstance(node.func, ast.Attribute) else dotted_name(node.func)
-            if callee in PREFETCH_CALLS:
-                for argument in node.args:
-                    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                        found.add(argument.value.split("__", 1)[0])
-    return found
-
-
 def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | None = None) -> Facts:
     imports: dict[str, str] = {}
     star_imports: list[str] = []
@@ -245,28 +222,6 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
                 value = _constant(statement.value)
                 if isinstance(value, str):
                     settings["AUTH_USER_MODEL"] = value
-    # A full ``ast.walk`` costs as much as the parse: only files that may hold a
-    # unique=True call or a prefetch lookup pay for it. Manager uses of reverse accessors
-    # are looked up on demand instead (ProjectIndex.files_using_manager), since they only
-    # matter in the rare project that has a ForeignKey(unique=True).
-    prefetch_names: set[str] = set()
-    unique_calls: set[str] = set()
-    if text is None or _UNIQUE_OR_PREFETCH.search(text):
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            callee = node.func.attr if isinstance(node.func, ast.Attribute) else dotted_name(node.func)
-            if callee is None:
-                continue
-            if any(
-                kw.arg in ("unique", "primary_key") and isinstance(kw.value, ast.Constant) and kw.value.value is True
-                for kw in node.keywords
-            ):
-                unique_calls.add(callee.rpartition(".")[2])
-            if callee in PREFETCH_CALLS:
-                for argument in node.args:
-                    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                        prefetch_names.add(argument.value.split("__", 1)[0])
     from o2o_lint.rules import all_extractors
 
     return {
@@ -277,9 +232,6 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         "star_imports": star_imports,
         "classes": classes,
         "settings": settings,
-        "prefetch_names": sorted(prefetch_names),
-        # callee names of calls with a literal unique=True / primary_key=True (OTO001's screen)
-        "unique_calls": sorted(unique_calls),
         "looks_like_migration": _looks_like_migration(classes),
         "custom_managers": _custom_managers(tree, text, classes),
         "rules": {extractor.code: extractor.extract(tree, text) for extractor in all_extractors()},

@@ -9,8 +9,6 @@ with targets resolved (class, ``"Model"``, ``"app.Model"``, ``"self"``,
 
 from __future__ import annotations
 
-import ast
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -48,6 +46,12 @@ class RelationField:
     @property
     def attname(self) -> str:
         return f"{self.name}_id"
+
+    @property
+    def is_unique_foreign_key(self) -> bool:
+        """A real django ForeignKey with ``unique=True`` (or ``primary_key=True``, which
+        implies it): a OneToOneField in disguise, Django's fields.W342."""
+        return self.kind == "fk" and self.django_field and (self.unique or self.primary_key)
 
 
 @dataclass
@@ -423,57 +427,6 @@ class ProjectIndex:
     def django(self) -> DjangoModels:
         """Django's view of the models: relations, lookups, managers, primary keys."""
         return DjangoModels(self)
-
-    @cached_property
-    def unique_foreign_key_relations(self) -> dict[str, list[ReverseRelation]]:
-        """Reverse managers of ForeignKey(unique=True) fields, by accessor: what OTO001 changes."""
-        found: dict[str, list[ReverseRelation]] = defaultdict(list)
-        for relation in self.reverse_relations:
-            field = relation.field
-            if relation.kind == "fk" and field is not None and field.django_field and (field.unique or field.primary_key):
-                found[relation.accessor].append(relation)
-        return found
-
-    def reverse_relations_for_field(self, field: RelationField) -> list[ReverseRelation]:
-        """Every reverse accessor a declared field installs (several for an abstract base)."""
-        return [r for r in self.reverse_relations if r.field is field]
-
-    @cached_property
-    def manager_use_pattern(self) -> re.Pattern[str] | None:
-        """Matches the text of a file that may use a unique ForeignKey's reverse manager."""
-        names = sorted(self.unique_foreign_key_relations)
-        # "invoice_set__lines" (a prefetch lookup) counts: `__` may follow the name
-        return re.compile(r"\b(?:%s)(?:\b|__)" % "|".join(map(re.escape, names))) if names else None
-
-    @cached_property
-    def _manager_users(self) -> dict[str, list[str]]:
-        """Accessor name -> files reading it as a manager, found by a text search first
-        and confirmed on the file's ``ast``; computed once, only in projects that have a
-        ForeignKey(unique=True)."""
-        users: dict[str, list[str]] = defaultdict(list)
-        pattern = self.manager_use_pattern
-        if pattern is None:
-            return users
-        from o2o_lint.index.facts import manager_uses
-        from o2o_lint.sourcefile import SourceError, read_source
-
-        for path in sorted(self.facts_by_path):
-            try:
-                text = read_source(path)[1].text
-            except SourceError:
-                continue
-            if pattern.search(text) is None:
-                continue
-            try:
-                used = manager_uses(ast.parse(text))
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                continue
-            for name in used & set(self.unique_foreign_key_relations):
-                users[name].append(path)
-        return users
-
-    def files_using_manager(self, name: str) -> list[str]:
-        return self._manager_users.get(name, [])
 
     def model_for_class(self, path: str, class_name: str) -> ModelInfo | None:
         facts = self.facts_by_path.get(path)

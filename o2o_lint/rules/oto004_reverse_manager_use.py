@@ -11,12 +11,96 @@ where it stands so it can be rewritten together with the field.
 
 from __future__ import annotations
 
+import ast
+import re
+from collections import defaultdict
+from functools import cached_property
+
 import libcst as cst
 
+from o2o_lint.astutil import dotted_name
 from o2o_lint.cstutil import dotted
 from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS
-from o2o_lint.index.model import ReverseRelation
+from o2o_lint.index.model import ProjectIndex, ReverseRelation
 from o2o_lint.rules.base import FileContext, Invalid, LintRule, Valid
+
+
+def manager_uses(tree: ast.AST) -> set[str]:
+    """Names *tree* reads as related managers: ``x.invoice_set``, ``x.items.all()``."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            if node.attr.endswith("_set"):
+                found.add(node.attr)
+            if node.attr in MANAGER_METHODS and isinstance(node.value, ast.Attribute):
+                found.add(node.value.attr)
+        elif isinstance(node, ast.Call):
+            callee = node.func.attr if isinstance(node.func, ast.Attribute) else dotted_name(node.func)
+            if callee in PREFETCH_CALLS:
+                for argument in node.args:
+                    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                        found.add(argument.value.split("__", 1)[0])
+    return found
+
+
+class ReverseManagerUses:
+    """The project view (``index.view(ReverseManagerUses)``): the reverse managers of
+    unique ForeignKeys, which converting the field to a OneToOneField turns into single
+    objects, and the files that use them as managers.
+
+    Everything is computed on first use: a project without a unique ForeignKey never
+    reads a file for it. Files are read through :meth:`ProjectIndex.source_text`, so the
+    text being analysed (standard input, an editor buffer, a fix pass) counts for its
+    path; that one file's uses are never cached.
+    """
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self._uses_by_path: dict[str, frozenset[str]] = {}
+
+    @cached_property
+    def relations(self) -> dict[str, list[ReverseRelation]]:
+        """Reverse managers of unique ForeignKeys (Django's fields.W342), by accessor."""
+        found: dict[str, list[ReverseRelation]] = defaultdict(list)
+        for relation in self.index.reverse_relations:
+            if relation.field is not None and relation.field.is_unique_foreign_key:
+                found[relation.accessor].append(relation)
+        return found
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str] | None:
+        """Matches the text of a file that may use a unique ForeignKey's reverse manager."""
+        names = sorted(self.relations)
+        # "invoice_set__lines" (a prefetch lookup) counts: `__` may follow the name
+        return re.compile(r"\b(?:%s)(?:\b|__)" % "|".join(map(re.escape, names))) if names else None
+
+    def files_using(self, name: str) -> list[str]:
+        """The files that read the reverse accessor *name* as a manager."""
+        if name not in self.relations:
+            return []
+        return [path for path in sorted(self.index.facts_by_path) if name in self._uses(path)]
+
+    def _uses(self, path: str) -> frozenset[str]:
+        """The unique ForeignKeys' reverse managers *path* reads as managers: a text search
+        first, confirmed on the file's ``ast``."""
+        overlaid = self.index.overlaid is not None and self.index.overlaid[0] == path
+        found = None if overlaid else self._uses_by_path.get(path)
+        if found is None:
+            found = self._search(self.index.source_text(path))
+            if not overlaid:
+                self._uses_by_path[path] = found
+        return found
+
+    def _search(self, text: str | None) -> frozenset[str]:
+        pattern = self.pattern
+        if text is None or pattern is None or pattern.search(text) is None:
+            return frozenset()
+        try:
+            used = manager_uses(ast.parse(text))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return frozenset()
+        return frozenset(used & set(self.relations))
+
 
 _MODELS = (
     "from django.db import models\n\n"
@@ -63,11 +147,11 @@ class ReverseManagerUse(LintRule):
 
     @classmethod
     def screen(cls, context: FileContext) -> bool:
-        pattern = context.index.manager_use_pattern
+        pattern = context.index.view(ReverseManagerUses).pattern
         return pattern is not None and pattern.search(context.text) is not None
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        relations = self.context.index.unique_foreign_key_relations
+        relations = self.context.index.view(ReverseManagerUses).relations
         name = node.attr.value
         if name.endswith("_set") and name in relations:
             self._report_use(node, name, relations[name])
@@ -82,7 +166,7 @@ class ReverseManagerUse(LintRule):
             callee = node.func.attr.value
         if callee is None or callee.rpartition(".")[2] not in PREFETCH_CALLS:
             return
-        relations = self.context.index.unique_foreign_key_relations
+        relations = self.context.index.view(ReverseManagerUses).relations
         for arg in node.args:
             if arg.keyword is None and isinstance(arg.value, cst.SimpleString):
                 lookup = arg.value.evaluated_value

@@ -16,8 +16,10 @@ import libcst as cst
 from o2o_lint.cstutil import dotted, is_true, keyword_arg, remove_arg
 from o2o_lint.findings import Fix
 from o2o_lint.django_api import DJANGO_FIELD_MODULES, FOREIGN_KEY_POSITIONALS
+from o2o_lint.index.facts import rule_facts
 from o2o_lint.index.model import RelationField, ReverseRelation
 from o2o_lint.rules.base import FileContext, Invalid, LintRule
+from o2o_lint.rules.oto004_reverse_manager_use import ReverseManagerUses
 
 
 class ForeignKeyUnique(LintRule):
@@ -111,7 +113,7 @@ class ForeignKeyUnique(LintRule):
     def screen(cls, context: FileContext) -> bool:
         # Callee names are local names (an alias like FK, an attribute like models.ForeignKey);
         # any literal unique=True call is worth a look unless no name can be a ForeignKey.
-        calls = context.facts.get("unique_calls", ())
+        calls = rule_facts(context.facts, "OTO001")
         if not calls:
             return False
         imports = context.facts["imports"]
@@ -186,7 +188,8 @@ class ForeignKeyUnique(LintRule):
             return None
         if field.related_name is not None and field.related_name.endswith("+"):
             return []
-        relations = self.context.index.reverse_relations_for_field(field)
+        # several for a field declared on an abstract base
+        relations = [r for r in self.context.index.reverse_relations if r.field is field]
         return relations or None
 
     def _unsafe_reason(self, relations: list[ReverseRelation] | None) -> str | None:
@@ -194,7 +197,7 @@ class ForeignKeyUnique(LintRule):
             return "the index cannot resolve this field's model or target, so uses of its reverse accessor are unknown"
         index = self.context.index
         for relation in relations:
-            users = index.files_using_manager(relation.accessor)
+            users = index.view(ReverseManagerUses).files_using(relation.accessor)
             if users:
                 return f"the reverse accessor `{relation.accessor}` is used as a manager in {len(users)} file(s), see OTO004"
             new_accessor = relation.one_to_one_accessor
