@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from o2o_lint.findings import Finding
 from o2o_lint.noqa import SourceLines, add_noqa, filter_suppressed, noqa_line, remove_unused, unused_directives
 from tests.helpers import run_cli, write_project
@@ -89,6 +91,7 @@ def flake8_codes(root: Path, *paths: str) -> list[str]:
 # -- --add-noqa --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_add_noqa_suppresses_every_finding_in_one_step(tmp_path: Path) -> None:
     root = project(tmp_path)
     (root / "pyproject.toml").write_text('[tool.o2o-lint]\nignore = ["OTO001"]\n')
@@ -246,6 +249,7 @@ def elsewhere(company):
 '''
 
 
+@pytest.mark.slow
 def test_oto100_is_off_by_default_and_opt_in(tmp_path: Path) -> None:
     root = project(tmp_path, STALE)
     assert "OTO100" not in run_cli(".", cwd=root).stdout
@@ -263,6 +267,7 @@ def test_oto100_is_off_by_default_and_opt_in(tmp_path: Path) -> None:
     assert "OTO100" not in run_cli("--ignore", "OTO001,OTO100", ".", cwd=root).stdout
 
 
+@pytest.mark.slow
 def test_oto100_fix_diff_json_and_its_own_noqa(tmp_path: Path) -> None:
     root = project(tmp_path, STALE)
     args = ("--extend-select", "OTO100", "--ignore", "OTO001")
