@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import libcst as cst
@@ -46,14 +48,52 @@ def engine_for(root: Path, **settings: object) -> Engine:
 SNIPPET = "app/models.py"
 
 
+#: A case id: short, kebab-case, starting with a letter (never taken for a position).
+CASE_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+
+def snippet(text: str) -> str:
+    """A case's source as written to its file: a triple-quoted snippet loses the newline
+    right after its opening quotes and the indentation it shares with the rule's code."""
+    return textwrap.dedent(text[1:] if text.startswith("\n") else text)
+
+
+def plain_case(kind: str, case: str | Valid | Invalid) -> Valid | Invalid:
+    """*case* of a rule's VALID or INVALID list as a dataclass with plain sources."""
+    if isinstance(case, str):
+        case = Valid(case) if kind == "VALID" else Invalid(case)
+    files = {path: snippet(source) for path, source in case.files.items()}
+    if isinstance(case, Invalid) and case.expected_fix is not None:
+        return replace(case, code=snippet(case.code), files=files, expected_fix=snippet(case.expected_fix))
+    return replace(case, code=snippet(case.code), files=files)
+
+
+def check_case_ids(code: str, rule: type) -> None:
+    """Raise ValueError unless every id among *rule*'s VALID and INVALID cases is short
+    kebab-case (40 characters at most) and used once."""
+    seen: set[str] = set()
+    for kind in ("VALID", "INVALID"):
+        for number, case in enumerate(getattr(rule, kind)):
+            case_id = None if isinstance(case, str) else case.id
+            if case_id is None:
+                continue
+            if not CASE_ID.fullmatch(case_id) or len(case_id) > 40:
+                raise ValueError(f"{code} {kind}[{number}]: id {case_id!r} is not short kebab-case")
+            if case_id in seen:
+                raise ValueError(f"{code} {kind}[{number}]: id {case_id!r} is used twice")
+            seen.add(case_id)
+
+
 def rule_cases(*kinds: str):
-    """Every rule's VALID and/or INVALID snippets, as pytest params ``(code, case)``."""
+    """Every rule's VALID and/or INVALID snippets, as pytest params ``(code, case)``, each
+    with its case's id (``OTO001-valid-plain-foreign-key``) or position (``OTO001-valid-0``)."""
     for code, rule in all_rules().items():
+        check_case_ids(code, rule)
         for kind in kinds:
-            for number, case in enumerate(getattr(rule, kind)):
-                if isinstance(case, str):
-                    case = Valid(case) if kind == "VALID" else Invalid(case)
-                yield pytest.param(code, case, id=f"{code}-{kind.lower()}-{number}")
+            for number, raw in enumerate(getattr(rule, kind)):
+                case = plain_case(kind, raw)
+                name = case.id if case.id is not None else str(number)
+                yield pytest.param(code, case, id=f"{code}-{kind.lower()}-{name}")
 
 
 def engine_for_case(root: Path, code: str, case: Valid | Invalid, source: str | None = None) -> tuple[Engine, str]:

@@ -19,6 +19,7 @@ def findings(tmp_path: Path, *args: str) -> tuple[int, list[dict]]:
     return result.returncode, json.loads(result.stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "content", "fragment"),
     [
@@ -73,6 +74,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
     assert any(r["code"] == "OTO000" and "cannot read" in r["message"] for r in results)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "encode",
     [
@@ -100,6 +102,7 @@ def test_odd_but_valid_files_are_checked_and_fixed_byte_exactly(tmp_path: Path, 
     assert fixed == original.replace(b"ForeignKey", b"OneToOneField").replace(b", unique=True", b"")
 
 
+@pytest.mark.slow
 def test_empty_file_and_large_generated_file(tmp_path: Path) -> None:
     write_project(tmp_path, {"app/models.py": FK_UNIQUE, "app/empty.py": ""})
     (tmp_path / "app" / "generated.py").write_text("DATA = [\n" + "    'x' * 10,\n" * 400_000 + "]\n")

@@ -88,6 +88,7 @@ def corpus_and_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, d
     return root, report, before, data
 
 
+@pytest.mark.slow
 def test_report_has_every_key_and_is_json(corpus_and_report) -> None:
     _, report, _, _ = corpus_and_report
     assert REPORT_KEYS <= set(report)
@@ -105,6 +106,7 @@ def test_report_has_every_key_and_is_json(corpus_and_report) -> None:
     assert json.loads(json.dumps(report)) == report
 
 
+@pytest.mark.slow
 def test_corpus_facts(corpus_and_report) -> None:
     _, report, _, _ = corpus_and_report
     corpus = report["corpus"]
@@ -115,6 +117,7 @@ def test_corpus_facts(corpus_and_report) -> None:
     assert report["bare_parse"]["files"] == 5 and report["bare_parse"]["errors"] == 0
 
 
+@pytest.mark.slow
 def test_findings_are_identical_and_not_vacuous(corpus_and_report) -> None:
     _, report, _, _ = corpus_and_report
     findings = report["findings"]
@@ -125,6 +128,7 @@ def test_findings_are_identical_and_not_vacuous(corpus_and_report) -> None:
     assert next(r for r in report["ratios"] if r["key"] == "identical_findings")["pass"] is True
 
 
+@pytest.mark.slow
 def test_flake8_runs_with_and_without_the_plugin(corpus_and_report) -> None:
     _, report, _, _ = corpus_and_report
     flake8 = report["flake8"]
@@ -134,6 +138,7 @@ def test_flake8_runs_with_and_without_the_plugin(corpus_and_report) -> None:
     assert flake8["other_findings_identical"] and flake8["oto_matches_cli"]
 
 
+@pytest.mark.slow
 def test_the_corpus_is_left_as_it_was(corpus_and_report) -> None:
     root, _, before, data = corpus_and_report
     models = root / "shop" / "models.py"
@@ -154,6 +159,7 @@ def test_a_touch_left_by_a_killed_run_is_repaired(tmp_path: Path) -> None:
     assert path.read_text() == "x = 1\n"
 
 
+@pytest.mark.slow
 def test_table_and_docs_render(corpus_and_report, tmp_path: Path) -> None:
     _, report, _, _ = corpus_and_report
     table = bench.render_table(report)

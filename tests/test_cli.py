@@ -28,6 +28,7 @@ def project(tmp_path: Path) -> Path:
     return write_project(tmp_path, {"app/models.py": MODELS, "app/services.py": USES})
 
 
+@pytest.mark.slow
 def test_fix_applies_safe_fixes_keeps_mode_and_reports_what_remains(tmp_path: Path) -> None:
     project(tmp_path)
     models = tmp_path / "app" / "models.py"
@@ -66,6 +67,7 @@ CALLER = ("from app.services import ensure_profile\n\n\ndef login(owner):\n"
           "    if not hasattr(owner, 'profile'):\n        ensure_profile(owner)\n    return owner.profile\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_fixing_a_writer_settles_its_callers_findings_in_the_same_run(tmp_path: Path, jobs: str) -> None:
     # OTO002 reports the caller (fix it there) and fixes the writer in its own file
@@ -79,6 +81,7 @@ def test_fixing_a_writer_settles_its_callers_findings_in_the_same_run(tmp_path: 
     assert (tmp_path / "app/views.py").read_text() == CALLER
 
 
+@pytest.mark.slow
 def test_a_converted_field_is_followed_by_the_fixes_it_makes_possible(tmp_path: Path) -> None:
     # hasattr(company, 'address') means nothing for a ForeignKey(unique=True) (its accessor
     # is address_set); once OTO001 makes it a OneToOneField, OTO002 applies in views.py
@@ -126,6 +129,7 @@ def test_statistics(tmp_path: Path) -> None:
     assert "     1  OTO004  reverse-manager-of-unique-foreign-key  (0 fixable)" in result.stdout
 
 
+@pytest.mark.slow
 def test_stdin_uses_the_index_of_the_project_the_file_belongs_to(tmp_path: Path) -> None:
     project(tmp_path)
     result = run_cli("-", "--stdin-filename", "app/other.py", cwd=tmp_path, stdin=USES)
@@ -134,6 +138,7 @@ def test_stdin_uses_the_index_of_the_project_the_file_belongs_to(tmp_path: Path)
     assert fixed.stdout.count("OneToOneField") == 1  # Invoice's fix is unsafe
 
 
+@pytest.mark.slow
 def test_configuration_from_pyproject(tmp_path: Path) -> None:
     project(tmp_path)
     (tmp_path / "pyproject.toml").write_text('[tool.o2o-lint]\nignore = ["OTO004"]\n')
@@ -153,6 +158,7 @@ def test_usage_errors_exit_two(tmp_path: Path) -> None:
     assert run_cli("--target-version", "five", ".", cwd=tmp_path).returncode == 2
 
 
+@pytest.mark.slow
 def test_cached_uncached_and_parallel_runs_agree(tmp_path: Path) -> None:
     project(tmp_path)
     for number in range(12):

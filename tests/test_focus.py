@@ -116,6 +116,7 @@ def test_focused_and_whole_file_analyses_agree(tmp_path: Path, code: str, case: 
     assert focused == whole
 
 
+@pytest.mark.slow
 def test_rule_cases_do_exercise_focusing(tmp_path: Path, monkeypatch) -> None:
     focused_cases = 0
     for number, param in enumerate(rule_cases("VALID", "INVALID")):

@@ -114,6 +114,7 @@ def tree_state(root: Path) -> dict[str, tuple[bytes, int]]:
 # -- parity -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_module_and_flake8_report_the_same_findings_on_the_demo(tmp_path: Path) -> None:
     root = copy_demo(tmp_path)
     from_json = json_rows(cli(root, "--format", "json", "."))
@@ -125,6 +126,7 @@ def test_cli_module_and_flake8_report_the_same_findings_on_the_demo(tmp_path: Pa
     assert flake8_rows(flake8(root, "--select", "OTO", "-j", "2", ".")) == from_json
 
 
+@pytest.mark.slow
 def test_flake8_from_a_cold_start_builds_the_same_index(tmp_path: Path) -> None:
     """No cache written by an earlier CLI run: flake8 -j 2 builds the index itself."""
     root = copy_demo(tmp_path)
@@ -133,6 +135,7 @@ def test_flake8_from_a_cold_start_builds_the_same_index(tmp_path: Path) -> None:
     assert json_rows(cli(root, "--format", "json", "--no-cache", ".")) == first
 
 
+@pytest.mark.slow
 def test_text_and_module_output_are_byte_identical(tmp_path: Path) -> None:
     root = copy_demo(tmp_path)
     script, module = cli(root, "."), cli(root, ".", module=True)
@@ -153,6 +156,7 @@ def test_readme_command_from_the_repository_root() -> None:
     assert all(p.startswith(prefix) for p, *_ in rows)
 
 
+@pytest.mark.slow
 def test_paths_given_from_a_parent_directory(tmp_path: Path) -> None:
     copy_demo(tmp_path)
     rows = json_rows(cli(tmp_path, "--format", "json", "demo"))
@@ -161,6 +165,7 @@ def test_paths_given_from_a_parent_directory(tmp_path: Path) -> None:
     assert flake8_rows(flake8(tmp_path, "--select", "OTO", "demo")) == rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("cli_args", "flake8_args", "codes"),
     [
@@ -211,6 +216,7 @@ NOQA_CASES = [
 ]
 
 
+@pytest.mark.slow
 def test_noqa_suppresses_exactly_as_flake8_does(tmp_path: Path) -> None:
     root = copy_demo(tmp_path)
     for relative, line, comment, _ in NOQA_CASES:
@@ -232,6 +238,7 @@ def test_fix_leaves_a_noqa_suppressed_finding_alone(tmp_path: Path) -> None:
     assert "models.OneToOneField(\n        Company," in (root / "companies/models.py").read_text()
 
 
+@pytest.mark.slow
 def test_file_level_flake8_noqa_matches(tmp_path: Path) -> None:
     root = copy_demo(tmp_path)
     path = root / "companies" / "services.py"
@@ -290,6 +297,7 @@ def _unique_waiter_buffer(root: Path) -> str:
     return text.replace(old, "restaurant = models.ForeignKey(Restaurant, on_delete=models.CASCADE, unique=True)")
 
 
+@pytest.mark.slow
 def test_stdin_buffer_with_a_new_manager_use_matches_flake8(tmp_path: Path) -> None:
     """An editor sends its unsaved buffer: ``- --stdin-filename`` / ``--stdin-display-name``.
 
@@ -305,6 +313,7 @@ def test_stdin_buffer_with_a_new_manager_use_matches_flake8(tmp_path: Path) -> N
     assert flake8_rows(flake8_stdin(root, buffer, "--stdin-display-name", "places/services.py")) == rows
 
 
+@pytest.mark.slow
 def test_stdin_buffer_that_makes_a_field_unique_matches_flake8(tmp_path: Path) -> None:
     """Same, for OTO001: the buffer (not the file on disk) has ``unique=True``."""
     root = copy_demo(tmp_path)
@@ -314,6 +323,7 @@ def test_stdin_buffer_that_makes_a_field_unique_matches_flake8(tmp_path: Path) -
     assert flake8_rows(flake8_stdin(root, buffer, "--stdin-display-name", "places/models.py")) == rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [None, "places/new_models.py"], ids=["no-name", "new-file"])
 def test_stdin_buffer_of_a_file_not_on_disk_is_checked(tmp_path: Path, name: str | None) -> None:
     """A self-contained models module that exists only in the editor is still a Django
@@ -336,6 +346,7 @@ def test_stdin_buffer_of_a_file_not_on_disk_is_checked(tmp_path: Path, name: str
 # -- exit codes, --diff, excludes ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_exit_codes(tmp_path: Path) -> None:
     root = copy_demo(tmp_path)
     clean = cli(root, "demo")  # settings, urls
@@ -360,6 +371,7 @@ def test_exit_codes(tmp_path: Path) -> None:
     assert "unknown configuration key 'no-such-key'" in bad_config.stderr
 
 
+@pytest.mark.slow
 def test_flake8_exit_codes(tmp_path: Path) -> None:
     root = copy_demo(tmp_path)
     assert flake8(root, "--select", "OTO", "demo").returncode == 0
@@ -367,6 +379,7 @@ def test_flake8_exit_codes(tmp_path: Path) -> None:
     assert flake8(root, "--select", "OTO", ".").returncode == 1
 
 
+@pytest.mark.slow
 def test_diff_writes_nothing_and_matches_fix(tmp_path: Path) -> None:
     root = copy_demo(tmp_path)
     before = tree_state(root)
@@ -423,6 +436,7 @@ class Migration(migrations.Migration):
 '''
 
 
+@pytest.mark.slow
 def test_migrations_are_excluded_by_default(tmp_path: Path) -> None:
     root = copy_demo(tmp_path)
     migrations = root / "companies" / "migrations"

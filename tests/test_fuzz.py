@@ -37,6 +37,9 @@ from tests.fuzz.bait import BAIT, TREE_RULES
 from tests.fuzz.mutations import FIXTURES, corpus, mutated_corpus_file
 from tests.helpers import engine_for
 
+#: Left out by `pytest -m "not slow"`: hypothesis-generated programs through the engine, tens of seconds.
+pytestmark = pytest.mark.slow
+
 #: Examples per test: ~100 each keeps the three tests well under a minute.
 EXAMPLES = int(os.environ.get("O2O_FUZZ_EXAMPLES", "0")) or None
 

@@ -23,6 +23,7 @@ USES = "def count(company):\n    return company.invoice_set.count()\n"
 # -- --explain and --list-rules ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", sorted(all_rules()))
 def test_explain_prints_the_rule_page(tmp_path: Path, code: str) -> None:
     result = run_cli("--explain", code, cwd=tmp_path)
@@ -30,6 +31,7 @@ def test_explain_prints_the_rule_page(tmp_path: Path, code: str) -> None:
     assert result.stdout == (REPO / "docs" / "rules" / f"{code}.md").read_text()
 
 
+@pytest.mark.slow
 def test_explain_accepts_names_and_lowercase_and_rejects_unknown_codes(tmp_path: Path) -> None:
     page = (REPO / "docs" / "rules" / "OTO001.md").read_text()
     assert run_cli("--explain", "foreign-key-unique", cwd=tmp_path).stdout == page
@@ -79,6 +81,7 @@ def test_extend_select_and_the_other_keys_from_setup_cfg(tmp_path: Path) -> None
     assert _show(root, "--extend-select", "OTO003")["extend-select"] == "('OTO003',)"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("files", "expected"), [
     ({"pyproject.toml": '[project]\nname = "x"\ndependencies = ["django-filter>=1", "Django[argon2]>=4.2,<6"]\n'}, "4.2"),
     ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.10"\ndjango = "^3.2"\n'}, "3.2"),
@@ -118,6 +121,7 @@ def test_lowest_allowed_versions() -> None:
 # -- standard input (editors) ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_stdin_check_json_and_fix(tmp_path: Path) -> None:
     root = write_project(tmp_path, {"app/models.py": MODELS, "app/services.py": USES})
     check = run_cli("-", "--stdin-filename", "app/services.py", cwd=root, stdin=USES)

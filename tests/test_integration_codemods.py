@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import o2o_lint.codemods as codemods
 from o2o_lint.rules import all_rules
 from tests.helpers import run_cli, write_project
@@ -35,6 +37,7 @@ def test_every_fixable_rule_has_a_command() -> None:
             assert command is getattr(codemods, "".join(p.capitalize() for p in rule.name.split("-")) + "Command")
 
 
+@pytest.mark.slow
 def test_codemod_command_makes_the_same_change_as_fix(tmp_path: Path) -> None:
     by_codemod = write_project(tmp_path / "codemod", {"app/models.py": MODELS, "app/services.py": USES})
     by_cli = write_project(tmp_path / "cli", {"app/models.py": MODELS, "app/services.py": USES})
@@ -51,6 +54,7 @@ def test_codemod_command_makes_the_same_change_as_fix(tmp_path: Path) -> None:
     assert "ForeignKey" not in (by_codemod / "app" / "models.py").read_text()
 
 
+@pytest.mark.slow
 def test_codemods_from_a_libcst_configuration(tmp_path: Path) -> None:
     root = write_project(tmp_path, {"app/models.py": MODELS, "app/services.py": USES})
     assert libcst_tool("initialize", ".", cwd=root).returncode == 0
@@ -64,6 +68,7 @@ def test_codemods_from_a_libcst_configuration(tmp_path: Path) -> None:
     assert (root / "app" / "services.py").read_text() == USES.replace("c.name  # noqa: OTO004", "c.name")
 
 
+@pytest.mark.slow
 def test_codemod_reads_standard_input(tmp_path: Path) -> None:
     root = write_project(tmp_path, {"app/models.py": MODELS, "app/services.py": USES})
 

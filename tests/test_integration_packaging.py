@@ -15,6 +15,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+import pytest
+
 from tests.helpers import REPO
 
 PACKAGE = REPO / "o2o_lint"
@@ -33,6 +35,7 @@ def test_pyproject_lists_every_package() -> None:
     assert config["package-dir"] == {"o2o_lint._rule_docs": "docs/rules"}
 
 
+@pytest.mark.slow
 def test_wheel_ships_the_rule_pages_and_explain_reads_them(tmp_path: Path) -> None:
     source = tmp_path / "src"
     source.mkdir()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.helpers import REPO, write_project
@@ -36,6 +37,7 @@ def _shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_every_command_of_the_usage_list_runs(tmp_path: Path) -> None:
     ran = []
     for line in _block("## Usage", "sh").splitlines():
@@ -50,6 +52,7 @@ def test_every_command_of_the_usage_list_runs(tmp_path: Path) -> None:
     assert {"o2o-lint", "flake8", "python"} <= set(ran) and len(ran) >= 15
 
 
+@pytest.mark.slow
 def test_github_actions_workflow_steps_run(tmp_path: Path) -> None:
     workflow = yaml.safe_load(_block("### CI: GitHub Actions", "yaml"))
     steps = workflow["jobs"]["o2o-lint"]["steps"]

@@ -162,6 +162,7 @@ def test_json_records_keep_the_old_keys_and_add_ruffs(tmp_path: Path) -> None:
     assert result.stderr.startswith("Found 3 findings")  # the summary stays out of the JSON
 
 
+@pytest.mark.slow
 def test_json_edits_reproduce_each_fix(tmp_path: Path) -> None:
     """Applying a finding's edits gives exactly what --fix writes for that finding alone."""
     project(tmp_path)
@@ -173,6 +174,7 @@ def test_json_edits_reproduce_each_fix(tmp_path: Path) -> None:
     assert apply_edits(original, safe_edits) == models.read_text()
 
 
+@pytest.mark.slow
 def test_json_from_the_cache_still_has_edits(tmp_path: Path) -> None:
     project(tmp_path)
     cold = run_cli("--output-format", "json", ".", cwd=tmp_path).stdout
@@ -230,6 +232,7 @@ def test_sarif_validates_against_the_published_schema(tmp_path: Path) -> None:
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.as_uri() + "/"
 
 
+@pytest.mark.slow
 def test_output_file_takes_the_report_of_any_format(tmp_path: Path) -> None:
     project(tmp_path)
     for fmt in ("concise", "full", "json", "github"):
@@ -244,6 +247,7 @@ def test_output_file_takes_the_report_of_any_format(tmp_path: Path) -> None:
 # -- statistics and the --fix summary --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_statistics_one_row_per_code(tmp_path: Path) -> None:
     project(tmp_path)
     text = run_cli("--statistics", ".", cwd=tmp_path)
@@ -254,6 +258,7 @@ def test_statistics_one_row_per_code(tmp_path: Path) -> None:
     assert "     2  OTO001  foreign-key-unique  (2 fixable)\n" in as_json.stderr
 
 
+@pytest.mark.slow
 def test_fix_summary_says_what_was_fixed_what_is_left_and_hints_at_unsafe_fixes(tmp_path: Path) -> None:
     project(tmp_path / "b")
     as_json = run_cli("--fix", "--output-format", "json", ".", cwd=tmp_path / "b")
@@ -292,6 +297,7 @@ def test_progress_bar_on_a_terminal_after_the_delay(tmp_path: Path) -> None:
     assert report.startswith("app/mod0.py:2:12: OTO004")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["ci", "piped", "fast"])
 def test_no_progress_bar_in_ci_when_piped_or_for_a_fast_run(tmp_path: Path, where: str) -> None:
     _many_files(tmp_path)

@@ -147,6 +147,7 @@ def test_manifest_is_committed() -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_check_hook_fails_then_fix_hook_rewrites_then_both_pass(target: Path, pre_commit_home: Path) -> None:
     models = target / "shop" / "models.py"
     migration = target / "shop" / "migrations" / "0001_initial.py"
@@ -176,6 +177,7 @@ def test_check_hook_fails_then_fix_hook_rewrites_then_both_pass(target: Path, pr
     assert models.read_text() != MODELS and "OneToOneField" in models.read_text()
 
 
+@pytest.mark.slow
 def test_hook_given_one_file_still_sees_the_whole_project(target: Path, pre_commit_home: Path) -> None:
     """At commit time pre-commit passes only the changed files; the index covers the rest."""
     _write(target, {

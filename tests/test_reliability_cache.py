@@ -17,6 +17,9 @@ import pytest
 from tests.fuzz.bait import BAIT
 from tests.helpers import run_cli, write_project
 
+#: Left out by `pytest -m "not slow"`: each test runs the CLI several times on a damaged cache.
+pytestmark = pytest.mark.slow
+
 
 def _reshape(value, replacement):
     """The same keys, every value replaced: a layout from some other version."""

@@ -156,6 +156,7 @@ def test_a_file_changed_while_it_was_being_fixed_is_left_alone(tmp_path, monkeyp
 # -- what is kept -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [0o600, 0o640, 0o644, 0o755, 0o444, 0o2775])
 def test_fix_keeps_the_file_mode(tmp_path: Path, mode: int) -> None:
     write_project(tmp_path, {GOOD: BAIT})
@@ -167,6 +168,7 @@ def test_fix_keeps_the_file_mode(tmp_path: Path, mode: int) -> None:
     assert stat.S_IMODE(target.stat().st_mode) == mode
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
 def test_fix_keeps_the_owner_when_root_fixes_a_users_file(tmp_path: Path) -> None:
     write_project(tmp_path, {GOOD: BAIT})
@@ -191,6 +193,7 @@ def test_fix_keeps_hard_links_apart_and_never_writes_through_them(tmp_path: Path
         outside.unlink()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("header", "why"),
     [
@@ -260,6 +263,7 @@ def demo_project(root: Path) -> Path:
     return root / "demo"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
 def test_fix_is_idempotent_and_leaves_no_fixable_finding(tmp_path: Path, unsafe: bool) -> None:
     root = demo_project(tmp_path)
@@ -277,6 +281,7 @@ def test_fix_is_idempotent_and_leaves_no_fixable_finding(tmp_path: Path, unsafe:
     assert not [r for r in records if r["code"] == "OTO000"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
 def test_after_fixing_the_fixed_findings_are_gone_and_no_new_ones_appear(tmp_path: Path, unsafe: bool) -> None:
     root = demo_project(tmp_path)
@@ -344,6 +349,7 @@ def assert_untouched_or_fully_fixed(root: Path, original: dict[str, bytes], fixe
     return len(leftovers)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cache", [False, True], ids=["no-cache", "cache"])
 def test_two_fix_processes_at_once_leave_every_file_untouched_or_fully_fixed(
     tmp_path: Path, fix_outcomes, cache: bool
@@ -365,6 +371,7 @@ def test_two_fix_processes_at_once_leave_every_file_untouched_or_fully_fixed(
         assert snapshot(root) == fixed
 
 
+@pytest.mark.slow
 def test_a_fix_process_killed_at_any_moment_leaves_every_file_untouched_or_fully_fixed(
     tmp_path: Path, fix_outcomes
 ) -> None:
@@ -432,6 +439,7 @@ def planted_project(root: Path, markers: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_the_linted_code_is_never_imported_or_executed(tmp_path: Path) -> None:
     markers = tmp_path / "markers"
     markers.mkdir()

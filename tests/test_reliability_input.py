@@ -77,6 +77,7 @@ def test_the_bait_reaches_every_tree_rule(tmp_path: Path) -> None:
     assert set(all_rules()) == set(TREE_RULES) | NON_TREE_RULES
 
 
+@pytest.mark.slow
 def test_shallow_versions_of_the_deep_files_reach_every_tree_rule(tmp_path: Path) -> None:
     """The constructs of the deep files do not stop the screens: only their depth matters."""
     paths = deep_project(tmp_path, scale=0.01)
@@ -128,6 +129,7 @@ def assert_line_endings_kept(original: bytes, fixed: bytes) -> None:
             assert {e for _, e in after[j1:j2]} <= endings | {b""}, after[j1:j2]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", list(ODD_BUT_VALID))
 def test_odd_but_valid_files_are_checked_and_fixed_byte_exactly(tmp_path: Path, variant: str) -> None:
     encode, expect = ODD_BUT_VALID[variant]
@@ -166,6 +168,7 @@ def generated_module() -> tuple[str, str]:
     return BAIT + tail, tail
 
 
+@pytest.mark.slow
 def test_empty_files_and_a_5_mb_generated_module_that_reaches_libcst(tmp_path: Path) -> None:
     good_project(tmp_path)
     expected_fixed = fixed_bait(tmp_path)
@@ -190,6 +193,7 @@ def test_empty_files_and_a_5_mb_generated_module_that_reaches_libcst(tmp_path: P
     assert (tmp_path / "app" / "empty.py").read_bytes() == b""
 
 
+@pytest.mark.slow
 def test_json_output_for_a_5_mb_module(tmp_path: Path) -> None:
     """The JSON report computes each fix's edits on a 5 MB module and reports them all."""
     good_project(tmp_path)
@@ -259,6 +263,7 @@ def _snapshot(root: Path) -> dict[str, tuple[str, bytes]]:
     return snapshot
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_each_bad_file_is_one_oto000_line_and_the_run_goes_on(tmp_path: Path, jobs: str) -> None:
     expected, _ = bad_project(tmp_path)
@@ -284,6 +289,7 @@ def test_bad_files_in_text_output_are_one_line_each_naming_the_file(tmp_path: Pa
         assert len([line for line in lines if line.startswith(f"{path}:")]) == 1, (path, lines)
 
 
+@pytest.mark.slow
 def test_exit_code_says_a_problem_occurred_even_when_nothing_else_is_found(tmp_path: Path) -> None:
     write_project(tmp_path, {"app/models.py": "from django.db import models\n"})
     (tmp_path / "app" / "broken.py").write_text(BAIT[:200])
@@ -301,6 +307,7 @@ def test_exit_code_says_a_problem_occurred_even_when_nothing_else_is_found(tmp_p
     assert fix.returncode != 0 and "OTO000" in fix.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flags", [["--fix"], ["--fix", "--unsafe-fixes"], ["--fix", "--jobs", "2"]], ids=" ".join)
 def test_fix_leaves_every_bad_file_byte_for_byte_untouched(tmp_path: Path, flags: list[str]) -> None:
     expected, _ = bad_project(tmp_path)
@@ -314,6 +321,7 @@ def test_fix_leaves_every_bad_file_byte_for_byte_untouched(tmp_path: Path, flags
     assert not [p for p in after if os.path.basename(p).startswith(".o2o-lint-")]
 
 
+@pytest.mark.slow
 def test_fix_through_a_symlink_pointing_outside_the_project_writes_nothing(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -336,6 +344,7 @@ def test_fix_through_a_symlink_pointing_outside_the_project_writes_nothing(tmp_p
     assert "OTO001" in {r["code"] for r in records}
 
 
+@pytest.mark.slow
 def test_fix_through_a_symlink_inside_the_project_fixes_the_target_and_keeps_the_link(tmp_path: Path) -> None:
     project = write_project(tmp_path, {"app/real_models.py": BAIT})
     expected = engine_for(project).fix(str(project / "app" / "real_models.py"), BAIT).text
@@ -381,6 +390,7 @@ def deep_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     return root, deep_project(root)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [[], ["--jobs", "2"], ["--unsafe-fixes", "--diff"]], ids=" ".join)
 def test_deep_nesting_never_takes_the_run_down(deep_root: tuple[Path, dict[str, str]], args: list[str]) -> None:
     root, paths = deep_root
@@ -393,6 +403,7 @@ def test_deep_nesting_never_takes_the_run_down(deep_root: tuple[Path, dict[str, 
         assert "+++ b/app/models.py" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", TREE_RULES)
 def test_deep_nesting_is_guarded_for_every_rule_alone(deep_root: tuple[Path, dict[str, str]], code: str) -> None:
     root, paths = deep_root
@@ -404,6 +415,7 @@ def test_deep_nesting_is_guarded_for_every_rule_alone(deep_root: tuple[Path, dic
         assert len([r for r in grouped.get(path, []) if r["code"] == "OTO000"]) <= 1, name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flags", [["--fix"], ["--fix", "--unsafe-fixes"], ["--fix", "--jobs", "2"]], ids=" ".join)
 def test_deep_nesting_under_fix_fixes_the_rest_and_leaves_deep_files_untouched(tmp_path: Path, flags: list[str]) -> None:
     paths = deep_project(tmp_path)
@@ -442,6 +454,7 @@ _STDIN_LOOP = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_deep_nesting_on_standard_input(tmp_path: Path, deep_root: tuple[Path, dict[str, str]]) -> None:
     """Every deep file through ``-`` (check and ``--fix``) into a small project, in one
     process: a crash on any one of them kills it."""
@@ -491,6 +504,7 @@ _PLUGIN_ALONE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_flake8_plugin_survives_deep_nesting(deep_root: tuple[Path, dict[str, str]]) -> None:
     root, paths = deep_root
     result = subprocess.run(
@@ -508,6 +522,7 @@ def test_flake8_plugin_survives_deep_nesting(deep_root: tuple[Path, dict[str, st
     }
 
 
+@pytest.mark.slow
 def test_real_flake8_survives_what_pyflakes_survives(tmp_path: Path) -> None:
     """``flake8 --select OTO`` end to end, on the deep files pyflakes itself can handle
     (a flat ``ast`` with a deep LibCST tree, or a syntax error): the plugin must not crash."""

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from o2o_lint.findings import Finding
 from o2o_lint.noqa import SourceLines, add_noqa, filter_suppressed, noqa_line
 from o2o_lint.rules.oto100_unused_noqa import unused_directives
@@ -91,6 +93,7 @@ def flake8_codes(root: Path, *paths: str) -> list[str]:
 # -- --add-noqa --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_add_noqa_suppresses_every_finding_in_one_step(tmp_path: Path) -> None:
     root = project(tmp_path)
     (root / "pyproject.toml").write_text('[tool.o2o-lint]\nignore = ["OTO001"]\n')
@@ -248,6 +251,7 @@ def elsewhere(company):
 '''
 
 
+@pytest.mark.slow
 def test_oto100_is_off_by_default_and_opt_in(tmp_path: Path) -> None:
     root = project(tmp_path, STALE)
     assert "OTO100" not in run_cli(".", cwd=root).stdout
@@ -265,6 +269,7 @@ def test_oto100_is_off_by_default_and_opt_in(tmp_path: Path) -> None:
     assert "OTO100" not in run_cli("--ignore", "OTO001,OTO100", ".", cwd=root).stdout
 
 
+@pytest.mark.slow
 def test_oto100_fix_diff_json_and_its_own_noqa(tmp_path: Path) -> None:
     root = project(tmp_path, STALE)
     args = ("--extend-select", "OTO100", "--ignore", "OTO001")

@@ -45,19 +45,42 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Valid:
+    """A snippet the rule must not report, written as ``app/models.py`` of a throwaway
+    project, with *files* (path -> source) beside it.
+
+    The test runner (``tests.helpers.rule_cases``) drops the newline right after the
+    opening quotes of *code*, *files* and :class:`Invalid`'s *expected_fix*, then dedents
+    them: a case can be a triple-quoted block indented with the rule's code (see OTO001).
+    Nothing is done on creation, so that importing the rules stays cheap.
+
+    *id* is a short kebab-case name, unique among the rule's cases; the test runner uses
+    it as the pytest id (``OTO001-valid-plain-foreign-key``), or the case's position
+    (``OTO001-valid-0``) without one.
+    """
+
     code: str
     files: dict[str, str] = field(default_factory=dict)  # other project files, path -> source
     target_version: tuple[int, int] | None = None
+    id: str | None = None
 
 
 @dataclass(frozen=True)
 class Invalid:
+    """A snippet the rule must report (see :class:`Valid` for *code*, *files* and *id*).
+
+    *range* is where the first finding must be, as
+    ``(line, column, end_line, end_column)`` of :class:`~o2o_lint.findings.Finding`:
+    lines 1-based, columns 0-based, counted in the dedented snippet. ``None``: not checked.
+    """
+
     code: str
     expected_fix: str | None = None  # the whole fixed file; None: no fix offered
     expected_messages: Sequence[str] = ()  # substrings, one per finding, in order
     unsafe: bool = False  # the fix is offered as unsafe
     files: dict[str, str] = field(default_factory=dict)
     target_version: tuple[int, int] | None = None
+    id: str | None = None
+    range: tuple[int, int, int, int] | None = None
 
 
 @dataclass

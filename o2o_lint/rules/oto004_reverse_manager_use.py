@@ -102,14 +102,19 @@ class ReverseManagerUses:
         return frozenset(used & set(self.relations))
 
 
-_MODELS = (
-    "from django.db import models\n\n"
-    "class Company(models.Model):\n    pass\n\n"
-    "class Invoice(models.Model):\n"
-    "    company = models.ForeignKey(Company, models.CASCADE, unique=True)\n\n"
-    "class Membership(models.Model):\n"
-    "    company = models.ForeignKey(Company, models.CASCADE, unique=True, related_name='memberships')\n"
-)
+#: The models every case's snippet sees, as ``billing/models.py`` of its project.
+_MODELS = """
+from django.db import models
+
+class Company(models.Model):
+    pass
+
+class Invoice(models.Model):
+    company = models.ForeignKey(Company, models.CASCADE, unique=True)
+
+class Membership(models.Model):
+    company = models.ForeignKey(Company, models.CASCADE, unique=True, related_name='memberships')
+"""
 
 
 class ReverseManagerUse(LintRule):
@@ -120,28 +125,63 @@ class ReverseManagerUse(LintRule):
     fixable = "never"
 
     VALID = [
-        Valid("def total(company):\n    return company.invoice.amount\n", files={"billing/models.py": _MODELS}),
+        Valid(
+            """
+            def total(company):
+                return company.invoice.amount
+            """,
+            files={"billing/models.py": _MODELS},
+            id="one-to-one-accessor",
+        ),
         # `.items()` of a dict is not the `items` relation: only manager-style reads count.
-        Valid("def names(data):\n    return data.memberships\n", files={"billing/models.py": _MODELS}),
+        Valid(
+            """
+            def names(data):
+                return data.memberships
+            """,
+            files={"billing/models.py": _MODELS},
+            id="related-name-read-without-manager",
+        ),
         # Lookups use the query name, which the conversion keeps.
-        Valid("def find(Company):\n    return Company.objects.filter(invoice__amount=3)\n",
-              files={"billing/models.py": _MODELS}),
+        Valid(
+            """
+            def find(Company):
+                return Company.objects.filter(invoice__amount=3)
+            """,
+            files={"billing/models.py": _MODELS},
+            id="lookup-by-query-name",
+        ),
     ]
     INVALID = [
         Invalid(
-            "def count(company):\n    return company.invoice_set.count()\n",
+            """
+            def count(company):
+                return company.invoice_set.count()
+            """,
             files={"billing/models.py": _MODELS},
             expected_messages=["`invoice_set` is the reverse manager of Invoice.company"],
+            id="default-reverse-manager",
+            range=(2, 11, 2, 30),
         ),
         Invalid(
-            "def members(company):\n    return list(company.memberships.all())\n",
+            """
+            def members(company):
+                return list(company.memberships.all())
+            """,
             files={"billing/models.py": _MODELS},
             expected_messages=["`memberships`"],
+            id="related-name-manager-method",
+            range=(2, 16, 2, 35),
         ),
         Invalid(
-            "def load(Company):\n    return Company.objects.prefetch_related('invoice_set__lines')\n",
+            """
+            def load(Company):
+                return Company.objects.prefetch_related('invoice_set__lines')
+            """,
             files={"billing/models.py": _MODELS},
             expected_messages=["'invoice_set'"],
+            id="prefetch-related-lookup",
+            range=(2, 44, 2, 64),
         ),
     ]
 

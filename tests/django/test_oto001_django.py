@@ -31,6 +31,9 @@ import pytest
 from tests.django_harness import run_django
 from tests.helpers import FIXTURES, run_cli
 
+#: Left out by `pytest -m "not slow"`: real Django (installed on first use), run in subprocesses.
+pytestmark = pytest.mark.slow
+
 DEMO = FIXTURES / "demo"
 APPS = ["accounts", "companies", "places", "library"]
 

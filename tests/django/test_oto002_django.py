@@ -25,6 +25,9 @@ import pytest
 from tests.django_harness import run_django
 from tests.helpers import FIXTURES, run_cli
 
+#: Left out by `pytest -m "not slow"`: real Django (installed on first use), run in subprocesses.
+pytestmark = pytest.mark.slow
+
 PROJECT = FIXTURES / "oto002_project"
 APPS = ["companies", "accounts", "places"]
 SELECT = ("--select", "OTO002", "--no-cache")

@@ -19,6 +19,9 @@ import pytest
 from tests.django_harness import run_django
 from tests.helpers import FIXTURES, run_cli
 
+#: Left out by `pytest -m "not slow"`: real Django (installed on first use), run in subprocesses.
+pytestmark = pytest.mark.slow
+
 PROJECT = FIXTURES / "oto003_project"
 APPS = ["places", "library"]
 VERSIONS = ["4.2", "5.2"]

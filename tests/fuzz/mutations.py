@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from o2o_lint.rules import all_rules
 from tests.fuzz.bait import BAIT
+from tests.helpers import snippet
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -68,7 +69,7 @@ def corpus() -> list[tuple[str, str]]:
     for rule in all_rules().values():
         for case in (*rule.VALID, *rule.INVALID):
             code = case if isinstance(case, str) else case.code
-            items.append(("demo/extra/snippet.py", code))
+            items.append(("demo/extra/snippet.py", snippet(code)))
     return items
 
 

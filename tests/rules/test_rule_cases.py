@@ -2,6 +2,8 @@
 
 A snippet is written as ``app/models.py`` of a throwaway project (with the case's
 other files beside it), so the project-wide index sees it exactly as in real use.
+Each test is named by its case's ``id`` (``OTO001-invalid-primary-key``), or by its
+position in the list for a case without one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from o2o_lint.rules.base import Invalid, Valid
-from tests.helpers import engine_for_case, rule_cases
+from tests.helpers import check_case_ids, engine_for_case, rule_cases
 
 
 @pytest.mark.parametrize(("code", "case"), list(rule_cases("VALID")))
@@ -29,6 +31,10 @@ def test_invalid_snippet_is_reported_and_fixed(tmp_path: Path, code: str, case: 
     source = Path(path).read_text()
     findings = [f for f in engine.analyze(path, source).findings if f.code == code]
     assert findings, f"{code} reported nothing"
+    if case.range is not None:
+        first = findings[0]
+        where = (first.line, first.column, first.end_line, first.end_column)
+        assert where == case.range, f"first finding at {where}, expected at {case.range}: {first.message}"
     for finding, expected in zip(findings, case.expected_messages):
         assert expected in finding.message
     if case.expected_messages:
@@ -46,3 +52,32 @@ def test_invalid_snippet_is_reported_and_fixed(tmp_path: Path, code: str, case: 
     assert fixed == expected
     ast.parse(fixed)
     assert engine.fix(path, fixed, unsafe=True, fresh_facts=True).text == fixed, "fix is not idempotent"
+
+
+class _Rule:
+    VALID = [Valid("x = 1\n", id="plain"), "y = 2\n"]
+    INVALID = [Invalid("z = 3\n", id="plain")]
+
+
+def test_case_ids_must_be_unique_per_rule_and_kebab_case() -> None:
+    with pytest.raises(ValueError, match="'plain' is used twice"):
+        check_case_ids("OTO999", _Rule)
+    for bad in ("Plain", "with space", "3", "snake_case", "x" * 41):
+        rule = type("Rule", (), {"VALID": [Valid("x = 1\n", id=bad)], "INVALID": []})
+        with pytest.raises(ValueError, match="not short kebab-case"):
+            check_case_ids("OTO999", rule)
+    check_case_ids("OTO999", type("Rule", (), {"VALID": _Rule.VALID, "INVALID": []}))
+
+
+#: Rules whose cases are written as documentation: every case named, every finding placed.
+DOCUMENTED_CASES = ("OTO001", "OTO004")
+
+
+def test_snippets_are_plain_sources_and_named_by_id() -> None:
+    params = {param.id: param.values for param in rule_cases("VALID", "INVALID")}
+    for name, (code, case) in params.items():
+        assert not case.code.startswith("\n") and textwrap.dedent(case.code) == case.code, name
+        if code in DOCUMENTED_CASES:
+            assert case.id is not None and name.endswith(f"-{case.id}"), name
+            assert isinstance(case, Valid) or case.range is not None, f"{name} has no expected range"
+    assert "OTO001-valid-plain-foreign-key" in params and "OTO004-invalid-prefetch-related-lookup" in params

@@ -18,7 +18,7 @@ from o2o_lint.findings import Fix
 from o2o_lint.django_api import DJANGO_FIELD_MODULES, FOREIGN_KEY_POSITIONALS
 from o2o_lint.index.facts import rule_facts
 from o2o_lint.index.model import RelationField, ReverseRelation
-from o2o_lint.rules.base import FileContext, Invalid, LintRule
+from o2o_lint.rules.base import FileContext, Invalid, LintRule, Valid
 from o2o_lint.rules.oto004_reverse_manager_use import ReverseManagerUses
 
 
@@ -29,83 +29,192 @@ class ForeignKeyUnique(LintRule):
     fix_changes_relations = True  # the converted field turns a reverse manager into an object
 
     VALID = [
-        "from django.db import models\n\nclass Address(models.Model):\n"
-        "    company = models.ForeignKey('Company', models.CASCADE)\n",
-        "from django.db import models\n\nclass Address(models.Model):\n"
-        "    company = models.ForeignKey('Company', models.CASCADE, unique=False)\n",
-        "from django.db import models\n\nclass Address(models.Model):\n"
-        "    company = models.OneToOneField('Company', models.CASCADE, unique=True)\n",
+        Valid(
+            """
+            from django.db import models
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE)
+            """,
+            id="plain-foreign-key",
+        ),
+        Valid(
+            """
+            from django.db import models
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE, unique=False)
+            """,
+            id="unique-false",
+        ),
+        Valid(
+            """
+            from django.db import models
+
+            class Address(models.Model):
+                company = models.OneToOneField('Company', models.CASCADE, unique=True)
+            """,
+            id="one-to-one-field",
+        ),
         # Another class that happens to be called ForeignKey.
-        "from myorm import ForeignKey\n\nclass Address:\n    company = ForeignKey('Company', unique=True)\n",
+        Valid(
+            """
+            from myorm import ForeignKey
+
+            class Address:
+                company = ForeignKey('Company', unique=True)
+            """,
+            id="foreign-key-of-another-library",
+        ),
         # Uniqueness declared elsewhere does not trigger fields.W342.
-        "from django.db import models\n\nclass Address(models.Model):\n"
-        "    company = models.ForeignKey('Company', models.CASCADE)\n\n"
-        "    class Meta:\n        unique_together = [('company',)]\n",
+        Valid(
+            """
+            from django.db import models
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE)
+
+                class Meta:
+                    unique_together = [('company',)]
+            """,
+            id="unique-together",
+        ),
         # A noqa comment suppresses the finding, as under flake8.
-        "from django.db import models\n\nclass Address(models.Model):\n"
-        "    company = models.ForeignKey('Company', models.CASCADE, unique=True)  # noqa: OTO001\n",
+        Valid(
+            """
+            from django.db import models
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE, unique=True)  # noqa: OTO001
+            """,
+            id="noqa-comment",
+        ),
     ]
     INVALID = [
         Invalid(
-            "from django.db import models\n\nclass Company(models.Model):\n    pass\n\n"
-            "class Address(models.Model):\n"
-            "    company = models.ForeignKey(Company, on_delete=models.CASCADE, unique=True)\n",
-            expected_fix="from django.db import models\n\nclass Company(models.Model):\n    pass\n\n"
-            "class Address(models.Model):\n"
-            "    company = models.OneToOneField(Company, on_delete=models.CASCADE)\n",
+            """
+            from django.db import models
+
+            class Company(models.Model):
+                pass
+
+            class Address(models.Model):
+                company = models.ForeignKey(Company, on_delete=models.CASCADE, unique=True)
+            """,
+            expected_fix="""
+            from django.db import models
+
+            class Company(models.Model):
+                pass
+
+            class Address(models.Model):
+                company = models.OneToOneField(Company, on_delete=models.CASCADE)
+            """,
             expected_messages=["ForeignKey(unique=True)"],
+            id="unique-true",
+            range=(7, 14, 7, 79),
         ),
         # primary_key=True makes the field unique too; it is kept.
         Invalid(
-            "from django.db import models\n\nclass Profile(models.Model):\n"
-            "    user = models.ForeignKey('auth.User', models.CASCADE, primary_key=True)\n",
-            expected_fix="from django.db import models\n\nclass Profile(models.Model):\n"
-            "    user = models.OneToOneField('auth.User', models.CASCADE, primary_key=True)\n",
+            """
+            from django.db import models
+
+            class Profile(models.Model):
+                user = models.ForeignKey('auth.User', models.CASCADE, primary_key=True)
+            """,
+            expected_fix="""
+            from django.db import models
+
+            class Profile(models.Model):
+                user = models.OneToOneField('auth.User', models.CASCADE, primary_key=True)
+            """,
             expected_messages=["ForeignKey(primary_key=True)"],
+            id="primary-key",
+            range=(4, 11, 4, 75),
         ),
         # Imported by name and aliased: import fixed up, positional related_name made a keyword.
         Invalid(
-            "from django.db.models import CASCADE, Model\n"
-            "from django.db.models import ForeignKey as FK\n\n"
-            "class Company(Model):\n    pass\n\n"
-            "class Address(Model):\n"
-            "    company = FK(\n"
-            "        'Company',\n"
-            "        CASCADE,\n"
-            "        'address',  # the accessor\n"
-            "        unique=True,  # one address per company\n"
-            "    )\n",
-            expected_fix="from django.db.models import OneToOneField, CASCADE, Model\n\n"
-            "class Company(Model):\n    pass\n\n"
-            "class Address(Model):\n"
-            "    company = OneToOneField(\n"
-            "        'Company',\n"
-            "        CASCADE,\n"
-            "        related_name='address',  # the accessor\n"
-            "        # one address per company\n"
-            "    )\n",
+            """
+            from django.db.models import CASCADE, Model
+            from django.db.models import ForeignKey as FK
+
+            class Company(Model):
+                pass
+
+            class Address(Model):
+                company = FK(
+                    'Company',
+                    CASCADE,
+                    'address',  # the accessor
+                    unique=True,  # one address per company
+                )
+            """,
+            expected_fix="""
+            from django.db.models import OneToOneField, CASCADE, Model
+
+            class Company(Model):
+                pass
+
+            class Address(Model):
+                company = OneToOneField(
+                    'Company',
+                    CASCADE,
+                    related_name='address',  # the accessor
+                    # one address per company
+                )
+            """,
+            id="aliased-import-positional-related-name",
+            range=(8, 14, 13, 5),
         ),
         # The full dotted path works too.
         Invalid(
-            "import django.db.models\n\nclass Company(django.db.models.Model):\n    pass\n\n"
-            "class Address(django.db.models.Model):\n"
-            "    company = django.db.models.ForeignKey('Company', django.db.models.CASCADE, unique=True)\n",
-            expected_fix="import django.db.models\n\nclass Company(django.db.models.Model):\n    pass\n\n"
-            "class Address(django.db.models.Model):\n"
-            "    company = django.db.models.OneToOneField('Company', django.db.models.CASCADE)\n",
+            """
+            import django.db.models
+
+            class Company(django.db.models.Model):
+                pass
+
+            class Address(django.db.models.Model):
+                company = django.db.models.ForeignKey('Company', django.db.models.CASCADE, unique=True)
+            """,
+            expected_fix="""
+            import django.db.models
+
+            class Company(django.db.models.Model):
+                pass
+
+            class Address(django.db.models.Model):
+                company = django.db.models.OneToOneField('Company', django.db.models.CASCADE)
+            """,
+            id="full-dotted-path",
+            range=(7, 14, 7, 91),
         ),
         # The reverse manager is used elsewhere: the fix would break it, so it is unsafe.
         Invalid(
-            "from django.db import models\n\nclass Company(models.Model):\n"
-            "    def count_invoices(self):\n        return self.invoice_set.count()\n\n"
-            "class Invoice(models.Model):\n"
-            "    company = models.ForeignKey(Company, models.CASCADE, unique=True)\n",
-            expected_fix="from django.db import models\n\nclass Company(models.Model):\n"
-            "    def count_invoices(self):\n        return self.invoice_set.count()\n\n"
-            "class Invoice(models.Model):\n"
-            "    company = models.OneToOneField(Company, models.CASCADE)\n",
+            """
+            from django.db import models
+
+            class Company(models.Model):
+                def count_invoices(self):
+                    return self.invoice_set.count()
+
+            class Invoice(models.Model):
+                company = models.ForeignKey(Company, models.CASCADE, unique=True)
+            """,
+            expected_fix="""
+            from django.db import models
+
+            class Company(models.Model):
+                def count_invoices(self):
+                    return self.invoice_set.count()
+
+            class Invoice(models.Model):
+                company = models.OneToOneField(Company, models.CASCADE)
+            """,
             expected_messages=["ForeignKey(unique=True)"],
             unsafe=True,
+            id="reverse-manager-used-fix-unsafe",
+            range=(8, 14, 8, 69),
         ),
     ]
 
