@@ -50,12 +50,12 @@ class Valid:
 
     The test runner (``tests.helpers.rule_cases``) drops the newline right after the
     opening quotes of *code*, *files* and :class:`Invalid`'s *expected_fix*, then dedents
-    them: a case can be a triple-quoted block indented with the rule's code (see OTO001).
+    them: a case can be a triple-quoted block indented with the rule's code.
     Nothing is done on creation, so that importing the rules stays cheap.
 
     *id* is a short kebab-case name, unique among the rule's cases; the test runner uses
-    it as the pytest id (``OTO001-valid-plain-foreign-key``), or the case's position
-    (``OTO001-valid-0``) without one.
+    it as the pytest id (``OTO123-valid-plain-foreign-key``), or the case's position
+    (``OTO123-valid-0``) without one.
     """
 
     code: str
@@ -93,7 +93,7 @@ class FileContext:
     index: ProjectIndex
     settings: Settings
     wrapper: cst.MetadataWrapper | None = None
-    #: Every code enabled for this file (rules', and OTO000's when it is).
+    #: Every code enabled for this file (the rules', and the parse-error code's when it is).
     enabled_codes: frozenset[str] = frozenset()
 
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
