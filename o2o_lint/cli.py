@@ -17,6 +17,7 @@ from o2o_lint import __version__
 from o2o_lint.config import (
     ConfigError,
     Settings,
+    check_selectors,
     find_project_root,
     load_settings,
     resolve_target_version,
@@ -45,7 +46,8 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def _codes(value: str) -> tuple[str, ...]:
-    return tuple(code.strip().upper() for code in value.split(",") if code.strip())
+    """Checked against the registry after parsing (one error line, not argparse's usage)."""
+    return tuple(code.strip() for code in value.split(",") if code.strip())
 
 
 def _patterns(value: str) -> tuple[str, ...]:
@@ -108,15 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace, start: str) -> tuple[Settings, str | None]:
+    selections = {
+        option: None if value is None else check_selectors(value, option)
+        for option, value in (("--select", args.select), ("--extend-select", args.extend_select), ("--ignore", args.ignore))
+    }
     settings, config_path = load_settings(start)
     target, note = None, None
     if args.target_version:
         base = os.path.dirname(config_path) if config_path else find_project_root(start)
         target, note = resolve_target_version(args.target_version, base)
     overrides = {
-        "select": args.select,
-        "extend_select": args.extend_select,
-        "ignore": args.ignore,
+        "select": selections["--select"],
+        "extend_select": selections["--extend-select"],
+        "ignore": selections["--ignore"],
         "exclude": args.exclude,
         "extend_exclude": args.extend_exclude,
         "target_version": target,

@@ -1,0 +1,96 @@
+"""What the CLI (and the flake8 plugin) cannot mean is a usage error: exit 2, one line.
+
+Every test runs the real command in a subprocess.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from o2o_lint.rules import all_rules, known_codes
+from tests.helpers import run_cli, write_project
+
+MODELS = (
+    "from django.db import models\n\n"
+    "class Company(models.Model):\n    pass\n\n"
+    "class Address(models.Model):\n    company = models.ForeignKey(Company, models.CASCADE, unique=True)\n"
+)
+
+
+def one_error_line(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout == ""
+    return lines[0]
+
+
+def test_known_codes_come_from_the_registry_without_importing_rules() -> None:
+    assert known_codes() == tuple(all_rules())
+
+
+# -- 1. unknown codes and prefixes -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named", "suggested"),
+    [
+        ("--select", "OT0", "'OT0'", "OTO0"),  # a zero for an O
+        ("--select", "OTO01", "'OTO01'", "OTO001"),
+        ("--ignore", "OTO_001", "'OTO_001'", "OTO001"),
+        ("--extend-select", "OTO001,unused-noqa", "'unused-noqa'", "OTO100 (unused-noqa)"),
+        ("--select", "E501", "'E501'", "--list-rules"),
+    ],
+)
+def test_unknown_codes_on_the_command_line(tmp_path: Path, option: str, value: str, named: str, suggested: str) -> None:
+    write_project(tmp_path, {"app/models.py": MODELS})
+    line = one_error_line(run_cli(option, value, ".", cwd=tmp_path))
+    assert line.startswith(f"o2o-lint: error: {option}: unknown rule code or prefix {named}")
+    assert suggested in line
+
+
+@pytest.mark.parametrize(
+    ("config_file", "text", "where"),
+    [
+        ("pyproject.toml", '[tool.o2o-lint]\nselect = ["OTO", "OTO9"]\n', "select"),
+        ("pyproject.toml", '[tool.o2o-lint]\nignore = ["OTO0001"]\n', "ignore"),
+        ("pyproject.toml", '[tool.o2o-lint]\nextend-select = ["OTP100"]\n', "extend-select"),
+        ("pyproject.toml", '[tool.o2o-lint]\nper-file-ignores = { "app/*" = ["OTO0O1"] }\n', "per-file-ignores 'app/*'"),
+        ("setup.cfg", "[o2o-lint]\nignore = OTO001,OT0\n", "ignore"),
+        ("setup.cfg", "[o2o-lint]\nper-file-ignores =\n    app/*: OTO01\n", "per-file-ignores 'app/*'"),
+    ],
+)
+def test_unknown_codes_in_configuration_files(tmp_path: Path, config_file: str, text: str, where: str) -> None:
+    write_project(tmp_path, {"app/models.py": MODELS})
+    (tmp_path / config_file).write_text(text)
+    line = one_error_line(run_cli(".", cwd=tmp_path))
+    assert line.startswith(f"o2o-lint: error: {tmp_path / config_file}: {where}: unknown rule code or prefix ")
+    assert "did you mean OTO" in line
+
+
+@pytest.mark.parametrize("selector", ["O", "OT", "OTO", "OTO0", "OTO00", "OTO001", "OTO000", "OTO1", "OTO100", "ALL", "oto001", "all"])
+def test_every_prefix_of_a_real_code_and_all_are_valid(tmp_path: Path, selector: str) -> None:
+    write_project(tmp_path, {"app/models.py": MODELS})
+    result = run_cli("--select", selector, "--show-settings", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"select: ('{selector.upper()}',)" in result.stdout
+
+
+def test_lowercase_codes_in_configuration_are_accepted(tmp_path: Path) -> None:
+    write_project(tmp_path, {"app/models.py": MODELS})
+    (tmp_path / "pyproject.toml").write_text('[tool.o2o-lint]\nselect = ["oto001"]\n')
+    result = run_cli(".", cwd=tmp_path)
+    assert result.returncode == 1 and "OTO001" in result.stdout, result.stderr
+
+
+def test_all_enables_every_rule_opt_in_ones_included(tmp_path: Path) -> None:
+    write_project(tmp_path, {"app/models.py": MODELS + "x = 1  # noqa: OTO004\n"})
+    everything = run_cli("--select", "ALL", ".", cwd=tmp_path)
+    assert everything.returncode == 1 and "OTO001" in everything.stdout and "OTO100" in everything.stdout
+    default = run_cli(".", cwd=tmp_path)
+    assert "OTO001" in default.stdout and "OTO100" not in default.stdout
+    # ALL is the least specific selector: any prefix ignores over it
+    ignored = run_cli("--select", "ALL", "--ignore", "OTO", ".", cwd=tmp_path)
+    assert ignored.returncode == 0, ignored.stdout
