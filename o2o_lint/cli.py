@@ -8,6 +8,7 @@ over a cached project prints its ``concise`` or ``full`` report from the cache a
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -105,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     running.add_argument("--stdin-filename", metavar="PATH", help="the path of the file read from standard input")
     running.add_argument("--no-cache", action="store_true", help="neither read nor write the on-disk cache")
     running.add_argument("--cache-dir", metavar="DIR", help="where to keep the cache (default: <project>/.o2o-lint-cache)")
+    running.add_argument("--verbose", action="store_true",
+                         help="on an internal error, print the traceback too (or set O2O_LINT_TRACEBACK=1)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -270,7 +273,69 @@ def _open_output(path: str | None) -> TextIO:
     return open(path, "w", encoding="utf-8", newline="")
 
 
+#: errno values of a write that cannot succeed however o2o-lint is fixed: one line, exit 2
+_WRITE_FAILURES = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EIO") if hasattr(errno, name)
+)
+
+
+def _stdout_to_devnull() -> None:
+    """After a failed write to standard output, keep the interpreter's flush at exit quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _error_line(text: str) -> None:
+    try:
+        sys.stderr.write(f"o2o-lint: {text}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; every outcome is an exit status: 0 clean, 1 findings, 2 usage,
+    configuration or internal error (also a closed pipe, silently, and a full disk)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        status = _command(arguments)
+        sys.stdout.flush()  # a closed pipe or a full disk shows up here, not at exit
+        return status
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # the reader went away (``o2o-lint | head -1``): nothing left to say to anyone
+        _stdout_to_devnull()
+        return EXIT_ERROR
+    except OSError as exc:
+        if exc.errno not in _WRITE_FAILURES:
+            return _internal_error(exc, arguments)
+        _stdout_to_devnull()
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error_line(f"error: cannot write: {where}{exc.strerror or exc}")
+        return EXIT_ERROR
+    except Exception as exc:  # the promise: exit 2 and one line, the traceback only when asked
+        return _internal_error(exc, arguments)
+
+
+def _internal_error(exc: BaseException, arguments: list[str]) -> int:
+    if "--verbose" in arguments or os.environ.get("O2O_LINT_TRACEBACK", "") not in ("", "0"):
+        import traceback
+
+        try:
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        except (OSError, ValueError):
+            pass
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    _error_line(f"internal error: {detail}; please report it (--verbose or O2O_LINT_TRACEBACK=1 shows the traceback)")
+    return EXIT_ERROR
+
+
+def _command(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.explain:
@@ -325,8 +390,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with fewer_collections():
             return _main(args, settings, config_path, mode, fmt, out, reading_stdin, jobs)
-    except KeyboardInterrupt:
-        return 130
     finally:
         if out is not sys.stdout:
             out.close()

@@ -5,6 +5,9 @@ Every test runs the real command in a subprocess.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,3 +97,55 @@ def test_all_enables_every_rule_opt_in_ones_included(tmp_path: Path) -> None:
     # ALL is the least specific selector: any prefix ignores over it
     ignored = run_cli("--select", "ALL", "--ignore", "OTO", ".", cwd=tmp_path)
     assert ignored.returncode == 0, ignored.stdout
+
+
+# -- 3. exit codes: closed pipe, full disk, internal errors -----------------------------------------
+
+
+def test_a_closed_pipe_exits_two_quietly(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"app/models.py": MODELS})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "o2o_lint", "--no-cache", "."], cwd=root,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before the report is written
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 2
+    assert stderr == b""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [("--no-cache", "."), ("--list-rules",), ("-o", "/dev/full", "--no-cache", ".")])
+def test_a_full_disk_is_one_line_and_exit_two(tmp_path: Path, args: tuple[str, ...]) -> None:
+    root = write_project(tmp_path, {"app/models.py": MODELS})
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "o2o_lint", *args], cwd=root, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr == "o2o-lint: error: cannot write: No space left on device\n"
+
+
+CRASHING = (
+    "import sys\n"
+    "import o2o_lint.cli as cli\n"
+    "def crash(*args, **kwargs):\n"
+    "    raise RuntimeError('something broke')\n"
+    "cli.run = crash\n"
+    "sys.exit(cli.main(sys.argv[1:]))\n"
+)
+
+
+@pytest.mark.parametrize(("flag", "env"), [(None, {}), ("--verbose", {}), (None, {"O2O_LINT_TRACEBACK": "1"})])
+def test_an_internal_error_is_one_line_and_exit_two(tmp_path: Path, flag: str | None, env: dict[str, str]) -> None:
+    root = write_project(tmp_path, {"app/models.py": MODELS})
+    args = ["--no-cache", "."] + ([flag] if flag else [])
+    done = subprocess.run([sys.executable, "-c", CRASHING, *args], cwd=root, capture_output=True, text=True,
+                          env={**os.environ, "O2O_LINT_TRACEBACK": "", **env}, timeout=300)
+    assert done.returncode == 2 and done.stdout == ""
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("o2o-lint: internal error: RuntimeError: something broke; please report it")
+    if flag or env:
+        assert "Traceback (most recent call last)" in done.stderr
+    else:
+        assert done.stderr.splitlines() == [last]
