@@ -67,8 +67,13 @@ def _output_format(value: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="o2o-lint",
-        description="Find (and fix) the traps of Django one-to-one relations.",
-        epilog="Exit status: 0 no findings (or all fixed), 1 findings remain, 2 usage or internal error.",
+        usage="o2o-lint [check] [OPTIONS] [PATH ...]",
+        description="Find (and fix) the traps of Django one-to-one relations. "
+                    "'o2o-lint check [PATH ...]' is the same command, as in ruff (a directory named "
+                    "check is then ./check).",
+        epilog="Exit status: 0 no findings (or all fixed), 1 findings remain, 2 usage, configuration or internal "
+               "error (also a closed output pipe or a full disk). A PATH that does not exist is a usage error; "
+               "when no Python file is found, a warning says so and the status is 0.",
     )
     parser.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                         help="files or directories to check (default: .); - reads standard input")
@@ -210,6 +215,11 @@ def _emit(result: RunResult, args: argparse.Namespace, mode: str, fmt: str, out:
     if mode == MODE_FIX:
         fixed = len(result.fixed)
         side.write(fixed_report(result.fixed))
+    if not result.checked and not findings:
+        # nothing was checked: "All clear" would claim what was never looked at
+        paths = ", ".join(args.paths)
+        sys.stderr.write(f"o2o-lint: warning: no Python files found under {paths}\n")
+        return EXIT_CLEAN
     line = summary(findings, checked=result.checked, fixed=fixed, unsafe_enabled=settings.unsafe_fixes)
     if mode == MODE_DIFF:
         pending = sum(1 for r in result.files if r.diff)
@@ -337,6 +347,8 @@ def _internal_error(exc: BaseException, arguments: list[str]) -> int:
 
 def _command(argv: list[str]) -> int:
     parser = build_parser()
+    if argv[:1] == ["check"]:  # ``o2o-lint check [PATH...]``, ruff's habit: the same command
+        argv = argv[1:]
     args = parser.parse_args(argv)
     if args.explain:
         from o2o_lint.explain import explain
@@ -367,6 +379,11 @@ def _command(argv: list[str]) -> int:
             fmt = _output_format(env_format)
         except argparse.ArgumentTypeError as exc:
             parser.error(f"O2O_LINT_OUTPUT_FORMAT: {exc}")
+    if not reading_stdin:
+        missing = [path for path in args.paths if not os.path.lexists(path)]
+        if missing:
+            print(f"o2o-lint: error: {missing[0]}: no such file or directory", file=sys.stderr)
+            return EXIT_ERROR
     start = args.stdin_filename or (os.getcwd() if reading_stdin else args.paths[0])
     try:
         settings, config_path = _settings(args, start)

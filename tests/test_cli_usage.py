@@ -149,3 +149,40 @@ def test_an_internal_error_is_one_line_and_exit_two(tmp_path: Path, flag: str | 
         assert "Traceback (most recent call last)" in done.stderr
     else:
         assert done.stderr.splitlines() == [last]
+
+
+# -- 2. paths: missing ones, none found, the check subcommand ---------------------------------------
+
+
+@pytest.mark.parametrize("args", [("no/such/dir",), (".", "missing.py"), ("--fix", "missing.py")])
+def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path, args: tuple[str, ...]) -> None:
+    write_project(tmp_path, {"app/models.py": MODELS})
+    missing = [a for a in args if a not in (".", "--fix")][0]
+    assert one_error_line(run_cli(*args, cwd=tmp_path)) == f"o2o-lint: error: {missing}: no such file or directory"
+
+
+@pytest.mark.parametrize("output_format", ["concise", "json"])
+def test_no_python_file_found_is_a_warning_and_exit_zero(tmp_path: Path, output_format: str) -> None:
+    write_project(tmp_path, {"manage.py": ""})
+    (tmp_path / "app" / "migrations").mkdir(parents=True)  # excluded by default
+    (tmp_path / "app" / "migrations" / "0001_initial.py").write_text("x = 1\n")
+    (tmp_path / "app" / "README.txt").write_text("hello\n")
+    result = run_cli("--output-format", output_format, "app", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stderr == "o2o-lint: warning: no Python files found under app\n"
+    assert "All clear" not in result.stdout
+    assert result.stdout == ("[]\n" if output_format == "json" else "")
+
+
+def test_check_is_the_default_command(tmp_path: Path) -> None:
+    write_project(tmp_path, {"app/models.py": MODELS, "app/clean.py": "x = 1\n"})
+    plain = run_cli("--output-format", "concise", ".", cwd=tmp_path)
+    checked = run_cli("check", "--output-format", "concise", ".", cwd=tmp_path)
+    assert plain.returncode == checked.returncode == 1
+    assert checked.stdout == plain.stdout and "OTO001" in checked.stdout
+    one = run_cli("check", "app/clean.py", cwd=tmp_path)
+    assert one.returncode == 0 and "All clear: no findings in 1 file." in one.stdout
+    # a directory named check is ./check
+    (tmp_path / "check").mkdir()
+    (tmp_path / "check" / "models.py").write_text(MODELS)
+    assert "check/models.py" in run_cli("./check", cwd=tmp_path).stdout
