@@ -20,8 +20,7 @@ from o2o_lint.config import (
     Settings,
     check_selectors,
     find_project_root,
-    load_settings,
-    resolve_target_version,
+    settings_for,
 )
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding, parse_error
 from o2o_lint.gcpolicy import fewer_collections
@@ -93,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     selection.add_argument("--extend-exclude", type=_patterns, metavar="PATTERNS",
                            help="comma-separated patterns to exclude as well")
     selection.add_argument("--target-version", metavar="X.Y|auto",
-                           help="the Django version the project runs on (default: newest; auto: the lowest your "
-                                "pyproject.toml, setup.cfg or requirements*.txt allows)")
+                           help="the Django version the project runs on (default: auto, the lowest your "
+                                "pyproject.toml, setup.cfg or requirements*.txt allows, else the newest)")
     output = parser.add_argument_group("output")
     output.add_argument("--output-format", "--format", dest="output_format", type=_output_format, metavar="FORMAT",
                         help=f"{', '.join(OUTPUT_FORMATS)} (default: full on a terminal, concise otherwise; "
@@ -122,26 +121,18 @@ def _settings(args: argparse.Namespace, start: str) -> tuple[Settings, str | Non
         option: None if value is None else check_selectors(value, option)
         for option, value in (("--select", args.select), ("--extend-select", args.extend_select), ("--ignore", args.ignore))
     }
-    settings, config_path = load_settings(start)
-    target, note = None, None
-    if args.target_version:
-        base = os.path.dirname(config_path) if config_path else find_project_root(start)
-        target, note = resolve_target_version(args.target_version, base)
-    overrides = {
-        "select": selections["--select"],
-        "extend_select": selections["--extend-select"],
-        "ignore": selections["--ignore"],
-        "exclude": args.exclude,
-        "extend_exclude": args.extend_exclude,
-        "target_version": target,
-        "unsafe_fixes": args.unsafe_fixes,
-        "cache_dir": args.cache_dir,
-        "use_cache": False if args.no_cache else None,
-    }
-    settings = settings.with_overrides(**overrides)
-    if note is not None:
-        settings = settings.with_overrides(extra={**settings.extra, "target_version_note": note})
-    return settings, config_path
+    return settings_for(
+        start,
+        target_version=args.target_version,
+        select=selections["--select"],
+        extend_select=selections["--extend-select"],
+        ignore=selections["--ignore"],
+        exclude=args.exclude,
+        extend_exclude=args.extend_exclude,
+        unsafe_fixes=args.unsafe_fixes,
+        cache_dir=args.cache_dir,
+        use_cache=False if args.no_cache else None,
+    )
 
 
 def _show_settings(settings: Settings, config_path: str | None) -> str:
@@ -394,8 +385,6 @@ def _command(argv: list[str]) -> int:
     if args.show_settings:
         sys.stdout.write(_show_settings(settings, config_path))
         return EXIT_CLEAN
-    if note and note.startswith("warning:"):
-        print(f"o2o-lint: {note}", file=sys.stderr)
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     try:
         out = _open_output(args.output_file)
@@ -404,6 +393,10 @@ def _command(argv: list[str]) -> int:
         return EXIT_ERROR
     if fmt is None:
         fmt = "full" if out.isatty() else "concise"
+    if note and note.startswith("warning:"):
+        # asked for (target-version auto): always; the default: for a human reading full output
+        if args.target_version is not None or fmt == "full" or settings.extra.get("target_version_set"):
+            print(f"o2o-lint: {note}", file=sys.stderr)
     try:
         with fewer_collections():
             return _main(args, settings, config_path, mode, fmt, out, reading_stdin, jobs)

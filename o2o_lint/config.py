@@ -341,10 +341,12 @@ def settings_from_mapping(mapping: dict[str, Any], base: Settings | None = None,
         if normalized not in _KEYS:
             raise ConfigError(f"unknown configuration key {key!r}")
         attribute, convert = _KEYS[normalized]
+        if normalized == "target-version":
+            changes["extra"] = {**changes.get("extra", base.extra if base else {}), "target_version_set": True}
         if normalized == "target-version" and str(value).strip().lower() == "auto":
             version, note = resolve_target_version("auto", directory or os.getcwd())
             changes["target_version"] = version
-            changes["extra"] = {**(base.extra if base else {}), "target_version_note": note}
+            changes["extra"] = {**changes["extra"], "target_version_note": note}
             continue
         changes[attribute] = convert(value, normalized)
     return replace(base or Settings(), **changes)
@@ -388,6 +390,23 @@ def load_settings(start: str) -> tuple[Settings, str | None]:
         return settings_from_mapping(section, directory=os.path.dirname(path)), path
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def settings_for(start: str, *, target_version: str | None = None, **overrides: Any) -> tuple[Settings, str | None]:
+    """The settings of a run starting at *start*, for every front end alike: the nearest
+    ``[tool.o2o-lint]`` / ``[o2o-lint]``, then the front end's *overrides* (None: not
+    given). *target_version* (``X.Y`` or ``auto``) overrides the file's; when neither
+    names one, ``auto``: the lowest Django the project's requirements allow, else the
+    newest with a note (``extra["target_version_note"]``)."""
+    settings, config_path = load_settings(start)
+    if target_version is None and settings.extra.get("target_version_set"):
+        return settings.with_overrides(**overrides), config_path
+    base = os.path.dirname(config_path) if config_path else find_project_root(start)
+    target, note = resolve_target_version(target_version or "auto", base)
+    extra = {k: v for k, v in settings.extra.items() if k != "target_version_note"}
+    if note is not None:
+        extra["target_version_note"] = note
+    return settings.with_overrides(**overrides, target_version=target, extra=extra), config_path
 
 
 def find_project_root(path: str) -> str:

@@ -186,3 +186,89 @@ def test_check_is_the_default_command(tmp_path: Path) -> None:
     (tmp_path / "check").mkdir()
     (tmp_path / "check" / "models.py").write_text(MODELS)
     assert "check/models.py" in run_cli("./check", cwd=tmp_path).stdout
+
+
+# -- 4. flake8 reads the configuration as the CLI does ----------------------------------------------
+
+USES = "def count(company):\n    return company.address_set.count()\n"
+
+
+def flake8(root: Path, *args: str, isolated: bool = True) -> subprocess.CompletedProcess[str]:
+    """flake8 on *root*; ``--isolated`` (no flake8 configuration) unless told otherwise."""
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", *(["--isolated"] if isolated else []), "--select", "OTO",
+         "--format", "%(path)s:%(row)d:%(code)s", *args],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "message"),
+    [
+        ({}, ("--o2o-target-version", "five"), "--o2o-target-version: invalid Django version 'five'"),
+        ({"setup.cfg": "[flake8]\no2o-target-version = 4.x\n"}, (), "--o2o-target-version: invalid Django version '4.x'"),
+        ({"pyproject.toml": "[tool.o2o-lint\nselect = 1\n"}, (), "pyproject.toml: "),
+        ({"pyproject.toml": '[tool.o2o-lint]\nno-such-key = 1\n'}, (), "unknown configuration key 'no-such-key'"),
+        ({"pyproject.toml": '[tool.o2o-lint]\nignore = ["OTO0O4"]\n'}, (), "did you mean OTO004?"),
+        ({"pyproject.toml": '[tool.o2o-lint]\ntarget-version = "five"\n'}, (), "invalid Django version 'five'"),
+        ({"setup.cfg": "[o2o-lint]\nper-file-ignores =\n    app/*: OTO9\n"}, (), "per-file-ignores 'app/*'"),
+    ],
+)
+def test_flake8_with_a_bad_option_is_one_line_and_non_zero(
+    tmp_path: Path, files: dict[str, str], args: tuple[str, ...], message: str
+) -> None:
+    write_project(tmp_path, {"app/models.py": MODELS})
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    done = flake8(tmp_path, *args, ".", isolated="[flake8]" not in files.get("setup.cfg", ""))
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].startswith("flake8: o2o-lint: error: ") and message in lines[0]
+    # and the CLI says the same about the same files
+    if not args and "flake8" not in files.get("setup.cfg", ""):
+        assert message in one_error_line(run_cli(".", cwd=tmp_path))
+
+
+def test_flake8_applies_the_o2o_lint_configuration(tmp_path: Path) -> None:
+    write_project(tmp_path, {"app/models.py": MODELS, "app/services.py": USES})
+    both = {"app/models.py:7:OTO001", "app/services.py:2:OTO004"}
+    assert set(flake8(tmp_path, "app").stdout.split()) == both
+    (tmp_path / "pyproject.toml").write_text('[tool.o2o-lint]\nignore = ["OTO004"]\n')
+    assert set(flake8(tmp_path, "app").stdout.split()) == {"app/models.py:7:OTO001"}
+    (tmp_path / "pyproject.toml").write_text('[tool.o2o-lint]\nper-file-ignores = { "app/models.py" = ["OTO001"] }\n')
+    cli_rows = {line.split(":")[0] + ":" + line.split(":")[1] + ":" + line.split()[1]
+                for line in run_cli("--output-format", "concise", ".", cwd=tmp_path).stdout.splitlines() if " OTO" in line}
+    assert set(flake8(tmp_path, "app").stdout.split()) == cli_rows == {"app/services.py:2:OTO004"}
+
+
+def test_flake8_accepts_target_version_auto(tmp_path: Path) -> None:
+    write_project(tmp_path, {"app/models.py": MODELS})
+    done = flake8(tmp_path, "--o2o-target-version", "auto", "app")
+    assert done.returncode == 1 and done.stdout.split() == ["app/models.py:7:OTO001"] and done.stderr == ""
+    (tmp_path / "setup.cfg").write_text("[flake8]\no2o-target-version = auto\n")
+    again = flake8(tmp_path, "app", isolated=False)
+    assert again.returncode == 1 and again.stdout.split() == ["app/models.py:7:OTO001"], again.stderr
+
+
+# -- 5. target-version auto by default --------------------------------------------------------------
+
+
+def test_target_version_is_auto_by_default(tmp_path: Path) -> None:
+    write_project(tmp_path, {"app/models.py": MODELS})
+    shown = run_cli("--show-settings", ".", cwd=tmp_path)
+    assert "target-version: 6.1  (warning: target-version auto: no Django requirement" in shown.stdout
+    # the fallback is a note for a human (full output), never in machine output or CI logs by default
+    concise = run_cli("--output-format", "concise", ".", cwd=tmp_path)
+    assert concise.returncode == 1 and concise.stderr == ""
+    json_run = run_cli("--output-format", "json", ".", cwd=tmp_path)
+    assert json_run.stderr.count("assuming Django") == 0 and json_run.stdout.startswith("[")
+    full = run_cli("--output-format", "full", ".", cwd=tmp_path)
+    assert full.stderr.count("assuming Django 6.1") == 1 and "assuming" not in full.stdout
+    (tmp_path / "requirements.txt").write_text("Django>=4.2,<5\n")
+    detected = run_cli("--show-settings", ".", cwd=tmp_path)
+    assert "target-version: 4.2  (target-version auto: Django 4.2, the lowest that" in detected.stdout
+    assert "assuming" not in run_cli("--output-format", "full", ".", cwd=tmp_path).stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.o2o-lint]\ntarget-version = "5.0"\n')
+    assert "target-version: 5.0\n" in run_cli("--show-settings", ".", cwd=tmp_path).stdout
+    assert "target-version: 5.1\n" in run_cli("--target-version", "5.1", "--show-settings", ".", cwd=tmp_path).stdout
