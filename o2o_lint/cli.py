@@ -8,6 +8,7 @@ over a cached project prints its ``concise`` or ``full`` report from the cache a
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -17,9 +18,9 @@ from o2o_lint import __version__
 from o2o_lint.config import (
     ConfigError,
     Settings,
+    check_selectors,
     find_project_root,
-    load_settings,
-    resolve_target_version,
+    settings_for,
 )
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding, parse_error
 from o2o_lint.gcpolicy import fewer_collections
@@ -45,7 +46,8 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def _codes(value: str) -> tuple[str, ...]:
-    return tuple(code.strip().upper() for code in value.split(",") if code.strip())
+    """Checked against the registry after parsing (one error line, not argparse's usage)."""
+    return tuple(code.strip() for code in value.split(",") if code.strip())
 
 
 def _patterns(value: str) -> tuple[str, ...]:
@@ -64,8 +66,13 @@ def _output_format(value: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="o2o-lint",
-        description="Find (and fix) the traps of Django one-to-one relations.",
-        epilog="Exit status: 0 no findings (or all fixed), 1 findings remain, 2 usage or internal error.",
+        usage="o2o-lint [check] [OPTIONS] [PATH ...]",
+        description="Find (and fix) the traps of Django one-to-one relations. "
+                    "'o2o-lint check [PATH ...]' is the same command, as in ruff (a directory named "
+                    "check is then ./check).",
+        epilog="Exit status: 0 no findings (or all fixed), 1 findings remain, 2 usage, configuration or internal "
+               "error (also a closed output pipe or a full disk). A PATH that does not exist is a usage error; "
+               "when no Python file is found, a warning says so and the status is 0.",
     )
     parser.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                         help="files or directories to check (default: .); - reads standard input")
@@ -85,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     selection.add_argument("--extend-exclude", type=_patterns, metavar="PATTERNS",
                            help="comma-separated patterns to exclude as well")
     selection.add_argument("--target-version", metavar="X.Y|auto",
-                           help="the Django version the project runs on (default: newest; auto: the lowest your "
-                                "pyproject.toml, setup.cfg or requirements*.txt allows)")
+                           help="the Django version the project runs on (default: auto, the lowest your "
+                                "pyproject.toml, setup.cfg or requirements*.txt allows, else the newest)")
     output = parser.add_argument_group("output")
     output.add_argument("--output-format", "--format", dest="output_format", type=_output_format, metavar="FORMAT",
                         help=f"{', '.join(OUTPUT_FORMATS)} (default: full on a terminal, concise otherwise; "
@@ -103,31 +110,29 @@ def build_parser() -> argparse.ArgumentParser:
     running.add_argument("--stdin-filename", metavar="PATH", help="the path of the file read from standard input")
     running.add_argument("--no-cache", action="store_true", help="neither read nor write the on-disk cache")
     running.add_argument("--cache-dir", metavar="DIR", help="where to keep the cache (default: <project>/.o2o-lint-cache)")
+    running.add_argument("--verbose", action="store_true",
+                         help="on an internal error, print the traceback too (or set O2O_LINT_TRACEBACK=1)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
 def _settings(args: argparse.Namespace, start: str) -> tuple[Settings, str | None]:
-    settings, config_path = load_settings(start)
-    target, note = None, None
-    if args.target_version:
-        base = os.path.dirname(config_path) if config_path else find_project_root(start)
-        target, note = resolve_target_version(args.target_version, base)
-    overrides = {
-        "select": args.select,
-        "extend_select": args.extend_select,
-        "ignore": args.ignore,
-        "exclude": args.exclude,
-        "extend_exclude": args.extend_exclude,
-        "target_version": target,
-        "unsafe_fixes": args.unsafe_fixes,
-        "cache_dir": args.cache_dir,
-        "use_cache": False if args.no_cache else None,
+    selections = {
+        option: None if value is None else check_selectors(value, option)
+        for option, value in (("--select", args.select), ("--extend-select", args.extend_select), ("--ignore", args.ignore))
     }
-    settings = settings.with_overrides(**overrides)
-    if note is not None:
-        settings = settings.with_overrides(extra={**settings.extra, "target_version_note": note})
-    return settings, config_path
+    return settings_for(
+        start,
+        target_version=args.target_version,
+        select=selections["--select"],
+        extend_select=selections["--extend-select"],
+        ignore=selections["--ignore"],
+        exclude=args.exclude,
+        extend_exclude=args.extend_exclude,
+        unsafe_fixes=args.unsafe_fixes,
+        cache_dir=args.cache_dir,
+        use_cache=False if args.no_cache else None,
+    )
 
 
 def _show_settings(settings: Settings, config_path: str | None) -> str:
@@ -201,6 +206,11 @@ def _emit(result: RunResult, args: argparse.Namespace, mode: str, fmt: str, out:
     if mode == MODE_FIX:
         fixed = len(result.fixed)
         side.write(fixed_report(result.fixed))
+    if not result.checked and not findings:
+        # nothing was checked: "All clear" would claim what was never looked at
+        paths = ", ".join(args.paths)
+        sys.stderr.write(f"o2o-lint: warning: no Python files found under {paths}\n")
+        return EXIT_CLEAN
     line = summary(findings, checked=result.checked, fixed=fixed, unsafe_enabled=settings.unsafe_fixes)
     if mode == MODE_DIFF:
         pending = sum(1 for r in result.files if r.diff)
@@ -264,8 +274,72 @@ def _open_output(path: str | None) -> TextIO:
     return open(path, "w", encoding="utf-8", newline="")
 
 
+#: errno values of a write that cannot succeed however o2o-lint is fixed: one line, exit 2
+_WRITE_FAILURES = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EIO") if hasattr(errno, name)
+)
+
+
+def _stdout_to_devnull() -> None:
+    """After a failed write to standard output, keep the interpreter's flush at exit quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _error_line(text: str) -> None:
+    try:
+        sys.stderr.write(f"o2o-lint: {text}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; every outcome is an exit status: 0 clean, 1 findings, 2 usage,
+    configuration or internal error (also a closed pipe, silently, and a full disk)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        status = _command(arguments)
+        sys.stdout.flush()  # a closed pipe or a full disk shows up here, not at exit
+        return status
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # the reader went away (``o2o-lint | head -1``): nothing left to say to anyone
+        _stdout_to_devnull()
+        return EXIT_ERROR
+    except OSError as exc:
+        if exc.errno not in _WRITE_FAILURES:
+            return _internal_error(exc, arguments)
+        _stdout_to_devnull()
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error_line(f"error: cannot write: {where}{exc.strerror or exc}")
+        return EXIT_ERROR
+    except Exception as exc:  # the promise: exit 2 and one line, the traceback only when asked
+        return _internal_error(exc, arguments)
+
+
+def _internal_error(exc: BaseException, arguments: list[str]) -> int:
+    if "--verbose" in arguments or os.environ.get("O2O_LINT_TRACEBACK", "") not in ("", "0"):
+        import traceback
+
+        try:
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        except (OSError, ValueError):
+            pass
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    _error_line(f"internal error: {detail}; please report it (--verbose or O2O_LINT_TRACEBACK=1 shows the traceback)")
+    return EXIT_ERROR
+
+
+def _command(argv: list[str]) -> int:
     parser = build_parser()
+    if argv[:1] == ["check"]:  # ``o2o-lint check [PATH...]``, ruff's habit: the same command
+        argv = argv[1:]
     args = parser.parse_args(argv)
     if args.explain:
         from o2o_lint.explain import explain
@@ -296,6 +370,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             fmt = _output_format(env_format)
         except argparse.ArgumentTypeError as exc:
             parser.error(f"O2O_LINT_OUTPUT_FORMAT: {exc}")
+    if not reading_stdin:
+        missing = [path for path in args.paths if not os.path.lexists(path)]
+        if missing:
+            print(f"o2o-lint: error: {missing[0]}: no such file or directory", file=sys.stderr)
+            return EXIT_ERROR
     start = args.stdin_filename or (os.getcwd() if reading_stdin else args.paths[0])
     try:
         settings, config_path = _settings(args, start)
@@ -306,8 +385,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.show_settings:
         sys.stdout.write(_show_settings(settings, config_path))
         return EXIT_CLEAN
-    if note and note.startswith("warning:"):
-        print(f"o2o-lint: {note}", file=sys.stderr)
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     try:
         out = _open_output(args.output_file)
@@ -316,11 +393,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     if fmt is None:
         fmt = "full" if out.isatty() else "concise"
+    if note and note.startswith("warning:"):
+        # asked for (target-version auto): always; the default: for a human reading full output
+        if args.target_version is not None or fmt == "full" or settings.extra.get("target_version_set"):
+            print(f"o2o-lint: {note}", file=sys.stderr)
     try:
         with fewer_collections():
             return _main(args, settings, config_path, mode, fmt, out, reading_stdin, jobs)
-    except KeyboardInterrupt:
-        return 130
     finally:
         if out is not sys.stdout:
             out.close()

@@ -53,6 +53,57 @@ class ConfigError(Exception):
     pass
 
 
+#: Selects every code (as in ruff), opt-in rules included; the least specific selector.
+ALL = "ALL"
+
+
+def selector_matches(selector: str, code: str) -> int:
+    """How specifically *selector* (a code prefix or ``ALL``) names *code*: its length, 0 for
+    ``ALL``, -1 when it does not match."""
+    if selector == ALL:
+        return 0
+    return len(selector) if code.startswith(selector) else -1
+
+
+def _valid_selectors() -> tuple[set[str], dict[str, str]]:
+    """(every valid selector, spelling -> what to suggest) from the registry's codes."""
+    from o2o_lint.findings import PARSE_ERROR_CODE
+    from o2o_lint.rules import known_codes
+
+    codes = (PARSE_ERROR_CODE, *known_codes())
+    valid = {code[:end] for code in codes for end in range(1, len(code) + 1)} | {ALL}
+    return valid, {selector: selector for selector in valid}
+
+
+def _suggestion(wanted: str, suggestions: dict[str, str]) -> str | None:
+    """The closest spelling (difflib's ratio; on a tie, the longer common prefix)."""
+    import difflib
+    import os.path
+
+    def score(candidate: str) -> tuple[float, int]:
+        return difflib.SequenceMatcher(None, wanted, candidate).ratio(), len(os.path.commonprefix([wanted, candidate]))
+
+    best = max(suggestions, key=score)
+    return suggestions[best] if score(best)[0] >= 0.6 else None
+
+
+def check_selectors(selectors: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """*selectors* upper-cased, or a :class:`ConfigError` naming the first unknown one and
+    the closest valid code, prefix or rule name. Codes are accepted in any case."""
+    valid, suggestions = _valid_selectors()
+    normalized = tuple(selector.strip().upper() for selector in selectors)
+    for original, selector in zip(selectors, normalized):
+        if selector in valid:
+            continue
+        from o2o_lint.rules import all_rules  # only on error: the names need the rules
+
+        suggestions = {**suggestions, **{rule.name.upper(): f"{code} ({rule.name})" for code, rule in all_rules().items()}}
+        closest = _suggestion(selector, suggestions)
+        hint = f"did you mean {closest}?" if closest else "o2o-lint --list-rules shows every code"
+        raise ConfigError(f"{where}: unknown rule code or prefix {original.strip()!r}; {hint}")
+    return normalized
+
+
 @dataclass(frozen=True)
 class Settings:
     select: tuple[str, ...] = ("OTO",)
@@ -75,14 +126,14 @@ class Settings:
 
     def code_enabled(self, code: str) -> bool:
         """flake8's rule: the longest matching prefix of select/ignore decides."""
-        selected = max((len(p) for p in self.select + self.extend_select if code.startswith(p)), default=-1)
-        ignored = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
+        selected = max((selector_matches(p, code) for p in self.select + self.extend_select), default=-1)
+        ignored = max((selector_matches(p, code) for p in self.ignore), default=-1)
         return selected >= 0 and selected > ignored
 
     def opt_in_enabled(self, code: str) -> bool:
         """For the codes of opt-in rules, off by default: enabled only when a select or
-        extend-select entry names the code itself or a prefix longer than ``OTO``."""
-        named = any(code.startswith(p) and len(p) > 3 for p in self.select + self.extend_select)
+        extend-select entry is ``ALL`` or names the code itself or a prefix longer than ``OTO``."""
+        named = any(p == ALL or (code.startswith(p) and len(p) > 3) for p in self.select + self.extend_select)
         return named and self.code_enabled(code)
 
     def ignored_for_path(self, relpath: str) -> tuple[str, ...]:
@@ -246,23 +297,30 @@ def _as_tuple(value: Any, key: str) -> tuple[str, ...]:
     raise ConfigError(f"{key}: expected a list of strings")
 
 
+def _codes(value: Any, key: str) -> tuple[str, ...]:
+    return check_selectors(_as_tuple(value, key), key)
+
+
 def _per_file_ignores(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    key = "per-file-ignores"
     if isinstance(value, dict):
-        return tuple((pattern, _as_tuple(codes, "per-file-ignores")) for pattern, codes in value.items())
+        return tuple((pattern, _codes(codes, f"{key} {pattern!r}")) for pattern, codes in value.items())
     if isinstance(value, str):  # flake8 style: "path: CODE,CODE" lines
         pairs = []
         for line in value.splitlines():
             if ":" in line:
                 pattern, codes = line.split(":", 1)
-                pairs.append((pattern.strip(), _as_tuple(codes, "per-file-ignores")))
+                pairs.append((pattern.strip(), _codes(codes, f"{key} {pattern.strip()!r}")))
+            elif line.strip():
+                raise ConfigError(f"{key}: expected 'pattern: CODES', got {line.strip()!r}")
         return tuple(pairs)
-    raise ConfigError("per-file-ignores: expected a table of pattern = [codes]")
+    raise ConfigError(f"{key}: expected a table of pattern = [codes]")
 
 
 _KEYS = {
-    "select": ("select", _as_tuple),
-    "extend-select": ("extend_select", _as_tuple),
-    "ignore": ("ignore", _as_tuple),
+    "select": ("select", _codes),
+    "extend-select": ("extend_select", _codes),
+    "ignore": ("ignore", _codes),
     "exclude": ("exclude", _as_tuple),
     "extend-exclude": ("extend_exclude", _as_tuple),
     "per-file-ignores": ("per_file_ignores", lambda v, k: _per_file_ignores(v)),
@@ -283,10 +341,12 @@ def settings_from_mapping(mapping: dict[str, Any], base: Settings | None = None,
         if normalized not in _KEYS:
             raise ConfigError(f"unknown configuration key {key!r}")
         attribute, convert = _KEYS[normalized]
+        if normalized == "target-version":
+            changes["extra"] = {**changes.get("extra", base.extra if base else {}), "target_version_set": True}
         if normalized == "target-version" and str(value).strip().lower() == "auto":
             version, note = resolve_target_version("auto", directory or os.getcwd())
             changes["target_version"] = version
-            changes["extra"] = {**(base.extra if base else {}), "target_version_note": note}
+            changes["extra"] = {**changes["extra"], "target_version_note": note}
             continue
         changes[attribute] = convert(value, normalized)
     return replace(base or Settings(), **changes)
@@ -330,6 +390,23 @@ def load_settings(start: str) -> tuple[Settings, str | None]:
         return settings_from_mapping(section, directory=os.path.dirname(path)), path
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def settings_for(start: str, *, target_version: str | None = None, **overrides: Any) -> tuple[Settings, str | None]:
+    """The settings of a run starting at *start*, for every front end alike: the nearest
+    ``[tool.o2o-lint]`` / ``[o2o-lint]``, then the front end's *overrides* (None: not
+    given). *target_version* (``X.Y`` or ``auto``) overrides the file's; when neither
+    names one, ``auto``: the lowest Django the project's requirements allow, else the
+    newest with a note (``extra["target_version_note"]``)."""
+    settings, config_path = load_settings(start)
+    if target_version is None and settings.extra.get("target_version_set"):
+        return settings.with_overrides(**overrides), config_path
+    base = os.path.dirname(config_path) if config_path else find_project_root(start)
+    target, note = resolve_target_version(target_version or "auto", base)
+    extra = {k: v for k, v in settings.extra.items() if k != "target_version_note"}
+    if note is not None:
+        extra["target_version_note"] = note
+    return settings.with_overrides(**overrides, target_version=target, extra=extra), config_path
 
 
 def find_project_root(path: str) -> str:

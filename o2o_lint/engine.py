@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from o2o_lint.config import Settings
+from o2o_lint.config import Settings, selector_matches
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding, Fix, Replacement, parse_error
 from o2o_lint.focus import focused_source
 from o2o_lint.index.facts import Facts, facts_for_tree
@@ -88,7 +88,7 @@ class Engine:
         ignored = self.settings.ignored_for_path(os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/"))
         if not ignored:
             return self.rules
-        return [r for r in self.rules if not any(r.code.startswith(code) for code in ignored)]
+        return [r for r in self.rules if not any(selector_matches(code, r.code) >= 0 for code in ignored)]
 
     def facts_for(self, path: str, tree: ast.Module, text: str | None = None) -> Facts:
         return facts_for_tree(tree, os.path.abspath(path), self.root, text)

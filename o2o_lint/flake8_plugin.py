@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from o2o_lint import __version__
-from o2o_lint.config import ConfigError, Settings, find_project_root, load_settings, parse_version
+from o2o_lint.config import ConfigError, Settings, find_project_root, settings_for
 from o2o_lint.discovery import ExcludeMatcher
 from o2o_lint.engine import Engine
 from o2o_lint.gcpolicy import fewer_collections, keep_out_of_collections
@@ -40,8 +41,9 @@ class O2OLintPlugin:
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
         option_manager.add_option(
-            "--o2o-target-version", metavar="X.Y", parse_from_config=True,
-            help="o2o-lint: the Django version the project runs on (default: newest)",
+            "--o2o-target-version", metavar="X.Y|auto", parse_from_config=True,
+            help="o2o-lint: the Django version the project runs on (default: [tool.o2o-lint]'s target-version, "
+                 "else auto: the lowest the project's requirements allow, else the newest)",
         )
         option_manager.add_option(
             "--o2o-foreign-key-classes", default="", parse_from_config=True, comma_separated_list=True,
@@ -57,20 +59,12 @@ class O2OLintPlugin:
         filenames = [f for f in getattr(options, "filenames", []) or [] if f != "-"]
         start = filenames[0] if filenames else os.getcwd()
         try:
-            settings, _ = load_settings(start)
-        except ConfigError:
-            settings = Settings()
-        # flake8 selects codes itself; an opt-in rule runs when flake8 names its code
-        named = [code for code in [*(getattr(options, "select", None) or ()), *(getattr(options, "extend_select", None) or ())]
-                 if code.startswith("OTO") and len(code) > 3]
-        overrides: dict[str, Any] = {"select": ("OTO", *named), "ignore": ()}
-        if options.o2o_target_version:
-            overrides["target_version"] = parse_version(options.o2o_target_version)
-        if options.o2o_foreign_key_classes:
-            overrides["foreign_key_classes"] = tuple(options.o2o_foreign_key_classes)
-        if options.o2o_model_base_classes:
-            overrides["model_base_classes"] = tuple(options.o2o_model_base_classes)
-        cls._settings = settings.with_overrides(**overrides)
+            cls._settings = cls.settings_from(options, start)
+        except ConfigError as exc:
+            # flake8 turns an exception here into a traceback: one line and exit 2 instead,
+            # as flake8's own argument errors do
+            sys.stderr.write(f"flake8: o2o-lint: error: {exc}\n")
+            raise SystemExit(2) from None
         # ``flake8 -`` with --stdin-display-name names a file whose saved text may differ
         cls._from_stdin = getattr(options, "filenames", None) == ["-"]
         cls._projects = {}
@@ -79,6 +73,33 @@ class O2OLintPlugin:
         with fewer_collections():
             cls._engine_for(find_project_root(start))
         keep_out_of_collections()
+
+    @staticmethod
+    def settings_from(options: Any, start: str) -> Settings:
+        """The CLI's settings (:func:`o2o_lint.config.settings_for`: the same files, the same
+        parsing, target-version auto by default), with flake8's ``o2o-*`` options in place of
+        the CLI's. flake8 then selects and ignores codes itself: a finding is reported when
+        both ``[tool.o2o-lint]`` and flake8 enable its code; an opt-in rule also runs when
+        flake8's select or extend-select names its code."""
+        named = tuple(
+            code for code in [*(getattr(options, "select", None) or ()), *(getattr(options, "extend_select", None) or ())]
+            if code.startswith("OTO") and len(code) > 3
+        )
+        foreign_keys = tuple(getattr(options, "o2o_foreign_key_classes", None) or ())
+        model_bases = tuple(getattr(options, "o2o_model_base_classes", None) or ())
+        target = getattr(options, "o2o_target_version", None)
+        try:
+            settings, _ = settings_for(
+                start,
+                target_version=target,
+                foreign_key_classes=foreign_keys or None,
+                model_base_classes=model_bases or None,
+            )
+        except ConfigError as exc:
+            if target is not None and str(exc).startswith("invalid Django version"):
+                raise ConfigError(f"--o2o-target-version: {exc}") from None
+            raise
+        return settings.with_overrides(extend_select=settings.extend_select + named)
 
     @classmethod
     def _engine_for(cls, root: str) -> Engine:

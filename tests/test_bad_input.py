@@ -54,9 +54,10 @@ def test_missing_path_and_symlink_loop(tmp_path: Path) -> None:
     write_project(tmp_path, {"app/models.py": FK_UNIQUE})
     os.symlink("loop_b.py", tmp_path / "app" / "loop_a.py")
     os.symlink("loop_a.py", tmp_path / "app" / "loop_b.py")
-    code, results = findings(tmp_path, ".", "does-not-exist.py")
+    missing = run_cli("--no-cache", ".", "does-not-exist.py", cwd=tmp_path)  # a usage error, before any work
+    assert missing.returncode == 2 and missing.stderr == "o2o-lint: error: does-not-exist.py: no such file or directory\n"
+    code, results = findings(tmp_path, ".")
     messages = {r["path"]: r["message"] for r in results if r["code"] == "OTO000"}
-    assert "no such file" in messages["does-not-exist.py"]
     assert any("symlink" in m for p, m in messages.items() if "loop_" in p)
     assert any(r["code"] == "OTO001" for r in results)
 

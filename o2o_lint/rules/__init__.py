@@ -53,6 +53,13 @@ def all_rules() -> dict[str, type[LintRule]]:
     return dict(sorted(_RULES.items()))
 
 
+def known_codes() -> tuple[str, ...]:
+    """Every rule's code, read from the module names (``oto005_some_trap``) without importing
+    any rule: validating ``--select`` on a warm run must not load LibCST (tested equal to
+    :func:`all_rules`)."""
+    return tuple(sorted(name.split("_", 1)[0].upper() for name, _ in _rule_modules()))
+
+
 def get_rule(code: str) -> type[LintRule]:
     return all_rules()[code]
 
