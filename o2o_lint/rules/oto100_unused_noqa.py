@@ -38,25 +38,60 @@ class UnusedNoqa(LintRule):
 
     VALID = [
         # Other tools' codes and blanket noqa comments are not this rule's business.
-        Valid("import os  # noqa: F401\nimport sys  # noqa\n"),
+        Valid(
+            """
+            import os  # noqa: F401
+            import sys  # noqa
+            """,
+            id="other-tools-codes",
+        ),
         # A directive that lists OTO100 itself is left alone.
-        Valid("import os  # noqa: OTO001, OTO100\n"),
-        Valid("# flake8: noqa\nimport os  # noqa: OTO001\n"),
+        Valid(
+            """
+            import os  # noqa: OTO001, OTO100
+            """,
+            id="lists-own-code",
+        ),
+        Valid(
+            """
+            # flake8: noqa
+            import os  # noqa: OTO001
+            """,
+            id="file-level-noqa",
+        ),
     ]
     INVALID = [
         Invalid(
-            "import os  # noqa: OTO001\n",
-            expected_fix="import os\n",
+            """
+            import os  # noqa: OTO001
+            """,
+            expected_fix="""
+            import os
+            """,
             expected_messages=["Unused `noqa` directive (non-enabled: `OTO001`)"],
+            id="non-enabled-code",
+            range=(1, 11, 1, 25),
         ),
         Invalid(
-            "import os  # noqa: OTO999, E501 legacy\n",
-            expected_fix="import os  # noqa: E501 legacy\n",
+            """
+            import os  # noqa: OTO999, E501 legacy
+            """,
+            expected_fix="""
+            import os  # noqa: E501 legacy
+            """,
             expected_messages=["unknown: `OTO999`"],
+            id="unknown-code-others-kept",
+            range=(1, 11, 1, 32),
         ),
         Invalid(
-            "import os  # type: ignore  # noqa: OTO002\n",
-            expected_fix="import os  # type: ignore\n",
+            """
+            import os  # type: ignore  # noqa: OTO002
+            """,
+            expected_fix="""
+            import os  # type: ignore
+            """,
+            id="after-type-ignore",
+            range=(1, 27, 1, 41),
         ),
     ]
 
