@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding, Fix, LineEdit
 from o2o_lint.noqa import Directive, SourceLines, code_matches, codes_rewrite, directives, file_is_suppressed, line_content
-from o2o_lint.rules.base import FileContext, Invalid, LintRule, Valid
+from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
 
 #: o2o-lint's codes: the only ones this rule judges.
 OWN_PREFIX = "OTO"
@@ -32,7 +32,7 @@ class UnusedNoqa(LintRule):
     code = "OTO100"
     name = "unused-noqa"
     summary = "A `# noqa: OTO...` comment that suppresses nothing"
-    fixable = "always"
+    fixable = Fixability.ALWAYS
     opt_in: ClassVar[bool] = True
     reviews_findings: ClassVar[bool] = True
 

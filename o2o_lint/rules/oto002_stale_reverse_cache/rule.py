@@ -59,7 +59,7 @@ import libcst as cst
 
 from o2o_lint.django_api import DELETES, RETURNS_OBJECT, RETURNS_PAIR, SAVES, UPDATES
 from o2o_lint.findings import Fix
-from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
+from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
 from o2o_lint.rules.oto002_stale_reverse_cache.records import Op, Write
 from o2o_lint.rules.oto002_stale_reverse_cache.summaries import Found, StaleWrites
 from o2o_lint.sourcefile import split_lines
@@ -129,7 +129,7 @@ class StaleReverseCache(LintRule):
     code = "OTO002"
     name = "stale-reverse-one-to-one-cache"
     summary = "A write after a reverse one-to-one read leaves the cached accessor stale"
-    fixable = "sometimes"
+    fixable = Fixability.SOMETIMES
 
     VALID = [
         # The everyday safe form: the create goes through the instance, Django updates its cache.

@@ -52,7 +52,7 @@ import libcst as cst
 from o2o_lint.findings import Fix
 from o2o_lint.index.django import RelationKind
 from o2o_lint.index.model import ModelInfo
-from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
+from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
 from o2o_lint.rules.oto003_unsaved_instance.flow import FunctionAnalysis, Hit, Obj, Site, State, target_names
 from o2o_lint.rules.oto003_unsaved_instance.screen import text_screen, tree_screen
 
@@ -1410,7 +1410,7 @@ class UnsavedInstance(LintRule):
     code = "OTO003"
     name = "unsaved-instance-in-relation"
     summary = "An unsaved model instance reaches a save point through a relation"
-    fixable = "sometimes"
+    fixable = Fixability.SOMETIMES
 
     VALID = _VALID
     INVALID = _INVALID
