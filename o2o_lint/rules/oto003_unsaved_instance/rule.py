@@ -50,8 +50,7 @@ from typing import NamedTuple
 import libcst as cst
 
 from o2o_lint.findings import Fix
-from o2o_lint.index.django import RelationKind
-from o2o_lint.index.model import ModelInfo
+from o2o_lint.index.model import ModelInfo, RelationKind
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
 from o2o_lint.rules.oto003_unsaved_instance.flow import FunctionAnalysis, Hit, Obj, Site, State, target_names
 from o2o_lint.rules.oto003_unsaved_instance.screen import text_screen, tree_screen
