@@ -16,8 +16,12 @@ import pytest
 from o2o_lint import focus
 from o2o_lint.focus import focused_source, kept_lines
 from o2o_lint.rules.base import Invalid, Valid
-from o2o_lint.rules.oto003_unsaved_instance.rule import _FILES, _IMPORT
+from o2o_lint.rules.oto003_unsaved_instance.rule import _MODELS
 from tests.helpers import engine_for, engine_for_case, record_libcst_parses, rule_cases, write_project
+
+#: The models file the rule's cases use, and the import line their snippets start with.
+_FILES = {"places/models.py": _MODELS}
+_IMPORT = "from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter\n\n\n"
 
 MODULE = textwrap.dedent("""\
     import os

@@ -22,6 +22,7 @@ from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 from o2o_lint.config import ConfigError, Settings, find_project_root, load_settings
 from o2o_lint.project import Project
 from o2o_lint.rules import all_rules
+from o2o_lint.rules.base import Fixability
 
 if TYPE_CHECKING:
     from o2o_lint.engine import Engine
@@ -105,7 +106,7 @@ def _class_name(rule_name: str) -> str:
 
 __all__ = ["O2OLintFixCommand", "FixAllCommand"]
 
-_FIXABLE = {code: rule for code, rule in all_rules().items() if rule.fixable != "never"}
+_FIXABLE = {code: rule for code, rule in all_rules().items() if rule.fixable is not Fixability.NEVER}
 for _code, _rule in _FIXABLE.items():
     _name = _class_name(_rule.name)
     _command = type(_name, (O2OLintFixCommand,), {

@@ -12,28 +12,13 @@ primary key, the default manager. One :class:`DjangoModels` per index
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from o2o_lint.django_api import MODEL_BASES
+from o2o_lint.index.model import RelationKind
 
 if TYPE_CHECKING:
     from o2o_lint.index.model import ModelInfo, ProjectIndex
-
-
-class RelationKind(str, Enum):
-    """What a relation name is on a model; equal to the strings the index's fields carry."""
-
-    FOREIGN_KEY = "fk"
-    ONE_TO_ONE = "o2o"
-    MANY_TO_MANY = "m2m"
-    #: a reverse query name (``Place.objects.filter(restaurant=r)``): lookups only
-    REVERSE = "reverse"
-    #: the manager a ForeignKey installs on its target (``place.waiter_set``)
-    REVERSE_FOREIGN_KEY = "reverse_fk"
-
-    __str__ = str.__str__
-    __format__ = str.__format__
 
 
 SINGLE_VALUED = (RelationKind.FOREIGN_KEY, RelationKind.ONE_TO_ONE)
@@ -45,6 +30,13 @@ class Relation:
     kind: RelationKind  # FOREIGN_KEY, ONE_TO_ONE, MANY_TO_MANY, or REVERSE (lookups only)
     model: ModelInfo  # the model the name belongs to
     target: ModelInfo | None
+
+
+class ManagerName(NamedTuple):
+    """The default manager's attribute name (:meth:`DjangoModels.manager_name`)."""
+
+    name: str
+    certain: bool  # False: a custom manager may replace it
 
 
 @dataclass(frozen=True)
@@ -111,7 +103,7 @@ class DjangoModels:
         explicit_links: set[str] = set()
         for declared in self.index._inherited_fields(model):
             target = self.index.resolve_target(model, declared.target)
-            result[declared.name] = Relation(declared.name, RelationKind(declared.kind), model, target)
+            result[declared.name] = Relation(declared.name, declared.kind, model, target)
             if declared.parent_link and target is not None:
                 explicit_links.add(target.qualname)
         for parent in self.parents(model):
@@ -252,11 +244,11 @@ class DjangoModels:
         self._saves_itself[key] = found
         return found
 
-    def manager_name(self, model: ModelInfo) -> tuple[str, bool]:
+    def manager_name(self, model: ModelInfo) -> ManagerName:
         """The default manager's attribute name, and whether that is certain."""
         ancestors = self.ancestors(model)
         if any("objects" in ancestor.attributes for ancestor in ancestors):
-            return "objects", True
+            return ManagerName("objects", True)
         if any(ancestor.module_has_custom_managers for ancestor in ancestors):
-            return "objects", False  # a custom manager may replace `objects`
-        return "objects", True
+            return ManagerName("objects", False)  # a custom manager may replace `objects`
+        return ManagerName("objects", True)

@@ -13,12 +13,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cached_property
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
 from o2o_lint.django_api import DJANGO_FIELD_MODULES, DJANGO_MODELS, FIELD_KINDS, MODEL_BASES
-from o2o_lint.index.django import DjangoModels
 from o2o_lint.index.facts import Facts
+
+if TYPE_CHECKING:
+    from o2o_lint.index.django import DjangoModels
 
 View = TypeVar("View")
 
@@ -26,12 +29,34 @@ View = TypeVar("View")
 MAX_RESOLVE_DEPTH = 20
 
 
+class RelationKind(str, Enum):
+    """What a relation name is on a model; equal to the strings the facts and messages use."""
+
+    FOREIGN_KEY = "fk"
+    ONE_TO_ONE = "o2o"
+    MANY_TO_MANY = "m2m"
+    #: a reverse query name (``Place.objects.filter(restaurant=r)``): lookups only
+    REVERSE = "reverse"
+    #: the manager a ForeignKey installs on its target (``place.waiter_set``)
+    REVERSE_FOREIGN_KEY = "reverse_fk"
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+
+
+class FieldKind(NamedTuple):
+    """What a field constructor declares (:meth:`ProjectIndex.field_kind`)."""
+
+    kind: RelationKind  # FOREIGN_KEY, ONE_TO_ONE or MANY_TO_MANY
+    django_field: bool  # the real django class, not a configured subclass
+
+
 @dataclass(frozen=True)
 class RelationField:
     """A ForeignKey, OneToOneField or ManyToManyField as declared in a class body."""
 
     name: str
-    kind: str  # "fk", "o2o" or "m2m"
+    kind: RelationKind  # FOREIGN_KEY, ONE_TO_ONE or MANY_TO_MANY
     path: str
     line: int
     col: int
@@ -51,7 +76,7 @@ class RelationField:
     def is_unique_foreign_key(self) -> bool:
         """A real django ForeignKey with ``unique=True`` (or ``primary_key=True``, which
         implies it): a OneToOneField in disguise, Django's fields.W342."""
-        return self.kind == "fk" and self.django_field and (self.unique or self.primary_key)
+        return self.kind == RelationKind.FOREIGN_KEY and self.django_field and (self.unique or self.primary_key)
 
 
 @dataclass
@@ -95,13 +120,13 @@ class ReverseRelation:
     related_model: str  # model key of the model declaring the field
     related_model_name: str  # class name, for messages and fixes
     field_name: str
-    kind: str
+    kind: RelationKind  # FOREIGN_KEY, ONE_TO_ONE or MANY_TO_MANY of the field
     field: RelationField | None  # None for the implicit multi-table parent link
     one_to_one_accessor: str  # the accessor's name were the field a OneToOneField
 
     @property
     def is_one_to_one(self) -> bool:
-        return self.kind == "o2o"
+        return self.kind == RelationKind.ONE_TO_ONE
 
     @property
     def attname(self) -> str:
@@ -231,16 +256,16 @@ class ProjectIndex:
         resolved = self.resolve(module, name, _depth + 1)
         return resolved if resolved and resolved != qualified else qualified
 
-    def field_kind(self, module: str, callee: str) -> tuple[str, bool] | None:
-        """("fk"|"o2o"|"m2m", is_django_class) for a field constructor name, else None."""
+    def field_kind(self, module: str, callee: str) -> FieldKind | None:
+        """What a relation field constructor name declares, else None."""
         qualified = self.resolve(module, callee)
         if qualified is not None:
             prefix, _, short = qualified.rpartition(".")
             if short in FIELD_KINDS and prefix in DJANGO_FIELD_MODULES:
-                return FIELD_KINDS[short], True
+                return FieldKind(RelationKind(FIELD_KINDS[short]), True)
         for configured in self.foreign_key_classes:
             if qualified == configured or (("." not in configured) and callee.rpartition(".")[2] == configured):
-                return "fk", False
+                return FieldKind(RelationKind.FOREIGN_KEY, False)
         return None
 
     # -- models ----------------------------------------------------------------------
@@ -294,12 +319,12 @@ class ProjectIndex:
                 if kind is None:
                     continue
                 related_name = field_facts.get("related_name")
-                if related_name is None and kind[0] == "fk":
+                if related_name is None and kind.kind == RelationKind.FOREIGN_KEY:
                     related_name = field_facts.get("related_name_positional")
                 model.fields.append(
                     RelationField(
                         name=field_facts["name"],
-                        kind=kind[0],
+                        kind=kind.kind,
                         path=path,
                         line=field_facts["line"],
                         col=field_facts["col"],
@@ -307,10 +332,10 @@ class ProjectIndex:
                         related_name=related_name if isinstance(related_name, str) else None,
                         related_query_name=field_facts.get("related_query_name")
                         if isinstance(field_facts.get("related_query_name"), str) else None,
-                        unique=field_facts.get("unique") is True or kind[0] == "o2o",
+                        unique=field_facts.get("unique") is True or kind.kind == RelationKind.ONE_TO_ONE,
                         primary_key=field_facts.get("primary_key") is True,
                         parent_link=field_facts.get("parent_link") is True,
-                        django_field=kind[1],
+                        django_field=kind.django_field,
                     )
                 )
             self._add_model(model)
@@ -386,14 +411,14 @@ class ProjectIndex:
                     continue
                 if relation.parent_link:
                     explicit_parent_links.add(target.qualname)
-                if relation.kind == "m2m" and target is model and relation.related_name is None:
+                if relation.kind == RelationKind.MANY_TO_MANY and target is model and relation.related_name is None:
                     continue  # symmetrical: no reverse accessor
                 related_name = _interpolate(relation.related_name, model)
                 default_name = _interpolate(self._default_related_name(model), model)
                 if related_name is not None and related_name.endswith("+"):
                     continue
                 one_to_one_accessor = related_name or default_name or model.model_name
-                accessor = one_to_one_accessor if relation.kind == "o2o" or related_name or default_name else f"{model.model_name}_set"
+                accessor = one_to_one_accessor if relation.kind == RelationKind.ONE_TO_ONE or related_name or default_name else f"{model.model_name}_set"
                 query_name = (
                     _interpolate(relation.related_query_name, model)
                     or related_name or default_name or model.model_name
@@ -412,7 +437,7 @@ class ProjectIndex:
                 self._add_reverse(ReverseRelation(
                     owner=parent.key, accessor=model.model_name, query_name=model.model_name,
                     related_model=model.key, related_model_name=model.name,
-                    field_name=f"{parent.model_name}_ptr", kind="o2o", field=None,
+                    field_name=f"{parent.model_name}_ptr", kind=RelationKind.ONE_TO_ONE, field=None,
                     one_to_one_accessor=model.model_name,
                 ))
 
@@ -426,6 +451,8 @@ class ProjectIndex:
     @cached_property
     def django(self) -> DjangoModels:
         """Django's view of the models: relations, lookups, managers, primary keys."""
+        from o2o_lint.index.django import DjangoModels  # it builds on this module
+
         return DjangoModels(self)
 
     def model_for_class(self, path: str, class_name: str) -> ModelInfo | None:

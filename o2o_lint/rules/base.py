@@ -27,6 +27,7 @@ import ast
 import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, ClassVar, Union
 
 import libcst as cst
@@ -41,6 +42,17 @@ if TYPE_CHECKING:
     from o2o_lint.config import Settings
     from o2o_lint.index.facts import Facts
     from o2o_lint.index.model import ProjectIndex
+
+
+class Fixability(str, Enum):
+    """Whether a rule's findings come with a fix: equal to the strings ``--list-rules`` prints."""
+
+    ALWAYS = "always"
+    SOMETIMES = "sometimes"
+    NEVER = "never"
+
+    __str__ = str.__str__
+    __format__ = str.__format__
 
 
 @dataclass(frozen=True)
@@ -117,7 +129,7 @@ class LintRule(cst.BatchableCSTVisitor):
     code: ClassVar[str]
     name: ClassVar[str]  # kebab-case, as ruff names rules
     summary: ClassVar[str]
-    fixable: ClassVar[str] = "sometimes"  # "always", "sometimes" or "never"
+    fixable: ClassVar[Fixability] = Fixability.SOMETIMES
     #: Off unless selected by its own code (``--extend-select OTOnnn``), even under ``OTO``.
     opt_in: ClassVar[bool] = False
     #: The rule judges the other rules' findings of a file in :meth:`review` (before

@@ -22,7 +22,7 @@ from o2o_lint.astutil import dotted_name
 from o2o_lint.cstutil import dotted
 from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS
 from o2o_lint.index.model import ProjectIndex, ReverseRelation
-from o2o_lint.rules.base import FileContext, Invalid, LintRule, Valid
+from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
 
 
 def manager_uses(tree: ast.AST) -> set[str]:
@@ -122,7 +122,7 @@ class ReverseManagerUse(LintRule):
     name = "reverse-manager-of-unique-foreign-key"
     summary = "Use of a reverse manager that becomes a single object once OTO001 is fixed"
     findings_outlive_relation_change = True  # a use the conversion breaks stays broken
-    fixable = "never"
+    fixable = Fixability.NEVER
 
     VALID = [
         Valid(

@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding, Fix, LineEdit
 from o2o_lint.noqa import Directive, SourceLines, code_matches, codes_rewrite, directives, file_is_suppressed, line_content
-from o2o_lint.rules.base import FileContext, Invalid, LintRule, Valid
+from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
 
 #: o2o-lint's codes: the only ones this rule judges.
 OWN_PREFIX = "OTO"
@@ -32,31 +32,66 @@ class UnusedNoqa(LintRule):
     code = "OTO100"
     name = "unused-noqa"
     summary = "A `# noqa: OTO...` comment that suppresses nothing"
-    fixable = "always"
+    fixable = Fixability.ALWAYS
     opt_in: ClassVar[bool] = True
     reviews_findings: ClassVar[bool] = True
 
     VALID = [
         # Other tools' codes and blanket noqa comments are not this rule's business.
-        Valid("import os  # noqa: F401\nimport sys  # noqa\n"),
+        Valid(
+            """
+            import os  # noqa: F401
+            import sys  # noqa
+            """,
+            id="other-tools-codes",
+        ),
         # A directive that lists OTO100 itself is left alone.
-        Valid("import os  # noqa: OTO001, OTO100\n"),
-        Valid("# flake8: noqa\nimport os  # noqa: OTO001\n"),
+        Valid(
+            """
+            import os  # noqa: OTO001, OTO100
+            """,
+            id="lists-own-code",
+        ),
+        Valid(
+            """
+            # flake8: noqa
+            import os  # noqa: OTO001
+            """,
+            id="file-level-noqa",
+        ),
     ]
     INVALID = [
         Invalid(
-            "import os  # noqa: OTO001\n",
-            expected_fix="import os\n",
+            """
+            import os  # noqa: OTO001
+            """,
+            expected_fix="""
+            import os
+            """,
             expected_messages=["Unused `noqa` directive (non-enabled: `OTO001`)"],
+            id="non-enabled-code",
+            range=(1, 11, 1, 25),
         ),
         Invalid(
-            "import os  # noqa: OTO999, E501 legacy\n",
-            expected_fix="import os  # noqa: E501 legacy\n",
+            """
+            import os  # noqa: OTO999, E501 legacy
+            """,
+            expected_fix="""
+            import os  # noqa: E501 legacy
+            """,
             expected_messages=["unknown: `OTO999`"],
+            id="unknown-code-others-kept",
+            range=(1, 11, 1, 32),
         ),
         Invalid(
-            "import os  # type: ignore  # noqa: OTO002\n",
-            expected_fix="import os  # type: ignore\n",
+            """
+            import os  # type: ignore  # noqa: OTO002
+            """,
+            expected_fix="""
+            import os  # type: ignore
+            """,
+            id="after-type-ignore",
+            range=(1, 27, 1, 41),
         ),
     ]
 

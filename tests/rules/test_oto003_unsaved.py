@@ -14,9 +14,13 @@ import pytest
 
 from o2o_lint.findings import Finding
 from o2o_lint.rules.base import FileContext
-from o2o_lint.rules.oto003_unsaved_instance.rule import _FILES, _IMPORT, UnsavedInstance
+from o2o_lint.rules.oto003_unsaved_instance.rule import _MODELS, UnsavedInstance
 from o2o_lint.rules.oto003_unsaved_instance.screen import _model_calls
 from tests.helpers import engine_for, write_project
+
+#: The models file the rule's cases use, and the import line their snippets start with.
+_FILES = {"places/models.py": _MODELS}
+_IMPORT = "from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter\n\n\n"
 
 CODE = "app/code.py"
 

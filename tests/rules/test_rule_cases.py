@@ -70,7 +70,7 @@ def test_case_ids_must_be_unique_per_rule_and_kebab_case() -> None:
 
 
 #: Rules whose cases are written as documentation: every case named, every finding placed.
-DOCUMENTED_CASES = ("OTO001", "OTO004")
+DOCUMENTED_CASES = ("OTO001", "OTO002", "OTO003", "OTO004", "OTO100")
 
 
 def test_snippets_are_plain_sources_and_named_by_id() -> None:

@@ -17,8 +17,8 @@ from o2o_lint.cstutil import dotted, is_true, keyword_arg, remove_arg
 from o2o_lint.findings import Fix
 from o2o_lint.django_api import DJANGO_FIELD_MODULES, FOREIGN_KEY_POSITIONALS
 from o2o_lint.index.facts import rule_facts
-from o2o_lint.index.model import RelationField, ReverseRelation
-from o2o_lint.rules.base import FileContext, Invalid, LintRule, Valid
+from o2o_lint.index.model import RelationField, RelationKind, ReverseRelation
+from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
 from o2o_lint.rules.oto004_reverse_manager_use import ReverseManagerUses
 
 
@@ -26,6 +26,7 @@ class ForeignKeyUnique(LintRule):
     code = "OTO001"
     name = "foreign-key-unique"
     summary = "ForeignKey(unique=True) should be a OneToOneField"
+    fixable = Fixability.SOMETIMES
     fix_changes_relations = True  # the converted field turns a reverse manager into an object
 
     VALID = [
@@ -258,7 +259,7 @@ class ForeignKeyUnique(LintRule):
         if callee is None:
             return
         kind = self.context.index.field_kind(self.context.module_name, callee)
-        if kind is None or kind[0] != "fk":
+        if kind is None or kind.kind != RelationKind.FOREIGN_KEY:
             return
         unique = keyword_arg(node, "unique")
         primary_key = keyword_arg(node, "primary_key")

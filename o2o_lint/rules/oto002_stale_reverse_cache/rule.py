@@ -59,7 +59,7 @@ import libcst as cst
 
 from o2o_lint.django_api import DELETES, RETURNS_OBJECT, RETURNS_PAIR, SAVES, UPDATES
 from o2o_lint.findings import Fix
-from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
+from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
 from o2o_lint.rules.oto002_stale_reverse_cache.records import Op, Write
 from o2o_lint.rules.oto002_stale_reverse_cache.summaries import Found, StaleWrites
 from o2o_lint.sourcefile import split_lines
@@ -123,399 +123,1412 @@ class Comment(models.Model):
 class Account(models.Model):
     person = models.OneToOneField(Owner, models.CASCADE, related_name="user")
 '''
-_FILES = {"shop/models.py": _MODELS}
-_IMPORTS = "from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant\n\n\n"
-
-
-def _valid(code: str, **files: str) -> Valid:
-    return Valid(_IMPORTS + code, files={**_FILES, **files})
-
-
-def _invalid(code: str, fixed: str | None, *messages: str, **files: str) -> Invalid:
-    return Invalid(_IMPORTS + code, expected_fix=None if fixed is None else _IMPORTS + fixed,
-                   expected_messages=messages, files={**_FILES, **files})
 
 
 class StaleReverseCache(LintRule):
     code = "OTO002"
     name = "stale-reverse-one-to-one-cache"
     summary = "A write after a reverse one-to-one read leaves the cached accessor stale"
-    fixable = "sometimes"
+    fixable = Fixability.SOMETIMES
 
     VALID = [
         # The everyday safe form: the create goes through the instance, Django updates its cache.
-        _valid("def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        Profile.objects.create(owner=owner)\n"),
-        _valid("def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        Profile(owner=owner, bio='').save()\n"),
-        _valid("def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        profile = Profile()\n"
-               "        profile.owner = owner\n        profile.save()\n"),
-        _valid("def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        owner.profile = Profile(owner_id=owner.pk)\n"
-               "        owner.profile.save()\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner=owner)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="create-through-instance",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile(owner=owner, bio='').save()
+            """,
+            files={"shop/models.py": _MODELS},
+            id="save-through-instance",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    profile = Profile()
+                    profile.owner = owner
+                    profile.save()
+            """,
+            files={"shop/models.py": _MODELS},
+            id="owner-assigned-then-saved",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    owner.profile = Profile(owner_id=owner.pk)
+                    owner.profile.save()
+            """,
+            files={"shop/models.py": _MODELS},
+            id="accessor-assigned-then-saved",
+        ),
         # Saving the related row's own fields is not a relation write.
-        _valid("def rename(owner, bio):\n    if hasattr(owner, 'profile'):\n        owner.profile.bio = bio\n"
-               "        owner.profile.save()\n        Profile.objects.filter(owner=owner).update(bio=bio)\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def rename(owner, bio):
+                if hasattr(owner, 'profile'):
+                    owner.profile.bio = bio
+                    owner.profile.save()
+                    Profile.objects.filter(owner=owner).update(bio=bio)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="own-fields-saved",
+        ),
         # A refresh (full, or naming the relation's query name) or an accessor assignment clears it.
-        _valid("def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        Profile.objects.create(owner_id=owner.pk)\n"
-               "        owner.refresh_from_db()\n"),
-        _valid("def ensure(owner):\n    if not hasattr(owner, 'badge'):\n        Badge.objects.create(owner_id=owner.pk)\n"
-               "    owner.refresh_from_db(fields=['badge_q'])\n"),
-        _valid("def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        profile = Profile.objects.create(owner_id=owner.pk)\n"
-               "        owner.profile = profile\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                    owner.refresh_from_db()
+            """,
+            files={"shop/models.py": _MODELS},
+            id="full-refresh",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'badge'):
+                    Badge.objects.create(owner_id=owner.pk)
+                owner.refresh_from_db(fields=['badge_q'])
+            """,
+            files={"shop/models.py": _MODELS},
+            id="refresh-by-query-name",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    profile = Profile.objects.create(owner_id=owner.pk)
+                    owner.profile = profile
+            """,
+            files={"shop/models.py": _MODELS},
+            id="created-then-assigned-to-accessor",
+        ),
         # Not the same receiver: rebound in between, or another object.
-        _valid("def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        owner = Owner.objects.get(pk=owner.pk)\n"
-               "        Profile.objects.create(owner_id=owner.pk)\n"),
-        _valid("def ensure(owner, other):\n    if not hasattr(owner, 'profile'):\n        Profile.objects.create(owner_id=other.pk)\n"),
-        _valid("def ensure(owner, owners):\n    if not hasattr(owner, 'profile'):\n        for owner in owners:\n"
-               "            Profile.objects.create(owner_id=owner.pk)\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    owner = Owner.objects.get(pk=owner.pk)
+                    Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="receiver-rebound",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner, other):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=other.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="other-object-written",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner, owners):
+                if not hasattr(owner, 'profile'):
+                    for owner in owners:
+                        Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="receiver-rebound-by-loop",
+        ),
         # Not a reverse one-to-one accessor: the relation says related_name="supervisor_of".
-        _valid("def supervise(user, other):\n    if not hasattr(user, 'supervision'):\n"
-               "        MySpecialUser.objects.create(user_id=other.pk, supervisor_id=user.pk)\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def supervise(user, other):
+                if not hasattr(user, 'supervision'):
+                    MySpecialUser.objects.create(user_id=other.pk, supervisor_id=user.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="not-a-reverse-accessor",
+        ),
         # `user` is Owner's accessor for Account.person, but this write is Profile.owner's: no tie.
-        _valid("def view(request):\n    if hasattr(request, 'user'):\n        Profile.objects.create(owner_id=request.pk)\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def view(request):
+                if hasattr(request, 'user'):
+                    Profile.objects.create(owner_id=request.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="accessor-of-another-relation",
+        ),
         # `user` is a forward field of MySpecialUser (and Owner's reverse accessor for Account):
         # the read is of the forward field, and the write ties `other`, not `special`.
-        _valid("def reassign(special, other):\n    if hasattr(special, 'user'):\n"
-               "        MySpecialUser.objects.filter(pk=special.pk).update(user=other)\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def reassign(special, other):
+                if hasattr(special, 'user'):
+                    MySpecialUser.objects.filter(pk=special.pk).update(user=other)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="forward-field-read",
+        ),
         # A ForeignKey, and a class that is no model, are not one-to-one relations.
-        _valid("def note(owner):\n    if not hasattr(owner, 'profile'):\n        Comment.objects.create(owner_id=owner.pk)\n"),
-        _valid("class Cache:\n    objects = None\n\n\ndef note(owner):\n    if not hasattr(owner, 'profile'):\n"
-               "        Cache.objects.create(owner_id=owner.pk)\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def note(owner):
+                if not hasattr(owner, 'profile'):
+                    Comment.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="foreign-key-write",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            class Cache:
+                objects = None
+
+
+            def note(owner):
+                if not hasattr(owner, 'profile'):
+                    Cache.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="class-that-is-no-model",
+        ),
         # `self` of a class that is neither a model nor a model's mixin owns no reverse relation.
-        _valid("class Upload:\n    def cleanup(self):\n        if hasattr(self, 'profile'):\n            self.profile.delete()\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            class Upload:
+                def cleanup(self):
+                    if hasattr(self, 'profile'):
+                        self.profile.delete()
+            """,
+            files={"shop/models.py": _MODELS},
+            id="self-of-non-model-class",
+        ),
         # The write does not follow the read: before it, or in a sibling branch.
-        _valid("def ensure(owner):\n    Profile.objects.create(owner_id=owner.pk)\n    return hasattr(owner, 'profile')\n"),
-        _valid("def ensure(owner, flag):\n    if flag:\n        cached = hasattr(owner, 'profile')\n    else:\n"
-               "        Profile.objects.create(owner_id=owner.pk)\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                Profile.objects.create(owner_id=owner.pk)
+                return hasattr(owner, 'profile')
+            """,
+            files={"shop/models.py": _MODELS},
+            id="write-before-read",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner, flag):
+                if flag:
+                    cached = hasattr(owner, 'profile')
+                else:
+                    Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="write-in-sibling-branch",
+        ),
         # Decision: get_or_create/update_or_create through the instance are not reported (docstring).
-        _valid("def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        Profile.objects.get_or_create(owner=owner)\n"
-               "        Profile.objects.update_or_create(owner=owner, defaults={'bio': ''})\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.get_or_create(owner=owner)
+                    Profile.objects.update_or_create(owner=owner, defaults={'bio': ''})
+            """,
+            files={"shop/models.py": _MODELS},
+            id="get-or-create-through-instance",
+        ),
         # Decision: deleting a multi-table child without keep_parents deletes the receiver too.
-        _valid("def close(place):\n    if hasattr(place, 'restaurant'):\n        place.restaurant.delete()\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def close(place):
+                if hasattr(place, 'restaurant'):
+                    place.restaurant.delete()
+            """,
+            files={"shop/models.py": _MODELS},
+            id="multi-table-child-deleted",
+        ),
         # No guarded read at all; a handler that does not catch DoesNotExist.
-        _valid("def drop(owner):\n    owner.profile.delete()\n"),
-        _valid("def ensure(owner, data):\n    try:\n        data[owner.profile]\n    except KeyError:\n"
-               "        Profile.objects.create(owner_id=owner.pk)\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                owner.profile.delete()
+            """,
+            files={"shop/models.py": _MODELS},
+            id="no-guarded-read",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner, data):
+                try:
+                    data[owner.profile]
+                except KeyError:
+                    Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="handler-without-does-not-exist",
+        ),
         # A writer no caller reads before: nothing is stale.
-        _valid("def create_profile(owner):\n    Profile.objects.create(owner_id=owner.pk)\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def create_profile(owner):
+                Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="writer-without-reading-caller",
+        ),
         # The caller reads another object than the one the writer writes.
-        _valid("def setup(company, other):\n    if not hasattr(company, 'address'):\n        other.create_address()\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def setup(company, other):
+                if not hasattr(company, 'address'):
+                    other.create_address()
+            """,
+            files={"shop/models.py": _MODELS},
+            id="caller-reads-another-object",
+        ),
         # Comprehensions and lambdas have their own scope.
-        _valid("def ensure(owners):\n    if not hasattr(owners[0], 'profile'):\n"
-               "        [Profile.objects.create(owner_id=o.pk) for o in owners]\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                if not hasattr(owners[0], 'profile'):
+                    [Profile.objects.create(owner_id=o.pk) for o in owners]
+            """,
+            files={"shop/models.py": _MODELS},
+            id="write-in-comprehension",
+        ),
         # The writer was fixed: a second run finds nothing at the call site either.
-        _valid("from shop.services import ensure_profile\n\n\ndef login(owner):\n    if not hasattr(owner, 'profile'):\n"
-               "        ensure_profile(owner)\n    return owner.profile\n",
-               **{"shop/services.py": "from shop.models import Profile\n\n\ndef ensure_profile(owner):\n"
-                  "    owner.profile, _ = Profile.objects.get_or_create(owner_id=owner.pk)\n"}),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from shop.services import ensure_profile
+
+
+            def login(owner):
+                if not hasattr(owner, 'profile'):
+                    ensure_profile(owner)
+                return owner.profile
+            """,
+            files={
+                "shop/models.py": _MODELS,
+                "shop/services.py": """
+                    from shop.models import Profile
+
+
+                    def ensure_profile(owner):
+                        owner.profile, _ = Profile.objects.get_or_create(owner_id=owner.pk)
+                """,
+            },
+            id="writer-already-fixed",
+        ),
         # A `# noqa` comment suppresses the finding.
-        _valid("def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-               "        Profile.objects.create(owner_id=owner.pk)  # noqa: OTO002\n"),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)  # noqa: OTO002
+            """,
+            files={"shop/models.py": _MODELS},
+            id="noqa-comment",
+        ),
     ]
     INVALID = [
         # -- stale after an absence was cached -------------------------------------------
         # create(owner_id=...): returns the object, so it is assigned to the accessor.
-        _invalid(
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        Profile.objects.create(owner_id=owner.pk)\n",
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        owner.profile = Profile.objects.create(owner_id=owner.pk)\n",
-            "`owner.profile` was read at line 5",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    owner.profile = Profile.objects.create(owner_id=owner.pk)
+            """,
+            expected_messages=["`owner.profile` was read at line 5"],
+            id="create-by-owner-id",
+            range=(6, 8, 6, 49),
         ),
         # Rel(owner_id=...).save(): save() returns nothing, so the relation is refreshed.
-        _invalid(
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        Profile(owner_id=owner.pk).save()\n",
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        Profile(owner_id=owner.pk).save()\n"
-            '        owner.refresh_from_db(fields=["profile"])\n',
-            "`.save()` with `owner_id` set",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile(owner_id=owner.pk).save()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile(owner_id=owner.pk).save()
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=["`.save()` with `owner_id` set"],
+            id="save-with-owner-id",
+            range=(6, 8, 6, 41),
         ),
         # rel.owner_id = obj.pk; rel.save()
-        _invalid(
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        profile = Profile()\n"
-            "        profile.owner_id = owner.pk\n        profile.save()\n",
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        profile = Profile()\n"
-            "        profile.owner_id = owner.pk\n        profile.save()\n"
-            '        owner.refresh_from_db(fields=["profile"])\n',
-            "`owner.profile` was read at line 5",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    profile = Profile()
+                    profile.owner_id = owner.pk
+                    profile.save()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    profile = Profile()
+                    profile.owner_id = owner.pk
+                    profile.save()
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=["`owner.profile` was read at line 5"],
+            id="owner-id-assigned-then-saved",
+            range=(8, 8, 8, 22),
         ),
         # Through another instance of the same row (inline, or bound to a name first).
-        _invalid(
-            "def ensure(owner):\n    if getattr(owner, 'profile', None) is None:\n"
-            "        Profile.objects.create(owner=Owner.objects.get(pk=owner.pk))\n",
-            "def ensure(owner):\n    if getattr(owner, 'profile', None) is None:\n"
-            "        owner.profile = Profile.objects.create(owner=Owner.objects.get(pk=owner.pk))\n",
-            "another instance of its row",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if getattr(owner, 'profile', None) is None:
+                    Profile.objects.create(owner=Owner.objects.get(pk=owner.pk))
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if getattr(owner, 'profile', None) is None:
+                    owner.profile = Profile.objects.create(owner=Owner.objects.get(pk=owner.pk))
+            """,
+            expected_messages=["another instance of its row"],
+            id="create-through-another-instance",
+            range=(6, 8, 6, 68),
         ),
-        _invalid(
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        fresh = Owner.objects.get(pk=owner.pk)\n"
-            "        Profile(owner=fresh).save()\n",
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        fresh = Owner.objects.get(pk=owner.pk)\n"
-            '        Profile(owner=fresh).save()\n        owner.refresh_from_db(fields=["profile"])\n',
-            "another instance of its row",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    fresh = Owner.objects.get(pk=owner.pk)
+                    Profile(owner=fresh).save()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    fresh = Owner.objects.get(pk=owner.pk)
+                    Profile(owner=fresh).save()
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=["another instance of its row"],
+            id="save-through-bound-other-instance",
+            range=(7, 8, 7, 35),
         ),
         # QuerySet.update(owner=obj) and update(owner_id=obj.pk) bypass every instance.
-        _invalid(
-            "def adopt(owner, profile_id):\n    if not hasattr(owner, 'profile'):\n"
-            "        Profile.objects.filter(pk=profile_id).update(owner=owner)\n",
-            "def adopt(owner, profile_id):\n    if not hasattr(owner, 'profile'):\n"
-            "        Profile.objects.filter(pk=profile_id).update(owner=owner)\n"
-            '        owner.refresh_from_db(fields=["profile"])\n',
-            "`QuerySet.update(owner=...)`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(owner, profile_id):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.filter(pk=profile_id).update(owner=owner)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(owner, profile_id):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.filter(pk=profile_id).update(owner=owner)
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=["`QuerySet.update(owner=...)`"],
+            id="queryset-update-owner",
+            range=(6, 8, 6, 65),
         ),
-        _invalid(
-            "def adopt(owner, profile_id):\n    if not hasattr(owner, 'profile'):\n"
-            "        Profile.objects.filter(pk=profile_id).update(owner_id=owner.pk)\n",
-            "def adopt(owner, profile_id):\n    if not hasattr(owner, 'profile'):\n"
-            "        Profile.objects.filter(pk=profile_id).update(owner_id=owner.pk)\n"
-            '        owner.refresh_from_db(fields=["profile"])\n',
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(owner, profile_id):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.filter(pk=profile_id).update(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(owner, profile_id):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.filter(pk=profile_id).update(owner_id=owner.pk)
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            id="queryset-update-owner-id",
+            range=(6, 8, 6, 71),
         ),
         # get_or_create / update_or_create keyed by owner_id: the pair is unpacked into the accessor.
-        _invalid(
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        Profile.objects.get_or_create(owner_id=owner.pk)\n",
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        owner.profile, _ = Profile.objects.get_or_create(owner_id=owner.pk)\n",
-            "`get_or_create(owner_id=...)`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.get_or_create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    owner.profile, _ = Profile.objects.get_or_create(owner_id=owner.pk)
+            """,
+            expected_messages=["`get_or_create(owner_id=...)`"],
+            id="get-or-create-by-owner-id",
+            range=(6, 8, 6, 56),
         ),
-        _invalid(
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        profile, created = Profile.objects.update_or_create(owner_id=owner.pk, defaults={'bio': ''})\n",
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        profile, created = Profile.objects.update_or_create(owner_id=owner.pk, defaults={'bio': ''})\n"
-            "        owner.profile = profile\n",
-            "`update_or_create(owner_id=...)`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    profile, created = Profile.objects.update_or_create(owner_id=owner.pk, defaults={'bio': ''})
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    profile, created = Profile.objects.update_or_create(owner_id=owner.pk, defaults={'bio': ''})
+                    owner.profile = profile
+            """,
+            expected_messages=["`update_or_create(owner_id=...)`"],
+            id="update-or-create-by-owner-id",
+            range=(6, 27, 6, 100),
         ),
         # The created object is already bound to a name: the accessor joins the assignment.
-        _invalid(
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        profile = Profile.objects.create(owner_id=owner.pk)\n        return profile.bio\n",
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        profile = owner.profile = Profile.objects.create(owner_id=owner.pk)\n        return profile.bio\n",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    profile = Profile.objects.create(owner_id=owner.pk)
+                    return profile.bio
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    profile = owner.profile = Profile.objects.create(owner_id=owner.pk)
+                    return profile.bio
+            """,
+            id="created-object-bound-to-name",
+            range=(6, 18, 6, 59),
         ),
         # `_` is gettext in this module: assigning it would make it local, so another name is used.
-        _invalid(
-            "from django.utils.translation import gettext as _\n\n\ndef ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        Profile.objects.get_or_create(owner_id=owner.pk)\n    return _('done')\n",
-            "from django.utils.translation import gettext as _\n\n\ndef ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        owner.profile, _created = Profile.objects.get_or_create(owner_id=owner.pk)\n    return _('done')\n",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.utils.translation import gettext as _
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.get_or_create(owner_id=owner.pk)
+                return _('done')
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.utils.translation import gettext as _
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    owner.profile, _created = Profile.objects.get_or_create(owner_id=owner.pk)
+                return _('done')
+            """,
+            id="underscore-is-gettext",
+            range=(9, 8, 9, 56),
         ),
         # The three try/except reads cache exactly like hasattr.
-        _invalid(
-            "def bio(owner):\n    try:\n        return owner.profile.bio\n    except Profile.DoesNotExist:\n"
-            "        Profile.objects.create(owner_id=owner.pk)\n",
-            "def bio(owner):\n    try:\n        return owner.profile.bio\n    except Profile.DoesNotExist:\n"
-            "        owner.profile = Profile.objects.create(owner_id=owner.pk)\n",
-            "`owner.profile` was read at line 6",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def bio(owner):
+                try:
+                    return owner.profile.bio
+                except Profile.DoesNotExist:
+                    Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def bio(owner):
+                try:
+                    return owner.profile.bio
+                except Profile.DoesNotExist:
+                    owner.profile = Profile.objects.create(owner_id=owner.pk)
+            """,
+            expected_messages=["`owner.profile` was read at line 6"],
+            id="try-except-does-not-exist",
+            range=(8, 8, 8, 49),
         ),
-        _invalid(
-            "from django.core.exceptions import ObjectDoesNotExist\n\n\ndef bio(owner):\n    try:\n        owner.profile\n"
-            "    except ObjectDoesNotExist:\n        Profile(owner_id=owner.pk, bio='x').save()\n",
-            "from django.core.exceptions import ObjectDoesNotExist\n\n\ndef bio(owner):\n    try:\n        owner.profile\n"
-            "    except ObjectDoesNotExist:\n        Profile(owner_id=owner.pk, bio='x').save()\n"
-            '        owner.refresh_from_db(fields=["profile"])\n',
-            "`owner.profile` was read at line 9",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.core.exceptions import ObjectDoesNotExist
+
+
+            def bio(owner):
+                try:
+                    owner.profile
+                except ObjectDoesNotExist:
+                    Profile(owner_id=owner.pk, bio='x').save()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.core.exceptions import ObjectDoesNotExist
+
+
+            def bio(owner):
+                try:
+                    owner.profile
+                except ObjectDoesNotExist:
+                    Profile(owner_id=owner.pk, bio='x').save()
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=["`owner.profile` was read at line 9"],
+            id="try-except-object-does-not-exist",
+            range=(11, 8, 11, 50),
         ),
-        _invalid(
-            "def bio(owner):\n    try:\n        owner.profile\n    except Owner.profile.RelatedObjectDoesNotExist:\n"
-            "        Profile.objects.create(owner_id=owner.pk)\n",
-            "def bio(owner):\n    try:\n        owner.profile\n    except Owner.profile.RelatedObjectDoesNotExist:\n"
-            "        owner.profile = Profile.objects.create(owner_id=owner.pk)\n",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def bio(owner):
+                try:
+                    owner.profile
+                except Owner.profile.RelatedObjectDoesNotExist:
+                    Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def bio(owner):
+                try:
+                    owner.profile
+                except Owner.profile.RelatedObjectDoesNotExist:
+                    owner.profile = Profile.objects.create(owner_id=owner.pk)
+            """,
+            id="try-except-related-object-does-not-exist",
+            range=(8, 8, 8, 49),
         ),
         # related_query_name: the refresh must name the query name (the accessor raises there).
-        _invalid(
-            "def award(owner):\n    if not hasattr(owner, 'badge'):\n        Badge(owner_id=owner.pk).save()\n",
-            "def award(owner):\n    if not hasattr(owner, 'badge'):\n        Badge(owner_id=owner.pk).save()\n"
-            '        owner.refresh_from_db(fields=["badge_q"])\n',
-            "`owner.badge`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def award(owner):
+                if not hasattr(owner, 'badge'):
+                    Badge(owner_id=owner.pk).save()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def award(owner):
+                if not hasattr(owner, 'badge'):
+                    Badge(owner_id=owner.pk).save()
+                    owner.refresh_from_db(fields=["badge_q"])
+            """,
+            expected_messages=["`owner.badge`"],
+            id="related-query-name",
+            range=(6, 8, 6, 39),
         ),
         # related_name on the other side of the docs' MySpecialUser; a placeholder on an abstract base.
-        _invalid(
-            "def supervise(user, other):\n    if not hasattr(user, 'supervisor_of'):\n"
-            "        MySpecialUser.objects.create(user_id=other.pk, supervisor_id=user.pk)\n",
-            "def supervise(user, other):\n    if not hasattr(user, 'supervisor_of'):\n"
-            "        user.supervisor_of = MySpecialUser.objects.create(user_id=other.pk, supervisor_id=user.pk)\n",
-            "`user.supervisor_of`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def supervise(user, other):
+                if not hasattr(user, 'supervisor_of'):
+                    MySpecialUser.objects.create(user_id=other.pk, supervisor_id=user.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def supervise(user, other):
+                if not hasattr(user, 'supervisor_of'):
+                    user.supervisor_of = MySpecialUser.objects.create(user_id=other.pk, supervisor_id=user.pk)
+            """,
+            expected_messages=["`user.supervisor_of`"],
+            id="related-name-supervisor-of",
+            range=(6, 8, 6, 77),
         ),
-        _invalid(
-            "def enrol(owner):\n    if not hasattr(owner, 'loyaltycard_card'):\n"
-            "        LoyaltyCard.objects.create(owner_id=owner.pk)\n",
-            "def enrol(owner):\n    if not hasattr(owner, 'loyaltycard_card'):\n"
-            "        owner.loyaltycard_card = LoyaltyCard.objects.create(owner_id=owner.pk)\n",
-            "`owner.loyaltycard_card`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def enrol(owner):
+                if not hasattr(owner, 'loyaltycard_card'):
+                    LoyaltyCard.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def enrol(owner):
+                if not hasattr(owner, 'loyaltycard_card'):
+                    owner.loyaltycard_card = LoyaltyCard.objects.create(owner_id=owner.pk)
+            """,
+            expected_messages=["`owner.loyaltycard_card`"],
+            id="related-name-placeholder",
+            range=(6, 8, 6, 53),
         ),
         # Multi-table inheritance: the implicit parent link place_ptr.
-        _invalid(
-            "def open_restaurant(place):\n    if not hasattr(place, 'restaurant'):\n"
-            "        Restaurant(place_ptr_id=place.pk, name=place.name).save()\n",
-            "def open_restaurant(place):\n    if not hasattr(place, 'restaurant'):\n"
-            "        Restaurant(place_ptr_id=place.pk, name=place.name).save()\n"
-            '        place.refresh_from_db(fields=["restaurant"])\n',
-            "`place.restaurant`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def open_restaurant(place):
+                if not hasattr(place, 'restaurant'):
+                    Restaurant(place_ptr_id=place.pk, name=place.name).save()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def open_restaurant(place):
+                if not hasattr(place, 'restaurant'):
+                    Restaurant(place_ptr_id=place.pk, name=place.name).save()
+                    place.refresh_from_db(fields=["restaurant"])
+            """,
+            expected_messages=["`place.restaurant`"],
+            id="multi-table-parent-link",
+            range=(6, 8, 6, 65),
         ),
         # -- stale after a presence was cached --------------------------------------------
-        _invalid(
-            "def drop(owner):\n    if hasattr(owner, 'profile'):\n        owner.profile.delete()\n",
-            "def drop(owner):\n    if hasattr(owner, 'profile'):\n        owner.profile.delete()\n"
-            '        owner.refresh_from_db(fields=["profile"])\n',
-            "`.delete()` of the related row",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    owner.profile.delete()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    owner.profile.delete()
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=["`.delete()` of the related row"],
+            id="related-row-deleted",
+            range=(6, 8, 6, 30),
         ),
-        _invalid(
-            "def close(place):\n    if hasattr(place, 'restaurant'):\n        place.restaurant.delete(keep_parents=True)\n",
-            "def close(place):\n    if hasattr(place, 'restaurant'):\n        place.restaurant.delete(keep_parents=True)\n"
-            '        place.refresh_from_db(fields=["restaurant"])\n',
-            "`place.restaurant`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def close(place):
+                if hasattr(place, 'restaurant'):
+                    place.restaurant.delete(keep_parents=True)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def close(place):
+                if hasattr(place, 'restaurant'):
+                    place.restaurant.delete(keep_parents=True)
+                    place.refresh_from_db(fields=["restaurant"])
+            """,
+            expected_messages=["`place.restaurant`"],
+            id="delete-keep-parents",
+            range=(6, 8, 6, 50),
         ),
-        _invalid(
-            "def drop(owner):\n    if hasattr(owner, 'profile'):\n        Profile.objects.filter(owner=owner).delete()\n",
-            "def drop(owner):\n    if hasattr(owner, 'profile'):\n        Profile.objects.filter(owner=owner).delete()\n"
-            '        owner.refresh_from_db(fields=["profile"])\n',
-            "`QuerySet.delete()` filtered on `owner`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).delete()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=["`QuerySet.delete()` filtered on `owner`"],
+            id="queryset-delete",
+            range=(6, 8, 6, 52),
         ),
-        _invalid(
-            "def drop(owner):\n    if hasattr(owner, 'profile'):\n        Profile.objects.get(owner=owner).delete()\n",
-            "def drop(owner):\n    if hasattr(owner, 'profile'):\n        Profile.objects.get(owner=owner).delete()\n"
-            '        owner.refresh_from_db(fields=["profile"])\n',
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.get(owner=owner).delete()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.get(owner=owner).delete()
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            id="get-then-delete",
+            range=(6, 8, 6, 49),
         ),
         # Moving the row to another owner, with update() or through the cached instance.
-        _invalid(
-            "def hand_over(owner, other):\n    if hasattr(owner, 'profile'):\n"
-            "        Profile.objects.filter(owner=owner).update(owner=other)\n",
-            "def hand_over(owner, other):\n    if hasattr(owner, 'profile'):\n"
-            "        Profile.objects.filter(owner=owner).update(owner=other)\n"
-            '        owner.refresh_from_db(fields=["profile"])\n',
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def hand_over(owner, other):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).update(owner=other)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def hand_over(owner, other):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).update(owner=other)
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            id="moved-by-queryset-update",
+            range=(6, 8, 6, 63),
         ),
-        _invalid(
-            "def hand_over(owner, other):\n    if hasattr(owner, 'profile'):\n        profile = owner.profile\n"
-            "        profile.owner = other\n        profile.save()\n",
-            "def hand_over(owner, other):\n    if hasattr(owner, 'profile'):\n        profile = owner.profile\n"
-            '        profile.owner = other\n        profile.save()\n        owner.refresh_from_db(fields=["profile"])\n',
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def hand_over(owner, other):
+                if hasattr(owner, 'profile'):
+                    profile = owner.profile
+                    profile.owner = other
+                    profile.save()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def hand_over(owner, other):
+                if hasattr(owner, 'profile'):
+                    profile = owner.profile
+                    profile.owner = other
+                    profile.save()
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            id="moved-through-cached-instance",
+            range=(8, 8, 8, 22),
         ),
         # -- where the read and the write stand ---------------------------------------------
         # Straight-line order, after the guarded branch, in a loop, in an except handler.
-        _invalid(
-            "from django.core.exceptions import ObjectDoesNotExist\n\n\ndef bio(owner):\n    try:\n"
-            "        text = owner.profile.bio\n    except ObjectDoesNotExist:\n        text = ''\n"
-            "    Profile.objects.filter(owner=owner).delete()\n    return text\n",
-            "from django.core.exceptions import ObjectDoesNotExist\n\n\ndef bio(owner):\n    try:\n"
-            "        text = owner.profile.bio\n    except ObjectDoesNotExist:\n        text = ''\n"
-            '    Profile.objects.filter(owner=owner).delete()\n    owner.refresh_from_db(fields=["profile"])\n'
-            "    return text\n",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.core.exceptions import ObjectDoesNotExist
+
+
+            def bio(owner):
+                try:
+                    text = owner.profile.bio
+                except ObjectDoesNotExist:
+                    text = ''
+                Profile.objects.filter(owner=owner).delete()
+                return text
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.core.exceptions import ObjectDoesNotExist
+
+
+            def bio(owner):
+                try:
+                    text = owner.profile.bio
+                except ObjectDoesNotExist:
+                    text = ''
+                Profile.objects.filter(owner=owner).delete()
+                owner.refresh_from_db(fields=["profile"])
+                return text
+            """,
+            id="write-after-try-except",
+            range=(12, 4, 12, 48),
         ),
-        _invalid(
-            "def ensure_all(owners):\n    for owner in owners:\n        if not hasattr(owner, 'profile'):\n"
-            "            Profile.objects.create(owner_id=owner.pk)\n",
-            "def ensure_all(owners):\n    for owner in owners:\n        if not hasattr(owner, 'profile'):\n"
-            "            owner.profile = Profile.objects.create(owner_id=owner.pk)\n",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all(owners):
+                for owner in owners:
+                    if not hasattr(owner, 'profile'):
+                        Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all(owners):
+                for owner in owners:
+                    if not hasattr(owner, 'profile'):
+                        owner.profile = Profile.objects.create(owner_id=owner.pk)
+            """,
+            id="write-in-loop",
+            range=(7, 12, 7, 53),
         ),
         # One finding per write; a dotted receiver; a one-line branch; a write inside an expression.
-        _invalid(
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        Profile.objects.create(owner_id=owner.pk)\n"
-            "    if not hasattr(owner, 'badge'):\n        Badge.objects.create(owner_id=owner.pk)\n",
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        owner.profile = Profile.objects.create(owner_id=owner.pk)\n"
-            "    if not hasattr(owner, 'badge'):\n        owner.badge = Badge.objects.create(owner_id=owner.pk)\n",
-            "`owner.profile`", "`owner.badge`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                if not hasattr(owner, 'badge'):
+                    Badge.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    owner.profile = Profile.objects.create(owner_id=owner.pk)
+                if not hasattr(owner, 'badge'):
+                    owner.badge = Badge.objects.create(owner_id=owner.pk)
+            """,
+            expected_messages=["`owner.profile`", "`owner.badge`"],
+            id="one-finding-per-write",
+            range=(6, 8, 6, 49),
         ),
-        _invalid(
-            "def view(request):\n    if not hasattr(request.user, 'profile'):\n"
-            "        Profile.objects.create(owner_id=request.user.pk)\n    return request.user.profile\n",
-            "def view(request):\n    if not hasattr(request.user, 'profile'):\n"
-            "        request.user.profile = Profile.objects.create(owner_id=request.user.pk)\n    return request.user.profile\n",
-            "`request.user.profile`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def view(request):
+                if not hasattr(request.user, 'profile'):
+                    Profile.objects.create(owner_id=request.user.pk)
+                return request.user.profile
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def view(request):
+                if not hasattr(request.user, 'profile'):
+                    request.user.profile = Profile.objects.create(owner_id=request.user.pk)
+                return request.user.profile
+            """,
+            expected_messages=["`request.user.profile`"],
+            id="dotted-receiver",
+            range=(6, 8, 6, 56),
         ),
-        _invalid(
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'): Profile(owner_id=owner.pk).save()\n",
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'): Profile(owner_id=owner.pk).save(); "
-            'owner.refresh_from_db(fields=["profile"])\n',
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'): Profile(owner_id=owner.pk).save()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'): Profile(owner_id=owner.pk).save(); owner.refresh_from_db(fields=["profile"])
+            """,
+            id="one-line-branch",
+            range=(5, 38, 5, 71),
         ),
-        _invalid(
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        bio = Profile.objects.create(owner_id=owner.pk).bio\n",
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        bio = Profile.objects.create(owner_id=owner.pk).bio\n"
-            '        owner.refresh_from_db(fields=["profile"])\n',
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    bio = Profile.objects.create(owner_id=owner.pk).bio
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    bio = Profile.objects.create(owner_id=owner.pk).bio
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            id="write-inside-expression",
+            range=(6, 14, 6, 55),
         ),
         # refresh_from_db(fields=[<another field>]) stopped clearing the cache in Django 5.1.
-        _invalid(
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n        Profile.objects.create(owner_id=owner.pk)\n"
-            "        owner.refresh_from_db(fields=['name'])\n",
-            "def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        owner.profile = Profile.objects.create(owner_id=owner.pk)\n"
-            "        owner.refresh_from_db(fields=['name'])\n",
-            "clears it only up to Django 5.0",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                    owner.refresh_from_db(fields=['name'])
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    owner.profile = Profile.objects.create(owner_id=owner.pk)
+                    owner.refresh_from_db(fields=['name'])
+            """,
+            expected_messages=["clears it only up to Django 5.0"],
+            id="refresh-of-another-field",
+            range=(6, 8, 6, 49),
         ),
         # async: the awaited write is assigned, or followed by arefresh_from_db.
-        _invalid(
-            "async def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        await Profile.objects.acreate(owner_id=owner.pk)\n    if hasattr(owner, 'badge'):\n"
-            "        await Badge.objects.filter(owner=owner).adelete()\n",
-            "async def ensure(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        owner.profile = await Profile.objects.acreate(owner_id=owner.pk)\n    if hasattr(owner, 'badge'):\n"
-            '        await Badge.objects.filter(owner=owner).adelete()\n'
-            '        await owner.arefresh_from_db(fields=["badge_q"])\n',
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            async def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    await Profile.objects.acreate(owner_id=owner.pk)
+                if hasattr(owner, 'badge'):
+                    await Badge.objects.filter(owner=owner).adelete()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            async def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    owner.profile = await Profile.objects.acreate(owner_id=owner.pk)
+                if hasattr(owner, 'badge'):
+                    await Badge.objects.filter(owner=owner).adelete()
+                    await owner.arefresh_from_db(fields=["badge_q"])
+            """,
+            id="async-writes",
+            range=(6, 14, 6, 56),
         ),
         # A write in a compound statement's header: reported, no place for a statement.
-        _invalid(
-            "def drop(owner):\n    if hasattr(owner, 'profile'):\n"
-            "        if Profile.objects.filter(owner=owner).delete()[0]:\n            return True\n",
-            None,
-            "`owner.profile`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    if Profile.objects.filter(owner=owner).delete()[0]:
+                        return True
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["`owner.profile`"],
+            id="write-in-compound-statement-header",
+            range=(6, 11, 6, 55),
         ),
         # -- the write in another function ----------------------------------------------------
         # The forum thread: company.create_address() writes on self (in shop/models.py): the
         # call is reported here, the fix goes to the writer.
-        _invalid(
-            "def test_create_address_for_company():\n    company = Company.objects.create()\n"
-            "    assert not hasattr(company, 'address')\n    company.create_address()\n    address = company.address\n",
-            None,
-            "`company.create_address()` changes the relation without going through it "
-            "(`create(company_id=...)` in shop.models.Company.create_address, line 21: fix it there)",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def test_create_address_for_company():
+                company = Company.objects.create()
+                assert not hasattr(company, 'address')
+                company.create_address()
+                address = company.address
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=[
+                "`company.create_address()` changes the relation without going through it "
+                "(`create(company_id=...)` in shop.models.Company.create_address, line 21: fix it there)",
+            ],
+            id="model-method-writes-on-self",
+            range=(7, 4, 7, 28),
         ),
         # ensure_profile(user) in another module, imported by name or through its module.
-        _invalid(
-            "from shop.services import ensure_profile\n\n\ndef login(owner):\n    if not hasattr(owner, 'profile'):\n"
-            "        ensure_profile(owner)\n    return owner.profile\n",
-            None,
-            "`owner.profile` was read at line 8 and its answer is cached on `owner`; `ensure_profile()`",
-            **{"shop/services.py": "from shop.models import Profile\n\n\ndef ensure_profile(owner):\n"
-               "    Profile.objects.get_or_create(owner_id=owner.pk)\n"},
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from shop.services import ensure_profile
+
+
+            def login(owner):
+                if not hasattr(owner, 'profile'):
+                    ensure_profile(owner)
+                return owner.profile
+            """,
+            files={
+                "shop/models.py": _MODELS,
+                "shop/services.py": """
+                    from shop.models import Profile
+
+
+                    def ensure_profile(owner):
+                        Profile.objects.get_or_create(owner_id=owner.pk)
+                """,
+            },
+            expected_messages=[
+                "`owner.profile` was read at line 8 and its answer is cached on `owner`; `ensure_profile()`",
+            ],
+            id="writer-in-another-module",
+            range=(9, 8, 9, 29),
         ),
         # ... and the writer's side: its caller (in shop/views.py) reads first, so the writer is
         # fixed for every caller.
-        _invalid(
-            "def ensure_profile(owner):\n    Profile.objects.get_or_create(owner_id=owner.pk)\n\n\n"
-            "def unrelated(owner):\n    Profile.objects.create(owner_id=owner.pk)\n",
-            "def ensure_profile(owner):\n    owner.profile, _ = Profile.objects.get_or_create(owner_id=owner.pk)\n\n\n"
-            "def unrelated(owner):\n    Profile.objects.create(owner_id=owner.pk)\n",
-            "callers read `owner.profile` before calling `ensure_profile()` (shop.views.login reads it at line 5)",
-            **{"shop/views.py": "from app import models as services\n\n\ndef login(owner):\n"
-               "    if not hasattr(owner, 'profile'):\n        services.ensure_profile(owner)\n    return owner.profile\n"},
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_profile(owner):
+                Profile.objects.get_or_create(owner_id=owner.pk)
+
+
+            def unrelated(owner):
+                Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={
+                "shop/models.py": _MODELS,
+                "shop/views.py": """
+                    from app import models as services
+
+
+                    def login(owner):
+                        if not hasattr(owner, 'profile'):
+                            services.ensure_profile(owner)
+                        return owner.profile
+                """,
+            },
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_profile(owner):
+                owner.profile, _ = Profile.objects.get_or_create(owner_id=owner.pk)
+
+
+            def unrelated(owner):
+                Profile.objects.create(owner_id=owner.pk)
+            """,
+            expected_messages=[
+                "callers read `owner.profile` before calling `ensure_profile()` (shop.views.login reads it at "
+                "line 5)",
+            ],
+            id="writer-side-of-cross-module-call",
+            range=(5, 4, 5, 52),
         ),
         # Both in one file, through a method on self; a writer that returns the created object.
-        _invalid(
-            "class Onboarding:\n    def run(self, company):\n        if not hasattr(company, 'address'):\n"
-            "            self.add_address(company)\n\n    def add_address(self, company):\n"
-            "        Address.objects.create(company_id=company.pk)\n",
-            "class Onboarding:\n    def run(self, company):\n        if not hasattr(company, 'address'):\n"
-            "            self.add_address(company)\n\n    def add_address(self, company):\n"
-            "        company.address = Address.objects.create(company_id=company.pk)\n",
-            "`self.add_address()` changes the relation",
-            "callers read `company.address` before calling `Onboarding.add_address()`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            class Onboarding:
+                def run(self, company):
+                    if not hasattr(company, 'address'):
+                        self.add_address(company)
+
+                def add_address(self, company):
+                    Address.objects.create(company_id=company.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            class Onboarding:
+                def run(self, company):
+                    if not hasattr(company, 'address'):
+                        self.add_address(company)
+
+                def add_address(self, company):
+                    company.address = Address.objects.create(company_id=company.pk)
+            """,
+            expected_messages=[
+                "`self.add_address()` changes the relation",
+                "callers read `company.address` before calling `Onboarding.add_address()`",
+            ],
+            id="writer-method-in-same-file",
+            range=(7, 12, 7, 37),
         ),
-        _invalid(
-            "def setup(company):\n    if not hasattr(company, 'address'):\n        return make_address(company)\n\n\n"
-            "def make_address(company):\n    return Address.objects.create(company_id=company.pk)\n",
-            "def setup(company):\n    if not hasattr(company, 'address'):\n        return make_address(company)\n\n\n"
-            "def make_address(company):\n    company.address = Address.objects.create(company_id=company.pk)\n"
-            "    return company.address\n",
-            "`make_address()` changes the relation",
-            "callers read `company.address`",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def setup(company):
+                if not hasattr(company, 'address'):
+                    return make_address(company)
+
+
+            def make_address(company):
+                return Address.objects.create(company_id=company.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def setup(company):
+                if not hasattr(company, 'address'):
+                    return make_address(company)
+
+
+            def make_address(company):
+                company.address = Address.objects.create(company_id=company.pk)
+                return company.address
+            """,
+            expected_messages=["`make_address()` changes the relation", "callers read `company.address`"],
+            id="writer-returns-created-object",
+            range=(6, 15, 6, 36),
         ),
         # A model method that reads and writes on self (the forum's Company.create_address).
-        _invalid(
-            "from django.db import models\n\n\nclass Shop(models.Model):\n    def open(self):\n"
-            "        if not hasattr(self, 'storefront'):\n            Storefront.objects.create(shop_id=self.pk)\n\n\n"
-            "class Storefront(models.Model):\n    shop = models.OneToOneField(Shop, models.CASCADE)\n",
-            "from django.db import models\n\n\nclass Shop(models.Model):\n    def open(self):\n"
-            "        if not hasattr(self, 'storefront'):\n            self.storefront = Storefront.objects.create(shop_id=self.pk)\n\n\n"
-            "class Storefront(models.Model):\n    shop = models.OneToOneField(Shop, models.CASCADE)\n",
-            "`self.storefront` was read at line 9",
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class Shop(models.Model):
+                def open(self):
+                    if not hasattr(self, 'storefront'):
+                        Storefront.objects.create(shop_id=self.pk)
+
+
+            class Storefront(models.Model):
+                shop = models.OneToOneField(Shop, models.CASCADE)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class Shop(models.Model):
+                def open(self):
+                    if not hasattr(self, 'storefront'):
+                        self.storefront = Storefront.objects.create(shop_id=self.pk)
+
+
+            class Storefront(models.Model):
+                shop = models.OneToOneField(Shop, models.CASCADE)
+            """,
+            expected_messages=["`self.storefront` was read at line 9"],
+            id="model-method-reads-and-writes-self",
+            range=(10, 12, 10, 54),
         ),
     ]
 

@@ -42,8 +42,8 @@ from o2o_lint.django_api import (
     QUERYSET_METHODS,
     TERMINAL_METHODS,
 )
-from o2o_lint.index.django import DjangoModels, Manager, Relation, RelationKind
-from o2o_lint.index.model import ModelInfo
+from o2o_lint.index.django import DjangoModels, Manager, Relation
+from o2o_lint.index.model import ModelInfo, RelationKind
 
 # ---------------------------------------------------------------------------------------
 # Vocabulary.

@@ -50,9 +50,8 @@ from typing import NamedTuple
 import libcst as cst
 
 from o2o_lint.findings import Fix
-from o2o_lint.index.django import RelationKind
-from o2o_lint.index.model import ModelInfo
-from o2o_lint.rules.base import FileContext, Invalid, LintRule, TreeScreen, Valid
+from o2o_lint.index.model import ModelInfo, RelationKind
+from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
 from o2o_lint.rules.oto003_unsaved_instance.flow import FunctionAnalysis, Hit, Obj, Site, State, target_names
 from o2o_lint.rules.oto003_unsaved_instance.screen import text_screen, tree_screen
 
@@ -98,411 +97,1310 @@ class Tag(models.Model):
 class Article(models.Model):
     tags = models.ManyToManyField(Tag)
 """
-_FILES = {"places/models.py": _MODELS}
-_IMPORT = "from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter\n\n\n"
-
-
-def _case(body: str) -> str:
-    return _IMPORT + body
 
 
 _VALID = [
     # Saved first, on every path.
-    Valid(_case("def open_restaurant():\n    p = Place(name='Demon Dogs')\n    p.save()\n"
-                "    return Restaurant.objects.create(place=p)\n"), files=_FILES),
-    Valid(_case("def open_restaurant():\n    p = Place.objects.create(name='Demon Dogs')\n"
-                "    return Restaurant.objects.create(place=p)\n"), files=_FILES),
-    Valid(_case("def open_restaurant():\n    p, _ = Place.objects.get_or_create(name='Demon Dogs')\n"
-                "    return Restaurant.objects.create(place=p)\n"), files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place(name='Demon Dogs')
+            p.save()
+            return Restaurant.objects.create(place=p)
+        """,
+        files={"places/models.py": _MODELS},
+        id="saved-first",
+    ),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place.objects.create(name='Demon Dogs')
+            return Restaurant.objects.create(place=p)
+        """,
+        files={"places/models.py": _MODELS},
+        id="created-first",
+    ),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p, _ = Place.objects.get_or_create(name='Demon Dogs')
+            return Restaurant.objects.create(place=p)
+        """,
+        files={"places/models.py": _MODELS},
+        id="got-or-created-first",
+    ),
     # Django 3.0+: the late pk is picked up by the child's save().
-    Valid(_case("def open_restaurant():\n    p = Place(name='Demon Dogs')\n    r = Restaurant(place=p)\n"
-                "    p.save()\n    r.save()\n"), files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place(name='Demon Dogs')
+            r = Restaurant(place=p)
+            p.save()
+            r.save()
+        """,
+        files={"places/models.py": _MODELS},
+        id="saved-late-before-child",
+    ),
     # Parameters and values of unknown origin are never "unsaved".
-    Valid(_case("def open_restaurant(place):\n    return Restaurant.objects.create(place=place)\n"), files=_FILES),
-    Valid(_case("def open_restaurant(form):\n    place = form.instance\n"
-                "    return Restaurant.objects.create(place=place)\n"), files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant(place):
+            return Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS},
+        id="parameter",
+    ),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant(form):
+            place = form.instance
+            return Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS},
+        id="value-of-unknown-origin",
+    ),
     # Handed to code the analysis cannot see into: it may be saved there.
-    Valid(_case("def open_restaurant(parent):\n    place = Place(name='x')\n"
-                "    parent.add_child(instance=place)\n    return Restaurant.objects.create(place=place)\n"),
-          files=_FILES),
-    Valid(_case("from places.helpers import store\n\n\ndef open_restaurant():\n    place = Place(name='x')\n"
-                "    store(place)\n    return Restaurant.objects.create(place=place)\n"), files=_FILES),
-    Valid(_case("def open_restaurant():\n    place = Place(name='x')\n    place.publish()\n"
-                "    return Restaurant.objects.create(place=place)\n"), files=_FILES),
-    Valid(_case("def open_restaurant(PlaceForm, data):\n    place = Place(name='x')\n"
-                "    form = PlaceForm(data, instance=place)\n    form.save()\n"
-                "    return Restaurant.objects.create(place=place)\n"), files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant(parent):
+            place = Place(name='x')
+            parent.add_child(instance=place)
+            return Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS},
+        id="handed-to-unknown-method",
+    ),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        from places.helpers import store
+
+
+        def open_restaurant():
+            place = Place(name='x')
+            store(place)
+            return Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS},
+        id="handed-to-imported-function",
+    ),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            place = Place(name='x')
+            place.publish()
+            return Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS},
+        id="own-method-called",
+    ),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant(PlaceForm, data):
+            place = Place(name='x')
+            form = PlaceForm(data, instance=place)
+            form.save()
+            return Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS},
+        id="handed-to-form",
+    ),
     # Objects built for in-memory use never reach a save point.
-    Valid(_case("def preview():\n    place = Place(name='x')\n    restaurant = Restaurant(place=place)\n"
-                "    return str(restaurant), restaurant.place.name\n"), files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def preview():
+            place = Place(name='x')
+            restaurant = Restaurant(place=place)
+            return str(restaurant), restaurant.place.name
+        """,
+        files={"places/models.py": _MODELS},
+        id="in-memory-use",
+    ),
     # Code that expects the error.
-    Valid(_case("import pytest\n\n\ndef test_unsaved():\n    p3 = Place(name='Demon Dogs')\n"
-                "    with pytest.raises(ValueError):\n        Restaurant.objects.create(place=p3)\n"), files=_FILES),
-    Valid(_case("from django.test import TestCase\n\n\nclass Tests(TestCase):\n    def test_unsaved(self):\n"
-                "        p3 = Place(name='Demon Dogs')\n        msg = 'save() prohibited'\n"
-                "        with self.assertRaisesMessage(ValueError, msg):\n"
-                "            Restaurant.objects.create(place=p3)\n"
-                "        with self.assertRaises(ValueError):\n            Restaurant.objects.filter(place=p3)\n"),
-          files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        import pytest
+
+
+        def test_unsaved():
+            p3 = Place(name='Demon Dogs')
+            with pytest.raises(ValueError):
+                Restaurant.objects.create(place=p3)
+        """,
+        files={"places/models.py": _MODELS},
+        id="pytest-raises",
+    ),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        from django.test import TestCase
+
+
+        class Tests(TestCase):
+            def test_unsaved(self):
+                p3 = Place(name='Demon Dogs')
+                msg = 'save() prohibited'
+                with self.assertRaisesMessage(ValueError, msg):
+                    Restaurant.objects.create(place=p3)
+                with self.assertRaises(ValueError):
+                    Restaurant.objects.filter(place=p3)
+        """,
+        files={"places/models.py": _MODELS},
+        id="assert-raises",
+    ),
     # Guarded by a pk test.
-    Valid(_case("def open_restaurant():\n    p = Place(name='x')\n    if p.pk is None:\n        p.save()\n"
-                "    return Restaurant.objects.create(place=p)\n"), files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place(name='x')
+            if p.pk is None:
+                p.save()
+            return Restaurant.objects.create(place=p)
+        """,
+        files={"places/models.py": _MODELS},
+        id="guarded-by-pk-test",
+    ),
     # try/get, except/create-and-save.
-    Valid(_case("def open_restaurant(name):\n    try:\n        p = Place.objects.get(name=name)\n"
-                "    except Place.DoesNotExist:\n        p = Place(name=name)\n        p.save()\n"
-                "    return Restaurant.objects.create(place=p)\n"), files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant(name):
+            try:
+                p = Place.objects.get(name=name)
+            except Place.DoesNotExist:
+                p = Place(name=name)
+                p.save()
+            return Restaurant.objects.create(place=p)
+        """,
+        files={"places/models.py": _MODELS},
+        id="try-get-except-create",
+    ),
     # Shadowing: the right-hand side reads the old value (a parameter), not the new instance.
-    Valid(_case("def copy(restaurant):\n    restaurant = Restaurant(place=restaurant.place)\n"
-                "    restaurant.save()\n    return restaurant\n"), files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def copy(restaurant):
+            restaurant = Restaurant(place=restaurant.place)
+            restaurant.save()
+            return restaurant
+        """,
+        files={"places/models.py": _MODELS},
+        id="shadowed-parameter",
+    ),
     # A local name that shadows a model class is not the model.
-    Valid(_case("def build(Place):\n    p = Place(name='x')\n    return Restaurant.objects.create(place=p)\n"),
-          files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def build(Place):
+            p = Place(name='x')
+            return Restaurant.objects.create(place=p)
+        """,
+        files={"places/models.py": _MODELS},
+        id="local-name-shadows-model",
+    ),
     # Not a relation, and lookups through a saved value.
-    Valid(_case("def find():\n    p = Place(name='x')\n    return Restaurant.objects.filter(place__name=p.name)\n"),
-          files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def find():
+            p = Place(name='x')
+            return Restaurant.objects.filter(place__name=p.name)
+        """,
+        files={"places/models.py": _MODELS},
+        id="lookup-through-saved-value",
+    ),
     # Saved in a loop before use.
-    Valid(_case("def open_all(names):\n    for name in names:\n        p = Place(name=name)\n        p.save()\n"
-                "        Restaurant.objects.create(place=p)\n"), files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_all(names):
+            for name in names:
+                p = Place(name=name)
+                p.save()
+                Restaurant.objects.create(place=p)
+        """,
+        files={"places/models.py": _MODELS},
+        id="saved-in-loop",
+    ),
     # The _id is read after book.save(), or the author was saved before the assignment.
-    Valid(_case("def write():\n    author = Author(name='x')\n    book = Book(title='y')\n    book.author = author\n"
-                "    author.save()\n    book.save()\n    return book.author_id\n"), files=_FILES),
-    Valid(_case("def write():\n    author = Author(name='x')\n    author.save()\n    book = Book(title='y')\n"
-                "    book.author = author\n    return book.author_id\n"), files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def write():
+            author = Author(name='x')
+            book = Book(title='y')
+            book.author = author
+            author.save()
+            book.save()
+            return book.author_id
+        """,
+        files={"places/models.py": _MODELS},
+        id="id-read-after-save",
+    ),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def write():
+            author = Author(name='x')
+            author.save()
+            book = Book(title='y')
+            book.author = author
+            return book.author_id
+        """,
+        files={"places/models.py": _MODELS},
+        id="saved-before-assignment",
+    ),
     # Reverse manager add with bulk=False saves the instance.
-    Valid(_case("def hire(restaurant):\n    w = Waiter(name='Joe')\n"
-                "    restaurant.waiter_set.add(w, bulk=False)\n"), files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def hire(restaurant):
+            w = Waiter(name='Joe')
+            restaurant.waiter_set.add(w, bulk=False)
+        """,
+        files={"places/models.py": _MODELS},
+        id="manager-add-bulk-false",
+    ),
     # A save() override that saves the relation first.
     Valid(
-        "from django.db import models\n\n\nclass Place(models.Model):\n    name = models.CharField(max_length=50)\n\n\n"
-        "class Restaurant(models.Model):\n    place = models.OneToOneField(Place, models.CASCADE)\n\n"
-        "    def save(self, *args, **kwargs):\n        if self.place.pk is None:\n            self.place.save()\n"
-        "        super().save(*args, **kwargs)\n\n\n"
-        "def open_restaurant():\n    return Restaurant.objects.create(place=Place(name='x'))\n"
+        """
+        from django.db import models
+
+
+        class Place(models.Model):
+            name = models.CharField(max_length=50)
+
+
+        class Restaurant(models.Model):
+            place = models.OneToOneField(Place, models.CASCADE)
+
+            def save(self, *args, **kwargs):
+                if self.place.pk is None:
+                    self.place.save()
+                super().save(*args, **kwargs)
+
+
+        def open_restaurant():
+            return Restaurant.objects.create(place=Place(name='x'))
+        """,
+        id="save-override-saves-relation",
     ),
     # An instance built with its primary key is not unsaved for Django.
-    Valid(_case("def find():\n    return Book.objects.filter(author=Author(id=1))\n"), files=_FILES),
-    Valid(_case("def open_restaurant():\n    p = Place.objects.create(name='x')\n"
-                "    r = Restaurant(place=p)  # the primary key: r.pk is set\n    return r.waiter_set.count()\n"),
-          files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def find():
+            return Book.objects.filter(author=Author(id=1))
+        """,
+        files={"places/models.py": _MODELS},
+        id="built-with-primary-key",
+    ),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place.objects.create(name='x')
+            r = Restaurant(place=p)  # the primary key: r.pk is set
+            return r.waiter_set.count()
+        """,
+        files={"places/models.py": _MODELS},
+        id="child-with-saved-primary-key",
+    ),
     # A class that is not a model.
-    Valid(_case("from elsewhere import Thing\n\n\ndef build():\n    t = Thing()\n"
-                "    return Restaurant.objects.create(place=t)\n"), files=_FILES),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        from elsewhere import Thing
+
+
+        def build():
+            t = Thing()
+            return Restaurant.objects.create(place=t)
+        """,
+        files={"places/models.py": _MODELS},
+        id="class-that-is-no-model",
+    ),
 ]
 
 
 _INVALID = [
     # The seed: Django's documentation example.
     Invalid(
-        _case("def open_restaurant():\n    p3 = Place(name='Demon Dogs')\n"
-              "    return Restaurant.objects.create(place=p3, serves_pizza=False)\n"),
-        files=_FILES,
-        expected_messages=["unsaved `p3` (Place, constructed on line 5) reaches `Restaurant.objects.create"
-                           "(place=p3, serves_pizza=False)` through the relation `Restaurant.place`"],
-        expected_fix=_case("def open_restaurant():\n    p3 = Place(name='Demon Dogs')\n    p3.save()\n"
-                           "    return Restaurant.objects.create(place=p3, serves_pizza=False)\n"),
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p3 = Place(name='Demon Dogs')
+            return Restaurant.objects.create(place=p3, serves_pizza=False)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p3 = Place(name='Demon Dogs')
+            p3.save()
+            return Restaurant.objects.create(place=p3, serves_pizza=False)
+        """,
+        expected_messages=[
+            "unsaved `p3` (Place, constructed on line 5) reaches `Restaurant.objects.create(place=p3, "
+            "serves_pizza=False)` through the relation `Restaurant.place`",
+        ],
+        id="django-docs-example",
+        range=(6, 11, 6, 66),
     ),
     # An inline constructor becomes Model.objects.create(...).
     Invalid(
-        _case("def open_restaurant():\n    return Restaurant.objects.create(place=Place(name='x'))\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            return Restaurant.objects.create(place=Place(name='x'))
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            return Restaurant.objects.create(place=Place.objects.create(name='x'))
+        """,
         expected_messages=["`Place(...)` (constructed inline on line 5)"],
-        expected_fix=_case("def open_restaurant():\n"
-                           "    return Restaurant.objects.create(place=Place.objects.create(name='x'))\n"),
+        id="inline-constructor",
+        range=(5, 11, 5, 59),
     ),
     # Model(rel=x).save(), with the comment above the statement kept in place.
     Invalid(
-        _case("def open_restaurant():\n    p = Place(name='x')\n    # the restaurant\n"
-              "    Restaurant(place=p).save()\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place(name='x')
+            # the restaurant
+            Restaurant(place=p).save()
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place(name='x')
+            # the restaurant
+            p.save()
+            Restaurant(place=p).save()
+        """,
         expected_messages=["`Restaurant.place`"],
-        expected_fix=_case("def open_restaurant():\n    p = Place(name='x')\n    # the restaurant\n"
-                           "    p.save()\n    Restaurant(place=p).save()\n"),
+        id="save-with-comment-kept",
+        range=(7, 4, 7, 30),
     ),
     # r = Model(rel=x) ... r.save(): saved right before the statement that persists it.
     Invalid(
-        _case("def open_restaurant():\n    p = Place(name='x')\n    r = Restaurant(place=p)\n"
-              "    r.serves_pizza = True\n    r.save()\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place(name='x')
+            r = Restaurant(place=p)
+            r.serves_pizza = True
+            r.save()
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place(name='x')
+            r = Restaurant(place=p)
+            r.serves_pizza = True
+            p.save()
+            r.save()
+        """,
         expected_messages=["`r.save()` through the relation `Restaurant.place`"],
-        expected_fix=_case("def open_restaurant():\n    p = Place(name='x')\n    r = Restaurant(place=p)\n"
-                           "    r.serves_pizza = True\n    p.save()\n    r.save()\n"),
+        id="saved-before-persisting-statement",
+        range=(8, 4, 8, 12),
     ),
     # r.rel = x on an instance of unknown origin, then r.save().
     Invalid(
-        _case("def move(r):\n    p = Place(name='x')\n    r.place = p\n    r.save()\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def move(r):
+            p = Place(name='x')
+            r.place = p
+            r.save()
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def move(r):
+            p = Place(name='x')
+            r.place = p
+            p.save()
+            r.save()
+        """,
         expected_messages=["`Restaurant.place`"],
-        expected_fix=_case("def move(r):\n    p = Place(name='x')\n    r.place = p\n    p.save()\n    r.save()\n"),
+        id="assigned-on-unknown-instance",
+        range=(7, 4, 7, 12),
     ),
     # bulk_create of instances that point at an unsaved one.
     Invalid(
-        _case("def staff(restaurant_names):\n    p = Place(name='x')\n"
-              "    Restaurant.objects.bulk_create([Restaurant(place=p)])\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def staff(restaurant_names):
+            p = Place(name='x')
+            Restaurant.objects.bulk_create([Restaurant(place=p)])
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def staff(restaurant_names):
+            p = Place(name='x')
+            p.save()
+            Restaurant.objects.bulk_create([Restaurant(place=p)])
+        """,
         expected_messages=["bulk_create() prohibited"],
-        expected_fix=_case("def staff(restaurant_names):\n    p = Place(name='x')\n    p.save()\n"
-                           "    Restaurant.objects.bulk_create([Restaurant(place=p)])\n"),
+        id="bulk-create",
+        range=(6, 4, 6, 57),
     ),
     # ... through a list built on straight-line code.
     Invalid(
-        _case("def publish(titles):\n    author = Author(name='x')\n    books = []\n"
-              "    books.append(Book(author=author, title='y'))\n    Book.objects.bulk_create(books)\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def publish(titles):
+            author = Author(name='x')
+            books = []
+            books.append(Book(author=author, title='y'))
+            Book.objects.bulk_create(books)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def publish(titles):
+            author = Author(name='x')
+            books = []
+            books.append(Book(author=author, title='y'))
+            author.save()
+            Book.objects.bulk_create(books)
+        """,
         expected_messages=["`author` (Author, constructed on line 5)"],
-        expected_fix=_case("def publish(titles):\n    author = Author(name='x')\n    books = []\n"
-                           "    books.append(Book(author=author, title='y'))\n    author.save()\n"
-                           "    Book.objects.bulk_create(books)\n"),
+        id="bulk-create-from-list",
+        range=(8, 4, 8, 35),
     ),
     # bulk_update: 4.1+ raises, older releases silently wrote NULL.
     Invalid(
-        _case("def rehome(books):\n    author = Author(name='x')\n    for book in books:\n        book.author = author\n"
-              "    Book.objects.bulk_update(books, ['author'])\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def rehome(books):
+            author = Author(name='x')
+            for book in books:
+                book.author = author
+            Book.objects.bulk_update(books, ['author'])
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def rehome(books):
+            author = Author(name='x')
+            for book in books:
+                book.author = author
+            author.save()
+            Book.objects.bulk_update(books, ['author'])
+        """,
         expected_messages=["`Book.author`"],
         unsafe=True,
-        expected_fix=_case("def rehome(books):\n    author = Author(name='x')\n    for book in books:\n"
-                           "        book.author = author\n    author.save()\n"
-                           "    Book.objects.bulk_update(books, ['author'])\n"),
+        id="bulk-update-in-loop",
+        range=(8, 4, 8, 47),
     ),
     Invalid(
-        _case("def rehome(book):\n    author = Author(name='x')\n    book.author = author\n"
-              "    Book.objects.bulk_update([book], ['author'])\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def rehome(book):
+            author = Author(name='x')
+            book.author = author
+            Book.objects.bulk_update([book], ['author'])
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def rehome(book):
+            author = Author(name='x')
+            book.author = author
+            author.save()
+            Book.objects.bulk_update([book], ['author'])
+        """,
         expected_messages=["bulk_update() prohibited to prevent data loss"],
-        expected_fix=_case("def rehome(book):\n    author = Author(name='x')\n    book.author = author\n"
-                           "    author.save()\n    Book.objects.bulk_update([book], ['author'])\n"),
+        id="bulk-update",
+        range=(7, 4, 7, 48),
     ),
     Invalid(
-        _case("def rehome(book):\n    author = Author(name='x')\n    book.author = author\n"
-              "    Book.objects.bulk_update([book], ['author'])\n"),
-        files=_FILES,
-        target_version=(4, 0),
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def rehome(book):
+            author = Author(name='x')
+            book.author = author
+            Book.objects.bulk_update([book], ['author'])
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def rehome(book):
+            author = Author(name='x')
+            book.author = author
+            author.save()
+            Book.objects.bulk_update([book], ['author'])
+        """,
         expected_messages=["silently writes NULL"],
-        expected_fix=_case("def rehome(book):\n    author = Author(name='x')\n    book.author = author\n"
-                           "    author.save()\n    Book.objects.bulk_update([book], ['author'])\n"),
+        target_version=(4, 0),
+        id="bulk-update-before-django-4-1",
+        range=(7, 4, 7, 48),
     ),
     # get_or_create / update_or_create: in the lookup (NULL match below 5.0) or in defaults.
     Invalid(
-        _case("def open_restaurant():\n    p = Place(name='x')\n"
-              "    r, created = Restaurant.objects.get_or_create(place=p)\n    return r\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place(name='x')
+            r, created = Restaurant.objects.get_or_create(place=p)
+            return r
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place(name='x')
+            p.save()
+            r, created = Restaurant.objects.get_or_create(place=p)
+            return r
+        """,
         expected_messages=[_FILTER_ERROR],
-        expected_fix=_case("def open_restaurant():\n    p = Place(name='x')\n    p.save()\n"
-                           "    r, created = Restaurant.objects.get_or_create(place=p)\n    return r\n"),
+        id="get-or-create-lookup",
+        range=(6, 17, 6, 58),
     ),
     Invalid(
-        _case("def first_book():\n    author = Author(name='x')\n"
-              "    return Book.objects.get_or_create(author=author, defaults={'title': 'y'})\n"),
-        files=_FILES,
-        target_version=(4, 2),
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def first_book():
+            author = Author(name='x')
+            return Book.objects.get_or_create(author=author, defaults={'title': 'y'})
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def first_book():
+            author = Author(name='x')
+            author.save()
+            return Book.objects.get_or_create(author=author, defaults={'title': 'y'})
+        """,
         expected_messages=["silently matches NULL (`author IS NULL`)"],
-        expected_fix=_case("def first_book():\n    author = Author(name='x')\n    author.save()\n"
-                           "    return Book.objects.get_or_create(author=author, defaults={'title': 'y'})\n"),
+        target_version=(4, 2),
+        id="get-or-create-lookup-with-defaults",
+        range=(6, 11, 6, 77),
     ),
     Invalid(
-        _case("def first_book():\n    author = Author(name='x')\n"
-              "    return Book.objects.update_or_create(title='y', defaults={'author': author})\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def first_book():
+            author = Author(name='x')
+            return Book.objects.update_or_create(title='y', defaults={'author': author})
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def first_book():
+            author = Author(name='x')
+            author.save()
+            return Book.objects.update_or_create(title='y', defaults={'author': author})
+        """,
         expected_messages=["save() prohibited to prevent data loss due to unsaved related object 'author'"],
-        expected_fix=_case("def first_book():\n    author = Author(name='x')\n    author.save()\n"
-                           "    return Book.objects.update_or_create(title='y', defaults={'author': author})\n"),
+        id="update-or-create-defaults",
+        range=(6, 11, 6, 80),
     ),
     # Lookups: reported, never fixed; the wording follows --target-version.
     Invalid(
-        _case("def find():\n    p = Place(name='x')\n    return Restaurant.objects.filter(place=p)\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def find():
+            p = Place(name='x')
+            return Restaurant.objects.filter(place=p)
+        """,
+        files={"places/models.py": _MODELS},
         expected_messages=["Django raises " + _FILTER_ERROR + " (Django 5.0+); " + _NO_LOOKUP_FIX],
+        id="filter-lookup",
+        range=(6, 11, 6, 45),
     ),
     Invalid(
-        _case("def find():\n    author = Author(name='x')\n    return list(Book.objects.filter(author=author))\n"),
-        files=_FILES,
-        target_version=(4, 2),
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def find():
+            author = Author(name='x')
+            return list(Book.objects.filter(author=author))
+        """,
+        files={"places/models.py": _MODELS},
         expected_messages=["silently matches NULL (`author IS NULL`) and returns unrelated rows"],
+        target_version=(4, 2),
+        id="filter-lookup-in-list",
+        range=(6, 16, 6, 50),
     ),
     Invalid(
-        _case("def find():\n    author = Author(name='x')\n"
-              "    return Book.objects.exclude(author=author).get(author__in=[author])\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def find():
+            author = Author(name='x')
+            return Book.objects.exclude(author=author).get(author__in=[author])
+        """,
+        files={"places/models.py": _MODELS},
+        expected_messages=["`Book.objects.exclude(author=author)` with unsaved `author`", "silently becomes NULL"],
         target_version=(3, 2),
-        expected_messages=["`Book.objects.exclude(author=author)` with unsaved `author`",
-                           "silently becomes NULL"],
+        id="exclude-and-in-lookup",
+        range=(6, 11, 6, 46),
     ),
     Invalid(
-        _case("from django.db.models import Q\n\n\ndef find():\n    p = Place(name='x')\n"
-              "    return Restaurant.objects.get(Q(place=p) | Q(serves_pizza=True))\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        from django.db.models import Q
+
+
+        def find():
+            p = Place(name='x')
+            return Restaurant.objects.get(Q(place=p) | Q(serves_pizza=True))
+        """,
+        files={"places/models.py": _MODELS},
         expected_messages=["`Restaurant.place`"],
+        id="q-object-lookup",
+        range=(9, 11, 9, 68),
     ),
     # Reverse and many-to-many managers of an unsaved instance.
     Invalid(
-        _case("def write():\n    author = Author(name='x')\n    author.book_set.create(title='y')\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def write():
+            author = Author(name='x')
+            author.book_set.create(title='y')
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def write():
+            author = Author(name='x')
+            author.save()
+            author.book_set.create(title='y')
+        """,
         expected_messages=["the reverse manager `author.book_set` of unsaved `author`"],
-        expected_fix=_case("def write():\n    author = Author(name='x')\n    author.save()\n"
-                           "    author.book_set.create(title='y')\n"),
+        id="reverse-manager-create",
+        range=(6, 4, 6, 37),
     ),
     # ... whose own relation (here its primary key) is unsaved too: both saved, in order.
     Invalid(
-        _case("def hire():\n    place = Place(name='x')\n    restaurant = Restaurant(place=place)\n"
-              "    restaurant.waiter_set.create(name='Joe')\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def hire():
+            place = Place(name='x')
+            restaurant = Restaurant(place=place)
+            restaurant.waiter_set.create(name='Joe')
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def hire():
+            place = Place(name='x')
+            restaurant = Restaurant(place=place)
+            place.save()
+            restaurant.save()
+            restaurant.waiter_set.create(name='Joe')
+        """,
         expected_messages=["needs to have a value for field 'place_id' before this relationship can be used"],
-        expected_fix=_case("def hire():\n    place = Place(name='x')\n    restaurant = Restaurant(place=place)\n"
-                           "    place.save()\n    restaurant.save()\n    restaurant.waiter_set.create(name='Joe')\n"),
+        id="nested-unsaved-relations",
+        range=(7, 4, 7, 44),
     ),
     Invalid(
-        _case("def tag(tag):\n    article = Article()\n    article.tags.add(tag)\n"),
-        files=_FILES,
-        expected_messages=["'<Article: ...>' needs to have a value for field 'id' before this many-to-many "
-                           "relationship can be used"],
-        expected_fix=_case("def tag(tag):\n    article = Article()\n    article.save()\n    article.tags.add(tag)\n"),
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def tag(tag):
+            article = Article()
+            article.tags.add(tag)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def tag(tag):
+            article = Article()
+            article.save()
+            article.tags.add(tag)
+        """,
+        expected_messages=[
+            "'<Article: ...>' needs to have a value for field 'id' before this many-to-many relationship can be "
+            "used",
+        ],
+        id="many-to-many-add-on-unsaved",
+        range=(6, 4, 6, 25),
     ),
     # Reading through the manager of an unsaved instance: no fix, it wants no save.
     Invalid(
-        _case("def count():\n    author = Author(name='x')\n    return author.book_set.count()\n"),
-        files=_FILES,
-        target_version=(4, 0),
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def count():
+            author = Author(name='x')
+            return author.book_set.count()
+        """,
+        files={"places/models.py": _MODELS},
         expected_messages=["returns an empty result"],
+        target_version=(4, 0),
+        id="read-through-unsaved-manager",
+        range=(6, 11, 6, 34),
     ),
     # Adding an unsaved instance to a manager.
     Invalid(
-        _case("def tag(article_id):\n    article = Article.objects.get(pk=article_id)\n    tag = Tag(name='x')\n"
-              "    article.tags.add(tag)\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def tag(article_id):
+            article = Article.objects.get(pk=article_id)
+            tag = Tag(name='x')
+            article.tags.add(tag)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def tag(article_id):
+            article = Article.objects.get(pk=article_id)
+            tag = Tag(name='x')
+            tag.save()
+            article.tags.add(tag)
+        """,
         expected_messages=["unsaved `tag` (Tag, constructed on line 6) is added through `Article.tags`"],
-        expected_fix=_case("def tag(article_id):\n    article = Article.objects.get(pk=article_id)\n"
-                           "    tag = Tag(name='x')\n    tag.save()\n    article.tags.add(tag)\n"),
+        id="unsaved-added-to-m2m-manager",
+        range=(7, 4, 7, 25),
     ),
     Invalid(
-        _case("def hire(restaurant):\n    w = Waiter(name='Joe')\n    restaurant.waiter_set.add(w)\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def hire(restaurant):
+            w = Waiter(name='Joe')
+            restaurant.waiter_set.add(w)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def hire(restaurant):
+            w = Waiter(name='Joe')
+            restaurant.waiter_set.add(w, bulk=False)
+        """,
         expected_messages=["Use bulk=False or save the object first"],
-        expected_fix=_case("def hire(restaurant):\n    w = Waiter(name='Joe')\n"
-                           "    restaurant.waiter_set.add(w, bulk=False)\n"),
+        id="unsaved-added-to-reverse-manager",
+        range=(6, 4, 6, 32),
     ),
     # QuerySet.update().
     Invalid(
-        _case("def reassign():\n    author = Author(name='x')\n    Book.objects.filter(title='y').update(author=author)\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def reassign():
+            author = Author(name='x')
+            Book.objects.filter(title='y').update(author=author)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def reassign():
+            author = Author(name='x')
+            author.save()
+            Book.objects.filter(title='y').update(author=author)
+        """,
         expected_messages=["cannot be used in an ORM query"],
-        expected_fix=_case("def reassign():\n    author = Author(name='x')\n    author.save()\n"
-                           "    Book.objects.filter(title='y').update(author=author)\n"),
+        id="queryset-update",
+        range=(6, 4, 6, 56),
     ),
     # The forum thread: book.author_id stays None.
     Invalid(
-        _case("def write():\n    author = Author(name='x')\n    book = Book(title='y')\n    book.author = author\n"
-              "    author.save()\n    return book.author_id\n"),
-        files=_FILES,
-        expected_messages=["`book.author_id` is None here: `book.author` was set on line 7 to unsaved `author` "
-                           "(Author, constructed on line 5)"],
-        expected_fix=_case("def write():\n    author = Author(name='x')\n    book = Book(title='y')\n"
-                           "    author.save()\n    book.author = author\n    author.save()\n    return book.author_id\n"),
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def write():
+            author = Author(name='x')
+            book = Book(title='y')
+            book.author = author
+            author.save()
+            return book.author_id
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def write():
+            author = Author(name='x')
+            book = Book(title='y')
+            author.save()
+            book.author = author
+            author.save()
+            return book.author_id
+        """,
+        expected_messages=[
+            "`book.author_id` is None here: `book.author` was set on line 7 to unsaved `author` (Author, "
+            "constructed on line 5)",
+        ],
+        id="forum-author-id-stays-none",
+        range=(9, 11, 9, 25),
     ),
     Invalid(
-        _case("def write():\n    author = Author(name='x')\n    book = Book(author=author, title='y')\n"
-              "    author.save()\n    print(book.author_id)\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def write():
+            author = Author(name='x')
+            book = Book(author=author, title='y')
+            author.save()
+            print(book.author_id)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def write():
+            author = Author(name='x')
+            author.save()
+            book = Book(author=author, title='y')
+            author.save()
+            print(book.author_id)
+        """,
         expected_messages=["`book.author_id` is None here"],
-        expected_fix=_case("def write():\n    author = Author(name='x')\n    author.save()\n"
-                           "    book = Book(author=author, title='y')\n    author.save()\n    print(book.author_id)\n"),
+        id="id-read-when-set-in-constructor",
+        range=(8, 10, 8, 24),
     ),
     # Saved on some paths only: reported, the fix is unsafe.
     Invalid(
-        _case("def open_restaurant(publish):\n    p = Place(name='x')\n    if publish:\n        p.save()\n"
-              "    return Restaurant.objects.create(place=p)\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant(publish):
+            p = Place(name='x')
+            if publish:
+                p.save()
+            return Restaurant.objects.create(place=p)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant(publish):
+            p = Place(name='x')
+            if publish:
+                p.save()
+            p.save()
+            return Restaurant.objects.create(place=p)
+        """,
         expected_messages=["saved on some paths only"],
         unsafe=True,
-        expected_fix=_case("def open_restaurant(publish):\n    p = Place(name='x')\n    if publish:\n        p.save()\n"
-                           "    p.save()\n    return Restaurant.objects.create(place=p)\n"),
+        id="saved-on-some-paths",
+        range=(8, 11, 8, 45),
     ),
     # Built on one branch, reaching the save point after the branches join.
     Invalid(
-        _case("def open_restaurant(place=None):\n    if place is None:\n        place = Place(name='x')\n"
-              "    return Restaurant.objects.create(place=place)\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant(place=None):
+            if place is None:
+                place = Place(name='x')
+            return Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant(place=None):
+            if place is None:
+                place = Place(name='x')
+            place.save()
+            return Restaurant.objects.create(place=place)
+        """,
         unsafe=True,
-        expected_fix=_case("def open_restaurant(place=None):\n    if place is None:\n        place = Place(name='x')\n"
-                           "    place.save()\n    return Restaurant.objects.create(place=place)\n"),
+        id="built-on-one-branch",
+        range=(7, 11, 7, 49),
     ),
     # Save point under a try that catches ValueError: the fix may change what runs.
     Invalid(
-        _case("def open_restaurant():\n    p = Place(name='x')\n    try:\n"
-              "        Restaurant.objects.create(place=p)\n    except ValueError:\n        pass\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place(name='x')
+            try:
+                Restaurant.objects.create(place=p)
+            except ValueError:
+                pass
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant():
+            p = Place(name='x')
+            try:
+                p.save()
+                Restaurant.objects.create(place=p)
+            except ValueError:
+                pass
+        """,
         unsafe=True,
-        expected_fix=_case("def open_restaurant():\n    p = Place(name='x')\n    try:\n        p.save()\n"
-                           "        Restaurant.objects.create(place=p)\n    except ValueError:\n        pass\n"),
+        id="try-catches-value-error",
+        range=(7, 8, 7, 42),
     ),
     # Rebinding: the right-hand side reads the old value, the name then holds the new one.
     Invalid(
-        _case("def publish(author):\n    author = Author(name=author)\n"
-              "    return Book.objects.create(author=author, title='y')\n"),
-        files=_FILES,
-        expected_fix=_case("def publish(author):\n    author = Author(name=author)\n    author.save()\n"
-                           "    return Book.objects.create(author=author, title='y')\n"),
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def publish(author):
+            author = Author(name=author)
+            return Book.objects.create(author=author, title='y')
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def publish(author):
+            author = Author(name=author)
+            author.save()
+            return Book.objects.create(author=author, title='y')
+        """,
+        id="rebinding",
+        range=(6, 11, 6, 56),
     ),
     # The reverse one-to-one assignment sets the forward side: saving it needs `place`.
     Invalid(
-        _case("def open_restaurant(restaurant):\n    place = Place(name='x')\n    place.restaurant = restaurant\n"
-              "    restaurant.save()\n"),
-        files=_FILES,
-        expected_messages=["`place` (Place, constructed on line 5) reaches `restaurant.save()` through the relation "
-                           "`Restaurant.place`"],
-        expected_fix=_case("def open_restaurant(restaurant):\n    place = Place(name='x')\n"
-                           "    place.restaurant = restaurant\n    place.save()\n    restaurant.save()\n"),
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant(restaurant):
+            place = Place(name='x')
+            place.restaurant = restaurant
+            restaurant.save()
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def open_restaurant(restaurant):
+            place = Place(name='x')
+            place.restaurant = restaurant
+            place.save()
+            restaurant.save()
+        """,
+        expected_messages=[
+            "`place` (Place, constructed on line 5) reaches `restaurant.save()` through the relation "
+            "`Restaurant.place`",
+        ],
+        id="reverse-one-to-one-assignment",
+        range=(7, 4, 7, 21),
     ),
     # Managers of an instance reached through an attribute.
     Invalid(
-        _case("class Tests:\n    def test_add(self):\n        w = Waiter(name='Joe')\n"
-              "        self.restaurant.waiter_set.add(w)\n"),
-        files=_FILES,
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        class Tests:
+            def test_add(self):
+                w = Waiter(name='Joe')
+                self.restaurant.waiter_set.add(w)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        class Tests:
+            def test_add(self):
+                w = Waiter(name='Joe')
+                self.restaurant.waiter_set.add(w, bulk=False)
+        """,
         expected_messages=["`Restaurant.waiter_set`"],
-        expected_fix=_case("class Tests:\n    def test_add(self):\n        w = Waiter(name='Joe')\n"
-                           "        self.restaurant.waiter_set.add(w, bulk=False)\n"),
+        id="manager-through-attribute",
+        range=(7, 8, 7, 41),
     ),
     # Aliased imports, local imports and async code.
     Invalid(
-        "from places.models import Place as P, Restaurant as R\n\n\n"
-        "def open_restaurant():\n    p = P(name='x')\n    R.objects.create(place=p)\n",
-        files=_FILES,
-        expected_fix="from places.models import Place as P, Restaurant as R\n\n\n"
-        "def open_restaurant():\n    p = P(name='x')\n    p.save()\n    R.objects.create(place=p)\n",
+        """
+        from places.models import Place as P, Restaurant as R
+
+
+        def open_restaurant():
+            p = P(name='x')
+            R.objects.create(place=p)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Place as P, Restaurant as R
+
+
+        def open_restaurant():
+            p = P(name='x')
+            p.save()
+            R.objects.create(place=p)
+        """,
+        id="aliased-imports",
+        range=(6, 4, 6, 29),
     ),
     Invalid(
-        "def open_restaurant():\n    from places import models\n\n    p = models.Place(name='x')\n"
-        "    models.Restaurant.objects.create(place=p)\n",
-        files=_FILES,
-        expected_fix="def open_restaurant():\n    from places import models\n\n    p = models.Place(name='x')\n"
-        "    p.save()\n    models.Restaurant.objects.create(place=p)\n",
+        """
+        def open_restaurant():
+            from places import models
+
+            p = models.Place(name='x')
+            models.Restaurant.objects.create(place=p)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        def open_restaurant():
+            from places import models
+
+            p = models.Place(name='x')
+            p.save()
+            models.Restaurant.objects.create(place=p)
+        """,
+        id="local-import",
+        range=(5, 4, 5, 45),
     ),
     Invalid(
-        _case("async def open_restaurant():\n    p = Place(name='x')\n"
-              "    return await Restaurant.objects.acreate(place=p)\n"),
-        files=_FILES,
-        expected_fix=_case("async def open_restaurant():\n    p = Place(name='x')\n    await p.asave()\n"
-                           "    return await Restaurant.objects.acreate(place=p)\n"),
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        async def open_restaurant():
+            p = Place(name='x')
+            return await Restaurant.objects.acreate(place=p)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_fix="""
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        async def open_restaurant():
+            p = Place(name='x')
+            await p.asave()
+            return await Restaurant.objects.acreate(place=p)
+        """,
+        id="async-create",
+        range=(6, 17, 6, 52),
     ),
     # Models and code in the same module, and module-level code.
     Invalid(
-        "from django.db import models\n\n\nclass Place(models.Model):\n    name = models.CharField(max_length=50)\n\n\n"
-        "class Restaurant(models.Model):\n    place = models.OneToOneField(Place, models.CASCADE)\n\n\n"
-        "DEMO = Restaurant.objects.create(place=Place(name='demo'))\n",
-        expected_fix="from django.db import models\n\n\nclass Place(models.Model):\n"
-        "    name = models.CharField(max_length=50)\n\n\n"
-        "class Restaurant(models.Model):\n    place = models.OneToOneField(Place, models.CASCADE)\n\n\n"
-        "DEMO = Restaurant.objects.create(place=Place.objects.create(name='demo'))\n",
+        """
+        from django.db import models
+
+
+        class Place(models.Model):
+            name = models.CharField(max_length=50)
+
+
+        class Restaurant(models.Model):
+            place = models.OneToOneField(Place, models.CASCADE)
+
+
+        DEMO = Restaurant.objects.create(place=Place(name='demo'))
+        """,
+        expected_fix="""
+        from django.db import models
+
+
+        class Place(models.Model):
+            name = models.CharField(max_length=50)
+
+
+        class Restaurant(models.Model):
+            place = models.OneToOneField(Place, models.CASCADE)
+
+
+        DEMO = Restaurant.objects.create(place=Place.objects.create(name='demo'))
+        """,
+        id="module-level-code",
+        range=(12, 7, 12, 58),
     ),
     # A model method: `self` is an instance of the enclosing model.
     Invalid(
-        "from django.db import models\n\n\nclass Place(models.Model):\n    name = models.CharField(max_length=50)\n\n\n"
-        "class Restaurant(models.Model):\n    place = models.OneToOneField(Place, models.CASCADE, null=True)\n\n"
-        "    def relocate(self, name):\n        self.place = Place(name=name)\n        self.save()\n",
+        """
+        from django.db import models
+
+
+        class Place(models.Model):
+            name = models.CharField(max_length=50)
+
+
+        class Restaurant(models.Model):
+            place = models.OneToOneField(Place, models.CASCADE, null=True)
+
+            def relocate(self, name):
+                self.place = Place(name=name)
+                self.save()
+        """,
+        expected_fix="""
+        from django.db import models
+
+
+        class Place(models.Model):
+            name = models.CharField(max_length=50)
+
+
+        class Restaurant(models.Model):
+            place = models.OneToOneField(Place, models.CASCADE, null=True)
+
+            def relocate(self, name):
+                self.place = Place.objects.create(name=name)
+                self.save()
+        """,
         expected_messages=["`Place(...)` (constructed inline on line 12)"],
-        expected_fix="from django.db import models\n\n\nclass Place(models.Model):\n"
-        "    name = models.CharField(max_length=50)\n\n\n"
-        "class Restaurant(models.Model):\n    place = models.OneToOneField(Place, models.CASCADE, null=True)\n\n"
-        "    def relocate(self, name):\n        self.place = Place.objects.create(name=name)\n        self.save()\n",
+        id="model-method-self",
+        range=(13, 8, 13, 19),
     ),
 ]
 
@@ -511,7 +1409,7 @@ class UnsavedInstance(LintRule):
     code = "OTO003"
     name = "unsaved-instance-in-relation"
     summary = "An unsaved model instance reaches a save point through a relation"
-    fixable = "sometimes"
+    fixable = Fixability.SOMETIMES
 
     VALID = _VALID
     INVALID = _INVALID
