@@ -77,7 +77,7 @@ class O2OLintPlugin:
         cls._roots = {}
         cls._excludes = {}
         with fewer_collections():
-            cls._engine_for(find_project_root(start))
+            cls._engine_for(find_project_root(start, cls._settings.root))
         keep_out_of_collections()
 
     @classmethod
@@ -91,7 +91,7 @@ class O2OLintPlugin:
     def _root_for(cls, directory: str) -> str:
         root = cls._roots.get(directory)
         if root is None:
-            root = cls._roots[directory] = find_project_root(directory)
+            root = cls._roots[directory] = find_project_root(directory, cls._settings.root if cls._settings else None)
         return root
 
     @classmethod

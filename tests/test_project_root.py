@@ -1,0 +1,158 @@
+"""One project root for every front end, whichever files it is given.
+
+The root is the top of the git work tree (a ``.git`` directory or file), else the
+outermost directory with a project marker, else the working directory; ``root`` in the
+configuration and ``--project-root`` override it. The index covers the whole root while
+findings are reported only for the files asked about. Everything here runs the real
+commands (``o2o-lint``, ``flake8``, ``pre-commit try-repo``) as subprocesses.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from o2o_lint.config import find_project_root
+from tests.test_precommit import _git, _git_env, _write, try_repo
+
+MODELS = '''\
+from django.db import models
+
+
+class Account(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Invoice(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, unique=True)
+'''
+
+PORTAL_VIEWS = '''\
+def latest_invoice(account):
+    return account.invoice_set.first()
+'''
+
+UNSAFE = "the fix is unsafe: the reverse accessor `invoice_set` is used as a manager in 1 file(s)"
+
+
+def _run(command: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True,
+                          env={**_git_env(), "NO_COLOR": "1"}, timeout=300)
+
+
+def o2o_lint(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return _run([sys.executable, "-m", "o2o_lint", *args], cwd, stdin)
+
+
+def flake8(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return _run([sys.executable, "-m", "flake8", "--isolated", *args], cwd, stdin)
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> Path:
+    """A git repository with two packages; ``billing`` has its own ``pyproject.toml``
+    and defines the models, ``portal`` uses ``account.invoice_set`` as a manager."""
+    root = tmp_path / "repo"
+    _write(root, {
+        "billing/pyproject.toml": '[project]\nname = "billing"\nversion = "0.1"\n',
+        "billing/billing/__init__.py": "",
+        "billing/billing/models.py": MODELS,
+        "portal/portal/__init__.py": "",
+        "portal/portal/views.py": PORTAL_VIEWS,
+    })
+    _git("init", "--quiet", ".", cwd=root)
+    _git("add", "-A", cwd=root)
+    _git("commit", "--quiet", "-m", "initial", cwd=root)
+    return root
+
+
+@pytest.mark.slow
+def test_pre_commit_fix_hook_sees_the_other_package(repository: Path, tmp_path: Path) -> None:
+    """pre-commit passes only the changed models file, from a sub-package with its own
+    pyproject.toml: the index still covers the repository, so the conversion is unsafe
+    and the hook leaves the file alone."""
+    fix = try_repo(repository, tmp_path / "pre-commit-home", "o2o-lint-fix", "--files", "billing/billing/models.py")
+    assert fix.returncode == 1, fix.stdout + fix.stderr
+    assert "billing/billing/models.py:9:15: OTO001" in fix.stdout
+    assert UNSAFE in fix.stdout
+    assert "files were modified by this hook" not in fix.stdout
+    assert "portal/" not in fix.stdout  # only the files pre-commit passed are reported
+    assert (repository / "billing" / "billing" / "models.py").read_text() == MODELS
+
+
+@pytest.mark.parametrize("where", [".", "billing"])
+def test_cli_given_only_the_models_file_sees_the_other_package(repository: Path, where: str) -> None:
+    cwd = repository / where
+    path = os.path.relpath(repository / "billing" / "billing" / "models.py", cwd)
+    check = o2o_lint(cwd, path)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert UNSAFE in check.stdout
+    assert "portal" not in check.stdout
+    fix = o2o_lint(cwd, "--fix", path)
+    assert fix.returncode == 1, fix.stdout + fix.stderr
+    assert (repository / "billing" / "billing" / "models.py").read_text() == MODELS
+    # standard input, named after the models file, sees the same project
+    piped = o2o_lint(cwd, "-", "--stdin-filename", path, stdin=MODELS)
+    assert UNSAFE in piped.stdout, piped.stdout + piped.stderr
+    # and so does flake8, file by file
+    linted = flake8(cwd, "--select", "OTO", path)
+    assert UNSAFE in linted.stdout, linted.stdout + linted.stderr
+
+
+def test_root_setting_and_option_override(repository: Path) -> None:
+    """``root = "."`` in the sub-package's configuration (or ``--project-root``) makes it
+    a project of its own again: the other package is out of sight, the fix is safe."""
+    models = "billing/models.py"
+    split = o2o_lint(repository / "billing", "--project-root", ".", "--diff", models)
+    assert "+    account = models.OneToOneField(Account, on_delete=models.CASCADE)" in split.stdout, split.stderr
+    (repository / "billing" / "pyproject.toml").write_text(
+        '[project]\nname = "billing"\nversion = "0.1"\n\n[tool.o2o-lint]\nroot = "."\n')
+    configured = o2o_lint(repository / "billing", "--diff", models)
+    assert "+    account = models.OneToOneField(Account, on_delete=models.CASCADE)" in configured.stdout
+    shown = o2o_lint(repository / "billing", "--show-settings")
+    assert f"root: {repository / 'billing'}" in shown.stdout
+    missing = o2o_lint(repository, "--project-root", "nowhere", ".")
+    assert missing.returncode == 2 and "not a directory" in missing.stderr
+
+
+VIEWS_USING_ACCOUNTS = '''\
+def latest_invoice(account):
+    return account.invoice_set.first()
+'''
+
+
+def test_flake8_without_any_marker_reports_what_the_cli_reports(tmp_path: Path) -> None:
+    """No .git, no pyproject.toml, no manage.py: the working directory is the project,
+    for the CLI and for flake8's file-by-file calls alike."""
+    _write(tmp_path / "site", {
+        "billing/__init__.py": "",
+        "billing/models.py": MODELS,
+        "portal/__init__.py": "",
+        "portal/views.py": VIEWS_USING_ACCOUNTS,
+    })
+    cwd = tmp_path / "site"
+    cli = o2o_lint(cwd, "--select", "OTO004", ".")
+    assert "portal/views.py:2:12: OTO004" in cli.stdout, cli.stdout + cli.stderr
+    linted = flake8(cwd, "--select", "OTO004", ".")
+    assert "./portal/views.py:2:12: OTO004" in linted.stdout, linted.stdout + linted.stderr
+    one = flake8(cwd, "--select", "OTO004", "portal/views.py")
+    assert "portal/views.py:2:12: OTO004" in one.stdout, one.stdout + one.stderr
+
+
+def test_find_project_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    outer = tmp_path / "outer"
+    _write(outer, {"setup.cfg": "", "pkg/pyproject.toml": "", "pkg/app/models.py": ""})
+    monkeypatch.chdir(tmp_path)
+    assert find_project_root(str(outer / "pkg" / "app" / "models.py")) == str(outer)  # outermost marker
+    (outer / "pkg" / ".git").write_text("gitdir: /elsewhere/.git/worktrees/pkg\n")  # a worktree's .git file
+    assert find_project_root(str(outer / "pkg" / "app" / "models.py")) == str(outer / "pkg")
+    assert find_project_root(str(outer / "pkg" / "app"), override=str(outer)) == str(outer)
+    bare = tmp_path / "bare"
+    _write(bare, {"a/b.py": ""})
+    assert find_project_root(str(bare / "a" / "b.py")) == str(tmp_path)  # the working directory holds it
+    monkeypatch.chdir(outer)
+    assert find_project_root(str(bare / "a" / "b.py")) == str(bare / "a")  # elsewhere: the file's directory
