@@ -106,8 +106,8 @@ class O2OLintPlugin:
         root = self._root_for(os.getcwd() if from_stdin else os.path.dirname(os.path.abspath(self.filename)))
         with fewer_collections():
             engine = self._engine_for(root)
-            if not from_stdin and self._excluded(engine, root, self.filename):
-                return  # same files as the CLI: migrations record history and are never reported
+            if self.filename not in ("-", "stdin") and self._excluded(engine, root, self.filename):
+                return  # same files as the CLI (stdin under its display name too): migrations are never reported
             analysis = engine.analyze(
                 self.filename, "".join(self.lines), apply_noqa=False, tree=self.tree, fresh_facts=from_stdin
             )

@@ -156,3 +156,37 @@ def test_find_project_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert find_project_root(str(bare / "a" / "b.py")) == str(tmp_path)  # the working directory holds it
     monkeypatch.chdir(outer)
     assert find_project_root(str(bare / "a" / "b.py")) == str(bare / "a")  # elsewhere: the file's directory
+
+
+MIGRATION = '''\
+from django.db import migrations, models
+
+
+class Account(models.Model):
+    pass
+
+
+class Invoice(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, unique=True)
+'''
+
+
+def test_standard_input_honours_the_excludes(repository: Path) -> None:
+    """``--stdin-filename`` naming a migration reports nothing, as the path itself does."""
+    _write(repository, {"billing/billing/migrations/__init__.py": "",
+                        "billing/billing/migrations/0001_initial.py": MIGRATION})
+    name = "billing/billing/migrations/0001_initial.py"
+    on_disk = o2o_lint(repository, name)
+    assert on_disk.returncode == 0 and "OTO" not in on_disk.stdout, on_disk.stdout
+    piped = o2o_lint(repository, "-", "--stdin-filename", name, stdin=MIGRATION)
+    assert piped.returncode == 0 and "OTO" not in piped.stdout, piped.stdout + piped.stderr
+    fixed = o2o_lint(repository, "--fix", "-", "--stdin-filename", name, stdin=MIGRATION)
+    assert fixed.returncode == 0 and fixed.stdout == MIGRATION, fixed.stdout + fixed.stderr
+    linted = flake8(repository, "--select", "OTO", "-", "--stdin-display-name", name, stdin=MIGRATION)
+    assert linted.returncode == 0 and linted.stdout == "", linted.stdout + linted.stderr
+    # the same text under another name is reported
+    other = o2o_lint(repository, "-", "--stdin-filename", "billing/billing/other.py", stdin=MIGRATION)
+    assert other.returncode == 1 and "OTO001" in other.stdout
+    extra = o2o_lint(repository, "--extend-exclude", "billing/billing/other.py",
+                     "-", "--stdin-filename", "billing/billing/other.py", stdin=MIGRATION)
+    assert extra.returncode == 0 and "OTO" not in extra.stdout, extra.stdout
