@@ -263,7 +263,8 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
             for item in facts.roots[0].discovered
         ]
     else:
-        discovered = list(iter_python_files(paths, settings.all_excludes, exclude_base))
+        discovered = list(iter_python_files(paths, settings.all_excludes, exclude_base, ignored=facts.ignored,
+                                            force_exclude=settings.force_exclude))
     for item in discovered:
         if isinstance(item, DiscoveryProblem):
             results.append(FileResult(item.path, [parse_error(item.path, item.message)]))

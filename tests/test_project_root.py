@@ -190,3 +190,66 @@ def test_standard_input_honours_the_excludes(repository: Path) -> None:
     extra = o2o_lint(repository, "--extend-exclude", "billing/billing/other.py",
                      "-", "--stdin-filename", "billing/billing/other.py", stdin=MIGRATION)
     assert extra.returncode == 0 and "OTO" not in extra.stdout, extra.stdout
+
+
+# -- what git ignores ---------------------------------------------------------------------------------
+
+IGNORED_USE = '''\
+def stale(account):
+    return account.invoice_set.all()
+'''
+
+
+@pytest.fixture
+def ignoring(repository: Path) -> Path:
+    """The repository with git-ignored code: a ``build``-like directory named in
+    .gitignore, a file named in .git/info/exclude; both use ``invoice_set``."""
+    _write(repository, {
+        ".gitignore": "generated/\n.o2o-lint-cache/\n",
+        "generated/portal_copy.py": IGNORED_USE,
+        "scratch.py": IGNORED_USE,
+    })
+    (repository / ".git" / "info").mkdir(exist_ok=True)
+    (repository / ".git" / "info" / "exclude").write_text("scratch.py\n")
+    _git("add", ".gitignore", cwd=repository)
+    _git("commit", "--quiet", "-m", "ignore", cwd=repository)
+    return repository
+
+
+def _checked(result: subprocess.CompletedProcess[str]) -> set[str]:
+    return {line.split(":", 1)[0] for line in result.stdout.splitlines() if ": OTO" in line}
+
+
+def test_gitignored_files_are_neither_checked_nor_indexed(ignoring: Path) -> None:
+    (ignoring / "portal" / "portal" / "views.py").unlink()  # only ignored files use invoice_set now
+    result = o2o_lint(ignoring, ".")
+    assert _checked(result) == {"billing/billing/models.py"}, result.stdout + result.stderr
+    # the ignored uses are out of the index: the conversion is safe
+    assert "the fix is unsafe" not in result.stdout, result.stdout
+    everything = o2o_lint(ignoring, "--no-respect-gitignore", "--no-cache", ".")
+    assert _checked(everything) == {"billing/billing/models.py", "generated/portal_copy.py", "scratch.py"}
+    assert "the fix is unsafe: the reverse accessor `invoice_set` is used as a manager in 2 file(s)" in everything.stdout
+    (ignoring / "pyproject.toml").write_text("[tool.o2o-lint]\nrespect-gitignore = false\n")
+    configured = o2o_lint(ignoring, "--no-cache", ".")
+    assert _checked(configured) == _checked(everything), configured.stdout + configured.stderr
+
+
+def test_named_paths_are_checked_unless_force_exclude(ignoring: Path) -> None:
+    named = o2o_lint(ignoring, "--select", "OTO004", "scratch.py", "generated")
+    assert _checked(named) == {"scratch.py", "generated/portal_copy.py"}, named.stdout + named.stderr
+    forced = o2o_lint(ignoring, "--select", "OTO004", "--force-exclude", "scratch.py", "generated",
+                      "generated/portal_copy.py", "portal")
+    assert _checked(forced) == {"portal/portal/views.py"}, forced.stdout + forced.stderr
+    # the configured excludes apply to named paths with or without --force-exclude
+    excluded = o2o_lint(ignoring, "--select", "OTO004", "--extend-exclude", "portal", "portal/portal/views.py")
+    assert _checked(excluded) == set() and excluded.returncode == 0, excluded.stdout
+
+
+def test_without_git_nothing_is_gitignored(ignoring: Path, tmp_path: Path) -> None:
+    """No git on PATH: .gitignore is not read (documented); the run still works."""
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    result = subprocess.run([sys.executable, "-m", "o2o_lint", "--no-cache", "--select", "OTO004", "."],
+                            cwd=ignoring, capture_output=True, text=True, timeout=300,
+                            env={**_git_env(), "PATH": str(empty), "NO_COLOR": "1"})
+    assert _checked(result) == {"generated/portal_copy.py", "scratch.py", "portal/portal/views.py"}, result.stderr
