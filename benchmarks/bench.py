@@ -71,9 +71,9 @@ SVG_PATH = REPO / "docs" / "performance-scaling.svg"
 RUN_COMMAND = "python benchmarks/bench.py --copies 1,2,4,8 --write-docs"
 SCHEMA_VERSION = 1
 #: Bump when the layout of the corpora built under benchmarks/corpus/ changes.
-CORPUS_LAYOUT = 1
+CORPUS_LAYOUT = 2
 STAMP = ".bench-corpus.json"
-MARKER = "# o2o-lint benchmark corpus: its own project root (see benchmarks/bench.py)\n[o2o-lint]\n"
+MARKER = "# o2o-lint benchmark corpus: its own project root (see benchmarks/bench.py)\n[o2o-lint]\nroot = .\n"
 TOUCH_PREFIX = "# o2o-lint-bench: touched"
 COMMAND_TIMEOUT = 1800.0
 FLAKE8_FORMAT = "%(path)s\t%(row)d\t%(col)d\t%(code)s\t%(text)s"

@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     selection.add_argument("--exclude", type=_patterns, metavar="PATTERNS", help="comma-separated patterns replacing the default excludes")
     selection.add_argument("--extend-exclude", type=_patterns, metavar="PATTERNS",
                            help="comma-separated patterns to exclude as well")
+    selection.add_argument("--project-root", metavar="DIR",
+                           help="the project the index covers (default: the top of the git work tree, else the "
+                                "outermost directory with pyproject.toml, setup.cfg, setup.py or manage.py)")
+    selection.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false", default=None,
+                           help="also look at files that .gitignore, .git/info/exclude or git's global excludes ignore")
+    selection.add_argument("--force-exclude", action="store_true", default=None,
+                           help="leave out git-ignored paths even when named explicitly (the excludes always apply)")
     selection.add_argument("--target-version", metavar="X.Y|auto",
                            help="the Django version the project runs on (default: auto, the lowest your "
                                 "pyproject.toml, setup.cfg or requirements*.txt allows, else the newest)")
@@ -132,13 +139,17 @@ def _settings(args: argparse.Namespace, start: str) -> tuple[Settings, str | Non
         unsafe_fixes=args.unsafe_fixes,
         cache_dir=args.cache_dir,
         use_cache=False if args.no_cache else None,
+        root=os.path.abspath(args.project_root) if args.project_root else None,
+        respect_gitignore=args.respect_gitignore,
+        force_exclude=args.force_exclude,
     )
 
 
 def _show_settings(settings: Settings, config_path: str | None) -> str:
     lines = [f"configuration file: {config_path or '(none: defaults)'}"]
     for name in ("select", "extend_select", "ignore", "exclude", "extend_exclude", "per_file_ignores",
-                 "target_version", "foreign_key_classes", "model_base_classes", "unsafe_fixes", "cache_dir", "use_cache"):
+                 "target_version", "foreign_key_classes", "model_base_classes", "unsafe_fixes", "cache_dir", "use_cache",
+                 "root", "respect_gitignore", "force_exclude"):
         value: Any = getattr(settings, name)
         if name == "target_version":
             value = f"{value[0]}.{value[1]}"
@@ -381,6 +392,9 @@ def _command(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"o2o-lint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    if settings.root is not None and not os.path.isdir(settings.root):
+        print(f"o2o-lint: error: project root {settings.root}: not a directory", file=sys.stderr)
+        return EXIT_ERROR
     note = settings.extra.get("target_version_note")
     if args.show_settings:
         sys.stdout.write(_show_settings(settings, config_path))
@@ -416,8 +430,8 @@ def _main(args: argparse.Namespace, settings: Settings, config_path: str | None,
         settings = settings.with_overrides(ignore=settings.ignore + reviewers)
     if reading_stdin:
         display = args.stdin_filename or "-"
-        root = find_project_root(args.stdin_filename or os.getcwd())
-        project = Project(settings, [root], root=root)
+        root = find_project_root(args.stdin_filename or os.getcwd(), settings.root)
+        project = Project(settings, [root], root=os.path.dirname(config_path) if config_path else root)
         result, fixed_text = run_stdin(project, sys.stdin.buffer.read(), display, mode=check_mode)
         if args.add_noqa:
             return _add_noqa(result, project, out)
@@ -430,7 +444,7 @@ def _main(args: argparse.Namespace, settings: Settings, config_path: str | None,
             sys.stderr.write(summary(remaining, checked=1, fixed=fixed, unsafe_enabled=settings.unsafe_fixes) + "\n")
             return EXIT_FINDINGS if remaining else EXIT_CLEAN
         return _emit(result, args, mode, fmt, out, project)
-    roots = sorted({find_project_root(path) for path in args.paths})
+    roots = sorted({find_project_root(path, settings.root) for path in args.paths})
     exclude_base = os.path.dirname(config_path) if config_path else roots[0]
     project = Project(settings, roots, root=exclude_base)
     from o2o_lint.progress import progress_for

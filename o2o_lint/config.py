@@ -119,6 +119,13 @@ class Settings:
     unsafe_fixes: bool = False
     cache_dir: str | None = None
     use_cache: bool = True
+    #: The project root (``root`` / ``--project-root``), absolute; None: found from the paths.
+    root: str | None = None
+    #: Leave out what git ignores (``.gitignore``, ``.git/info/exclude``, global excludes).
+    respect_gitignore: bool = True
+    #: Apply the git-ignored paths to paths named explicitly too (the configured excludes
+    #: always apply to them).
+    force_exclude: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -317,6 +324,10 @@ def _per_file_ignores(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     raise ConfigError(f"{key}: expected a table of pattern = [codes]")
 
 
+def _flag(value: Any, key: str) -> bool:
+    return bool(value) if not isinstance(value, str) else value.strip().lower() in ("1", "true", "yes", "on")
+
+
 _KEYS = {
     "select": ("select", _codes),
     "extend-select": ("extend_select", _codes),
@@ -329,6 +340,9 @@ _KEYS = {
     "target-version": ("target_version", lambda v, k: parse_version(str(v))),
     "unsafe-fixes": ("unsafe_fixes", lambda v, k: bool(v) if not isinstance(v, str) else v.lower() in ("1", "true", "yes")),
     "cache-dir": ("cache_dir", lambda v, k: str(v)),
+    "root": ("root", lambda v, k: str(v)),
+    "respect-gitignore": ("respect_gitignore", _flag),
+    "force-exclude": ("force_exclude", _flag),
 }
 
 
@@ -349,6 +363,8 @@ def settings_from_mapping(mapping: dict[str, Any], base: Settings | None = None,
             changes["extra"] = {**changes["extra"], "target_version_note": note}
             continue
         changes[attribute] = convert(value, normalized)
+    if "root" in changes:  # relative to the configuration file
+        changes["root"] = os.path.normpath(os.path.join(directory or os.getcwd(), os.path.expanduser(changes["root"])))
     return replace(base or Settings(), **changes)
 
 
@@ -409,14 +425,40 @@ def settings_for(start: str, *, target_version: str | None = None, **overrides: 
     return settings.with_overrides(**overrides, target_version=target, extra=extra), config_path
 
 
-def find_project_root(path: str) -> str:
-    """The nearest ancestor (or the directory itself) holding a project marker."""
+def _git_dir_at(directory: str) -> bool:
+    """A ``.git`` directory, or a ``.git`` file (a worktree's or a submodule's)."""
+    return os.path.exists(os.path.join(directory, ".git"))
+
+
+def find_project_root(path: str, override: str | None = None) -> str:
+    """The root of the project *path* belongs to: the index covers all of it.
+
+    *override* (the ``root`` setting, ``--project-root``) wins. Otherwise the top of the
+    git work tree holding *path* (the nearest ``.git``, directory or file, upwards); else
+    the outermost directory holding a project marker (``pyproject.toml``, ``setup.cfg``,
+    ``setup.py``, ``manage.py``), so that a sub-package's own ``pyproject.toml`` does not
+    split a repository; else the working directory when it holds *path*, else *path*'s
+    own directory. The home directory and its ancestors are never taken unless *path* is
+    there itself (a dotfiles repository or a stray ``pyproject.toml`` in ``~`` must not
+    turn every project into one).
+    """
+    if override:
+        return os.path.abspath(override)
     directory = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
-    current = directory
+    home = os.path.abspath(os.path.expanduser("~"))
+    current, outermost = directory, None
     while True:
-        if any(os.path.exists(os.path.join(current, marker)) for marker in PROJECT_MARKERS):
+        if current != directory and (home == current or home.startswith(current.rstrip(os.sep) + os.sep)):
+            break  # at or above the home directory
+        if _git_dir_at(current):
             return current
+        if any(os.path.exists(os.path.join(current, marker)) for marker in PROJECT_MARKERS if marker != ".git"):
+            outermost = current
         parent = os.path.dirname(current)
         if parent == current:
-            return directory
+            break
         current = parent
+    if outermost is not None:
+        return outermost
+    cwd = os.getcwd()
+    return cwd if directory == cwd or directory.startswith(cwd.rstrip(os.sep) + os.sep) else directory

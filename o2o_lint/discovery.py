@@ -1,7 +1,12 @@
-"""Which files a run looks at: walk the given paths, honour excludes, survive odd trees.
+"""Which files a run looks at: walk the given paths, honour excludes and what git
+ignores, survive odd trees.
 
 Excludes apply to explicitly named files too (pre-commit passes every changed file,
-migrations included, and migrations record history that must not be rewritten).
+migrations included, and migrations record history that must not be rewritten). What
+git ignores (``.gitignore`` files, ``.git/info/exclude``, ``core.excludesFile``) is
+asked of git itself, once per project root and run (:func:`git_ignored`); it prunes
+the walk, and applies to explicitly named paths only under ``force_exclude``. Without
+git on ``PATH``, or outside a git work tree, nothing is git-ignored.
 """
 
 from __future__ import annotations
@@ -9,7 +14,9 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Iterable, Iterator
+import shutil
+import subprocess
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 
@@ -56,10 +63,62 @@ class ExcludeMatcher:
         return any(self.name_excluded(part) for part in relative.split("/") if part not in ("", "."))
 
 
+def start_git_ignored(root: str) -> Callable[[], frozenset[str]]:
+    """Start asking git which paths under *root* it ignores and does not track (a wholly
+    ignored directory as the directory alone), in the background: one ``git ls-files``
+    call, which walks the tree while the caller walks it too. The returned function
+    waits for the answer: absolute paths, empty when git is not on ``PATH``, *root* is
+    not in a git work tree, or git fails."""
+    git = shutil.which("git")
+    if git is None or not os.path.isdir(root):
+        return frozenset
+    try:
+        process = subprocess.Popen(
+            [git, "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"],
+            cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        return frozenset
+
+    def answer() -> frozenset[str]:
+        try:
+            listed, _ = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return frozenset()
+        if process.returncode != 0:
+            return frozenset()
+        return frozenset(os.path.normpath(os.path.join(root, os.fsdecode(entry))) for entry in listed.split(b"\0") if entry)
+
+    return answer
+
+
+def git_ignored(root: str) -> frozenset[str]:
+    """What git ignores under *root* (see :func:`start_git_ignored`)."""
+    return start_git_ignored(root)()
+
+
+def ignored_here_or_above(path: str, ignored: frozenset[str]) -> bool:
+    """*path* or a directory above it is among the *ignored* absolute paths."""
+    current = os.path.abspath(path)
+    while True:
+        if current in ignored:
+            return True
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
+
+
 def iter_python_files(
-    paths: Iterable[str], excludes: Iterable[str], root: str | None = None
+    paths: Iterable[str], excludes: Iterable[str], root: str | None = None, *,
+    ignored: frozenset[str] = frozenset(), force_exclude: bool = False,
 ) -> Iterator[str | DiscoveryProblem]:
-    """Yield every ``.py`` file under *paths*, sorted, without following directory symlinks."""
+    """Yield every ``.py`` file under *paths*, sorted, without following directory symlinks.
+
+    *ignored* (absolute paths, :func:`git_ignored`) prunes the walk; a path named in
+    *paths* is left out for it only under *force_exclude*."""
     matcher = ExcludeMatcher(excludes, root)
     seen: set[str] = set()
     for path in paths:
@@ -67,10 +126,12 @@ def iter_python_files(
         if not os.path.lexists(path):
             yield DiscoveryProblem(path, "cannot read: no such file or directory")
             continue
+        if force_exclude and ignored and ignored_here_or_above(path, ignored):
+            continue
         if os.path.isdir(path):
             if matcher.excluded(path) and os.path.abspath(path) != os.path.abspath(root or ""):
                 continue
-            yield from _walk(path, matcher, seen)
+            yield from _walk(path, matcher, seen, ignored)
         elif not os.path.exists(path):
             yield DiscoveryProblem(path, "cannot read: broken symlink or symlink loop")
         elif not matcher.excluded(path):
@@ -81,7 +142,8 @@ def iter_python_files(
                 yield path if os.path.isfile(path) else DiscoveryProblem(path, "cannot read: not a regular file")
 
 
-def _walk(top: str, matcher: ExcludeMatcher, seen: set[str]) -> Iterator[str | DiscoveryProblem]:
+def _walk(top: str, matcher: ExcludeMatcher, seen: set[str],
+          ignored: frozenset[str] = frozenset()) -> Iterator[str | DiscoveryProblem]:
     """Depth-first, sorted, with ``os.scandir`` (no stat call per file) and no directory symlinks."""
     found: list[str] = []
     problems: list[DiscoveryProblem] = []
@@ -95,11 +157,14 @@ def _walk(top: str, matcher: ExcludeMatcher, seen: set[str]) -> Iterator[str | D
             problems.append(DiscoveryProblem(directory, f"cannot read: {error.strerror or error}"))
             continue
         subdirectories = []
+        absolute_directory = os.path.abspath(directory) if ignored else ""
         for entry in listing:
             name = entry.name
             if matcher.name_excluded(name):
                 continue
             path = os.path.normpath(entry.path)
+            if ignored and os.path.join(absolute_directory, name) in ignored:
+                continue
             try:
                 is_directory = entry.is_dir(follow_symlinks=False)
             except OSError:

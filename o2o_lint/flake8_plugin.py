@@ -71,7 +71,7 @@ class O2OLintPlugin:
         cls._roots = {}
         cls._excludes = {}
         with fewer_collections():
-            cls._engine_for(find_project_root(start))
+            cls._engine_for(find_project_root(start, cls._settings.root))
         keep_out_of_collections()
 
     @staticmethod
@@ -112,7 +112,7 @@ class O2OLintPlugin:
     def _root_for(cls, directory: str) -> str:
         root = cls._roots.get(directory)
         if root is None:
-            root = cls._roots[directory] = find_project_root(directory)
+            root = cls._roots[directory] = find_project_root(directory, cls._settings.root if cls._settings else None)
         return root
 
     @classmethod
@@ -127,8 +127,8 @@ class O2OLintPlugin:
         root = self._root_for(os.getcwd() if from_stdin else os.path.dirname(os.path.abspath(self.filename)))
         with fewer_collections():
             engine = self._engine_for(root)
-            if not from_stdin and self._excluded(engine, root, self.filename):
-                return  # same files as the CLI: migrations record history and are never reported
+            if self.filename not in ("-", "stdin") and self._excluded(engine, root, self.filename):
+                return  # same files as the CLI (stdin under its display name too): migrations are never reported
             analysis = engine.analyze(
                 self.filename, "".join(self.lines), apply_noqa=False, tree=self.tree, fresh_facts=from_stdin
             )

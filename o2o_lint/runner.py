@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from o2o_lint.cache import Cache, content_hash
-from o2o_lint.discovery import DiscoveryProblem, iter_python_files
+from o2o_lint.discovery import DiscoveryProblem, ExcludeMatcher, iter_python_files
 from o2o_lint.findings import Finding, parse_error
 from o2o_lint.project import Project
 from o2o_lint.result_cache import CachedFinding, ResultCache, decode_findings, fingerprint
@@ -263,7 +263,8 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
             for item in facts.roots[0].discovered
         ]
     else:
-        discovered = list(iter_python_files(paths, settings.all_excludes, exclude_base))
+        discovered = list(iter_python_files(paths, settings.all_excludes, exclude_base, ignored=facts.ignored,
+                                            force_exclude=settings.force_exclude))
     for item in discovered:
         if isinstance(item, DiscoveryProblem):
             results.append(FileResult(item.path, [parse_error(item.path, item.message)]))
@@ -357,13 +358,21 @@ def _settle_across_files(project: Project, results: list[FileResult], analysable
                 written.append(result)
 
 
-def run_stdin(project: Project, data: bytes, display_path: str, *, mode: str) -> tuple[RunResult, str | None]:
-    """Check (or fix, returning the fixed text) source read from standard input."""
+def run_stdin(project: Project, data: bytes, display_path: str, *, mode: str,
+              exclude_base: str | None = None) -> tuple[RunResult, str | None]:
+    """Check (or fix, returning the fixed text) source read from standard input; nothing
+    when its file name (``--stdin-filename``) is excluded, as the file on disk would be."""
+    excluded = display_path != "-" and ExcludeMatcher(project.settings.all_excludes, exclude_base or project.root).excluded(
+        display_path)
     try:
         source = decode_source(data)
     except SourceError as exc:
+        if excluded:
+            return RunResult([], 0), None
         return RunResult([FileResult(display_path, [parse_error(display_path, str(exc), exc.line)])], 1), None
     project.set_text(display_path, source.text)
+    if excluded:
+        return RunResult([], 0), None
     result, fixed_text = process_text(
         project.engine, display_path, source, MODE_FIX if mode != MODE_CHECK else MODE_CHECK,
         project.settings.unsafe_fixes, fresh_facts=True,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from o2o_lint.cache import Cache, content_hash, stat_signature
 from o2o_lint.config import Settings
-from o2o_lint.discovery import iter_python_files
+from o2o_lint.discovery import ignored_here_or_above, iter_python_files, start_git_ignored
 from o2o_lint.index.facts import Facts, facts_for_tree, facts_version
 
 if TYPE_CHECKING:
@@ -96,7 +96,13 @@ class RootFacts:
         old_files: dict[str, list] = cached["files"]
         self.files: dict[str, list] = {}  # path -> [signature, content hash, facts digest]
         self.fresh: dict[str, Facts | None] = {}  # facts parsed in this run
-        self.discovered = list(iter_python_files([root], settings.all_excludes, root))
+        # What git ignores under the root (respect-gitignore): one git call per root and run,
+        # walking the tree while this process walks it too; then the walk is pruned.
+        answer = start_git_ignored(root) if settings.respect_gitignore else frozenset
+        discovered = list(iter_python_files([root], settings.all_excludes, root))
+        self.ignored = answer()
+        self.discovered = [item for item in discovered if not self.ignored or not ignored_here_or_above(
+            item if isinstance(item, str) else item.path, self.ignored)]
         to_scan: list[tuple[str, str, str | None]] = []
         for path in self.discovered:
             if not isinstance(path, str):
@@ -153,6 +159,11 @@ class ProjectFacts:
     @property
     def digests(self) -> dict[str, str]:
         return {path: digest for root in self.roots for path, digest in root.digests.items()}
+
+    @property
+    def ignored(self) -> frozenset[str]:
+        """What git ignores under every root (absolute paths)."""
+        return frozenset().union(*(root.ignored for root in self.roots))
 
     @property
     def facts(self) -> dict[str, Facts]:
