@@ -413,12 +413,12 @@ class ProjectIndex:
                     explicit_parent_links.add(target.qualname)
                 if relation.kind == RelationKind.MANY_TO_MANY and target is model and relation.related_name is None:
                     continue  # symmetrical: no reverse accessor
+                names = self.reverse_names(model, relation)
+                if names is None:
+                    continue
+                accessor, one_to_one_accessor = names
                 related_name = _interpolate(relation.related_name, model)
                 default_name = _interpolate(self._default_related_name(model), model)
-                if related_name is not None and related_name.endswith("+"):
-                    continue
-                one_to_one_accessor = related_name or default_name or model.model_name
-                accessor = one_to_one_accessor if relation.kind == RelationKind.ONE_TO_ONE or related_name or default_name else f"{model.model_name}_set"
                 query_name = (
                     _interpolate(relation.related_query_name, model)
                     or related_name or default_name or model.model_name
@@ -440,6 +440,19 @@ class ProjectIndex:
                     field_name=f"{parent.model_name}_ptr", kind=RelationKind.ONE_TO_ONE, field=None,
                     one_to_one_accessor=model.model_name,
                 ))
+
+    def reverse_names(self, model: ModelInfo, relation: RelationField) -> tuple[str, str] | None:
+        """The reverse accessor *relation* (declared on or inherited by *model*) installs on
+        its target, and the one it would install as a OneToOneField; None for ``"...+"``.
+        Both depend only on the declaring model, whatever the target."""
+        related_name = _interpolate(relation.related_name, model)
+        default_name = _interpolate(self._default_related_name(model), model)
+        if related_name is not None and related_name.endswith("+"):
+            return None
+        one_to_one_accessor = related_name or default_name or model.model_name
+        if relation.kind == RelationKind.ONE_TO_ONE or related_name or default_name:
+            return one_to_one_accessor, one_to_one_accessor
+        return f"{model.model_name}_set", one_to_one_accessor
 
     def _add_reverse(self, relation: ReverseRelation) -> None:
         self.reverse_relations.append(relation)

@@ -14,39 +14,65 @@ from __future__ import annotations
 import ast
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from functools import cached_property
+from typing import NamedTuple
 
 import libcst as cst
 
 from o2o_lint.astutil import dotted_name
 from o2o_lint.cstutil import dotted
 from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS
-from o2o_lint.index.model import ProjectIndex, ReverseRelation
+from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind, ReverseRelation
+from o2o_lint.index.receivers import CLASS, OBJECT, QUERYSET, ModelTypes
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
+
+
+class ManagerUse(NamedTuple):
+    """A read of *name* as a related manager, and the model its receiver is, if known."""
+
+    name: str
+    end: tuple[int, int]  # (line, column in characters) where the accessor or the string ends
+    receiver: ModelInfo | None
 
 
 def manager_uses(tree: ast.AST) -> set[str]:
     """Names *tree* reads as related managers: ``x.invoice_set``, ``x.items.all()``."""
-    found: set[str] = set()
+    return {use[0] for use in _manager_reads(tree)}
+
+
+def _manager_reads(tree: ast.AST) -> Iterator[tuple[str, ast.expr, ast.expr | None]]:
+    """(name, the node to report, its receiver) for every manager-style read in *tree*;
+    the receiver of a prefetch lookup is the queryset it is called on, if any."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
             if node.attr.endswith("_set"):
-                found.add(node.attr)
-            if node.attr in MANAGER_METHODS and isinstance(node.value, ast.Attribute):
-                found.add(node.value.attr)
+                yield node.attr, node, node.value
+            if (node.attr in MANAGER_METHODS and isinstance(node.value, ast.Attribute)
+                    and not node.value.attr.endswith("_set")):
+                yield node.value.attr, node.value, node.value.value
         elif isinstance(node, ast.Call):
             callee = node.func.attr if isinstance(node.func, ast.Attribute) else dotted_name(node.func)
-            if callee in PREFETCH_CALLS:
+            if callee is not None and callee.rpartition(".")[2] in PREFETCH_CALLS:
+                on = node.func.value if isinstance(node.func, ast.Attribute) and callee == "prefetch_related" else None
                 for argument in node.args:
                     if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                        found.add(argument.value.split("__", 1)[0])
-    return found
+                        yield argument.value.split("__", 1)[0], argument, on
+
+
+def _char_column(lines: list[str], line: int, byte_column: int) -> int:
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return len(text.encode("utf-8")[:byte_column].decode("utf-8", "replace"))
 
 
 class ReverseManagerUses:
     """The project view (``index.view(ReverseManagerUses)``): the reverse managers of
     unique ForeignKeys, which converting the field to a OneToOneField turns into single
-    objects, and the files that use them as managers.
+    objects, and where the project uses them as managers.
+
+    A use belongs to a relation when its receiver is an instance of the relation's target
+    model (or of a subclass), as far as :class:`~o2o_lint.index.receivers.ModelTypes`
+    can tell; a use whose receiver is unknown *may* belong to any relation of that name.
 
     Everything is computed on first use: a project without a unique ForeignKey never
     reads a file for it. Files are read through :meth:`ProjectIndex.source_text`, so the
@@ -56,7 +82,7 @@ class ReverseManagerUses:
 
     def __init__(self, index: ProjectIndex) -> None:
         self.index = index
-        self._uses_by_path: dict[str, frozenset[str]] = {}
+        self._uses_by_path: dict[str, tuple[ManagerUse, ...]] = {}
 
     @cached_property
     def relations(self) -> dict[str, list[ReverseRelation]]:
@@ -65,6 +91,30 @@ class ReverseManagerUses:
         for relation in self.index.reverse_relations:
             if relation.field is not None and relation.field.is_unique_foreign_key:
                 found[relation.accessor].append(relation)
+        for relation in self.unresolved:
+            found[relation.accessor].append(relation)
+        return found
+
+    @cached_property
+    def unresolved(self) -> list[ReverseRelation]:
+        """Unique ForeignKeys to a model outside the project (a third-party app): the
+        accessor's name comes from the declaring model, so it is known; the target is not
+        (``owner`` is empty), so no resolved receiver is ever taken for it."""
+        index = self.index
+        found = []
+        for model in index.models.values():
+            if model.abstract or model.external:
+                continue
+            for field in index._inherited_fields(model):
+                if not field.is_unique_foreign_key or index.resolve_target(model, field.target) is not None:
+                    continue
+                names = index.reverse_names(model, field)
+                if names is not None:
+                    found.append(ReverseRelation(
+                        owner="", accessor=names[0], query_name=names[1], related_model=model.key,
+                        related_model_name=model.name, field_name=field.name, kind=field.kind,
+                        field=field, one_to_one_accessor=names[1],
+                    ))
         return found
 
     @cached_property
@@ -74,32 +124,81 @@ class ReverseManagerUses:
         # "invoice_set__lines" (a prefetch lookup) counts: `__` may follow the name
         return re.compile(r"\b(?:%s)(?:\b|__)" % "|".join(map(re.escape, names))) if names else None
 
-    def files_using(self, name: str) -> list[str]:
-        """The files that read the reverse accessor *name* as a manager."""
+    @cached_property
+    def _shared_names(self) -> frozenset[str]:
+        """Accessor names some other relation of the project also gives a manager: another
+        model's reverse ForeignKey or many-to-many accessor, a ManyToManyField."""
+        names = {r.accessor for r in self.index.reverse_relations
+                 if r.accessor in self.relations and not (r.field is not None and r.field.is_unique_foreign_key)}
+        names.update(f.name for m in self.index.models.values() for f in m.fields
+                     if f.kind == RelationKind.MANY_TO_MANY and f.name in self.relations)
+        return frozenset(names)
+
+    def candidates(self, use: ManagerUse) -> list[ReverseRelation]:
+        """The unique ForeignKeys whose reverse manager *use* may be."""
+        relations = self.relations.get(use.name, [])
+        if use.receiver is None:
+            return list(relations)
+        owners = {model.key for model in self.index.django.ancestors(use.receiver)}
+        return [r for r in relations if r.owner in owners]
+
+    def reported(self, use: ManagerUse) -> list[ReverseRelation]:
+        """The relations OTO004 blames *use* on: those it may be, when its receiver is
+        known; when it is not, all of them only if no other relation has the name."""
+        if use.receiver is None and use.name in self._shared_names:
+            return []
+        return self.candidates(use)
+
+    def files_using(self, relation: ReverseRelation | str) -> list[str]:
+        """The files with a use that may be *relation*'s reverse manager (given a name:
+        that may be the reverse manager of some unique ForeignKey of that name)."""
+        name = relation if isinstance(relation, str) else relation.accessor
         if name not in self.relations:
             return []
-        return [path for path in sorted(self.index.facts_by_path) if name in self._uses(path)]
+        return [path for path in sorted(self.index.facts_by_path)
+                if any((relation in candidates) if not isinstance(relation, str) else bool(candidates)
+                       for use in self.uses(path) if use.name == name
+                       for candidates in [self.candidates(use)])]
 
-    def _uses(self, path: str) -> frozenset[str]:
+    def uses(self, path: str) -> tuple[ManagerUse, ...]:
         """The unique ForeignKeys' reverse managers *path* reads as managers: a text search
         first, confirmed on the file's ``ast``."""
         overlaid = self.index.overlaid is not None and self.index.overlaid[0] == path
         found = None if overlaid else self._uses_by_path.get(path)
         if found is None:
-            found = self._search(self.index.source_text(path))
+            found = self._search(path, self.index.source_text(path))
             if not overlaid:
                 self._uses_by_path[path] = found
         return found
 
-    def _search(self, text: str | None) -> frozenset[str]:
+    def _search(self, path: str, text: str | None) -> tuple[ManagerUse, ...]:
         pattern = self.pattern
         if text is None or pattern is None or pattern.search(text) is None:
-            return frozenset()
+            return ()
         try:
-            used = manager_uses(ast.parse(text))
+            tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return frozenset()
-        return frozenset(used & set(self.relations))
+            return ()
+        facts = self.index.overlaid[1] if self.index.overlaid and self.index.overlaid[0] == path else None
+        facts = facts or self.index.facts_by_path.get(path)
+        module = facts["module"] if facts else ""
+        lines = text.splitlines()
+        types: ModelTypes | None = None
+        found: list[ManagerUse] = []
+        for name, node, receiver in _manager_reads(tree):
+            if name not in self.relations or node.end_lineno is None or node.end_col_offset is None:
+                continue
+            if types is None:
+                types = ModelTypes(self.index, module, tree)
+            model = None
+            if receiver is not None:
+                kind = types.model_of(receiver)
+                if kind is not None and (kind.kind in (OBJECT, CLASS) if isinstance(node, ast.Attribute)
+                                         else kind.kind in (QUERYSET, CLASS)):
+                    model = kind.model
+            end = (node.end_lineno, _char_column(lines, node.end_lineno, node.end_col_offset))
+            found.append(ManagerUse(name, end, model))
+        return tuple(found)
 
 
 #: The models every case's snippet sees, as ``billing/models.py`` of its project.
@@ -115,6 +214,28 @@ class Invoice(models.Model):
 class Membership(models.Model):
     company = models.ForeignKey(Company, models.CASCADE, unique=True, related_name='memberships')
 """
+
+#: Two apps with an ``article_set`` each: a plain ForeignKey's and a unique one's.
+_TWO_ARTICLE_SETS = {
+    "news/models.py": """
+        from django.db import models
+
+        class Reporter(models.Model):
+            pass
+
+        class Article(models.Model):
+            reporter = models.ForeignKey(Reporter, models.CASCADE)
+        """,
+    "gis/models.py": """
+        from django.db import models
+
+        class Writer(models.Model):
+            pass
+
+        class Column(models.Model):
+            writer = models.ForeignKey(Writer, models.CASCADE, unique=True, related_name="article_set")
+        """,
+}
 
 
 class ReverseManagerUse(LintRule):
@@ -151,6 +272,37 @@ class ReverseManagerUse(LintRule):
             files={"billing/models.py": _MODELS},
             id="lookup-by-query-name",
         ),
+        # The receiver is a Reporter: its `article_set` is the plain ForeignKey's, not Column.writer's.
+        Valid(
+            """
+            from news.models import Reporter
+
+            def count():
+                reporter = Reporter.objects.get(pk=1)
+                return reporter.article_set.count()
+            """,
+            files=_TWO_ARTICLE_SETS,
+            id="receiver-is-another-model",
+        ),
+        Valid(
+            """
+            from news.models import Reporter
+
+            def load():
+                return Reporter.objects.prefetch_related("article_set")
+            """,
+            files=_TWO_ARTICLE_SETS,
+            id="prefetch-on-another-model",
+        ),
+        # Unknown receiver, and another relation gives an `article_set` too: it may be that one.
+        Valid(
+            """
+            def count(obj):
+                return obj.article_set.count()
+            """,
+            files=_TWO_ARTICLE_SETS,
+            id="unknown-receiver-shared-name",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -183,6 +335,45 @@ class ReverseManagerUse(LintRule):
             id="prefetch-related-lookup",
             range=(2, 44, 2, 64),
         ),
+        Invalid(
+            """
+            from gis.models import Writer
+
+            def count():
+                writer = Writer.objects.filter(pk=1).first()
+                return writer.article_set.count()
+            """,
+            files=_TWO_ARTICLE_SETS,
+            expected_messages=["`article_set` is the reverse manager of Column.writer"],
+            id="receiver-is-the-target",
+            range=(5, 11, 5, 29),
+        ),
+        Invalid(
+            """
+            from gis.models import Column, Writer
+
+            def columns(column: Column):
+                for writer in Writer.objects.all():
+                    writer.article_set.all()
+                return column.writer.article_set.exists()
+            """,
+            files=_TWO_ARTICLE_SETS,
+            expected_messages=["`article_set`", "`article_set`"],
+            id="loop-variable-and-forward-relation",
+            range=(5, 8, 5, 26),
+        ),
+        Invalid(
+            """
+            from gis.models import Writer
+
+            def load():
+                return Writer.objects.filter(pk=1).prefetch_related("article_set")
+            """,
+            files=_TWO_ARTICLE_SETS,
+            expected_messages=["'article_set'"],
+            id="prefetch-on-the-target",
+            range=(4, 56, 4, 69),
+        ),
     ]
 
     @classmethod
@@ -194,11 +385,11 @@ class ReverseManagerUse(LintRule):
         relations = self.context.index.view(ReverseManagerUses).relations
         name = node.attr.value
         if name.endswith("_set") and name in relations:
-            self._report_use(node, name, relations[name])
+            self._check_use(node, name)
         elif name in MANAGER_METHODS and isinstance(node.value, cst.Attribute):
             inner = node.value.attr.value
             if not inner.endswith("_set") and inner in relations:
-                self._report_use(node.value, inner, relations[inner])
+                self._check_use(node.value, inner)
 
     def visit_Call(self, node: cst.Call) -> None:
         callee = dotted(node.func)
@@ -213,7 +404,16 @@ class ReverseManagerUse(LintRule):
                 if isinstance(lookup, str):
                     name = lookup.split("__", 1)[0]
                     if name in relations:
-                        self._report_use(arg.value, repr(name), relations[name], quoted=True)
+                        self._check_use(arg.value, name, quoted=True)
+
+    def _check_use(self, node: cst.CSTNode, name: str, *, quoted: bool = False) -> None:
+        """Report *node* when the view's use ending where it ends belongs to a unique ForeignKey."""
+        view = self.context.index.view(ReverseManagerUses)
+        end = self.position(node).end
+        use = next((u for u in view.uses(self.context.abspath) if u.name == name and u.end == (end.line, end.column)), None)
+        relations = view.reported(use) if use is not None else []
+        if relations:
+            self._report_use(node, repr(name) if quoted else name, relations, quoted=quoted)
 
     def _report_use(self, node: cst.CSTNode, name: str, relations: list[ReverseRelation], *, quoted: bool = False) -> None:
         relation = relations[0]

@@ -90,6 +90,18 @@ class ForeignKeyUnique(LintRule):
             """,
             id="noqa-comment",
         ),
+        # A field built inside a function (here to test deconstruct()) is no model field:
+        # Django never checks it, and converting it would change what the test tests.
+        Valid(
+            """
+            from django.db import models
+
+            def test_foreign_key_unique():
+                field = models.ForeignKey("auth.Permission", models.CASCADE, unique=True)
+                return field.deconstruct()
+            """,
+            id="field-outside-a-class-body",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -217,6 +229,67 @@ class ForeignKeyUnique(LintRule):
             id="reverse-manager-used-fix-unsafe",
             range=(8, 14, 8, 69),
         ),
+        # A target outside the project (a third-party app): the accessor's name comes from
+        # this model (`profile_set`), and no file uses it, so the fix is safe.
+        Invalid(
+            """
+            from django.db import models
+
+            class Profile(models.Model):
+                account = models.ForeignKey("allauth.SocialAccount", models.CASCADE, unique=True)
+            """,
+            expected_fix="""
+            from django.db import models
+
+            class Profile(models.Model):
+                account = models.OneToOneField("allauth.SocialAccount", models.CASCADE)
+            """,
+            id="target-outside-the-project",
+            range=(4, 14, 4, 85),
+        ),
+        Invalid(
+            """
+            from django.db import models
+
+            class Profile(models.Model):
+                account = models.ForeignKey("allauth.SocialAccount", models.CASCADE, unique=True)
+
+            def profiles(account):
+                return account.profile_set.all()
+            """,
+            expected_fix="""
+            from django.db import models
+
+            class Profile(models.Model):
+                account = models.OneToOneField("allauth.SocialAccount", models.CASCADE)
+
+            def profiles(account):
+                return account.profile_set.all()
+            """,
+            expected_messages=["the fix is unsafe: the reverse accessor `profile_set` is used"],
+            unsafe=True,
+            id="target-outside-the-project-accessor-used",
+            range=(4, 14, 4, 85),
+        ),
+        # The user model is Django's: its uses are searched the same way.
+        Invalid(
+            """
+            from django.conf import settings
+            from django.db import models
+
+            class Profile(models.Model):
+                user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, unique=True)
+            """,
+            expected_fix="""
+            from django.conf import settings
+            from django.db import models
+
+            class Profile(models.Model):
+                user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE)
+            """,
+            id="user-model-target",
+            range=(5, 11, 5, 83),
+        ),
     ]
 
     @classmethod
@@ -235,8 +308,10 @@ class ForeignKeyUnique(LintRule):
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self.class_names: list[str] = []
-        self.field_names: dict[cst.Call, str] = {}
+        #: the enclosing class bodies and functions, innermost last (a function is None)
+        self.class_names: list[str | None] = []
+        #: calls assigned to a name directly in a class body: the fields (name, class)
+        self.field_names: dict[cst.Call, tuple[str, str]] = {}
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.class_names.append(node.name.value)
@@ -244,20 +319,28 @@ class ForeignKeyUnique(LintRule):
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.class_names.pop()
 
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.class_names.append(None)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.class_names.pop()
+
+    def _declare(self, value: cst.BaseExpression | None, target: cst.BaseExpression) -> None:
+        owner = self.class_names[-1] if self.class_names else None
+        if owner is not None and isinstance(value, cst.Call) and isinstance(target, cst.Name):
+            self.field_names[value] = (target.value, owner)
+
     def visit_Assign(self, node: cst.Assign) -> None:
-        if isinstance(node.value, cst.Call) and len(node.targets) == 1:
-            target = node.targets[0].target
-            if isinstance(target, cst.Name):
-                self.field_names[node.value] = target.value
+        if len(node.targets) == 1:
+            self._declare(node.value, node.targets[0].target)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if isinstance(node.value, cst.Call) and isinstance(node.target, cst.Name):
-            self.field_names[node.value] = node.target.value
+        self._declare(node.value, node.target)
 
     def visit_Call(self, node: cst.Call) -> None:
         callee = dotted(node.func)
-        if callee is None:
-            return
+        if callee is None or node not in self.field_names:
+            return  # only a field declared in a class body is a model field (W342)
         kind = self.context.index.field_kind(self.context.module_name, callee)
         if kind is None or kind.kind != RelationKind.FOREIGN_KEY:
             return
@@ -283,10 +366,10 @@ class ForeignKeyUnique(LintRule):
         self.report(node, message, fix)
 
     def _field(self, node: cst.Call) -> RelationField | None:
-        field_name = self.field_names.get(node)
-        if not self.class_names or field_name is None:
+        if node not in self.field_names:
             return None
-        model = self.context.index.model_for_class(self.context.abspath, self.class_names[-1])
+        field_name, class_name = self.field_names[node]
+        model = self.context.index.model_for_class(self.context.abspath, class_name)
         if model is None:
             return None
         return next((f for f in model.fields if f.name == field_name), None)
@@ -298,8 +381,10 @@ class ForeignKeyUnique(LintRule):
             return None
         if field.related_name is not None and field.related_name.endswith("+"):
             return []
-        # several for a field declared on an abstract base
-        relations = [r for r in self.context.index.reverse_relations if r.field is field]
+        # several for a field declared on an abstract base; a target outside the project
+        # still has the accessor its name comes from this model
+        view = self.context.index.view(ReverseManagerUses)
+        relations = [r for found in view.relations.values() for r in found if r.field is field]
         return relations or None
 
     def _unsafe_reason(self, relations: list[ReverseRelation] | None) -> str | None:
@@ -307,7 +392,7 @@ class ForeignKeyUnique(LintRule):
             return "the index cannot resolve this field's model or target, so uses of its reverse accessor are unknown"
         index = self.context.index
         for relation in relations:
-            users = index.view(ReverseManagerUses).files_using(relation.accessor)
+            users = index.view(ReverseManagerUses).files_using(relation)
             if users:
                 return f"the reverse accessor `{relation.accessor}` is used as a manager in {len(users)} file(s), see OTO004"
             new_accessor = relation.one_to_one_accessor
