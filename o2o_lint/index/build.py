@@ -6,7 +6,6 @@ lets a warm run skip even reading unchanged files.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import marshal
 import os
@@ -21,6 +20,7 @@ from o2o_lint.index.facts import Facts, facts_for_tree, facts_version
 if TYPE_CHECKING:
     from o2o_lint.index.model import ProjectIndex
 from o2o_lint.sourcefile import MAX_FILE_BYTES, SourceError, decode_source
+from o2o_lint.syntax import parse_module
 
 INDEX_CACHE_NAME = "index"
 
@@ -29,7 +29,7 @@ def facts_for_bytes(data: bytes, path: str, root: str) -> Facts | None:
     """Facts for one file, or None when it cannot be decoded or parsed."""
     try:
         text = decode_source(data).text
-        tree = ast.parse(text, filename=path)
+        tree = parse_module(text, filename=path)
     except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     try:

@@ -23,6 +23,7 @@ from o2o_lint.cstutil import dotted
 from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS
 from o2o_lint.index.model import ProjectIndex, ReverseRelation
 from o2o_lint.rules.base import FileContext, Invalid, LintRule, Valid
+from o2o_lint.syntax import parse_module
 
 
 def manager_uses(tree: ast.AST) -> set[str]:
@@ -96,7 +97,7 @@ class ReverseManagerUses:
         if text is None or pattern is None or pattern.search(text) is None:
             return frozenset()
         try:
-            used = manager_uses(ast.parse(text))
+            used = manager_uses(parse_module(text))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return frozenset()
         return frozenset(used & set(self.relations))
