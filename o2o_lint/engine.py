@@ -1,8 +1,9 @@
 """The analysis engine every front end calls: one file in, findings (and fixes) out.
 
 Order of work for a file, cheapest first: text screens of the enabled rules; the
-stdlib ``ast`` parse (clean syntax errors, and a guard against inputs that crash
-LibCST's native parser); one LibCST parse with only the metadata the rules asked
+stdlib ``ast`` parse (:func:`o2o_lint.syntax.parse_module`: any Python 3.8 to 3.14
+syntax, clean syntax errors, and a guard against inputs that crash LibCST's native
+parser); one LibCST parse with only the metadata the rules asked
 for; one batched traversal shared by all rules.
 """
 
@@ -24,6 +25,7 @@ from o2o_lint.noqa import filter_suppressed
 from o2o_lint.rules import all_rules
 from o2o_lint.rules.base import FileContext, LintRule
 from o2o_lint.sourcefile import apply_line_edits
+from o2o_lint.syntax import parse_module
 
 #: Deeper syntax trees crash LibCST's native parser or overflow Python's stack in its visitors.
 MAX_SYNTAX_DEPTH = 400
@@ -227,7 +229,7 @@ class Engine:
                 else:
                     assert analysis.module is not None
                     new_text = apply_fixes(analysis.module, [f.fix for f in chosen if f.fix]).code
-                tree = ast.parse(new_text, filename=path)
+                tree = parse_module(new_text, filename=path)
             except (SyntaxError, ValueError, RecursionError, MemoryError, cst.ParserSyntaxError) as exc:
                 return _unfixed(outcome, text, original, f"a fix produced code that does not parse ({_describe(exc)})")
             except Exception as exc:
@@ -264,7 +266,7 @@ def _unfixed(outcome: FixOutcome, text: str, original: list[Finding] | None, pro
 
 def _parse_ast(path: str, text: str) -> tuple[ast.Module | None, Finding | None]:
     try:
-        return ast.parse(text, filename=path), None
+        return parse_module(text, filename=path), None
     except SyntaxError as exc:
         return None, parse_error(path, f"cannot parse: {exc.msg}", exc.lineno or 1, (exc.offset or 1) - 1)
     except (ValueError, RecursionError, MemoryError) as exc:

@@ -42,6 +42,7 @@ class Project:
         self._mapper = mapper
         self._facts: ProjectFacts | None = None
         self._facts_by_path: dict[str, Facts] | None = None
+        self._unreadable: set[str] = set()
         self._index: ProjectIndex | None = None
         self._engine: Engine | None = None
         self.texts: dict[str, str] = {}  # path as shown -> text not on disk
@@ -64,12 +65,13 @@ class Project:
         """The facts themselves, loaded (or parsed) only when some file needs analysis."""
         if self._facts_by_path is None:
             self._facts_by_path = self.facts.facts
+            self._unreadable = set(self.facts.unreadable)
         return self._facts_by_path
 
     @property
     def index(self) -> ProjectIndex:
         if self._index is None:
-            self._index = index_from_facts(self.facts_by_path, self.settings)
+            self._index = index_from_facts(self.facts_by_path, self.settings, self._unreadable)
         return self._index
 
     @property
@@ -107,11 +109,18 @@ class Project:
             changed |= (facts.get(absolute) or {}).get("classes") != (new or {}).get("classes")
             if new is None:
                 facts.pop(absolute, None)
+                if self._root_of(absolute) is not None:
+                    self._unreadable.add(absolute)
             else:
                 facts[absolute] = new
+                self._unreadable.discard(absolute)
         self._index = self._engine = None
         return changed
 
-    def _facts_on_disk(self, absolute: str) -> Facts | None:
+    def _root_of(self, absolute: str) -> str | None:
         roots = [r.root for r in self.facts.roots if absolute.startswith(r.root.rstrip(os.sep) + os.sep)]
-        return facts_for_file(absolute, max(roots, key=len)) if roots else None
+        return max(roots, key=len) if roots else None
+
+    def _facts_on_disk(self, absolute: str) -> Facts | None:
+        root = self._root_of(absolute)
+        return facts_for_file(absolute, root) if root is not None else None

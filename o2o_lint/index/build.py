@@ -6,7 +6,6 @@ lets a warm run skip even reading unchanged files.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import marshal
 import os
@@ -21,6 +20,7 @@ from o2o_lint.index.facts import Facts, facts_for_tree, facts_version
 if TYPE_CHECKING:
     from o2o_lint.index.model import ProjectIndex
 from o2o_lint.sourcefile import MAX_FILE_BYTES, SourceError, decode_source
+from o2o_lint.syntax import parse_module
 
 INDEX_CACHE_NAME = "index"
 
@@ -29,7 +29,7 @@ def facts_for_bytes(data: bytes, path: str, root: str) -> Facts | None:
     """Facts for one file, or None when it cannot be decoded or parsed."""
     try:
         text = decode_source(data).text
-        tree = ast.parse(text, filename=path)
+        tree = parse_module(text, filename=path)
     except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     try:
@@ -96,6 +96,7 @@ class RootFacts:
         old_files: dict[str, list] = cached["files"]
         self.files: dict[str, list] = {}  # path -> [signature, content hash, facts digest]
         self.fresh: dict[str, Facts | None] = {}  # facts parsed in this run
+        self.unopened: list[str] = []  # discovered, but could not be opened
         # What git ignores under the root (respect-gitignore): one git call per root and run,
         # walking the tree while this process walks it too; then the walk is pruned.
         answer = start_git_ignored(root) if settings.respect_gitignore else frozenset
@@ -116,6 +117,7 @@ class RootFacts:
                 to_scan.append((absolute, root, entry[1] if entry is not None else None))
         for absolute, scanned in zip((item[0] for item in to_scan), mapper(scan_file, to_scan)):
             if scanned is None:
+                self.unopened.append(absolute)
                 continue
             signature, digest, facts, facts_digest = scanned
             if facts_digest is None:  # same content as cached (e.g. `touch`): facts unchanged
@@ -126,10 +128,20 @@ class RootFacts:
         if self.files != old_files:
             cache.store(self.stats_name, {"version": version, "root": root, "files": self.files})
         self._facts: dict[str, Facts] | None = None
+        self._unreadable: list[str] = []
 
     @property
     def digests(self) -> dict[str, str]:
-        return {path: entry[2] for path, entry in self.files.items()}
+        digests = {path: entry[2] for path, entry in self.files.items()}
+        digests.update((path, "") for path in self.unopened)  # a file turning unreadable changes the run
+        return digests
+
+    @property
+    def unreadable(self) -> list[str]:
+        """Files under the root that could not be read, decoded or parsed: nothing in them
+        is in the index (known once :attr:`facts` is loaded)."""
+        _ = self.facts
+        return self._unreadable
 
     @property
     def facts(self) -> dict[str, Facts]:
@@ -144,6 +156,7 @@ class RootFacts:
             if self.fresh or missing or set(blob) != set(merged):
                 self.cache.store(self.facts_name, {"version": self.version, "facts": merged})
             self._facts = {p: f for p, f in merged.items() if f is not None}
+            self._unreadable = sorted([p for p, f in merged.items() if f is None] + self.unopened)
         return self._facts
 
 
@@ -169,20 +182,27 @@ class ProjectFacts:
     def facts(self) -> dict[str, Facts]:
         return {path: facts for root in self.roots for path, facts in root.facts.items()}
 
+    @property
+    def unreadable(self) -> list[str]:
+        """Files under the roots whose facts are missing: unreadable or unparsable."""
+        return [path for root in self.roots for path in root.unreadable]
+
 
 def collect_project_facts(roots: Iterable[str], settings: Settings) -> dict[str, Facts]:
     return ProjectFacts(roots, settings).facts
 
 
-def index_from_facts(facts_by_path: dict[str, Facts], settings: Settings) -> ProjectIndex:
+def index_from_facts(facts_by_path: dict[str, Facts], settings: Settings, unreadable: Iterable[str] = ()) -> ProjectIndex:
     from o2o_lint.index.model import ProjectIndex
 
     return ProjectIndex(
         facts_by_path,
         foreign_key_classes=settings.foreign_key_classes,
         model_base_classes=settings.model_base_classes,
+        unreadable_files=unreadable,
     )
 
 
 def build_index(roots: Iterable[str], settings: Settings) -> ProjectIndex:
-    return index_from_facts(collect_project_facts(roots, settings), settings)
+    facts = ProjectFacts(roots, settings)
+    return index_from_facts(facts.facts, settings, facts.unreadable)

@@ -16,7 +16,7 @@ from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 11
+FACTS_VERSION = 12  # 12: files of newer Python syntax than the interpreter have facts
 
 Facts = dict[str, Any]
 

@@ -150,8 +150,9 @@ class ProjectIndex:
     """Everything the rules know about the project's models, built once per run."""
 
     def __init__(self, facts_by_path: dict[str, Facts], *, foreign_key_classes: Iterable[str] = (),
-                 model_base_classes: Iterable[str] = ()) -> None:
+                 model_base_classes: Iterable[str] = (), unreadable_files: Iterable[str] = ()) -> None:
         self.facts_by_path = facts_by_path
+        self._unreadable_files = tuple(sorted(unreadable_files))
         self.modules: dict[str, Facts] = {}
         self.path_by_module: dict[str, str] = {}
         for path, facts in sorted(facts_by_path.items()):
@@ -173,6 +174,15 @@ class ProjectIndex:
         self._views: dict[Callable[[ProjectIndex], Any], Any] = {}
         self._find_models()
         self._collect_reverse_relations()
+
+    @property
+    def unreadable_files(self) -> tuple[str, ...]:
+        """Files under the project roots that could not be read, decoded or parsed (absolute
+        paths, sorted): nothing in them is indexed, so a project-wide "no use anywhere" is
+        only as good as this is empty. The overlaid file, being read now, is not one."""
+        if self.overlaid is None:
+            return self._unreadable_files
+        return tuple(path for path in self._unreadable_files if path != self.overlaid[0])
 
     def view(self, factory: Callable[[ProjectIndex], View]) -> View:
         """A rule's project-wide view (``factory(index)``), built on first use and kept for

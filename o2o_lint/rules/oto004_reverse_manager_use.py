@@ -26,6 +26,7 @@ from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS
 from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind, ReverseRelation
 from o2o_lint.index.receivers import CLASS, OBJECT, QUERYSET, ModelTypes
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
+from o2o_lint.syntax import parse_module
 
 
 class ManagerUse(NamedTuple):
@@ -176,7 +177,7 @@ class ReverseManagerUses:
         if text is None or pattern is None or pattern.search(text) is None:
             return ()
         try:
-            tree = ast.parse(text)
+            tree = parse_module(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return ()
         facts = self.index.overlaid[1] if self.index.overlaid and self.index.overlaid[0] == path else None

@@ -6,10 +6,14 @@ accessor turns from a manager (``company.invoice_set``) into a single object
 (``company.invoice``), the third positional argument changes meaning
 (``related_name`` on ForeignKey, ``to_field`` on OneToOneField), and
 ``makemigrations`` emits an ``AlterField``. The fix is therefore safe only when the
-project index shows no use of the old reverse accessor (see OTO004).
+project index shows no use of the old reverse accessor (see OTO004), and only when
+every file of the project could be read and parsed (a use in a file that could not be
+is unknown).
 """
 
 from __future__ import annotations
+
+import os
 
 import libcst as cst
 
@@ -401,6 +405,15 @@ class ForeignKeyUnique(LintRule):
             owner = index.models_by_key.get(relation.owner)
             if owner is not None and (new_accessor in owner.attributes or new_accessor in owner.methods):
                 return f"the new accessor `{new_accessor}` would replace an attribute of {owner.name}"
+        unreadable = index.unreadable_files
+        if unreadable and relations:
+            # what cannot be read is not indexed: a use of the old accessor there is unknown
+            first = os.path.relpath(unreadable[0])
+            others = f" and {len(unreadable) - 1} more" if len(unreadable) > 1 else ""
+            return (
+                f"{len(unreadable)} file(s) of the project could not be read or parsed ({first}{others}), "
+                "so uses of the reverse accessor there are unknown"
+            )
         return None
 
     def _fix(self, node: cst.Call, callee: str, *, safe: bool) -> Fix | None:
