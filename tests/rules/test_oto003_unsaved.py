@@ -264,7 +264,7 @@ def test_conditional_expression_makes_the_fix_unsafe(tmp_path: Path) -> None:
     assert "    a.save()\n    return Book.objects.create(author=a) if c else None\n" in fixed
 
 
-def test_save_point_in_a_loop_is_unsafe_unless_built_in_it(tmp_path: Path) -> None:
+def test_save_point_in_a_loop_gets_no_fix_unless_built_in_it(tmp_path: Path) -> None:
     outside, _ = lint(tmp_path / "a", case("""\
         def f(titles):
             a = Author(name='x')
@@ -277,7 +277,8 @@ def test_save_point_in_a_loop_is_unsafe_unless_built_in_it(tmp_path: Path) -> No
                 a = Author(name=name)
                 Book.objects.create(author=a, title=name)
         """))
-    assert outside[0].fix is not None and not outside[0].fix.safe
+    # the second iteration finds it saved by the first: a save there is not provably needed
+    assert outside[0].fix is None and "no automatic fix" in outside[0].message
     assert inside[0].fix is not None and inside[0].fix.safe
     assert "        a = Author(name=name)\n        a.save()\n" in fixed
 

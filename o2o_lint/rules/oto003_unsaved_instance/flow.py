@@ -502,9 +502,42 @@ class FunctionAnalysis:
                     current.names.pop(name, None)
 
         exit_state, breaks = self._loop(state, node.body, bind, None)
+        if exit_state is not None and not breaks and isinstance(node.target, cst.Name):
+            self._saved_each(node, items, exit_state)
         if node.orelse is not None:
             exit_state = self.run_suite(node.orelse.body, exit_state)
         return join(exit_state, *breaks)
+
+    def _saved_each(self, node: cst.For, items: frozenset[int], exit_state: State) -> None:
+        """``for g in groups: g.save()``: each iteration saves its own element, so after a
+        loop that ran to completion every element is saved, however many there were.
+
+        The body runs once more (silently) with the loop variable bound to a stand-in
+        unsaved instance; when the stand-in is saved at the end of the body and at every
+        ``continue``, and nothing breaks out, the elements still maybe unsaved are saved.
+        """
+        pending = [o for o in items if o != UNKNOWN and self.is_maybe_unsaved(o, exit_state)]
+        if not pending or len(self.loops) >= MAX_LOOP_DEPTH:
+            return
+        assert isinstance(node.target, cst.Name)
+        stand_in = self._new(node.target, "new", label=node.target.value)
+        current = exit_state.copy()
+        current.status[stand_in.oid] = UNSAVED
+        current.rels[stand_in.oid] = {}
+        current.names[node.target.value] = frozenset({stand_in.oid})
+        reporting, self.reporting = self.reporting, False
+        loop = _Loop()
+        self.loops.append(loop)
+        try:
+            end = self.run_suite(node.body, current)
+        finally:
+            self.loops.pop()
+            self.reporting = reporting
+        ends = [s for s in (end, *loop.continues) if s is not None]
+        if loop.breaks or not ends or any(s.status.get(stand_in.oid) != SAVED for s in ends):
+            return
+        for oid in pending:
+            exit_state.status[oid] = SAVED
 
     def run_while(self, node: cst.While, state: State) -> State | None:
         exit_state, breaks = self._loop(state, node.body, lambda current: None, node.test)
@@ -1270,9 +1303,15 @@ class FunctionAnalysis:
         if any(o.in_condition for o in unsaved) and unsaved[0].site is not None and not unsaved[0].site.same_statement(self.site):
             is_definite = False
         to_save = self._ordered_saves(unsaved, state)
-        names = {o.oid: n for o in to_save for n in [self.name_of(o.oid, state)] if n}
-        return Hit(kind, node, field_name, model, unsaved, is_definite, self.here(), names, to_save,
-                   is_async=self.is_async, **extra)  # type: ignore[arg-type]
+        # a fix saves a name only when it holds exactly that object here (a loop variable that
+        # held each element of a container in turn is not the container)
+        names = {o.oid: n for o in to_save for n in [self.name_of(o.oid, state)]
+                 if n and state.names.get(n) == frozenset({o.oid})}
+        # a fix saves only objects built here and unsaved on every path reaching this point
+        hit = Hit(kind, node, field_name, model, unsaved, is_definite, self.here(), names, to_save,
+                  is_async=self.is_async, **extra)  # type: ignore[arg-type]
+        hit.extra["all_unsaved"] = all(state.status.get(o.oid) == UNSAVED for o in to_save)
+        return hit
 
     def check_kwargs(self, call: cst.Call, kind: str, model: ModelInfo | None, state: State, *,
                      skip: frozenset[str] = frozenset()) -> None:
