@@ -415,6 +415,90 @@ _VALID = [
         files={"places/models.py": _MODELS},
         id="loop-saved-next-to-other-code",
     ),
+    # try/except that rebinds the instance to None: every path past `if author:` saved it
+    # (tendenci's accounts/views.py).
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def register(name):
+            author = Author(name=name)
+            try:
+                author.save()
+            except Exception:
+                author = None
+            if author:
+                book = Book()
+                book.author = author
+                book.save()
+        """,
+        files={"places/models.py": _MODELS},
+        id="except-rebinds-to-none",
+    ),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def register(name):
+            author = Author(name=name)
+            try:
+                author.save()
+            except Exception:
+                author = None
+            if author is None:
+                return None
+            return Book.objects.create(author=author, title='y')
+        """,
+        files={"places/models.py": _MODELS},
+        id="none-guard-early-return",
+    ),
+    # Unsaved only when `create` is false, used only when it is true (weblate's lang/models.py).
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def auto_create(name, base, create=True):
+            if create:
+                author = Author.objects.get_or_create(name=name)[0]
+            else:
+                author = Author(name=name)
+            if base is not None:
+                author.name = base.name
+                if create:
+                    author.save()
+                    author.book_set.create(title='x')
+            elif create:
+                author.book_set.create(title='y')
+            return author
+        """,
+        files={"places/models.py": _MODELS},
+        id="correlated-conditions",
+    ),
+    # Children attached right after their parent's save, in a loop that builds parents that
+    # stay unsaved on other iterations (pretix's services/cart.py).
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def publish(batches):
+            books = []
+            for batch in batches:
+                author = Author(name=batch.name)
+                if batch.titles:
+                    author.save()
+                    for title in batch.titles:
+                        books.append(Book(author=author, title=title))
+            for book in books:
+                if not book.pk:
+                    book.save()
+        """,
+        files={"places/models.py": _MODELS},
+        id="attached-after-save-in-loop",
+    ),
     # The _id is read after book.save(), or the author was saved before the assignment.
     Valid(
         """
@@ -1167,6 +1251,44 @@ _INVALID = [
         expected_messages=["no automatic fix"],
         id="loop-saves-some-elements",
         range=(9, 4, 9, 80),
+    ),
+    # A None guard does not help when the instance itself is unsaved on a non-None path.
+    Invalid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def register(name, publish):
+            author = Author(name=name)
+            if publish:
+                author.save()
+            if author is not None:
+                Book.objects.create(author=author, title='y')
+        """,
+        files={"places/models.py": _MODELS},
+        expected_messages=["saved on some paths only"],
+        id="none-guard-on-unsaved",
+        range=(9, 8, 9, 53),
+    ),
+    # The condition that left it unsaved is the one the save point runs under.
+    Invalid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
+        def auto_create(name, create=True):
+            if create:
+                author = Author.objects.get_or_create(name=name)[0]
+            else:
+                author = Author(name=name)
+            if not create:
+                author.book_set.create(title='y')
+            return author
+        """,
+        files={"places/models.py": _MODELS},
+        expected_messages=["the reverse manager `author.book_set`"],
+        id="correlated-conditions-unsaved",
+        range=(10, 8, 10, 41),
     ),
     # Saved on some paths only: reported, no fix (a save there could save it twice).
     Invalid(
