@@ -196,10 +196,10 @@ class State:
         return self.status.get(oid, 0)
 
     def status_unless_none(self, name: str, oid: int) -> int:
-        """The status of *oid* on the paths reaching here where *name* is not None."""
+        """The status of *oid* on the paths reaching here where *name* holds it (not None)."""
         value = self.names.get(name)
-        if value == frozenset({NONE}):
-            return 0
+        if value is None or oid not in value:
+            return 0  # None, or another object (``group = groups[0]`` on the other branch)
         guard = self.guards.get(name)
         if guard is not None and guard.value == value and oid in guard.statuses:
             then, unless_none = guard.statuses[oid]

@@ -441,6 +441,31 @@ _VALID = [
         from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
 
 
+        def register(names):
+            for name in names:
+                found = Author.objects.filter(name=name)
+                if found:
+                    author = found[0]
+                else:
+                    author = Author()
+                    author.name = name
+                    try:
+                        author.save()
+                    except:
+                        author = None
+                if author:
+                    book = Book()
+                    book.author = author
+                    book.save()
+        """,
+        files={"places/models.py": _MODELS},
+        id="except-rebinds-to-none-in-loop",
+    ),
+    Valid(
+        """
+        from places.models import Article, Author, Book, Place, Restaurant, Tag, Waiter
+
+
         def register(name):
             author = Author(name=name)
             try:
