@@ -147,7 +147,7 @@ def test_fix_makes_them_work_and_leaves_the_lookup(tmp_path: Path, version: str)
 # -- the false findings fixed in the flow analysis: correct code on real Django, and silent ----
 
 #: Each function mirrors a VALID case of the rule (loops, None guards, correlated conditions,
-#: children attached right after their parent's save); ``some_saved`` is the INVALID one.
+#: children attached right after their parent's save); the last three are INVALID cases.
 NEGATIVES = '''\
 """Correct code the rule once reported, and one trap it must still report without a fix."""
 
@@ -223,6 +223,23 @@ def some_saved():
         if author.name == "1":
             author.save()
     Book.objects.bulk_create([Book(author=authors[0], title="g"), Book(author=authors[1], title="h")])
+
+
+def none_guard_on_unsaved(publish):
+    author = Author(name="n")
+    if publish:
+        author.save()
+    if author is not None:
+        Book.objects.create(author=author, title="i")
+
+
+def correlated_unsaved(create=True):
+    if create:
+        author = Author.objects.get_or_create(name="m")[0]
+    else:
+        author = Author(name="m")
+    if not create:
+        author.book_set.create(title="j")
 '''
 
 NEGATIVES_SCRIPT = """
@@ -246,6 +263,8 @@ attempt("correlated_base_create", lambda: n.correlated_conditions("w", "v", True
 attempt("correlated_no_create", lambda: n.correlated_conditions("u", None, False))
 attempt("attached", lambda: n.attached_after_save_in_loop([("p", ["1", "2"]), ("q", [])]))
 attempt("some_saved", n.some_saved)
+attempt("none_guard_on_unsaved", lambda: n.none_guard_on_unsaved(False))
+attempt("correlated_unsaved", lambda: n.correlated_unsaved(False))
 print("RESULTS=" + json.dumps(results))
 """
 
@@ -273,11 +292,19 @@ def test_former_false_findings_work_and_stay_silent(tmp_path: Path, version: str
         "error": "ValueError: bulk_create() prohibited to prevent data loss due to unsaved related object 'author'."
     }
 
+    assert results["none_guard_on_unsaved"] == {
+        "error": "ValueError: save() prohibited to prevent data loss due to unsaved related object 'author'."
+    }
+    error = str(results["correlated_unsaved"]["error"])
+    assert error.startswith("ValueError: ") and "before this relationship can be used" in error
+
     report = run_cli("--no-cache", "--select", "OTO003", "--target-version", version, "library/negatives.py",
                      cwd=project)
     findings = [line for line in report.stdout.splitlines() if " OTO003 " in line]
-    assert len(findings) == 1 and findings[0].startswith("library/negatives.py:74:"), report.stdout
-    assert "no automatic fix" in findings[0]
+    assert [line.split(": OTO003")[0] for line in findings] == [
+        "library/negatives.py:74:5", "library/negatives.py:82:9", "library/negatives.py:91:9",
+    ], report.stdout
+    assert all("no automatic fix" in line for line in findings)
     before = sources(project)
     run_cli("--no-cache", "--fix", "--unsafe-fixes", "--select", "OTO003", "library/negatives.py", cwd=project)
     assert sources(project) == before, "a fix was applied where none is safe"
