@@ -37,8 +37,11 @@ saved there), objects only used in memory, and code that expects the error
 The fix saves the instance right before the statement that persists it (an inline
 constructor becomes ``Place.objects.create(...)``); for the ``_id`` read it saves the
 instance before the assignment. It is safe when the construction reaches the save
-point on straight-line code of the same block, unsafe when the instance is saved
-on some paths only. Lookups get no fix: a save is not what a lookup wants.
+point on straight-line code of the same block. It only ever saves an instance built
+here and unsaved on every path reaching the insertion point, once, by a name bound
+to exactly it: an instance saved on some paths only, or a name that may hold another
+object (a parameter, a loop variable), gets no fix. Lookups get no fix: a save is not
+what a lookup wants.
 """
 
 from __future__ import annotations
