@@ -142,3 +142,169 @@ def test_fix_makes_them_work_and_leaves_the_lookup(tmp_path: Path, version: str)
     assert author_id == author_pk and isinstance(author_pk, int)
     assert results["preview"] == {"value": "Nowhere the restaurant"}
     assert_lookup_behaviour(results, version)  # left as it was, on purpose
+
+
+# -- the false findings fixed in the flow analysis: correct code on real Django, and silent ----
+
+#: Each function mirrors a VALID case of the rule (loops, None guards, correlated conditions,
+#: children attached right after their parent's save); the last three are INVALID cases.
+NEGATIVES = '''\
+"""Correct code the rule once reported, and one trap it must still report without a fix."""
+
+from library.models import Author, Book
+
+
+def container_saved_by_loop():
+    authors = (Author(name="1"), Author(name="2"))
+    for author in authors:
+        author.save()
+    books = (Book(author=authors[0], title="a"), Book(author=authors[1], title="b"))
+    Book.objects.bulk_create(books)
+    return sorted(b.author.name for b in Book.objects.filter(title__in=["a", "b"]))
+
+
+def except_rebinds_to_none(name):
+    author = Author(name=name)
+    try:
+        author.save()
+    except Exception:
+        author = None
+    if author:
+        book = Book(title="c")
+        book.author = author
+        book.save()
+        return book.author_id == author.pk
+    return None
+
+
+def none_guard_early_return(name):
+    author = Author(name=name)
+    try:
+        author.save()
+    except Exception:
+        author = None
+    if author is None:
+        return None
+    return Book.objects.create(author=author, title="d").author_id == author.pk
+
+
+def correlated_conditions(name, base, create=True):
+    if create:
+        author = Author.objects.get_or_create(name=name)[0]
+    else:
+        author = Author(name=name)
+    if base is not None:
+        author.name = base
+        if create:
+            author.save()
+            author.book_set.create(title="e")
+    elif create:
+        author.book_set.create(title="f")
+    return author.book_set.count() if author.pk else None
+
+
+def attached_after_save_in_loop(batches):
+    books = []
+    for name, titles in batches:
+        author = Author(name=name)
+        if titles:
+            author.save()
+            for title in titles:
+                books.append(Book(author=author, title=title))
+    for book in books:
+        if not book.pk:
+            book.save()
+    return len(books)
+
+
+def some_saved():
+    authors = (Author(name="1"), Author(name="2"))
+    for author in authors:
+        if author.name == "1":
+            author.save()
+    Book.objects.bulk_create([Book(author=authors[0], title="g"), Book(author=authors[1], title="h")])
+
+
+def none_guard_on_unsaved(publish):
+    author = Author(name="n")
+    if publish:
+        author.save()
+    if author is not None:
+        Book.objects.create(author=author, title="i")
+
+
+def correlated_unsaved(create=True):
+    if create:
+        author = Author.objects.get_or_create(name="m")[0]
+    else:
+        author = Author(name="m")
+    if not create:
+        author.book_set.create(title="j")
+'''
+
+NEGATIVES_SCRIPT = """
+import json
+from library import negatives as n
+
+results = {}
+def attempt(name, call):
+    try:
+        results[name] = {"value": call()}
+    except Exception as exc:
+        results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+
+attempt("container_saved_by_loop", n.container_saved_by_loop)
+attempt("except_saved", lambda: n.except_rebinds_to_none("x"))
+attempt("except_failed", lambda: n.except_rebinds_to_none(None))  # NOT NULL: the except path
+attempt("early_saved", lambda: n.none_guard_early_return("y"))
+attempt("early_failed", lambda: n.none_guard_early_return(None))
+attempt("correlated_create", lambda: n.correlated_conditions("z", None, True))
+attempt("correlated_base_create", lambda: n.correlated_conditions("w", "v", True))
+attempt("correlated_no_create", lambda: n.correlated_conditions("u", None, False))
+attempt("attached", lambda: n.attached_after_save_in_loop([("p", ["1", "2"]), ("q", [])]))
+attempt("some_saved", n.some_saved)
+attempt("none_guard_on_unsaved", lambda: n.none_guard_on_unsaved(False))
+attempt("correlated_unsaved", lambda: n.correlated_unsaved(False))
+print("RESULTS=" + json.dumps(results))
+"""
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_former_false_findings_work_and_stay_silent(tmp_path: Path, version: str) -> None:
+    project = copy_project(tmp_path, "negatives")
+    (project / "library" / "negatives.py").write_text(NEGATIVES)
+    result = run_django(project, APPS, NEGATIVES_SCRIPT, version=version)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS="))
+    results = json.loads(line[len("RESULTS="):])
+    # the correct code runs on real Django
+    assert results["container_saved_by_loop"] == {"value": ["1", "2"]}
+    assert results["except_saved"] == {"value": True}
+    assert results["except_failed"] == {"value": None}
+    assert results["early_saved"] == {"value": True}
+    assert results["early_failed"] == {"value": None}
+    assert results["correlated_create"] == {"value": 1}
+    assert results["correlated_base_create"] == {"value": 1}
+    assert results["correlated_no_create"] == {"value": None}
+    assert results["attached"] == {"value": 2}
+    # the one trap left: Django refuses it
+    assert results["some_saved"] == {
+        "error": "ValueError: bulk_create() prohibited to prevent data loss due to unsaved related object 'author'."
+    }
+
+    assert results["none_guard_on_unsaved"] == {
+        "error": "ValueError: save() prohibited to prevent data loss due to unsaved related object 'author'."
+    }
+    error = str(results["correlated_unsaved"]["error"])
+    assert error.startswith("ValueError: ") and "before this relationship can be used" in error
+
+    report = run_cli("--no-cache", "--select", "OTO003", "--target-version", version, "library/negatives.py",
+                     cwd=project)
+    findings = [line for line in report.stdout.splitlines() if " OTO003 " in line]
+    assert [line.split(": OTO003")[0] for line in findings] == [
+        "library/negatives.py:74:5", "library/negatives.py:82:9", "library/negatives.py:91:9",
+    ], report.stdout
+    assert all("no automatic fix" in line for line in findings)
+    before = sources(project)
+    run_cli("--no-cache", "--fix", "--unsafe-fixes", "--select", "OTO003", "library/negatives.py", cwd=project)
+    assert sources(project) == before, "a fix was applied where none is safe"

@@ -50,6 +50,7 @@ from o2o_lint.index.model import ModelInfo, RelationKind
 
 UNSAVED, SAVED = 1, 2
 UNKNOWN = 0  # the object id of "a value of unknown origin"
+NONE = -1  # the object id of ``None`` bound to a local name (``group = None``)
 UNKNOWN_SET = frozenset({UNKNOWN})
 NOTHING: frozenset[int] = frozenset()
 
@@ -154,7 +155,7 @@ class Hit:
 class State:
     """What is known at one program point; ``None`` stands for "unreachable"."""
 
-    __slots__ = ("names", "status", "rels", "stale", "items")
+    __slots__ = ("names", "status", "rels", "stale", "items", "guards", "conds")
 
     def __init__(self) -> None:
         self.names: dict[str, frozenset[int]] = {}
@@ -162,6 +163,14 @@ class State:
         self.rels: dict[int, dict[str, frozenset[int]]] = {}
         self.stale: dict[int, dict[str, StaleId]] = {}
         self.items: dict[int, frozenset[int]] = {}
+        #: name -> the name's value when the guard was made, and per object (its status then,
+        #: its status on the paths where the name is not None): ``try: g.save() except: g = None``
+        #: then ``if g:``. Valid while the name and the status are unchanged.
+        self.guards: dict[str, Guard] = {}
+        #: a condition name (a parameter or local never rebound) -> per object (its status then,
+        #: its status on the paths where the name was true, where it was false): ``if create:
+        #: lang = get_or_create() else: lang = Language()`` then ``elif create:``.
+        self.conds: dict[str, dict[int, tuple[int, int, int]]] = {}
 
     def copy(self) -> State:
         other = State()
@@ -170,11 +179,39 @@ class State:
         other.rels = {k: dict(v) for k, v in self.rels.items()}
         other.stale = {k: dict(v) for k, v in self.stale.items()}
         other.items = dict(self.items)
+        other.guards = dict(self.guards)
+        other.conds = dict(self.conds)
         return other
 
     def replace_with(self, other: State) -> None:
         self.names, self.status, self.rels = other.names, other.status, other.rels
         self.stale, self.items = other.stale, other.items
+        self.guards, self.conds = other.guards, other.conds
+
+    def status_if(self, name: str, truth: bool, oid: int) -> int:
+        """The status of *oid* on the paths reaching here where the condition *name* had *truth*."""
+        entry = self.conds.get(name, {}).get(oid)
+        if entry is not None and self.status.get(oid, 0) == entry[0]:
+            return entry[1] if truth else entry[2]
+        return self.status.get(oid, 0)
+
+    def status_unless_none(self, name: str, oid: int) -> int:
+        """The status of *oid* on the paths reaching here where *name* holds it (not None)."""
+        value = self.names.get(name)
+        if value is None or oid not in value:
+            return 0  # None, or another object (``group = groups[0]`` on the other branch)
+        guard = self.guards.get(name)
+        if guard is not None and guard.value == value and oid in guard.statuses:
+            then, unless_none = guard.statuses[oid]
+            if self.status.get(oid, 0) == then:
+                return unless_none
+        return self.status.get(oid, 0)
+
+
+@dataclass(frozen=True)
+class Guard:
+    value: frozenset[int] | None
+    statuses: dict[int, tuple[int, int]]
 
 
 def join(*states: State | None) -> State | None:
@@ -219,6 +256,27 @@ def _join_two(a: State, b: State) -> State:
                 merged[key] = StaleId(chosen.targets, chosen.site, False, chosen.names, chosen.line_of)
         if merged:
             out.stale[oid] = merged
+    for name in a.guards.keys() | b.guards.keys() | {
+        n for s in (a, b) for n, v in s.names.items() if NONE in v
+    }:
+        statuses: dict[int, tuple[int, int]] = {}
+        for oid in (a.names.get(name, NOTHING) | b.names.get(name, NOTHING)) - {UNKNOWN, NONE}:
+            unless_none = a.status_unless_none(name, oid) | b.status_unless_none(name, oid)
+            then = out.status.get(oid, 0)
+            if unless_none != then:
+                statuses[oid] = (then, unless_none)
+        if statuses:
+            out.guards[name] = Guard(out.names.get(name), statuses)
+    for name in a.conds.keys() | b.conds.keys():
+        entries: dict[int, tuple[int, int, int]] = {}
+        for oid in a.status.keys() | b.status.keys():
+            then = out.status.get(oid, 0)
+            when_true = a.status_if(name, True, oid) | b.status_if(name, True, oid)
+            when_false = a.status_if(name, False, oid) | b.status_if(name, False, oid)
+            if when_true != then or when_false != then:
+                entries[oid] = (then, when_true, when_false)
+        if entries:
+            out.conds[name] = entries
     for oid in a.items.keys() | b.items.keys():
         ia, ib = a.items.get(oid), b.items.get(oid)
         if ia is None or ib is None:
@@ -240,6 +298,31 @@ def target_names(node: cst.CSTNode) -> Iterator[str]:
             yield from target_names(element.value)
     elif isinstance(node, cst.StarredElement):
         yield from target_names(node.value)
+
+
+def _rebound_names(body: Sequence[cst.CSTNode]) -> set[str]:
+    """Every name a statement of *body* (nested scopes included: more is safer) binds."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = list(body)
+    while stack:
+        current = stack.pop()
+        targets: list[cst.CSTNode] = []
+        if isinstance(current, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr)):
+            targets.append(current.target)
+        elif isinstance(current, cst.AsName):
+            targets.append(current.name)
+        elif isinstance(current, cst.Del):
+            targets.append(current.target)
+        elif isinstance(current, (cst.Import, cst.ImportFrom)) and not isinstance(current.names, cst.ImportStar):
+            found.update((a.evaluated_alias or a.evaluated_name).split(".")[0] for a in current.names)
+        elif isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+            found.add(current.name.value)
+        elif isinstance(current, (cst.Global, cst.Nonlocal)):
+            found.update(n.name.value for n in current.names)
+        for target in targets:
+            found.update(free_names(target))
+        stack.extend(current.children)
+    return found
 
 
 def free_names(node: cst.CSTNode) -> set[str]:
@@ -299,7 +382,7 @@ class FunctionAnalysis:
         self.is_async = is_async
         self.used_names = used_names or {}
         self.local_imports: dict[str, str] = {}
-        self.objects: dict[int, Obj] = {UNKNOWN: Obj(UNKNOWN, "ref")}
+        self.objects: dict[int, Obj] = {UNKNOWN: Obj(UNKNOWN, "ref"), NONE: Obj(NONE, "none")}
         self.by_node: dict[int, int] = {}  # id(node) or key -> oid
         self._class_objects: dict[str, int] = {}
         self._ref_objects: dict[str, int] = {}
@@ -312,6 +395,7 @@ class FunctionAnalysis:
         self.site = Site(None, None, 0, 0)
         self.reported: set[int] = set()
         self._call_of: dict[int, cst.Call] = {}
+        self.rebound: set[str] = set()
 
     # -- allocation ----------------------------------------------------------------
 
@@ -346,6 +430,7 @@ class FunctionAnalysis:
     # -- entry ---------------------------------------------------------------------
 
     def run(self, body: Sequence[cst.BaseStatement], block: object, state: State | None = None) -> None:
+        self.rebound = _rebound_names(body)
         self.run_block(body, state or State(), block)
 
     def _names_used_in(self, node: cst.CSTNode) -> set[str]:
@@ -438,7 +523,31 @@ class FunctionAnalysis:
                 self.site = saved
         else:
             else_end = self.run_suite(orelse.body, else_state)
+        condition = self._condition(node.test)
+        if condition is not None and then_end is not None and else_end is not None:
+            name, positive = condition
+            self._tag(then_end, name, positive)
+            self._tag(else_end, name, not positive)
         return join(then_end, else_end)
+
+    def _condition(self, test: cst.BaseExpression) -> tuple[str, bool] | None:
+        """``if create:`` / ``if not create:`` on a name never rebound in the function."""
+        positive = True
+        while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, positive = test.expression, not positive
+        if not isinstance(test, cst.Name) or test.value in ("None", "True", "False"):
+            return None
+        if test.value in self.rebound:
+            return None
+        return test.value, positive
+
+    @staticmethod
+    def _tag(state: State, name: str, truth: bool) -> None:
+        """On every path reaching *state* the condition *name* had *truth*."""
+        state.conds = dict(state.conds)
+        state.conds[name] = {
+            oid: (status, status if truth else 0, 0 if truth else status) for oid, status in state.status.items()
+        }
 
     def _loop(self, state: State, body: cst.BaseSuite, bind: Callable[[State], None],
               test: cst.BaseExpression | None) -> tuple[State | None, list[State]]:
@@ -502,9 +611,42 @@ class FunctionAnalysis:
                     current.names.pop(name, None)
 
         exit_state, breaks = self._loop(state, node.body, bind, None)
+        if exit_state is not None and not breaks and isinstance(node.target, cst.Name):
+            self._saved_each(node, items, exit_state)
         if node.orelse is not None:
             exit_state = self.run_suite(node.orelse.body, exit_state)
         return join(exit_state, *breaks)
+
+    def _saved_each(self, node: cst.For, items: frozenset[int], exit_state: State) -> None:
+        """``for g in groups: g.save()``: each iteration saves its own element, so after a
+        loop that ran to completion every element is saved, however many there were.
+
+        The body runs once more (silently) with the loop variable bound to a stand-in
+        unsaved instance; when the stand-in is saved at the end of the body and at every
+        ``continue``, and nothing breaks out, the elements still maybe unsaved are saved.
+        """
+        pending = [o for o in items if o != UNKNOWN and self.is_maybe_unsaved(o, exit_state)]
+        if not pending or len(self.loops) >= MAX_LOOP_DEPTH:
+            return
+        assert isinstance(node.target, cst.Name)
+        stand_in = self._new(node.target, "new", label=node.target.value)
+        current = exit_state.copy()
+        current.status[stand_in.oid] = UNSAVED
+        current.rels[stand_in.oid] = {}
+        current.names[node.target.value] = frozenset({stand_in.oid})
+        reporting, self.reporting = self.reporting, False
+        loop = _Loop()
+        self.loops.append(loop)
+        try:
+            end = self.run_suite(node.body, current)
+        finally:
+            self.loops.pop()
+            self.reporting = reporting
+        ends = [s for s in (end, *loop.continues) if s is not None]
+        if loop.breaks or not ends or any(s.status.get(stand_in.oid) != SAVED for s in ends):
+            return
+        for oid in pending:
+            exit_state.status[oid] = SAVED
 
     def run_while(self, node: cst.While, state: State) -> State | None:
         exit_state, breaks = self._loop(state, node.body, lambda current: None, node.test)
@@ -672,7 +814,9 @@ class FunctionAnalysis:
 
     def assign(self, target: cst.BaseExpression, value: frozenset[int], value_node: cst.BaseExpression, state: State) -> None:
         if isinstance(target, cst.Name):
-            if value and value != UNKNOWN_SET:
+            if isinstance(value_node, cst.Name) and value_node.value == "None":
+                state.names[target.value] = frozenset({NONE})
+            elif value and value != UNKNOWN_SET:
                 state.names[target.value] = value
                 for oid in value:
                     obj = self.objects[oid]
@@ -734,6 +878,13 @@ class FunctionAnalysis:
 
     def set_relation(self, owners: frozenset[int], attr: str, value: frozenset[int], state: State) -> None:
         strong = len(owners) == 1 and UNKNOWN not in owners
+        # An instance saved on every path when attached stays saved: the relation holds that
+        # one instance, not its allocation site, which a later loop iteration may build again
+        # unsaved (``cp.save(); children.append(Child(parent=cp))`` in a loop).
+        value = frozenset(
+            UNKNOWN if o != UNKNOWN and self.objects[o].kind == "new" and state.status.get(o) == SAVED else o
+            for o in value
+        )
         unsaved = [o for o in value if self.is_maybe_unsaved(o, state)]
         names = tuple((o, n) for o in unsaved for n in [self.name_of(o, state)] if n)
         for owner in owners:
@@ -856,6 +1007,17 @@ class FunctionAnalysis:
                 self.refine(test.left, state, truth)
                 self.refine(test.right, state, truth)
             return
+        condition = self._condition(test)
+        if condition is not None and condition[0] in state.conds:
+            name, positive = condition
+            for oid in list(state.status):
+                state.status[oid] = state.status_if(name, truth == positive, oid)
+            state.conds = {k: v for k, v in state.conds.items() if k != name}
+        subject, not_none_when_true = self._none_test(test)
+        if subject is not None:
+            if not_none_when_true == truth:
+                self._not_none(subject, state)
+            return
         subject, saved_when_true = self._saved_test(test)
         if subject is None:
             return
@@ -866,6 +1028,32 @@ class FunctionAnalysis:
             for oid in value:
                 if self.objects[oid].kind == "new":
                     state.status[oid] = SAVED
+
+    def _not_none(self, name: str, state: State) -> None:
+        """On this path *name* is not None: the statuses it had where it was not None hold."""
+        value = state.names.get(name)
+        if not value or NONE not in value and name not in state.guards:
+            return
+        for oid in value - {UNKNOWN, NONE}:
+            if self.objects[oid].kind == "new":
+                state.status[oid] = state.status_unless_none(name, oid) or state.status.get(oid, 0)
+        if value - {NONE}:
+            state.names[name] = value - {NONE}
+        state.guards.pop(name, None)
+
+    @staticmethod
+    def _none_test(test: cst.BaseExpression) -> tuple[str | None, bool]:
+        """``if g:``, ``if g is not None:``, ``if g is None:``: (name, not None when true)."""
+        if isinstance(test, cst.Name) and test.value not in ("None", "True", "False"):
+            return test.value, True
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name):
+            comparison = test.comparisons[0]
+            if isinstance(comparison.comparator, cst.Name) and comparison.comparator.value == "None":
+                if isinstance(comparison.operator, cst.IsNot):
+                    return test.left.value, True
+                if isinstance(comparison.operator, cst.Is):
+                    return test.left.value, False
+        return None, False
 
     @staticmethod
     def _saved_test(test: cst.BaseExpression) -> tuple[str | None, bool]:
@@ -1270,9 +1458,15 @@ class FunctionAnalysis:
         if any(o.in_condition for o in unsaved) and unsaved[0].site is not None and not unsaved[0].site.same_statement(self.site):
             is_definite = False
         to_save = self._ordered_saves(unsaved, state)
-        names = {o.oid: n for o in to_save for n in [self.name_of(o.oid, state)] if n}
-        return Hit(kind, node, field_name, model, unsaved, is_definite, self.here(), names, to_save,
-                   is_async=self.is_async, **extra)  # type: ignore[arg-type]
+        # a fix saves a name only when it holds exactly that object here (a loop variable that
+        # held each element of a container in turn is not the container)
+        names = {o.oid: n for o in to_save for n in [self.name_of(o.oid, state)]
+                 if n and state.names.get(n) == frozenset({o.oid})}
+        # a fix saves only objects built here and unsaved on every path reaching this point
+        hit = Hit(kind, node, field_name, model, unsaved, is_definite, self.here(), names, to_save,
+                  is_async=self.is_async, **extra)  # type: ignore[arg-type]
+        hit.extra["all_unsaved"] = all(state.status.get(o.oid) == UNSAVED for o in to_save)
+        return hit
 
     def check_kwargs(self, call: cst.Call, kind: str, model: ModelInfo | None, state: State, *,
                      skip: frozenset[str] = frozenset()) -> None:

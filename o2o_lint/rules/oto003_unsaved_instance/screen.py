@@ -193,6 +193,8 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
                         *(models_of(bound, seen | {value.id}) for bound in scope_bindings.get(value.id, ()))
                     )
                 return memo[value.id]
+            if isinstance(value, ast.Subscript):  # authors[0]: an element of a container
+                return models_of(value.value, seen)
             if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Starred, ast.IfExp, ast.BoolOp,
                                   ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.NamedExpr)):
                 return frozenset().union(*(models_of(child, seen) for child in ast.iter_child_nodes(value)))
