@@ -76,6 +76,8 @@ def start_git_ignored(root: str) -> Callable[[], frozenset[str]]:
         process = subprocess.Popen(
             [git, "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"],
             cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            # inside a git hook these name the repository being committed to, which need not be root's
+            env={k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")},
         )
     except OSError:
         return frozenset

@@ -39,13 +39,15 @@ def latest_invoice(account):
 UNSAFE = "the fix is unsafe: the reverse accessor `invoice_set` is used as a manager in 1 file(s)"
 
 
-def _run(command: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _run(command: list[str], cwd: Path, stdin: str | None = None,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True,
-                          env={**_git_env(), "NO_COLOR": "1"}, timeout=300)
+                          env={**_git_env(), "NO_COLOR": "1", **(env or {})}, timeout=300)
 
 
-def o2o_lint(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return _run([sys.executable, "-m", "o2o_lint", *args], cwd, stdin)
+def o2o_lint(cwd: Path, *args: str, stdin: str | None = None,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return _run([sys.executable, "-m", "o2o_lint", *args], cwd, stdin, env)
 
 
 def flake8(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -253,3 +255,13 @@ def test_without_git_nothing_is_gitignored(ignoring: Path, tmp_path: Path) -> No
                             cwd=ignoring, capture_output=True, text=True, timeout=300,
                             env={**_git_env(), "PATH": str(empty), "NO_COLOR": "1"})
     assert _checked(result) == {"generated/portal_copy.py", "scratch.py", "portal/portal/views.py"}, result.stderr
+
+
+def test_gitignore_is_read_from_the_root_s_repository_inside_a_git_hook(ignoring: Path, tmp_path: Path) -> None:
+    # a hook of another repository runs with GIT_DIR / GIT_INDEX_FILE naming that repository
+    other = tmp_path / "other"
+    other.mkdir()
+    subprocess.run(["git", "init", "-q", str(other)], check=True, timeout=120)
+    (ignoring / "portal" / "portal" / "views.py").unlink()
+    hooked = o2o_lint(ignoring, ".", env={"GIT_DIR": str(other / ".git"), "GIT_INDEX_FILE": str(other / ".git" / "index")})
+    assert _checked(hooked) == {"billing/billing/models.py"}, hooked.stdout + hooked.stderr
