@@ -82,6 +82,20 @@ class Project:
             self._engine = Engine(self.index, self.settings, root=self.root)
         return self._engine
 
+    def include(self, paths: Iterable[str]) -> None:
+        """Index the files a run checks that the walk of the roots left out (git-ignored
+        files named explicitly): what the run reports on is always in the index."""
+        indexed = self.facts.digests
+        missing = [os.path.abspath(path) for path in paths if os.path.abspath(path) not in indexed]
+        if not missing:
+            return
+        facts = self.facts_by_path
+        for absolute in missing:
+            new = self._facts_on_disk(absolute)
+            if new is not None and absolute not in facts:
+                facts[absolute] = new
+                self._index = self._engine = None
+
     def set_text(self, path: str, text: str) -> None:
         """*path*'s text is *text*, not what is on disk (standard input, an editor buffer)."""
         self.texts[path] = text

@@ -293,6 +293,8 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
             cached_by_path[path] = entry.findings
         todo.append((path, entry.content_hash if entry is not None and mode == MODE_CHECK else None))
     if todo:
+        if facts.ignored:  # a git-ignored file named explicitly is checked, hence indexed
+            project.include(path for path, _ in todo)
         engine = project.engine
         real_roots = tuple(os.path.realpath(r) for r in roots)
         if jobs > 1 and len(todo) > 1:

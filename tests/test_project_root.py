@@ -265,3 +265,14 @@ def test_gitignore_is_read_from_the_root_s_repository_inside_a_git_hook(ignoring
     (ignoring / "portal" / "portal" / "views.py").unlink()
     hooked = o2o_lint(ignoring, ".", env={"GIT_DIR": str(other / ".git"), "GIT_INDEX_FILE": str(other / ".git" / "index")})
     assert _checked(hooked) == {"billing/billing/models.py"}, hooked.stdout + hooked.stderr
+
+
+def test_a_gitignored_models_file_named_explicitly_is_indexed_too(ignoring: Path) -> None:
+    _write(ignoring, {"generated/shop/__init__.py": "", "generated/shop/models.py": (
+        "from django.db import models\n\n\n"
+        "class Shop(models.Model):\n    pass\n\n\n"
+        "class Till(models.Model):\n    shop = models.ForeignKey(Shop, models.CASCADE, unique=True)\n"
+    )})
+    result = o2o_lint(ignoring, "--select", "OTO001", "generated/shop/models.py")
+    assert _checked(result) == {"generated/shop/models.py"}, result.stdout + result.stderr
+    assert "cannot resolve" not in result.stdout, result.stdout
