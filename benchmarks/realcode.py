@@ -62,7 +62,7 @@ LINT_TIMEOUT = 1800.0
 #: Bump when the layout of the extracted projects changes.
 LAYOUT = 1
 STAMP = ".realcode.json"
-MARKER = "# o2o-lint real-code corpus: its own project root (see benchmarks/realcode.py)\n[o2o-lint]\n"
+MARKER = "# o2o-lint real-code corpus: its own project root (see benchmarks/realcode.py)\n[o2o-lint]\nroot = .\n"
 PARSE_ERROR = "OTO000"
 RULE_CODES = ("OTO001", "OTO002", "OTO003", "OTO004")
 VERDICTS = ("true", "false")
@@ -184,6 +184,9 @@ def ensure_project(project: Project, corpus_dir: Path = CORPUS_DIR) -> Path:
     except (OSError, ValueError):
         stamp = {}
     if stamp.get("layout") == LAYOUT and stamp.get("sha256") == project.sha256:
+        # the marker keeps the corpus its own project even inside a git work tree
+        if (target / "setup.cfg").read_text() != MARKER:
+            (target / "setup.cfg").write_text(MARKER)
         return target
     corpus_dir.mkdir(parents=True, exist_ok=True)
     downloads = corpus_dir / "downloads"
