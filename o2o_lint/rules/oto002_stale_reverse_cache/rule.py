@@ -622,6 +622,22 @@ class StaleReverseCache(LintRule):
             files={"shop/models.py": _MODELS},
             id="deleted-then-created-through-instance",
         ),
+        # The same delete on a local that is never read again and does not escape.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(pk):
+                owner = Owner.objects.get(pk=pk)
+                if hasattr(owner, 'profile'):
+                    current = owner.profile
+                    current.delete()
+                print(owner.name)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="unobservable-local-delete",
+        ),
     ]
     INVALID = [
         # -- stale after an absence was cached -------------------------------------------
@@ -1212,6 +1228,33 @@ class StaleReverseCache(LintRule):
             """,
             id="moved-through-cached-instance",
             range=(8, 8, 8, 22),
+        ),
+        # Deleted through a local holding the cached row (Django keeps the deleted row cached,
+        # pk=None: verified on 4.2 and 5.2).
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    current = owner.profile
+                    current.delete()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    current = owner.profile
+                    current.delete()
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=["`.delete()` of the related row changes the relation"],
+            id="deleted-through-local-variable",
+            range=(7, 8, 7, 24),
         ),
         # -- where the read and the write stand ---------------------------------------------
         # Straight-line order, after the guarded branch, in a loop, in an except handler.
