@@ -359,3 +359,67 @@ def test_observed_stale_caches_and_repairs_on_real_django(observed: dict, versio
         assert before[name] is True, name
     # The unobservable backfill wrote every row (nothing to fix, nothing reported).
     assert before["backfill_rows"] == 0
+
+
+# -- a write hidden in a custom manager's method -----------------------------------------
+
+MANAGER_MODELS = '''
+from django.db import models
+
+
+class ProfileManager(models.Manager):
+    def drop_for(self, owner):
+        self.filter(owner=owner).delete()
+
+
+class Owner(models.Model):
+    name = models.CharField(max_length=50, default="")
+
+
+class Profile(models.Model):
+    owner = models.OneToOneField(Owner, models.CASCADE, related_name="profile")
+    objects = ProfileManager()
+'''
+
+MANAGER_FLOWS = '''
+from shop.models import Profile
+
+
+def logout(owner):
+    if hasattr(owner, "profile"):
+        Profile.objects.drop_for(owner)
+    return owner
+'''
+
+MANAGER_PROBE = r'''
+import json
+from shop.flows import logout
+from shop.models import Owner, Profile
+
+owner = Owner.objects.create()
+Profile.objects.create(owner=owner)
+owner = logout(Owner.objects.get(pk=owner.pk))
+print("RESULTS " + json.dumps({"cached": hasattr(owner, "profile"),
+                               "in_db": Profile.objects.filter(owner=owner).exists()}))
+'''
+
+
+@pytest.mark.parametrize("version", ["4.2", "5.2"])
+def test_a_write_in_a_manager_method_is_reported_and_fixed(tmp_path: Path, version: str) -> None:
+    results = {}
+    for name in ("before", "after"):
+        (tmp_path / name / "shop").mkdir(parents=True)
+        (tmp_path / name / "shop" / "__init__.py").write_text("")
+        (tmp_path / name / "shop" / "models.py").write_text(MANAGER_MODELS)
+        (tmp_path / name / "shop" / "flows.py").write_text(MANAGER_FLOWS)
+    check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
+    assert findings(check.stdout) == {("shop/models.py", 7), ("shop/flows.py", 7)}, check.stdout
+    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    for name in ("before", "after"):
+        result = run_django(tmp_path / name, ["shop"], MANAGER_PROBE, version=version)
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+        results[name] = json.loads(line[len("RESULTS "):])
+    assert results["before"] == {"cached": True, "in_db": False}  # stale: the deleted row still cached
+    assert results["after"] == {"cached": False, "in_db": False}

@@ -129,8 +129,11 @@ class _Tracked:
 
 
 class _FunctionWalker:
-    def __init__(self, params: list[str]) -> None:
+    def __init__(self, params: list[str], managed: list[str] | None = None) -> None:
         self.params = params
+        #: a manager's or queryset's method: the models using the class, and its ``self``
+        self.managed = managed or []
+        self.manager_self = params[0] if managed and params else None
         self.reads: list[Event] = []
         self.writes: list[Event] = []
         self.calls: list[Event] = []
@@ -564,24 +567,22 @@ class _FunctionWalker:
                 receiver, _, accessor = dotted.rpartition(".")
                 self.write("detach", receiver, node, path, method, acc=accessor, kp=keep_parents)
                 return True
-            return False
-        chain = _qs_chain(obj)
-        if chain is None:
-            return False
-        model, steps = chain
+            if self.manager_self is None or dotted != self.manager_self:
+                return False
         before = len(self.writes)
-        for step, call in steps:
-            if step in LOOKUP_STEPS:
-                for key, (kind, receiver) in self.ties(call, lookup=True).items():
-                    if kind in ("inst", "pk", "other"):
-                        self.write("detach", receiver, node, path, method, model=model, key=key)
+        for model, steps in self.chains(obj):
+            for step, call in steps:
+                if step in LOOKUP_STEPS:
+                    for key, (kind, receiver) in self.ties(call, lookup=True).items():
+                        if kind in ("inst", "pk", "other"):
+                            self.write("detach", receiver, node, path, method, model=model, key=key)
         return len(self.writes) > before
 
     def update(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
-        chain = _qs_chain(obj)
-        if chain is None:
+        chains = self.chains(obj)
+        if len(chains) != 1:
             return False
-        model, steps = chain
+        model, steps = chains[0]
         before = len(self.writes)
         updated = self.ties(node)
         for key, (kind, receiver) in updated.items():
@@ -597,19 +598,34 @@ class _FunctionWalker:
                     self.write("detach", receiver, node, path, method, model=model, key=key)
         return len(self.writes) > before
 
-    def create(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
+    def chains(self, obj: ast.expr) -> list[tuple[str, list[tuple[str, ast.Call]]]]:
+        """``Model.objects...`` -> one chain; in a manager's method ``self...`` -> one per model using it."""
         chain = _qs_chain(obj)
-        if chain is None:
-            return False
-        model, _ = chain
+        if chain is not None:
+            return [chain]
+        if self.manager_self is None:
+            return []
+        steps: list[tuple[str, ast.Call]] = []
+        node = obj
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERYSET_STEPS:
+            steps.append((node.func.attr, node))
+            node = node.func.value
+        if not (isinstance(node, ast.Name) and node.id == self.manager_self):
+            return []
+        steps.reverse()
+        return [(model, steps) for model in self.managed]
+
+    def create(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
         before = len(self.writes)
-        # ``create(owner=x)`` (and ``get_or_create(owner=x)``: see the rule's docstring) go
-        # through the instance; ``owner_id=x.pk`` and another instance of x's row do not.
-        for key, (kind, receiver) in self.ties(node).items():
-            if kind in ("pk", "other"):
-                self.write("attach", receiver, node, path, method, model=model, key=key, other=kind == "other" or None)
-        if method in RETURNS_OBJECT:
-            self.through_instance(model, node)
+        for model, _ in self.chains(obj):
+            # ``create(owner=x)`` (and ``get_or_create(owner=x)``: see the rule's docstring) go
+            # through the instance; ``owner_id=x.pk`` and another instance of x's row do not.
+            for key, (kind, receiver) in self.ties(node).items():
+                if kind in ("pk", "other"):
+                    self.write("attach", receiver, node, path, method, model=model, key=key,
+                               other=kind == "other" or None)
+            if method in RETURNS_OBJECT:
+                self.through_instance(model, node)
         return len(self.writes) > before
 
     # -- result --------------------------------------------------------------------
@@ -658,6 +674,8 @@ class _FunctionWalker:
             summary["escapes"] = escapes
         if self.loops:
             summary["loops"] = self.loops
+        if self.managed:
+            summary["managed"] = self.managed
         if class_name is not None:
             summary["class"] = class_name
         return summary
@@ -731,6 +749,7 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
         return start < len(lines) and lines[start] <= (node.end_lineno or node.lineno)  # type: ignore[attr-defined]
 
     found: dict[str, Event] = {}
+    managers = _managers(tree)
     queue: list[tuple[str, ast.AST, str | None]] = [("<module>", tree, None)]
     while queue:
         qualname, node, class_name = queue.pop()
@@ -740,8 +759,8 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
                     queue.append((f"{qualname}.{statement.name}", statement, node.name))
             continue
         if isinstance(node, _FUNCTIONS):
-            walker = _FunctionWalker(_params(node))
             kind = _kind(node, class_name)
+            walker = _FunctionWalker(_params(node), managers.get(class_name or "") if kind == "method" else None)
             line = node.lineno
         else:
             walker = _FunctionWalker([])
@@ -757,6 +776,32 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
     return found
 
 
+def _managers(tree: ast.Module) -> dict[str, list[str]]:
+    """Manager and queryset classes of the module -> the module's models using them.
+
+    ``objects = ProfileManager()``, ``ProfileQuerySet.as_manager()``,
+    ``Manager.from_queryset(ProfileQuerySet)()`` in a class body (a model's) tie the class
+    to that model; only classes whose name ends in ``Manager`` or ``QuerySet``. A manager
+    used in another module is not followed (its writes stay unknown: no finding).
+    """
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    candidates = {c.name for c in classes if c.name.endswith(("Manager", "QuerySet"))}
+    if not candidates:
+        return {}
+    found: dict[str, list[str]] = {}
+    for model in classes:
+        for statement in model.body:
+            value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+            if not isinstance(value, ast.Call):
+                continue
+            for node in ast.walk(value):
+                if isinstance(node, ast.Name) and node.id in candidates and node.id != model.name:
+                    models = found.setdefault(node.id, [])
+                    if model.name not in models:
+                        models.append(model.name)
+    return found
+
+
 def _start(event: Event) -> tuple[int, int]:
     pos = event["pos"]
     return (pos[0], pos[1])
@@ -768,4 +813,4 @@ def _stop(event: Event) -> tuple[int, int]:
 
 
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=2, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=3, extract=function_writes)

@@ -115,6 +115,7 @@ class Function(NamedTuple):
     uses: list[Use] = []
     escapes: list[Escape] = []
     loops: list[Loop] = []
+    managed: list[str] = []  # a manager's or queryset's method: the models using the class
 
 
 def function_record(raw: dict[str, Any]) -> Function:
@@ -131,6 +132,7 @@ def function_record(raw: dict[str, Any]) -> Function:
         [Use(*u) for u in raw.get("uses", ())],
         [Escape(*e) for e in raw.get("escapes", ())],
         [Loop(*lp) for lp in raw.get("loops", ())],
+        raw.get("managed", []),
     )
 
 

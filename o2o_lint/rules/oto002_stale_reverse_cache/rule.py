@@ -54,7 +54,9 @@ again. ``del x.rel`` is no repair: the reverse descriptor has no ``__delete__``
 (AttributeError).
 
 Where the write sits in another function (``company.create_address()`` writing on
-``self``, ``ensure_profile(user)`` writing on its parameter, in any module), the index's
+``self``, ``ensure_profile(user)`` writing on its parameter, in any module; a custom
+manager's or queryset's method, ``Profile.objects.ensure_for(user)``, when the manager
+and the model using it share a module), the index's
 per-function summaries say so: the call is reported, and the writer's own write gets
 the finding and the fix, so that every caller is right and a second ``--fix`` run
 changes nothing.
@@ -637,6 +639,33 @@ class StaleReverseCache(LintRule):
             """,
             files={"shop/models.py": _MODELS},
             id="unobservable-local-delete",
+        ),
+        # The manager's model (Card) is not the relation read (`profile`): no finding.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardManager(models.Manager):
+                def drop_for(self, owner):
+                    self.filter(owner=owner).delete()
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardManager()
+
+
+            def logout(owner):
+                if hasattr(owner, 'profile'):
+                    Card.objects.drop_for(owner)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="manager-of-another-relation",
         ),
     ]
     INVALID = [
@@ -1813,6 +1842,60 @@ class StaleReverseCache(LintRule):
             expected_messages=["`owner` escapes: it is a parameter, the caller holds it"],
             id="del-accessor-is-no-repair",
             range=(6, 8, 6, 52),
+        ),
+        # A write hidden in a custom manager's method (the manager and the model in one module;
+        # stale on Django 4.2 and 5.2, verified): the call is reported, the method is fixed.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardManager(models.Manager):
+                def drop_for(self, owner):
+                    self.filter(owner=owner).delete()
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardManager()
+
+
+            def logout(owner):
+                if hasattr(owner, 'card'):
+                    Card.objects.drop_for(owner)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardManager(models.Manager):
+                def drop_for(self, owner):
+                    self.filter(owner=owner).delete()
+                    owner.refresh_from_db(fields=["card"])
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardManager()
+
+
+            def logout(owner):
+                if hasattr(owner, 'card'):
+                    Card.objects.drop_for(owner)
+                return owner
+            """,
+            expected_messages=["callers read `owner.card` before calling `CardManager.drop_for()`",
+                               "`Card.objects.drop_for()` changes the relation"],
+            id="write-in-manager-method",
+            range=(9, 8, 9, 41),
         ),
     ]
 

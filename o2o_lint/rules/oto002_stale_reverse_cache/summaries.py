@@ -308,6 +308,7 @@ class StaleWrites:
         """Project functions a call may run, each with {callee parameter: caller expression}."""
         callee, receiver = call.callee, call.recv
         targets: list[tuple[str, str]] = []
+        bound: set[tuple[str, str]] = set()  # manager methods: their first parameter is the manager
         if receiver is not None:
             facts = self.index.modules.get(module)
             head = _root(receiver)
@@ -321,6 +322,10 @@ class StaleWrites:
                 split = self._split_function(qualified) if qualified else None
                 if split is not None and split[1] in self.functions(split[0]):
                     targets.append(split)
+                elif callee.count(".") == 2:
+                    for found in self._manager_methods(module, callee):
+                        targets.append(found)
+                        bound.add(found)
         else:
             method = callee.rpartition(".")[2]
             params = function.params
@@ -343,7 +348,8 @@ class StaleWrites:
                 continue
             params = entry.params
             kind = entry.kind
-            offset = 1 if kind in ("method", "classmethod") and receiver is not None else 0
+            through = receiver is not None or (target_module, qualname) in bound
+            offset = 1 if kind in ("method", "classmethod") and through else 0
             mapping: dict[str, str] = {}
             if receiver is not None and kind == "method" and params:
                 mapping[params[0]] = receiver
@@ -355,6 +361,20 @@ class StaleWrites:
                     mapping[slot] = expression
             result.append((target_module, qualname, mapping))
         return result
+
+    def _manager_methods(self, module: str, callee: str) -> list[tuple[str, str]]:
+        """``Profile.objects.ensure_for`` -> the method of the manager (or queryset) class the
+        model ``Profile`` uses, when its module defines both (see ``facts._managers``)."""
+        head, _, method = callee.partition(".")
+        method = method.rpartition(".")[2]
+        qualified = self.index.resolve(module, head)
+        model = self.index.models.get(qualified) if qualified else None
+        if model is None:
+            return []
+        model_module = qualified.rpartition(".")[0]
+        return [(model_module, qualname) for qualname, function in self.functions(model_module).items()
+                if qualname.rpartition(".")[2] == method and qualname.count(".") == 1
+                and model.name in function.managed]
 
     def summary(self, module: str, qualname: str, _active: frozenset[tuple[str, str]] = frozenset()) -> list[dict[str, Any]]:
         """Stale writes *qualname* makes on its parameters, directly or through calls.
