@@ -666,6 +666,7 @@ class _FunctionWalker:
         }
         watched = {w["recv"] for w in self.writes} | {c.get("recv") for c in calls} | \
             {a[1] for c in calls for a in c["args"]}
+        watched |= {_root(w) for w in watched if w}
         uses = [u for u in self.uses if u[0] in watched]
         escapes = [e for e in self.escapes if e[0] in watched]
         if uses:
@@ -813,4 +814,4 @@ def _stop(event: Event) -> tuple[int, int]:
 
 
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=3, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=4, extract=function_writes)

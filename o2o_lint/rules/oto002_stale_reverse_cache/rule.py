@@ -41,9 +41,11 @@ parameter (the elements of an iterated parameter too) or ``self``, a module-leve
 or a receiver returned, yielded, stored, passed to a call or used as a method's instance
 after the write. The message says which (the line of the read, or how it escapes). A
 loop that creates the missing rows by ``owner_id=`` and moves on, or a management
-command whose local is never read again, is not reported. A receiver reached through an
-attribute (``self.event``) escapes only as that very expression: that a caller might
-reach it through its root's forward cache is not assumed.
+command whose local is never read again, is not reported. A name the function does not
+bind (a global) escapes. A receiver reached through an attribute (``request.user``,
+``self.event``) escapes as that very expression, or when its root is returned, yielded,
+stored or passed to a call after the write (``render(request, ...)``); that a caller
+might reach it through its root's forward cache is not assumed otherwise.
 
 Repairs (no finding after them), verified on Django 4.2 and 5.2: ``refresh_from_db()``
 (``fields=[...]`` naming the relation; other fields only up to 5.0), an assignment of
@@ -1896,6 +1898,38 @@ class StaleReverseCache(LintRule):
                                "`Card.objects.drop_for()` changes the relation"],
             id="write-in-manager-method",
             range=(9, 8, 9, 41),
+        ),
+        # A receiver reached through an attribute escapes with its root: the template reads
+        # `request.user.profile` after render(request, ...).
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.shortcuts import render
+
+
+            def settings_view(request):
+                if not hasattr(request.user, 'profile'):
+                    Profile.objects.create(owner_id=request.user.pk)
+                return render(request, 'settings.html')
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.shortcuts import render
+
+
+            def settings_view(request):
+                if not hasattr(request.user, 'profile'):
+                    request.user.profile = Profile.objects.create(owner_id=request.user.pk)
+                return render(request, 'settings.html')
+            """,
+            expected_messages=["`request` escapes: passed to `render()` at line 10"],
+            id="attribute-receiver-root-passed",
+            range=(9, 8, 9, 56),
         ),
     ]
 

@@ -207,6 +207,9 @@ class StaleWrites:
             if function.kind == "method" and receiver == params[0]:
                 return f"`{receiver}` escapes: the caller holds the instance"
             return f"`{receiver}` escapes: it is a parameter, the caller holds it"
+        root = _root(receiver)
+        if root not in params and not any(b.name == root for b in function.binds):
+            return f"`{root}` is not local to the function: it outlives it"
         later: list[Read | Use] = [r for r in function.reads if r.recv == receiver and r.acc == accessor]
         later += [u for u in function.uses if u.recv == receiver and u.attr == accessor]
         inside = (_start(event), _stop(event))
@@ -219,7 +222,10 @@ class StaleWrites:
             if not (inside[0] <= _start(use) and _stop(use) <= inside[1]) and self._same_loop(function, receiver, event, use):
                 return f"it is read again at line {use.pos[0]}, in the loop's next iteration"
         for escape in function.escapes:
-            if escape.recv != receiver or inside[0] <= _start(escape) and _stop(escape) <= inside[1]:
+            # ``request.user`` also escapes with ``request`` (``render(request, ...)``), not through
+            # a method called on ``request``.
+            whole = escape.recv == root != receiver and escape.how in ("returned", "yielded", "passed", "stored")
+            if escape.recv != receiver and not whole or inside[0] <= _start(escape) and _stop(escape) <= inside[1]:
                 continue
             if isinstance(event, Call) and escape.pos == event.pos:
                 continue  # the call into the writer itself
@@ -231,7 +237,7 @@ class StaleWrites:
                 function, receiver, _stop(event), _start(escape))
             if escape.how == "stored" or after or self._same_loop(function, receiver, event, escape):
                 how = self._HOW[escape.how].format(line=escape.pos[0], callee=escape.callee)
-                return f"`{receiver}` escapes: {how}"
+                return f"`{escape.recv}` escapes: {how}"
         return None
 
     @staticmethod
