@@ -182,3 +182,244 @@ def test_the_stale_cache_shows_before_the_fix_and_is_gone_after(projects: dict, 
     # keep_parents=True kept the parent row; the parent's data survived the child insert.
     assert after["mti_close"]["parent_in_db"] is True
     assert after["mti_open"]["name_in_db"] == before["mti_open"]["name_in_db"] == "Demon Dogs"
+
+
+# -- observability and repairs (a project of its own, written here) ------------------
+
+OBSERVED_MODELS = '''
+from django.db import models
+
+
+class Owner(models.Model):
+    name = models.CharField(max_length=50, default="")
+
+
+class Profile(models.Model):
+    owner = models.OneToOneField(Owner, models.CASCADE, related_name="profile")
+    bio = models.TextField(blank=True)
+'''
+
+OBSERVED_FLOWS = '''
+from shop.models import Owner, Profile
+
+
+def reset(pk):
+    owner = Owner.objects.get(pk=pk)
+    if hasattr(owner, "profile"):
+        Profile.objects.filter(owner=owner).delete()
+    return hasattr(owner, "profile")
+
+
+def fill(pk, bios):
+    owner = Owner.objects.get(pk=pk)
+    for bio in bios:
+        if not hasattr(owner, "profile"):
+            Profile.objects.create(owner_id=owner.pk, bio=bio)
+
+
+def fresh(pk):
+    owner = Owner.objects.get(pk=pk)
+    if not hasattr(owner, "profile"):
+        Profile.objects.create(owner_id=owner.pk)
+    return owner
+
+
+def backfill():
+    for owner in Owner.objects.all():
+        if not hasattr(owner, "profile"):
+            Profile.objects.create(owner_id=owner.pk)
+
+
+def popped(owner):
+    if not hasattr(owner, "profile"):
+        Profile.objects.create(owner_id=owner.pk)
+        owner._state.fields_cache.pop("profile", None)
+    return owner
+
+
+def cleared(owner):
+    if not hasattr(owner, "profile"):
+        Profile.objects.create(owner_id=owner.pk)
+        owner._state.fields_cache.clear()
+    return owner
+
+
+def deleted_key(owner):
+    if not hasattr(owner, "profile"):
+        Profile.objects.create(owner_id=owner.pk)
+        del owner._state.fields_cache["profile"]
+    return owner
+
+
+def replaced(owner):
+    if hasattr(owner, "profile"):
+        Profile.objects.filter(owner=owner).delete()
+        Profile.objects.create(owner=owner, bio="new")
+    return owner
+
+
+def dropped(owner):
+    if hasattr(owner, "profile"):
+        Profile.objects.filter(owner=owner).delete()
+        try:
+            del owner.profile
+        except AttributeError:
+            pass
+    return owner
+'''
+
+OBSERVED_PROBE = r'''
+import json
+from shop.flows import backfill, cleared, deleted_key, dropped, fill, fresh, popped, replaced, reset
+from shop.models import Owner, Profile
+
+results = {}
+
+
+def present():
+    owner = Owner.objects.create()
+    Profile.objects.create(owner=owner)
+    return Owner.objects.get(pk=owner.pk)
+
+
+def agree(owner):
+    return hasattr(owner, "profile") == Profile.objects.filter(owner_id=owner.pk).exists()
+
+
+owner = present()
+results["reset"] = {"returned": reset(owner.pk), "in_db": Profile.objects.filter(owner=owner).exists()}
+owner = Owner.objects.create()
+try:
+    fill(owner.pk, ["a", "b"])
+    results["fill"] = "passed"
+except Exception as exc:
+    results["fill"] = type(exc).__name__
+owner = fresh(Owner.objects.create().pk)
+results["fresh"] = agree(owner)
+Owner.objects.create()
+backfill()
+results["backfill_rows"] = Owner.objects.filter(profile__isnull=True).count()
+for name, function in (("popped", popped), ("cleared", cleared), ("deleted_key", deleted_key)):
+    results[name] = agree(function(Owner.objects.get(pk=Owner.objects.create().pk)))
+results["replaced"] = agree(replaced(present()))
+owner = present()
+try:
+    del owner.profile
+    results["del_accessor"] = "no error"
+except AttributeError as exc:
+    results["del_accessor"] = "AttributeError"
+results["dropped"] = agree(dropped(present()))
+print("RESULTS " + json.dumps(results))
+'''
+
+
+@pytest.fixture(scope="module")
+def observed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    base = tmp_path_factory.mktemp("oto002_observed")
+    for name in ("before", "after"):
+        (base / name / "shop").mkdir(parents=True)
+        (base / name / "shop" / "__init__.py").write_text("")
+        (base / name / "shop" / "models.py").write_text(OBSERVED_MODELS)
+        (base / name / "shop" / "flows.py").write_text(OBSERVED_FLOWS)
+    check = run_cli(*SELECT, ".", cwd=base / "before")
+    fixed = run_cli("--fix", *SELECT, ".", cwd=base / "after")
+    return {"before": base / "before", "after": base / "after", "check": check, "fixed": fixed}
+
+
+def test_only_observable_stale_writes_are_reported_and_repairs_are_honoured(observed: dict) -> None:
+    check = observed["check"]
+    lines = {line for _, line in findings(check.stdout)}
+    # reset (read again), fill (next iteration), fresh (returned), dropped (`del owner.profile` repairs nothing)
+    assert lines == {8, 16, 22, 62}, check.stdout
+    assert "read again at line 9" in check.stdout
+    assert "in the loop's next iteration" in check.stdout
+    assert "`owner` escapes: returned at line 23" in check.stdout
+    assert observed["fixed"].returncode == 0, observed["fixed"].stdout + observed["fixed"].stderr
+
+
+@pytest.mark.parametrize("version", ["4.2", "5.2"])
+def test_observed_stale_caches_and_repairs_on_real_django(observed: dict, version: str) -> None:
+    def run(name: str) -> dict:
+        result = run_django(observed[name], ["shop"], OBSERVED_PROBE, version=version)
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+        return json.loads(line[len("RESULTS "):])
+
+    before, after = run("before"), run("after")
+    # The reported writes: Django shows the stale answer before the fix, the right one after.
+    assert before["reset"] == {"returned": True, "in_db": False}
+    assert after["reset"] == {"returned": False, "in_db": False}
+    assert before["fill"] == "IntegrityError" and after["fill"] == "passed"
+    assert before["fresh"] is False and after["fresh"] is True
+    assert before["dropped"] is False and after["dropped"] is True
+    # `del owner.profile` raises: the reverse descriptor has no __delete__.
+    assert before["del_accessor"] == "AttributeError"
+    # The repairs the rule honours really repair (no finding, and Django agrees).
+    for name in ("popped", "cleared", "deleted_key", "replaced"):
+        assert before[name] is True, name
+    # The unobservable backfill wrote every row (nothing to fix, nothing reported).
+    assert before["backfill_rows"] == 0
+
+
+# -- a write hidden in a custom manager's method -----------------------------------------
+
+MANAGER_MODELS = '''
+from django.db import models
+
+
+class ProfileManager(models.Manager):
+    def drop_for(self, owner):
+        self.filter(owner=owner).delete()
+
+
+class Owner(models.Model):
+    name = models.CharField(max_length=50, default="")
+
+
+class Profile(models.Model):
+    owner = models.OneToOneField(Owner, models.CASCADE, related_name="profile")
+    objects = ProfileManager()
+'''
+
+MANAGER_FLOWS = '''
+from shop.models import Profile
+
+
+def logout(owner):
+    if hasattr(owner, "profile"):
+        Profile.objects.drop_for(owner)
+    return owner
+'''
+
+MANAGER_PROBE = r'''
+import json
+from shop.flows import logout
+from shop.models import Owner, Profile
+
+owner = Owner.objects.create()
+Profile.objects.create(owner=owner)
+owner = logout(Owner.objects.get(pk=owner.pk))
+print("RESULTS " + json.dumps({"cached": hasattr(owner, "profile"),
+                               "in_db": Profile.objects.filter(owner=owner).exists()}))
+'''
+
+
+@pytest.mark.parametrize("version", ["4.2", "5.2"])
+def test_a_write_in_a_manager_method_is_reported_and_fixed(tmp_path: Path, version: str) -> None:
+    results = {}
+    for name in ("before", "after"):
+        (tmp_path / name / "shop").mkdir(parents=True)
+        (tmp_path / name / "shop" / "__init__.py").write_text("")
+        (tmp_path / name / "shop" / "models.py").write_text(MANAGER_MODELS)
+        (tmp_path / name / "shop" / "flows.py").write_text(MANAGER_FLOWS)
+    check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
+    assert findings(check.stdout) == {("shop/models.py", 7), ("shop/flows.py", 7)}, check.stdout
+    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    for name in ("before", "after"):
+        result = run_django(tmp_path / name, ["shop"], MANAGER_PROBE, version=version)
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+        results[name] = json.loads(line[len("RESULTS "):])
+    assert results["before"] == {"cached": True, "in_db": False}  # stale: the deleted row still cached
+    assert results["after"] == {"cached": False, "in_db": False}

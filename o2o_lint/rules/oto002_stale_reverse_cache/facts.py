@@ -31,7 +31,10 @@ from o2o_lint.astutil import dotted_name as _dotted
 from o2o_lint.django_api import (
     CATCHES_DOES_NOT_EXIST,
     DELETES,
+    EVALUATING_METHODS,
+    MANAGER_METHODS,
     NOT_LOOKUP_KEYS,
+    QUERYSET_METHODS,
     REFRESHES,
     RETURNS_INSTANCE,
     RETURNS_OBJECT,
@@ -56,6 +59,9 @@ _BUILTINS = frozenset(dir(builtins))
 _TRY_TYPES = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None)
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: ORM calls: passing an instance to them (a lookup, a create) does not hand it to code that reads it.
+_ORM_CALLS = with_async(QUERYSET_METHODS | EVALUATING_METHODS | REFRESHES) | MANAGER_METHODS | SAVES | DELETES | \
+    UPDATES | RETURNS_OBJECT | RETURNS_PAIR | {"bulk_update"}
 
 
 def _root(dotted: str) -> str:
@@ -123,8 +129,11 @@ class _Tracked:
 
 
 class _FunctionWalker:
-    def __init__(self, params: list[str]) -> None:
+    def __init__(self, params: list[str], managed: list[str] | None = None) -> None:
         self.params = params
+        #: a manager's or queryset's method: the models using the class, and its ``self``
+        self.managed = managed or []
+        self.manager_self = params[0] if managed and params else None
         self.reads: list[Event] = []
         self.writes: list[Event] = []
         self.calls: list[Event] = []
@@ -134,6 +143,11 @@ class _FunctionWalker:
         self.others: dict[str, str] = {}  # name -> receiver whose row it is another instance of
         self.guarded = 0
         self.nested: list[ast.AST] = []
+        # Observability: loads of ``x.attr`` (uses), where a receiver leaves the function
+        # (escapes) and the loops (to see a read in the next iteration).
+        self.uses: list[list[Any]] = []
+        self.escapes: list[list[Any]] = []
+        self.loops: list[list[Any]] = []
 
     # -- statements ----------------------------------------------------------------
 
@@ -154,12 +168,18 @@ class _FunctionWalker:
             self.block(node.body, [*here, "if.b"])
             self.block(node.orelse, [*here, "if.e"])
         elif isinstance(node, ast.While):
+            self.loops.append([here, _pos(node)])
             self.expr(node.test, header)
             self.block(node.body, [*here, "wh.b"])
             self.block(node.orelse, [*here, "wh.e"])
         elif isinstance(node, (ast.For, ast.AsyncFor)):
+            self.loops.append([here, _pos(node)])
             self.expr(node.iter, header)
             self.target(node.target, None, _pos(node.target), header)
+            iterated = _dotted(node.iter)
+            if isinstance(node.target, ast.Name) and iterated is not None:
+                # the elements of a parameter (a list the caller holds) escape with it
+                self.escapes.append([node.target.id, "element", _pos(node.target), header, iterated])
             chain = _qs_chain(node.iter)
             if isinstance(node.target, ast.Name) and chain is not None:
                 self.objects[node.target.id] = _Tracked(chain[0])
@@ -194,8 +214,12 @@ class _FunctionWalker:
             self.simple(node, [*here, ""])
 
     def simple(self, node: ast.stmt, path: list[Any]) -> None:
+        if isinstance(node, ast.Return) and node.value is not None:
+            self.escape(node.value, "returned", node, path)
         if isinstance(node, ast.Assign):
             self.expr(node.value, path)
+            if any(not isinstance(t, ast.Name) for t in node.targets):
+                self.escape(node.value, "stored", node, path)
             for target in node.targets:
                 self.target(target, node.value, _end(node), path)
         elif isinstance(node, ast.AnnAssign):
@@ -207,6 +231,17 @@ class _FunctionWalker:
             self.target(node.target, None, _end(node), path)
         elif isinstance(node, ast.Delete):
             for target in node.targets:
+                if isinstance(target, ast.Attribute):
+                    # ``del x.rel`` clears nothing: the reverse descriptor has no ``__delete__``
+                    # (AttributeError, Django 4.2 and 5.2 alike); only a rebinding of ``x.rel``.
+                    owner = _dotted(target.value)
+                    if owner is not None:
+                        self.bind(f"{owner}.{target.attr}", _end(node))
+                    continue
+                cache = self.fields_cache(target.value) if isinstance(target, ast.Subscript) else None
+                if cache is not None and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+                    self.clears.append({"recv": cache, "acc": target.slice.value, "pos": _pos(node)})
+                    continue
                 self.target(target, None, _end(node), path)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
@@ -298,13 +333,41 @@ class _FunctionWalker:
                 if isinstance(current.target, ast.Name):
                     self.bind(current.target.id, _end(current))
             elif isinstance(current, ast.Attribute):
-                if self.guarded and isinstance(current.ctx, ast.Load):
+                if isinstance(current.ctx, ast.Load):
                     receiver = _dotted(current.value)
                     if receiver is not None:
-                        self.reads.append({"recv": receiver, "acc": current.attr, "how": "try", "pos": _pos(current), "path": path})
+                        self.uses.append([receiver, current.attr, _pos(current), path])
+                        if self.guarded:
+                            self.reads.append({"recv": receiver, "acc": current.attr, "how": "try", "pos": _pos(current), "path": path})
                 stack.append(current.value)
+            elif isinstance(current, (ast.Yield, ast.YieldFrom)):
+                if current.value is not None:
+                    self.escape(current.value, "yielded", current, path)
+                    stack.append(current.value)
             else:
                 stack.extend(ast.iter_child_nodes(current))
+
+    def escape(self, value: ast.expr, how: str, node: ast.AST, path: list[Any], callee: str | None = None) -> None:
+        """*value* (a name, ``x.y``, or a literal container of them) leaves the function."""
+        values = value.elts if isinstance(value, (ast.Tuple, ast.List, ast.Set)) else \
+            [v for v in value.values if v is not None] if isinstance(value, ast.Dict) else [value]
+        for element in values:
+            if isinstance(element, ast.Starred):
+                element = element.value
+            dotted = _dotted(element)
+            if dotted is not None:
+                event = [dotted, how, _pos(node), path]
+                if callee is not None:
+                    event.append(callee)
+                self.escapes.append(event)
+
+    @staticmethod
+    def fields_cache(node: ast.expr) -> str | None:
+        """``x._state.fields_cache`` -> ``x``."""
+        dotted = _dotted(node)
+        if dotted is None or not dotted.endswith("._state.fields_cache"):
+            return None
+        return dotted[: -len("._state.fields_cache")] or None
 
     def tie(self, value: ast.expr) -> list[Any]:
         """How an expression ties a relation to an instance: [kind, receiver]."""
@@ -363,11 +426,32 @@ class _FunctionWalker:
                 return
             if name in _BUILTINS:
                 return
+            self.passed(node, name, path)
+            if _looks_like_class(name):
+                self.through_instance(name, node)
             self.call_event(node, name, None, path)
             return
         if not isinstance(func, ast.Attribute):
             return
         method, obj = func.attr, func.value
+        cache = self.fields_cache(obj)
+        if cache is not None:
+            # ``x._state.fields_cache.pop("rel", None)`` / ``.clear()``: private, but it clears the
+            # cached answer on Django 4.2 and 5.2 alike (verified); ``del ...["rel"]`` in simple().
+            if method == "pop" and node.args and isinstance(node.args[0], ast.Constant) \
+                    and isinstance(node.args[0].value, str):
+                self.clears.append({"recv": cache, "acc": node.args[0].value, "pos": _pos(node)})
+            elif method == "clear":
+                self.clears.append({"recv": cache, "pos": _pos(node)})
+            return
+        if method not in _ORM_CALLS:
+            callee = _dotted(func) or method
+            self.passed(node, callee, path)
+            if _dotted(obj) is not None:
+                self.escape(obj, "method", node, path, callee)
+        dotted_func = _dotted(func)
+        if dotted_func is not None and _looks_like_class(dotted_func):
+            self.through_instance(dotted_func, node)
         written = False
         if method in SAVES:
             written = self.save(obj, node, method, path)
@@ -386,6 +470,19 @@ class _FunctionWalker:
             callee = _dotted(func)
             if callee is not None:
                 self.call_event(node, callee, _dotted(obj), path)
+
+    def passed(self, node: ast.Call, callee: str, path: list[Any]) -> None:
+        for argument in node.args:
+            self.escape(argument, "passed", node, path, callee)
+        for keyword in node.keywords:
+            self.escape(keyword.value, "passed", node, path, callee)
+
+    def through_instance(self, model: str, node: ast.Call) -> None:
+        """``Rel(owner=x)``, ``Rel.objects.create(owner=x)``: Django sets ``x``'s reverse cache
+        (the forward one-to-one ``__set__``, run by the model's constructor): a repair."""
+        for key, (kind, receiver) in self.ties(node).items():
+            if kind == "inst":
+                self.clears.append({"recv": receiver, "model": model, "key": key, "pos": _pos(node)})
 
     @staticmethod
     def refresh_fields(node: ast.Call) -> Any:
@@ -470,24 +567,22 @@ class _FunctionWalker:
                 receiver, _, accessor = dotted.rpartition(".")
                 self.write("detach", receiver, node, path, method, acc=accessor, kp=keep_parents)
                 return True
-            return False
-        chain = _qs_chain(obj)
-        if chain is None:
-            return False
-        model, steps = chain
+            if self.manager_self is None or dotted != self.manager_self:
+                return False
         before = len(self.writes)
-        for step, call in steps:
-            if step in LOOKUP_STEPS:
-                for key, (kind, receiver) in self.ties(call, lookup=True).items():
-                    if kind in ("inst", "pk", "other"):
-                        self.write("detach", receiver, node, path, method, model=model, key=key)
+        for model, steps in self.chains(obj):
+            for step, call in steps:
+                if step in LOOKUP_STEPS:
+                    for key, (kind, receiver) in self.ties(call, lookup=True).items():
+                        if kind in ("inst", "pk", "other"):
+                            self.write("detach", receiver, node, path, method, model=model, key=key)
         return len(self.writes) > before
 
     def update(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
-        chain = _qs_chain(obj)
-        if chain is None:
+        chains = self.chains(obj)
+        if len(chains) != 1:
             return False
-        model, steps = chain
+        model, steps = chains[0]
         before = len(self.writes)
         updated = self.ties(node)
         for key, (kind, receiver) in updated.items():
@@ -503,17 +598,34 @@ class _FunctionWalker:
                     self.write("detach", receiver, node, path, method, model=model, key=key)
         return len(self.writes) > before
 
-    def create(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
+    def chains(self, obj: ast.expr) -> list[tuple[str, list[tuple[str, ast.Call]]]]:
+        """``Model.objects...`` -> one chain; in a manager's method ``self...`` -> one per model using it."""
         chain = _qs_chain(obj)
-        if chain is None:
-            return False
-        model, _ = chain
+        if chain is not None:
+            return [chain]
+        if self.manager_self is None:
+            return []
+        steps: list[tuple[str, ast.Call]] = []
+        node = obj
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERYSET_STEPS:
+            steps.append((node.func.attr, node))
+            node = node.func.value
+        if not (isinstance(node, ast.Name) and node.id == self.manager_self):
+            return []
+        steps.reverse()
+        return [(model, steps) for model in self.managed]
+
+    def create(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
         before = len(self.writes)
-        # ``create(owner=x)`` (and ``get_or_create(owner=x)``: see the rule's docstring) go
-        # through the instance; ``owner_id=x.pk`` and another instance of x's row do not.
-        for key, (kind, receiver) in self.ties(node).items():
-            if kind in ("pk", "other"):
-                self.write("attach", receiver, node, path, method, model=model, key=key, other=kind == "other" or None)
+        for model, _ in self.chains(obj):
+            # ``create(owner=x)`` (and ``get_or_create(owner=x)``: see the rule's docstring) go
+            # through the instance; ``owner_id=x.pk`` and another instance of x's row do not.
+            for key, (kind, receiver) in self.ties(node).items():
+                if kind in ("pk", "other"):
+                    self.write("attach", receiver, node, path, method, model=model, key=key,
+                               other=kind == "other" or None)
+            if method in RETURNS_OBJECT:
+                self.through_instance(model, node)
         return len(self.writes) > before
 
     # -- result --------------------------------------------------------------------
@@ -552,6 +664,19 @@ class _FunctionWalker:
             "clears": [c for c in self.clears if _root(c["recv"]) in roots],
             "binds": [b for b in self.binds if _root(b[0]) in roots],
         }
+        watched = {w["recv"] for w in self.writes} | {c.get("recv") for c in calls} | \
+            {a[1] for c in calls for a in c["args"]}
+        watched |= {_root(w) for w in watched if w}
+        uses = [u for u in self.uses if u[0] in watched]
+        escapes = [e for e in self.escapes if e[0] in watched]
+        if uses:
+            summary["uses"] = uses
+        if escapes:
+            summary["escapes"] = escapes
+        if self.loops:
+            summary["loops"] = self.loops
+        if self.managed:
+            summary["managed"] = self.managed
         if class_name is not None:
             summary["class"] = class_name
         return summary
@@ -625,6 +750,7 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
         return start < len(lines) and lines[start] <= (node.end_lineno or node.lineno)  # type: ignore[attr-defined]
 
     found: dict[str, Event] = {}
+    managers = _managers(tree)
     queue: list[tuple[str, ast.AST, str | None]] = [("<module>", tree, None)]
     while queue:
         qualname, node, class_name = queue.pop()
@@ -634,8 +760,8 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
                     queue.append((f"{qualname}.{statement.name}", statement, node.name))
             continue
         if isinstance(node, _FUNCTIONS):
-            walker = _FunctionWalker(_params(node))
             kind = _kind(node, class_name)
+            walker = _FunctionWalker(_params(node), managers.get(class_name or "") if kind == "method" else None)
             line = node.lineno
         else:
             walker = _FunctionWalker([])
@@ -651,6 +777,32 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
     return found
 
 
+def _managers(tree: ast.Module) -> dict[str, list[str]]:
+    """Manager and queryset classes of the module -> the module's models using them.
+
+    ``objects = ProfileManager()``, ``ProfileQuerySet.as_manager()``,
+    ``Manager.from_queryset(ProfileQuerySet)()`` in a class body (a model's) tie the class
+    to that model; only classes whose name ends in ``Manager`` or ``QuerySet``. A manager
+    used in another module is not followed (its writes stay unknown: no finding).
+    """
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    candidates = {c.name for c in classes if c.name.endswith(("Manager", "QuerySet"))}
+    if not candidates:
+        return {}
+    found: dict[str, list[str]] = {}
+    for model in classes:
+        for statement in model.body:
+            value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+            if not isinstance(value, ast.Call):
+                continue
+            for node in ast.walk(value):
+                if isinstance(node, ast.Name) and node.id in candidates and node.id != model.name:
+                    models = found.setdefault(node.id, [])
+                    if model.name not in models:
+                        models.append(model.name)
+    return found
+
+
 def _start(event: Event) -> tuple[int, int]:
     pos = event["pos"]
     return (pos[0], pos[1])
@@ -662,4 +814,4 @@ def _stop(event: Event) -> tuple[int, int]:
 
 
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=1, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=4, extract=function_writes)

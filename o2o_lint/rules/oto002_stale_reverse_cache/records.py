@@ -60,12 +60,40 @@ class Call(NamedTuple):
 
 
 class Clear(NamedTuple):
-    """What clears a cached accessor: ``x.rel = ...`` (*acc*) or ``x.refresh_from_db(...)``."""
+    """What clears a cached accessor: ``x.rel = ...`` or ``x._state.fields_cache.pop("rel")`` (*acc*),
+    ``x.refresh_from_db(...)`` or ``fields_cache.clear()`` (*fields*), or a write through the
+    instance that sets the cache again (``Rel.objects.create(owner=x)``: *model* and *key*)."""
 
     recv: str
     pos: Pos
     acc: str | None = None
     fields: Any = None  # None: every field; "?": unknown; else the list of names
+    model: str | None = None  # the model written through the instance, as named in the file
+    key: str | None = None  # its keyword tying the instance (``owner``)
+
+
+class Use(NamedTuple):
+    """A load of ``recv.attr`` (a later read of a stale accessor)."""
+
+    recv: str
+    attr: str
+    pos: Pos
+    path: Path
+
+
+class Escape(NamedTuple):
+    """Where a receiver leaves the function: "returned", "yielded", "stored", "passed", "method"."""
+
+    recv: str
+    how: str
+    pos: Pos
+    path: Path
+    callee: str | None = None
+
+
+class Loop(NamedTuple):
+    path: Path  # of the loop statement
+    pos: Pos
 
 
 class Bind(NamedTuple):
@@ -84,6 +112,10 @@ class Function(NamedTuple):
     clears: list[Clear]
     binds: list[Bind]
     cls: str | None = None
+    uses: list[Use] = []
+    escapes: list[Escape] = []
+    loops: list[Loop] = []
+    managed: list[str] = []  # a manager's or queryset's method: the models using the class
 
 
 def function_record(raw: dict[str, Any]) -> Function:
@@ -94,15 +126,19 @@ def function_record(raw: dict[str, Any]) -> Function:
         [Write(Op(w["op"]), w["recv"], w["m"], w["pos"], w["path"], w.get("model"), w.get("via"), w.get("key"),
                bool(w.get("other")), w.get("acc"), bool(w.get("kp"))) for w in raw["writes"]],
         [Call(c["callee"], c["args"], c["pos"], c["path"], c.get("recv")) for c in raw["calls"]],
-        [Clear(c["recv"], c["pos"], c.get("acc"), c.get("fields")) for c in raw["clears"]],
+        [Clear(c["recv"], c["pos"], c.get("acc"), c.get("fields"), c.get("model"), c.get("key")) for c in raw["clears"]],
         [Bind(*b) for b in raw["binds"]],
         raw.get("class"),
+        [Use(*u) for u in raw.get("uses", ())],
+        [Escape(*e) for e in raw.get("escapes", ())],
+        [Loop(*lp) for lp in raw.get("loops", ())],
+        raw.get("managed", []),
     )
 
 
-def start(event: Read | Write | Call | Clear) -> tuple[int, int]:
+def start(event: Read | Write | Call | Clear | Use | Escape) -> tuple[int, int]:
     return (event.pos[0], event.pos[1])
 
 
-def stop(event: Read | Write | Call | Clear) -> tuple[int, int]:
+def stop(event: Read | Write | Call | Clear | Use | Escape) -> tuple[int, int]:
     return (event.pos[2], event.pos[3])

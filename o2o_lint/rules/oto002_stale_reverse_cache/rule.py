@@ -34,8 +34,31 @@ Decisions:
   same name as an accessor elsewhere, a forward field or a plain attribute never makes
   a finding.
 
+Only a stale answer that can be observed is reported: a later read of the accessor on
+the receiver (in the function, or in the next iteration of a loop that does not rebind
+the receiver), or the receiver escaping, so that a caller or a callee can read it: a
+parameter (the elements of an iterated parameter too) or ``self``, a module-level name,
+or a receiver returned, yielded, stored, passed to a call or used as a method's instance
+after the write. The message says which (the line of the read, or how it escapes). A
+loop that creates the missing rows by ``owner_id=`` and moves on, or a management
+command whose local is never read again, is not reported. A name the function does not
+bind (a global) escapes. A receiver reached through an attribute (``request.user``,
+``self.event``) escapes as that very expression, or when its root is returned, yielded,
+stored or passed to a call after the write (``render(request, ...)``); that a caller
+might reach it through its root's forward cache is not assumed otherwise.
+
+Repairs (no finding after them), verified on Django 4.2 and 5.2: ``refresh_from_db()``
+(``fields=[...]`` naming the relation; other fields only up to 5.0), an assignment of
+the accessor, ``x._state.fields_cache.pop("rel", None)``, ``.clear()`` and
+``del x._state.fields_cache["rel"]`` (private, but effective), and a later write through
+the instance (``Rel.objects.create(owner=x)``, ``Rel(owner=x)``), which sets the cache
+again. ``del x.rel`` is no repair: the reverse descriptor has no ``__delete__``
+(AttributeError).
+
 Where the write sits in another function (``company.create_address()`` writing on
-``self``, ``ensure_profile(user)`` writing on its parameter, in any module), the index's
+``self``, ``ensure_profile(user)`` writing on its parameter, in any module; a custom
+manager's or queryset's method, ``Profile.objects.ensure_for(user)``, when the manager
+and the model using it share a module), the index's
 per-function summaries say so: the call is reported, and the writer's own write gets
 the finding and the fix, so that every caller is right and a second ``--fix`` run
 changes nothing.
@@ -517,6 +540,134 @@ class StaleReverseCache(LintRule):
             """,
             files={"shop/models.py": _MODELS},
             id="noqa-comment",
+        ),
+        # Unobservable: the stale instance is never read again and does not escape (a loop creating the
+        # missing rows and moving on; a management command). Nothing can see the stale answer.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def backfill():
+                for owner in Owner.objects.all():
+                    if not hasattr(owner, 'profile'):
+                        Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="unobservable-loop-over-queryset",
+        ),
+        # The same, in a management command's handle(): `owner` is a local, never read again.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.core.management.base import BaseCommand
+
+
+            class Command(BaseCommand):
+                def handle(self, *args, **options):
+                    owner = Owner.objects.get(pk=options['owner'])
+                    if hasattr(owner, 'profile'):
+                        Profile.objects.filter(owner=owner).delete()
+                    self.stdout.write('removed')
+            """,
+            files={"shop/models.py": _MODELS},
+            id="unobservable-management-command",
+        ),
+        # A receiver reached through an attribute (`comment.owner`), not read again and not passed on:
+        # that a caller might reach it through its root's forward cache is not assumed (pretix's
+        # KnownDomain.save(): `self.event.alternative_domain_assignment.delete()`).
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(comment):
+                if hasattr(comment.owner, 'profile'):
+                    comment.owner.profile.delete()
+                return comment.pk
+            """,
+            files={"shop/models.py": _MODELS},
+            id="unobservable-attribute-receiver",
+        ),
+        # Repairs of the private cache dict (Django 4.2 and 5.2 alike, verified): pop(), clear(), del.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner, other, third):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                    owner._state.fields_cache.pop('profile', None)
+                if not hasattr(other, 'profile'):
+                    Profile.objects.create(owner_id=other.pk)
+                    other._state.fields_cache.clear()
+                if not hasattr(third, 'profile'):
+                    Profile.objects.create(owner_id=third.pk)
+                    del third._state.fields_cache['profile']
+            """,
+            files={"shop/models.py": _MODELS},
+            id="fields-cache-repairs",
+        ),
+        # A later write through the instance sets the cache again (verified on Django 4.2 and 5.2).
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def replace(owner):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                    Profile.objects.create(owner=owner)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="deleted-then-created-through-instance",
+        ),
+        # The same delete on a local that is never read again and does not escape.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(pk):
+                owner = Owner.objects.get(pk=pk)
+                if hasattr(owner, 'profile'):
+                    current = owner.profile
+                    current.delete()
+                print(owner.name)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="unobservable-local-delete",
+        ),
+        # The manager's model (Card) is not the relation read (`profile`): no finding.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardManager(models.Manager):
+                def drop_for(self, owner):
+                    self.filter(owner=owner).delete()
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardManager()
+
+
+            def logout(owner):
+                if hasattr(owner, 'profile'):
+                    Card.objects.drop_for(owner)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="manager-of-another-relation",
         ),
     ]
     INVALID = [
@@ -1109,6 +1260,33 @@ class StaleReverseCache(LintRule):
             id="moved-through-cached-instance",
             range=(8, 8, 8, 22),
         ),
+        # Deleted through a local holding the cached row (Django keeps the deleted row cached,
+        # pk=None: verified on 4.2 and 5.2).
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    current = owner.profile
+                    current.delete()
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    current = owner.profile
+                    current.delete()
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=["`.delete()` of the related row changes the relation"],
+            id="deleted-through-local-variable",
+            range=(7, 8, 7, 24),
+        ),
         # -- where the read and the write stand ---------------------------------------------
         # Straight-line order, after the guarded branch, in a loop, in an except handler.
         Invalid(
@@ -1530,6 +1708,229 @@ class StaleReverseCache(LintRule):
             id="model-method-reads-and-writes-self",
             range=(10, 12, 10, 54),
         ),
+        # Observable: a local receiver read again after the write (the message names the line).
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def reset(pk):
+                owner = Owner.objects.get(pk=pk)
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                return hasattr(owner, 'profile')
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def reset(pk):
+                owner = Owner.objects.get(pk=pk)
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                    owner.refresh_from_db(fields=["profile"])
+                return hasattr(owner, 'profile')
+            """,
+            expected_messages=["it is read again at line 8"],
+            id="local-read-again",
+            range=(7, 8, 7, 52),
+        ),
+        # Observable in the loop's next iteration: the loop does not rebind `owner` (a second create
+        # would break the unique constraint).
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fill(pk, bios):
+                owner = Owner.objects.get(pk=pk)
+                for bio in bios:
+                    if not hasattr(owner, 'profile'):
+                        Profile.objects.create(owner_id=owner.pk, bio=bio)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fill(pk, bios):
+                owner = Owner.objects.get(pk=pk)
+                for bio in bios:
+                    if not hasattr(owner, 'profile'):
+                        owner.profile = Profile.objects.create(owner_id=owner.pk, bio=bio)
+            """,
+            expected_messages=["it is read again at line 7, in the loop's next iteration"],
+            id="local-read-in-next-iteration",
+            range=(8, 12, 8, 62),
+        ),
+        # Observable by the caller: a local receiver that is returned.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fresh(pk):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fresh(pk):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    owner.profile = Profile.objects.create(owner_id=owner.pk)
+                return owner
+            """,
+            expected_messages=["`owner` escapes: returned at line 8"],
+            id="local-returned",
+            range=(7, 8, 7, 49),
+        ),
+        # Observable by the callee: a local receiver passed to a call after the write.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def onboard(pk, notify):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                notify(owner)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def onboard(pk, notify):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    owner.profile = Profile.objects.create(owner_id=owner.pk)
+                notify(owner)
+            """,
+            expected_messages=["`owner` escapes: passed to `notify()` at line 8"],
+            id="local-passed-to-call",
+            range=(7, 8, 7, 49),
+        ),
+        # `del owner.profile` is no repair: the reverse descriptor has no `__delete__` (AttributeError on
+        # Django 4.2 and 5.2, verified); the write stays reported.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                    del owner.profile
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                    owner.refresh_from_db(fields=["profile"])
+                    del owner.profile
+            """,
+            expected_messages=["`owner` escapes: it is a parameter, the caller holds it"],
+            id="del-accessor-is-no-repair",
+            range=(6, 8, 6, 52),
+        ),
+        # A write hidden in a custom manager's method (the manager and the model in one module;
+        # stale on Django 4.2 and 5.2, verified): the call is reported, the method is fixed.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardManager(models.Manager):
+                def drop_for(self, owner):
+                    self.filter(owner=owner).delete()
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardManager()
+
+
+            def logout(owner):
+                if hasattr(owner, 'card'):
+                    Card.objects.drop_for(owner)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardManager(models.Manager):
+                def drop_for(self, owner):
+                    self.filter(owner=owner).delete()
+                    owner.refresh_from_db(fields=["card"])
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardManager()
+
+
+            def logout(owner):
+                if hasattr(owner, 'card'):
+                    Card.objects.drop_for(owner)
+                return owner
+            """,
+            expected_messages=["callers read `owner.card` before calling `CardManager.drop_for()`",
+                               "`Card.objects.drop_for()` changes the relation"],
+            id="write-in-manager-method",
+            range=(9, 8, 9, 41),
+        ),
+        # A receiver reached through an attribute escapes with its root: the template reads
+        # `request.user.profile` after render(request, ...).
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.shortcuts import render
+
+
+            def settings_view(request):
+                if not hasattr(request.user, 'profile'):
+                    Profile.objects.create(owner_id=request.user.pk)
+                return render(request, 'settings.html')
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.shortcuts import render
+
+
+            def settings_view(request):
+                if not hasattr(request.user, 'profile'):
+                    request.user.profile = Profile.objects.create(owner_id=request.user.pk)
+                return render(request, 'settings.html')
+            """,
+            expected_messages=["`request` escapes: passed to `render()` at line 10"],
+            id="attribute-receiver-root-passed",
+            range=(9, 8, 9, 56),
+        ),
     ]
 
     @classmethod
@@ -1588,14 +1989,15 @@ class StaleReverseCache(LintRule):
     MESSAGES: ClassVar[dict[str, str]] = {
         # a read, then a stale write in the same function
         "write": "`{recv}.{acc}` was read at line {read_line} and its answer is cached on `{recv}`; this {what} "
-                 "changes the relation without going through `{recv}`, so the cached `{recv}.{acc}` is stale{note}",
+                 "changes the relation without going through `{recv}`, so the cached `{recv}.{acc}` is stale{note}; "
+                 "{seen}",
         # a stale write on a parameter that callers read before calling
         "writer": "callers read `{recv}.{acc}` before calling `{function}()` ({origin}); this {what} changes the "
                   "relation without going through `{recv}`, so their cached `{recv}.{acc}` is stale",
         # a call into such a writer, after a read (the writer itself gets the fix)
         "call": "`{recv}.{acc}` was read at line {read_line} and its answer is cached on `{recv}`; `{callee}()` "
                 "changes the relation without going through it ({what} in {site}: fix it there), so the cached "
-                "`{recv}.{acc}` is stale",
+                "`{recv}.{acc}` is stale; {seen}",
         # appended to "write" when a later refresh_from_db(fields=[...]) no longer clears the cache
         "partial-refresh": " (`refresh_from_db(fields=[{fields}])` at line {line} clears it only up to Django 5.0)",
         "origin": "{0}.{1} reads it at line {2}",
@@ -1618,7 +2020,7 @@ class StaleReverseCache(LintRule):
         return text[found.kind].format(
             recv=found.recv, acc=found.acc, read_line=found.read_line, what=cls.describe(found.write), note=note,
             function=found.function, origin=text["origin"].format(*found.origin), callee=found.callee,
-            site=text["site"].format(*found.site),
+            site=text["site"].format(*found.site), seen=found.seen,
         )
 
     @classmethod

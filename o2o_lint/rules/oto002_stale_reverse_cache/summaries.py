@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from o2o_lint.django_api import DELETES
 from o2o_lint.index.facts import rule_facts
 from o2o_lint.rules.oto002_stale_reverse_cache.facts import _root
 from o2o_lint.rules.oto002_stale_reverse_cache.records import (
-    Call, Clear, Function, Read, Write, function_record, start as _start, stop as _stop,
+    Call, Clear, Escape, Function, Read, Use, Write, function_record, start as _start, stop as _stop,
 )
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def _field_follows(first: str, second: str) -> bool:
     return False  # if/else, match cases: exclusive
 
 
-def follows(first: Read | Write | Call, second: Read | Write | Call) -> bool:
+def follows(first: Read | Write | Call | Use | Escape, second: Read | Write | Call | Use | Escape) -> bool:
     """Can *second* run after *first* in the same call of the function?"""
     a, b = first.path, second.path
     for index in range(min(len(a), len(b))):
@@ -157,6 +157,11 @@ class StaleWrites:
 
     @staticmethod
     def clears(clear: Clear, relation: ReverseRelation) -> bool:
+        if clear.model is not None:
+            # A write through the instance (``Rel.objects.create(owner=x)``, ``Rel(owner=x)``) sets
+            # the cache again (Django 4.2 and 5.2, verified); the model by its class name.
+            return clear.key == relation.field_name and \
+                clear.model.rpartition(".")[2] == relation.related_model_name
         if clear.acc is not None:
             return clear.acc == relation.accessor
         fields = clear.fields
@@ -176,6 +181,82 @@ class StaleWrites:
                            relation: ReverseRelation) -> bool:
         return any(c.recv == receiver and _stop(read) <= _start(c) < _start(event) and self.clears(c, relation)
                    for c in function.clears)
+
+    # -- can the stale answer be observed? --------------------------------------------
+
+    _HOW: ClassVar[dict[str, str]] = {
+        "returned": "returned at line {line}",
+        "yielded": "yielded at line {line}",
+        "stored": "stored at line {line}",
+        "passed": "passed to `{callee}()` at line {line}",
+        "method": "`{callee}()` is called on it at line {line}",
+    }
+
+    def observed(self, function: Function, receiver: str, event: Write | Call, accessor: str) -> str | None:
+        """How the stale ``receiver.accessor`` after *event* can be read, or None when it cannot.
+
+        A later read of the accessor on the receiver (in the function, or in the next iteration
+        of a loop holding both that does not rebind the receiver), or the receiver escaping:
+        a parameter or ``self`` (the caller holds it), a module-level name, returned, yielded,
+        stored, passed to a call or used as a method's instance after the write.
+        """
+        params = function.params
+        if function.kind == "module":
+            return f"`{receiver}` is a module-level name"
+        if receiver in params:
+            if function.kind == "method" and receiver == params[0]:
+                return f"`{receiver}` escapes: the caller holds the instance"
+            return f"`{receiver}` escapes: it is a parameter, the caller holds it"
+        root = _root(receiver)
+        if root not in params and not any(b.name == root for b in function.binds):
+            return f"`{root}` is not local to the function: it outlives it"
+        later: list[Read | Use] = [r for r in function.reads if r.recv == receiver and r.acc == accessor]
+        later += [u for u in function.uses if u.recv == receiver and u.attr == accessor]
+        inside = (_start(event), _stop(event))
+        for use in sorted(later, key=_start):
+            if inside[0] <= _start(use) and _stop(use) <= inside[1]:
+                continue  # the write's own ``x.rel.delete()``
+            if follows(event, use) and not self._rebound_between(function, receiver, _stop(event), _start(use)):
+                return f"it is read again at line {use.pos[0]}"
+        for use in sorted(later, key=_start):
+            if not (inside[0] <= _start(use) and _stop(use) <= inside[1]) and self._same_loop(function, receiver, event, use):
+                return f"it is read again at line {use.pos[0]}, in the loop's next iteration"
+        for escape in function.escapes:
+            # ``request.user`` also escapes with ``request`` (``render(request, ...)``), not through
+            # a method called on ``request``.
+            whole = escape.recv == root != receiver and escape.how in ("returned", "yielded", "passed", "stored")
+            if escape.recv != receiver and not whole or inside[0] <= _start(escape) and _stop(escape) <= inside[1]:
+                continue
+            if isinstance(event, Call) and escape.pos == event.pos:
+                continue  # the call into the writer itself
+            if escape.how == "element":
+                if _root(escape.callee or "") in params:
+                    return f"`{receiver}` escapes: it is an element of `{escape.callee}`, which the caller holds"
+                continue
+            after = follows(event, escape) and not self._rebound_between(
+                function, receiver, _stop(event), _start(escape))
+            if escape.how == "stored" or after or self._same_loop(function, receiver, event, escape):
+                how = self._HOW[escape.how].format(line=escape.pos[0], callee=escape.callee)
+                return f"`{escape.recv}` escapes: {how}"
+        return None
+
+    @staticmethod
+    def _same_loop(function: Function, receiver: str, first: Write | Call, second: Read | Use | Escape) -> bool:
+        """Both in the body of a loop that does not rebind *receiver*: *second* runs again after *first*."""
+        for loop in function.loops:
+            depth = len(loop.path)
+            if first.path[:depth] != loop.path or second.path[:depth] != loop.path:
+                continue
+            if len(first.path) <= depth or len(second.path) <= depth:
+                continue
+            if first.path[depth] not in ("for.b", "wh.b") or second.path[depth] not in ("for.b", "wh.b", "h"):
+                continue
+            if second.path[depth] == "h" and not str(first.path[depth]).startswith("wh"):
+                continue
+            start, stop = (loop.pos[0], loop.pos[1]), (loop.pos[2], loop.pos[3])
+            if not any(_affects(b.name, receiver) and start <= (b.line, b.col) < stop for b in function.binds):
+                return True
+        return False
 
     # -- functions and calls -------------------------------------------------------
 
@@ -233,6 +314,7 @@ class StaleWrites:
         """Project functions a call may run, each with {callee parameter: caller expression}."""
         callee, receiver = call.callee, call.recv
         targets: list[tuple[str, str]] = []
+        bound: set[tuple[str, str]] = set()  # manager methods: their first parameter is the manager
         if receiver is not None:
             facts = self.index.modules.get(module)
             head = _root(receiver)
@@ -246,6 +328,10 @@ class StaleWrites:
                 split = self._split_function(qualified) if qualified else None
                 if split is not None and split[1] in self.functions(split[0]):
                     targets.append(split)
+                elif callee.count(".") == 2:
+                    for found in self._manager_methods(module, callee):
+                        targets.append(found)
+                        bound.add(found)
         else:
             method = callee.rpartition(".")[2]
             params = function.params
@@ -268,7 +354,8 @@ class StaleWrites:
                 continue
             params = entry.params
             kind = entry.kind
-            offset = 1 if kind in ("method", "classmethod") and receiver is not None else 0
+            through = receiver is not None or (target_module, qualname) in bound
+            offset = 1 if kind in ("method", "classmethod") and through else 0
             mapping: dict[str, str] = {}
             if receiver is not None and kind == "method" and params:
                 mapping[params[0]] = receiver
@@ -280,6 +367,20 @@ class StaleWrites:
                     mapping[slot] = expression
             result.append((target_module, qualname, mapping))
         return result
+
+    def _manager_methods(self, module: str, callee: str) -> list[tuple[str, str]]:
+        """``Profile.objects.ensure_for`` -> the method of the manager (or queryset) class the
+        model ``Profile`` uses, when its module defines both (see ``facts._managers``)."""
+        head, _, method = callee.partition(".")
+        method = method.rpartition(".")[2]
+        qualified = self.index.resolve(module, head)
+        model = self.index.models.get(qualified) if qualified else None
+        if model is None:
+            return []
+        model_module = qualified.rpartition(".")[0]
+        return [(model_module, qualname) for qualname, function in self.functions(model_module).items()
+                if qualname.rpartition(".")[2] == method and qualname.count(".") == 1
+                and model.name in function.managed]
 
     def summary(self, module: str, qualname: str, _active: frozenset[tuple[str, str]] = frozenset()) -> list[dict[str, Any]]:
         """Stale writes *qualname* makes on its parameters, directly or through calls.
@@ -423,8 +524,11 @@ class StaleWrites:
                 found = self._local(function, write, receiver, relations)
                 if found is not None:
                     read, matching = found
-                    results.append(_found("write", write, receiver, read.acc, matching, read_line=read.pos[0],
-                                          write=write, refresh=self._partial_refresh(function, receiver, write)))
+                    seen = self.observed(function, receiver, write, read.acc)
+                    if seen is not None:
+                        results.append(_found("write", write, receiver, read.acc, matching, read_line=read.pos[0],
+                                              write=write, refresh=self._partial_refresh(function, receiver, write),
+                                              seen=seen))
                     continue
                 if receiver not in params or self._rebound_between(function, receiver, start, _start(write)):
                     continue
@@ -487,8 +591,11 @@ class StaleWrites:
                         continue
                     if best is not None and _start(read) <= best_read:
                         continue
+                    seen = self.observed(function, receiver, call, read.acc)
+                    if seen is None:
+                        continue
                     best = _found("call", call, receiver, read.acc, matching, read_line=read.pos[0],
-                                  write=item["write"], callee=call.callee, site=item["site"])
+                                  write=item["write"], callee=call.callee, site=item["site"], seen=seen)
                     best_read = _start(read)
         return best
 
@@ -510,6 +617,7 @@ class Found(NamedTuple):
     origin: tuple[str, str, int] = ("", "", 0)  # "writer": a caller reading it first (module, function, line)
     callee: str = ""  # "call": the called name
     site: tuple[str, str, int] = ("", "", 0)  # "call": the writer (module, function, line)
+    seen: str = ""  # "write", "call": where the stale answer can be read (a later read, an escape)
 
 
 def _found(kind: str, event: Write | Call, receiver: str, accessor: str, relations: list[ReverseRelation],
