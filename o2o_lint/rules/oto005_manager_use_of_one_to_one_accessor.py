@@ -100,8 +100,10 @@ class OneToOneAccessors:
         return True
 
     def defines(self, model: ModelInfo, name: str) -> bool:
-        """*model* (or a class it inherits from) gives *name* a meaning of its own."""
-        if any(name in a.attributes or name in a.methods for a in self.django.ancestors(model)):
+        """*model* (or a class it inherits from) gives *name* a meaning of its own, or
+        answers any name (``__getattr__``)."""
+        names = {name, "__getattr__", "__getattribute__"}
+        if any(names & (a.attributes | a.methods) for a in self.django.ancestors(model)):
             return True
         return (name in self.django.forward(model) or name in self.django.managers(model)
                 or name in self.django.reverse_one_to_one(model))
@@ -113,7 +115,8 @@ class OneToOneAccessors:
 
     def shadowed_below(self, model: ModelInfo, name: str) -> bool:
         """A subclass of *model* defines *name*: an instance typed *model* may be one."""
-        return any(other is not model and model in self.django.ancestors(other) and self._own(other, name)
+        return any(other.qualname != model.qualname and self._own(other, name)
+                   and any(a.qualname == model.qualname for a in self.django.ancestors(other))
                    for other in self.index.models.values())
 
     def accessor(self, model: ModelInfo, name: str) -> Accessor | None:
@@ -277,6 +280,25 @@ class ManagerUseOfOneToOneAccessor(LintRule):
             """,
             files={"billing/models.py": _MODELS},
             id="model-delete",
+        ),
+        # A model answering any attribute (`__getattr__`) may answer `count`.
+        Valid(
+            """
+            from django.db import models
+
+            class Shop(models.Model):
+                pass
+
+            class Ledger(models.Model):
+                shop = models.OneToOneField(Shop, models.CASCADE)
+
+                def __getattr__(self, name):
+                    return lambda: 0
+
+            def entries(shop: Shop):
+                return shop.ledger.count()
+            """,
+            id="related-model-getattr",
         ),
         # A mixin the index cannot see into may define `all()`.
         Valid(
