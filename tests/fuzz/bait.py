@@ -13,8 +13,8 @@ from pathlib import Path
 
 from o2o_lint.rules import all_rules
 
-#: A models module on which OTO001 (twice: one safe fix, one unsafe), OTO002, OTO003 and
-#: OTO004 all report, and OTO001-OTO003 offer fixes.
+#: A models module on which OTO001 (twice: one safe fix, one unsafe), OTO002, OTO003,
+#: OTO004 and OTO005 (no fix: `count()`) all report, and OTO001-OTO003 offer fixes.
 BAIT = '''from django.db import models
 
 
@@ -58,6 +58,10 @@ def open_restaurant():
 
 def count(company):
     return company.invoice_set.count()
+
+
+def profile_count(owner: Owner):
+    return owner.profile.count()
 '''
 
 #: Registered rules that never walk a tree (OTO100 is computed from the other findings).

@@ -1,0 +1,466 @@
+"""OTO005: a one-to-one accessor used as a manager, or under its old ``_set`` name.
+
+What a ``ForeignKey(unique=True)`` → ``OneToOneField`` conversion (OTO001) leaves
+behind, and what a one-to-one field never supported: the accessor of a one-to-one
+relation, forward (``invoice.company``) or reverse (``company.invoice``), is the
+related object itself, not a ``RelatedManager``. Verified on Django 4.2 and 5.2
+(SQLite; the same descriptors since Django 1.x):
+
+* ``company.invoice.count()`` / ``.all()`` / ``.exists()`` / ``.first()`` / ``.get()``
+  / ``.filter()`` / ``.create()`` raise ``AttributeError: 'Invoice' object has no
+  attribute 'count'`` (or ``RelatedObjectDoesNotExist``, also an ``AttributeError``,
+  when there is no invoice) — unless ``Invoice`` defines a ``count`` of its own;
+* ``for i in company.invoice`` raises ``TypeError: 'Invoice' object is not iterable``;
+* ``company.invoice_set`` raises ``AttributeError: 'Company' object has no attribute
+  'invoice_set'``.
+
+It is reported on every run, in Python code (templates are not read). Only where the
+receiver resolves to a model (:class:`~o2o_lint.index.receivers.ModelTypes`) whose
+accessor of that name is a one-to-one relation, and where nothing in the project can
+give the name another meaning (a method or attribute of the related model, a manager,
+a class the index cannot see into), is a use reported: an unresolved receiver never is.
+
+Fixes, unsafe (they change what the expression returns): ``x.acc.exists()`` of a
+reverse accessor becomes ``hasattr(x, "acc")``; ``x.acc.first()`` / ``.last()`` becomes
+``getattr(x, "acc", None)`` (``RelatedObjectDoesNotExist`` is an ``AttributeError``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cached_property
+from typing import NamedTuple
+
+import libcst as cst
+
+from o2o_lint.django_api import DJANGO_MODELS, MANAGER_METHODS, MODEL_BASES
+from o2o_lint.findings import Fix
+from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind
+from o2o_lint.index.receivers import OBJECT, ModelTypes
+from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
+from o2o_lint.syntax import parse_module
+
+#: Manager methods a model instance lacks (``Model.delete()`` / ``adelete()`` exist: run on 4.2 and 5.2).
+METHODS = MANAGER_METHODS - {"delete", "adelete"}
+ITERATION = "__iter__"
+#: Calls without arguments the fix rewrites: reverse accessors only for ``exists``.
+_GUARDED = frozenset({"first", "last"})
+
+
+class Accessor(NamedTuple):
+    """A one-to-one accessor of a model: the related model and how the relation is declared."""
+
+    related: ModelInfo
+    declared: str  # "Invoice.company"
+    reverse: bool
+
+
+class Site(NamedTuple):
+    name: str  # the attribute read: the accessor, or ``<accessor>_set``
+    method: str | None  # the manager method read on it, ITERATION, or None
+    message: str
+    hasattr_name: str | None  # the accessor for a ``hasattr``/``getattr`` fix, when sound
+
+
+def _char_column(lines: list[str], line: int, byte_column: int) -> int:
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return len(text.encode("utf-8")[:byte_column].decode("utf-8", "replace"))
+
+
+class OneToOneAccessors:
+    """The project view (``index.view(OneToOneAccessors)``): every one-to-one accessor
+    name, forward and reverse, and what a model of the index makes of a name."""
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self.django = index.django
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str] | None:
+        names: set[str] = set()
+        for model in self.index.models.values():
+            names.update(f.name for f in model.fields if f.kind == RelationKind.ONE_TO_ONE)
+        for relation in self.index.reverse_relations:
+            if relation.kind == RelationKind.ONE_TO_ONE:
+                names.add(relation.accessor)
+        if not names:
+            return None
+        return re.compile(r"\b(?:%s)(?:_set)?\b|\w+_ptr\b" % "|".join(map(re.escape, sorted(names))))
+
+    def known(self, model: ModelInfo) -> bool:
+        """Every class *model* inherits from is indexed (no mixin whose names are unknown)."""
+        for ancestor in self.django.ancestors(model):
+            if ancestor.qualname in MODEL_BASES:
+                continue
+            if ancestor.external and ancestor.qualname not in DJANGO_MODELS:
+                return False
+            if any(base not in self.index.models and base not in MODEL_BASES for base in ancestor.base_qualnames):
+                return False
+        return True
+
+    def defines(self, model: ModelInfo, name: str) -> bool:
+        """*model* (or a class it inherits from) gives *name* a meaning of its own, or
+        answers any name (``__getattr__``)."""
+        names = {name, "__getattr__", "__getattribute__"}
+        if any(names & (a.attributes | a.methods) for a in self.django.ancestors(model)):
+            return True
+        return (name in self.django.forward(model) or name in self.django.managers(model)
+                or name in self.django.reverse_one_to_one(model))
+
+    @staticmethod
+    def _own(model: ModelInfo, name: str) -> bool:
+        """*model*'s class body binds *name* to something else than a relation field."""
+        return name in model.methods or (name in model.attributes and not any(f.name == name for f in model.fields))
+
+    def shadowed_below(self, model: ModelInfo, name: str) -> bool:
+        """A subclass of *model* defines *name*: an instance typed *model* may be one."""
+        return any(other.qualname != model.qualname and self._own(other, name)
+                   and any(a.qualname == model.qualname for a in self.django.ancestors(other))
+                   for other in self.index.models.values())
+
+    def accessor(self, model: ModelInfo, name: str) -> Accessor | None:
+        """The one-to-one relation *name* is on instances of *model*, if certainly one."""
+        django = self.django
+        if (not self.known(model) or self.shadowed_below(model, name) or name in django.managers(model)
+                or any(self._own(a, name) for a in django.ancestors(model))):
+            return None
+        forward = django.forward(model).get(name)
+        if forward is not None:
+            if forward.kind != RelationKind.ONE_TO_ONE or forward.target is None:
+                return None
+            declared = next((f for a in django.ancestors(model) for f in self.index._inherited_fields(a)
+                             if f.name == name), None)
+            if declared is not None and not declared.django_field:
+                return None
+            declared_on = next((a.name for a in django.ancestors(model) if any(f.name == name for f in a.fields)),
+                               model.name)
+            return Accessor(forward.target, f"{declared_on}.{name}", reverse=False)
+        for ancestor in django.ancestors(model):
+            for relation in self.index.reverse_by_owner.get(ancestor.key, ()):
+                if relation.accessor != name:
+                    continue
+                if relation.kind != RelationKind.ONE_TO_ONE or relation.owner not in django.concrete_keys:
+                    return None
+                if relation.field is not None and not relation.field.django_field:
+                    return None
+                related = self.index.models_by_key.get(relation.related_model)
+                if related is None:
+                    return None
+                return Accessor(related, f"{relation.related_model_name}.{relation.field_name}", reverse=True)
+        return None
+
+    def site(self, model: ModelInfo, name: str, method: str | None) -> Site | None:
+        """What reading ``x.<name>[.<method>]`` on an instance of *model* breaks, if anything."""
+        if name.endswith("_set"):
+            stem = name[:-4]
+            found = self.accessor(model, stem)
+            if (found is None or not found.reverse or self.defines(model, name)
+                    or self.shadowed_below(model, name)):
+                return None
+            return Site(name, method if method in METHODS else None,
+                        f"`{name}` does not exist: {found.declared} is a OneToOneField, whose reverse accessor "
+                        f"`{stem}` is the {found.related.name} itself (or raises {found.related.name}.DoesNotExist); "
+                        f"this raises AttributeError",
+                        stem)
+        if method is None:
+            return None
+        found = self.accessor(model, name)
+        if found is None or not self.known(found.related) or found.related.external:
+            return None
+        related = found.related
+        side = "reverse one-to-one accessor" if found.reverse else "one-to-one field"
+        if method == ITERATION:
+            if self.defines(related, "__iter__") or self.defines(related, "__getitem__"):
+                return None
+            return Site(name, method, f"`{name}` is a {side} ({found.declared}): it is a single {related.name}, "
+                                      f"and iterating it raises TypeError", None)
+        if self.defines(related, method):
+            return None
+        return Site(name, method,
+                    f"`{name}` is a {side} ({found.declared}), not a manager: it is a single {related.name}, "
+                    f"which has no `{method}()`; this raises AttributeError",
+                    name if (found.reverse or method in _GUARDED) else None)
+
+
+def _reads(tree: ast.AST) -> dict[int, tuple[ast.Attribute, str | None]]:
+    """Accessor-looking reads of *tree*: ``x.acc`` node -> the method read on it (or iteration)."""
+    found: dict[int, tuple[ast.Attribute, str | None]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            if node.attr.endswith("_set"):
+                found.setdefault(id(node), (node, None))
+            if node.attr in METHODS and isinstance(node.value, ast.Attribute):
+                found[id(node.value)] = (node.value, node.attr)
+        elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.iter, ast.Attribute):
+            found[id(node.iter)] = (node.iter, ITERATION)
+    return found
+
+
+def _shadows_builtins(tree: ast.AST) -> bool:
+    """The module binds ``hasattr`` or ``getattr`` itself: the fix would call that instead."""
+    names = {"hasattr", "getattr"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and node.id in names:
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
+            return True
+        if isinstance(node, ast.alias) and (node.asname or node.name) in names:
+            return True
+        if isinstance(node, ast.arg) and node.arg in names:
+            return True
+    return False
+
+
+_MODELS = """
+from django.db import models
+
+class Company(models.Model):
+    pass
+
+class Invoice(models.Model):
+    company = models.OneToOneField(Company, models.CASCADE)
+
+class Counter(models.Model):
+    company = models.OneToOneField(Company, models.CASCADE, related_name="counter")
+
+    def count(self):
+        return 1
+
+class Article(models.Model):
+    company = models.ForeignKey(Company, models.CASCADE)
+"""
+
+
+class ManagerUseOfOneToOneAccessor(LintRule):
+    code = "OTO005"
+    name = "manager-use-of-one-to-one-accessor"
+    summary = "A one-to-one accessor used as a manager, or under its old `_set` name"
+    fixable = Fixability.SOMETIMES
+
+    VALID = [
+        Valid(
+            """
+            from billing.models import Company
+
+            def total(pk):
+                company = Company.objects.get(pk=pk)
+                return company.invoice.pk, company.article_set.count()
+            """,
+            files={"billing/models.py": _MODELS},
+            id="accessor-and-real-manager",
+        ),
+        # Counter defines count(): `company.counter.count()` works.
+        Valid(
+            """
+            from billing.models import Company
+
+            def total(company: Company):
+                return company.counter.count()
+            """,
+            files={"billing/models.py": _MODELS},
+            id="related-model-defines-the-method",
+        ),
+        # An unresolved receiver may be anything with an `invoice` attribute.
+        Valid(
+            """
+            def total(order):
+                return order.invoice.count(), order.invoice_set.all()
+            """,
+            files={"billing/models.py": _MODELS},
+            id="unknown-receiver",
+        ),
+        # Model.delete() exists: deleting the related object works.
+        Valid(
+            """
+            from billing.models import Company
+
+            def drop(company: Company):
+                company.invoice.delete()
+            """,
+            files={"billing/models.py": _MODELS},
+            id="model-delete",
+        ),
+        # A model answering any attribute (`__getattr__`) may answer `count`.
+        Valid(
+            """
+            from django.db import models
+
+            class Shop(models.Model):
+                pass
+
+            class Ledger(models.Model):
+                shop = models.OneToOneField(Shop, models.CASCADE)
+
+                def __getattr__(self, name):
+                    return lambda: 0
+
+            def entries(shop: Shop):
+                return shop.ledger.count()
+            """,
+            id="related-model-getattr",
+        ),
+        # A mixin the index cannot see into may define `all()`.
+        Valid(
+            """
+            from django.db import models
+            from somewhere import QueryMixin
+
+            class Shop(models.Model):
+                pass
+
+            class Ledger(QueryMixin, models.Model):
+                shop = models.OneToOneField(Shop, models.CASCADE)
+
+            def entries(shop: Shop):
+                return shop.ledger.all()
+            """,
+            id="unknown-mixin",
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            from billing.models import Company
+
+            def total(company: Company):
+                return company.invoice.count()
+            """,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["`invoice` is a reverse one-to-one accessor (Invoice.company), not a manager"],
+            id="reverse-accessor-count",
+            range=(4, 11, 4, 26),
+        ),
+        Invalid(
+            """
+            from billing.models import Company
+
+            def count(pk):
+                company = Company.objects.get(pk=pk)
+                return company.invoice_set.count()
+            """,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["`invoice_set` does not exist: Invoice.company is a OneToOneField"],
+            id="old-set-name",
+            range=(5, 11, 5, 30),
+        ),
+        Invalid(
+            """
+            from billing.models import Company
+
+            def has_invoice(company: Company):
+                return company.invoice.exists()
+            """,
+            expected_fix="""
+            from billing.models import Company
+
+            def has_invoice(company: Company):
+                return hasattr(company, "invoice")
+            """,
+            unsafe=True,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["no `exists()`"],
+            id="exists-fix",
+        ),
+        Invalid(
+            """
+            from billing.models import Invoice
+
+            def first_company(invoice: Invoice):
+                company = invoice.company
+                return company.invoice_set.first()
+            """,
+            expected_fix="""
+            from billing.models import Invoice
+
+            def first_company(invoice: Invoice):
+                company = invoice.company
+                return getattr(company, "invoice", None)
+            """,
+            unsafe=True,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["`invoice_set` does not exist"],
+            id="set-first-fix",
+        ),
+        Invalid(
+            """
+            from billing.models import Invoice
+
+            def names(invoice: Invoice):
+                return [c.pk for c in invoice.company], invoice.company.filter(pk=1)
+            """,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["`company` is a one-to-one field (Invoice.company): it is a single Company, "
+                               "and iterating it raises TypeError",
+                               "no `filter()`"],
+            id="forward-iteration-and-filter",
+            range=(4, 26, 4, 41),
+        ),
+    ]
+
+    @classmethod
+    def screen(cls, context: FileContext) -> bool:
+        pattern = context.index.view(OneToOneAccessors).pattern
+        return pattern is not None and pattern.search(context.text) is not None
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._sites: dict[tuple[int, int], Site] | None = None
+        self._calls: dict[int, cst.Call] = {}
+        self._fixable = True
+
+    def _find_sites(self) -> dict[tuple[int, int], Site]:
+        if self._sites is not None:
+            return self._sites
+        self._sites = {}
+        try:
+            tree = parse_module(self.context.text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return self._sites
+        view = self.context.index.view(OneToOneAccessors)
+        types = ModelTypes(self.context.index, self.context.module_name, tree)
+        lines = self.context.text.splitlines()
+        for node, method in _reads(tree).values():
+            if node.end_lineno is None or node.end_col_offset is None:
+                continue
+            found = types.model_of(node.value)
+            if found is None or found.kind != OBJECT:
+                continue
+            site = view.site(found.model, node.attr, method)
+            if site is not None:
+                self._sites[(node.end_lineno, _char_column(lines, node.end_lineno, node.end_col_offset))] = site
+        self._fixable = not _shadows_builtins(tree)
+        return self._sites
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if (not node.args and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute)
+                and func.attr.value in _GUARDED | {"exists"}):
+            self._calls[id(func.value)] = node
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        pattern = self.context.index.view(OneToOneAccessors).pattern
+        if pattern is None or not pattern.fullmatch(node.attr.value):
+            return
+        end = self.position(node).end
+        site = self._find_sites().get((end.line, end.column))
+        if site is None or site.name != node.attr.value:
+            return
+        self.report(node, site.message, self._fix(node, site))
+
+    def _fix(self, node: cst.Attribute, site: Site) -> Fix | None:
+        call = self._calls.get(id(node))
+        if call is None or site.hasattr_name is None or not self._fixable:
+            return None
+        method = call.func.attr.value  # type: ignore[attr-defined]
+        name = cst.SimpleString(f'"{site.hasattr_name}"')
+        if method == "exists":
+            replacement = cst.Call(func=cst.Name("hasattr"), args=[
+                cst.Arg(node.value, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))), cst.Arg(name)])
+            description = f'Replace with `hasattr(..., "{site.hasattr_name}")`'
+        else:
+            replacement = cst.Call(func=cst.Name("getattr"), args=[
+                cst.Arg(node.value, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                cst.Arg(name, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))), cst.Arg(cst.Name("None"))])
+            description = f'Replace with `getattr(..., "{site.hasattr_name}", None)`'
+        return Fix(description=description, safe=False, replacements={call: replacement}, span=self.span_of(call))
