@@ -26,6 +26,7 @@ from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS
 from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind, ReverseRelation
 from o2o_lint.index.receivers import CLASS, OBJECT, QUERYSET, ModelTypes
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
+from o2o_lint.sourcefile import split_lines
 from o2o_lint.syntax import parse_module
 
 
@@ -180,10 +181,19 @@ class ReverseManagerUses:
             tree = parse_module(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return ()
+        try:
+            return self._uses_in(path, text, tree)
+        except RecursionError:
+            # too deep to follow receivers: every name the text spells may be this relation's
+            # (OTO001's conversion stays unsafe), and none is placed (OTO004 stays silent)
+            return tuple(ManagerUse(name, (0, 0), None) for name in sorted(self.relations)
+                         if re.search(rf"\b{re.escape(name)}(?:\b|__)", text))
+
+    def _uses_in(self, path: str, text: str, tree: ast.Module) -> tuple[ManagerUse, ...]:
         facts = self.index.overlaid[1] if self.index.overlaid and self.index.overlaid[0] == path else None
         facts = facts or self.index.facts_by_path.get(path)
         module = facts["module"] if facts else ""
-        lines = text.splitlines()
+        lines = split_lines(text)  # as the tokenizer counts lines (not str.splitlines: \f, \v...)
         types: ModelTypes | None = None
         found: list[ManagerUse] = []
         for name, node, receiver in _manager_reads(tree):

@@ -39,6 +39,7 @@ from o2o_lint.findings import Fix
 from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind
 from o2o_lint.index.receivers import OBJECT, ModelTypes
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
+from o2o_lint.sourcefile import split_lines
 from o2o_lint.syntax import parse_module
 
 #: Manager methods a model instance lacks (``Model.delete()`` / ``adelete()`` exist: run on 4.2 and 5.2).
@@ -419,7 +420,7 @@ class ManagerUseOfOneToOneAccessor(LintRule):
             return self._sites
         view = self.context.index.view(OneToOneAccessors)
         types = ModelTypes(self.context.index, self.context.module_name, tree)
-        lines = self.context.text.splitlines()
+        lines = split_lines(self.context.text)  # as the tokenizer counts lines (not str.splitlines: \f, \v...)
         for node, method in _reads(tree).values():
             if node.end_lineno is None or node.end_col_offset is None:
                 continue
