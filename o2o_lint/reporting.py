@@ -333,11 +333,30 @@ def format_sarif(findings: Sequence[Finding], edits: Edits | None = None) -> str
 # -- statistics and summaries ----------------------------------------------------------------------
 
 
-def format_statistics(findings: Sequence[Finding]) -> str:
+def statistics_rows(findings: Sequence[Finding]) -> list[dict[str, object]]:
+    """One row per code with a finding: count, and how many have a safe or an unsafe fix."""
     counts = Counter(f.code for f in findings)
-    fixable = Counter(f.code for f in findings if f.fix is not None)
-    rows = [f"{counts[code]:>6}  {code}  {rule_name(code)}  ({fixable[code]} fixable)" for code in sorted(counts)]
-    return "".join(row + "\n" for row in rows)
+    safe = Counter(f.code for f in findings if f.fix is not None and f.fix.safe)
+    unsafe = Counter(f.code for f in findings if f.fix is not None and not f.fix.safe)
+    return [
+        {"code": code, "name": rule_name(code), "count": counts[code], "fixable": safe[code] + unsafe[code],
+         "safe_fixable": safe[code], "unsafe_fixable": unsafe[code]}
+        for code in sorted(counts)
+    ]
+
+
+def format_statistics(findings: Sequence[Finding], *, as_json: bool = False) -> str:
+    """``--statistics``: ``count  CODE  name  (N fixable: S safe, U unsafe)`` per code, or JSON."""
+    rows = statistics_rows(findings)
+    if as_json:
+        return json.dumps(rows, indent=2) + "\n"
+    lines = []
+    for row in rows:
+        fixes = f"{row['fixable']} fixable"
+        if row["fixable"]:
+            fixes += f": {row['safe_fixable']} safe, {row['unsafe_fixable']} unsafe"
+        lines.append(f"{row['count']:>6}  {row['code']}  {row['name']}  ({fixes})\n")
+    return "".join(lines)
 
 
 def _plural(count: int, word: str) -> str:

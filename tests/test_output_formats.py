@@ -251,11 +251,17 @@ def test_output_file_takes_the_report_of_any_format(tmp_path: Path) -> None:
 def test_statistics_one_row_per_code(tmp_path: Path) -> None:
     project(tmp_path)
     text = run_cli("--statistics", ".", cwd=tmp_path)
-    assert "     2  OTO001  foreign-key-unique  (2 fixable)\n" in text.stdout
+    assert "     2  OTO001  foreign-key-unique  (2 fixable: 1 safe, 1 unsafe)\n" in text.stdout
     assert "     1  OTO004  reverse-manager-of-unique-foreign-key  (0 fixable)\n" in text.stdout
+    assert ": OTO001 " not in text.stdout  # the statistics instead of the findings
     as_json = run_cli("--statistics", "--output-format", "json", ".", cwd=tmp_path)
-    assert len(json.loads(as_json.stdout)) == 3  # the JSON stays parseable; statistics on stderr
-    assert "     2  OTO001  foreign-key-unique  (2 fixable)\n" in as_json.stderr
+    assert json.loads(as_json.stdout) == [  # the statistics as JSON; the summary on stderr
+        {"code": "OTO001", "name": "foreign-key-unique", "count": 2, "fixable": 2, "safe_fixable": 1,
+         "unsafe_fixable": 1},
+        {"code": "OTO004", "name": "reverse-manager-of-unique-foreign-key", "count": 1, "fixable": 0,
+         "safe_fixable": 0, "unsafe_fixable": 0},
+    ]
+    assert as_json.stderr.startswith("Found 3 findings")
 
 
 @pytest.mark.slow
