@@ -36,7 +36,10 @@ from o2o_lint.reporting import (
     format_concise,
     format_full,
     format_github,
+    format_gitlab,
     format_json,
+    format_json_lines,
+    format_junit,
     format_sarif,
     format_statistics,
     summary,
@@ -249,11 +252,17 @@ def _report(findings: list[Finding], fmt: str, out: TextIO, project: Project) ->
                            unsafe_enabled=project.settings.unsafe_fixes)
     if fmt == "github":
         return format_github(findings)
+    if fmt == "gitlab":
+        return format_gitlab(findings)
+    if fmt == "junit":
+        return format_junit(findings)
     from o2o_lint.edits import FixEdits
 
     edits = FixEdits(project).compute(findings)
     if fmt == "json":
         return format_json(findings, edits, _noqa_rows(findings, project.texts))
+    if fmt == "json-lines":
+        return format_json_lines(findings, edits, _noqa_rows(findings, project.texts))
     return format_sarif(findings, edits)
 
 
