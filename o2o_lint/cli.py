@@ -185,18 +185,46 @@ def _settings(args: argparse.Namespace, start: str) -> tuple[Settings, str | Non
     )
 
 
+def _toml(value: Any) -> str:
+    """A TOML value: strings (JSON's escapes are TOML's), booleans, arrays, inline tables."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml(key)} = {_toml(item)}" for key, item in value.items()) + " }" if value else "{}"
+    return "[" + ", ".join(_toml(item) for item in value) + "]"
+
+
 def _show_settings(settings: Settings, config_path: str | None) -> str:
-    lines = [f"configuration file: {config_path or '(none: defaults)'}"]
+    """The settings in effect as TOML that can be pasted back into ``[tool.o2o-lint]``;
+    what is not a configuration key, or not set, is a comment."""
+    lines = [
+        "# o2o-lint settings in effect, as TOML for [tool.o2o-lint]",
+        f"# configuration file: {config_path or '(none: defaults)'}",
+    ]
     for name in ("select", "extend_select", "ignore", "exclude", "extend_exclude", "per_file_ignores",
-                 "target_version", "foreign_key_classes", "model_base_classes", "unsafe_fixes", "cache_dir", "use_cache",
-                 "root", "respect_gitignore", "force_exclude"):
+                 "target_version", "foreign_key_classes", "model_base_classes", "unsafe_fixes", "cache_dir", "root",
+                 "respect_gitignore", "force_exclude"):
+        key = name.replace("_", "-")
         value: Any = getattr(settings, name)
-        if name == "target_version":
+        comment = ""
+        if name == "per_file_ignores":
+            value = {pattern: list(codes) for pattern, codes in value}
+        elif name == "target_version":
             value = f"{value[0]}.{value[1]}"
             note = settings.extra.get("target_version_note")
             if note:
-                value += f"  ({note})"
-        lines.append(f"{name.replace('_', '-')}: {value}")
+                comment = f"  # {note}"
+        if value is None:
+            default = "<project>/.o2o-lint-cache" if name == "cache_dir" else "found from the paths"
+            lines.append(f"# {key} = (not set: {default})")
+            continue
+        lines.append(f"{key} = {_toml(value)}{comment}")
+    if not settings.use_cache:
+        lines.append("# the cache is off (--no-cache; not a configuration key)")
     return "\n".join(lines) + "\n"
 
 

@@ -151,3 +151,42 @@ def test_per_file_ignores_bad_values_are_usage_errors(tmp_path: Path) -> None:
     assert "did you mean OTO001" in unknown.stderr
     no_pattern = run_cli("--per-file-ignores", "OTO001", ".", cwd=tmp_path)
     assert no_pattern.returncode == 2 and "expected PATTERN:CODES" in no_pattern.stderr
+
+
+# -- --show-settings as TOML -------------------------------------------------------------------------
+
+
+def test_show_settings_is_toml_that_pastes_back_into_the_configuration(tmp_path: Path) -> None:
+    from o2o_lint.config import tomllib
+
+    first = project(tmp_path / "a", (
+        '[tool.o2o-lint]\nselect = ["OTO0"]\nextend-select = ["OTO100"]\nignore = ["OTO004"]\n'
+        'extend-exclude = ["legacy", "odd \\"name\\""]\nforeign-key-classes = ["app.fields.FK"]\n'
+        'model-base-classes = ["app.base.Model"]\nunsafe-fixes = true\ntarget-version = "4.2"\n'
+        'cache-dir = "/tmp/o2o cache"\nrespect-gitignore = false\nforce-exclude = true\n'
+        '[tool.o2o-lint.per-file-ignores]\n"tests/*" = ["OTO001"]\n"app/a b.py" = ["OTO003", "OTO004"]\n'
+    ))
+    shown = run_cli("--show-settings", ".", cwd=first)
+    assert shown.returncode == 0, shown.stderr
+    settings = tomllib.loads(shown.stdout)
+    assert settings["per-file-ignores"] == {"tests/*": ["OTO001"], "app/a b.py": ["OTO003", "OTO004"]}
+    assert settings["unsafe-fixes"] is True and settings["target-version"] == "4.2"
+    # pasted into another project's [tool.o2o-lint]: the same settings, shown the same way
+    second = project(tmp_path / "b", "[tool.o2o-lint]\n" + shown.stdout)
+    again = run_cli("--show-settings", ".", cwd=second)
+    assert tomllib.loads(again.stdout) == settings
+    assert again.stdout.splitlines()[2:] == shown.stdout.splitlines()[2:]  # all but the configuration file's path
+
+
+def test_show_settings_defaults_and_options_are_toml_too(tmp_path: Path) -> None:
+    from o2o_lint.config import tomllib
+
+    root = project(tmp_path)
+    shown = run_cli("--show-settings", "--per-file-ignores", "tests/*:OTO001", "--no-cache", ".", cwd=root).stdout
+    settings = tomllib.loads(shown)
+    assert settings["select"] == ["OTO"] and "migrations" in settings["exclude"]
+    assert settings["per-file-ignores"] == {"tests/*": ["OTO001"]}
+    assert "cache-dir" not in settings and "root" not in settings  # not set: comments
+    assert "# the cache is off" in shown
+    write_project(root, {"pyproject.toml": "[tool.o2o-lint]\n" + shown})
+    assert tomllib.loads(run_cli("--show-settings", ".", cwd=root).stdout) == settings
