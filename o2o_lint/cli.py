@@ -43,6 +43,7 @@ from o2o_lint.reporting import (
     format_sarif,
     format_statistics,
     summary,
+    terminal_width,
 )
 from o2o_lint.project import Project
 from o2o_lint.runner import MODE_CHECK, MODE_DIFF, MODE_FIX, RunResult, run, run_stdin
@@ -277,7 +278,7 @@ def _report(findings: list[Finding], fmt: str, out: TextIO, project: Project) ->
         return format_concise(findings)
     if fmt == "full":
         return format_full(findings, SourceCache(project.texts), colour=colour_wanted(out),
-                           unsafe_enabled=project.settings.unsafe_fixes)
+                           unsafe_enabled=project.settings.unsafe_fixes, width=terminal_width(out))
     if fmt == "github":
         return format_github(findings)
     if fmt == "gitlab":

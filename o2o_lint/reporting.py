@@ -131,16 +131,55 @@ def _fix_note(finding: Finding, unsafe_enabled: bool) -> str | None:
     return f"fix (unsafe, {how}): {finding.fix.description}"
 
 
-def format_full(findings: Sequence[Finding], sources: SourceCache, *, colour: bool, unsafe_enabled: bool) -> str:
+def terminal_width(stream: TextIO) -> int | None:
+    """The width to wrap ``full`` messages at: ``COLUMNS``, else the terminal's; None (no
+    wrapping, one line per finding for grep) when the output is not a terminal."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), 40)
+    try:
+        if not stream.isatty():
+            return None
+        width = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return None
+    return max(width, 40) if width > 0 else 80
+
+
+def _wrapped(head: str, message: str, width: int | None) -> list[str]:
+    """*head* then *message*, wrapped at *width* with the continuation indented."""
+    if width is None or len(head) + len(message) <= width:
+        return [head + message]
+    import textwrap
+
+    return textwrap.wrap(message, width=width, initial_indent=head, subsequent_indent="    ",
+                         break_long_words=False, break_on_hyphens=False) or [head + message]
+
+
+def _rule_help(code: str) -> str | None:
+    if code == PARSE_ERROR_CODE:
+        return None
+    from o2o_lint.explain import doc_url
+
+    return f"rule: o2o-lint --explain {code} or {doc_url(code)}"
+
+
+def format_full(findings: Sequence[Finding], sources: SourceCache, *, colour: bool, unsafe_enabled: bool,
+                width: int | None = None) -> str:
+    """Each finding (its message wrapped at *width*, when given), the source line with
+    carets, the fix on offer with its safety and where the rule is explained."""
     style = Style(colour)
     blocks: list[str] = []
     for finding in findings:
         marker = " [*]" if finding.fix is not None and (finding.fix.safe or unsafe_enabled) else ""
+        plain_head = f"{finding.path}:{finding.line}:{finding.column + 1}: {finding.code}{marker} "
+        wrapped = _wrapped(plain_head, finding.message, width)
         head = (
             f"{style(finding.path, 'bold')}:{finding.line}:{finding.column + 1}: "
-            f"{style(finding.code, 'bold', 'red')}{marker} {finding.message}"
+            f"{style(finding.code, 'bold', 'red')}{marker} {wrapped[0][len(plain_head):]}"
         )
-        lines = [head]
+        lines = [head, *wrapped[1:]]
+        rule_help = _rule_help(finding.code)
         source = sources.line(finding.path, finding.line)
         if source is not None:
             end_line, end_column = _end(finding)
@@ -159,10 +198,14 @@ def format_full(findings: Sequence[Finding], sources: SourceCache, *, colour: bo
             note = _fix_note(finding, unsafe_enabled)
             if note is not None:
                 lines.append(f"{' ' * (gutter + 1)}= {style(note, 'cyan')}")
+            if rule_help is not None:
+                lines.append(f"{' ' * (gutter + 1)}= {style(rule_help, 'dim')}")
         else:
             note = _fix_note(finding, unsafe_enabled)
             if note is not None:
                 lines.append(f"  = {style(note, 'cyan')}")
+            if rule_help is not None:
+                lines.append(f"  = {style(rule_help, 'dim')}")
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks) + ("\n" if blocks else "")
 
