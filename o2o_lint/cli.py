@@ -20,6 +20,8 @@ from o2o_lint.config import (
     Settings,
     check_selectors,
     find_project_root,
+    load_settings,
+    per_file_ignores_option,
     settings_for,
 )
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding, parse_error
@@ -34,10 +36,14 @@ from o2o_lint.reporting import (
     format_concise,
     format_full,
     format_github,
+    format_gitlab,
     format_json,
+    format_json_lines,
+    format_junit,
     format_sarif,
     format_statistics,
     summary,
+    terminal_width,
 )
 from o2o_lint.project import Project
 from o2o_lint.runner import MODE_CHECK, MODE_DIFF, MODE_FIX, RunResult, run, run_stdin
@@ -78,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="files or directories to check (default: .); - reads standard input")
     fixing = parser.add_argument_group("fixing and suppressing")
     fixing.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    fixing.add_argument("--fix-only", action="store_true",
+                        help="apply fixes to resolve lint violations, but don't report on, or exit non-zero for, "
+                             "leftover violations; implies --fix")
+    fixing.add_argument("--exit-zero", action="store_true",
+                        help="exit with status code 0, even upon detecting lint violations")
+    fixing.add_argument("--exit-non-zero-on-fix", action="store_true",
+                        help="exit with a non-zero status code if any files were modified via fix, even if no lint "
+                             "violations remain")
     fixing.add_argument("--unsafe-fixes", action="store_true", default=None,
                         help="with --fix or --diff, also apply fixes that need a human look")
     fixing.add_argument("--diff", action="store_true", help="print a unified diff of the fixes; write nothing")
@@ -91,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
     selection.add_argument("--exclude", type=_patterns, metavar="PATTERNS", help="comma-separated patterns replacing the default excludes")
     selection.add_argument("--extend-exclude", type=_patterns, metavar="PATTERNS",
                            help="comma-separated patterns to exclude as well")
+    selection.add_argument("--per-file-ignores", action="append", metavar="PATTERN:CODES",
+                           help="ignore codes in files matching PATTERN, replacing the configuration's per-file-ignores; "
+                                "comma-separated or repeated (tests/*:OTO123,OTO124)")
+    selection.add_argument("--extend-per-file-ignores", action="append", metavar="PATTERN:CODES",
+                           help="like --per-file-ignores, added to the configuration's")
+    selection.add_argument("--config", metavar="FILE",
+                           help="use this configuration file (pyproject.toml, setup.cfg or a TOML file of o2o-lint "
+                                "settings) instead of searching for one")
+    selection.add_argument("--isolated", action="store_true", help="ignore all configuration files")
     selection.add_argument("--project-root", metavar="DIR",
                            help="the project the index covers (default: the top of the git work tree, else the "
                                 "outermost directory with pyproject.toml, setup.cfg, setup.py or manage.py)")
@@ -106,8 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"{', '.join(OUTPUT_FORMATS)} (default: full on a terminal, concise otherwise; "
                              "text is an alias of concise)")
     output.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE instead of standard output")
-    output.add_argument("--statistics", action="store_true", help="print a count of findings (and fixable ones) per code")
-    output.add_argument("--show-settings", action="store_true", help="print the settings in effect and exit")
+    output.add_argument("--statistics", action="store_true",
+                        help="show counts for every rule with at least one violation (and its safe and unsafe fixes), "
+                             "instead of the findings")
+    output.add_argument("--show-settings", action="store_true",
+                        help="print the settings in effect, as TOML for [tool.o2o-lint], and exit")
+    output.add_argument("--show-files", action="store_true",
+                        help="see the files o2o-lint will be run against with the current settings, and exit")
+    output.add_argument("-q", "--quiet", action="store_true", help="print diagnostics, but nothing else")
+    output.add_argument("-s", "--silent", action="store_true",
+                        help="disable all logging (but still exit with status code 1 upon detecting diagnostics)")
     docs = parser.add_argument_group("rule documentation")
     docs.add_argument("--explain", metavar="CODE", help="print the documentation of a rule (code or name)")
     docs.add_argument("--list-rules", action="store_true", help="list every rule: code, name, fix availability")
@@ -128,9 +159,19 @@ def _settings(args: argparse.Namespace, start: str) -> tuple[Settings, str | Non
         option: None if value is None else check_selectors(value, option)
         for option, value in (("--select", args.select), ("--extend-select", args.extend_select), ("--ignore", args.ignore))
     }
+    per_file_ignores = None
+    if args.per_file_ignores is not None or args.extend_per_file_ignores is not None:
+        given = per_file_ignores_option(args.per_file_ignores or [], "--per-file-ignores")
+        extra = per_file_ignores_option(args.extend_per_file_ignores or [], "--extend-per-file-ignores")
+        if args.per_file_ignores is None:
+            given = load_settings(start, config_file=args.config, isolated=args.isolated)[0].per_file_ignores
+        per_file_ignores = given + extra
     return settings_for(
         start,
         target_version=args.target_version,
+        config_file=args.config,
+        isolated=args.isolated,
+        per_file_ignores=per_file_ignores,
         select=selections["--select"],
         extend_select=selections["--extend-select"],
         ignore=selections["--ignore"],
@@ -145,19 +186,66 @@ def _settings(args: argparse.Namespace, start: str) -> tuple[Settings, str | Non
     )
 
 
+def _toml(value: Any) -> str:
+    """A TOML value: strings (JSON's escapes are TOML's), booleans, arrays, inline tables."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml(key)} = {_toml(item)}" for key, item in value.items()) + " }" if value else "{}"
+    return "[" + ", ".join(_toml(item) for item in value) + "]"
+
+
 def _show_settings(settings: Settings, config_path: str | None) -> str:
-    lines = [f"configuration file: {config_path or '(none: defaults)'}"]
+    """The settings in effect as TOML that can be pasted back into ``[tool.o2o-lint]``;
+    what is not a configuration key, or not set, is a comment."""
+    lines = [
+        "# o2o-lint settings in effect, as TOML for [tool.o2o-lint]",
+        f"# configuration file: {config_path or '(none: defaults)'}",
+    ]
     for name in ("select", "extend_select", "ignore", "exclude", "extend_exclude", "per_file_ignores",
-                 "target_version", "foreign_key_classes", "model_base_classes", "unsafe_fixes", "cache_dir", "use_cache",
-                 "root", "respect_gitignore", "force_exclude"):
+                 "target_version", "foreign_key_classes", "model_base_classes", "unsafe_fixes", "cache_dir", "root",
+                 "respect_gitignore", "force_exclude"):
+        key = name.replace("_", "-")
         value: Any = getattr(settings, name)
-        if name == "target_version":
+        comment = ""
+        if name == "per_file_ignores":
+            value = {pattern: list(codes) for pattern, codes in value}
+        elif name == "target_version":
             value = f"{value[0]}.{value[1]}"
             note = settings.extra.get("target_version_note")
             if note:
-                value += f"  ({note})"
-        lines.append(f"{name.replace('_', '-')}: {value}")
+                comment = f"  # {note}"
+        if value is None:
+            default = "<project>/.o2o-lint-cache" if name == "cache_dir" else "found from the paths"
+            lines.append(f"# {key} = (not set: {default})")
+            continue
+        lines.append(f"{key} = {_toml(value)}{comment}")
+    if not settings.use_cache:
+        lines.append("# the cache is off (--no-cache; not a configuration key)")
     return "\n".join(lines) + "\n"
+
+
+def _show_files(paths: list[str], settings: Settings, config_path: str | None) -> int:
+    """The files a check of *paths* would report on, one a line, as findings name them."""
+    from o2o_lint.discovery import DiscoveryProblem, git_ignored, iter_python_files
+
+    roots = sorted({find_project_root(path, settings.root) for path in paths})
+    exclude_base = os.path.dirname(config_path) if config_path else roots[0]
+    ignored: frozenset[str] = frozenset()
+    if settings.respect_gitignore:
+        ignored = ignored.union(*(git_ignored(root) for root in roots))
+    status = EXIT_CLEAN
+    for item in iter_python_files(paths, settings.all_excludes, exclude_base, ignored=ignored,
+                                  force_exclude=settings.force_exclude):
+        if isinstance(item, DiscoveryProblem):
+            sys.stderr.write(f"o2o-lint: warning: {item.path}: {item.message}\n")
+        else:
+            sys.stdout.write(item + "\n")
+    return status
 
 
 # -- reporting ---------------------------------------------------------------------------------------
@@ -190,46 +278,83 @@ def _report(findings: list[Finding], fmt: str, out: TextIO, project: Project) ->
         return format_concise(findings)
     if fmt == "full":
         return format_full(findings, SourceCache(project.texts), colour=colour_wanted(out),
-                           unsafe_enabled=project.settings.unsafe_fixes)
+                           unsafe_enabled=project.settings.unsafe_fixes, width=terminal_width(out))
     if fmt == "github":
         return format_github(findings)
+    if fmt == "gitlab":
+        return format_gitlab(findings)
+    if fmt == "junit":
+        return format_junit(findings)
     from o2o_lint.edits import FixEdits
 
     edits = FixEdits(project).compute(findings)
     if fmt == "json":
         return format_json(findings, edits, _noqa_rows(findings, project.texts))
+    if fmt == "json-lines":
+        return format_json_lines(findings, edits, _noqa_rows(findings, project.texts))
     return format_sarif(findings, edits)
+
+
+def _exit_status(args: argparse.Namespace, remain: bool, fixed: int) -> int:
+    """ruff's order: --exit-zero wins, then --exit-non-zero-on-fix (something was fixed),
+    then --fix-only (leftovers do not count), then whether findings remain."""
+    if args.exit_zero:
+        return EXIT_CLEAN
+    if args.exit_non_zero_on_fix and fixed:
+        return EXIT_FINDINGS
+    if args.fix_only:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if remain else EXIT_CLEAN
+
+
+def _fixed_line(fixed: int) -> str:
+    return f"Fixed {fixed} finding{'' if fixed == 1 else 's'}."
+
+
+class _Nowhere:
+    """Where ``--quiet``/``--silent`` send what they leave out."""
+
+    def write(self, text: str) -> int:
+        return len(text)
 
 
 def _emit(result: RunResult, args: argparse.Namespace, mode: str, fmt: str, out: TextIO, project: Project) -> int:
     findings = result.findings
     settings = project.settings
     machine = fmt in MACHINE_FORMATS
-    side = sys.stderr if machine or mode == MODE_DIFF else out  # where the human-readable extras go
+    side: Any = sys.stderr if machine or mode == MODE_DIFF else out  # where the human-readable extras go
+    if args.quiet or args.silent:
+        side = _Nowhere()
+    if args.silent and out is sys.stdout:
+        out = _Nowhere()  # type: ignore[assignment]  # an -o FILE asked for is still written
+    shown = [] if args.fix_only else findings  # --fix-only: the leftovers are not reported
     if mode == MODE_DIFF:
         for file_result in result.files:
             out.write(file_result.diff)
+    elif args.statistics:
+        out.write(format_statistics(shown, as_json=fmt == "json"))
     else:
-        out.write(_report(findings, fmt, out, project))
-    if args.statistics:
-        side.write(format_statistics(findings))
+        out.write(_report(shown, fmt, out, project))
     fixed = None
     if mode == MODE_FIX:
         fixed = len(result.fixed)
         side.write(fixed_report(result.fixed))
     if not result.checked and not findings:
         # nothing was checked: "All clear" would claim what was never looked at
-        paths = ", ".join(args.paths)
-        sys.stderr.write(f"o2o-lint: warning: no Python files found under {paths}\n")
-        return EXIT_CLEAN
-    line = summary(findings, checked=result.checked, fixed=fixed, unsafe_enabled=settings.unsafe_fixes)
+        if not (args.quiet or args.silent):
+            paths = ", ".join(args.paths)
+            sys.stderr.write(f"o2o-lint: warning: no Python files found under {paths}\n")
+        return _exit_status(args, False, fixed or 0)
+    line = summary(shown, checked=result.checked, fixed=fixed, unsafe_enabled=settings.unsafe_fixes)
+    if args.fix_only and fixed is not None:
+        line = _fixed_line(fixed)  # nothing about what is left
     if mode == MODE_DIFF:
         pending = sum(1 for r in result.files if r.diff)
         line = f"{pending} file(s) would be changed by --fix. " + line
     side.write(line + "\n")
     if mode == MODE_DIFF:
-        return EXIT_FINDINGS if any(r.diff for r in result.files) else EXIT_CLEAN
-    return EXIT_FINDINGS if findings else EXIT_CLEAN
+        return EXIT_CLEAN if args.exit_zero else EXIT_FINDINGS if any(r.diff for r in result.files) else EXIT_CLEAN
+    return _exit_status(args, bool(findings), fixed or 0)
 
 
 def _add_noqa(result: RunResult, project: Project, out: TextIO) -> int:
@@ -368,6 +493,10 @@ def _command(argv: list[str]) -> int:
         return EXIT_CLEAN
     if args.fix and args.diff:
         parser.error("--fix and --diff cannot be used together")
+    if args.fix_only and not args.diff:
+        args.fix = True  # --fix-only implies --fix (with --diff: show the fixes, as ruff)
+    if args.config and args.isolated:
+        parser.error("--config and --isolated cannot be used together")
     if args.add_noqa and (args.fix or args.diff):
         parser.error("--add-noqa cannot be combined with --fix or --diff")
     mode = MODE_FIX if args.fix else MODE_DIFF if args.diff else MODE_CHECK
@@ -399,6 +528,10 @@ def _command(argv: list[str]) -> int:
     if args.show_settings:
         sys.stdout.write(_show_settings(settings, config_path))
         return EXIT_CLEAN
+    if args.show_files:
+        if reading_stdin:
+            parser.error("--show-files needs paths, not standard input")
+        return _show_files(args.paths, settings, config_path)
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     try:
         out = _open_output(args.output_file)
@@ -407,7 +540,7 @@ def _command(argv: list[str]) -> int:
         return EXIT_ERROR
     if fmt is None:
         fmt = "full" if out.isatty() else "concise"
-    if note and note.startswith("warning:"):
+    if note and note.startswith("warning:") and not (args.quiet or args.silent):
         # asked for (target-version auto): always; the default: for a human reading full output
         if args.target_version is not None or fmt == "full" or settings.extra.get("target_version_set"):
             print(f"o2o-lint: {note}", file=sys.stderr)
@@ -439,10 +572,13 @@ def _main(args: argparse.Namespace, settings: Settings, config_path: str | None,
             # the fixed buffer on stdout (unchanged when nothing applies), the rest on stderr
             out.write(fixed_text if fixed_text is not None else project.texts.get(display, ""))
             remaining = result.findings
-            sys.stderr.write(format_concise(remaining))
             fixed = len(result.fixed)
-            sys.stderr.write(summary(remaining, checked=1, fixed=fixed, unsafe_enabled=settings.unsafe_fixes) + "\n")
-            return EXIT_FINDINGS if remaining else EXIT_CLEAN
+            if not (args.fix_only or args.silent):
+                sys.stderr.write(format_concise(remaining))
+            if not (args.quiet or args.silent):
+                line = summary(remaining, checked=1, fixed=fixed, unsafe_enabled=settings.unsafe_fixes)
+                sys.stderr.write((_fixed_line(fixed) if args.fix_only else line) + "\n")
+            return _exit_status(args, bool(remaining), fixed)
         return _emit(result, args, mode, fmt, out, project)
     roots = sorted({find_project_root(path, settings.root) for path in args.paths})
     exclude_base = os.path.dirname(config_path) if config_path else roots[0]

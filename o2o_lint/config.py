@@ -324,6 +324,34 @@ def _per_file_ignores(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     raise ConfigError(f"{key}: expected a table of pattern = [codes]")
 
 
+def per_file_ignores_option(values: list[str], where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``--per-file-ignores`` values, ruff's ``PATTERN:CODE`` pairs, comma-separated or
+    repeated; an item without ``:`` adds a code to the pattern before it
+    (``tests/*:OTO123,OTO124``). Patterns keep their order; codes are checked."""
+    pairs: dict[str, list[str]] = {}
+    pattern: str | None = None
+    for value in values:
+        for item in value.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            if ":" in item:
+                pattern, code = (part.strip() for part in item.rsplit(":", 1))
+                if not pattern:
+                    raise ConfigError(f"{where}: expected PATTERN:CODES, got {item!r}")
+            elif pattern is None:
+                raise ConfigError(f"{where}: expected PATTERN:CODES, got {item!r}")
+            else:
+                code = item
+            codes = pairs.setdefault(pattern, [])
+            if code:
+                codes.append(code)
+    for pattern, codes in pairs.items():
+        if not codes:
+            raise ConfigError(f"{where}: no code for {pattern!r}; expected PATTERN:CODES")
+    return tuple((pattern, check_selectors(tuple(codes), f"{where} {pattern!r}")) for pattern, codes in pairs.items())
+
+
 def _flag(value: Any, key: str) -> bool:
     return bool(value) if not isinstance(value, str) else value.strip().lower() in ("1", "true", "yes", "on")
 
@@ -397,8 +425,43 @@ def find_config(start: str) -> tuple[str, dict[str, Any]] | None:
         directory = parent
 
 
-def load_settings(start: str) -> tuple[Settings, str | None]:
-    found = find_config(start)
+def read_config_file(path: str) -> tuple[str, dict[str, Any]]:
+    """The o2o-lint section of the configuration file *path* (``--config``): ``[tool.o2o-lint]``
+    of a ``pyproject.toml``, ``[o2o-lint]`` of a ``setup.cfg``/``tox.ini``/``*.cfg``/``*.ini``,
+    or the top-level table of any other TOML file (``o2o-lint.toml``). A file that is missing
+    or does not parse is a :class:`ConfigError`; a file without the section is empty."""
+    path = os.path.abspath(path)
+    if not os.path.isfile(path):
+        raise ConfigError(f"--config {path}: no such file")
+    name = os.path.basename(path)
+    if name.endswith((".cfg", ".ini")):
+        parser = configparser.ConfigParser()
+        try:
+            with open(path, encoding="utf-8") as handle:
+                parser.read_file(handle)
+        except (OSError, UnicodeDecodeError, configparser.Error) as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        return path, dict(parser.items("o2o-lint")) if parser.has_section("o2o-lint") else {}
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    if name == "pyproject.toml":
+        section = data.get("tool", {}).get("o2o-lint", {})
+    else:
+        section = data.get("tool", {}).get("o2o-lint", data) if set(data) == {"tool"} else data
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: the o2o-lint section is not a table")
+    return path, section
+
+
+def load_settings(start: str, *, config_file: str | None = None, isolated: bool = False) -> tuple[Settings, str | None]:
+    """The settings of the nearest configuration file to *start*; of *config_file* when
+    given (``--config``); the defaults when *isolated* (``--isolated``)."""
+    if isolated:
+        return Settings(), None
+    found = read_config_file(config_file) if config_file else find_config(start)
     if found is None:
         return Settings(), None
     path, section = found
@@ -408,13 +471,14 @@ def load_settings(start: str) -> tuple[Settings, str | None]:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def settings_for(start: str, *, target_version: str | None = None, **overrides: Any) -> tuple[Settings, str | None]:
+def settings_for(start: str, *, target_version: str | None = None, config_file: str | None = None,
+                 isolated: bool = False, **overrides: Any) -> tuple[Settings, str | None]:
     """The settings of a run starting at *start*, for every front end alike: the nearest
     ``[tool.o2o-lint]`` / ``[o2o-lint]``, then the front end's *overrides* (None: not
     given). *target_version* (``X.Y`` or ``auto``) overrides the file's; when neither
     names one, ``auto``: the lowest Django the project's requirements allow, else the
     newest with a note (``extra["target_version_note"]``)."""
-    settings, config_path = load_settings(start)
+    settings, config_path = load_settings(start, config_file=config_file, isolated=isolated)
     if target_version is None and settings.extra.get("target_version_set"):
         return settings.with_overrides(**overrides), config_path
     base = os.path.dirname(config_path) if config_path else find_project_root(start)

@@ -1,4 +1,4 @@
-"""Turning findings into output: the five report formats, statistics and the summaries.
+"""Turning findings into output: the report formats, statistics and the summaries.
 
 Formats (``--output-format``), after ruff's:
 
@@ -10,10 +10,13 @@ Formats (``--output-format``), after ruff's:
 * ``json``: one object per finding, with rule name, 1-based ranges, the rule's page and
   the fix with its applicability and edits;
 * ``github``: GitHub Actions workflow commands, shown as pull-request annotations;
-* ``sarif``: SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
+* ``sarif``: SARIF 2.1.0, for GitHub code scanning and other SARIF consumers;
+* ``gitlab``: a GitLab Code Quality report (merge-request widget and diff annotations);
+* ``junit``: JUnit XML, one ``testsuite`` per file and one failed ``testcase`` per finding;
+* ``json-lines``: one ``json`` record per line.
 
-Only ``json``, ``sarif`` and ``--statistics`` need rule names, hence the rules and
-LibCST: the other formats print from the (cached) findings alone.
+Only ``json``, ``json-lines``, ``sarif`` and ``--statistics`` need rule names, hence the
+rules and LibCST: the other formats print from the (cached) findings alone.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from urllib.parse import quote
 from o2o_lint import __version__
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding
 
-OUTPUT_FORMATS = ("full", "concise", "json", "github", "sarif")
+OUTPUT_FORMATS = ("full", "concise", "json", "json-lines", "github", "gitlab", "junit", "sarif")
 FORMAT_ALIASES = {"text": "concise"}
-MACHINE_FORMATS = ("json", "github", "sarif")
+MACHINE_FORMATS = ("json", "json-lines", "github", "gitlab", "junit", "sarif")
 
 Edits = Mapping[Finding, Sequence[Mapping[str, Any]]]
 
@@ -128,16 +131,55 @@ def _fix_note(finding: Finding, unsafe_enabled: bool) -> str | None:
     return f"fix (unsafe, {how}): {finding.fix.description}"
 
 
-def format_full(findings: Sequence[Finding], sources: SourceCache, *, colour: bool, unsafe_enabled: bool) -> str:
+def terminal_width(stream: TextIO) -> int | None:
+    """The width to wrap ``full`` messages at: ``COLUMNS``, else the terminal's; None (no
+    wrapping, one line per finding for grep) when the output is not a terminal."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), 40)
+    try:
+        if not stream.isatty():
+            return None
+        width = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return None
+    return max(width, 40) if width > 0 else 80
+
+
+def _wrapped(head: str, message: str, width: int | None) -> list[str]:
+    """*head* then *message*, wrapped at *width* with the continuation indented."""
+    if width is None or len(head) + len(message) <= width:
+        return [head + message]
+    import textwrap
+
+    return textwrap.wrap(message, width=width, initial_indent=head, subsequent_indent="    ",
+                         break_long_words=False, break_on_hyphens=False) or [head + message]
+
+
+def _rule_help(code: str) -> str | None:
+    if code == PARSE_ERROR_CODE:
+        return None
+    from o2o_lint.explain import doc_url
+
+    return f"rule: o2o-lint --explain {code} or {doc_url(code)}"
+
+
+def format_full(findings: Sequence[Finding], sources: SourceCache, *, colour: bool, unsafe_enabled: bool,
+                width: int | None = None) -> str:
+    """Each finding (its message wrapped at *width*, when given), the source line with
+    carets, the fix on offer with its safety and where the rule is explained."""
     style = Style(colour)
     blocks: list[str] = []
     for finding in findings:
         marker = " [*]" if finding.fix is not None and (finding.fix.safe or unsafe_enabled) else ""
+        plain_head = f"{finding.path}:{finding.line}:{finding.column + 1}: {finding.code}{marker} "
+        wrapped = _wrapped(plain_head, finding.message, width)
         head = (
             f"{style(finding.path, 'bold')}:{finding.line}:{finding.column + 1}: "
-            f"{style(finding.code, 'bold', 'red')}{marker} {finding.message}"
+            f"{style(finding.code, 'bold', 'red')}{marker} {wrapped[0][len(plain_head):]}"
         )
-        lines = [head]
+        lines = [head, *wrapped[1:]]
+        rule_help = _rule_help(finding.code)
         source = sources.line(finding.path, finding.line)
         if source is not None:
             end_line, end_column = _end(finding)
@@ -156,10 +198,14 @@ def format_full(findings: Sequence[Finding], sources: SourceCache, *, colour: bo
             note = _fix_note(finding, unsafe_enabled)
             if note is not None:
                 lines.append(f"{' ' * (gutter + 1)}= {style(note, 'cyan')}")
+            if rule_help is not None:
+                lines.append(f"{' ' * (gutter + 1)}= {style(rule_help, 'dim')}")
         else:
             note = _fix_note(finding, unsafe_enabled)
             if note is not None:
                 lines.append(f"  = {style(note, 'cyan')}")
+            if rule_help is not None:
+                lines.append(f"  = {style(rule_help, 'dim')}")
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks) + ("\n" if blocks else "")
 
@@ -212,6 +258,86 @@ def format_json(findings: Sequence[Finding], edits: Edits | None = None,
                 noqa_rows: Mapping[Finding, int] | None = None) -> str:
     rows = noqa_rows or {}
     return json.dumps([finding_as_json(f, edits, rows.get(f)) for f in findings], indent=2) + "\n"
+
+
+def format_json_lines(findings: Sequence[Finding], edits: Edits | None = None,
+                      noqa_rows: Mapping[Finding, int] | None = None) -> str:
+    """``json-lines``: the ``json`` records, one a line (nothing at all when clean)."""
+    rows = noqa_rows or {}
+    return "".join(json.dumps(finding_as_json(f, edits, rows.get(f))) + "\n" for f in findings)
+
+
+# -- gitlab ----------------------------------------------------------------------------------------
+
+
+def _project_relative(path: str) -> str:
+    """A path relative to the checkout (``CI_PROJECT_DIR``, else the working directory), with ``/``."""
+    if path == "-":
+        return path
+    base = os.environ.get("CI_PROJECT_DIR") or os.getcwd()
+    try:
+        relative = os.path.relpath(os.path.abspath(path), base)
+    except ValueError:  # another drive
+        relative = os.path.abspath(path)
+    return relative.replace(os.sep, "/")
+
+
+def format_gitlab(findings: Sequence[Finding]) -> str:
+    """A GitLab Code Quality report: ``description``, ``check_name``, ``fingerprint``,
+    ``severity`` and ``location`` (``path``, ``lines.begin``/``lines.end``) per finding.
+
+    The fingerprint hashes the path, code and message (and which occurrence of that
+    triple it is), not the line, so a finding keeps it when code above it moves, and two
+    identical findings in one file do not share one (GitLab would drop the second)."""
+    import hashlib
+
+    seen: Counter[tuple[str, str, str]] = Counter()
+    issues = []
+    for finding in findings:
+        path = _project_relative(finding.path)
+        key = (path, finding.code, finding.message)
+        seen[key] += 1
+        digest = hashlib.sha256("\0".join((*key, str(seen[key]))).encode("utf-8", "surrogatepass")).hexdigest()
+        end_line, _ = _end(finding)
+        issues.append({
+            "description": f"{finding.code}: {finding.message}",
+            "check_name": finding.code,
+            "fingerprint": digest[:32],
+            "severity": "major",
+            "location": {"path": path, "lines": {"begin": finding.line, "end": max(end_line, finding.line)}},
+        })
+    return json.dumps(issues, indent=2) + "\n"
+
+
+# -- junit -----------------------------------------------------------------------------------------
+
+
+def format_junit(findings: Sequence[Finding]) -> str:
+    """JUnit XML as ruff writes it: ``testsuites`` > one ``testsuite`` per file (named by its
+    path) > one ``testcase`` per finding (``o2o-lint.OTO123``) holding a ``failure`` with the
+    message; a clean run is one passing test case, so a consumer sees that it ran."""
+    from xml.etree import ElementTree as ET
+
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    root = ET.Element("testsuites", name="o2o-lint", tests=str(max(len(findings), 1)),
+                      failures=str(len(findings)), errors="0")
+    if not findings:
+        suite = ET.SubElement(root, "testsuite", name="o2o-lint", tests="1", disabled="0", errors="0", failures="0",
+                              package="org.o2o-lint")
+        ET.SubElement(suite, "testcase", name="No errors found", classname="o2o-lint")
+    for path, in_file in by_path.items():
+        suite = ET.SubElement(root, "testsuite", name=path, tests=str(len(in_file)), disabled="0", errors="0",
+                              failures=str(len(in_file)), package="org.o2o-lint")
+        classname = os.path.splitext(path)[0]
+        for finding in in_file:
+            case = ET.SubElement(suite, "testcase", name=f"org.o2o-lint.{finding.code}", classname=classname,
+                                 line=str(finding.line), column=str(finding.column + 1))
+            failure = ET.SubElement(case, "failure", message=finding.message)
+            failure.text = f"line {finding.line}, col {finding.column + 1}, {finding.message}"
+    ET.indent(root, space="    ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 # -- github ----------------------------------------------------------------------------------------
@@ -333,11 +459,30 @@ def format_sarif(findings: Sequence[Finding], edits: Edits | None = None) -> str
 # -- statistics and summaries ----------------------------------------------------------------------
 
 
-def format_statistics(findings: Sequence[Finding]) -> str:
+def statistics_rows(findings: Sequence[Finding]) -> list[dict[str, object]]:
+    """One row per code with a finding: count, and how many have a safe or an unsafe fix."""
     counts = Counter(f.code for f in findings)
-    fixable = Counter(f.code for f in findings if f.fix is not None)
-    rows = [f"{counts[code]:>6}  {code}  {rule_name(code)}  ({fixable[code]} fixable)" for code in sorted(counts)]
-    return "".join(row + "\n" for row in rows)
+    safe = Counter(f.code for f in findings if f.fix is not None and f.fix.safe)
+    unsafe = Counter(f.code for f in findings if f.fix is not None and not f.fix.safe)
+    return [
+        {"code": code, "name": rule_name(code), "count": counts[code], "fixable": safe[code] + unsafe[code],
+         "safe_fixable": safe[code], "unsafe_fixable": unsafe[code]}
+        for code in sorted(counts)
+    ]
+
+
+def format_statistics(findings: Sequence[Finding], *, as_json: bool = False) -> str:
+    """``--statistics``: ``count  CODE  name  (N fixable: S safe, U unsafe)`` per code, or JSON."""
+    rows = statistics_rows(findings)
+    if as_json:
+        return json.dumps(rows, indent=2) + "\n"
+    lines = []
+    for row in rows:
+        fixes = f"{row['fixable']} fixable"
+        if row["fixable"]:
+            fixes += f": {row['safe_fixable']} safe, {row['unsafe_fixable']} unsafe"
+        lines.append(f"{row['count']:>6}  {row['code']}  {row['name']}  ({fixes})\n")
+    return "".join(lines)
 
 
 def _plural(count: int, word: str) -> str:

@@ -125,8 +125,14 @@ def test_json_output(tmp_path: Path) -> None:
 def test_statistics(tmp_path: Path) -> None:
     project(tmp_path)
     result = run_cli("--statistics", ".", cwd=tmp_path)
-    assert "     2  OTO001  foreign-key-unique  (2 fixable)" in result.stdout
-    assert "     1  OTO004  reverse-manager-of-unique-foreign-key  (0 fixable)" in result.stdout
+    assert result.returncode == 1
+    # safe and unsafe fixes counted apart; only the statistics, not the findings (as ruff)
+    assert result.stdout.splitlines() == [
+        "     2  OTO001  foreign-key-unique  (2 fixable: 1 safe, 1 unsafe)",
+        "     1  OTO004  reverse-manager-of-unique-foreign-key  (0 fixable)",
+        "Found 3 findings in 4 files checked (1 fixable with --fix, 1 more with --fix --unsafe-fixes).",
+    ]
+    assert run_cli("--statistics", "-q", ".", cwd=tmp_path).stdout.count("\n") == 2
 
 
 @pytest.mark.slow

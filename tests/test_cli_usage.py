@@ -78,7 +78,7 @@ def test_every_prefix_of_a_real_code_and_all_are_valid(tmp_path: Path, selector:
     write_project(tmp_path, {"app/models.py": MODELS})
     result = run_cli("--select", selector, "--show-settings", ".", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert f"select: ('{selector.upper()}',)" in result.stdout
+    assert f'select = ["{selector.upper()}"]' in result.stdout
 
 
 def test_lowercase_codes_in_configuration_are_accepted(tmp_path: Path) -> None:
@@ -257,7 +257,7 @@ def test_flake8_accepts_target_version_auto(tmp_path: Path) -> None:
 def test_target_version_is_auto_by_default(tmp_path: Path) -> None:
     write_project(tmp_path, {"app/models.py": MODELS})
     shown = run_cli("--show-settings", ".", cwd=tmp_path)
-    assert "target-version: 6.1  (warning: target-version auto: no Django requirement" in shown.stdout
+    assert 'target-version = "6.1"  # warning: target-version auto: no Django requirement' in shown.stdout
     # the fallback is a note for a human (full output), never in machine output or CI logs by default
     concise = run_cli("--output-format", "concise", ".", cwd=tmp_path)
     assert concise.returncode == 1 and concise.stderr == ""
@@ -267,8 +267,8 @@ def test_target_version_is_auto_by_default(tmp_path: Path) -> None:
     assert full.stderr.count("assuming Django 6.1") == 1 and "assuming" not in full.stdout
     (tmp_path / "requirements.txt").write_text("Django>=4.2,<5\n")
     detected = run_cli("--show-settings", ".", cwd=tmp_path)
-    assert "target-version: 4.2  (target-version auto: Django 4.2, the lowest that" in detected.stdout
+    assert 'target-version = "4.2"  # target-version auto: Django 4.2, the lowest that' in detected.stdout
     assert "assuming" not in run_cli("--output-format", "full", ".", cwd=tmp_path).stderr
     (tmp_path / "pyproject.toml").write_text('[tool.o2o-lint]\ntarget-version = "5.0"\n')
-    assert "target-version: 5.0\n" in run_cli("--show-settings", ".", cwd=tmp_path).stdout
-    assert "target-version: 5.1\n" in run_cli("--target-version", "5.1", "--show-settings", ".", cwd=tmp_path).stdout
+    assert 'target-version = "5.0"\n' in run_cli("--show-settings", ".", cwd=tmp_path).stdout
+    assert 'target-version = "5.1"\n' in run_cli("--target-version", "5.1", "--show-settings", ".", cwd=tmp_path).stdout

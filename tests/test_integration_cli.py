@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from o2o_lint.config import lowest_allowed
+from o2o_lint.config import lowest_allowed, tomllib
 from o2o_lint.rules import all_rules
 from tests.helpers import REPO, run_cli, write_project
 
@@ -59,10 +60,14 @@ def test_list_rules(tmp_path: Path) -> None:
 # -- configuration -----------------------------------------------------------------------------------
 
 
-def _show(root: Path, *args: str) -> dict[str, str]:
+def _show(root: Path, *args: str) -> dict[str, Any]:
+    """--show-settings read as TOML, with the configuration file (a comment) and the output."""
     result = run_cli("--show-settings", *args, ".", cwd=root)
     assert result.returncode == 0, result.stderr
-    return dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    shown = tomllib.loads(result.stdout)
+    shown["configuration file"] = result.stdout.splitlines()[1].split(": ", 1)[1]
+    shown["output"] = result.stdout
+    return shown
 
 
 def test_extend_select_and_the_other_keys_from_setup_cfg(tmp_path: Path) -> None:
@@ -74,11 +79,11 @@ def test_extend_select_and_the_other_keys_from_setup_cfg(tmp_path: Path) -> None
     )
     shown = _show(root)
     assert shown["configuration file"] == str(root / "setup.cfg")
-    assert shown["select"] == "('OTO001',)" and shown["extend-select"] == "('OTO004', 'OTO100')"
+    assert shown["select"] == ["OTO001"] and shown["extend-select"] == ["OTO004", "OTO100"]
     assert shown["target-version"] == "4.2"
-    assert shown["per-file-ignores"] == "(('tests/*', ('OTO001',)),)"
-    assert shown["foreign-key-classes"] == "('app.fields.FlexibleForeignKey',)"
-    assert _show(root, "--extend-select", "OTO003")["extend-select"] == "('OTO003',)"
+    assert shown["per-file-ignores"] == {"tests/*": ["OTO001"]}
+    assert shown["foreign-key-classes"] == ["app.fields.FlexibleForeignKey"]
+    assert _show(root, "--extend-select", "OTO003")["extend-select"] == ["OTO003"]
 
 
 @pytest.mark.slow
@@ -96,7 +101,8 @@ def test_target_version_auto_reads_the_django_requirement(tmp_path: Path, files:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     shown = _show(root, "--target-version", "auto")
-    assert shown["target-version"].startswith(f"{expected}  (target-version auto: Django {expected}, the lowest that ")
+    assert shown["target-version"] == expected
+    assert f'target-version = "{expected}"  # target-version auto: Django {expected}, the lowest that ' in shown["output"]
     assert run_cli("--target-version", "auto", ".", cwd=root).stderr.count("warning") == 0
 
 
@@ -104,7 +110,7 @@ def test_target_version_auto_in_the_configuration_and_without_a_requirement(tmp_
     root = write_project(tmp_path, {"app/models.py": MODELS})
     (root / "pyproject.toml").write_text(
         '[project]\nname = "x"\ndependencies = ["Django>=4.0"]\n\n[tool.o2o-lint]\ntarget-version = "auto"\n')
-    assert _show(root)["target-version"].startswith("4.0  (target-version auto")
+    assert 'target-version = "4.0"  # target-version auto' in _show(root)["output"]
     (root / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["Django"]\n')
     result = run_cli("--target-version", "auto", ".", cwd=root)
     assert result.returncode == 1  # the run goes on, with the newest Django

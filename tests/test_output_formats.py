@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from o2o_lint import __version__
 from o2o_lint.edits import apply_edits
 from tests.helpers import REPO, run_cli, write_project
 
@@ -86,7 +87,7 @@ def test_piped_output_is_concise_and_text_is_its_old_name(tmp_path: Path) -> Non
 
 def test_terminal_gets_full_output_with_colours(tmp_path: Path) -> None:
     project(tmp_path)
-    code, out, _ = run_in_pty(".", cwd=tmp_path, env=clean_env())
+    code, out, _ = run_in_pty(".", cwd=tmp_path, env=clean_env(COLUMNS="300"))  # wide enough for one line
     assert code == 1
     assert "\x1b[" in out  # coloured on a terminal
     plain = ANSI.sub("", out)
@@ -97,6 +98,7 @@ def test_terminal_gets_full_output_with_colours(tmp_path: Path) -> None:
         f"  |               {'^' * 55} OTO001\n"
         "  |\n"
         "  = fix (safe, with --fix): Use OneToOneField instead of ForeignKey(unique=True)\n"
+        "  = rule: o2o-lint --explain OTO001 or https://github.com/o2o-lint/o2o-lint/blob/v"
     ) in plain
     # the unsafe fix says so, and how to apply it; OTO004 has no fix line
     assert "  = fix (unsafe, with --fix --unsafe-fixes): Use OneToOneField" in plain
@@ -107,9 +109,28 @@ def test_terminal_gets_full_output_with_colours(tmp_path: Path) -> None:
         "2 |     return company.invoice_set.count()\n"
         "  |            ^^^^^^^^^^^^^^^^^^^ OTO004\n"
         "  |\n"
+        f"  = rule: o2o-lint --explain OTO004 or https://github.com/o2o-lint/o2o-lint/blob/v{__version__}"
+        "/docs/rules/OTO004.md\n"
         "\n"
         "Found 3 findings in 4 files checked (1 fixable with --fix, 1 more with --fix --unsafe-fixes).\n"
     )
+
+
+def test_full_wraps_long_messages_at_the_terminal_width(tmp_path: Path) -> None:
+    project(tmp_path)
+    code, out, _ = run_in_pty(".", cwd=tmp_path, env=clean_env(COLUMNS="60"))
+    assert code == 1
+    plain = ANSI.sub("", out)
+    heads = [line for line in plain.splitlines() if line.startswith("app/")]
+    assert all(len(line) <= 60 for line in heads), heads
+    assert "app/services.py:2:12: OTO004 `invoice_set` is the reverse\n    manager of" in plain
+    block = plain[plain.index("app/services.py:2:12: "):].split("\n  |")[0].splitlines()
+    assert len(block) > 1 and all(len(line) <= 60 and line.startswith("    ") for line in block[1:]), block
+    assert " ".join(line.strip() for line in block).endswith(
+        "(OTO001) it becomes `invoice`, a single object, not a manager")  # nothing lost in the wrapping
+    piped = run_cli("--output-format", "full", ".", cwd=tmp_path, env={"COLUMNS": ""})
+    assert "(OTO001) it becomes `invoice`, a single object, not a manager\n" in piped.stdout  # piped: one line
+    assert piped.stdout.count("  = rule: o2o-lint --explain ") == 3  # every finding points to its rule page
 
 
 def test_no_color_and_piped_output_have_no_colours(tmp_path: Path) -> None:
@@ -251,11 +272,17 @@ def test_output_file_takes_the_report_of_any_format(tmp_path: Path) -> None:
 def test_statistics_one_row_per_code(tmp_path: Path) -> None:
     project(tmp_path)
     text = run_cli("--statistics", ".", cwd=tmp_path)
-    assert "     2  OTO001  foreign-key-unique  (2 fixable)\n" in text.stdout
+    assert "     2  OTO001  foreign-key-unique  (2 fixable: 1 safe, 1 unsafe)\n" in text.stdout
     assert "     1  OTO004  reverse-manager-of-unique-foreign-key  (0 fixable)\n" in text.stdout
+    assert ": OTO001 " not in text.stdout  # the statistics instead of the findings
     as_json = run_cli("--statistics", "--output-format", "json", ".", cwd=tmp_path)
-    assert len(json.loads(as_json.stdout)) == 3  # the JSON stays parseable; statistics on stderr
-    assert "     2  OTO001  foreign-key-unique  (2 fixable)\n" in as_json.stderr
+    assert json.loads(as_json.stdout) == [  # the statistics as JSON; the summary on stderr
+        {"code": "OTO001", "name": "foreign-key-unique", "count": 2, "fixable": 2, "safe_fixable": 1,
+         "unsafe_fixable": 1},
+        {"code": "OTO004", "name": "reverse-manager-of-unique-foreign-key", "count": 1, "fixable": 0,
+         "safe_fixable": 0, "unsafe_fixable": 0},
+    ]
+    assert as_json.stderr.startswith("Found 3 findings")
 
 
 @pytest.mark.slow

@@ -116,7 +116,7 @@ def test_root_setting_and_option_override(repository: Path) -> None:
     configured = o2o_lint(repository / "billing", "--diff", models)
     assert "+    account = models.OneToOneField(Account, on_delete=models.CASCADE)" in configured.stdout
     shown = o2o_lint(repository / "billing", "--show-settings")
-    assert f"root: {repository / 'billing'}" in shown.stdout
+    assert f'root = "{repository / "billing"}"' in shown.stdout
     missing = o2o_lint(repository, "--project-root", "nowhere", ".")
     assert missing.returncode == 2 and "not a directory" in missing.stderr
 
