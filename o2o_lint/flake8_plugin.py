@@ -13,14 +13,16 @@ import ast
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from o2o_lint import __version__
 from o2o_lint.config import ConfigError, Settings, find_project_root, settings_for
 from o2o_lint.discovery import ExcludeMatcher
-from o2o_lint.engine import Engine
 from o2o_lint.gcpolicy import fewer_collections, keep_out_of_collections
 from o2o_lint.project import Project
+
+if TYPE_CHECKING:  # the engine pulls in LibCST: not even imported when no OTO code is reported
+    from o2o_lint.engine import Engine
 
 
 class O2OLintPlugin:

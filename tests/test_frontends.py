@@ -174,6 +174,15 @@ def test_flake8_without_oto_selected_builds_nothing(tmp_path: Path) -> None:
         assert result.returncode in (0, 1), result.stderr
         assert not any(row[3].startswith("OTO") for row in flake8_rows(result)), args
         assert not (root / ".o2o-lint-cache").exists(), args
+    script = (
+        "import sys\n"
+        "from flake8.main.cli import main\n"
+        "status = main(['--isolated', '--select', 'E999', '.'])\n"
+        "print('LIBCST' if 'libcst' in sys.modules else 'NO-LIBCST', status)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300)
+    assert result.stdout.splitlines()[-1] == "NO-LIBCST 0", result.stderr
+    assert not (root / ".o2o-lint-cache").exists()
     rows = flake8_rows(flake8(root, "--select", "OTO", "."))
     assert located(rows) == DEMO_FINDINGS
     assert (root / ".o2o-lint-cache").is_dir()
