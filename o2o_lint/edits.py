@@ -4,7 +4,9 @@ A finding's fix is a LibCST transformation; machine-readable output needs it as 
 edits (``content`` plus a 1-based start and end). They are computed only when such an
 output is asked for, and only for files that have fixable findings: re-analyse the file
 (the findings cache keeps no syntax trees), apply that single fix to the tree, and
-diff the original text against the result.
+diff the original text against the result. The edits are then kept in the findings
+cache entry of the file (:meth:`o2o_lint.result_cache.ResultCache.store_edits`), so a
+warm run reads them instead: no analysis, no LibCST.
 """
 
 from __future__ import annotations
@@ -102,15 +104,39 @@ class FixEdits:
         for finding in findings:
             if finding.fix is not None and finding not in self.edits:
                 by_path.setdefault(finding.path, []).append(finding)
+        result_cache = self.project.result_cache
         for path, wanted in by_path.items():
+            cacheable = result_cache is not None and not self.project.differs_from_disk(path)
+            if cacheable:
+                assert result_cache is not None
+                known = result_cache.cached_edits(path)
+                missing = []
+                for finding in wanted:
+                    edits = known.get(_key(finding))
+                    if edits is None:
+                        missing.append(finding)
+                    else:
+                        self.edits[finding] = edits
+                wanted = missing
+            if not wanted:
+                continue
             text = self.project.text_of(path)
-            if text is not None:
-                self._compute_file(path, text, wanted)
+            if text is None:
+                continue
+            computed = self._compute_file(path, text, wanted)
+            if cacheable:
+                assert result_cache is not None
+                result_cache.store_edits(path, computed)
+        if result_cache is not None:
+            result_cache.save()
         return self.edits
 
-    def _compute_file(self, path: str, text: str, wanted: list[Finding]) -> None:
+    def _compute_file(self, path: str, text: str, wanted: list[Finding]) -> dict[tuple[int, int, str, str], list[Edit]]:
+        """Compute *wanted*'s edits into :attr:`edits`; returns them by finding key, with an
+        empty list for a fix that failed to apply (reported without edits, as always)."""
         from o2o_lint.engine import apply_fixes
 
+        computed: dict[tuple[int, int, str, str], list[Edit]] = {}
         analysis = self.project.engine.analyze(path, text, fresh_facts=self.project.differs_from_disk(path))
         fresh = {_key(f): f for f in analysis.findings if f.fix is not None}
         for finding in wanted:
@@ -118,15 +144,17 @@ class FixEdits:
             if match is None or match.fix is None:
                 continue
             if match.fix.edits_text:
-                self.edits[finding] = [_line_edit(edit) for edit in match.fix.text_edits]
+                self.edits[finding] = computed[_key(finding)] = [_line_edit(edit) for edit in match.fix.text_edits]
                 continue
             if analysis.module is None:
                 continue
             try:
                 fixed = apply_fixes(analysis.module, [match.fix]).code
             except Exception:  # noqa: BLE001 - a broken fix must not break the report
+                computed[_key(finding)] = []
                 continue
-            self.edits[finding] = text_edits(text, fixed)
+            self.edits[finding] = computed[_key(finding)] = text_edits(text, fixed)
+        return computed
 
 
 def _line_edit(edit: LineEdit) -> Edit:

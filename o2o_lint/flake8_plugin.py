@@ -13,14 +13,16 @@ import ast
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from o2o_lint import __version__
 from o2o_lint.config import ConfigError, Settings, find_project_root, settings_for
 from o2o_lint.discovery import ExcludeMatcher
-from o2o_lint.engine import Engine
 from o2o_lint.gcpolicy import fewer_collections, keep_out_of_collections
 from o2o_lint.project import Project
+
+if TYPE_CHECKING:  # the engine pulls in LibCST: not even imported when no OTO code is reported
+    from o2o_lint.engine import Engine
 
 
 class O2OLintPlugin:
@@ -32,6 +34,7 @@ class O2OLintPlugin:
     _from_stdin: ClassVar[bool] = False
     _roots: ClassVar[dict[str, str]] = {}  # directory -> project root
     _excludes: ClassVar[dict[str, ExcludeMatcher]] = {}  # project root -> its excludes
+    _reporting: ClassVar[bool] = True  # False: flake8 reports no OTO code, so do nothing
 
     def __init__(self, tree: ast.Module, lines: list[str], filename: str) -> None:
         self.tree = tree
@@ -56,6 +59,13 @@ class O2OLintPlugin:
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
+        cls._projects = {}
+        cls._roots = {}
+        cls._excludes = {}
+        cls._reporting = cls.reports_oto(options)
+        if not cls._reporting:
+            # ``flake8 --select E999``: no index, no cache directory, no settings read
+            return
         filenames = [f for f in getattr(options, "filenames", []) or [] if f != "-"]
         start = filenames[0] if filenames else os.getcwd()
         try:
@@ -67,12 +77,26 @@ class O2OLintPlugin:
             raise SystemExit(2) from None
         # ``flake8 -`` with --stdin-display-name names a file whose saved text may differ
         cls._from_stdin = getattr(options, "filenames", None) == ["-"]
-        cls._projects = {}
-        cls._roots = {}
-        cls._excludes = {}
         with fewer_collections():
             cls._engine_for(find_project_root(start, cls._settings.root))
         keep_out_of_collections()
+
+    @staticmethod
+    def reports_oto(options: Any) -> bool:
+        """Whether flake8, configured by *options* (select, extend-select, ignore,
+        extend-ignore and the plugins' default selections), reports any OTO code: flake8's
+        own :class:`~flake8.style_guide.DecisionEngine` decides, for every rule's code and
+        OTO000. True when the options are not flake8's (the plugin called directly)."""
+        try:
+            from flake8.style_guide import Decision, DecisionEngine
+
+            decisions = DecisionEngine(options)
+        except (ImportError, AttributeError, TypeError):
+            return True
+        from o2o_lint.findings import PARSE_ERROR_CODE
+        from o2o_lint.rules import known_codes
+
+        return any(decisions.decision_for(code) is Decision.Selected for code in (PARSE_ERROR_CODE, *known_codes()))
 
     @staticmethod
     def settings_from(options: Any, start: str) -> Settings:
@@ -123,6 +147,8 @@ class O2OLintPlugin:
         return matcher.excluded(filename)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
+        if not self._reporting:
+            return
         from_stdin = self._from_stdin or self.filename in ("-", "stdin") or not os.path.isfile(self.filename)
         root = self._root_for(os.getcwd() if from_stdin else os.path.dirname(os.path.abspath(self.filename)))
         with fewer_collections():

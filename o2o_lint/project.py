@@ -28,6 +28,7 @@ from o2o_lint.sourcefile import SourceError, read_source
 if TYPE_CHECKING:  # the engine pulls in LibCST: imported only when a file needs analysis
     from o2o_lint.engine import Engine
     from o2o_lint.index.model import ProjectIndex
+    from o2o_lint.result_cache import ResultCache
 
 
 class Project:
@@ -46,6 +47,9 @@ class Project:
         self._index: ProjectIndex | None = None
         self._engine: Engine | None = None
         self.texts: dict[str, str] = {}  # path as shown -> text not on disk
+        #: The findings cache of the last run (:func:`o2o_lint.runner.run`), if any: the
+        #: JSON/SARIF fix edits are read from it and written back to it.
+        self.result_cache: ResultCache | None = None
 
     def use_mapper(self, mapper: Mapper) -> None:
         """How the facts of changed files are parsed (a process pool under ``--jobs``);

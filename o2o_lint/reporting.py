@@ -42,10 +42,9 @@ Edits = Mapping[Finding, Sequence[Mapping[str, Any]]]
 def rule_name(code: str) -> str:
     if code == PARSE_ERROR_CODE:
         return "syntax-or-io-error"
-    from o2o_lint.rules import all_rules  # imports LibCST: only when names are shown
+    from o2o_lint.rules import rule_names  # read from the rule modules' text: no LibCST
 
-    rule = all_rules().get(code)
-    return rule.name if rule else code
+    return rule_names().get(code, code)
 
 
 # -- colours -----------------------------------------------------------------------------------------

@@ -5,6 +5,11 @@ content hash) is unchanged *and* the run's fingerprint is the same. The fingerpr
 covers what any file's findings can depend on: the tool's own code, the settings and
 the index facts of every file of the project (a comment added to a models file leaves
 its facts, hence everyone else's findings, untouched).
+
+A fixable finding's entry also keeps the text edits of its fix once the JSON or SARIF
+report has computed them (:mod:`o2o_lint.edits`, a LibCST transformation each), so a
+warm run reports them without LibCST. They are computed only when such a report asks,
+never while analysing.
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ from o2o_lint.config import Settings
 from o2o_lint.findings import Finding, Fix
 
 CACHE_NAME = "findings"
+#: The on-disk layout of the findings cache: a cache of another layout is ignored.
+LAYOUT = 2
+
+#: A text edit as stored: (content, row, column, end row, end column), 1-based, end exclusive.
+StoredEdit = tuple[str, int, int, int, int]
 
 
 class CachedFinding(NamedTuple):
@@ -31,6 +41,12 @@ class CachedFinding(NamedTuple):
     end_column: int
     safe_fix: bool | None  # None: no fix
     fix_description: str | None
+    #: The fix's text edits (:func:`o2o_lint.edits.text_edits`); None: not computed yet.
+    edits: tuple[StoredEdit, ...] | None = None
+
+    @property
+    def key(self) -> tuple[int, int, str, str]:
+        return (self.line, self.column, self.code, self.message)
 
 
 class CacheEntry(NamedTuple):
@@ -86,9 +102,26 @@ def encode_findings(findings: Iterable[Finding]) -> list[CachedFinding]:
 
 def decode_findings(path: str, cached: list[CachedFinding]) -> list[Finding]:
     return [
-        Finding(path, line, column, code, message,
-                None if safe is None else Fix(description or "", safe), end_line, end_column)
-        for line, column, code, message, end_line, end_column, safe, description in cached
+        Finding(path, item.line, item.column, item.code, item.message,
+                None if item.safe_fix is None else Fix(item.fix_description or "", item.safe_fix),
+                item.end_line, item.end_column)
+        for item in cached
+    ]
+
+
+def encode_edits(edits: Iterable[dict]) -> tuple[StoredEdit, ...]:
+    return tuple(
+        (edit["content"], edit["location"]["row"], edit["location"]["column"],
+         edit["end_location"]["row"], edit["end_location"]["column"])
+        for edit in edits
+    )
+
+
+def decode_edits(stored: Iterable[StoredEdit]) -> list[dict]:
+    return [
+        {"content": content, "location": {"row": row, "column": column},
+         "end_location": {"row": end_row, "column": end_column}}
+        for content, row, column, end_row, end_column in stored
     ]
 
 
@@ -98,7 +131,9 @@ class ResultCache:
         self.name = f"{CACHE_NAME}-{content_hash(key.encode())[:12]}"
         self.fingerprint = run_fingerprint
         stored = cache.load(self.name)
-        valid = isinstance(stored, dict) and stored.get("fingerprint") == run_fingerprint
+        valid = (
+            isinstance(stored, dict) and stored.get("layout") == LAYOUT and stored.get("fingerprint") == run_fingerprint
+        )
         files = stored.get("files") if valid else None
         self._stored: dict[str, object] = files if isinstance(files, dict) else {}
         self.updated: dict[str, CacheEntry] = {}
@@ -119,12 +154,40 @@ class ResultCache:
     def record(self, path: str, signature: list[int] | None, digest: str | None, findings: list[Finding]) -> None:
         if signature is None or digest is None:
             return
-        self.updated[os.path.abspath(path)] = CacheEntry(signature, digest, encode_findings(findings))
+        absolute = os.path.abspath(path)
+        encoded = encode_findings(findings)
+        old = self.updated.get(absolute) or self.entry(absolute)
+        if old is not None and old.content_hash == digest:  # same text: its fixes' edits still hold
+            known = {item.key: item.edits for item in old.findings if item.edits is not None}
+            encoded = [item._replace(edits=known.get(item.key)) for item in encoded]
+        self.updated[absolute] = CacheEntry(signature, digest, encoded)
+        self._unchanged = False
+
+    def cached_edits(self, path: str) -> dict[tuple[int, int, str, str], list[dict]]:
+        """The fix edits known for *path*'s findings, by (line, column, code, message): only
+        for an entry this run validated (found unchanged or recorded)."""
+        entry = self.updated.get(os.path.abspath(path))
+        if entry is None:
+            return {}
+        return {item.key: decode_edits(item.edits) for item in entry.findings if item.edits is not None}
+
+    def store_edits(self, path: str, edits: dict[tuple[int, int, str, str], list[dict]]) -> None:
+        """Keep the fix edits just computed for *path*'s findings, when the file is still the
+        one its entry describes; written by the next :meth:`save`."""
+        absolute = os.path.abspath(path)
+        entry = self.updated.get(absolute)
+        if entry is None or not edits or stat_signature(absolute) != entry.signature:
+            return
+        findings = [
+            item._replace(edits=encode_edits(edits[item.key])) if item.key in edits else item for item in entry.findings
+        ]
+        self.updated[absolute] = entry._replace(findings=findings)
         self._unchanged = False
 
     def save(self) -> None:
         if self._unchanged and self.updated.keys() == self._stored.keys():
             return
-        self.cache.store(self.name, {
-            "fingerprint": self.fingerprint, "files": {path: entry.stored() for path, entry in self.updated.items()},
-        })
+        files = {path: entry.stored() for path, entry in self.updated.items()}
+        self.cache.store(self.name, {"layout": LAYOUT, "fingerprint": self.fingerprint, "files": files})
+        self._stored = files
+        self._unchanged = True

@@ -276,6 +276,7 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
         result_cache = ResultCache(
             Cache.for_root(roots[0], settings.cache_dir, True), "\0".join(sorted(roots)), fingerprint(settings, facts.digests)
         )
+    project.result_cache = result_cache
     todo: list[tuple[str, str | None]] = []
     cached_by_path: dict[str, list[CachedFinding]] = {}
     signatures: dict[str, list[int] | None] = {}

@@ -122,3 +122,28 @@ def test_a_warm_run_never_imports_libcst(tmp_path: Path) -> None:
     warm = subprocess.run([sys.executable, "-c", script], cwd=demo, capture_output=True, text=True, timeout=300)
     assert warm.stdout.splitlines()[-1] == "NO-LIBCST 1", warm.stderr
     assert warm.stdout.splitlines()[:-1] == cold.stdout.splitlines()[:-1]
+
+
+@pytest.mark.parametrize(("output_format", "loaded"), [("json", "libcst"), ("sarif", "o2o_lint.engine")])
+def test_a_warm_machine_readable_run_reads_fix_edits_from_the_cache(
+    tmp_path: Path, output_format: str, loaded: str
+) -> None:
+    """JSON and SARIF carry every fix's edits (a LibCST transformation each): the first
+    report computes them and keeps them in the findings cache, so the warm run reports
+    the same bytes without analysing anything: JSON without importing LibCST at all;
+    SARIF's rule table imports the rules (and LibCST with them), never the engine."""
+    demo = tmp_path / "demo"
+    shutil.copytree(FIXTURES / "demo", demo)
+    script = (
+        "import sys\n"
+        "from o2o_lint import cli\n"
+        f"status = cli.main(['--output-format', '{output_format}', '--extend-select', 'OTO100', '.'])\n"
+        f"print('LOADED' if '{loaded}' in sys.modules else 'NOT-LOADED', status)\n"
+    )
+    cold = subprocess.run([sys.executable, "-c", script], cwd=demo, capture_output=True, text=True, timeout=300)
+    assert cold.stdout.splitlines()[-1] == "LOADED 1", cold.stderr
+    assert '"content"' in cold.stdout or '"insertedContent"' in cold.stdout  # fixable findings, with edits
+    for _ in range(2):  # the second warm run too: the edits stay in the cache
+        warm = subprocess.run([sys.executable, "-c", script], cwd=demo, capture_output=True, text=True, timeout=300)
+        assert warm.stdout.splitlines()[-1] == "NOT-LOADED 1", warm.stderr
+        assert warm.stdout.splitlines()[:-1] == cold.stdout.splitlines()[:-1]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from o2o_lint.rules import all_rules, known_codes
+from o2o_lint.rules import all_rules, known_codes, rule_names
 from tests.helpers import run_cli, write_project
 
 MODELS = (
@@ -32,6 +32,10 @@ def one_error_line(result) -> str:  # type: ignore[no-untyped-def]
 
 def test_known_codes_come_from_the_registry_without_importing_rules() -> None:
     assert known_codes() == tuple(all_rules())
+
+
+def test_rule_names_read_without_importing_rules_are_the_registrys() -> None:
+    assert rule_names() == {code: rule.name for code, rule in all_rules().items()}
 
 
 # -- 1. unknown codes and prefixes -------------------------------------------------------------------

@@ -165,6 +165,83 @@ def test_paths_given_from_a_parent_directory(tmp_path: Path) -> None:
     assert flake8_rows(flake8(tmp_path, "--select", "OTO", "demo")) == rows
 
 
+def test_flake8_without_oto_selected_builds_nothing(tmp_path: Path) -> None:
+    """``flake8 --select E999``: the plugin builds no index and writes no cache; with
+    ``--select OTO`` on the same tree it reports as before (and writes its cache)."""
+    root = copy_demo(tmp_path)
+    for args in (["--select", "E999"], ["--extend-ignore", "OTO"], ["--select", "E,OTO", "--ignore", "OTO"]):
+        result = flake8(root, *args, ".")
+        assert result.returncode in (0, 1), result.stderr
+        assert not any(row[3].startswith("OTO") for row in flake8_rows(result)), args
+        assert not (root / ".o2o-lint-cache").exists(), args
+    script = (
+        "import sys\n"
+        "from flake8.main.cli import main\n"
+        "status = main(['--isolated', '--select', 'E999', '.'])\n"
+        "print('LIBCST' if 'libcst' in sys.modules else 'NO-LIBCST', status)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300)
+    assert result.stdout.splitlines()[-1] == "NO-LIBCST 0", result.stderr
+    assert not (root / ".o2o-lint-cache").exists()
+    rows = flake8_rows(flake8(root, "--select", "OTO", "."))
+    assert located(rows) == DEMO_FINDINGS
+    assert (root / ".o2o-lint-cache").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("select", "extend_select", "ignore", "extend_ignore", "default_select", "reports"),
+    [
+        (["E999"], None, None, None, ["OTO"], False),
+        (None, None, None, ["OTO"], ["OTO"], False),
+        (None, None, None, None, ["OTO"], True),  # flake8's default: every plugin's codes
+        (["E999"], ["OTO004"], None, None, ["OTO"], True),
+        (["OTO"], None, ["OTO0"], None, ["OTO"], True),  # OTO100 is still reported
+        (["OTO"], None, ["OTO0", "OTO1"], None, ["OTO"], False),
+        (["OTO001"], None, ["OTO0", "OTO1"], None, ["OTO"], True),  # the longer code wins
+        (["OTO000"], None, None, None, ["OTO"], True),  # unparsable files still reported
+    ],
+)
+def test_plugin_decides_from_flake8s_options_whether_to_run(
+    select: list[str] | None, extend_select: list[str] | None, ignore: list[str] | None,
+    extend_ignore: list[str] | None, default_select: list[str], reports: bool,
+) -> None:
+    import argparse
+
+    from o2o_lint.flake8_plugin import O2OLintPlugin
+
+    options = argparse.Namespace(
+        select=select, extend_select=extend_select, ignore=ignore, extend_ignore=extend_ignore,
+        extended_default_select=default_select, extended_default_ignore=[],
+    )
+    assert O2OLintPlugin.reports_oto(options) is reports
+
+
+def test_plugin_does_no_work_when_no_oto_code_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+    import ast
+
+    from o2o_lint import flake8_plugin
+    from o2o_lint.flake8_plugin import O2OLintPlugin
+
+    built: list[object] = []
+    monkeypatch.setattr(flake8_plugin, "Project", lambda *args, **kwargs: built.append(args))
+    root = copy_demo(tmp_path)
+    options = argparse.Namespace(
+        select=["E999"], extend_select=None, ignore=None, extend_ignore=None,
+        extended_default_select=["OTO"], extended_default_ignore=[], filenames=[str(root)],
+    )
+    try:
+        O2OLintPlugin.parse_options(options)
+        path = root / "companies" / "services.py"
+        source = path.read_text()
+        plugin = O2OLintPlugin(ast.parse(source), source.splitlines(keepends=True), str(path))
+        assert list(plugin.run()) == []
+        assert built == []
+        assert not (root / ".o2o-lint-cache").exists()
+    finally:
+        O2OLintPlugin._reporting = True
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("cli_args", "flake8_args", "codes"),

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import pkgutil
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ _NOT_RULES = frozenset({"base"})
 
 _RULES: dict[str, type[LintRule]] = {}
 _EXTRACTORS: list[FactsExtractor] | None = None
+_NAMES: dict[str, str] = {}
 
 
 def _rule_modules() -> list[tuple[str, bool]]:
@@ -58,6 +61,33 @@ def known_codes() -> tuple[str, ...]:
     any rule: validating ``--select`` on a warm run must not load LibCST (tested equal to
     :func:`all_rules`)."""
     return tuple(sorted(name.split("_", 1)[0].upper() for name, _ in _rule_modules()))
+
+
+_NAME = re.compile(r'^    name = "([a-z0-9-]+)"$', re.MULTILINE)
+
+
+def rule_names() -> dict[str, str]:
+    """Every rule's name by code, read from the rule modules' text (the one class-level
+    ``name = "..."`` literal) without importing them: a warm JSON report names rules
+    without loading LibCST. A module whose text is not that plain falls back to
+    :func:`all_rules` (tested equal to it)."""
+    if _NAMES:
+        return dict(_NAMES)
+    names: dict[str, str] = {}
+    directory = os.path.dirname(os.path.abspath(__file__))
+    for module, is_package in _rule_modules():
+        path = os.path.join(directory, module, "rule.py") if is_package else os.path.join(directory, f"{module}.py")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                found = _NAME.findall(handle.read())
+        except (OSError, UnicodeError):
+            found = []
+        if len(found) != 1:
+            names = {code: rule.name for code, rule in all_rules().items()}
+            break
+        names[module.split("_", 1)[0].upper()] = found[0]
+    _NAMES.update(names)
+    return dict(names)
 
 
 def get_rule(code: str) -> type[LintRule]:
