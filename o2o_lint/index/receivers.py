@@ -285,7 +285,14 @@ class ModelTypes:
         values = self._self_attrs.get(qualname, {}).get(attr)
         if not values:
             return None
-        return self._agree([self._value(value, where) for value, where in values])
+        key = (qualname, attr)
+        if key in self._busy:  # `self.a = self.b.x` and `self.b = self.a.y`: a cycle, unknown
+            return None
+        self._busy.add(key)
+        try:
+            return self._agree([self._value(value, where) for value, where in values])
+        finally:
+            self._busy.discard(key)
 
     def _name(self, name: str, scope: _Scope) -> ModelType | None:
         current: _Scope | None = scope

@@ -240,6 +240,21 @@ class ManagerUseOfOneToOneAccessor(LintRule):
     fixable = Fixability.SOMETIMES
 
     VALID = [
+        # `self.a` and `self.b` defined through each other: the receiver is unknown, and the
+        # inference stops instead of recursing (a real wagtail view has such a cycle).
+        Valid(
+            """
+            class PageView:
+                def setup(self):
+                    self.page = self.record.specific
+                    self.record = self.page.latest
+
+                def count(self):
+                    return self.page.invoice.count()
+            """,
+            files={"billing/models.py": _MODELS},
+            id="self-attribute-cycle",
+        ),
         Valid(
             """
             from billing.models import Company
