@@ -46,6 +46,13 @@ def apply_line_edits(text: str, edits: Iterable[tuple[int, int, int, str]]) -> s
     return "".join(lines)
 
 
+def char_column(lines: list[str], line: int, byte_column: int) -> int:
+    """The column in characters of ``ast``'s UTF-8 *byte_column* on *line* of *lines*
+    (as :func:`split_lines` gives them), as LibCST counts columns."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return len(text.encode("utf-8")[:byte_column].decode("utf-8", "replace"))
+
+
 def line_numbers(text: str, offsets: Iterable[int]) -> list[int]:
     """The 1-based line (as ``ast`` numbers lines) of each character offset in *text*."""
     breaks = [match.start() for match in _LINE_BREAK.finditer(text)]

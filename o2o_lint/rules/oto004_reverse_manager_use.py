@@ -26,7 +26,7 @@ from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS
 from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind, ReverseRelation
 from o2o_lint.index.receivers import CLASS, OBJECT, QUERYSET, ModelTypes
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
-from o2o_lint.sourcefile import split_lines
+from o2o_lint.sourcefile import char_column, split_lines
 from o2o_lint.syntax import parse_module
 
 
@@ -60,11 +60,6 @@ def _manager_reads(tree: ast.AST) -> Iterator[tuple[str, ast.expr, ast.expr | No
                 for argument in node.args:
                     if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                         yield argument.value.split("__", 1)[0], argument, on
-
-
-def _char_column(lines: list[str], line: int, byte_column: int) -> int:
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    return len(text.encode("utf-8")[:byte_column].decode("utf-8", "replace"))
 
 
 class ReverseManagerUses:
@@ -207,7 +202,7 @@ class ReverseManagerUses:
                 if kind is not None and (kind.kind in (OBJECT, CLASS) if isinstance(node, ast.Attribute)
                                          else kind.kind in (QUERYSET, CLASS)):
                     model = kind.model
-            end = (node.end_lineno, _char_column(lines, node.end_lineno, node.end_col_offset))
+            end = (node.end_lineno, char_column(lines, node.end_lineno, node.end_col_offset))
             found.append(ManagerUse(name, end, model))
         return tuple(found)
 

@@ -39,7 +39,7 @@ from o2o_lint.findings import Fix
 from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind
 from o2o_lint.index.receivers import OBJECT, ModelTypes
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
-from o2o_lint.sourcefile import split_lines
+from o2o_lint.sourcefile import char_column, split_lines
 from o2o_lint.syntax import parse_module
 
 #: Manager methods a model instance lacks (``Model.delete()`` / ``adelete()`` exist: run on 4.2 and 5.2).
@@ -62,11 +62,6 @@ class Site(NamedTuple):
     method: str | None  # the manager method read on it, ITERATION, or None
     message: str
     hasattr_name: str | None  # the accessor for a ``hasattr``/``getattr`` fix, when sound
-
-
-def _char_column(lines: list[str], line: int, byte_column: int) -> int:
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    return len(text.encode("utf-8")[:byte_column].decode("utf-8", "replace"))
 
 
 class OneToOneAccessors:
@@ -444,7 +439,7 @@ class ManagerUseOfOneToOneAccessor(LintRule):
                 continue
             site = view.site(found.model, node.attr, method)
             if site is not None:
-                self._sites[(node.end_lineno, _char_column(lines, node.end_lineno, node.end_col_offset))] = site
+                self._sites[(node.end_lineno, char_column(lines, node.end_lineno, node.end_col_offset))] = site
         self._fixable = not _shadows_builtins(tree)
         return self._sites
 

@@ -85,7 +85,7 @@ from o2o_lint.findings import Fix
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
 from o2o_lint.rules.oto002_stale_reverse_cache.records import Op, Write
 from o2o_lint.rules.oto002_stale_reverse_cache.summaries import Found, StaleWrites
-from o2o_lint.sourcefile import split_lines
+from o2o_lint.sourcefile import char_column, split_lines
 
 _MODELS = '''\
 from django.conf import settings
@@ -1950,9 +1950,7 @@ class StaleReverseCache(LintRule):
             line, byte_column = found.pos[0], found.pos[1]
             if lines is None:
                 lines = split_lines(context.text)
-            text = lines[line - 1] if line - 1 < len(lines) else ""
-            column = len(text.encode("utf-8")[:byte_column].decode("utf-8", "replace"))
-            self.pending.setdefault((line, column), found)
+            self.pending.setdefault((line, char_column(lines, line, byte_column)), found)
         self.statement_lines: list[cst.SimpleStatementLine | cst.SimpleStatementSuite] = []
         self.awaited: set[int] = set()
 
