@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.django_harness import run_django
+from tests.django_harness import VERSIONS, run_django
 from tests.helpers import FIXTURES, run_cli
 
 #: Left out by `pytest -m "not slow"`: real Django (installed on first use), run in subprocesses.
@@ -155,7 +155,7 @@ def test_fix_fixes_the_writers_and_a_second_run_changes_nothing(projects: dict) 
     assert 'user.refresh_from_db(fields=["profile"])' in (after / "accounts/maintenance.py").read_text()
 
 
-@pytest.mark.parametrize("version", ["4.2", "5.2"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_the_stale_cache_shows_before_the_fix_and_is_gone_after(projects: dict, version: str) -> None:
     before = probe(projects["before"], version)
     after = probe(projects["after"], version)
@@ -337,7 +337,7 @@ def test_only_observable_stale_writes_are_reported_and_repairs_are_honoured(obse
     assert observed["fixed"].returncode == 0, observed["fixed"].stdout + observed["fixed"].stderr
 
 
-@pytest.mark.parametrize("version", ["4.2", "5.2"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_observed_stale_caches_and_repairs_on_real_django(observed: dict, version: str) -> None:
     def run(name: str) -> dict:
         result = run_django(observed[name], ["shop"], OBSERVED_PROBE, version=version)
@@ -404,7 +404,7 @@ print("RESULTS " + json.dumps({"cached": hasattr(owner, "profile"),
 '''
 
 
-@pytest.mark.parametrize("version", ["4.2", "5.2"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_a_write_in_a_manager_method_is_reported_and_fixed(tmp_path: Path, version: str) -> None:
     results = {}
     for name in ("before", "after"):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.django_harness import run_django
+from tests.django_harness import VERSIONS, run_django
 from tests.helpers import FIXTURES, run_cli
 
 #: Left out by `pytest -m "not slow"`: real Django (installed on first use), run in subprocesses.
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 PROJECT = FIXTURES / "oto003_project"
 APPS = ["places", "library"]
-VERSIONS = ["4.2", "5.2"]
+
 
 #: Runs each service and records what it returned or the exception it raised.
 SCRIPT = """

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.django_harness import run_django
+from tests.django_harness import VERSIONS, run_django
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.slow
@@ -128,7 +128,7 @@ def _oto005_lines(project: Path) -> list[int]:
                   if m["code"] == "OTO005" and m["path"].endswith("services.py"))
 
 
-@pytest.mark.parametrize("version", ["4.2", "5.2"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_conversion_breaks_each_site_oto005_finds_them_and_the_unsafe_fix_works(tmp_path: Path, version: str) -> None:
     project = _project(tmp_path / "project")
 
