@@ -39,7 +39,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from o2o_lint import __version__
-from o2o_lint.config import ConfigError, check_selectors, find_project_root, settings_for
+from o2o_lint.config import PROJECT_MARKERS, ConfigError, check_selectors, find_project_root, settings_for
 from o2o_lint.edits import Edit, FixEdits, apply_edits, text_edits
 from o2o_lint.explain import doc_url
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding
@@ -52,8 +52,8 @@ NAME = "o2o-lint"
 DEBOUNCE_SECONDS = 0.3
 QUICK_FIX = lsp.CodeActionKind.QuickFix.value
 FIX_ALL_KIND = f"{lsp.CodeActionKind.SourceFixAll.value}.{NAME}"
-#: Files whose change reloads the settings (``requirements*.txt``: ``target-version = auto``).
-SETTINGS_FILES = ("pyproject.toml", "setup.cfg")
+#: What the server asks the editor to watch: Python files (the index) and the files the
+#: settings come from (``requirements*.txt``: ``target-version = auto``).
 WATCHED = ("**/*.py", "**/pyproject.toml", "**/setup.cfg", "**/requirements*.txt")
 
 logger = logging.getLogger(__name__)
@@ -214,6 +214,17 @@ class Projects:
         checked = self.checked[path] = Checked(path, text, version, project, result.findings)
         return checked
 
+    def prepare(self, folder: str) -> None:
+        """Build the project of a workspace folder ahead of the first open document (its
+        index, and the engine's imports), when the folder is a project: never a home
+        directory that happens to be open."""
+        if not any(os.path.exists(os.path.join(folder, marker)) for marker in PROJECT_MARKERS):
+            return
+        try:
+            self.project_for(folder).engine
+        except ConfigError as exc:
+            self._problem(str(exc))
+
     def _problem(self, message: str) -> None:
         if message not in self.problems:
             self.problems.append(message)
@@ -284,6 +295,14 @@ class Projects:
             if checked.fix_all:
                 actions.append(Action(f"{NAME}: fix all safe fixes", FIX_ALL_KIND, checked.fix_all))
         return actions
+
+
+def settings_file(path: str, options: ClientOptions) -> bool:
+    """Whether a change of *path* can change the settings."""
+    name = os.path.basename(path)
+    if options.config and path == os.path.abspath(options.config):
+        return True
+    return name in ("pyproject.toml", "setup.cfg") or (name.startswith("requirements") and name.endswith(".txt"))
 
 
 def _under(path: str, roots: Sequence[str]) -> bool:
@@ -455,8 +474,15 @@ class Server:
         @ls.feature(lsp.INITIALIZED)
         async def initialized(params: lsp.InitializedParams) -> None:
             self._show_problems()
+            uris = [folder.uri for folder in ls.workspace.folders.values()] or [ls.workspace.root_uri or ""]
+            for uri in uris:
+                path = self._path(uri)
+                if path is not None:
+                    self.worker.submit(self.projects.prepare, path)
             if _capability(ls.client_capabilities, "workspace", "did_change_watched_files", "dynamic_registration"):
-                watchers = [lsp.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED]
+                config = self.projects.options.config
+                patterns = [*WATCHED, *([f"**/{os.path.basename(config)}"] if config else [])]
+                watchers = [lsp.FileSystemWatcher(glob_pattern=pattern) for pattern in patterns]
                 registration = lsp.Registration(
                     id=f"{NAME}-watched-files", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                     register_options=lsp.DidChangeWatchedFilesRegistrationOptions(watchers=watchers))
@@ -478,7 +504,7 @@ class Server:
             path = self._path(params.text_document.uri)
             if path is None:
                 return
-            if os.path.basename(path) in SETTINGS_FILES:
+            if settings_file(path, self.projects.options):
                 await self._work(self.projects.reload)
             else:
                 await self._work(self.projects.files_changed, [path])
@@ -511,11 +537,9 @@ class Server:
                 path = self._path(event.uri)
                 if path is None:
                     continue
-                name = os.path.basename(path)
-                if name in SETTINGS_FILES or (name.startswith("requirements") and name.endswith(".txt")) or (
-                        self.projects.options.config and path == os.path.abspath(self.projects.options.config)):
+                if settings_file(path, self.projects.options):
                     settings = True
-                elif name.endswith(".py"):
+                elif path.endswith(".py"):
                     (changed if event.type == lsp.FileChangeType.Changed else appeared).append(path)
             if settings:
                 await self._work(self.projects.reload)

@@ -7,6 +7,8 @@ and checks exact codes, ranges and edits on a small two-app Django project in tm
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -21,10 +23,15 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from o2o_lint.explain import doc_url
+from o2o_lint.server import FIX_ALL_KIND, ClientOptions, client_options
 from o2o_lint.sourcefile import split_lines
-from tests.helpers import write_project
+from tests.helpers import REPO, write_project
 
-pytestmark = pytest.mark.slow
+
+def editor_test(test: Callable[..., object]) -> Callable[..., object]:
+    """A test speaking to a spawned server: slow (a process start), on an event loop."""
+    return pytest.mark.slow(pytest.mark.asyncio(test))
+
 
 #: Seconds to wait for a notification on a loaded machine; never a measure of speed.
 TIMEOUT = 240
@@ -211,7 +218,7 @@ async def _actions(client: LanguageClient, uri: str, diagnostic: lsp.Diagnostic 
 # -- the tests -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.asyncio
+@editor_test
 async def test_open_shows_the_findings_with_their_rule_page(client: LanguageClient, project: Path) -> None:
     uri = _open(client, project / "shop" / "models.py")
     diagnostics = await _diagnostics(client, uri)
@@ -232,7 +239,7 @@ async def test_open_shows_the_findings_with_their_rule_page(client: LanguageClie
     assert "the fix is unsafe" in diagnostics[0].message
 
 
-@pytest.mark.asyncio
+@editor_test
 async def test_a_safe_fix_applied_makes_its_diagnostic_go(client: LanguageClient, project: Path) -> None:
     path = project / "shop" / "models.py"
     uri = _open(client, path)
@@ -250,7 +257,7 @@ async def test_a_safe_fix_applied_makes_its_diagnostic_go(client: LanguageClient
     assert _summary(await _diagnostics(client, uri, version=2)) == [("OTO001", (8, 15), (8, 81))]
 
 
-@pytest.mark.asyncio
+@editor_test
 async def test_utf8_positions_when_the_client_counts_bytes(neovim: LanguageClient, project: Path) -> None:
     uri = _open(neovim, project / "shop" / "models.py")
     diagnostics = await _diagnostics(neovim, uri)
@@ -264,7 +271,7 @@ async def test_utf8_positions_when_the_client_counts_bytes(neovim: LanguageClien
         'models.OneToOneField(Warehouse, on_delete=models.CASCADE, verbose_name="🏭 site")')
 
 
-@pytest.mark.asyncio
+@editor_test
 async def test_an_unsafe_fix_is_labelled_and_left_out_of_fix_all(client: LanguageClient, project: Path) -> None:
     uri = _open(client, project / "shop" / "models.py")
     diagnostics = await _diagnostics(client, uri)
@@ -285,7 +292,7 @@ async def test_an_unsafe_fix_is_labelled_and_left_out_of_fix_all(client: Languag
     assert await _actions(client, uri, only=["source.fixAll"]) == []  # nothing safe is left
 
 
-@pytest.mark.asyncio
+@editor_test
 async def test_add_noqa_suppresses_the_finding(client: LanguageClient, project: Path) -> None:
     uri = _open(client, project / "orders" / "services.py")
     (diagnostic,) = await _diagnostics(client, uri)
@@ -298,7 +305,7 @@ async def test_add_noqa_suppresses_the_finding(client: LanguageClient, project: 
     assert await _diagnostics(client, uri, version=2) == []
 
 
-@pytest.mark.asyncio
+@editor_test
 async def test_the_unsaved_buffer_is_analysed_not_the_file(client: LanguageClient, project: Path) -> None:
     path = project / "orders" / "services.py"
     buffer = ORDERS_SERVICES + "\n\ndef first(supplier: Supplier):\n    return supplier.contract_set.first()\n"
@@ -310,7 +317,7 @@ async def test_the_unsaved_buffer_is_analysed_not_the_file(client: LanguageClien
     assert await _diagnostics(client, uri, version=2) == []
 
 
-@pytest.mark.asyncio
+@editor_test
 async def test_a_saved_change_of_models_updates_an_open_file(client: LanguageClient, project: Path) -> None:
     services = _open(client, project / "orders" / "services.py")
     assert [d.code for d in await _diagnostics(client, services)] == ["OTO004"]
@@ -328,7 +335,7 @@ async def test_a_saved_change_of_models_updates_an_open_file(client: LanguageCli
     assert await _diagnostics(client, services, after=seen) == []
 
 
-@pytest.mark.asyncio
+@editor_test
 async def test_a_change_on_disk_reported_by_the_editor_updates_an_open_file(
         client: LanguageClient, project: Path) -> None:
     await _until(lambda: hasattr(client, "registrations"), "client/registerCapability")
@@ -343,7 +350,7 @@ async def test_a_change_on_disk_reported_by_the_editor_updates_an_open_file(
     assert await _diagnostics(client, services, after=seen) == []
 
 
-@pytest.mark.asyncio
+@editor_test
 async def test_settings_reload_on_a_configuration_change(client: LanguageClient, project: Path) -> None:
     uri = _open(client, project / "orders" / "services.py")
     assert [d.code for d in await _diagnostics(client, uri)] == ["OTO004"]
@@ -362,7 +369,7 @@ async def test_settings_reload_on_a_configuration_change(client: LanguageClient,
     assert await _diagnostics(client, uri, after=seen) == []
 
 
-@pytest.mark.asyncio
+@editor_test
 async def test_a_bad_setting_is_shown_not_fatal(client: LanguageClient, project: Path) -> None:
     uri = _open(client, project / "orders" / "services.py")
     await _diagnostics(client, uri)
@@ -385,3 +392,15 @@ def test_without_the_extra_one_line_and_status_2() -> None:
     assert done.returncode == 2
     assert done.stderr == "o2o-lint server needs the lsp extra: pip install 'o2o-lint[lsp]'\n"
     assert done.stdout == ""
+
+
+def test_the_readme_editor_settings_start_the_server_with_valid_options() -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("### In the editor"):]
+    vscode = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))  # type: ignore[union-attr]
+    assert [vscode["glspc.serverCommand"], *vscode["glspc.serverCommandArguments"]] == ["o2o-lint", "server"]
+    assert vscode["glspc.languageId"] == "python"
+    assert client_options(vscode["glspc.initializationOptions"]) == (ClientOptions(extend_select=("OTO100",)), [])
+    assert list(vscode["editor.codeActionsOnSave"]) == [FIX_ALL_KIND]
+    neovim = re.search(r"```lua\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+    assert "cmd = { 'o2o-lint', 'server' }" in neovim and "['o2o-lint'] = { extendSelect = { 'OTO100' } }" in neovim
