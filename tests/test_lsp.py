@@ -318,6 +318,19 @@ async def test_the_unsaved_buffer_is_analysed_not_the_file(client: LanguageClien
 
 
 @editor_test
+async def test_closed_and_excluded_documents_have_no_diagnostics(client: LanguageClient, project: Path) -> None:
+    migration = project / "shop" / "migrations" / "0002_contract.py"
+    migration.parent.mkdir()
+    migration.write_text(SHOP_MODELS)  # the default excludes leave migrations out, as the CLI does
+    assert await _diagnostics(client, _open(client, migration)) == []
+    uri = _open(client, project / "orders" / "services.py")
+    assert [d.code for d in await _diagnostics(client, uri)] == ["OTO004"]
+    seen = len(_published(client, uri))
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(lsp.TextDocumentIdentifier(uri=uri)))
+    assert await _diagnostics(client, uri, after=seen) == []
+
+
+@editor_test
 async def test_a_saved_change_of_models_updates_an_open_file(client: LanguageClient, project: Path) -> None:
     services = _open(client, project / "orders" / "services.py")
     assert [d.code for d in await _diagnostics(client, services)] == ["OTO004"]
