@@ -147,7 +147,6 @@ class Checked:
 
     path: str
     text: str
-    version: int | None
     project: Project | None
     findings: list[Finding]
     fix_edits: dict[Finding, list[Edit]] | None = None
@@ -193,25 +192,26 @@ class Projects:
             )
             root = find_project_root(path, settings.root)
             key = (root, config_path)
-            if key not in self.by_key:
+            known = self.by_key.get(key)
+            if known is None or known.settings != settings:
                 self.by_key[key] = Project(settings, [root], root=os.path.dirname(config_path) if config_path else root)
             self.placement[path] = key
         return self.by_key[key]
 
-    def check(self, path: str, text: str, version: int | None) -> Checked:
-        """Analyse *text* as *path* (what the buffer holds, saved or not)."""
+    def check(self, path: str, text: str) -> Checked:
+        """Analyse *text* as *path* (what the buffer holds, saved or not); the same text
+        with the same project is not analysed twice."""
         known = self.checked.get(path)
         if known is not None and known.text == text and known.project is not None and known.project in self.by_key.values():
-            known.version = version
             return known
         try:
             project = self.project_for(path)
         except ConfigError as exc:
             self._problem(str(exc))
-            checked = self.checked[path] = Checked(path, text, version, None, [])
+            checked = self.checked[path] = Checked(path, text, None, [])
             return checked
         result, _ = run_text(project, SourceText(text, "utf-8", False), path, mode=MODE_CHECK)
-        checked = self.checked[path] = Checked(path, text, version, project, result.findings)
+        checked = self.checked[path] = Checked(path, text, project, result.findings)
         return checked
 
     def prepare(self, folder: str) -> None:
@@ -221,7 +221,7 @@ class Projects:
         if not any(os.path.exists(os.path.join(folder, marker)) for marker in PROJECT_MARKERS):
             return
         try:
-            self.project_for(folder).engine
+            self.project_for(folder).engine  # the index built, LibCST and the rules imported
         except ConfigError as exc:
             self._problem(str(exc))
 
@@ -239,12 +239,15 @@ class Projects:
         for project in self.by_key.values():
             project.texts.pop(path, None)
 
-    def reload(self, options: ClientOptions | None = None) -> None:
-        """Settings changed: every project is built again on next use (from the on-disk
-        facts cache, so only the changed files are parsed)."""
+    def reload(self, options: ClientOptions | None = None, problems: Sequence[str] = ()) -> None:
+        """The settings may have changed: each document's settings are looked up again, and
+        a project whose settings changed is built again on next use (from the on-disk facts
+        cache, so only the changed files are parsed). *problems*: what was wrong with the
+        client's new settings, to show."""
         if options is not None:
             self.options = options
-        self.by_key.clear()
+        for problem in problems:
+            self._problem(problem)
         self.placement.clear()
         self.checked.clear()
 
@@ -370,7 +373,7 @@ class Server:
         return os.path.abspath(path) if path else None
 
     def _wanted(self, document: Any) -> bool:
-        return document.language_id == "python" or bool(document.path and document.path.endswith((".py", ".pyi")))
+        return document.language_id == "python" or bool(document.path and document.path.endswith(".py"))
 
     def _show_problems(self) -> None:
         for problem in self.projects.take_problems():
@@ -402,7 +405,7 @@ class Server:
             return
         text, version = document.source, document.version
         try:
-            checked = await self._work(self.projects.check, path, text, version)
+            checked = await self._work(self.projects.check, path, text)
         except Exception as exc:  # noqa: BLE001 - the server outlives a bug; the editor says it
             logger.exception("o2o-lint failed on %s", path)
             self.ls.window_log_message(lsp.LogMessageParams(lsp.MessageType.Error, f"{NAME}: {path}: {exc!r}"))
@@ -438,7 +441,7 @@ class Server:
         asked = ((params.range.start.line, params.range.start.character), (params.range.end.line, params.range.end.character))
 
         def compute() -> list[Action]:
-            checked = self.projects.check(path, text, version)
+            checked = self.projects.check(path, text)
             near = [f for f in checked.findings if overlaps(finding_range(f, lines, units), asked)]
             return self.projects.actions(checked, near if wants(QUICK_FIX) else [],
                                          fix_all=wants(FIX_ALL_KIND))
@@ -526,8 +529,7 @@ class Server:
             options, problems = client_options(params.settings)
             if not isinstance(params.settings, dict) or NAME not in params.settings:
                 options = self.projects.options  # nothing of ours in it: the files may have changed
-            self.projects.problems.extend(problems)
-            await self._work(self.projects.reload, options)
+            await self._work(self.projects.reload, options, problems)
             self.lint_open_documents()
 
         @ls.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
