@@ -179,10 +179,16 @@ class Projects:
     checked: dict[str, Checked] = field(default_factory=dict)
     #: Configuration errors already shown to the user (shown once each).
     problems: list[str] = field(default_factory=list)
+    #: The editor's workspace folders (absolute paths).
+    folders: list[str] = field(default_factory=list)
 
     def project_for(self, path: str) -> Project:
         """*path*'s project: the settings of the nearest configuration file (or the client's
-        ``config``), the project root the CLI would find; raises :class:`ConfigError`."""
+        ``config``), the project root the CLI would find; raises :class:`ConfigError`.
+
+        Outside every project (no git work tree, no project marker above *path*) the CLI
+        takes its working directory; the server's is wherever the editor was started, so
+        it takes the workspace folder holding *path*, else *path*'s directory."""
         key = self.placement.get(path)
         if key is None or key not in self.by_key:
             options = self.options
@@ -191,6 +197,9 @@ class Projects:
                 select=options.select, extend_select=options.extend_select, ignore=options.ignore,
             )
             root = find_project_root(path, settings.root)
+            if settings.root is None and not _marked(root):
+                root = max((folder for folder in self.folders if _under(path, [folder])), key=len,
+                           default=os.path.dirname(path))
             key = (root, config_path)
             known = self.by_key.get(key)
             if known is None or known.settings != settings:
@@ -218,7 +227,7 @@ class Projects:
         """Build the project of a workspace folder ahead of the first open document (its
         index, and the engine's imports), when the folder is a project: never a home
         directory that happens to be open."""
-        if not any(os.path.exists(os.path.join(folder, marker)) for marker in PROJECT_MARKERS):
+        if not _marked(folder):
             return
         try:
             self.project_for(folder).engine  # the index built, LibCST and the rules imported
@@ -306,6 +315,11 @@ def settings_file(path: str, options: ClientOptions) -> bool:
     if options.config and path == os.path.abspath(options.config):
         return True
     return name in ("pyproject.toml", "setup.cfg") or (name.startswith("requirements") and name.endswith(".txt"))
+
+
+def _marked(directory: str) -> bool:
+    """Whether *directory* is a project by itself (a git work tree or a project marker)."""
+    return any(os.path.exists(os.path.join(directory, marker)) for marker in PROJECT_MARKERS)
 
 
 def _under(path: str, roots: Sequence[str]) -> bool:
@@ -478,10 +492,9 @@ class Server:
         async def initialized(params: lsp.InitializedParams) -> None:
             self._show_problems()
             uris = [folder.uri for folder in ls.workspace.folders.values()] or [ls.workspace.root_uri or ""]
-            for uri in uris:
-                path = self._path(uri)
-                if path is not None:
-                    self.worker.submit(self.projects.prepare, path)
+            self.projects.folders = [path for path in map(self._path, uris) if path is not None]
+            for path in self.projects.folders:
+                self.worker.submit(self.projects.prepare, path)
             if _capability(ls.client_capabilities, "workspace", "did_change_watched_files", "dynamic_registration"):
                 config = self.projects.options.config
                 patterns = [*WATCHED, *([f"**/{os.path.basename(config)}"] if config else [])]

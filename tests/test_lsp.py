@@ -330,6 +330,26 @@ async def test_closed_and_excluded_documents_have_no_diagnostics(client: Languag
     assert await _diagnostics(client, uri, after=seen) == []
 
 
+@pytest_lsp.fixture(config=SERVER)
+async def plain_folder(lsp_client: LanguageClient, tmp_path: Path):
+    """A workspace folder that is no project: no git, no pyproject.toml, setup.cfg or manage.py."""
+    folder = tmp_path / "scripts"
+    for relative, text in {"shop/models.py": SHOP_MODELS, "orders/services.py": ORDERS_SERVICES}.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text)
+    await _start(lsp_client, folder)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@editor_test
+async def test_outside_any_project_the_workspace_folder_is_the_project(
+        plain_folder: LanguageClient, tmp_path: Path) -> None:
+    # the CLI would take its working directory; the editor's is anywhere: the folder it opened decides
+    services = _open(plain_folder, tmp_path / "scripts" / "orders" / "services.py")
+    assert [d.code for d in await _diagnostics(plain_folder, services)] == ["OTO004"]  # it sees shop/models.py
+
+
 @editor_test
 async def test_a_saved_change_of_models_updates_an_open_file(client: LanguageClient, project: Path) -> None:
     services = _open(client, project / "orders" / "services.py")
