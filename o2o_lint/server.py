@@ -248,13 +248,16 @@ class Projects:
         for project in self.by_key.values():
             project.texts.pop(path, None)
 
-    def reload(self, options: ClientOptions | None = None, problems: Sequence[str] = ()) -> None:
-        """The settings may have changed: each document's settings are looked up again, and
-        a project whose settings changed is built again on next use (from the on-disk facts
-        cache, so only the changed files are parsed). *problems*: what was wrong with the
-        client's new settings, to show."""
+    def reload(self, options: ClientOptions | None = None, problems: Sequence[str] = (),
+               folders: Sequence[str] | None = None) -> None:
+        """The settings (or the workspace folders) may have changed: each document's project
+        is looked up again, and a project whose settings changed is built again on next use
+        (from the on-disk facts cache, so only the changed files are parsed). *problems*:
+        what was wrong with the client's new settings, to show."""
         if options is not None:
             self.options = options
+        if folders is not None:
+            self.folders = list(folders)
         for problem in problems:
             self._problem(problem)
         self.placement.clear()
@@ -506,6 +509,16 @@ class Server:
                     await ls.client_register_capability_async(lsp.RegistrationParams([registration]))
                 except Exception:  # noqa: BLE001 - without watched files, saves still update the index
                     logger.warning("the client refused to watch files for o2o-lint")
+
+        @ls.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+        async def did_change_workspace_folders(params: lsp.DidChangeWorkspaceFoldersParams) -> None:
+            folders = [path for path in (self._path(f.uri) for f in ls.workspace.folders.values()) if path is not None]
+            await self._work(self.projects.reload, None, (), folders)
+            for folder in params.event.added:
+                path = self._path(folder.uri)
+                if path is not None:
+                    self.worker.submit(self.projects.prepare, path)
+            self.lint_open_documents()
 
         @ls.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
         def did_open(params: lsp.DidOpenTextDocumentParams) -> None:

@@ -351,6 +351,22 @@ async def test_outside_any_project_the_workspace_folder_is_the_project(
 
 
 @editor_test
+async def test_a_change_of_workspace_folders_moves_a_file_to_its_project(plain_folder: LanguageClient,
+                                                                         tmp_path: Path) -> None:
+    scripts = tmp_path / "scripts"
+    plain_folder.workspace_did_change_workspace_folders(lsp.DidChangeWorkspaceFoldersParams(lsp.WorkspaceFoldersChangeEvent(
+        added=[lsp.WorkspaceFolder(uri=(scripts / "orders").as_uri(), name="orders")],
+        removed=[lsp.WorkspaceFolder(uri=scripts.as_uri(), name="site")])))
+    services = _open(plain_folder, scripts / "orders" / "services.py")
+    assert await _diagnostics(plain_folder, services) == []  # shop/models.py is not in this folder
+    seen = len(_published(plain_folder, services))
+    plain_folder.workspace_did_change_workspace_folders(lsp.DidChangeWorkspaceFoldersParams(lsp.WorkspaceFoldersChangeEvent(
+        added=[lsp.WorkspaceFolder(uri=scripts.as_uri(), name="scripts")],
+        removed=[lsp.WorkspaceFolder(uri=(scripts / "orders").as_uri(), name="orders")])))
+    assert [d.code for d in await _diagnostics(plain_folder, services, after=seen)] == ["OTO004"]
+
+
+@editor_test
 async def test_a_saved_change_of_models_updates_an_open_file(client: LanguageClient, project: Path) -> None:
     services = _open(client, project / "orders" / "services.py")
     assert [d.code for d in await _diagnostics(client, services)] == ["OTO004"]
