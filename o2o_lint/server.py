@@ -272,7 +272,8 @@ class Projects:
                 if _under(path, project.roots):
                     del self.by_key[key]
         for project in self.by_key.values():
-            known = [path for path in paths if os.path.abspath(path) in project.facts_by_path]
+            walked = project.facts.digests  # every file the walk found, unreadable ones too
+            known = [path for path in paths if os.path.abspath(path) in walked or os.path.abspath(path) in project.facts_by_path]
             if known:
                 project.reread(known)
         # an analysis made with the old facts of another file is out of date

@@ -400,6 +400,19 @@ async def test_a_change_on_disk_reported_by_the_editor_updates_an_open_file(
 
 
 @editor_test
+async def test_a_models_file_that_parses_again_is_indexed_again(client: LanguageClient, project: Path) -> None:
+    models_path = project / "shop" / "models.py"
+    models_path.write_text(SHOP_MODELS + "\nclass Broken(\n")  # unreadable for the index: no facts
+    services = _open(client, project / "orders" / "services.py")
+    assert await _diagnostics(client, services) == []  # Contract.supplier is unknown
+    seen = len(_published(client, services))
+    models_path.write_text(SHOP_MODELS)
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(
+        [lsp.FileEvent(uri=models_path.as_uri(), type=lsp.FileChangeType.Changed)]))
+    assert [d.code for d in await _diagnostics(client, services, after=seen)] == ["OTO004"]
+
+
+@editor_test
 async def test_settings_reload_on_a_configuration_change(client: LanguageClient, project: Path) -> None:
     uri = _open(client, project / "orders" / "services.py")
     assert [d.code for d in await _diagnostics(client, uri)] == ["OTO004"]
