@@ -448,12 +448,15 @@ def test_without_the_extra_one_line_and_status_2() -> None:
         import sys
         sys.modules["pygls"] = None  # as if the lsp extra were not installed
         from o2o_lint.cli import main
-        sys.exit(main(["server"]))
+        sys.exit(main(sys.argv[1:]))
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", script, "server"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 2
     assert done.stderr == "o2o-lint server needs the lsp extra: pip install 'o2o-lint[lsp]'\n"
     assert done.stdout == ""
+    # everything else runs without it
+    listed = subprocess.run([sys.executable, "-c", script, "--list-rules"], capture_output=True, text=True, timeout=300)
+    assert listed.returncode == 0 and "OTO001" in listed.stdout, listed.stderr
 
 
 def test_the_readme_editor_settings_start_the_server_with_valid_options() -> None:
