@@ -72,7 +72,7 @@ def _output_format(value: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="o2o-lint",
-        usage="o2o-lint [check] [OPTIONS] [PATH ...]",
+        usage="o2o-lint [check] [OPTIONS] [PATH ...]\n       o2o-lint server  (the language server, for editors)",
         description="Find (and fix) the traps of Django one-to-one relations. "
                     "'o2o-lint check [PATH ...]' is the same command, as in ruff (a directory named "
                     "check is then ./check).",
@@ -440,7 +440,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
         status = _command(arguments)
-        sys.stdout.flush()  # a closed pipe or a full disk shows up here, not at exit
+        if not sys.stdout.closed:  # the language server closes it when the editor says exit
+            sys.stdout.flush()  # a closed pipe or a full disk shows up here, not at exit
         return status
     except KeyboardInterrupt:
         return 130
@@ -472,7 +473,32 @@ def _internal_error(exc: BaseException, arguments: list[str]) -> int:
     return EXIT_ERROR
 
 
+#: What ``o2o-lint server`` imports from the ``lsp`` extra.
+LSP_EXTRA_MODULES = ("pygls", "lsprotocol")
+
+
+def _server(argv: list[str]) -> int:
+    """``o2o-lint server``: the language server, for editors (LSP over standard input and output)."""
+    parser = argparse.ArgumentParser(
+        prog="o2o-lint server",
+        description="Run the o2o-lint language server: diagnostics and fixes in the editor, speaking LSP over "
+                    "standard input and output. Needs the lsp extra: pip install 'o2o-lint[lsp]'.",
+    )
+    parser.add_argument("--stdio", action="store_true", help="use standard input and output (the default and only transport)")
+    parser.parse_args(argv)
+    try:
+        from o2o_lint.server import main as serve
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in LSP_EXTRA_MODULES:
+            raise
+        print("o2o-lint server needs the lsp extra: pip install 'o2o-lint[lsp]'", file=sys.stderr)
+        return EXIT_ERROR
+    return serve()
+
+
 def _command(argv: list[str]) -> int:
+    if argv[:1] == ["server"]:  # ``o2o-lint server``, as ``ruff server``: a directory named server is ./server
+        return _server(argv[1:])
     parser = build_parser()
     if argv[:1] == ["check"]:  # ``o2o-lint check [PATH...]``, ruff's habit: the same command
         argv = argv[1:]

@@ -365,16 +365,22 @@ def run_stdin(project: Project, data: bytes, display_path: str, *, mode: str,
               exclude_base: str | None = None) -> tuple[RunResult, str | None]:
     """Check (or fix, returning the fixed text) source read from standard input; nothing
     when its file name (``--stdin-filename``) is excluded, as the file on disk would be."""
-    excluded = display_path != "-" and ExcludeMatcher(project.settings.all_excludes, exclude_base or project.root).excluded(
-        display_path)
     try:
         source = decode_source(data)
     except SourceError as exc:
-        if excluded:
+        if _excluded(project, display_path, exclude_base):
             return RunResult([], 0), None
         return RunResult([FileResult(display_path, [parse_error(display_path, str(exc), exc.line)])], 1), None
+    return run_text(project, source, display_path, mode=mode, exclude_base=exclude_base)
+
+
+def run_text(project: Project, source: SourceText, display_path: str, *, mode: str,
+             exclude_base: str | None = None) -> tuple[RunResult, str | None]:
+    """Check (or fix) text that differs from disk (standard input, an editor buffer) as
+    *display_path*: registered with the project, analysed with its own facts overlaid on
+    the index; nothing when *display_path* is excluded."""
     project.set_text(display_path, source.text)
-    if excluded:
+    if _excluded(project, display_path, exclude_base):
         return RunResult([], 0), None
     result, fixed_text = process_text(
         project.engine, display_path, source, MODE_FIX if mode != MODE_CHECK else MODE_CHECK,
@@ -384,3 +390,8 @@ def run_stdin(project: Project, data: bytes, display_path: str, *, mode: str,
         result.diff = "".join(difflib.unified_diff(
             source.text.splitlines(keepends=True), fixed_text.splitlines(keepends=True), f"a/{display_path}", f"b/{display_path}"))
     return RunResult([result], 1), fixed_text
+
+
+def _excluded(project: Project, display_path: str, exclude_base: str | None) -> bool:
+    return display_path != "-" and ExcludeMatcher(project.settings.all_excludes, exclude_base or project.root).excluded(
+        display_path)
