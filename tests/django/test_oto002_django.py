@@ -423,3 +423,122 @@ def test_a_write_in_a_manager_method_is_reported_and_fixed(tmp_path: Path, versi
         results[name] = json.loads(line[len("RESULTS "):])
     assert results["before"] == {"cached": True, "in_db": False}  # stale: the deleted row still cached
     assert results["after"] == {"cached": False, "in_db": False}
+
+
+# -- caches filled without a read of the receiver itself ----------------------------------
+
+FILLED_FLOWS = '''
+from shop.models import Owner, Profile
+
+
+def comprehension(owners):
+    missing = [o for o in owners if not hasattr(o, "profile")]
+    for o in missing:
+        Profile.objects.create(owner_id=o.pk)
+
+
+def any_read(owners):
+    if not any(hasattr(o, "profile") for o in owners):
+        for o in owners:
+            Profile.objects.create(owner_id=o.pk)
+
+
+def lambda_read(owners):
+    for o in filter(lambda v: not hasattr(v, "profile"), owners):
+        Profile.objects.create(owner_id=o.pk)
+
+
+def selected(pk):
+    owner = Owner.objects.select_related("profile").get(pk=pk)
+    Profile.objects.create(owner_id=owner.pk)
+    return owner
+
+
+def purge():
+    answers = []
+    for owner in Owner.objects.prefetch_related("profile"):
+        Profile.objects.filter(owner=owner).delete()
+        answers.append(hasattr(owner, "profile"))
+    return answers
+
+
+def backfill():
+    owners = list(Owner.objects.all())
+    missing = [o for o in owners if not hasattr(o, "profile")]
+    for o in missing:
+        Profile.objects.create(owner_id=o.pk)
+'''
+
+FILLED_PROBE = r'''
+import json
+from shop import flows
+from shop.models import Owner, Profile
+
+results = {}
+
+
+def fresh(count=2):
+    Profile.objects.all().delete()
+    Owner.objects.all().delete()
+    return [Owner.objects.create() for _ in range(count)]
+
+
+def agree(owners):
+    return [hasattr(o, "profile") == Profile.objects.filter(owner_id=o.pk).exists() for o in owners]
+
+
+for name in ("comprehension", "any_read", "lambda_read"):
+    owners = fresh()
+    getattr(flows, name)(owners)
+    results[name] = agree(owners)
+owner = fresh(1)[0]
+results["selected"] = agree([flows.selected(owner.pk)])
+for owner in fresh():
+    Profile.objects.create(owner=owner)
+results["purge"] = {"answers": flows.purge(), "rows": Profile.objects.count()}
+fresh()
+flows.backfill()
+results["backfill_rows"] = Profile.objects.count()
+print("RESULTS " + json.dumps(results))
+'''
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    base = tmp_path_factory.mktemp("oto002_filled")
+    for name in ("before", "after"):
+        (base / name / "shop").mkdir(parents=True)
+        (base / name / "shop" / "__init__.py").write_text("")
+        (base / name / "shop" / "models.py").write_text(OBSERVED_MODELS)
+        (base / name / "shop" / "flows.py").write_text(FILLED_FLOWS)
+    check = run_cli(*SELECT, ".", cwd=base / "before")
+    fixed = run_cli("--fix", *SELECT, ".", cwd=base / "after")
+    return {"before": base / "before", "after": base / "after", "check": check, "fixed": fixed}
+
+
+def test_caches_filled_on_elements_and_by_select_related_are_reported(filled: dict) -> None:
+    check = filled["check"]
+    # comprehension, any(), filter(lambda), select_related().get(), prefetch_related() loop;
+    # not backfill (its local list of owners is never read again).
+    assert {line for _, line in findings(check.stdout)} == {8, 14, 19, 24, 31}, check.stdout
+    assert "on every element of `owners`" in check.stdout
+    assert 'by `select_related("profile")`' in check.stdout
+    assert 'by `prefetch_related("profile")`' in check.stdout
+    assert filled["fixed"].returncode == 0, filled["fixed"].stdout + filled["fixed"].stderr
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_caches_filled_on_elements_and_by_select_related_on_real_django(filled: dict, version: str) -> None:
+    def run(name: str) -> dict:
+        result = run_django(filled[name], ["shop"], FILLED_PROBE, version=version)
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+        return json.loads(line[len("RESULTS "):])
+
+    before, after = run("before"), run("after")
+    for name in ("comprehension", "any_read", "lambda_read", "selected"):
+        assert not all(before[name]), (name, before[name])  # the stale "none" on the instances
+        assert all(after[name]), (name, after[name])
+    assert before["purge"] == {"answers": [True, True], "rows": 0}  # prefetched rows, deleted
+    assert after["purge"] == {"answers": [False, False], "rows": 0}
+    assert before["backfill_rows"] == after["backfill_rows"] == 2  # not reported: every row written

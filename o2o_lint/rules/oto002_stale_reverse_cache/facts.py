@@ -90,6 +90,35 @@ def _catches(handler_type: ast.expr | None) -> bool:
     return False
 
 
+def _field_follows(first: str, second: str) -> bool:
+    """Both fields belong to the same compound statement: does *second* run after *first*?"""
+    if first == "h":
+        return True
+    if second == "h":
+        return False
+    kind, _, first_field = first.partition(".")
+    second_field = second.partition(".")[2]
+    if kind == "try":
+        if first_field == "b":
+            return True
+        return second_field == "f" and first_field != "f"
+    if kind in ("for", "wh"):
+        return first_field == "b" and second_field == "e"
+    return False  # if/else, match cases: exclusive
+
+
+def path_follows(first: list[Any], second: list[Any]) -> bool | None:
+    """Can a statement at path *second* run after one at *first*? None: one path holds the other."""
+    for index in range(min(len(first), len(second))):
+        x, y = first[index], second[index]
+        if x == y:
+            continue
+        if index % 2 == 0:
+            return x < y
+        return _field_follows(x, y)
+    return None
+
+
 def _qs_chain(node: ast.AST) -> tuple[str, list[tuple[str, ast.Call]]] | None:
     """``Model.manager.filter(...).get(...)`` -> ("Model", [("filter", call), ("get", call)])."""
     steps: list[tuple[str, ast.Call]] = []
@@ -104,6 +133,55 @@ def _qs_chain(node: ast.AST) -> tuple[str, list[tuple[str, ast.Call]]] | None:
         return None  # ``self.profile_set``, ``qs.objects``: not ``Model.manager``
     steps.reverse()
     return model, steps
+
+
+def _read_of(node: ast.Call) -> tuple[str, str] | None:
+    """``hasattr(x, "rel")`` / ``getattr(x, "rel", default)`` -> ("x", "rel")."""
+    func = node.func
+    if not isinstance(func, ast.Name) or func.id not in ("hasattr", "getattr") or node.keywords:
+        return None
+    if len(node.args) != (2 if func.id == "hasattr" else 3):
+        return None
+    receiver, accessor = _dotted(node.args[0]), node.args[1]
+    if receiver is None or not isinstance(accessor, ast.Constant) or not isinstance(accessor.value, str):
+        return None
+    return receiver, accessor.value
+
+
+#: QuerySet methods that fill each fetched instance's relation cache, "none" included.
+RELATED_FILLERS = frozenset({"select_related", "prefetch_related"})
+
+
+def _related_of(value: ast.expr) -> list[Any] | None:
+    """A queryset chain with ``select_related("rel")`` / ``prefetch_related("rel")``: the
+    accessors it fills on each instance (the first name of each lookup), its line, the method."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    accessors: list[str] = []
+    line, method = 0, ""
+    node: ast.AST = value
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr in RELATED_FILLERS:
+            line, method = node.lineno, node.func.attr
+            accessors += [a.value.partition("__")[0] for a in node.args
+                          if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        elif node.func.attr not in QUERYSET_STEPS and node.func.attr not in QUERYSET_METHODS:
+            return None
+        node = node.func.value
+    return [accessors, line, method] if accessors else None
+
+
+def _selected_from(value: ast.expr) -> str | None:
+    """``[v for v in vs if ...]`` / ``filter(lambda v: ..., vs)`` -> "vs": a selection of its elements."""
+    if isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and len(value.generators) == 1:
+        generator = value.generators[0]
+        if isinstance(generator.target, ast.Name) and isinstance(value.elt, ast.Name) \
+                and value.elt.id == generator.target.id:
+            return _dotted(generator.iter)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "filter" \
+            and len(value.args) == 2:
+        return _dotted(value.args[1])
+    return None
 
 
 def _lookup_key(key: str) -> str:
@@ -148,6 +226,13 @@ class _FunctionWalker:
         self.uses: list[list[Any]] = []
         self.escapes: list[list[Any]] = []
         self.loops: list[list[Any]] = []
+        # Caches filled on elements: [iterated expression, accessor, line, path] of a read of each
+        # element (``[v for v in vs if hasattr(v, "rel")]``); a loop over the same elements
+        # (``vs``, or ``missing`` built from it: ``element_of``) starts with that cache.
+        self.element_reads: list[list[Any]] = []
+        self.element_of: dict[str, str] = {}
+        #: a local queryset -> [accessors its select_related/prefetch_related fill, line, method]
+        self.related: dict[str, list[Any]] = {}
 
     # -- statements ----------------------------------------------------------------
 
@@ -176,10 +261,13 @@ class _FunctionWalker:
             self.loops.append([here, _pos(node)])
             self.expr(node.iter, header)
             self.target(node.target, None, _pos(node.target), header)
-            iterated = _dotted(node.iter)
+            iterated = _dotted(node.iter) or _selected_from(node.iter)
+            if isinstance(node.target, ast.Name):
+                self.filled(node.target.id, node.iter, _pos(node.target), header)
             if isinstance(node.target, ast.Name) and iterated is not None:
                 # the elements of a parameter (a list the caller holds) escape with it
-                self.escapes.append([node.target.id, "element", _pos(node.target), header, iterated])
+                source = self.element_of.get(iterated, iterated)
+                self.escapes.append([node.target.id, "element", _pos(node.target), header, source])
             chain = _qs_chain(node.iter)
             if isinstance(node.target, ast.Name) and chain is not None:
                 self.objects[node.target.id] = _Tracked(chain[0])
@@ -222,6 +310,8 @@ class _FunctionWalker:
                 self.escape(node.value, "stored", node, path)
             for target in node.targets:
                 self.target(target, node.value, _end(node), path)
+            if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                self.assigned(node.targets[0].id, node.value, node, path)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 self.expr(node.value, path)
@@ -255,6 +345,69 @@ class _FunctionWalker:
         self.binds.append([dotted, pos[0], pos[1]])
         self.objects.pop(dotted, None)
         self.others.pop(dotted, None)
+        self.element_of.pop(dotted, None)
+        self.related.pop(dotted, None)
+
+    # -- caches filled elsewhere: on each element, by select_related/prefetch_related ----
+
+    def filled(self, name: str, value: ast.expr, pos: list[int], path: list[Any]) -> None:
+        """*name* is bound to *value* (an element of it, for a loop): the caches it starts with."""
+        iterated = _dotted(value) or _selected_from(value)
+        if iterated is not None:
+            sources = {iterated, self.element_of.get(iterated, iterated)}
+            for source, accessor, line, read_path in self.element_reads:
+                if source in sources and path_follows(read_path, path) is not False:
+                    self.reads.append({"recv": name, "acc": accessor, "how": "element", "pos": pos, "path": path,
+                                       "line": line, "src": source})
+            related = self.related.get(iterated)
+        else:
+            related = _related_of(value)
+        if related is not None:
+            accessors, line, method = related
+            for accessor in accessors:
+                self.reads.append({"recv": name, "acc": accessor, "how": "related", "pos": pos, "path": path,
+                                   "line": line, "src": method})
+
+    def assigned(self, name: str, value: ast.expr, node: ast.stmt, path: list[Any]) -> None:
+        """``missing = [v for v in vs if ...]``: its elements are ``vs``'s; ``x = qs.get(...)``
+        with ``select_related("rel")`` in ``qs``: x's cache is filled."""
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("list", "tuple", "set") \
+                and len(value.args) == 1:
+            value = value.args[0]
+        source = _selected_from(value)
+        if source is not None:
+            self.element_of[name] = self.element_of.get(source, source)
+            return
+        related = _related_of(value)
+        if related is None:
+            return
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in INSTANCE_STEPS:
+            # after the statement, so that the binding of *name* comes first
+            line, col = node.end_lineno or node.lineno, (node.end_col_offset or node.col_offset) + 1
+            self.filled(name, value, [line, col, line, col], path)
+        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in QUERYSET_STEPS:
+            self.related[name] = related
+
+    def element_read(self, target: str, source: ast.expr, body: list[ast.expr], path: list[Any]) -> None:
+        """A read of ``target.<rel>`` in *body*, run for each element of *source*."""
+        iterated = _dotted(source)
+        if iterated is None:
+            return
+        for expression in body:
+            for node in ast.walk(expression):
+                read = _read_of(node) if isinstance(node, ast.Call) else None
+                if read is not None and read[0] == target:
+                    self.element_reads.append([self.element_of.get(iterated, iterated), read[1], node.lineno, path])
+
+    def comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp, path: list[Any]) -> None:
+        body: list[ast.expr] = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        for generator in node.generators:
+            body.extend(generator.ifs)
+        for generator in node.generators:
+            if isinstance(generator.target, ast.Name):
+                self.element_read(generator.target.id, generator.iter, body, path)
 
     def target(self, node: ast.expr, value: ast.expr | None, pos: list[int], path: list[Any]) -> None:
         if isinstance(node, ast.Name):
@@ -327,6 +480,8 @@ class _FunctionWalker:
                 stack.extend(current.args)
                 stack.extend(k.value for k in current.keywords)
             elif isinstance(current, _SCOPES):
+                if not isinstance(current, ast.Lambda):
+                    self.comprehension(current, path)
                 continue
             elif isinstance(current, ast.NamedExpr):
                 stack.append(current.value)
@@ -418,13 +573,13 @@ class _FunctionWalker:
         func = node.func
         if isinstance(func, ast.Name):
             name = func.id
-            if name in ("hasattr", "getattr") and len(node.args) == (2 if name == "hasattr" else 3) and not node.keywords:
-                receiver = _dotted(node.args[0])
-                accessor = node.args[1]
-                if receiver is not None and isinstance(accessor, ast.Constant) and isinstance(accessor.value, str):
-                    self.reads.append({"recv": receiver, "acc": accessor.value, "how": name, "pos": _pos(node), "path": path})
+            if name in ("hasattr", "getattr"):
+                read = _read_of(node)
+                if read is not None:
+                    self.reads.append({"recv": read[0], "acc": read[1], "how": name, "pos": _pos(node), "path": path})
                 return
             if name in _BUILTINS:
+                self.lambda_reads(node, path)
                 return
             self.passed(node, name, path)
             if _looks_like_class(name):
@@ -470,6 +625,19 @@ class _FunctionWalker:
             callee = _dotted(func)
             if callee is not None:
                 self.call_event(node, callee, _dotted(obj), path)
+
+    def lambda_reads(self, node: ast.Call, path: list[Any]) -> None:
+        """``filter(lambda v: hasattr(v, "rel"), vs)``, ``map(...)``, ``sorted(vs, key=lambda v: ...)``."""
+        name = node.func.id if isinstance(node.func, ast.Name) else ""
+        function: ast.expr | None = None
+        source: ast.expr | None = None
+        if name in ("filter", "map") and len(node.args) == 2:
+            function, source = node.args
+        elif name in ("sorted", "min", "max") and len(node.args) == 1:
+            source = node.args[0]
+            function = next((k.value for k in node.keywords if k.arg == "key"), None)
+        if isinstance(function, ast.Lambda) and source is not None and len(function.args.args) == 1:
+            self.element_read(function.args.args[0].arg, source, [function.body], path)
 
     def passed(self, node: ast.Call, callee: str, path: list[Any]) -> None:
         for argument in node.args:
@@ -708,7 +876,7 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
         if kind is ast.Call:
             func = node.func  # type: ignore[attr-defined]
             if type(func) is ast.Attribute:
-                if func.attr in _WRITE_METHODS:
+                if func.attr in _WRITE_METHODS or func.attr in RELATED_FILLERS:
                     lines.append(node.lineno)  # type: ignore[attr-defined]
             elif type(func) is ast.Name and func.id in ("hasattr", "getattr"):
                 lines.append(node.lineno)  # type: ignore[attr-defined]
@@ -719,7 +887,7 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
 
 #: The same candidates, found in the text (a superset: also in strings and comments). Two
 #: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
-_READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError")
+_READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError|select_related|prefetch_related")
 _WRITE_WORDS = re.compile(r"\.a?(?:save|delete|update|create|get_or_create|update_or_create)\b")
 
 
@@ -814,4 +982,4 @@ def _stop(event: Event) -> tuple[int, int]:
 
 
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=4, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=5, extract=function_writes)

@@ -24,13 +24,17 @@ class Op(str, Enum):
 
 
 class Read(NamedTuple):
-    """A read that caches the accessor: ``hasattr``, ``getattr`` with a default, or in a ``try``."""
+    """A read that caches the accessor: ``hasattr``, ``getattr`` with a default, or in a ``try``;
+    or a cache filled for the receiver elsewhere: a read of every element of what a loop iterates
+    (in a comprehension, ``filter(lambda ...)``), ``select_related``/``prefetch_related``."""
 
     recv: str
     acc: str
-    how: str  # "hasattr", "getattr" or "try"
+    how: str  # "hasattr", "getattr", "try", "element" or "related"
     pos: Pos
     path: Path
+    line: int = 0  # "element", "related": where the cache was filled (pos is where the receiver got it)
+    source: str = ""  # "element": the iterated expression; "related": the queryset method
 
 
 class Write(NamedTuple):
@@ -122,7 +126,8 @@ def function_record(raw: dict[str, Any]) -> Function:
     """One function's facts (plain data) as records."""
     return Function(
         raw["line"], raw["kind"], raw["params"],
-        [Read(r["recv"], r["acc"], r["how"], r["pos"], r["path"]) for r in raw["reads"]],
+        [Read(r["recv"], r["acc"], r["how"], r["pos"], r["path"], r.get("line", 0), r.get("src", ""))
+         for r in raw["reads"]],
         [Write(Op(w["op"]), w["recv"], w["m"], w["pos"], w["path"], w.get("model"), w.get("via"), w.get("key"),
                bool(w.get("other")), w.get("acc"), bool(w.get("kp"))) for w in raw["writes"]],
         [Call(c["callee"], c["args"], c["pos"], c["path"], c.get("recv")) for c in raw["calls"]],

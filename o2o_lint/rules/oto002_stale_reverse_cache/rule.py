@@ -669,6 +669,73 @@ class StaleReverseCache(LintRule):
             files={"shop/models.py": _MODELS},
             id="manager-of-another-relation",
         ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def backfill():
+                owners = list(Owner.objects.all())
+                missing = [o for o in owners if not hasattr(o, 'profile')]
+                for o in missing:
+                    Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="element-read-local-unobserved",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners, flag):
+                if flag:
+                    missing = [o for o in owners if not hasattr(o, 'profile')]
+                else:
+                    for o in owners:
+                        Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="element-read-in-sibling-branch",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners, other):
+                missing = [o for o in owners if not hasattr(other, 'profile')]
+                for o in owners:
+                    Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="element-read-of-another-name",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def touch(pk):
+                owner = Owner.objects.select_related('profile').get(pk=pk)
+                Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="select-related-not-observed",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.select_related('profile').get(pk=pk)
+                Profile.objects.create(owner=owner)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="select-related-then-create-by-instance",
+        ),
     ]
     INVALID = [
         # -- stale after an absence was cached -------------------------------------------
@@ -1931,6 +1998,125 @@ class StaleReverseCache(LintRule):
             id="attribute-receiver-root-passed",
             range=(9, 8, 9, 56),
         ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                missing = [o for o in owners if not hasattr(o, 'profile')]
+                for o in missing:
+                    Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                missing = [o for o in owners if not hasattr(o, 'profile')]
+                for o in missing:
+                    o.profile = Profile.objects.create(owner_id=o.pk)
+            """,
+            expected_messages=['`o.profile` was read at line 5 on every element of `owners`'],
+            id="element-read-in-comprehension",
+            range=(7, 8, 7, 45),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                if not any(hasattr(o, 'profile') for o in owners):
+                    for o in owners:
+                        Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                if not any(hasattr(o, 'profile') for o in owners):
+                    for o in owners:
+                        o.profile = Profile.objects.create(owner_id=o.pk)
+            """,
+            expected_messages=['`o` escapes: it is an element of `owners`, which the caller holds'],
+            id="element-read-in-any",
+            range=(7, 12, 7, 49),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                for o in filter(lambda v: not hasattr(v, 'profile'), owners):
+                    Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                for o in filter(lambda v: not hasattr(v, 'profile'), owners):
+                    o.profile = Profile.objects.create(owner_id=o.pk)
+            """,
+            expected_messages=['`o.profile` was read at line 5 on every element of `owners`'],
+            id="element-read-in-filter-lambda",
+            range=(6, 8, 6, 45),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.select_related('profile').get(pk=pk)
+                Profile.objects.create(owner_id=owner.pk)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.select_related('profile').get(pk=pk)
+                owner.profile = Profile.objects.create(owner_id=owner.pk)
+                return owner
+            """,
+            expected_messages=['`owner.profile` was read at line 5 by `select_related("profile")`'],
+            id="select-related-get",
+            range=(6, 4, 6, 45),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def purge():
+                for owner in Owner.objects.prefetch_related('profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                    print(owner.profile)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def purge():
+                for owner in Owner.objects.prefetch_related('profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                    owner.refresh_from_db(fields=["profile"])
+                    print(owner.profile)
+            """,
+            expected_messages=['by `prefetch_related("profile")`'],
+            id="prefetch-related-loop",
+            range=(6, 8, 6, 52),
+        ),
     ]
 
     @classmethod
@@ -1986,14 +2172,14 @@ class StaleReverseCache(LintRule):
 
     MESSAGES: ClassVar[dict[str, str]] = {
         # a read, then a stale write in the same function
-        "write": "`{recv}.{acc}` was read at line {read_line} and its answer is cached on `{recv}`; this {what} "
+        "write": "`{recv}.{acc}` was read at line {read_line}{read_how} and its answer is cached on `{recv}`; this {what} "
                  "changes the relation without going through `{recv}`, so the cached `{recv}.{acc}` is stale{note}; "
                  "{seen}",
         # a stale write on a parameter that callers read before calling
         "writer": "callers read `{recv}.{acc}` before calling `{function}()` ({origin}); this {what} changes the "
                   "relation without going through `{recv}`, so their cached `{recv}.{acc}` is stale",
         # a call into such a writer, after a read (the writer itself gets the fix)
-        "call": "`{recv}.{acc}` was read at line {read_line} and its answer is cached on `{recv}`; `{callee}()` "
+        "call": "`{recv}.{acc}` was read at line {read_line}{read_how} and its answer is cached on `{recv}`; `{callee}()` "
                 "changes the relation without going through it ({what} in {site}: fix it there), so the cached "
                 "`{recv}.{acc}` is stale; {seen}",
         # appended to "write" when a later refresh_from_db(fields=[...]) no longer clears the cache
@@ -2016,7 +2202,7 @@ class StaleReverseCache(LintRule):
         note = "" if refresh is None else text["partial-refresh"].format(
             fields=", ".join(f'"{f}"' for f in refresh.fields), line=refresh.pos[0])
         return text[found.kind].format(
-            recv=found.recv, acc=found.acc, read_line=found.read_line, what=cls.describe(found.write), note=note,
+            recv=found.recv, acc=found.acc, read_line=found.read_line, read_how=found.read_how, what=cls.describe(found.write), note=note,
             function=found.function, origin=text["origin"].format(*found.origin), callee=found.callee,
             site=text["site"].format(*found.site), seen=found.seen,
         )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from o2o_lint.django_api import DELETES
 from o2o_lint.index.facts import rule_facts
-from o2o_lint.rules.oto002_stale_reverse_cache.facts import _root
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import _root, path_follows
 from o2o_lint.rules.oto002_stale_reverse_cache.records import (
     Call, Clear, Escape, Function, Read, Use, Write, function_record, start as _start, stop as _stop,
 )
@@ -31,34 +31,10 @@ if TYPE_CHECKING:
     from o2o_lint.index.model import ModelInfo, ProjectIndex, ReverseRelation
 
 
-def _field_follows(first: str, second: str) -> bool:
-    """Both fields belong to the same compound statement: does *second* run after *first*?"""
-    if first == "h":
-        return True
-    if second == "h":
-        return False
-    kind, _, first_field = first.partition(".")
-    second_field = second.partition(".")[2]
-    if kind == "try":
-        if first_field == "b":
-            return True
-        return second_field == "f" and first_field != "f"
-    if kind in ("for", "wh"):
-        return first_field == "b" and second_field == "e"
-    return False  # if/else, match cases: exclusive
-
-
 def follows(first: Read | Write | Call | Use | Escape, second: Read | Write | Call | Use | Escape) -> bool:
     """Can *second* run after *first* in the same call of the function?"""
-    a, b = first.path, second.path
-    for index in range(min(len(a), len(b))):
-        x, y = a[index], b[index]
-        if x == y:
-            continue
-        if index % 2 == 0:
-            return x < y
-        return _field_follows(x, y)
-    return _stop(first) <= _stop(second)
+    order = path_follows(first.path, second.path)
+    return _stop(first) <= _stop(second) if order is None else order
 
 
 def _affects(bound: str, receiver: str) -> bool:
@@ -526,7 +502,8 @@ class StaleWrites:
                     read, matching = found
                     seen = self.observed(function, receiver, write, read.acc)
                     if seen is not None:
-                        results.append(_found("write", write, receiver, read.acc, matching, read_line=read.pos[0],
+                        results.append(_found("write", write, receiver, read.acc, matching, read_line=read.line or read.pos[0],
+                                              read_how=_filled(read),
                                               write=write, refresh=self._partial_refresh(function, receiver, write),
                                               seen=seen))
                     continue
@@ -594,7 +571,8 @@ class StaleWrites:
                     seen = self.observed(function, receiver, call, read.acc)
                     if seen is None:
                         continue
-                    best = _found("call", call, receiver, read.acc, matching, read_line=read.pos[0],
+                    best = _found("call", call, receiver, read.acc, matching, read_line=read.line or read.pos[0],
+                                  read_how=_filled(read),
                                   write=item["write"], callee=call.callee, site=item["site"], seen=seen)
                     best_read = _start(read)
         return best
@@ -618,6 +596,16 @@ class Found(NamedTuple):
     callee: str = ""  # "call": the called name
     site: tuple[str, str, int] = ("", "", 0)  # "call": the writer (module, function, line)
     seen: str = ""  # "write", "call": where the stale answer can be read (a later read, an escape)
+    read_how: str = ""  # "write", "call": how the cache was filled, when not by a read of the receiver itself
+
+
+def _filled(read: Read) -> str:
+    """How a cache was filled other than by reading the receiver's own accessor."""
+    if read.how == "element":
+        return f" on every element of `{read.source}`"
+    if read.how == "related":
+        return f' by `{read.source}("{read.acc}")`'
+    return ""
 
 
 def _found(kind: str, event: Write | Call, receiver: str, accessor: str, relations: list[ReverseRelation],
