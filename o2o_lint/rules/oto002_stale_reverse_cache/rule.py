@@ -1532,7 +1532,8 @@ class StaleReverseCache(LintRule):
             id="refresh-of-another-field",
             range=(6, 8, 6, 49),
         ),
-        # async: the awaited write is assigned, or followed by arefresh_from_db.
+        # async: the awaited write is assigned; never a refresh, which empties the cache so that
+        # the next hasattr() queries and raises SynchronousOnlyOperation: the delete has no fix.
         Invalid(
             """
             from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
@@ -1554,10 +1555,36 @@ class StaleReverseCache(LintRule):
                     owner.profile = await Profile.objects.acreate(owner_id=owner.pk)
                 if hasattr(owner, 'badge'):
                     await Badge.objects.filter(owner=owner).adelete()
-                    await owner.arefresh_from_db(fields=["badge_q"])
             """,
             id="async-writes",
             range=(6, 14, 6, 56),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            async def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    await Profile.objects.aget_or_create(owner_id=owner.pk)
+                if hasattr(owner, 'badge'):
+                    await Badge.objects.filter(owner=owner).aupdate(owner=None)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            async def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    owner.profile, _ = await Profile.objects.aget_or_create(owner_id=owner.pk)
+                if hasattr(owner, 'badge'):
+                    await Badge.objects.filter(owner=owner).aupdate(owner=None)
+                return owner
+            """,
+            id="async-get-or-create-and-update",
+            range=(6, 14, 6, 63),
         ),
         # A write in a compound statement's header: reported, no place for a statement.
         Invalid(
@@ -2138,7 +2165,7 @@ class StaleReverseCache(LintRule):
                 lines = split_lines(context.text)
             self.pending.setdefault((line, char_column(lines, line, byte_column)), found)
         self.statement_lines: list[cst.SimpleStatementLine | cst.SimpleStatementSuite] = []
-        self.awaited: set[int] = set()
+        self.asynchronous: list[bool] = []  # per enclosing function: is it ``async def``?
 
     # -- where a call stands -------------------------------------------------------
 
@@ -2154,9 +2181,11 @@ class StaleReverseCache(LintRule):
     def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
         self.statement_lines.pop()
 
-    def visit_Await(self, node: cst.Await) -> None:
-        if isinstance(node.expression, cst.Call):
-            self.awaited.add(id(node.expression))
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.asynchronous.append(node.asynchronous is not None)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.asynchronous.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.pending:
@@ -2245,9 +2274,12 @@ class StaleReverseCache(LintRule):
         if replacement is None:
             if len(found.query_names) != 1 or isinstance(small, (cst.Return, cst.Raise)):
                 return None
+            if self.asynchronous and self.asynchronous[-1]:
+                # Refreshing empties the cache: the next ``hasattr(obj, "rel")`` in async code then
+                # queries and raises SynchronousOnlyOperation (Django 4.2, 5.2, 6.1, verified).
+                return None
             query_name = found.query_names[0]
-            awaited = id(call) in self.awaited
-            refresh = f'{"await " if awaited else ""}{receiver}.{"a" if awaited else ""}refresh_from_db(fields=["{query_name}"])'
+            refresh = f'{receiver}.refresh_from_db(fields=["{query_name}"])'
             replacement = self._after(line, cst.Expr(cst.parse_expression(refresh)))
             description = f'Refresh `{receiver}.{accessor}` with `{receiver}.refresh_from_db(fields=["{query_name}"])`'
         return Fix(description=description, safe=True, replacements={line: replacement}, span=self.span_of(line))
