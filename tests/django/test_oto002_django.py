@@ -648,3 +648,89 @@ def test_async_writes_are_fixed_without_emptying_the_cache(tmp_path: Path, versi
     assert before["drop"] == after["drop"] == {"cached": True, "in_db": False}  # stale, left unfixed
     # Why no refresh in async code: it empties the cache, and the next read must query.
     assert before["after_arefresh"] == "SynchronousOnlyOperation"
+
+
+# -- writes in managers and querysets of another module ------------------------------------
+
+ELSEWHERE_MANAGERS = '''
+from django.db import models
+
+
+class ProfileQuerySet(models.QuerySet):
+    def drop_for(self, owner):
+        self.filter(owner=owner).delete()
+
+
+class ProfileManager(models.Manager):
+    def ensure_for(self, owner):
+        self.get_or_create(owner_id=owner.pk)
+'''
+
+ELSEWHERE_MODELS = '''
+from django.db import models
+
+from shop.managers import ProfileManager, ProfileQuerySet
+
+
+class Owner(models.Model):
+    name = models.CharField(max_length=50, default="")
+
+
+class Profile(models.Model):
+    owner = models.OneToOneField(Owner, models.CASCADE, related_name="profile")
+    objects = ProfileManager()
+    rows = ProfileQuerySet.as_manager()
+'''
+
+ELSEWHERE_FLOWS = '''
+from shop.models import Profile
+
+
+def login(owner):
+    if not hasattr(owner, "profile"):
+        Profile.objects.ensure_for(owner)
+    return owner
+
+
+def logout(owner):
+    if hasattr(owner, "profile"):
+        Profile.rows.drop_for(owner)
+    return owner
+'''
+
+ELSEWHERE_PROBE = r'''
+import json
+from shop.flows import login, logout
+from shop.models import Owner, Profile
+
+owner = login(Owner.objects.create())
+results = {"login": {"cached": hasattr(owner, "profile"), "in_db": Profile.objects.filter(owner=owner).exists()}}
+owner = logout(Owner.objects.get(pk=owner.pk))
+results["logout"] = {"cached": hasattr(owner, "profile"), "in_db": Profile.objects.filter(owner=owner).exists()}
+print("RESULTS " + json.dumps(results))
+'''
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_write_in_a_manager_of_another_module_is_reported_and_fixed(tmp_path: Path, version: str) -> None:
+    results = {}
+    for name in ("before", "after"):
+        (tmp_path / name / "shop").mkdir(parents=True)
+        (tmp_path / name / "shop" / "__init__.py").write_text("")
+        (tmp_path / name / "shop" / "managers.py").write_text(ELSEWHERE_MANAGERS)
+        (tmp_path / name / "shop" / "models.py").write_text(ELSEWHERE_MODELS)
+        (tmp_path / name / "shop" / "flows.py").write_text(ELSEWHERE_FLOWS)
+    check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
+    assert findings(check.stdout) == {("shop/managers.py", 7), ("shop/managers.py", 12),
+                                      ("shop/flows.py", 7), ("shop/flows.py", 13)}, check.stdout
+    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    for name in ("before", "after"):
+        result = run_django(tmp_path / name, ["shop"], ELSEWHERE_PROBE, version=version)
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+        results[name] = json.loads(line[len("RESULTS "):])
+    assert results["before"] == {"login": {"cached": False, "in_db": True},  # stale: the row exists
+                                 "logout": {"cached": True, "in_db": False}}  # stale: the row is gone
+    assert results["after"] == {"login": {"cached": True, "in_db": True},
+                                "logout": {"cached": False, "in_db": False}}

@@ -908,8 +908,12 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
     write themselves.
     """
     lines = _interesting_lines(tree) if text is None else _candidate_lines(text)
+    managers, uses = _managers(tree)
+    found: dict[str, Event] = {}
+    if uses:
+        found[MANAGER_USES] = uses  # type: ignore[assignment]
     if not lines:
-        return {}
+        return found
     lines.sort()
     from bisect import bisect_left
 
@@ -917,8 +921,6 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
         start = bisect_left(lines, node.lineno)  # type: ignore[attr-defined]
         return start < len(lines) and lines[start] <= (node.end_lineno or node.lineno)  # type: ignore[attr-defined]
 
-    found: dict[str, Event] = {}
-    managers = _managers(tree)
     queue: list[tuple[str, ast.AST, str | None]] = [("<module>", tree, None)]
     while queue:
         qualname, node, class_name = queue.pop()
@@ -945,19 +947,28 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
     return found
 
 
-def _managers(tree: ast.Module) -> dict[str, list[str]]:
-    """Manager and queryset classes of the module -> the module's models using them.
+#: The key of a module's facts holding its models' manager classes defined elsewhere (no function).
+MANAGER_USES = "@managers"
+#: A manager's or queryset's method whose class the module's models do not use: its models are
+#: those of other modules using it (``objects = ProfileManager()`` after an import).
+ELSEWHERE = "*"
+#: Django's own manager and queryset classes: nothing to summarise.
+_DJANGO_MANAGERS = frozenset({"Manager", "BaseManager", "QuerySet"})
+
+
+def _managers(tree: ast.Module) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Manager and queryset classes of the module -> the module's models using them; and the
+    module's classes -> the manager and queryset classes they use that are defined elsewhere.
 
     ``objects = ProfileManager()``, ``ProfileQuerySet.as_manager()``,
     ``Manager.from_queryset(ProfileQuerySet)()`` in a class body (a model's) tie the class
-    to that model; only classes whose name ends in ``Manager`` or ``QuerySet``. A manager
-    used in another module is not followed (its writes stay unknown: no finding).
+    to that model; only classes whose name ends in ``Manager`` or ``QuerySet``. A class of the
+    module no model of it uses is tied to :data:`ELSEWHERE`: the models importing it.
     """
     classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
     candidates = {c.name for c in classes if c.name.endswith(("Manager", "QuerySet"))}
-    if not candidates:
-        return {}
     found: dict[str, list[str]] = {}
+    uses: dict[str, list[str]] = {}
     for model in classes:
         for statement in model.body:
             value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
@@ -968,7 +979,17 @@ def _managers(tree: ast.Module) -> dict[str, list[str]]:
                     models = found.setdefault(node.id, [])
                     if model.name not in models:
                         models.append(model.name)
-    return found
+                    continue
+                dotted = _dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+                last = (dotted or "").rpartition(".")[2]
+                if dotted and last.endswith(("Manager", "QuerySet")) and last not in _DJANGO_MANAGERS \
+                        and dotted not in candidates:
+                    used = uses.setdefault(model.name, [])
+                    if dotted not in used:
+                        used.append(dotted)
+    for name in candidates - found.keys():
+        found[name] = [ELSEWHERE]
+    return found, uses
 
 
 def _start(event: Event) -> tuple[int, int]:

@@ -147,6 +147,40 @@ class Account(models.Model):
     person = models.OneToOneField(Owner, models.CASCADE, related_name="user")
 '''
 
+_CLUB_MANAGERS = '''\
+from django.db import models
+
+
+class MemberQuerySet(models.QuerySet):
+    def drop_for(self, person):
+        self.filter(person=person).delete()
+
+
+class CardManager(models.Manager):
+    def drop_for(self, person):
+        self.filter(person=person).delete()
+'''
+
+_CLUB_MODELS = '''\
+from django.db import models
+
+from club.managers import CardManager, MemberQuerySet
+
+
+class Person(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Member(models.Model):
+    person = models.OneToOneField(Person, models.CASCADE, related_name="member")
+    objects = models.Manager.from_queryset(MemberQuerySet)()
+
+
+class Card(models.Model):
+    person = models.OneToOneField(Person, models.CASCADE, related_name="card")
+    objects = CardManager()
+'''
+
 
 class StaleReverseCache(LintRule):
     code = "OTO002"
@@ -735,6 +769,20 @@ class StaleReverseCache(LintRule):
             """,
             files={"shop/models.py": _MODELS},
             id="select-related-then-create-by-instance",
+        ),
+        # A manager of another module writing another relation than the one read.
+        Valid(
+            """
+            from club.models import Card
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Card.objects.drop_for(person)
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            id="manager-elsewhere-other-relation",
         ),
     ]
     INVALID = [
@@ -1585,6 +1633,23 @@ class StaleReverseCache(LintRule):
             """,
             id="async-get-or-create-and-update",
             range=(6, 14, 6, 63),
+        ),
+        # A write in a queryset method of another module (``from_queryset``), called after a read.
+        Invalid(
+            """
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.drop_for(person)
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            expected_messages=["`Member.objects.drop_for()` changes the relation without going through it "
+                               "(`QuerySet.delete()` filtered on `person` in club.managers.MemberQuerySet.drop_for"],
+            id="writer-in-queryset-of-another-module",
+            range=(6, 8, 6, 39),
         ),
         # A write in a compound statement's header: reported, no place for a statement.
         Invalid(

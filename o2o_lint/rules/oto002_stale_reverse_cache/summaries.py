@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from o2o_lint.django_api import DELETES
 from o2o_lint.index.facts import rule_facts
-from o2o_lint.rules.oto002_stale_reverse_cache.facts import _root, path_follows
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import ELSEWHERE, MANAGER_USES, _root, path_follows
 from o2o_lint.rules.oto002_stale_reverse_cache.records import (
     Call, Clear, Escape, Function, Read, Use, Write, function_record, start as _start, stop as _stop,
 )
@@ -88,15 +88,19 @@ class StaleWrites:
             stack.extend(self.index.model_parents(current))
         return keys
 
-    def relations(self, module: str, event: Write) -> list[ReverseRelation]:
-        """The reverse one-to-one relations a write can change."""
+    def relations(self, module: str, event: Write, cls: str | None = None) -> list[ReverseRelation]:
+        """The reverse one-to-one relations a write can change (*cls*: the class of the writing
+        method, for a manager's or queryset's write on the models of other modules)."""
         key = event.key
         accessor = event.acc
         if accessor is not None:
             found = [r for r in self.accessors.get(accessor, ()) if key is None or key in (r.field_name, r.attname)]
         else:
             models: list[str] = []
-            if event.model:
+            if event.model == ELSEWHERE:
+                for qualified in self._manager_users.get(f"{module}.{cls}", ()):
+                    models += self._lineage(self.index.models[qualified])
+            elif event.model:
                 qualified = self.index.resolve(module, event.model)
                 model = self.index.models.get(qualified) if qualified else None
                 if model is not None:
@@ -137,7 +141,7 @@ class StaleWrites:
             # A write through the instance (``Rel.objects.create(owner=x)``, ``Rel(owner=x)``) sets
             # the cache again (Django 4.2 and 5.2, verified); the model by its class name.
             return clear.key == relation.field_name and \
-                clear.model.rpartition(".")[2] == relation.related_model_name
+                clear.model.rpartition(".")[2] in (relation.related_model_name, ELSEWHERE)
         if clear.acc is not None:
             return clear.acc == relation.accessor
         fields = clear.fields
@@ -247,7 +251,8 @@ class StaleWrites:
 
     def _records(self, facts: Facts | None) -> dict[str, Function]:
         raw = rule_facts(facts, "OTO002") if facts else None
-        return {qualname: function_record(function) for qualname, function in raw.items()} if raw else {}
+        return {qualname: function_record(function) for qualname, function in raw.items()
+                if qualname != MANAGER_USES} if raw else {}
 
     def _cacheable(self, module: str) -> bool:
         """Whether what is derived from *module*'s facts may be kept for the index's life:
@@ -354,9 +359,40 @@ class StaleWrites:
         if model is None:
             return []
         model_module = qualified.rpartition(".")[0]
-        return [(model_module, qualname) for qualname, function in self.functions(model_module).items()
-                if qualname.rpartition(".")[2] == method and qualname.count(".") == 1
-                and model.name in function.managed]
+        found = [(model_module, qualname) for qualname, function in self.functions(model_module).items()
+                 if qualname.rpartition(".")[2] == method and qualname.count(".") == 1
+                 and model.name in function.managed]
+        for manager in self._managers_of.get(qualified, ()):
+            manager_module, _, name = manager.rpartition(".")
+            function = self.functions(manager_module).get(f"{name}.{method}")
+            if function is not None and ELSEWHERE in function.managed:
+                found.append((manager_module, f"{name}.{method}"))
+        return found
+
+    @cached_property
+    def _managers_of(self) -> dict[str, list[str]]:
+        """Model qualname -> the manager and queryset classes of other modules it uses."""
+        found: dict[str, list[str]] = defaultdict(list)
+        for module, facts in self.index.modules.items():
+            uses = (rule_facts(facts, "OTO002") or {}).get(MANAGER_USES)
+            for model_name, names in (uses or {}).items():
+                model = f"{module}.{model_name}"
+                if model not in self.index.models:
+                    continue
+                for name in names:
+                    manager = self.index.resolve(module, name)
+                    if manager and manager not in found[model]:
+                        found[model].append(manager)
+        return dict(found)
+
+    @cached_property
+    def _manager_users(self) -> dict[str, list[str]]:
+        """Manager or queryset class qualname -> the models (qualnames) of other modules using it."""
+        found: dict[str, list[str]] = defaultdict(list)
+        for model, managers in self._managers_of.items():
+            for manager in managers:
+                found[manager].append(model)
+        return dict(found)
 
     def summary(self, module: str, qualname: str, _active: frozenset[tuple[str, str]] = frozenset()) -> list[dict[str, Any]]:
         """Stale writes *qualname* makes on its parameters, directly or through calls.
@@ -378,7 +414,7 @@ class StaleWrites:
                 receiver = write.recv
                 if receiver not in params or self._rebound_between(function, receiver, start, _start(write)):
                     continue
-                relations = self._receiver_fits(module, function, receiver, self.relations(module, write))
+                relations = self._receiver_fits(module, function, receiver, self.relations(module, write, function.cls))
                 relations = self._cleared_after(function, receiver, write, relations)
                 if relations:
                     found.append({"param": receiver, "relations": relations, "write": write,
@@ -472,6 +508,7 @@ class StaleWrites:
         accessors = self.accessors
         if not accessors:
             return False
+        functions = {qualname: f for qualname, f in functions.items() if qualname != MANAGER_USES}
         for function in functions.values():
             if (function["writes"] or function["calls"]) and any(r["acc"] in accessors for r in function["reads"]):
                 return True
@@ -491,7 +528,7 @@ class StaleWrites:
             start = (function.line, 0)
             for write in function.writes:
                 receiver = write.recv
-                relations = self._receiver_fits(module, function, receiver, self.relations(module, write))
+                relations = self._receiver_fits(module, function, receiver, self.relations(module, write, function.cls))
                 if not relations:
                     continue
                 relations = self._cleared_after(function, receiver, write, relations)
