@@ -734,3 +734,81 @@ def test_a_write_in_a_manager_of_another_module_is_reported_and_fixed(tmp_path: 
                                  "logout": {"cached": True, "in_db": False}}  # stale: the row is gone
     assert results["after"] == {"login": {"cached": True, "in_db": True},
                                 "logout": {"cached": False, "in_db": False}}
+
+
+# -- bulk writes ----------------------------------------------------------------------------
+
+BULK_FLOWS = '''
+from shop.models import Owner, Profile
+
+
+def ensure_all(owners):
+    missing = [o for o in owners if not hasattr(o, "profile")]
+    Profile.objects.bulk_create([Profile(owner_id=o.pk) for o in missing])
+
+
+def ensure_one(owner):
+    if not hasattr(owner, "profile"):
+        Profile.objects.bulk_create([Profile(owner_id=owner.pk)])
+
+
+def adopt(pk, owner):
+    if not hasattr(owner, "profile"):
+        Profile.objects.update_or_create(pk=pk, defaults={"owner_id": owner.pk})
+
+
+def adopt_through_instance(pk, owner):
+    if not hasattr(owner, "profile"):
+        Profile.objects.update_or_create(pk=pk, defaults={"owner": owner})
+'''
+
+BULK_PROBE = r'''
+import json
+from shop import flows
+from shop.models import Owner, Profile
+
+
+def agree(owner):
+    return hasattr(owner, "profile") == Profile.objects.filter(owner_id=owner.pk).exists()
+
+
+owners = [Owner.objects.create(), Owner.objects.create()]
+flows.ensure_all(owners)
+results = {"ensure_all": [agree(o) for o in owners], "rows": Profile.objects.count()}
+owner = Owner.objects.create()
+flows.ensure_one(owner)
+results["ensure_one"] = agree(owner)
+for name in ("adopt", "adopt_through_instance"):
+    profile = Profile.objects.create(owner=Owner.objects.create())
+    owner = Owner.objects.create()
+    getattr(flows, name)(profile.pk, owner)
+    results[name] = agree(owner)
+print("RESULTS " + json.dumps(results))
+'''
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_bulk_writes_are_reported_and_fixed(tmp_path: Path, version: str) -> None:
+    for name in ("before", "after"):
+        (tmp_path / name / "shop").mkdir(parents=True)
+        (tmp_path / name / "shop" / "__init__.py").write_text("")
+        (tmp_path / name / "shop" / "models.py").write_text(OBSERVED_MODELS)
+        (tmp_path / name / "shop" / "flows.py").write_text(BULK_FLOWS)
+    check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
+    assert {line for _, line in findings(check.stdout)} == {7, 12, 17}, check.stdout
+    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    assert "Fixed 2 findings" in fixed.stdout, fixed.stdout + fixed.stderr
+    results = {}
+    for name in ("before", "after"):
+        result = run_django(tmp_path / name, ["shop"], BULK_PROBE, version=version)
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+        results[name] = json.loads(line[len("RESULTS "):])
+    before, after = results["before"], results["after"]
+    # bulk_create for every element: stale on each, reported without a fix.
+    assert before["ensure_all"] == after["ensure_all"] == [False, False]
+    assert before["rows"] == after["rows"] == 2
+    assert before["ensure_one"] is False and after["ensure_one"] is True
+    assert before["adopt"] is False and after["adopt"] is True
+    # defaults={"owner": owner} goes through the instance: right without a fix (and not reported).
+    assert before["adopt_through_instance"] is True and after["adopt_through_instance"] is True

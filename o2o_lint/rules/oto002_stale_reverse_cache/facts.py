@@ -59,9 +59,13 @@ _BUILTINS = frozenset(dir(builtins))
 _TRY_TYPES = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None)
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: Manager methods that save a list of instances.
+BULK_WRITES = with_async({"bulk_create", "bulk_update"})
+#: Appended to ``xs``: the receiver standing for every element of ``xs`` (``xs[i]``).
+ELEMENTS = "[i]"
 #: ORM calls: passing an instance to them (a lookup, a create) does not hand it to code that reads it.
 _ORM_CALLS = with_async(QUERYSET_METHODS | EVALUATING_METHODS | REFRESHES) | MANAGER_METHODS | SAVES | DELETES | \
-    UPDATES | RETURNS_OBJECT | RETURNS_PAIR | {"bulk_update"}
+    UPDATES | RETURNS_OBJECT | RETURNS_PAIR | BULK_WRITES
 
 
 def _root(dotted: str) -> str:
@@ -399,7 +403,10 @@ class _FunctionWalker:
             for node in ast.walk(expression):
                 read = _read_of(node) if isinstance(node, ast.Call) else None
                 if read is not None and read[0] == target:
-                    self.element_reads.append([self.element_of.get(iterated, iterated), read[1], node.lineno, path])
+                    source = self.element_of.get(iterated, iterated)
+                    self.element_reads.append([source, read[1], node.lineno, path])
+                    self.reads.append({"recv": source + ELEMENTS, "acc": read[1], "how": "element", "pos": _pos(node),
+                                       "path": path, "line": node.lineno, "src": source})
 
     def comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp, path: list[Any]) -> None:
         body: list[ast.expr] = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
@@ -564,6 +571,16 @@ class _FunctionWalker:
                 found[key] = self.tie(keyword.value)
         return found
 
+    def defaults(self, call: ast.Call) -> list[tuple[str, list[Any]]]:
+        """``update_or_create(..., defaults={"owner_id": x.pk})``: the ties its defaults set."""
+        found = []
+        for keyword in call.keywords:
+            if keyword.arg in NOT_LOOKUP_KEYS and isinstance(keyword.value, ast.Dict):
+                for key, value in zip(keyword.value.keys, keyword.value.values):
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        found.append((key.value, self.tie(value)))
+        return found
+
     def write(self, op: str, receiver: str, call: ast.Call, path: list[Any], method: str, **extra: Any) -> None:
         event = {"op": op, "recv": receiver, "m": method, "pos": _pos(call), "path": path}
         event.update((k, v) for k, v in extra.items() if v is not None)
@@ -616,6 +633,8 @@ class _FunctionWalker:
             written = self.update(obj, node, method, path)
         elif method in RETURNS_OBJECT or method in RETURNS_PAIR:
             written = self.create(obj, node, method, path)
+        elif method in BULK_WRITES:
+            written = self.bulk(node, method, path)
         elif method in REFRESHES:
             receiver = _dotted(obj)
             if receiver is not None:
@@ -766,6 +785,34 @@ class _FunctionWalker:
                     self.write("detach", receiver, node, path, method, model=model, key=key)
         return len(self.writes) > before
 
+    def bulk(self, node: ast.Call, method: str, path: list[Any]) -> bool:
+        """``bulk_create([Rel(owner_id=x.pk), rel])``, ``bulk_update([rel], [...])``: each element is
+        saved as by ``save()``; ``bulk_create([Rel(owner_id=x.pk) for x in xs])`` writes for every
+        element of ``xs`` (the receiver ``xs[i]``)."""
+        if not node.args:
+            return False
+        rows = node.args[0]
+        written = False
+        if isinstance(rows, (ast.List, ast.Tuple)):
+            for element in rows.elts:
+                written = self.save(element, node, method, path) or written
+            return written
+        if not isinstance(rows, (ast.ListComp, ast.GeneratorExp)) or len(rows.generators) != 1 \
+                or not isinstance(rows.elt, ast.Call):
+            return False
+        generator = rows.generators[0]
+        iterated = _dotted(generator.iter) or _selected_from(generator.iter)
+        callee = _dotted(rows.elt.func)
+        if not isinstance(generator.target, ast.Name) or iterated is None or callee is None \
+                or not _looks_like_class(callee):
+            return False
+        source = self.element_of.get(iterated, iterated)
+        for keyword in rows.elt.keywords:
+            if keyword.arg and self.tie(keyword.value) == ["pk", generator.target.id]:
+                self.write("attach", source + ELEMENTS, node, path, method, model=callee, key=keyword.arg)
+                written = True
+        return written
+
     def chains(self, obj: ast.expr) -> list[tuple[str, list[tuple[str, ast.Call]]]]:
         """``Model.objects...`` -> one chain; in a manager's method ``self...`` -> one per model using it."""
         chain = _qs_chain(obj)
@@ -788,7 +835,7 @@ class _FunctionWalker:
         for model, _ in self.chains(obj):
             # ``create(owner=x)`` (and ``get_or_create(owner=x)``: see the rule's docstring) go
             # through the instance; ``owner_id=x.pk`` and another instance of x's row do not.
-            for key, (kind, receiver) in self.ties(node).items():
+            for key, (kind, receiver) in [*self.ties(node).items(), *self.defaults(node)]:
                 if kind in ("pk", "other"):
                     self.write("attach", receiver, node, path, method, model=model, key=key,
                                other=kind == "other" or None)
@@ -834,6 +881,7 @@ class _FunctionWalker:
         }
         watched = {w["recv"] for w in self.writes} | {c.get("recv") for c in calls} | \
             {a[1] for c in calls for a in c["args"]}
+        watched |= {w[: -len(ELEMENTS)] for w in watched if w and w.endswith(ELEMENTS)}
         watched |= {_root(w) for w in watched if w}
         uses = [u for u in self.uses if u[0] in watched]
         escapes = [e for e in self.escapes if e[0] in watched]
@@ -865,7 +913,7 @@ def _kind(node: ast.FunctionDef | ast.AsyncFunctionDef, class_name: str | None) 
     return "method"
 
 
-_WRITE_METHODS = SAVES | DELETES | UPDATES | RETURNS_OBJECT | RETURNS_PAIR
+_WRITE_METHODS = SAVES | DELETES | UPDATES | RETURNS_OBJECT | RETURNS_PAIR | BULK_WRITES
 
 
 def _interesting_lines(tree: ast.Module) -> list[int]:
@@ -888,7 +936,7 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
 #: The same candidates, found in the text (a superset: also in strings and comments). Two
 #: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
 _READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError|select_related|prefetch_related")
-_WRITE_WORDS = re.compile(r"\.a?(?:save|delete|update|create|get_or_create|update_or_create)\b")
+_WRITE_WORDS = re.compile(r"\.a?(?:save|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b")
 
 
 def _candidate_lines(text: str) -> list[int]:

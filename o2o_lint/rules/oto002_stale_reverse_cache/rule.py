@@ -784,6 +784,43 @@ class StaleReverseCache(LintRule):
             files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
             id="manager-elsewhere-other-relation",
         ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def backfill():
+                owners = list(Owner.objects.all())
+                missing = [o for o in owners if not hasattr(o, 'profile')]
+                Profile.objects.bulk_create([Profile(owner_id=o.pk) for o in missing])
+            """,
+            files={"shop/models.py": _MODELS},
+            id="bulk-create-unobserved",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.bulk_create([Profile(owner=owner)])
+            """,
+            files={"shop/models.py": _MODELS},
+            id="bulk-create-through-instance",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(pk, owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.update_or_create(pk=pk, defaults={'owner': owner})
+            """,
+            files={"shop/models.py": _MODELS},
+            id="defaults-through-instance",
+        ),
     ]
     INVALID = [
         # -- stale after an absence was cached -------------------------------------------
@@ -1651,6 +1688,65 @@ class StaleReverseCache(LintRule):
             id="writer-in-queryset-of-another-module",
             range=(6, 8, 6, 39),
         ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                missing = [o for o in owners if not hasattr(o, 'profile')]
+                Profile.objects.bulk_create([Profile(owner_id=o.pk) for o in missing])
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=['the elements of `owners` escape: the caller holds `owners`'],
+            id="bulk-create-for-every-element",
+            range=(6, 4, 6, 74),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.bulk_create([Profile(owner_id=owner.pk)])
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.bulk_create([Profile(owner_id=owner.pk)])
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=['`bulk_create(owner_id=...)`'],
+            id="bulk-create-by-owner-id",
+            range=(6, 8, 6, 65),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(pk, owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.update_or_create(pk=pk, defaults={'owner_id': owner.pk})
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(pk, owner):
+                if not hasattr(owner, 'profile'):
+                    owner.profile, _ = Profile.objects.update_or_create(pk=pk, defaults={'owner_id': owner.pk})
+            """,
+            expected_messages=['`update_or_create(owner_id=...)`'],
+            id="update-or-create-defaults-by-id",
+            range=(6, 8, 6, 80),
+        ),
         # A write in a compound statement's header: reported, no place for a statement.
         Invalid(
             """
@@ -2329,6 +2425,8 @@ class StaleReverseCache(LintRule):
         if small is None:
             return None
         receiver, accessor = found.recv, found.acc
+        if not receiver.replace(".", "").replace("_", "").isalnum():
+            return None  # ``xs[i]``: every element of ``xs``; no one statement repairs them
         method = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
         value = getattr(small, "value", None)
         direct = value is call or isinstance(value, cst.Await) and value.expression is call

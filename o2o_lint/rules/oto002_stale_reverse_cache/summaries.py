@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from o2o_lint.django_api import DELETES
 from o2o_lint.index.facts import rule_facts
-from o2o_lint.rules.oto002_stale_reverse_cache.facts import ELSEWHERE, MANAGER_USES, _root, path_follows
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import ELEMENTS, ELSEWHERE, MANAGER_USES, _root, path_follows
 from o2o_lint.rules.oto002_stale_reverse_cache.records import (
     Call, Clear, Escape, Function, Read, Use, Write, function_record, start as _start, stop as _stop,
 )
@@ -38,7 +38,7 @@ def follows(first: Read | Write | Call | Use | Escape, second: Read | Write | Ca
 
 
 def _affects(bound: str, receiver: str) -> bool:
-    return receiver == bound or receiver.startswith(bound + ".")
+    return receiver == bound or receiver.startswith((bound + ".", bound + ELEMENTS))
 
 
 class StaleWrites:
@@ -181,6 +181,8 @@ class StaleWrites:
         stored, passed to a call or used as a method's instance after the write.
         """
         params = function.params
+        if receiver.endswith(ELEMENTS):
+            return self._elements_observed(function, receiver[: -len(ELEMENTS)], event)
         if function.kind == "module":
             return f"`{receiver}` is a module-level name"
         if receiver in params:
@@ -218,6 +220,17 @@ class StaleWrites:
             if escape.how == "stored" or after or self._same_loop(function, receiver, event, escape):
                 how = self._HOW[escape.how].format(line=escape.pos[0], callee=escape.callee)
                 return f"`{escape.recv}` escapes: {how}"
+        return None
+
+    def _elements_observed(self, function: Function, iterated: str, event: Write | Call) -> str | None:
+        """After a write for every element of *iterated*: do the elements escape?"""
+        if function.kind == "module" or _root(iterated) in function.params:
+            return f"the elements of `{iterated}` escape: the caller holds `{_root(iterated)}`"
+        for escape in function.escapes:
+            if escape.recv == iterated and escape.how in ("returned", "yielded", "passed", "stored") \
+                    and follows(event, escape) and not self._rebound_between(function, iterated, _stop(event), _start(escape)):
+                how = self._HOW[escape.how].format(line=escape.pos[0], callee=escape.callee)
+                return f"the elements of `{iterated}` escape: {how}"
         return None
 
     @staticmethod
