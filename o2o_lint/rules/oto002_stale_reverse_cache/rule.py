@@ -4,14 +4,17 @@ Reading a reverse one-to-one accessor (``company.address``, ``user.profile``, th
 multi-table inheritance accessor ``place.restaurant``) stores the answer on the
 instance, *including "there is none"*: ``hasattr(obj, "rel")``, ``getattr(obj, "rel",
 None)`` and ``try: obj.rel / except Rel.DoesNotExist`` all cache it (Django 1.7 to 6.1
-alike). A later write to the relation that does not go through that very instance
+alike); so do the same reads on each element in a comprehension, ``any()``/``all()`` or
+``filter(lambda ...)`` (a later loop over those elements starts with the cache), and
+``select_related("rel")`` / ``prefetch_related("rel")``, with no read at all. A later write to the relation that does not go through that very instance
 leaves ``obj.rel`` wrong until the instance is refreshed:
 
 * after an absence was cached: ``Rel.objects.create(owner_id=obj.pk)``,
   ``Rel(owner_id=obj.pk).save()``, ``rel.owner_id = obj.pk; rel.save()``, a create
   through another instance of the same row (``owner=Owner.objects.get(pk=obj.pk)``),
   ``QuerySet.update(owner=obj)``, ``get_or_create`` / ``update_or_create`` keyed by
-  ``owner_id``;
+  ``owner_id`` (or with ``defaults={"owner_id": ...}``), ``bulk_create`` / ``bulk_update``
+  of such rows (of a comprehension: for every element, the receiver ``xs[i]``);
 * after a presence was cached: ``obj.rel.delete()`` (also ``delete(keep_parents=True)``
   of a multi-table child), ``Rel.objects.filter(owner=obj).delete()``, moving the row to
   another owner (``update()``, or ``rel.owner = other; rel.save()``).
@@ -57,8 +60,8 @@ again. ``del x.rel`` is no repair: the reverse descriptor has no ``__delete__``
 
 Where the write sits in another function (``company.create_address()`` writing on
 ``self``, ``ensure_profile(user)`` writing on its parameter, in any module; a custom
-manager's or queryset's method, ``Profile.objects.ensure_for(user)``, when the manager
-and the model using it share a module), the index's
+manager's or queryset's method, ``Profile.objects.ensure_for(user)``, in the model's
+module or imported into it), the index's
 per-function summaries say so: the call is reported, and the writer's own write gets
 the finding and the fix, so that every caller is right and a second ``--fix`` run
 changes nothing.
@@ -69,7 +72,9 @@ queries; ``obj.rel, _ = Rel.objects.get_or_create(...)``); any other write is fo
 by ``obj.refresh_from_db(fields=["<query name>"])`` (the relation's query name:
 ``related_query_name`` when given). Never a bare ``refresh_from_db()`` (it discards
 unsaved edits) nor ``fields=[<another field>]`` (which stopped clearing the cache in
-Django 5.1).
+Django 5.1). In ``async def`` never a refresh: it empties the cache and the next
+``hasattr()`` raises ``SynchronousOnlyOperation`` (verified on 4.2, 5.2, 6.1); only the
+assignment of an awaited create.
 """
 
 from __future__ import annotations
