@@ -812,3 +812,60 @@ def test_bulk_writes_are_reported_and_fixed(tmp_path: Path, version: str) -> Non
     assert before["adopt"] is False and after["adopt"] is True
     # defaults={"owner": owner} goes through the instance: right without a fix (and not reported).
     assert before["adopt_through_instance"] is True and after["adopt_through_instance"] is True
+
+
+# -- multi-table promotion by id ------------------------------------------------------------
+
+PROMOTE_MODELS = '''
+from django.db import models
+
+
+class Place(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Restaurant(Place):
+    serves_pizza = models.BooleanField(default=False)
+'''
+
+PROMOTE_FLOWS = '''
+from places.models import Restaurant
+
+
+def promote(place):
+    if not hasattr(place, "restaurant"):
+        Restaurant(place_ptr_id=place.pk, serves_pizza=True).save_base(raw=True)
+    return place
+'''
+
+PROMOTE_PROBE = r'''
+import json
+from places.flows import promote
+from places.models import Place, Restaurant
+
+place = promote(Place.objects.create(name="Demon Dogs"))
+print("RESULTS " + json.dumps({"cached": hasattr(place, "restaurant"),
+                               "in_db": Restaurant.objects.filter(pk=place.pk).exists(),
+                               "name": Place.objects.get(pk=place.pk).name}))
+'''
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_multi_table_promotion_by_save_base_is_reported_and_fixed(tmp_path: Path, version: str) -> None:
+    for name in ("before", "after"):
+        (tmp_path / name / "places").mkdir(parents=True)
+        (tmp_path / name / "places" / "__init__.py").write_text("")
+        (tmp_path / name / "places" / "models.py").write_text(PROMOTE_MODELS)
+        (tmp_path / name / "places" / "flows.py").write_text(PROMOTE_FLOWS)
+    check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
+    assert findings(check.stdout) == {("places/flows.py", 7)}, check.stdout
+    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    assert "Fixed 1 finding" in fixed.stdout, fixed.stdout + fixed.stderr
+    results = {}
+    for name in ("before", "after"):
+        result = run_django(tmp_path / name, ["places"], PROMOTE_PROBE, version=version)
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+        results[name] = json.loads(line[len("RESULTS "):])
+    assert results["before"] == {"cached": False, "in_db": True, "name": "Demon Dogs"}  # stale
+    assert results["after"] == {"cached": True, "in_db": True, "name": "Demon Dogs"}

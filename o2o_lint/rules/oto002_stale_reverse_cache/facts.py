@@ -59,13 +59,15 @@ _BUILTINS = frozenset(dir(builtins))
 _TRY_TYPES = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None)
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: Model methods that save the instance: ``save_base(raw=True)`` too (multi-table promotion by id).
+SAVE_METHODS = SAVES | {"save_base"}
 #: Manager methods that save a list of instances.
 BULK_WRITES = with_async({"bulk_create", "bulk_update"})
 #: Appended to ``xs``: the receiver standing for every element of ``xs`` (``xs[i]``).
 ELEMENTS = "[i]"
 #: ORM calls: passing an instance to them (a lookup, a create) does not hand it to code that reads it.
 _ORM_CALLS = with_async(QUERYSET_METHODS | EVALUATING_METHODS | REFRESHES) | MANAGER_METHODS | SAVES | DELETES | \
-    UPDATES | RETURNS_OBJECT | RETURNS_PAIR | BULK_WRITES
+    UPDATES | RETURNS_OBJECT | RETURNS_PAIR | BULK_WRITES | SAVE_METHODS
 
 
 def _root(dotted: str) -> str:
@@ -625,7 +627,7 @@ class _FunctionWalker:
         if dotted_func is not None and _looks_like_class(dotted_func):
             self.through_instance(dotted_func, node)
         written = False
-        if method in SAVES:
+        if method in SAVE_METHODS:
             written = self.save(obj, node, method, path)
         elif method in DELETES:
             written = self.delete(obj, node, method, path)
@@ -913,7 +915,7 @@ def _kind(node: ast.FunctionDef | ast.AsyncFunctionDef, class_name: str | None) 
     return "method"
 
 
-_WRITE_METHODS = SAVES | DELETES | UPDATES | RETURNS_OBJECT | RETURNS_PAIR | BULK_WRITES
+_WRITE_METHODS = SAVE_METHODS | DELETES | UPDATES | RETURNS_OBJECT | RETURNS_PAIR | BULK_WRITES
 
 
 def _interesting_lines(tree: ast.Module) -> list[int]:
@@ -936,7 +938,7 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
 #: The same candidates, found in the text (a superset: also in strings and comments). Two
 #: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
 _READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError|select_related|prefetch_related")
-_WRITE_WORDS = re.compile(r"\.a?(?:save|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b")
+_WRITE_WORDS = re.compile(r"\.a?(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b")
 
 
 def _candidate_lines(text: str) -> list[int]:

@@ -85,9 +85,10 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
-from o2o_lint.django_api import DELETES, RETURNS_OBJECT, RETURNS_PAIR, SAVES, UPDATES
+from o2o_lint.django_api import DELETES, RETURNS_OBJECT, RETURNS_PAIR, UPDATES
 from o2o_lint.findings import Fix
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import SAVE_METHODS
 from o2o_lint.rules.oto002_stale_reverse_cache.records import Op, Write
 from o2o_lint.rules.oto002_stale_reverse_cache.summaries import Found, StaleWrites
 from o2o_lint.sourcefile import char_column, split_lines
@@ -1276,6 +1277,30 @@ class StaleReverseCache(LintRule):
             id="multi-table-parent-link",
             range=(6, 8, 6, 65),
         ),
+        # ... promoted by id without touching the parent row: save_base(raw=True).
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def promote(place):
+                if not hasattr(place, 'restaurant'):
+                    Restaurant(place_ptr_id=place.pk, serves_pizza=True).save_base(raw=True)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def promote(place):
+                if not hasattr(place, 'restaurant'):
+                    Restaurant(place_ptr_id=place.pk, serves_pizza=True).save_base(raw=True)
+                    place.refresh_from_db(fields=["restaurant"])
+            """,
+            expected_messages=["`.save_base()` with `place_ptr_id` set"],
+            id="multi-table-promotion-save-base",
+            range=(6, 8, 6, 80),
+        ),
         # -- stale after a presence was cached --------------------------------------------
         Invalid(
             """
@@ -2410,7 +2435,7 @@ class StaleReverseCache(LintRule):
             kind = "related-row"
         elif write.other:
             kind = "other-instance"
-        elif method in SAVES:
+        elif method in SAVE_METHODS:
             kind = "save"
         elif method in UPDATES:
             kind = "update"
