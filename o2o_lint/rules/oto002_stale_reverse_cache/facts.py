@@ -158,6 +158,10 @@ def _read_of(node: ast.Call) -> tuple[str, str] | None:
 RELATED_FILLERS = frozenset({"select_related", "prefetch_related"})
 
 
+#: Queryset methods whose rows are not model instances (no relation cache).
+_NOT_INSTANCES = frozenset({"values", "values_list", "dates", "datetimes", "aggregate", "count", "exists"})
+
+
 def _related_of(value: ast.expr) -> list[Any] | None:
     """A queryset chain with ``select_related("rel")`` / ``prefetch_related("rel")``: the
     accessors it fills on each instance (the first name of each lookup), its line, the method."""
@@ -171,7 +175,8 @@ def _related_of(value: ast.expr) -> list[Any] | None:
             line, method = node.lineno, node.func.attr
             accessors += [a.value.partition("__")[0] for a in node.args
                           if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-        elif node.func.attr not in QUERYSET_STEPS and node.func.attr not in QUERYSET_METHODS:
+        elif node.func.attr in _NOT_INSTANCES or \
+                node.func.attr not in QUERYSET_STEPS and node.func.attr not in QUERYSET_METHODS:
             return None
         node = node.func.value
     return [accessors, line, method] if accessors else None
@@ -236,6 +241,7 @@ class _FunctionWalker:
         # element (``[v for v in vs if hasattr(v, "rel")]``); a loop over the same elements
         # (``vs``, or ``missing`` built from it: ``element_of``) starts with that cache.
         self.element_reads: list[list[Any]] = []
+        self.lazy = False  # walking the value of ``gen = (... for ...)`` / ``filter(...)``
         self.element_of: dict[str, str] = {}
         #: a local queryset -> [accessors its select_related/prefetch_related fill, line, method]
         self.related: dict[str, list[Any]] = {}
@@ -311,7 +317,12 @@ class _FunctionWalker:
         if isinstance(node, ast.Return) and node.value is not None:
             self.escape(node.value, "returned", node, path)
         if isinstance(node, ast.Assign):
+            # a generator, filter() or map() bound to a name runs only when consumed: its reads
+            # are not taken (a later loop over its source would come before them)
+            self.lazy = isinstance(node.value, ast.GeneratorExp) or isinstance(node.value, ast.Call) \
+                and isinstance(node.value.func, ast.Name) and node.value.func.id in ("filter", "map")
             self.expr(node.value, path)
+            self.lazy = False
             if any(not isinstance(t, ast.Name) for t in node.targets):
                 self.escape(node.value, "stored", node, path)
             for target in node.targets:
@@ -399,7 +410,7 @@ class _FunctionWalker:
     def element_read(self, target: str, source: ast.expr, body: list[ast.expr], path: list[Any]) -> None:
         """A read of ``target.<rel>`` in *body*, run for each element of *source*."""
         iterated = _dotted(source)
-        if iterated is None:
+        if iterated is None or self.lazy:
             return
         for expression in body:
             for node in ast.walk(expression):
@@ -573,14 +584,20 @@ class _FunctionWalker:
                 found[key] = self.tie(keyword.value)
         return found
 
-    def defaults(self, call: ast.Call) -> list[tuple[str, list[Any]]]:
-        """``update_or_create(..., defaults={"owner_id": x.pk})``: the ties its defaults set."""
+    @staticmethod
+    def defaults(call: ast.Call) -> list[tuple[str, ast.expr]]:
+        """``update_or_create(..., defaults={"owner_id": x.pk})``: the fields its defaults set on
+        the returned row, found or created. Not ``get_or_create``'s (a found row keeps its owner)
+        nor with ``create_defaults=`` (then ``defaults`` only updates)."""
+        method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+        if method not in with_async({"update_or_create"}) or any(k.arg == "create_defaults" for k in call.keywords):
+            return []
         found = []
         for keyword in call.keywords:
-            if keyword.arg in NOT_LOOKUP_KEYS and isinstance(keyword.value, ast.Dict):
+            if keyword.arg == "defaults" and isinstance(keyword.value, ast.Dict):
                 for key, value in zip(keyword.value.keys, keyword.value.values):
                     if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                        found.append((key.value, self.tie(value)))
+                        found.append((key.value, value))
         return found
 
     def write(self, op: str, receiver: str, call: ast.Call, path: list[Any], method: str, **extra: Any) -> None:
@@ -837,7 +854,8 @@ class _FunctionWalker:
         for model, _ in self.chains(obj):
             # ``create(owner=x)`` (and ``get_or_create(owner=x)``: see the rule's docstring) go
             # through the instance; ``owner_id=x.pk`` and another instance of x's row do not.
-            for key, (kind, receiver) in [*self.ties(node).items(), *self.defaults(node)]:
+            defaults = [(key, self.tie(value)) for key, value in self.defaults(node)]
+            for key, (kind, receiver) in [*self.ties(node).items(), *defaults]:
                 if kind in ("pk", "other"):
                     self.write("attach", receiver, node, path, method, model=model, key=key,
                                other=kind == "other" or None)

@@ -827,6 +827,35 @@ class StaleReverseCache(LintRule):
             files={"shop/models.py": _MODELS},
             id="defaults-through-instance",
         ),
+        # A generator bound to a name reads nothing until consumed (here: never).
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                pending = (o for o in owners if not hasattr(o, 'profile'))
+                for o in owners:
+                    Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="unconsumed-generator",
+        ),
+        # get_or_create's defaults only apply when it creates: the found row is not owner's
+        # (assigning it would be wrong); not taken as a write.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(pk, owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.get_or_create(pk=pk, defaults={'owner_id': owner.pk})
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="get-or-create-defaults",
+        ),
     ]
     INVALID = [
         # -- stale after an absence was cached -------------------------------------------
