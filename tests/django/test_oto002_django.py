@@ -869,3 +869,88 @@ def test_a_multi_table_promotion_by_save_base_is_reported_and_fixed(tmp_path: Pa
         results[name] = json.loads(line[len("RESULTS "):])
     assert results["before"] == {"cached": False, "in_db": True, "name": "Demon Dogs"}  # stale
     assert results["after"] == {"cached": True, "in_db": True, "name": "Demon Dogs"}
+
+
+# -- a delete of the rows a custom queryset method selects ------------------------------------
+
+NARROWED_MANAGERS = '''
+from django.db import models
+
+
+class ProfileQuerySet(models.QuerySet):
+    def for_owner(self, owner):
+        return self.filter(owner=owner)
+
+    def with_bio(self, bio):
+        return self.filter(bio=bio)
+'''
+
+NARROWED_MODELS = '''
+from django.db import models
+
+from shop.managers import ProfileQuerySet
+
+
+class Owner(models.Model):
+    name = models.CharField(max_length=50, default="")
+
+
+class Profile(models.Model):
+    owner = models.OneToOneField(Owner, models.CASCADE, related_name="profile")
+    bio = models.TextField(blank=True)
+    objects = ProfileQuerySet.as_manager()
+'''
+
+NARROWED_FLOWS = '''
+from shop.models import Profile
+
+
+def logout(owner):
+    if hasattr(owner, "profile"):
+        Profile.objects.for_owner(owner).delete()
+    return owner
+
+
+def purge(owner):
+    if hasattr(owner, "profile"):
+        Profile.objects.with_bio(owner.name).delete()
+    return owner
+'''
+
+NARROWED_PROBE = r'''
+import json
+from shop.flows import logout, purge
+from shop.models import Owner, Profile
+
+results = {}
+for name, function in (("logout", logout), ("purge", purge)):
+    owner = Owner.objects.create(name="x")
+    Profile.objects.create(owner=owner, bio="y")
+    owner = function(Owner.objects.get(pk=owner.pk))
+    results[name] = {"cached": hasattr(owner, "profile"), "in_db": Profile.objects.filter(owner=owner).exists()}
+print("RESULTS " + json.dumps(results))
+'''
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_delete_of_a_queryset_methods_rows_is_reported_and_fixed(tmp_path: Path, version: str) -> None:
+    for name in ("before", "after"):
+        (tmp_path / name / "shop").mkdir(parents=True)
+        (tmp_path / name / "shop" / "__init__.py").write_text("")
+        (tmp_path / name / "shop" / "managers.py").write_text(NARROWED_MANAGERS)
+        (tmp_path / name / "shop" / "models.py").write_text(NARROWED_MODELS)
+        (tmp_path / name / "shop" / "flows.py").write_text(NARROWED_FLOWS)
+    check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
+    assert findings(check.stdout) == {("shop/flows.py", 7)}, check.stdout  # not purge: another field
+    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    assert "Fixed 1 finding" in fixed.stdout, fixed.stdout + fixed.stderr
+    results = {}
+    for name in ("before", "after"):
+        result = run_django(tmp_path / name, ["shop"], NARROWED_PROBE, version=version)
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+        results[name] = json.loads(line[len("RESULTS "):])
+    assert results["before"]["logout"] == {"cached": True, "in_db": False}  # stale: the row is gone
+    assert results["after"]["logout"] == {"cached": False, "in_db": False}
+    # purge deletes no row of the owner (another field): right without a fix, before and after.
+    assert results["before"]["purge"] == results["after"]["purge"] == {"cached": True, "in_db": True}

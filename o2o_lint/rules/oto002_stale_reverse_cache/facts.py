@@ -782,7 +782,33 @@ class _FunctionWalker:
                     for key, (kind, receiver) in self.ties(call, lookup=True).items():
                         if kind in ("inst", "pk", "other"):
                             self.write("detach", receiver, node, path, method, model=model, key=key)
-        return len(self.writes) > before
+        return len(self.writes) > before or self.narrowed(obj, node, method, path)
+
+    def narrowed(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
+        """``Rel.objects.for_user(u).delete()``: rows selected by a method of ``Rel``'s custom
+        manager or queryset; which field ties them to ``u`` is that method's ``narrows``."""
+        current = obj
+        while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute) \
+                and current.func.attr in QUERYSET_STEPS and current.func.attr not in LOOKUP_STEPS:
+            current = current.func.value
+        if not (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)):
+            return False
+        custom = current.func.attr
+        manager = _dotted(current.func.value)
+        if custom in QUERYSET_STEPS or custom in QUERYSET_METHODS or manager is None or "." not in manager \
+                or not _looks_like_class(manager.rpartition(".")[0]):
+            return False
+        written = False
+        arguments = [*enumerate(current.args), *((k.arg, k.value) for k in current.keywords if k.arg)]
+        for slot, argument in arguments:
+            if isinstance(argument, ast.Starred):
+                break
+            kind, receiver = self.tie(argument)
+            if kind in ("inst", "pk", "other"):
+                self.write("detach", receiver, node, path, method, model=manager.rpartition(".")[0],
+                           nw=[f"{manager}.{custom}", slot])
+                written = True
+        return written
 
     def update(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
         chains = self.chains(obj)
@@ -918,6 +944,26 @@ class _FunctionWalker:
         return summary
 
 
+def _narrows(node: ast.FunctionDef | ast.AsyncFunctionDef, params: list[str]) -> list[list[str]]:
+    """A manager's or queryset's method that is ``return self.filter(user=user)`` (through
+    ``all()``, ``get_queryset()`` and other filters too): [[lookup key, parameter], ...]."""
+    body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or len(params) < 2:
+        return []
+    found: list[list[str]] = []
+    current: ast.AST | None = body[0].value
+    while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute) \
+            and (current.func.attr in QUERYSET_STEPS or current.func.attr == "get_queryset"):
+        if current.func.attr in LOOKUP_STEPS:
+            for keyword in current.keywords:
+                value = _dotted(keyword.value) if keyword.arg else None
+                if value is not None and value.partition(".")[0] in params[1:] \
+                        and value.partition(".")[2] in ("", "pk", "id"):
+                    found.append([_lookup_key(keyword.arg or ""), value.partition(".")[0]])
+        current = current.func.value
+    return found if isinstance(current, ast.Name) and current.id == params[0] else []
+
+
 def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     arguments = node.args
     return [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
@@ -980,7 +1026,7 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
     found: dict[str, Event] = {}
     if uses:
         found[MANAGER_USES] = uses  # type: ignore[assignment]
-    if not lines:
+    if not lines and not managers:
         return found
     lines.sort()
     from bisect import bisect_left
@@ -994,7 +1040,7 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
         qualname, node, class_name = queue.pop()
         if isinstance(node, ast.ClassDef):
             for statement in node.body:
-                if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)) and interesting(statement):
+                if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)) and (interesting(statement) or node.name in managers):
                     queue.append((f"{qualname}.{statement.name}", statement, node.name))
             continue
         if isinstance(node, _FUNCTIONS):
@@ -1006,11 +1052,17 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
             kind, line = "module", 1
         walker.block(node.body, [])  # type: ignore[attr-defined]
         summary = walker.summary(kind, class_name, line)
+        narrows = _narrows(node, walker.params) if walker.managed and isinstance(node, _FUNCTIONS) else []
+        if narrows:
+            if summary is None:
+                summary = {"line": line, "kind": kind, "params": walker.params, "reads": [], "writes": [], "calls": [],
+                           "clears": [], "binds": [], "managed": walker.managed, "class": class_name}
+            summary["narrows"] = narrows
         if summary is not None:
             found[qualname] = summary
         prefix = "" if qualname == "<module>" else f"{qualname}.<locals>."
         for child in walker.nested:
-            if interesting(child):
+            if interesting(child) or getattr(child, "name", None) in managers:
                 queue.append((f"{prefix}{child.name}", child, None))  # type: ignore[attr-defined]
     return found
 

@@ -51,6 +51,7 @@ class Write(NamedTuple):
     other: bool = False  # tied through another instance of the receiver's row
     acc: str | None = None  # the receiver's accessor (``x.rel.delete()``)
     keep_parents: bool = False  # ``delete(keep_parents=True)``
+    narrow: list[Any] | None = None  # [``Rel.objects.for_user``, argument slot]: rows that method selects
 
 
 class Call(NamedTuple):
@@ -120,6 +121,7 @@ class Function(NamedTuple):
     escapes: list[Escape] = []
     loops: list[Loop] = []
     managed: list[str] = []  # a manager's or queryset's method: the models using the class
+    narrows: list[list[str]] = []  # ``return self.filter(user=user)``: [[lookup key, parameter]]
 
 
 def function_record(raw: dict[str, Any]) -> Function:
@@ -129,7 +131,7 @@ def function_record(raw: dict[str, Any]) -> Function:
         [Read(r["recv"], r["acc"], r["how"], r["pos"], r["path"], r.get("line", 0), r.get("src", ""))
          for r in raw["reads"]],
         [Write(Op(w["op"]), w["recv"], w["m"], w["pos"], w["path"], w.get("model"), w.get("via"), w.get("key"),
-               bool(w.get("other")), w.get("acc"), bool(w.get("kp"))) for w in raw["writes"]],
+               bool(w.get("other")), w.get("acc"), bool(w.get("kp")), w.get("nw")) for w in raw["writes"]],
         [Call(c["callee"], c["args"], c["pos"], c["path"], c.get("recv")) for c in raw["calls"]],
         [Clear(c["recv"], c["pos"], c.get("acc"), c.get("fields"), c.get("model"), c.get("key")) for c in raw["clears"]],
         [Bind(*b) for b in raw["binds"]],
@@ -138,6 +140,7 @@ def function_record(raw: dict[str, Any]) -> Function:
         [Escape(*e) for e in raw.get("escapes", ())],
         [Loop(*lp) for lp in raw.get("loops", ())],
         raw.get("managed", []),
+        raw.get("narrows", []),
     )
 
 

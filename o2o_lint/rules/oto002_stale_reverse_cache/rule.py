@@ -161,6 +161,12 @@ class MemberQuerySet(models.QuerySet):
     def drop_for(self, person):
         self.filter(person=person).delete()
 
+    def of(self, person):
+        return self.filter(person=person)
+
+    def named(self, name):
+        return self.filter(person__name=name)
+
 
 class CardManager(models.Manager):
     def drop_for(self, person):
@@ -855,6 +861,20 @@ class StaleReverseCache(LintRule):
             """,
             files={"shop/models.py": _MODELS},
             id="get-or-create-defaults",
+        ),
+        # A custom queryset method selecting by another field than the relation.
+        Valid(
+            """
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.named(person.name).delete()
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            id="queryset-method-other-field",
         ),
     ]
     INVALID = [
@@ -1806,6 +1826,32 @@ class StaleReverseCache(LintRule):
             id="update-or-create-defaults-by-id",
             range=(6, 8, 6, 80),
         ),
+        # ... or a delete of the rows such a method selects: ``return self.filter(person=person)``.
+        Invalid(
+            """
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.of(person).delete()
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            expected_fix="""
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.of(person).delete()
+                    person.refresh_from_db(fields=["member"])
+                return person
+            """,
+            expected_messages=["`.delete()` of the rows `Member.objects.of()` selects"],
+            id="delete-of-queryset-method-rows",
+            range=(6, 8, 6, 42),
+        ),
         # A write in a compound statement's header: reported, no place for a statement.
         Invalid(
             """
@@ -2441,6 +2487,7 @@ class StaleReverseCache(LintRule):
         "save": "`.{method}()` with `{key}` set",
         "update": "`QuerySet.{method}({key}=...)`",
         "delete": "`QuerySet.{method}()` filtered on `{key}`",
+        "narrowed": "`.{method}()` of the rows `{callee}()` selects",
         "create": "`{method}({key}=...)`",
     }
 
@@ -2460,6 +2507,8 @@ class StaleReverseCache(LintRule):
     def describe(cls, write: Write) -> str:
         """A stale write, as the messages name it."""
         method, key = write.method, write.key
+        if write.narrow is not None:
+            return cls.MESSAGES["narrowed"].format(method=method, callee=write.narrow[0])
         if write.op is Op.DETACH and write.acc and not write.model and key is None:
             kind = "related-row"
         elif write.other:

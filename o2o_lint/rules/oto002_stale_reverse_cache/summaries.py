@@ -93,6 +93,10 @@ class StaleWrites:
         method, for a manager's or queryset's write on the models of other modules)."""
         key = event.key
         accessor = event.acc
+        if event.narrow is not None:
+            key = self._narrowed_key(module, event.narrow)
+            if key is None:
+                return []
         if accessor is not None:
             found = [r for r in self.accessors.get(accessor, ()) if key is None or key in (r.field_name, r.attname)]
         else:
@@ -381,6 +385,18 @@ class StaleWrites:
             if function is not None and ELSEWHERE in function.managed:
                 found.append((manager_module, f"{name}.{method}"))
         return found
+
+    def _narrowed_key(self, module: str, narrow: list[Any]) -> str | None:
+        """``["Rel.objects.for_user", 0]`` -> the lookup key ``for_user`` ties its argument to."""
+        callee, slot = narrow
+        for method_module, qualname in self._manager_methods(module, callee):
+            function = self.functions(method_module)[qualname]
+            params = function.params
+            name = params[slot + 1] if isinstance(slot, int) and slot + 1 < len(params) else slot
+            keys = {key for key, param in function.narrows if param == name}
+            if len(keys) == 1:
+                return keys.pop()
+        return None
 
     @cached_property
     def _managers_of(self) -> dict[str, list[str]]:
