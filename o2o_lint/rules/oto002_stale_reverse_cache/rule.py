@@ -1852,6 +1852,22 @@ class StaleReverseCache(LintRule):
             id="delete-of-queryset-method-rows",
             range=(6, 8, 6, 42),
         ),
+        # An awaited bulk write in async def: reported, no fix (a refresh is not async-safe).
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            async def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    await Profile.objects.abulk_create([Profile(owner_id=owner.pk)])
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["this `abulk_create(owner_id=...)`"],
+            id="async-bulk-create-no-fix",
+            range=(6, 14, 6, 72),
+        ),
         # A write in a compound statement's header: reported, no place for a statement.
         Invalid(
             """
