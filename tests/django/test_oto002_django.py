@@ -467,6 +467,13 @@ def backfill():
     missing = [o for o in owners if not hasattr(o, "profile")]
     for o in missing:
         Profile.objects.create(owner_id=o.pk)
+
+
+def through_local(pk):
+    owners = Owner.objects.select_related("profile")
+    owner = owners.get(pk=pk)
+    Profile.objects.create(owner_id=owner.pk)
+    return owner
 '''
 
 FILLED_PROBE = r'''
@@ -493,6 +500,8 @@ for name in ("comprehension", "any_read", "lambda_read"):
     results[name] = agree(owners)
 owner = fresh(1)[0]
 results["selected"] = agree([flows.selected(owner.pk)])
+owner = fresh(1)[0]
+results["through_local"] = agree([flows.through_local(owner.pk)])
 for owner in fresh():
     Profile.objects.create(owner=owner)
 results["purge"] = {"answers": flows.purge(), "rows": Profile.objects.count()}
@@ -520,7 +529,7 @@ def test_caches_filled_on_elements_and_by_select_related_are_reported(filled: di
     check = filled["check"]
     # comprehension, any(), filter(lambda), select_related().get(), prefetch_related() loop;
     # not backfill (its local list of owners is never read again).
-    assert {line for _, line in findings(check.stdout)} == {8, 14, 19, 24, 31}, check.stdout
+    assert {line for _, line in findings(check.stdout)} == {8, 14, 19, 24, 31, 46}, check.stdout
     assert "on every element of `owners`" in check.stdout
     assert 'by `select_related("profile")`' in check.stdout
     assert 'by `prefetch_related("profile")`' in check.stdout
@@ -536,7 +545,7 @@ def test_caches_filled_on_elements_and_by_select_related_on_real_django(filled: 
         return json.loads(line[len("RESULTS "):])
 
     before, after = run("before"), run("after")
-    for name in ("comprehension", "any_read", "lambda_read", "selected"):
+    for name in ("comprehension", "any_read", "lambda_read", "selected", "through_local"):
         assert not all(before[name]), (name, before[name])  # the stale "none" on the instances
         assert all(after[name]), (name, after[name])
     assert before["purge"] == {"answers": [True, True], "rows": 0}  # prefetched rows, deleted

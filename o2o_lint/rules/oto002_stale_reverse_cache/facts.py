@@ -162,9 +162,10 @@ RELATED_FILLERS = frozenset({"select_related", "prefetch_related"})
 _NOT_INSTANCES = frozenset({"values", "values_list", "dates", "datetimes", "aggregate", "count", "exists"})
 
 
-def _related_of(value: ast.expr) -> list[Any] | None:
+def _related_of(value: ast.expr, local: dict[str, list[Any]] | None = None) -> list[Any] | None:
     """A queryset chain with ``select_related("rel")`` / ``prefetch_related("rel")``: the
-    accessors it fills on each instance (the first name of each lookup), its line, the method."""
+    accessors it fills on each instance (the first name of each lookup), its line, the method.
+    *local*: the local querysets known to fill some (``qs.get(...)`` after ``qs = ...``)."""
     if isinstance(value, ast.Await):
         value = value.value
     accessors: list[str] = []
@@ -179,6 +180,9 @@ def _related_of(value: ast.expr) -> list[Any] | None:
                 node.func.attr not in QUERYSET_STEPS and node.func.attr not in QUERYSET_METHODS:
             return None
         node = node.func.value
+    if local and isinstance(node, ast.Name) and node.id in local and node is not value:
+        known, known_line, known_method = local[node.id]
+        return [known + accessors, line or known_line, method or known_method]
     return [accessors, line, method] if accessors else None
 
 
@@ -378,7 +382,7 @@ class _FunctionWalker:
                                        "line": line, "src": source})
             related = self.related.get(iterated)
         else:
-            related = _related_of(value)
+            related = _related_of(value, self.related)
         if related is not None:
             accessors, line, method = related
             for accessor in accessors:
@@ -397,7 +401,7 @@ class _FunctionWalker:
         if source is not None:
             self.element_of[name] = self.element_of.get(source, source)
             return
-        related = _related_of(value)
+        related = _related_of(value, self.related)
         if related is None:
             return
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in INSTANCE_STEPS:

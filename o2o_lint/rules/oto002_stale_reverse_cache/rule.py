@@ -2401,6 +2401,33 @@ class StaleReverseCache(LintRule):
             id="select-related-get",
             range=(6, 4, 6, 45),
         ),
+        # ... through a local queryset.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owners = Owner.objects.select_related('profile')
+                owner = owners.get(pk=pk)
+                Profile.objects.create(owner_id=owner.pk)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owners = Owner.objects.select_related('profile')
+                owner = owners.get(pk=pk)
+                owner.profile = Profile.objects.create(owner_id=owner.pk)
+                return owner
+            """,
+            expected_messages=['`owner.profile` was read at line 5 by `select_related("profile")`'],
+            id="select-related-local-queryset",
+            range=(7, 4, 7, 45),
+        ),
         Invalid(
             """
             from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
