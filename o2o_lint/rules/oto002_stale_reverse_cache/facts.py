@@ -59,9 +59,15 @@ _BUILTINS = frozenset(dir(builtins))
 _TRY_TYPES = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None)
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: Model methods that save the instance: ``save_base(raw=True)`` too (multi-table promotion by id).
+SAVE_METHODS = SAVES | {"save_base"}
+#: Manager methods that save a list of instances.
+BULK_WRITES = with_async({"bulk_create", "bulk_update"})
+#: Appended to ``xs``: the receiver standing for every element of ``xs`` (``xs[i]``).
+ELEMENTS = "[i]"
 #: ORM calls: passing an instance to them (a lookup, a create) does not hand it to code that reads it.
 _ORM_CALLS = with_async(QUERYSET_METHODS | EVALUATING_METHODS | REFRESHES) | MANAGER_METHODS | SAVES | DELETES | \
-    UPDATES | RETURNS_OBJECT | RETURNS_PAIR | {"bulk_update"}
+    UPDATES | RETURNS_OBJECT | RETURNS_PAIR | BULK_WRITES | SAVE_METHODS
 
 
 def _root(dotted: str) -> str:
@@ -90,6 +96,35 @@ def _catches(handler_type: ast.expr | None) -> bool:
     return False
 
 
+def _field_follows(first: str, second: str) -> bool:
+    """Both fields belong to the same compound statement: does *second* run after *first*?"""
+    if first == "h":
+        return True
+    if second == "h":
+        return False
+    kind, _, first_field = first.partition(".")
+    second_field = second.partition(".")[2]
+    if kind == "try":
+        if first_field == "b":
+            return True
+        return second_field == "f" and first_field != "f"
+    if kind in ("for", "wh"):
+        return first_field == "b" and second_field == "e"
+    return False  # if/else, match cases: exclusive
+
+
+def path_follows(first: list[Any], second: list[Any]) -> bool | None:
+    """Can a statement at path *second* run after one at *first*? None: one path holds the other."""
+    for index in range(min(len(first), len(second))):
+        x, y = first[index], second[index]
+        if x == y:
+            continue
+        if index % 2 == 0:
+            return x < y
+        return _field_follows(x, y)
+    return None
+
+
 def _qs_chain(node: ast.AST) -> tuple[str, list[tuple[str, ast.Call]]] | None:
     """``Model.manager.filter(...).get(...)`` -> ("Model", [("filter", call), ("get", call)])."""
     steps: list[tuple[str, ast.Call]] = []
@@ -104,6 +139,64 @@ def _qs_chain(node: ast.AST) -> tuple[str, list[tuple[str, ast.Call]]] | None:
         return None  # ``self.profile_set``, ``qs.objects``: not ``Model.manager``
     steps.reverse()
     return model, steps
+
+
+def _read_of(node: ast.Call) -> tuple[str, str] | None:
+    """``hasattr(x, "rel")`` / ``getattr(x, "rel", default)`` -> ("x", "rel")."""
+    func = node.func
+    if not isinstance(func, ast.Name) or func.id not in ("hasattr", "getattr") or node.keywords:
+        return None
+    if len(node.args) != (2 if func.id == "hasattr" else 3):
+        return None
+    receiver, accessor = _dotted(node.args[0]), node.args[1]
+    if receiver is None or not isinstance(accessor, ast.Constant) or not isinstance(accessor.value, str):
+        return None
+    return receiver, accessor.value
+
+
+#: QuerySet methods that fill each fetched instance's relation cache, "none" included.
+RELATED_FILLERS = frozenset({"select_related", "prefetch_related"})
+
+
+#: Queryset methods whose rows are not model instances (no relation cache).
+_NOT_INSTANCES = frozenset({"values", "values_list", "dates", "datetimes", "aggregate", "count", "exists"})
+
+
+def _related_of(value: ast.expr, local: dict[str, list[Any]] | None = None) -> list[Any] | None:
+    """A queryset chain with ``select_related("rel")`` / ``prefetch_related("rel")``: the
+    accessors it fills on each instance (the first name of each lookup), its line, the method.
+    *local*: the local querysets known to fill some (``qs.get(...)`` after ``qs = ...``)."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    accessors: list[str] = []
+    line, method = 0, ""
+    node: ast.AST = value
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr in RELATED_FILLERS:
+            line, method = node.lineno, node.func.attr
+            accessors += [a.value.partition("__")[0] for a in node.args
+                          if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        elif node.func.attr in _NOT_INSTANCES or \
+                node.func.attr not in QUERYSET_STEPS and node.func.attr not in QUERYSET_METHODS:
+            return None
+        node = node.func.value
+    if local and isinstance(node, ast.Name) and node.id in local and node is not value:
+        known, known_line, known_method = local[node.id]
+        return [known + accessors, line or known_line, method or known_method]
+    return [accessors, line, method] if accessors else None
+
+
+def _selected_from(value: ast.expr) -> str | None:
+    """``[v for v in vs if ...]`` / ``filter(lambda v: ..., vs)`` -> "vs": a selection of its elements."""
+    if isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and len(value.generators) == 1:
+        generator = value.generators[0]
+        if isinstance(generator.target, ast.Name) and isinstance(value.elt, ast.Name) \
+                and value.elt.id == generator.target.id:
+            return _dotted(generator.iter)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "filter" \
+            and len(value.args) == 2:
+        return _dotted(value.args[1])
+    return None
 
 
 def _lookup_key(key: str) -> str:
@@ -148,6 +241,14 @@ class _FunctionWalker:
         self.uses: list[list[Any]] = []
         self.escapes: list[list[Any]] = []
         self.loops: list[list[Any]] = []
+        # Caches filled on elements: [iterated expression, accessor, line, path] of a read of each
+        # element (``[v for v in vs if hasattr(v, "rel")]``); a loop over the same elements
+        # (``vs``, or ``missing`` built from it: ``element_of``) starts with that cache.
+        self.element_reads: list[list[Any]] = []
+        self.lazy = False  # walking the value of ``gen = (... for ...)`` / ``filter(...)``
+        self.element_of: dict[str, str] = {}
+        #: a local queryset -> [accessors its select_related/prefetch_related fill, line, method]
+        self.related: dict[str, list[Any]] = {}
 
     # -- statements ----------------------------------------------------------------
 
@@ -176,10 +277,13 @@ class _FunctionWalker:
             self.loops.append([here, _pos(node)])
             self.expr(node.iter, header)
             self.target(node.target, None, _pos(node.target), header)
-            iterated = _dotted(node.iter)
+            iterated = _dotted(node.iter) or _selected_from(node.iter)
+            if isinstance(node.target, ast.Name):
+                self.filled(node.target.id, node.iter, _pos(node.target), header)
             if isinstance(node.target, ast.Name) and iterated is not None:
                 # the elements of a parameter (a list the caller holds) escape with it
-                self.escapes.append([node.target.id, "element", _pos(node.target), header, iterated])
+                source = self.element_of.get(iterated, iterated)
+                self.escapes.append([node.target.id, "element", _pos(node.target), header, source])
             chain = _qs_chain(node.iter)
             if isinstance(node.target, ast.Name) and chain is not None:
                 self.objects[node.target.id] = _Tracked(chain[0])
@@ -217,11 +321,18 @@ class _FunctionWalker:
         if isinstance(node, ast.Return) and node.value is not None:
             self.escape(node.value, "returned", node, path)
         if isinstance(node, ast.Assign):
+            # a generator, filter() or map() bound to a name runs only when consumed: its reads
+            # are not taken (a later loop over its source would come before them)
+            self.lazy = isinstance(node.value, ast.GeneratorExp) or isinstance(node.value, ast.Call) \
+                and isinstance(node.value.func, ast.Name) and node.value.func.id in ("filter", "map")
             self.expr(node.value, path)
+            self.lazy = False
             if any(not isinstance(t, ast.Name) for t in node.targets):
                 self.escape(node.value, "stored", node, path)
             for target in node.targets:
                 self.target(target, node.value, _end(node), path)
+            if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                self.assigned(node.targets[0].id, node.value, node, path)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 self.expr(node.value, path)
@@ -255,6 +366,72 @@ class _FunctionWalker:
         self.binds.append([dotted, pos[0], pos[1]])
         self.objects.pop(dotted, None)
         self.others.pop(dotted, None)
+        self.element_of.pop(dotted, None)
+        self.related.pop(dotted, None)
+
+    # -- caches filled elsewhere: on each element, by select_related/prefetch_related ----
+
+    def filled(self, name: str, value: ast.expr, pos: list[int], path: list[Any]) -> None:
+        """*name* is bound to *value* (an element of it, for a loop): the caches it starts with."""
+        iterated = _dotted(value) or _selected_from(value)
+        if iterated is not None:
+            sources = {iterated, self.element_of.get(iterated, iterated)}
+            for source, accessor, line, read_path in self.element_reads:
+                if source in sources and path_follows(read_path, path) is not False:
+                    self.reads.append({"recv": name, "acc": accessor, "how": "element", "pos": pos, "path": path,
+                                       "line": line, "src": source})
+            related = self.related.get(iterated)
+        else:
+            related = _related_of(value, self.related)
+        if related is not None:
+            accessors, line, method = related
+            for accessor in accessors:
+                self.reads.append({"recv": name, "acc": accessor, "how": "related", "pos": pos, "path": path,
+                                   "line": line, "src": method})
+
+    def assigned(self, name: str, value: ast.expr, node: ast.stmt, path: list[Any]) -> None:
+        """``missing = [v for v in vs if ...]``: its elements are ``vs``'s; ``x = qs.get(...)``
+        with ``select_related("rel")`` in ``qs``: x's cache is filled."""
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("list", "tuple", "set") \
+                and len(value.args) == 1:
+            value = value.args[0]
+        source = _selected_from(value)
+        if source is not None:
+            self.element_of[name] = self.element_of.get(source, source)
+            return
+        related = _related_of(value, self.related)
+        if related is None:
+            return
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in INSTANCE_STEPS:
+            # after the statement, so that the binding of *name* comes first
+            line, col = node.end_lineno or node.lineno, (node.end_col_offset or node.col_offset) + 1
+            self.filled(name, value, [line, col, line, col], path)
+        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in QUERYSET_STEPS:
+            self.related[name] = related
+
+    def element_read(self, target: str, source: ast.expr, body: list[ast.expr], path: list[Any]) -> None:
+        """A read of ``target.<rel>`` in *body*, run for each element of *source*."""
+        iterated = _dotted(source)
+        if iterated is None or self.lazy:
+            return
+        for expression in body:
+            for node in ast.walk(expression):
+                read = _read_of(node) if isinstance(node, ast.Call) else None
+                if read is not None and read[0] == target:
+                    source = self.element_of.get(iterated, iterated)
+                    self.element_reads.append([source, read[1], node.lineno, path])
+                    self.reads.append({"recv": source + ELEMENTS, "acc": read[1], "how": "element", "pos": _pos(node),
+                                       "path": path, "line": node.lineno, "src": source})
+
+    def comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp, path: list[Any]) -> None:
+        body: list[ast.expr] = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        for generator in node.generators:
+            body.extend(generator.ifs)
+        for generator in node.generators:
+            if isinstance(generator.target, ast.Name):
+                self.element_read(generator.target.id, generator.iter, body, path)
 
     def target(self, node: ast.expr, value: ast.expr | None, pos: list[int], path: list[Any]) -> None:
         if isinstance(node, ast.Name):
@@ -327,6 +504,8 @@ class _FunctionWalker:
                 stack.extend(current.args)
                 stack.extend(k.value for k in current.keywords)
             elif isinstance(current, _SCOPES):
+                if not isinstance(current, ast.Lambda):
+                    self.comprehension(current, path)
                 continue
             elif isinstance(current, ast.NamedExpr):
                 stack.append(current.value)
@@ -409,6 +588,22 @@ class _FunctionWalker:
                 found[key] = self.tie(keyword.value)
         return found
 
+    @staticmethod
+    def defaults(call: ast.Call) -> list[tuple[str, ast.expr]]:
+        """``update_or_create(..., defaults={"owner_id": x.pk})``: the fields its defaults set on
+        the returned row, found or created. Not ``get_or_create``'s (a found row keeps its owner)
+        nor with ``create_defaults=`` (then ``defaults`` only updates)."""
+        method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+        if method not in with_async({"update_or_create"}) or any(k.arg == "create_defaults" for k in call.keywords):
+            return []
+        found = []
+        for keyword in call.keywords:
+            if keyword.arg == "defaults" and isinstance(keyword.value, ast.Dict):
+                for key, value in zip(keyword.value.keys, keyword.value.values):
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        found.append((key.value, value))
+        return found
+
     def write(self, op: str, receiver: str, call: ast.Call, path: list[Any], method: str, **extra: Any) -> None:
         event = {"op": op, "recv": receiver, "m": method, "pos": _pos(call), "path": path}
         event.update((k, v) for k, v in extra.items() if v is not None)
@@ -418,13 +613,13 @@ class _FunctionWalker:
         func = node.func
         if isinstance(func, ast.Name):
             name = func.id
-            if name in ("hasattr", "getattr") and len(node.args) == (2 if name == "hasattr" else 3) and not node.keywords:
-                receiver = _dotted(node.args[0])
-                accessor = node.args[1]
-                if receiver is not None and isinstance(accessor, ast.Constant) and isinstance(accessor.value, str):
-                    self.reads.append({"recv": receiver, "acc": accessor.value, "how": name, "pos": _pos(node), "path": path})
+            if name in ("hasattr", "getattr"):
+                read = _read_of(node)
+                if read is not None:
+                    self.reads.append({"recv": read[0], "acc": read[1], "how": name, "pos": _pos(node), "path": path})
                 return
             if name in _BUILTINS:
+                self.lambda_reads(node, path)
                 return
             self.passed(node, name, path)
             if _looks_like_class(name):
@@ -453,7 +648,7 @@ class _FunctionWalker:
         if dotted_func is not None and _looks_like_class(dotted_func):
             self.through_instance(dotted_func, node)
         written = False
-        if method in SAVES:
+        if method in SAVE_METHODS:
             written = self.save(obj, node, method, path)
         elif method in DELETES:
             written = self.delete(obj, node, method, path)
@@ -461,6 +656,8 @@ class _FunctionWalker:
             written = self.update(obj, node, method, path)
         elif method in RETURNS_OBJECT or method in RETURNS_PAIR:
             written = self.create(obj, node, method, path)
+        elif method in BULK_WRITES:
+            written = self.bulk(node, method, path)
         elif method in REFRESHES:
             receiver = _dotted(obj)
             if receiver is not None:
@@ -470,6 +667,19 @@ class _FunctionWalker:
             callee = _dotted(func)
             if callee is not None:
                 self.call_event(node, callee, _dotted(obj), path)
+
+    def lambda_reads(self, node: ast.Call, path: list[Any]) -> None:
+        """``filter(lambda v: hasattr(v, "rel"), vs)``, ``map(...)``, ``sorted(vs, key=lambda v: ...)``."""
+        name = node.func.id if isinstance(node.func, ast.Name) else ""
+        function: ast.expr | None = None
+        source: ast.expr | None = None
+        if name in ("filter", "map") and len(node.args) == 2:
+            function, source = node.args
+        elif name in ("sorted", "min", "max") and len(node.args) == 1:
+            source = node.args[0]
+            function = next((k.value for k in node.keywords if k.arg == "key"), None)
+        if isinstance(function, ast.Lambda) and source is not None and len(function.args.args) == 1:
+            self.element_read(function.args.args[0].arg, source, [function.body], path)
 
     def passed(self, node: ast.Call, callee: str, path: list[Any]) -> None:
         for argument in node.args:
@@ -576,7 +786,33 @@ class _FunctionWalker:
                     for key, (kind, receiver) in self.ties(call, lookup=True).items():
                         if kind in ("inst", "pk", "other"):
                             self.write("detach", receiver, node, path, method, model=model, key=key)
-        return len(self.writes) > before
+        return len(self.writes) > before or self.narrowed(obj, node, method, path)
+
+    def narrowed(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
+        """``Rel.objects.for_user(u).delete()``: rows selected by a method of ``Rel``'s custom
+        manager or queryset; which field ties them to ``u`` is that method's ``narrows``."""
+        current = obj
+        while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute) \
+                and current.func.attr in QUERYSET_STEPS and current.func.attr not in LOOKUP_STEPS:
+            current = current.func.value
+        if not (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)):
+            return False
+        custom = current.func.attr
+        manager = _dotted(current.func.value)
+        if custom in QUERYSET_STEPS or custom in QUERYSET_METHODS or manager is None or "." not in manager \
+                or not _looks_like_class(manager.rpartition(".")[0]):
+            return False
+        written = False
+        arguments = [*enumerate(current.args), *((k.arg, k.value) for k in current.keywords if k.arg)]
+        for slot, argument in arguments:
+            if isinstance(argument, ast.Starred):
+                break
+            kind, receiver = self.tie(argument)
+            if kind in ("inst", "pk", "other"):
+                self.write("detach", receiver, node, path, method, model=manager.rpartition(".")[0],
+                           nw=[f"{manager}.{custom}", slot])
+                written = True
+        return written
 
     def update(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
         chains = self.chains(obj)
@@ -597,6 +833,34 @@ class _FunctionWalker:
                 if kind in ("inst", "pk", "other") and new is not None and new[1] != receiver:
                     self.write("detach", receiver, node, path, method, model=model, key=key)
         return len(self.writes) > before
+
+    def bulk(self, node: ast.Call, method: str, path: list[Any]) -> bool:
+        """``bulk_create([Rel(owner_id=x.pk), rel])``, ``bulk_update([rel], [...])``: each element is
+        saved as by ``save()``; ``bulk_create([Rel(owner_id=x.pk) for x in xs])`` writes for every
+        element of ``xs`` (the receiver ``xs[i]``)."""
+        if not node.args:
+            return False
+        rows = node.args[0]
+        written = False
+        if isinstance(rows, (ast.List, ast.Tuple)):
+            for element in rows.elts:
+                written = self.save(element, node, method, path) or written
+            return written
+        if not isinstance(rows, (ast.ListComp, ast.GeneratorExp)) or len(rows.generators) != 1 \
+                or not isinstance(rows.elt, ast.Call):
+            return False
+        generator = rows.generators[0]
+        iterated = _dotted(generator.iter) or _selected_from(generator.iter)
+        callee = _dotted(rows.elt.func)
+        if not isinstance(generator.target, ast.Name) or iterated is None or callee is None \
+                or not _looks_like_class(callee):
+            return False
+        source = self.element_of.get(iterated, iterated)
+        for keyword in rows.elt.keywords:
+            if keyword.arg and self.tie(keyword.value) == ["pk", generator.target.id]:
+                self.write("attach", source + ELEMENTS, node, path, method, model=callee, key=keyword.arg)
+                written = True
+        return written
 
     def chains(self, obj: ast.expr) -> list[tuple[str, list[tuple[str, ast.Call]]]]:
         """``Model.objects...`` -> one chain; in a manager's method ``self...`` -> one per model using it."""
@@ -620,7 +884,8 @@ class _FunctionWalker:
         for model, _ in self.chains(obj):
             # ``create(owner=x)`` (and ``get_or_create(owner=x)``: see the rule's docstring) go
             # through the instance; ``owner_id=x.pk`` and another instance of x's row do not.
-            for key, (kind, receiver) in self.ties(node).items():
+            defaults = [(key, self.tie(value)) for key, value in self.defaults(node)]
+            for key, (kind, receiver) in [*self.ties(node).items(), *defaults]:
                 if kind in ("pk", "other"):
                     self.write("attach", receiver, node, path, method, model=model, key=key,
                                other=kind == "other" or None)
@@ -666,6 +931,7 @@ class _FunctionWalker:
         }
         watched = {w["recv"] for w in self.writes} | {c.get("recv") for c in calls} | \
             {a[1] for c in calls for a in c["args"]}
+        watched |= {w[: -len(ELEMENTS)] for w in watched if w and w.endswith(ELEMENTS)}
         watched |= {_root(w) for w in watched if w}
         uses = [u for u in self.uses if u[0] in watched]
         escapes = [e for e in self.escapes if e[0] in watched]
@@ -680,6 +946,26 @@ class _FunctionWalker:
         if class_name is not None:
             summary["class"] = class_name
         return summary
+
+
+def _narrows(node: ast.FunctionDef | ast.AsyncFunctionDef, params: list[str]) -> list[list[str]]:
+    """A manager's or queryset's method that is ``return self.filter(user=user)`` (through
+    ``all()``, ``get_queryset()`` and other filters too): [[lookup key, parameter], ...]."""
+    body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or len(params) < 2:
+        return []
+    found: list[list[str]] = []
+    current: ast.AST | None = body[0].value
+    while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute) \
+            and (current.func.attr in QUERYSET_STEPS or current.func.attr == "get_queryset"):
+        if current.func.attr in LOOKUP_STEPS:
+            for keyword in current.keywords:
+                value = _dotted(keyword.value) if keyword.arg else None
+                if value is not None and value.partition(".")[0] in params[1:] \
+                        and value.partition(".")[2] in ("", "pk", "id"):
+                    found.append([_lookup_key(keyword.arg or ""), value.partition(".")[0]])
+        current = current.func.value
+    return found if isinstance(current, ast.Name) and current.id == params[0] else []
 
 
 def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
@@ -697,7 +983,7 @@ def _kind(node: ast.FunctionDef | ast.AsyncFunctionDef, class_name: str | None) 
     return "method"
 
 
-_WRITE_METHODS = SAVES | DELETES | UPDATES | RETURNS_OBJECT | RETURNS_PAIR
+_WRITE_METHODS = SAVE_METHODS | DELETES | UPDATES | RETURNS_OBJECT | RETURNS_PAIR | BULK_WRITES
 
 
 def _interesting_lines(tree: ast.Module) -> list[int]:
@@ -708,7 +994,7 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
         if kind is ast.Call:
             func = node.func  # type: ignore[attr-defined]
             if type(func) is ast.Attribute:
-                if func.attr in _WRITE_METHODS:
+                if func.attr in _WRITE_METHODS or func.attr in RELATED_FILLERS:
                     lines.append(node.lineno)  # type: ignore[attr-defined]
             elif type(func) is ast.Name and func.id in ("hasattr", "getattr"):
                 lines.append(node.lineno)  # type: ignore[attr-defined]
@@ -719,8 +1005,8 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
 
 #: The same candidates, found in the text (a superset: also in strings and comments). Two
 #: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
-_READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError")
-_WRITE_WORDS = re.compile(r"\.a?(?:save|delete|update|create|get_or_create|update_or_create)\b")
+_READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError|select_related|prefetch_related")
+_WRITE_WORDS = re.compile(r"\.a?(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b")
 
 
 def _candidate_lines(text: str) -> list[int]:
@@ -740,8 +1026,12 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
     write themselves.
     """
     lines = _interesting_lines(tree) if text is None else _candidate_lines(text)
-    if not lines:
-        return {}
+    managers, uses = _managers(tree)
+    found: dict[str, Event] = {}
+    if uses:
+        found[MANAGER_USES] = uses  # type: ignore[assignment]
+    if not lines and not managers:
+        return found
     lines.sort()
     from bisect import bisect_left
 
@@ -749,14 +1039,12 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
         start = bisect_left(lines, node.lineno)  # type: ignore[attr-defined]
         return start < len(lines) and lines[start] <= (node.end_lineno or node.lineno)  # type: ignore[attr-defined]
 
-    found: dict[str, Event] = {}
-    managers = _managers(tree)
     queue: list[tuple[str, ast.AST, str | None]] = [("<module>", tree, None)]
     while queue:
         qualname, node, class_name = queue.pop()
         if isinstance(node, ast.ClassDef):
             for statement in node.body:
-                if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)) and interesting(statement):
+                if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)) and (interesting(statement) or node.name in managers):
                     queue.append((f"{qualname}.{statement.name}", statement, node.name))
             continue
         if isinstance(node, _FUNCTIONS):
@@ -768,28 +1056,43 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
             kind, line = "module", 1
         walker.block(node.body, [])  # type: ignore[attr-defined]
         summary = walker.summary(kind, class_name, line)
+        narrows = _narrows(node, walker.params) if walker.managed and isinstance(node, _FUNCTIONS) else []
+        if narrows:
+            if summary is None:
+                summary = {"line": line, "kind": kind, "params": walker.params, "reads": [], "writes": [], "calls": [],
+                           "clears": [], "binds": [], "managed": walker.managed, "class": class_name}
+            summary["narrows"] = narrows
         if summary is not None:
             found[qualname] = summary
         prefix = "" if qualname == "<module>" else f"{qualname}.<locals>."
         for child in walker.nested:
-            if interesting(child):
+            if interesting(child) or getattr(child, "name", None) in managers:
                 queue.append((f"{prefix}{child.name}", child, None))  # type: ignore[attr-defined]
     return found
 
 
-def _managers(tree: ast.Module) -> dict[str, list[str]]:
-    """Manager and queryset classes of the module -> the module's models using them.
+#: The key of a module's facts holding its models' manager classes defined elsewhere (no function).
+MANAGER_USES = "@managers"
+#: A manager's or queryset's method whose class the module's models do not use: its models are
+#: those of other modules using it (``objects = ProfileManager()`` after an import).
+ELSEWHERE = "*"
+#: Django's own manager and queryset classes: nothing to summarise.
+_DJANGO_MANAGERS = frozenset({"Manager", "BaseManager", "QuerySet"})
+
+
+def _managers(tree: ast.Module) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Manager and queryset classes of the module -> the module's models using them; and the
+    module's classes -> the manager and queryset classes they use that are defined elsewhere.
 
     ``objects = ProfileManager()``, ``ProfileQuerySet.as_manager()``,
     ``Manager.from_queryset(ProfileQuerySet)()`` in a class body (a model's) tie the class
-    to that model; only classes whose name ends in ``Manager`` or ``QuerySet``. A manager
-    used in another module is not followed (its writes stay unknown: no finding).
+    to that model; only classes whose name ends in ``Manager`` or ``QuerySet``. A class of the
+    module no model of it uses is tied to :data:`ELSEWHERE`: the models importing it.
     """
     classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
     candidates = {c.name for c in classes if c.name.endswith(("Manager", "QuerySet"))}
-    if not candidates:
-        return {}
     found: dict[str, list[str]] = {}
+    uses: dict[str, list[str]] = {}
     for model in classes:
         for statement in model.body:
             value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
@@ -800,7 +1103,17 @@ def _managers(tree: ast.Module) -> dict[str, list[str]]:
                     models = found.setdefault(node.id, [])
                     if model.name not in models:
                         models.append(model.name)
-    return found
+                    continue
+                dotted = _dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+                last = (dotted or "").rpartition(".")[2]
+                if dotted and last.endswith(("Manager", "QuerySet")) and last not in _DJANGO_MANAGERS \
+                        and dotted not in candidates:
+                    used = uses.setdefault(model.name, [])
+                    if dotted not in used:
+                        used.append(dotted)
+    for name in candidates - found.keys():
+        found[name] = [ELSEWHERE]
+    return found, uses
 
 
 def _start(event: Event) -> tuple[int, int]:
@@ -814,4 +1127,4 @@ def _stop(event: Event) -> tuple[int, int]:
 
 
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=4, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=5, extract=function_writes)

@@ -24,13 +24,17 @@ class Op(str, Enum):
 
 
 class Read(NamedTuple):
-    """A read that caches the accessor: ``hasattr``, ``getattr`` with a default, or in a ``try``."""
+    """A read that caches the accessor: ``hasattr``, ``getattr`` with a default, or in a ``try``;
+    or a cache filled for the receiver elsewhere: a read of every element of what a loop iterates
+    (in a comprehension, ``filter(lambda ...)``), ``select_related``/``prefetch_related``."""
 
     recv: str
     acc: str
-    how: str  # "hasattr", "getattr" or "try"
+    how: str  # "hasattr", "getattr", "try", "element" or "related"
     pos: Pos
     path: Path
+    line: int = 0  # "element", "related": where the cache was filled (pos is where the receiver got it)
+    source: str = ""  # "element": the iterated expression; "related": the queryset method
 
 
 class Write(NamedTuple):
@@ -47,6 +51,7 @@ class Write(NamedTuple):
     other: bool = False  # tied through another instance of the receiver's row
     acc: str | None = None  # the receiver's accessor (``x.rel.delete()``)
     keep_parents: bool = False  # ``delete(keep_parents=True)``
+    narrow: list[Any] | None = None  # [``Rel.objects.for_user``, argument slot]: rows that method selects
 
 
 class Call(NamedTuple):
@@ -116,15 +121,17 @@ class Function(NamedTuple):
     escapes: list[Escape] = []
     loops: list[Loop] = []
     managed: list[str] = []  # a manager's or queryset's method: the models using the class
+    narrows: list[list[str]] = []  # ``return self.filter(user=user)``: [[lookup key, parameter]]
 
 
 def function_record(raw: dict[str, Any]) -> Function:
     """One function's facts (plain data) as records."""
     return Function(
         raw["line"], raw["kind"], raw["params"],
-        [Read(r["recv"], r["acc"], r["how"], r["pos"], r["path"]) for r in raw["reads"]],
+        [Read(r["recv"], r["acc"], r["how"], r["pos"], r["path"], r.get("line", 0), r.get("src", ""))
+         for r in raw["reads"]],
         [Write(Op(w["op"]), w["recv"], w["m"], w["pos"], w["path"], w.get("model"), w.get("via"), w.get("key"),
-               bool(w.get("other")), w.get("acc"), bool(w.get("kp"))) for w in raw["writes"]],
+               bool(w.get("other")), w.get("acc"), bool(w.get("kp")), w.get("nw")) for w in raw["writes"]],
         [Call(c["callee"], c["args"], c["pos"], c["path"], c.get("recv")) for c in raw["calls"]],
         [Clear(c["recv"], c["pos"], c.get("acc"), c.get("fields"), c.get("model"), c.get("key")) for c in raw["clears"]],
         [Bind(*b) for b in raw["binds"]],
@@ -133,6 +140,7 @@ def function_record(raw: dict[str, Any]) -> Function:
         [Escape(*e) for e in raw.get("escapes", ())],
         [Loop(*lp) for lp in raw.get("loops", ())],
         raw.get("managed", []),
+        raw.get("narrows", []),
     )
 
 

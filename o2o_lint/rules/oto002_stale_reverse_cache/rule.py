@@ -4,14 +4,17 @@ Reading a reverse one-to-one accessor (``company.address``, ``user.profile``, th
 multi-table inheritance accessor ``place.restaurant``) stores the answer on the
 instance, *including "there is none"*: ``hasattr(obj, "rel")``, ``getattr(obj, "rel",
 None)`` and ``try: obj.rel / except Rel.DoesNotExist`` all cache it (Django 1.7 to 6.1
-alike). A later write to the relation that does not go through that very instance
+alike); so do the same reads on each element in a comprehension, ``any()``/``all()`` or
+``filter(lambda ...)`` (a later loop over those elements starts with the cache), and
+``select_related("rel")`` / ``prefetch_related("rel")``, with no read at all. A later write to the relation that does not go through that very instance
 leaves ``obj.rel`` wrong until the instance is refreshed:
 
 * after an absence was cached: ``Rel.objects.create(owner_id=obj.pk)``,
   ``Rel(owner_id=obj.pk).save()``, ``rel.owner_id = obj.pk; rel.save()``, a create
   through another instance of the same row (``owner=Owner.objects.get(pk=obj.pk)``),
   ``QuerySet.update(owner=obj)``, ``get_or_create`` / ``update_or_create`` keyed by
-  ``owner_id``;
+  ``owner_id`` (or with ``defaults={"owner_id": ...}``), ``bulk_create`` / ``bulk_update``
+  of such rows (of a comprehension: for every element, the receiver ``xs[i]``);
 * after a presence was cached: ``obj.rel.delete()`` (also ``delete(keep_parents=True)``
   of a multi-table child), ``Rel.objects.filter(owner=obj).delete()``, moving the row to
   another owner (``update()``, or ``rel.owner = other; rel.save()``).
@@ -57,8 +60,8 @@ again. ``del x.rel`` is no repair: the reverse descriptor has no ``__delete__``
 
 Where the write sits in another function (``company.create_address()`` writing on
 ``self``, ``ensure_profile(user)`` writing on its parameter, in any module; a custom
-manager's or queryset's method, ``Profile.objects.ensure_for(user)``, when the manager
-and the model using it share a module), the index's
+manager's or queryset's method, ``Profile.objects.ensure_for(user)``, in the model's
+module or imported into it), the index's
 per-function summaries say so: the call is reported, and the writer's own write gets
 the finding and the fix, so that every caller is right and a second ``--fix`` run
 changes nothing.
@@ -69,7 +72,9 @@ queries; ``obj.rel, _ = Rel.objects.get_or_create(...)``); any other write is fo
 by ``obj.refresh_from_db(fields=["<query name>"])`` (the relation's query name:
 ``related_query_name`` when given). Never a bare ``refresh_from_db()`` (it discards
 unsaved edits) nor ``fields=[<another field>]`` (which stopped clearing the cache in
-Django 5.1).
+Django 5.1). In ``async def`` never a refresh: it empties the cache and the next
+``hasattr()`` raises ``SynchronousOnlyOperation`` (verified on 4.2, 5.2, 6.1); only the
+assignment of an awaited create.
 """
 
 from __future__ import annotations
@@ -80,9 +85,10 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
-from o2o_lint.django_api import DELETES, RETURNS_OBJECT, RETURNS_PAIR, SAVES, UPDATES
+from o2o_lint.django_api import DELETES, RETURNS_OBJECT, RETURNS_PAIR, UPDATES
 from o2o_lint.findings import Fix
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import SAVE_METHODS
 from o2o_lint.rules.oto002_stale_reverse_cache.records import Op, Write
 from o2o_lint.rules.oto002_stale_reverse_cache.summaries import Found, StaleWrites
 from o2o_lint.sourcefile import char_column, split_lines
@@ -145,6 +151,46 @@ class Comment(models.Model):
 
 class Account(models.Model):
     person = models.OneToOneField(Owner, models.CASCADE, related_name="user")
+'''
+
+_CLUB_MANAGERS = '''\
+from django.db import models
+
+
+class MemberQuerySet(models.QuerySet):
+    def drop_for(self, person):
+        self.filter(person=person).delete()
+
+    def of(self, person):
+        return self.filter(person=person)
+
+    def named(self, name):
+        return self.filter(person__name=name)
+
+
+class CardManager(models.Manager):
+    def drop_for(self, person):
+        self.filter(person=person).delete()
+'''
+
+_CLUB_MODELS = '''\
+from django.db import models
+
+from club.managers import CardManager, MemberQuerySet
+
+
+class Person(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Member(models.Model):
+    person = models.OneToOneField(Person, models.CASCADE, related_name="member")
+    objects = models.Manager.from_queryset(MemberQuerySet)()
+
+
+class Card(models.Model):
+    person = models.OneToOneField(Person, models.CASCADE, related_name="card")
+    objects = CardManager()
 '''
 
 
@@ -669,6 +715,167 @@ class StaleReverseCache(LintRule):
             files={"shop/models.py": _MODELS},
             id="manager-of-another-relation",
         ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def backfill():
+                owners = list(Owner.objects.all())
+                missing = [o for o in owners if not hasattr(o, 'profile')]
+                for o in missing:
+                    Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="element-read-local-unobserved",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners, flag):
+                if flag:
+                    missing = [o for o in owners if not hasattr(o, 'profile')]
+                else:
+                    for o in owners:
+                        Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="element-read-in-sibling-branch",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners, other):
+                missing = [o for o in owners if not hasattr(other, 'profile')]
+                for o in owners:
+                    Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="element-read-of-another-name",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def touch(pk):
+                owner = Owner.objects.select_related('profile').get(pk=pk)
+                Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="select-related-not-observed",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.select_related('profile').get(pk=pk)
+                Profile.objects.create(owner=owner)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="select-related-then-create-by-instance",
+        ),
+        # A manager of another module writing another relation than the one read.
+        Valid(
+            """
+            from club.models import Card
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Card.objects.drop_for(person)
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            id="manager-elsewhere-other-relation",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def backfill():
+                owners = list(Owner.objects.all())
+                missing = [o for o in owners if not hasattr(o, 'profile')]
+                Profile.objects.bulk_create([Profile(owner_id=o.pk) for o in missing])
+            """,
+            files={"shop/models.py": _MODELS},
+            id="bulk-create-unobserved",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.bulk_create([Profile(owner=owner)])
+            """,
+            files={"shop/models.py": _MODELS},
+            id="bulk-create-through-instance",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(pk, owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.update_or_create(pk=pk, defaults={'owner': owner})
+            """,
+            files={"shop/models.py": _MODELS},
+            id="defaults-through-instance",
+        ),
+        # A generator bound to a name reads nothing until consumed (here: never).
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                pending = (o for o in owners if not hasattr(o, 'profile'))
+                for o in owners:
+                    Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="unconsumed-generator",
+        ),
+        # get_or_create's defaults only apply when it creates: the found row is not owner's
+        # (assigning it would be wrong); not taken as a write.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(pk, owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.get_or_create(pk=pk, defaults={'owner_id': owner.pk})
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="get-or-create-defaults",
+        ),
+        # A custom queryset method selecting by another field than the relation.
+        Valid(
+            """
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.named(person.name).delete()
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            id="queryset-method-other-field",
+        ),
     ]
     INVALID = [
         # -- stale after an absence was cached -------------------------------------------
@@ -1119,6 +1326,30 @@ class StaleReverseCache(LintRule):
             id="multi-table-parent-link",
             range=(6, 8, 6, 65),
         ),
+        # ... promoted by id without touching the parent row: save_base(raw=True).
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def promote(place):
+                if not hasattr(place, 'restaurant'):
+                    Restaurant(place_ptr_id=place.pk, serves_pizza=True).save_base(raw=True)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def promote(place):
+                if not hasattr(place, 'restaurant'):
+                    Restaurant(place_ptr_id=place.pk, serves_pizza=True).save_base(raw=True)
+                    place.refresh_from_db(fields=["restaurant"])
+            """,
+            expected_messages=["`.save_base()` with `place_ptr_id` set"],
+            id="multi-table-promotion-save-base",
+            range=(6, 8, 6, 80),
+        ),
         # -- stale after a presence was cached --------------------------------------------
         Invalid(
             """
@@ -1465,7 +1696,8 @@ class StaleReverseCache(LintRule):
             id="refresh-of-another-field",
             range=(6, 8, 6, 49),
         ),
-        # async: the awaited write is assigned, or followed by arefresh_from_db.
+        # async: the awaited write is assigned; never a refresh, which empties the cache so that
+        # the next hasattr() queries and raises SynchronousOnlyOperation: the delete has no fix.
         Invalid(
             """
             from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
@@ -1487,10 +1719,154 @@ class StaleReverseCache(LintRule):
                     owner.profile = await Profile.objects.acreate(owner_id=owner.pk)
                 if hasattr(owner, 'badge'):
                     await Badge.objects.filter(owner=owner).adelete()
-                    await owner.arefresh_from_db(fields=["badge_q"])
             """,
             id="async-writes",
             range=(6, 14, 6, 56),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            async def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    await Profile.objects.aget_or_create(owner_id=owner.pk)
+                if hasattr(owner, 'badge'):
+                    await Badge.objects.filter(owner=owner).aupdate(owner=None)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            async def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    owner.profile, _ = await Profile.objects.aget_or_create(owner_id=owner.pk)
+                if hasattr(owner, 'badge'):
+                    await Badge.objects.filter(owner=owner).aupdate(owner=None)
+                return owner
+            """,
+            id="async-get-or-create-and-update",
+            range=(6, 14, 6, 63),
+        ),
+        # A write in a queryset method of another module (``from_queryset``), called after a read.
+        Invalid(
+            """
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.drop_for(person)
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            expected_messages=["`Member.objects.drop_for()` changes the relation without going through it "
+                               "(`QuerySet.delete()` filtered on `person` in club.managers.MemberQuerySet.drop_for"],
+            id="writer-in-queryset-of-another-module",
+            range=(6, 8, 6, 39),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                missing = [o for o in owners if not hasattr(o, 'profile')]
+                Profile.objects.bulk_create([Profile(owner_id=o.pk) for o in missing])
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=['the elements of `owners` escape: the caller holds `owners`'],
+            id="bulk-create-for-every-element",
+            range=(6, 4, 6, 74),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.bulk_create([Profile(owner_id=owner.pk)])
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.bulk_create([Profile(owner_id=owner.pk)])
+                    owner.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=['`bulk_create(owner_id=...)`'],
+            id="bulk-create-by-owner-id",
+            range=(6, 8, 6, 65),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(pk, owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.update_or_create(pk=pk, defaults={'owner_id': owner.pk})
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(pk, owner):
+                if not hasattr(owner, 'profile'):
+                    owner.profile, _ = Profile.objects.update_or_create(pk=pk, defaults={'owner_id': owner.pk})
+            """,
+            expected_messages=['`update_or_create(owner_id=...)`'],
+            id="update-or-create-defaults-by-id",
+            range=(6, 8, 6, 80),
+        ),
+        # ... or a delete of the rows such a method selects: ``return self.filter(person=person)``.
+        Invalid(
+            """
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.of(person).delete()
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            expected_fix="""
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.of(person).delete()
+                    person.refresh_from_db(fields=["member"])
+                return person
+            """,
+            expected_messages=["`.delete()` of the rows `Member.objects.of()` selects"],
+            id="delete-of-queryset-method-rows",
+            range=(6, 8, 6, 42),
+        ),
+        # An awaited bulk write in async def: reported, no fix (a refresh is not async-safe).
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            async def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    await Profile.objects.abulk_create([Profile(owner_id=owner.pk)])
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["this `abulk_create(owner_id=...)`"],
+            id="async-bulk-create-no-fix",
+            range=(6, 14, 6, 72),
         ),
         # A write in a compound statement's header: reported, no place for a statement.
         Invalid(
@@ -1931,6 +2307,152 @@ class StaleReverseCache(LintRule):
             id="attribute-receiver-root-passed",
             range=(9, 8, 9, 56),
         ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                missing = [o for o in owners if not hasattr(o, 'profile')]
+                for o in missing:
+                    Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                missing = [o for o in owners if not hasattr(o, 'profile')]
+                for o in missing:
+                    o.profile = Profile.objects.create(owner_id=o.pk)
+            """,
+            expected_messages=['`o.profile` was read at line 5 on every element of `owners`'],
+            id="element-read-in-comprehension",
+            range=(7, 8, 7, 45),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                if not any(hasattr(o, 'profile') for o in owners):
+                    for o in owners:
+                        Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                if not any(hasattr(o, 'profile') for o in owners):
+                    for o in owners:
+                        o.profile = Profile.objects.create(owner_id=o.pk)
+            """,
+            expected_messages=['`o` escapes: it is an element of `owners`, which the caller holds'],
+            id="element-read-in-any",
+            range=(7, 12, 7, 49),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                for o in filter(lambda v: not hasattr(v, 'profile'), owners):
+                    Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owners):
+                for o in filter(lambda v: not hasattr(v, 'profile'), owners):
+                    o.profile = Profile.objects.create(owner_id=o.pk)
+            """,
+            expected_messages=['`o.profile` was read at line 5 on every element of `owners`'],
+            id="element-read-in-filter-lambda",
+            range=(6, 8, 6, 45),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.select_related('profile').get(pk=pk)
+                Profile.objects.create(owner_id=owner.pk)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.select_related('profile').get(pk=pk)
+                owner.profile = Profile.objects.create(owner_id=owner.pk)
+                return owner
+            """,
+            expected_messages=['`owner.profile` was read at line 5 by `select_related("profile")`'],
+            id="select-related-get",
+            range=(6, 4, 6, 45),
+        ),
+        # ... through a local queryset.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owners = Owner.objects.select_related('profile')
+                owner = owners.get(pk=pk)
+                Profile.objects.create(owner_id=owner.pk)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owners = Owner.objects.select_related('profile')
+                owner = owners.get(pk=pk)
+                owner.profile = Profile.objects.create(owner_id=owner.pk)
+                return owner
+            """,
+            expected_messages=['`owner.profile` was read at line 5 by `select_related("profile")`'],
+            id="select-related-local-queryset",
+            range=(7, 4, 7, 45),
+        ),
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def purge():
+                for owner in Owner.objects.prefetch_related('profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                    print(owner.profile)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def purge():
+                for owner in Owner.objects.prefetch_related('profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                    owner.refresh_from_db(fields=["profile"])
+                    print(owner.profile)
+            """,
+            expected_messages=['by `prefetch_related("profile")`'],
+            id="prefetch-related-loop",
+            range=(6, 8, 6, 52),
+        ),
     ]
 
     @classmethod
@@ -1952,7 +2474,7 @@ class StaleReverseCache(LintRule):
                 lines = split_lines(context.text)
             self.pending.setdefault((line, char_column(lines, line, byte_column)), found)
         self.statement_lines: list[cst.SimpleStatementLine | cst.SimpleStatementSuite] = []
-        self.awaited: set[int] = set()
+        self.asynchronous: list[bool] = []  # per enclosing function: is it ``async def``?
 
     # -- where a call stands -------------------------------------------------------
 
@@ -1968,9 +2490,11 @@ class StaleReverseCache(LintRule):
     def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
         self.statement_lines.pop()
 
-    def visit_Await(self, node: cst.Await) -> None:
-        if isinstance(node.expression, cst.Call):
-            self.awaited.add(id(node.expression))
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.asynchronous.append(node.asynchronous is not None)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.asynchronous.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.pending:
@@ -1986,14 +2510,14 @@ class StaleReverseCache(LintRule):
 
     MESSAGES: ClassVar[dict[str, str]] = {
         # a read, then a stale write in the same function
-        "write": "`{recv}.{acc}` was read at line {read_line} and its answer is cached on `{recv}`; this {what} "
+        "write": "`{recv}.{acc}` was read at line {read_line}{read_how} and its answer is cached on `{recv}`; this {what} "
                  "changes the relation without going through `{recv}`, so the cached `{recv}.{acc}` is stale{note}; "
                  "{seen}",
         # a stale write on a parameter that callers read before calling
         "writer": "callers read `{recv}.{acc}` before calling `{function}()` ({origin}); this {what} changes the "
                   "relation without going through `{recv}`, so their cached `{recv}.{acc}` is stale",
         # a call into such a writer, after a read (the writer itself gets the fix)
-        "call": "`{recv}.{acc}` was read at line {read_line} and its answer is cached on `{recv}`; `{callee}()` "
+        "call": "`{recv}.{acc}` was read at line {read_line}{read_how} and its answer is cached on `{recv}`; `{callee}()` "
                 "changes the relation without going through it ({what} in {site}: fix it there), so the cached "
                 "`{recv}.{acc}` is stale; {seen}",
         # appended to "write" when a later refresh_from_db(fields=[...]) no longer clears the cache
@@ -2006,6 +2530,7 @@ class StaleReverseCache(LintRule):
         "save": "`.{method}()` with `{key}` set",
         "update": "`QuerySet.{method}({key}=...)`",
         "delete": "`QuerySet.{method}()` filtered on `{key}`",
+        "narrowed": "`.{method}()` of the rows `{callee}()` selects",
         "create": "`{method}({key}=...)`",
     }
 
@@ -2016,7 +2541,7 @@ class StaleReverseCache(LintRule):
         note = "" if refresh is None else text["partial-refresh"].format(
             fields=", ".join(f'"{f}"' for f in refresh.fields), line=refresh.pos[0])
         return text[found.kind].format(
-            recv=found.recv, acc=found.acc, read_line=found.read_line, what=cls.describe(found.write), note=note,
+            recv=found.recv, acc=found.acc, read_line=found.read_line, read_how=found.read_how, what=cls.describe(found.write), note=note,
             function=found.function, origin=text["origin"].format(*found.origin), callee=found.callee,
             site=text["site"].format(*found.site), seen=found.seen,
         )
@@ -2025,11 +2550,13 @@ class StaleReverseCache(LintRule):
     def describe(cls, write: Write) -> str:
         """A stale write, as the messages name it."""
         method, key = write.method, write.key
+        if write.narrow is not None:
+            return cls.MESSAGES["narrowed"].format(method=method, callee=write.narrow[0])
         if write.op is Op.DETACH and write.acc and not write.model and key is None:
             kind = "related-row"
         elif write.other:
             kind = "other-instance"
-        elif method in SAVES:
+        elif method in SAVE_METHODS:
             kind = "save"
         elif method in UPDATES:
             kind = "update"
@@ -2049,6 +2576,8 @@ class StaleReverseCache(LintRule):
         if small is None:
             return None
         receiver, accessor = found.recv, found.acc
+        if not receiver.replace(".", "").replace("_", "").isalnum():
+            return None  # ``xs[i]``: every element of ``xs``; no one statement repairs them
         method = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
         value = getattr(small, "value", None)
         direct = value is call or isinstance(value, cst.Await) and value.expression is call
@@ -2059,9 +2588,12 @@ class StaleReverseCache(LintRule):
         if replacement is None:
             if len(found.query_names) != 1 or isinstance(small, (cst.Return, cst.Raise)):
                 return None
+            if self.asynchronous and self.asynchronous[-1]:
+                # Refreshing empties the cache: the next ``hasattr(obj, "rel")`` in async code then
+                # queries and raises SynchronousOnlyOperation (Django 4.2, 5.2, 6.1, verified).
+                return None
             query_name = found.query_names[0]
-            awaited = id(call) in self.awaited
-            refresh = f'{"await " if awaited else ""}{receiver}.{"a" if awaited else ""}refresh_from_db(fields=["{query_name}"])'
+            refresh = f'{receiver}.refresh_from_db(fields=["{query_name}"])'
             replacement = self._after(line, cst.Expr(cst.parse_expression(refresh)))
             description = f'Refresh `{receiver}.{accessor}` with `{receiver}.refresh_from_db(fields=["{query_name}"])`'
         return Fix(description=description, safe=True, replacements={line: replacement}, span=self.span_of(line))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from o2o_lint.django_api import DELETES
 from o2o_lint.index.facts import rule_facts
-from o2o_lint.rules.oto002_stale_reverse_cache.facts import _root
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import ELEMENTS, ELSEWHERE, MANAGER_USES, _root, path_follows
 from o2o_lint.rules.oto002_stale_reverse_cache.records import (
     Call, Clear, Escape, Function, Read, Use, Write, function_record, start as _start, stop as _stop,
 )
@@ -31,38 +31,14 @@ if TYPE_CHECKING:
     from o2o_lint.index.model import ModelInfo, ProjectIndex, ReverseRelation
 
 
-def _field_follows(first: str, second: str) -> bool:
-    """Both fields belong to the same compound statement: does *second* run after *first*?"""
-    if first == "h":
-        return True
-    if second == "h":
-        return False
-    kind, _, first_field = first.partition(".")
-    second_field = second.partition(".")[2]
-    if kind == "try":
-        if first_field == "b":
-            return True
-        return second_field == "f" and first_field != "f"
-    if kind in ("for", "wh"):
-        return first_field == "b" and second_field == "e"
-    return False  # if/else, match cases: exclusive
-
-
 def follows(first: Read | Write | Call | Use | Escape, second: Read | Write | Call | Use | Escape) -> bool:
     """Can *second* run after *first* in the same call of the function?"""
-    a, b = first.path, second.path
-    for index in range(min(len(a), len(b))):
-        x, y = a[index], b[index]
-        if x == y:
-            continue
-        if index % 2 == 0:
-            return x < y
-        return _field_follows(x, y)
-    return _stop(first) <= _stop(second)
+    order = path_follows(first.path, second.path)
+    return _stop(first) <= _stop(second) if order is None else order
 
 
 def _affects(bound: str, receiver: str) -> bool:
-    return receiver == bound or receiver.startswith(bound + ".")
+    return receiver == bound or receiver.startswith((bound + ".", bound + ELEMENTS))
 
 
 class StaleWrites:
@@ -112,15 +88,23 @@ class StaleWrites:
             stack.extend(self.index.model_parents(current))
         return keys
 
-    def relations(self, module: str, event: Write) -> list[ReverseRelation]:
-        """The reverse one-to-one relations a write can change."""
+    def relations(self, module: str, event: Write, cls: str | None = None) -> list[ReverseRelation]:
+        """The reverse one-to-one relations a write can change (*cls*: the class of the writing
+        method, for a manager's or queryset's write on the models of other modules)."""
         key = event.key
         accessor = event.acc
+        if event.narrow is not None:
+            key = self._narrowed_key(module, event.narrow)
+            if key is None:
+                return []
         if accessor is not None:
             found = [r for r in self.accessors.get(accessor, ()) if key is None or key in (r.field_name, r.attname)]
         else:
             models: list[str] = []
-            if event.model:
+            if event.model == ELSEWHERE:
+                for qualified in self._manager_users.get(f"{module}.{cls}", ()):
+                    models += self._lineage(self.index.models[qualified])
+            elif event.model:
                 qualified = self.index.resolve(module, event.model)
                 model = self.index.models.get(qualified) if qualified else None
                 if model is not None:
@@ -161,7 +145,7 @@ class StaleWrites:
             # A write through the instance (``Rel.objects.create(owner=x)``, ``Rel(owner=x)``) sets
             # the cache again (Django 4.2 and 5.2, verified); the model by its class name.
             return clear.key == relation.field_name and \
-                clear.model.rpartition(".")[2] == relation.related_model_name
+                clear.model.rpartition(".")[2] in (relation.related_model_name, ELSEWHERE)
         if clear.acc is not None:
             return clear.acc == relation.accessor
         fields = clear.fields
@@ -201,6 +185,8 @@ class StaleWrites:
         stored, passed to a call or used as a method's instance after the write.
         """
         params = function.params
+        if receiver.endswith(ELEMENTS):
+            return self._elements_observed(function, receiver[: -len(ELEMENTS)], event)
         if function.kind == "module":
             return f"`{receiver}` is a module-level name"
         if receiver in params:
@@ -240,6 +226,17 @@ class StaleWrites:
                 return f"`{escape.recv}` escapes: {how}"
         return None
 
+    def _elements_observed(self, function: Function, iterated: str, event: Write | Call) -> str | None:
+        """After a write for every element of *iterated*: do the elements escape?"""
+        if function.kind == "module" or _root(iterated) in function.params:
+            return f"the elements of `{iterated}` escape: the caller holds `{_root(iterated)}`"
+        for escape in function.escapes:
+            if escape.recv == iterated and escape.how in ("returned", "yielded", "passed", "stored") \
+                    and follows(event, escape) and not self._rebound_between(function, iterated, _stop(event), _start(escape)):
+                how = self._HOW[escape.how].format(line=escape.pos[0], callee=escape.callee)
+                return f"the elements of `{iterated}` escape: {how}"
+        return None
+
     @staticmethod
     def _same_loop(function: Function, receiver: str, first: Write | Call, second: Read | Use | Escape) -> bool:
         """Both in the body of a loop that does not rebind *receiver*: *second* runs again after *first*."""
@@ -271,7 +268,8 @@ class StaleWrites:
 
     def _records(self, facts: Facts | None) -> dict[str, Function]:
         raw = rule_facts(facts, "OTO002") if facts else None
-        return {qualname: function_record(function) for qualname, function in raw.items()} if raw else {}
+        return {qualname: function_record(function) for qualname, function in raw.items()
+                if qualname != MANAGER_USES} if raw else {}
 
     def _cacheable(self, module: str) -> bool:
         """Whether what is derived from *module*'s facts may be kept for the index's life:
@@ -378,9 +376,52 @@ class StaleWrites:
         if model is None:
             return []
         model_module = qualified.rpartition(".")[0]
-        return [(model_module, qualname) for qualname, function in self.functions(model_module).items()
-                if qualname.rpartition(".")[2] == method and qualname.count(".") == 1
-                and model.name in function.managed]
+        found = [(model_module, qualname) for qualname, function in self.functions(model_module).items()
+                 if qualname.rpartition(".")[2] == method and qualname.count(".") == 1
+                 and model.name in function.managed]
+        for manager in self._managers_of.get(qualified, ()):
+            manager_module, _, name = manager.rpartition(".")
+            function = self.functions(manager_module).get(f"{name}.{method}")
+            if function is not None and ELSEWHERE in function.managed:
+                found.append((manager_module, f"{name}.{method}"))
+        return found
+
+    def _narrowed_key(self, module: str, narrow: list[Any]) -> str | None:
+        """``["Rel.objects.for_user", 0]`` -> the lookup key ``for_user`` ties its argument to."""
+        callee, slot = narrow
+        for method_module, qualname in self._manager_methods(module, callee):
+            function = self.functions(method_module)[qualname]
+            params = function.params
+            name = params[slot + 1] if isinstance(slot, int) and slot + 1 < len(params) else slot
+            keys = {key for key, param in function.narrows if param == name}
+            if len(keys) == 1:
+                return keys.pop()
+        return None
+
+    @cached_property
+    def _managers_of(self) -> dict[str, list[str]]:
+        """Model qualname -> the manager and queryset classes of other modules it uses."""
+        found: dict[str, list[str]] = defaultdict(list)
+        for module, facts in self.index.modules.items():
+            uses = (rule_facts(facts, "OTO002") or {}).get(MANAGER_USES)
+            for model_name, names in (uses or {}).items():
+                model = f"{module}.{model_name}"
+                if model not in self.index.models:
+                    continue
+                for name in names:
+                    manager = self.index.resolve(module, name)
+                    if manager and manager not in found[model]:
+                        found[model].append(manager)
+        return dict(found)
+
+    @cached_property
+    def _manager_users(self) -> dict[str, list[str]]:
+        """Manager or queryset class qualname -> the models (qualnames) of other modules using it."""
+        found: dict[str, list[str]] = defaultdict(list)
+        for model, managers in self._managers_of.items():
+            for manager in managers:
+                found[manager].append(model)
+        return dict(found)
 
     def summary(self, module: str, qualname: str, _active: frozenset[tuple[str, str]] = frozenset()) -> list[dict[str, Any]]:
         """Stale writes *qualname* makes on its parameters, directly or through calls.
@@ -402,7 +443,7 @@ class StaleWrites:
                 receiver = write.recv
                 if receiver not in params or self._rebound_between(function, receiver, start, _start(write)):
                     continue
-                relations = self._receiver_fits(module, function, receiver, self.relations(module, write))
+                relations = self._receiver_fits(module, function, receiver, self.relations(module, write, function.cls))
                 relations = self._cleared_after(function, receiver, write, relations)
                 if relations:
                     found.append({"param": receiver, "relations": relations, "write": write,
@@ -496,6 +537,7 @@ class StaleWrites:
         accessors = self.accessors
         if not accessors:
             return False
+        functions = {qualname: f for qualname, f in functions.items() if qualname != MANAGER_USES}
         for function in functions.values():
             if (function["writes"] or function["calls"]) and any(r["acc"] in accessors for r in function["reads"]):
                 return True
@@ -515,7 +557,7 @@ class StaleWrites:
             start = (function.line, 0)
             for write in function.writes:
                 receiver = write.recv
-                relations = self._receiver_fits(module, function, receiver, self.relations(module, write))
+                relations = self._receiver_fits(module, function, receiver, self.relations(module, write, function.cls))
                 if not relations:
                     continue
                 relations = self._cleared_after(function, receiver, write, relations)
@@ -526,7 +568,8 @@ class StaleWrites:
                     read, matching = found
                     seen = self.observed(function, receiver, write, read.acc)
                     if seen is not None:
-                        results.append(_found("write", write, receiver, read.acc, matching, read_line=read.pos[0],
+                        results.append(_found("write", write, receiver, read.acc, matching, read_line=read.line or read.pos[0],
+                                              read_how=_filled(read),
                                               write=write, refresh=self._partial_refresh(function, receiver, write),
                                               seen=seen))
                     continue
@@ -594,7 +637,8 @@ class StaleWrites:
                     seen = self.observed(function, receiver, call, read.acc)
                     if seen is None:
                         continue
-                    best = _found("call", call, receiver, read.acc, matching, read_line=read.pos[0],
+                    best = _found("call", call, receiver, read.acc, matching, read_line=read.line or read.pos[0],
+                                  read_how=_filled(read),
                                   write=item["write"], callee=call.callee, site=item["site"], seen=seen)
                     best_read = _start(read)
         return best
@@ -618,6 +662,16 @@ class Found(NamedTuple):
     callee: str = ""  # "call": the called name
     site: tuple[str, str, int] = ("", "", 0)  # "call": the writer (module, function, line)
     seen: str = ""  # "write", "call": where the stale answer can be read (a later read, an escape)
+    read_how: str = ""  # "write", "call": how the cache was filled, when not by a read of the receiver itself
+
+
+def _filled(read: Read) -> str:
+    """How a cache was filled other than by reading the receiver's own accessor."""
+    if read.how == "element":
+        return f" on every element of `{read.source}`"
+    if read.how == "related":
+        return f' by `{read.source}("{read.acc}")`'
+    return ""
 
 
 def _found(kind: str, event: Write | Call, receiver: str, accessor: str, relations: list[ReverseRelation],
