@@ -40,6 +40,14 @@ class ForeignKeyUnique(LintRule):
     summary = "ForeignKey(unique=True) should be a OneToOneField"
     fixable = Fixability.SOMETIMES
     fix_changes_relations = True  # the converted field turns a reverse manager into an object
+    after_fix = (
+        "a ForeignKey turned into a OneToOneField needs a migration: run `python manage.py makemigrations` "
+        "(one AlterField per field). Applied as generated it is not free: PostgreSQL drops and re-adds the "
+        "foreign key constraint (a validation scan of the table, under locks), SQLite rebuilds the table. "
+        "The columns and constraints are already the same, so wrap the AlterField in "
+        "migrations.SeparateDatabaseAndState(state_operations=[...]) to change only Django's state "
+        "at no database cost (`o2o-lint --explain OTO001` shows it)."
+    )
 
     VALID = [
         Valid(
