@@ -377,6 +377,29 @@ class ForeignKeyUnique(LintRule):
             id="user-model-target",
             range=(5, 11, 5, 83),
         ),
+        # A file of the project that no Python parses is not indexed: a use of the reverse
+        # manager may hide there, so the conversion is unsafe, and the message says why.
+        Invalid(
+            """
+            from django.db import models
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE, unique=True)
+            """,
+            files={"app/services.py": "def first_address(company):\n    return company.address_set.get()\n\ndef half(:\n"},
+            expected_fix="""
+            from django.db import models
+
+            class Address(models.Model):
+                company = models.OneToOneField('Company', models.CASCADE)
+            """,
+            expected_messages=[
+                "the fix is unsafe: 1 file(s) of the project could not be read or parsed (",
+            ],
+            unsafe=True,
+            id="unparsed-file-fix-unsafe",
+            range=(4, 14, 4, 71),
+        ),
         # A module-level constant bound to True is as good as the literal: the fix drops it
         # (and its import, when nothing else uses it).
         Invalid(
@@ -710,7 +733,7 @@ class ForeignKeyUnique(LintRule):
         unreadable = index.unreadable_files
         if unreadable and relations:
             # what cannot be read is not indexed: a use of the old accessor there is unknown
-            first = os.path.relpath(unreadable[0])
+            first = self._shown_path(unreadable[0])
             others = f" and {len(unreadable) - 1} more" if len(unreadable) > 1 else ""
             return (
                 f"{len(unreadable)} file(s) of the project could not be read or parsed ({first}{others}), "
@@ -727,6 +750,14 @@ class ForeignKeyUnique(LintRule):
             return ()
         module, _, obj = imported.rpartition(".")
         return ((module, obj, head if head != obj else None),) if module else ()
+
+    def _shown_path(self, path: str) -> str:
+        """*path* relative to the working directory when it lies below it, else to the
+        reported file's directory (a message must not depend on where the run started)."""
+        relative = os.path.relpath(path)
+        if relative.startswith(os.pardir):
+            relative = os.path.relpath(path, os.path.dirname(self.context.abspath))
+        return relative
 
     def _fix(self, node: cst.Call, callee: str, *, safe: bool) -> Fix | None:
         if any(arg.star for arg in node.args):
