@@ -318,3 +318,16 @@ def test_foreign_key_subclasses_are_found_across_modules(tmp_path: Path) -> None
     [company] = index.models["shop.models.Address"].fields  # the unsure field is not indexed
     assert company.name == "company" and company.unique and not company.is_unique_foreign_key
     assert ("shop.Company", "address_set", "shop.Address", "fk") in reverse(index)
+
+
+def test_a_configured_foreign_key_class_is_taken_at_the_users_word(tmp_path: Path) -> None:
+    files = {
+        "core/fields.py": "from django.db import models\n\nclass Forcing(models.ForeignKey):\n"
+                          "    def __init__(self, *args, **kwargs):\n        super().__init__(*args, **kwargs)\n",
+        "shop/models.py": "from django.db import models\nfrom core.fields import Forcing\n\n"
+                          "class Address(models.Model):\n    company = Forcing('Company', models.CASCADE, unique=True)\n",
+    }
+    assert not index_of(tmp_path / "a", files).field_kind("shop.models", "Forcing").certain
+    configured = index_of(tmp_path / "b", files, foreign_key_classes=("core.fields.Forcing",))
+    assert configured.field_kind("shop.models", "Forcing").certain
+    assert [f.name for f in configured.models["shop.models.Address"].fields] == ["company"]

@@ -319,20 +319,18 @@ class ProjectIndex:
 
     def field_kind(self, module: str, callee: str) -> FieldKind | None:
         """What a relation field constructor name declares, else None: Django's field
-        classes, the project's ForeignKey subclasses (``class TenantForeignKey(ForeignKey)``,
-        in any module, and their subclasses), then the configured ``foreign-key-classes``."""
+        classes, the configured ``foreign-key-classes`` (the user's word first), then the
+        project's ForeignKey subclasses (``class TenantForeignKey(ForeignKey)``, in any
+        module, and theirs)."""
         qualified = self.resolve(module, callee)
         if qualified is not None:
             prefix, _, short = qualified.rpartition(".")
             if short in FIELD_KINDS and prefix in DJANGO_FIELD_MODULES:
                 return FieldKind(RelationKind(FIELD_KINDS[short]), True)
-            subclass = self.foreign_key_subclasses.get(qualified)
-            if subclass is not None:
-                return subclass
-        for configured in self.foreign_key_classes:
+        for configured in self.foreign_key_classes:  # the user's word first
             if qualified == configured or (("." not in configured) and callee.rpartition(".")[2] == configured):
                 return FieldKind(RelationKind.FOREIGN_KEY, False)
-        return None
+        return self.foreign_key_subclasses.get(qualified) if qualified is not None else None
 
     # -- models ----------------------------------------------------------------------
 
