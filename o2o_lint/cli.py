@@ -42,6 +42,7 @@ from o2o_lint.reporting import (
     format_junit,
     format_sarif,
     format_statistics,
+    next_steps_report,
     summary,
     terminal_width,
 )
@@ -307,6 +308,13 @@ def _exit_status(args: argparse.Namespace, remain: bool, fixed: int) -> int:
     return EXIT_FINDINGS if remain else EXIT_CLEAN
 
 
+def _next_steps() -> dict[str, str]:
+    """Each rule's ``after_fix``: what is left to do once one of its fixes is written."""
+    from o2o_lint.rules import all_rules
+
+    return {code: rule.after_fix for code, rule in all_rules().items() if rule.after_fix}
+
+
 def _fixed_line(fixed: int) -> str:
     return f"Fixed {fixed} finding{'' if fixed == 1 else 's'}."
 
@@ -338,7 +346,7 @@ def _emit(result: RunResult, args: argparse.Namespace, mode: str, fmt: str, out:
     fixed = None
     if mode == MODE_FIX:
         fixed = len(result.fixed)
-        side.write(fixed_report(result.fixed))
+        side.write(fixed_report(result.fixed, _next_steps()))
     if not result.checked and not findings:
         # nothing was checked: "All clear" would claim what was never looked at
         if not (args.quiet or args.silent):
@@ -601,6 +609,8 @@ def _main(args: argparse.Namespace, settings: Settings, config_path: str | None,
             fixed = len(result.fixed)
             if not (args.fix_only or args.silent):
                 sys.stderr.write(format_concise(remaining))
+            if not (args.fix_only or args.quiet or args.silent):  # --fix-only on stdin: editors, keep it terse
+                sys.stderr.write(next_steps_report(result.fixed, _next_steps()))
             if not (args.quiet or args.silent):
                 line = summary(remaining, checked=1, fixed=fixed, unsafe_enabled=settings.unsafe_fixes)
                 sys.stderr.write((_fixed_line(fixed) if args.fix_only else line) + "\n")

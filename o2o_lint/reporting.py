@@ -488,8 +488,9 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def fixed_report(fixed: Sequence[Finding]) -> str:
-    """What ``--fix`` changed, one line per file: ``app/models.py: 2 × OTO123``."""
+def fixed_report(fixed: Sequence[Finding], next_steps: Mapping[str, str] | None = None) -> str:
+    """What ``--fix`` changed, one line per file: ``app/models.py: 2 × OTO123``; then, for
+    each code fixed whose rule has one (``after_fix``), what is left to do: ``Next (OTO123): ...``."""
     by_path: dict[str, Counter[str]] = {}
     for finding in fixed:
         by_path.setdefault(finding.path, Counter())[finding.code] += 1
@@ -497,7 +498,16 @@ def fixed_report(fixed: Sequence[Finding]) -> str:
     for path in sorted(by_path):
         counts = ", ".join(f"{count} × {code}" for code, count in sorted(by_path[path].items()))
         lines.append(f"  {path}: {counts}\n")
-    return f"Fixed in {_plural(len(by_path), 'file')}:\n" + "".join(lines) if lines else ""
+    if not lines:
+        return ""
+    steps = next_steps_report(fixed, next_steps)
+    return f"Fixed in {_plural(len(by_path), 'file')}:\n" + "".join(lines) + steps
+
+
+def next_steps_report(fixed: Sequence[Finding], next_steps: Mapping[str, str] | None) -> str:
+    """``Next (OTO123): ...`` for each code among *fixed* that has a next step."""
+    codes = sorted({finding.code for finding in fixed})
+    return "".join(f"Next ({code}): {next_steps[code]}\n" for code in codes if next_steps and next_steps.get(code))
 
 
 def summary(findings: Sequence[Finding], *, checked: int, fixed: int | None, unsafe_enabled: bool) -> str:

@@ -232,3 +232,102 @@ def test_cache_reuses_facts_and_sees_changes(tmp_path: Path) -> None:
     (tmp_path / "app/models.py").write_text("from django.db import models\n\nclass B(models.Model):\n    pass\n")
     third = build_index([str(tmp_path)], settings)
     assert {m.key for m in third.models.values() if not m.external} == {"app.B"}
+
+
+def test_module_constants_are_read_from_source_and_followed_through_imports(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "shop/constants/__init__.py": "from .flags import ONE, UNIQUE\n",
+        "shop/constants/flags.py": 'ONE = True\nUNIQUE = {"unique": True, "related_name": "address"}\nTWICE = True\nTWICE = True\n',
+        "shop/other.py": 'MUTATED = {"unique": True}\n\ndef f():\n    MUTATED.update(unique=False)\n'
+                         "FLAG = True\n\ndef g():\n    global FLAG\n    FLAG = False\n",
+        "shop/models.py": """
+            from django.db import models
+            from shop import constants
+            from shop.constants import UNIQUE
+
+            class Company(models.Model):
+                pass
+
+            class Address(models.Model):
+                company = models.ForeignKey(Company, models.CASCADE, **UNIQUE)
+                owner = models.ForeignKey(Company, models.CASCADE, unique=constants.ONE, related_name="+")
+        """,
+    })
+    from o2o_lint.index.model import UNKNOWN
+
+    assert index.constant("shop.models", "constants.ONE") is True
+    assert index.constant("shop.models", "UNIQUE") == {"unique": True, "related_name": "address"}
+    assert index.constant("shop.constants.flags", "TWICE") is UNKNOWN  # bound twice
+    assert index.constant("shop.other", "MUTATED") is UNKNOWN  # changed after it is built
+    assert index.constant("shop.other", "FLAG") is UNKNOWN  # rebound through `global`
+    assert index.constant("shop.models", "models.CASCADE") is UNKNOWN  # outside the project
+    address = index.models["shop.models.Address"]
+    company, owner = address.fields
+    assert company.unique and company.related_name == "address"  # the dict's entries count
+    assert owner.unique and owner.is_unique_foreign_key
+    assert ("shop.Company", "address", "shop.Address", "fk") in reverse(index)
+
+
+def test_foreign_key_subclasses_are_found_across_modules(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "core/fields.py": """
+            from django.db.models import ForeignKey as FK
+
+            class TenantForeignKey(FK):
+                pass
+
+            class Mixin:
+                def __init__(self, *args, **kwargs):
+                    super().__init__(*args, **kwargs)
+
+            class Mixed(Mixin, FK):
+                pass
+
+            class Forcing(FK):
+                def __init__(self, *args, **kwargs):
+                    kwargs["unique"] = False
+                    super().__init__(*args, **kwargs)
+        """,
+        "shop/fields.py": "from core import fields\nfrom thirdparty import Base\n\n"
+                          "class Audited(fields.TenantForeignKey):\n    pass\n\n"
+                          "class Opaque(Base, fields.TenantForeignKey):\n    pass\n\n"
+                          "class BelowForcing(fields.Forcing):\n    pass\n",
+        "shop/models.py": """
+            from django.db import models
+            from shop.fields import Audited, BelowForcing
+
+            class Company(models.Model):
+                pass
+
+            class Address(models.Model):
+                company = Audited(Company, models.CASCADE, unique=True)
+                other = BelowForcing(Company, models.CASCADE, unique=True)
+        """,
+    })
+    found = {name: kind.certain for name, kind in index.foreign_key_subclasses.items()}
+    assert found == {
+        "core.fields.TenantForeignKey": True,
+        "core.fields.Mixed": False,  # a mixin's __init__ comes first
+        "core.fields.Forcing": False,
+        "shop.fields.Audited": True,
+        "shop.fields.Opaque": False,  # a base the index cannot see
+        "shop.fields.BelowForcing": False,
+    }
+    kind = index.field_kind("shop.models", "Audited")
+    assert kind is not None and kind.kind == "fk" and not kind.django_field and kind.certain
+    [company] = index.models["shop.models.Address"].fields  # the unsure field is not indexed
+    assert company.name == "company" and company.unique and not company.is_unique_foreign_key
+    assert ("shop.Company", "address_set", "shop.Address", "fk") in reverse(index)
+
+
+def test_a_configured_foreign_key_class_is_taken_at_the_users_word(tmp_path: Path) -> None:
+    files = {
+        "core/fields.py": "from django.db import models\n\nclass Forcing(models.ForeignKey):\n"
+                          "    def __init__(self, *args, **kwargs):\n        super().__init__(*args, **kwargs)\n",
+        "shop/models.py": "from django.db import models\nfrom core.fields import Forcing\n\n"
+                          "class Address(models.Model):\n    company = Forcing('Company', models.CASCADE, unique=True)\n",
+    }
+    assert not index_of(tmp_path / "a", files).field_kind("shop.models", "Forcing").certain
+    configured = index_of(tmp_path / "b", files, foreign_key_classes=("core.fields.Forcing",))
+    assert configured.field_kind("shop.models", "Forcing").certain
+    assert [f.name for f in configured.models["shop.models.Address"].fields] == ["company"]

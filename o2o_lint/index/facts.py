@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from typing import Any, Callable, NamedTuple
 
 from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 12  # 12: files of newer Python syntax than the interpreter have facts
+FACTS_VERSION = 13  # 13: module constants; relation keywords given by name or by ``**``
 
 Facts = dict[str, Any]
 
@@ -107,10 +108,106 @@ def _field_from_call(name: str, call: ast.Call) -> Facts | None:
             value = _constant(keywords[key])
             # a non-literal unique=/primary_key= is "unknown": never assume True
             field[key] = value
+            reference = dotted_name(keywords[key]) if value is None else None
+            if reference is not None:  # unique=ONE_PER_COMPANY: the index resolves the constant
+                field.setdefault("references", {})[key] = reference
+    for kw in call.keywords:
+        if kw.arg is not None:
+            continue
+        if isinstance(kw.value, ast.Dict):  # **{"unique": True}
+            for key, value in _literal_dict(kw.value, keep_unknown=True).items():
+                if key in RELATION_KEYWORDS and key not in field:
+                    field[key] = value
+        else:  # **UNIQUE: a module-level dict the index resolves; anything else stays opaque
+            field.setdefault("spreads", []).append(dotted_name(kw.value) or "")
     # ForeignKey's third positional argument is related_name.
     if "related_name" not in field and len(call.args) >= 3:
         field["related_name_positional"] = _constant(call.args[2])
     return field
+
+
+def _literal(node: ast.AST) -> tuple[bool, Any]:
+    """(True, value) for a literal bool, int, str or None; (False, None) otherwise."""
+    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (str, bool, int))):
+        return True, node.value
+    return False, None
+
+
+def _literal_dict(node: ast.Dict, keep_unknown: bool = False) -> dict[str, Any]:
+    """The literal entries of a dict display: ``{"unique": True}``. An entry whose value is
+    not a literal is None with *keep_unknown* (the key is there, its value unknown), else
+    the whole dict is unknown (empty); so is one with a ``**`` entry or a non-string key."""
+    result: dict[str, Any] = {}
+    for key, value in zip(node.keys, node.values):
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            return {}
+        known, literal = _literal(value)
+        if not known and not keep_unknown:
+            return {}
+        result[key.value] = literal
+    return result
+
+
+def _bound_names(statement: ast.stmt) -> list[str]:
+    """The module-level names a top-level statement binds (nested blocks included)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [statement.name]
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return [(alias.asname or alias.name).split(".")[0] for alias in statement.names]
+    # nested blocks and comprehensions included: a name counted once too often only
+    # makes a constant unknown
+    names = []
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.append(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.extend((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def _constants(tree: ast.Module, text: str | None) -> dict[str, Any]:
+    """Module-level names bound once, to a literal bool (``ONE_PER_COMPANY = True``) or to
+    a literal dict holding a relation keyword (``UNIQUE = {"unique": True}``): what the
+    index resolves ``unique=ONE_PER_COMPANY`` and ``**UNIQUE`` with, never by importing.
+    A name bound again anywhere at module level, declared ``global`` in a function, or
+    (a dict) possibly mutated is not a constant."""
+    candidates: dict[str, Any] = {}
+    for statement in tree.body:
+        target: ast.AST | None = None
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+        elif isinstance(statement, ast.AnnAssign) and statement.simple:
+            target = statement.target
+        if not isinstance(target, ast.Name) or statement.value is None:  # type: ignore[union-attr]
+            continue
+        value = statement.value  # type: ignore[union-attr]
+        if isinstance(value, ast.Constant) and isinstance(value.value, bool):
+            candidates[target.id] = value.value
+        elif isinstance(value, ast.Dict):
+            entries = _literal_dict(value)
+            if any(key in RELATION_KEYWORDS for key in entries):
+                candidates[target.id] = entries
+    if not candidates:
+        return {}
+    bindings: dict[str, int] = {}
+    for statement in tree.body:
+        for name in _bound_names(statement):
+            if name in candidates:
+                bindings[name] = bindings.get(name, 0) + 1
+    found = {name: value for name, value in candidates.items() if bindings.get(name) == 1}
+    if found and (text is None or "global" in text):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Global):
+                for name in node.names:
+                    found.pop(name, None)
+    for name in [n for n, value in found.items() if isinstance(value, dict)]:
+        if text is None or re.search(
+            r"\b%s\s*(?:\[|\.\s*(?:update|pop|popitem|setdefault|clear|__setitem__)\b)" % re.escape(name), text
+        ):
+            del found[name]  # UNIQUE["unique"] = False, UNIQUE.update(...): not a constant
+    return found
 
 
 def _meta(body: list[ast.stmt]) -> Facts | None:
@@ -234,6 +331,7 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         "settings": settings,
         "looks_like_migration": _looks_like_migration(classes),
         "custom_managers": _custom_managers(tree, text, classes),
+        "constants": _constants(tree, text),
         "rules": {extractor.code: extractor.extract(tree, text) for extractor in all_extractors()},
     }
 

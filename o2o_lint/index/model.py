@@ -17,7 +17,7 @@ from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
-from o2o_lint.django_api import DJANGO_FIELD_MODULES, DJANGO_MODELS, FIELD_KINDS, MODEL_BASES
+from o2o_lint.django_api import DJANGO_FIELD_MODULES, DJANGO_MODELS, FIELD_KINDS, MODEL_BASES, RELATION_KEYWORDS
 from o2o_lint.index.facts import Facts
 
 if TYPE_CHECKING:
@@ -48,7 +48,18 @@ class FieldKind(NamedTuple):
     """What a field constructor declares (:meth:`ProjectIndex.field_kind`)."""
 
     kind: RelationKind  # FOREIGN_KEY, ONE_TO_ONE or MANY_TO_MANY
-    django_field: bool  # the real django class, not a configured subclass
+    django_field: bool  # the real django class, not a subclass (the project's or a configured one)
+    #: False for a project subclass whose own code may change what Django makes of its
+    #: arguments (it overrides ``__init__``, ``check``...): its keywords say nothing sure
+    certain: bool = True
+
+
+#: Methods of a ForeignKey subclass that may change what its keywords mean (force or drop
+#: ``unique``, pass other arguments on), whether Django warns, or its reverse accessor.
+_UNSURE_FIELD_METHODS = frozenset({"__init__", "__new__", "check", "_check_unique", "contribute_to_related_class"})
+
+#: :meth:`ProjectIndex.constant`'s answer for a name that is no known constant.
+UNKNOWN = object()
 
 
 @dataclass(frozen=True)
@@ -172,6 +183,8 @@ class ProjectIndex:
         self.overlaid: tuple[str, Facts] | None = None
         self._overlaid_text: str | None = None
         self._views: dict[Callable[[ProjectIndex], Any], Any] = {}
+        #: ForeignKey subclasses defined in the project, by qualified name (see field_kind)
+        self.foreign_key_subclasses: dict[str, FieldKind] = {}
         self._find_models()
         self._collect_reverse_relations()
 
@@ -266,17 +279,58 @@ class ProjectIndex:
         resolved = self.resolve(module, name, _depth + 1)
         return resolved if resolved and resolved != qualified else qualified
 
+    def constant(self, module: str, dotted: str, _depth: int = 0) -> Any:
+        """The literal a module-level constant holds (``ONE_PER_COMPANY`` -> True,
+        ``UNIQUE`` -> ``{"unique": True}``), followed through imports and re-exports
+        (``consts.UNIQUE``, ``from .consts import UNIQUE``), read from the facts alone;
+        :data:`UNKNOWN` when *dotted* is no constant the index knows."""
+        facts = self.modules.get(module)
+        if facts is None or _depth > MAX_RESOLVE_DEPTH:
+            return UNKNOWN
+        head, _, rest = dotted.partition(".")
+        constants = facts.get("constants", {})
+        if not rest and head in constants:
+            return constants[head]
+        imported = facts["imports"].get(head)
+        if imported is None:
+            return UNKNOWN
+        owner, _, name = (f"{imported}.{rest}" if rest else imported).rpartition(".")
+        return self.constant(owner, name, _depth + 1) if owner else UNKNOWN
+
+    def keyword_values(self, module: str, field_facts: Facts) -> dict[str, Any]:
+        """A relation field's keywords that are known (``RELATION_KEYWORDS``): literals,
+        constants given by name, and the entries of ``**`` dicts that are constants."""
+        values = {key: value for key, value in field_facts.items() if key in RELATION_KEYWORDS}
+        for key, reference in field_facts.get("references", {}).items():
+            value = self.constant(module, reference)
+            values[key] = None if value is UNKNOWN or isinstance(value, dict) else value
+        for reference in field_facts.get("spreads", ()):
+            spread = self.constant(module, reference) if reference else UNKNOWN
+            if isinstance(spread, dict):
+                for key, value in spread.items():
+                    if key in RELATION_KEYWORDS:
+                        values.setdefault(key, value)
+        return values
+
+    @cached_property
+    def foreign_key_subclass_names(self) -> frozenset[str]:
+        """The class names of the project's ForeignKey subclasses (a screen's vocabulary)."""
+        return frozenset(qualname.rpartition(".")[2] for qualname in self.foreign_key_subclasses)
+
     def field_kind(self, module: str, callee: str) -> FieldKind | None:
-        """What a relation field constructor name declares, else None."""
+        """What a relation field constructor name declares, else None: Django's field
+        classes, the configured ``foreign-key-classes`` (the user's word first), then the
+        project's ForeignKey subclasses (``class TenantForeignKey(ForeignKey)``, in any
+        module, and theirs)."""
         qualified = self.resolve(module, callee)
         if qualified is not None:
             prefix, _, short = qualified.rpartition(".")
             if short in FIELD_KINDS and prefix in DJANGO_FIELD_MODULES:
                 return FieldKind(RelationKind(FIELD_KINDS[short]), True)
-        for configured in self.foreign_key_classes:
+        for configured in self.foreign_key_classes:  # the user's word first
             if qualified == configured or (("." not in configured) and callee.rpartition(".")[2] == configured):
                 return FieldKind(RelationKind.FOREIGN_KEY, False)
-        return None
+        return self.foreign_key_subclasses.get(qualified) if qualified is not None else None
 
     # -- models ----------------------------------------------------------------------
 
@@ -291,6 +345,7 @@ class ProjectIndex:
             qualname: [self.resolve(facts["module"], base) or base for base in class_facts["bases"]]
             for qualname, (_, facts, class_facts) in classes.items()
         }
+        self._find_foreign_key_subclasses(classes, base_qualnames)
         known_models = set(MODEL_BASES) | set(DJANGO_MODELS) | set(self.model_base_classes)
         changed = True
         while changed:  # fixed point: models through other models, in any order
@@ -326,9 +381,10 @@ class ProjectIndex:
             )
             for field_facts in class_facts["fields"]:
                 kind = self.field_kind(facts["module"], field_facts["callee"])
-                if kind is None:
+                if kind is None or not kind.certain:
                     continue
-                related_name = field_facts.get("related_name")
+                keywords = self.keyword_values(facts["module"], field_facts)
+                related_name = keywords.get("related_name")
                 if related_name is None and kind.kind == RelationKind.FOREIGN_KEY:
                     related_name = field_facts.get("related_name_positional")
                 model.fields.append(
@@ -340,15 +396,55 @@ class ProjectIndex:
                         col=field_facts["col"],
                         target=field_facts["target"],
                         related_name=related_name if isinstance(related_name, str) else None,
-                        related_query_name=field_facts.get("related_query_name")
-                        if isinstance(field_facts.get("related_query_name"), str) else None,
-                        unique=field_facts.get("unique") is True or kind.kind == RelationKind.ONE_TO_ONE,
-                        primary_key=field_facts.get("primary_key") is True,
-                        parent_link=field_facts.get("parent_link") is True,
+                        related_query_name=keywords.get("related_query_name")
+                        if isinstance(keywords.get("related_query_name"), str) else None,
+                        unique=keywords.get("unique") is True or kind.kind == RelationKind.ONE_TO_ONE,
+                        primary_key=keywords.get("primary_key") is True,
+                        parent_link=keywords.get("parent_link") is True,
                         django_field=kind.django_field,
                     )
                 )
             self._add_model(model)
+
+    def _find_foreign_key_subclasses(self, classes: dict[str, tuple[str, Facts, Facts]],
+                                     base_qualnames: dict[str, list[str]]) -> None:
+        """Classes of the project deriving from Django's ForeignKey, directly or through each
+        other, across modules (a fixed point). One is uncertain when it, or a class it
+        derives from, overrides a method that may change what its keywords mean, or derives
+        from a class the index cannot see (a mixin from elsewhere may do so)."""
+        def is_django_foreign_key(qualname: str) -> bool:
+            prefix, _, short = qualname.rpartition(".")
+            return short == "ForeignKey" and prefix in DJANGO_FIELD_MODULES
+
+        found = self.foreign_key_subclasses
+        changed = True
+        while changed:
+            changed = False
+            for qualname, bases in base_qualnames.items():
+                if qualname in found or qualname.rpartition(".")[0] in DJANGO_FIELD_MODULES:
+                    continue
+                if not any(is_django_foreign_key(b) or b in found for b in bases):
+                    continue
+                methods = set(classes[qualname][2]["methods"])
+                certain = not (methods & _UNSURE_FIELD_METHODS) and all(
+                    found[b].certain if b in found else
+                    is_django_foreign_key(b) or self._plain_class(b, classes, base_qualnames, set())
+                    for b in bases
+                )
+                found[qualname] = FieldKind(RelationKind.FOREIGN_KEY, False, certain)
+                changed = True
+
+    def _plain_class(self, qualname: str, classes: dict[str, tuple[str, Facts, Facts]],
+                     base_qualnames: dict[str, list[str]], seen: set[str]) -> bool:
+        """A class of the project that overrides none of a field's telling methods, nor do
+        its bases (``object`` is plain; a class the index cannot see is not)."""
+        if qualname in ("object", "builtins.object"):
+            return True
+        if qualname in seen or qualname not in classes:
+            return False
+        seen.add(qualname)
+        return not (set(classes[qualname][2]["methods"]) & _UNSURE_FIELD_METHODS) and all(
+            self._plain_class(b, classes, base_qualnames, seen) for b in base_qualnames[qualname])
 
     def _add_model(self, model: ModelInfo) -> None:
         self.models[model.qualname] = model

@@ -18,7 +18,8 @@ through small hooks:
 * :meth:`LintRule.review`: a rule that judges the other rules' findings of a file
   before ``# noqa`` is applied (``reviews_findings``), instead of visiting its tree;
 * declarative cross-file effects the runner reads: ``fix_changes_relations`` and
-  ``findings_outlive_relation_change``.
+  ``findings_outlive_relation_change``; ``after_fix``, the next step ``--fix`` tells the
+  user once it has written one of the rule's fixes.
 """
 
 from __future__ import annotations
@@ -141,6 +142,9 @@ class LintRule(cst.BatchableCSTVisitor):
     #: A finding of this rule is code that a relation-changing fix breaks: once such a fix
     #: is applied no rule sees it any more, so the runner keeps it reported.
     findings_outlive_relation_change: ClassVar[bool] = False
+    #: What is left to do once ``--fix`` has written a fix of this rule (a migration to
+    #: make, ...): printed once under the list of fixed files.
+    after_fix: ClassVar[str] = ""
     VALID: ClassVar[Sequence[str | Valid]] = ()
     INVALID: ClassVar[Sequence[str | Invalid]] = ()
     #: Positions are resolved lazily (see :meth:`position`): most files that pass a screen

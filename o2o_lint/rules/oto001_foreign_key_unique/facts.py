@@ -1,9 +1,10 @@
 """OTO001's per-file facts, on the stdlib ``ast``: the screen in front of the rule.
 
-The callee names of calls with a literal ``unique=True`` or ``primary_key=True``
-(``ForeignKey``, ``FK``, ``models.ForeignKey`` all as their last part). A full
-``ast.walk`` costs as much as the parse, so only files whose text can hold such a call
-pay for it.
+The callee names (their last part: ``ForeignKey``, ``FK``, ``TenantForeignKey``) of calls
+that may declare a unique field: ``unique=`` or ``primary_key=`` given ``True`` or a name
+(a constant the index may resolve: ``unique=ONE_PER_COMPANY``), or a ``**`` dict
+(``**{"unique": True}``, ``**UNIQUE``). A full ``ast.walk`` costs as much as the parse, so
+only files whose text can hold such a call pay for it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,36 @@ import re
 from o2o_lint.astutil import dotted_name
 from o2o_lint.index.facts import FactsExtractor
 
-#: A file without these words holds no unique=True call: no walk.
-_UNIQUE = re.compile(r"\b(?:unique|primary_key)\s*=\s*True")
+#: A file without these holds no such call: no walk. ``**`` counts when a dict display or
+#: a constant-looking name follows (``**kwargs`` passed on is no field declaration).
+_UNIQUE = re.compile(
+    r"\b(?:unique|primary_key)\s*=\s*(?!False\b|None\b)[A-Za-z_]"
+    r"|\*\*\s*(?:\{|[A-Z_][A-Z0-9_]*\b|[\w.]*(?:unique|UNIQUE|primary|PRIMARY))"
+)
+_KEYWORDS = ("unique", "primary_key")
+
+
+def _may_be_true(value: ast.expr) -> bool:
+    if isinstance(value, ast.Constant):
+        return value.value is True
+    return dotted_name(value) is not None
+
+
+def _may_declare_unique(node: ast.Call) -> bool:
+    for kw in node.keywords:
+        if kw.arg in _KEYWORDS and _may_be_true(kw.value):
+            return True
+        if kw.arg is None:
+            if isinstance(kw.value, ast.Dict):
+                if any(isinstance(k, ast.Constant) and k.value in _KEYWORDS for k in kw.value.keys):
+                    return True
+            elif dotted_name(kw.value) is not None:
+                return True
+    return False
 
 
 def unique_calls(tree: ast.Module, text: str | None) -> list[str]:
-    """Callee names (their last part) of calls with a literal unique=True / primary_key=True."""
+    """Callee names (their last part) of calls that may declare a unique field."""
     found: set[str] = set()
     if text is not None and _UNIQUE.search(text) is None:
         return []
@@ -27,14 +52,9 @@ def unique_calls(tree: ast.Module, text: str | None) -> list[str]:
         if not isinstance(node, ast.Call):
             continue
         callee = node.func.attr if isinstance(node.func, ast.Attribute) else dotted_name(node.func)
-        if callee is None:
-            continue
-        if any(
-            kw.arg in ("unique", "primary_key") and isinstance(kw.value, ast.Constant) and kw.value.value is True
-            for kw in node.keywords
-        ):
+        if callee is not None and _may_declare_unique(node):
             found.add(callee.rpartition(".")[2])
     return sorted(found)
 
 
-EXTRACTOR = FactsExtractor("OTO001", 1, unique_calls)
+EXTRACTOR = FactsExtractor("OTO001", 2, unique_calls)

@@ -14,6 +14,7 @@ is unknown).
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 import libcst as cst
 
@@ -26,12 +27,27 @@ from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Vali
 from o2o_lint.rules.oto004_reverse_manager_use import ReverseManagerUses
 
 
+class DeclaredUnique(NamedTuple):
+    """How a ForeignKey call is made unique, for the message."""
+
+    spelled: str  # "unique=True", "unique=ONE_PER_COMPANY", "**UNIQUE"
+    why: str  # what makes a name true ("`ONE_PER_COMPANY` is True; "), or ""
+
+
 class ForeignKeyUnique(LintRule):
     code = "OTO001"
     name = "foreign-key-unique"
     summary = "ForeignKey(unique=True) should be a OneToOneField"
     fixable = Fixability.SOMETIMES
     fix_changes_relations = True  # the converted field turns a reverse manager into an object
+    after_fix = (
+        "a ForeignKey turned into a OneToOneField needs a migration: run `python manage.py makemigrations` "
+        "(one AlterField per field). Applied as generated it is not free: PostgreSQL drops and re-adds the "
+        "foreign key constraint (a validation scan of the table, under locks), SQLite rebuilds the table. "
+        "The columns and constraints are already the same, so wrap the AlterField in "
+        "migrations.SeparateDatabaseAndState(state_operations=[...]) to change only Django's state "
+        "at no database cost (`o2o-lint --explain OTO001` shows it)."
+    )
 
     VALID = [
         Valid(
@@ -105,6 +121,73 @@ class ForeignKeyUnique(LintRule):
                 return field.deconstruct()
             """,
             id="field-outside-a-class-body",
+        ),
+        # A constant that is False, or bound twice (which value holds is not for a static
+        # index to say), or not a literal: never taken as True.
+        Valid(
+            """
+            from django.db import models
+
+            ONE_PER_COMPANY = False
+            SHARED = True
+            if models.__name__:
+                SHARED = False
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE, unique=ONE_PER_COMPANY)
+                owner = models.ForeignKey('Company', models.CASCADE, unique=SHARED)
+            """,
+            id="constant-false-or-rebound",
+        ),
+        Valid(
+            """
+            from django.conf import settings
+            from django.db import models
+            from thirdparty.flags import UNIQUE_ADDRESS
+
+            ONE_PER_COMPANY = getattr(settings, "ONE_ADDRESS_PER_COMPANY", True)
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE, unique=ONE_PER_COMPANY)
+                owner = models.ForeignKey('Company', models.CASCADE, unique=UNIQUE_ADDRESS)
+            """,
+            id="constant-not-a-literal",
+        ),
+        # A dict changed after it is built is no constant.
+        Valid(
+            """
+            from django.db import models
+
+            UNIQUE = {"unique": True}
+            UNIQUE["unique"] = False
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE, **UNIQUE)
+                owner = models.ForeignKey('Company', models.CASCADE, **{"related_name": "owned"})
+            """,
+            id="dict-mutated-or-without-unique",
+        ),
+        # A subclass overriding __init__ may force unique=False (Django then does not warn):
+        # what it makes of its keywords is unknown.
+        Valid(
+            """
+            from django.db import models
+            from app.fields import PlainForeignKey
+
+            class Address(models.Model):
+                company = PlainForeignKey('Company', models.CASCADE, unique=True)
+            """,
+            files={
+                "app/fields.py": """
+                    from django.db import models
+
+                    class PlainForeignKey(models.ForeignKey):
+                        def __init__(self, *args, **kwargs):
+                            kwargs["unique"] = False
+                            super().__init__(*args, **kwargs)
+                    """,
+            },
+            id="subclass-overriding-init",
         ),
     ]
     INVALID = [
@@ -294,19 +377,215 @@ class ForeignKeyUnique(LintRule):
             id="user-model-target",
             range=(5, 11, 5, 83),
         ),
+        # A file of the project that no Python parses is not indexed: a use of the reverse
+        # manager may hide there, so the conversion is unsafe, and the message says why.
+        Invalid(
+            """
+            from django.db import models
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE, unique=True)
+            """,
+            files={"app/services.py": "def first_address(company):\n    return company.address_set.get()\n\ndef half(:\n"},
+            expected_fix="""
+            from django.db import models
+
+            class Address(models.Model):
+                company = models.OneToOneField('Company', models.CASCADE)
+            """,
+            expected_messages=[
+                "the fix is unsafe: 1 file(s) of the project could not be read or parsed (",
+            ],
+            unsafe=True,
+            id="unparsed-file-fix-unsafe",
+            range=(4, 14, 4, 71),
+        ),
+        # A module-level constant bound to True is as good as the literal: the fix drops it
+        # (and its import, when nothing else uses it).
+        Invalid(
+            """
+            from django.db import models
+
+            ONE_PER_COMPANY = True
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE, unique=ONE_PER_COMPANY)
+            """,
+            expected_fix="""
+            from django.db import models
+
+            ONE_PER_COMPANY = True
+
+            class Address(models.Model):
+                company = models.OneToOneField('Company', models.CASCADE)
+            """,
+            expected_messages=["ForeignKey(unique=ONE_PER_COMPANY) is a OneToOneField in disguise (`ONE_PER_COMPANY` is True"],
+            id="constant-true",
+            range=(6, 14, 6, 82),
+        ),
+        Invalid(
+            """
+            from django.db import models
+            from app.constants import ONE_PER_COMPANY
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE, unique=ONE_PER_COMPANY)
+            """,
+            files={"app/constants.py": "ONE_PER_COMPANY = True\n"},
+            expected_fix="""
+            from django.db import models
+
+            class Address(models.Model):
+                company = models.OneToOneField('Company', models.CASCADE)
+            """,
+            id="constant-imported",
+            range=(5, 14, 5, 82),
+        ),
+        # Re-exported by a package and read as an attribute: primary_key= keeps its constant.
+        Invalid(
+            """
+            from django.db import models
+            from app import constants
+
+            class Profile(models.Model):
+                user = models.ForeignKey('auth.User', models.CASCADE, primary_key=constants.AS_KEY)
+            """,
+            files={
+                "app/constants/__init__.py": "from .keys import AS_KEY\n",
+                "app/constants/keys.py": "AS_KEY: bool = True\n",
+            },
+            expected_fix="""
+            from django.db import models
+            from app import constants
+
+            class Profile(models.Model):
+                user = models.OneToOneField('auth.User', models.CASCADE, primary_key=constants.AS_KEY)
+            """,
+            expected_messages=["ForeignKey(primary_key=constants.AS_KEY)"],
+            id="primary-key-constant-reexported",
+            range=(5, 11, 5, 87),
+        ),
+        # The index knows the field is unique: a use of its reverse manager makes the fix unsafe.
+        Invalid(
+            """
+            from django.db import models
+            from app.constants import ONE_PER_COMPANY
+
+            class Company(models.Model):
+                def first_address(self):
+                    return self.address_set.first()
+
+            class Address(models.Model):
+                company = models.ForeignKey(Company, models.CASCADE, unique=ONE_PER_COMPANY)
+            """,
+            files={"app/constants.py": "ONE_PER_COMPANY = True\n"},
+            expected_fix="""
+            from django.db import models
+
+            class Company(models.Model):
+                def first_address(self):
+                    return self.address_set.first()
+
+            class Address(models.Model):
+                company = models.OneToOneField(Company, models.CASCADE)
+            """,
+            expected_messages=["the fix is unsafe: the reverse accessor `address_set` is used"],
+            unsafe=True,
+            id="constant-true-manager-used",
+            range=(9, 14, 9, 80),
+        ),
+        # `**` keywords: reported, but the fix does not edit a dict (it may serve other calls).
+        Invalid(
+            """
+            from django.db import models
+            from app.constants import UNIQUE
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE, **UNIQUE)
+            """,
+            files={"app/constants.py": 'UNIQUE = {"unique": True, "related_name": "address"}\n'},
+            expected_messages=[
+                'ForeignKey(**UNIQUE) is a OneToOneField in disguise (`UNIQUE` holds "unique": True; '
+                "Django's fields.W342); use OneToOneField; no automatic fix: the call passes `**` keywords",
+            ],
+            id="dict-constant-spread",
+            range=(5, 14, 5, 68),
+        ),
+        Invalid(
+            """
+            from django.db import models
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE, **{"unique": True})
+            """,
+            expected_messages=['ForeignKey(**{"unique": True}) is a OneToOneField in disguise'],
+            id="dict-literal-spread",
+            range=(4, 14, 4, 78),
+        ),
+        # The project's own ForeignKey subclasses, and theirs, in any module: Django warns for
+        # them too. No fix: there is no OneToOneField counterpart to switch to.
+        Invalid(
+            """
+            from django.db import models
+            from app.tenancy import AuditedForeignKey
+
+            class Address(models.Model):
+                company = AuditedForeignKey('Company', models.CASCADE, unique=True)
+            """,
+            files={
+                "app/fields.py": """
+                    from django.db.models import ForeignKey as FK
+
+                    class TenantForeignKey(FK):
+                        tenant_field = "tenant"
+                    """,
+                "app/tenancy.py": """
+                    from app import fields
+
+                    class AuditedForeignKey(fields.TenantForeignKey):
+                        def deconstruct(self):
+                            return super().deconstruct()
+                    """,
+            },
+            expected_messages=[
+                "use OneToOneField; no automatic fix: AuditedForeignKey is a ForeignKey subclass with no "
+                "OneToOneField counterpart",
+            ],
+            id="project-foreign-key-subclass",
+            range=(5, 14, 5, 71),
+        ),
+        Invalid(
+            """
+            import django.db.models as m
+
+            class Address(m.Model):
+                company = m.ForeignKey('Company', m.CASCADE, unique=True)
+            """,
+            expected_fix="""
+            import django.db.models as m
+
+            class Address(m.Model):
+                company = m.OneToOneField('Company', m.CASCADE)
+            """,
+            id="module-alias",
+            range=(4, 14, 4, 61),
+        ),
     ]
 
     @classmethod
     def screen(cls, context: FileContext) -> bool:
         # Callee names are local names (an alias like FK, an attribute like models.ForeignKey);
-        # any literal unique=True call is worth a look unless no name can be a ForeignKey.
+        # any call that may declare a unique field is worth a look unless no name can be a ForeignKey.
         calls = rule_facts(context.facts, "OTO001")
         if not calls:
             return False
         imports = context.facts["imports"]
-        configured = {name.rpartition(".")[2] for name in context.settings.foreign_key_classes}
+        index = context.index
+        names = {"ForeignKey", *index.foreign_key_subclass_names}
+        names.update(name.rpartition(".")[2] for name in context.settings.foreign_key_classes)
         return any(
-            name == "ForeignKey" or name in configured or imports.get(name, "").endswith("ForeignKey")
+            name in names or imports.get(name, "").endswith("ForeignKey")
+            or imports.get(name) in index.foreign_key_subclasses
             for name in calls
         )
 
@@ -346,28 +625,74 @@ class ForeignKeyUnique(LintRule):
         if callee is None or node not in self.field_names:
             return  # only a field declared in a class body is a model field (W342)
         kind = self.context.index.field_kind(self.context.module_name, callee)
-        if kind is None or kind.kind != RelationKind.FOREIGN_KEY:
-            return
-        unique = keyword_arg(node, "unique")
-        primary_key = keyword_arg(node, "primary_key")
-        if unique is not None and is_true(unique.value):
-            spelled = "unique=True"
-        elif primary_key is not None and is_true(primary_key.value):
-            spelled = "primary_key=True"
-        else:
+        if kind is None or kind.kind != RelationKind.FOREIGN_KEY or not kind.certain:
+            return  # a subclass overriding __init__ (or check) may force or drop unique: unsure
+        declared = self._declared_unique(node)
+        if declared is None:
             return
         relations = self._reverse_relations(node)
-        message = (
-            f"ForeignKey({spelled}) is a OneToOneField in disguise (Django's fields.W342); "
-            "use OneToOneField"
-        )
+        message = f"ForeignKey({declared.spelled}) is a OneToOneField in disguise ({declared.why}Django's fields.W342); use OneToOneField"
         fix = None
-        if kind[1]:  # a configured ForeignKey subclass has no OneToOneField twin to switch to
+        if not kind.django_field:
+            # a ForeignKey subclass (the project's or a configured one) has no OneToOneField twin to switch to
+            message += f"; no automatic fix: {callee.rpartition('.')[2]} is a ForeignKey subclass with no OneToOneField counterpart"
+        elif any(arg.star for arg in node.args):
+            message += (
+                "; no automatic fix: the call passes `**` keywords, which the fix does not edit "
+                "(OneToOneField accepts the same keywords and ignores `unique`: switch by hand)"
+            )
+        else:
             reason = self._unsafe_reason(relations)
             fix = self._fix(node, callee, safe=reason is None)
             if reason is not None:
                 message += f"; the fix is unsafe: {reason}"
         self.report(node, message, fix)
+
+    def _true_constant(self, value: cst.BaseExpression) -> str | None:
+        """The name of a module-level constant bound to True (``ONE_PER_COMPANY``), as the
+        index reads it in this module or the one it is imported from."""
+        name = dotted(value)
+        if name is None or name in ("True", "False", "None"):
+            return None
+        return name if self.context.index.constant(self.context.module_name, name) is True else None
+
+    def _spread_entries(self, value: cst.BaseExpression) -> dict[str, object]:
+        """The known literal entries of a ``**`` argument: a dict display or a dict constant."""
+        if isinstance(value, cst.Dict):
+            entries: dict[str, object] = {}
+            for element in value.elements:
+                if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+                    key = element.key.evaluated_value
+                    if isinstance(key, str):
+                        entries[key] = True if is_true(element.value) else None
+            return entries
+        name = dotted(value)
+        found = self.context.index.constant(self.context.module_name, name) if name else None
+        return found if isinstance(found, dict) else {}
+
+    def _declared_unique(self, node: cst.Call) -> DeclaredUnique | None:
+        """How the call makes the field unique (literal, constant or ``**`` dict), else None."""
+        for keyword in ("unique", "primary_key"):
+            arg = keyword_arg(node, keyword)
+            if arg is None:
+                continue
+            if is_true(arg.value):
+                return DeclaredUnique(f"{keyword}=True", "")
+            constant = self._true_constant(arg.value)
+            if constant is not None:
+                return DeclaredUnique(f"{keyword}={constant}", f"`{constant}` is True; ")
+        for arg in node.args:
+            if arg.star != "**":
+                continue
+            entries = self._spread_entries(arg.value)
+            keyword = next((k for k in ("unique", "primary_key") if entries.get(k) is True), None)
+            if keyword is None:
+                continue
+            if isinstance(arg.value, cst.Dict):
+                return DeclaredUnique(f'**{{"{keyword}": True}}', "")
+            name = dotted(arg.value)
+            return DeclaredUnique(f"**{name}", f'`{name}` holds "{keyword}": True; ')
+        return None
 
     def _field(self, node: cst.Call) -> RelationField | None:
         if node not in self.field_names:
@@ -408,13 +733,31 @@ class ForeignKeyUnique(LintRule):
         unreadable = index.unreadable_files
         if unreadable and relations:
             # what cannot be read is not indexed: a use of the old accessor there is unknown
-            first = os.path.relpath(unreadable[0])
+            first = self._shown_path(unreadable[0])
             others = f" and {len(unreadable) - 1} more" if len(unreadable) > 1 else ""
             return (
                 f"{len(unreadable)} file(s) of the project could not be read or parsed ({first}{others}), "
                 "so uses of the reverse accessor there are unknown"
             )
         return None
+
+    def _unused_import(self, name: str) -> tuple[tuple[str, str, str | None], ...]:
+        """The import of *name*'s head, to drop if the fix leaves it unused (absolute imports
+        only: LibCST cannot place a relative one without the package's name)."""
+        head = name.partition(".")[0]
+        imported = self.context.facts["imports"].get(head)
+        if imported is None:
+            return ()
+        module, _, obj = imported.rpartition(".")
+        return ((module, obj, head if head != obj else None),) if module else ()
+
+    def _shown_path(self, path: str) -> str:
+        """*path* relative to the working directory when it lies below it, else to the
+        reported file's directory (a message must not depend on where the run started)."""
+        relative = os.path.relpath(path)
+        if relative.startswith(os.pardir):
+            relative = os.path.relpath(path, os.path.dirname(self.context.abspath))
+        return relative
 
     def _fix(self, node: cst.Call, callee: str, *, safe: bool) -> Fix | None:
         if any(arg.star for arg in node.args):
@@ -458,7 +801,14 @@ class ForeignKeyUnique(LintRule):
             (i for i, arg in enumerate(args) if arg.keyword is not None and arg.keyword.value == "unique"), None
         )
         if unique_index is not None:
-            args = remove_arg(args, unique_index)
+            value = args[unique_index].value
+            constant = self._true_constant(value)
+            # OneToOneField forces unique=True: a literal goes, and a constant that is True;
+            # anything else is left as it is (harmless, and not ours to judge)
+            if isinstance(value, cst.Name) and value.value in ("True", "False") or constant is not None:
+                args = remove_arg(args, unique_index)
+            if constant is not None:
+                remove_imports += self._unused_import(constant)
         return Fix(
             description="Use OneToOneField instead of ForeignKey(unique=True)",
             safe=safe,
