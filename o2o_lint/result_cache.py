@@ -180,6 +180,10 @@ class ResultCache:
             return signature, entry.findings
         return signature, None
 
+    def all_valid(self, paths: Iterable[str]) -> bool:
+        """Whether every one of *paths* has an entry this run can reuse (its file unchanged)."""
+        return all(self.lookup(path)[1] is not None for path in paths)
+
     def record(self, path: str, signature: list[int] | None, digest: str | None, findings: list[Finding],
                texts_read: Iterable[str] = ()) -> None:
         """Keep *path*'s findings, computed from its content (*digest*) and from the text of
@@ -218,10 +222,19 @@ class ResultCache:
         self.updated[absolute] = entry._replace(findings=findings)
         self._unchanged = False
 
-    def save(self) -> None:
-        if self._unchanged and self.updated.keys() == self._stored.keys():
+    def save(self, *, merge: bool = False) -> None:
+        """Write the entries this run validated or recorded: only those (a file no longer in
+        the project is forgotten), or, with *merge* (a front end that sees some files only:
+        one flake8 process), over the entries stored now under the same fingerprint."""
+        if self._unchanged and (merge or self.updated.keys() == self._stored.keys()):
             return
         files = {path: entry.stored() for path, entry in self.updated.items()}
+        if merge:
+            stored = self.cache.load(self.name)
+            if isinstance(stored, dict) and stored.get("layout") == LAYOUT and stored.get("fingerprint") == self.fingerprint:
+                others = stored.get("files")
+                if isinstance(others, dict):
+                    files = {**others, **files}
         self.cache.store(self.name, {"layout": LAYOUT, "fingerprint": self.fingerprint, "files": files})
         self._stored = files
         self._unchanged = True

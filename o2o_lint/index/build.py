@@ -182,6 +182,14 @@ class ProjectFacts:
         """Every readable file's content hash (absolute path -> hash), without reading it."""
         return {path: digest for root in self.roots for path, digest in root.content_hashes.items()}
 
+    def signature_of(self, path: str) -> list[int] | None:
+        """The stat signature *path* (absolute) had when its content hash was taken."""
+        for root in self.roots:
+            entry = root.files.get(path)
+            if entry is not None:
+                return entry[0]
+        return None
+
     @property
     def ignored(self) -> frozenset[str]:
         """What git ignores under every root (absolute paths)."""
