@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from o2o_lint import __version__
@@ -33,6 +33,18 @@ from o2o_lint.project import Project
 if TYPE_CHECKING:  # the engine pulls in LibCST: not even imported when no OTO code is reported
     from o2o_lint.engine import Engine
     from o2o_lint.result_cache import ResultCache
+
+
+def _any_noqa(paths: Iterable[str]) -> bool:
+    """Whether one of the files spells ``noqa`` (any case), as :meth:`O2OLintPlugin.run` checks."""
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                if b"noqa" in handle.read().lower():
+                    return True
+        except OSError:
+            return True
+    return False
 
 
 class O2OLintPlugin:
@@ -93,9 +105,18 @@ class O2OLintPlugin:
         root = find_project_root(start, cls._settings.root)
         with fewer_collections():
             results = cls._results_for(root)
-            if results is None or not results.all_valid(cls._project_for(root).facts.content_hashes):
-                cls._engine_for(root)  # before flake8 forks its workers: one index for all
+            paths = cls._project_for(root).facts.content_hashes
+            if results is None or not results.all_valid(paths) or (cls._forks(options) and _any_noqa(paths)):
+                # before flake8 forks its workers: one index for all (a file with a `noqa`
+                # comment is analysed whatever the cache holds)
+                cls._engine_for(root)
         keep_out_of_collections()
+
+    @staticmethod
+    def _forks(options: Any) -> bool:
+        """Whether flake8 may run the checks in worker processes (``-j`` auto or above 1)."""
+        jobs = getattr(options, "jobs", None)
+        return jobs is None or getattr(jobs, "is_auto", True) or getattr(jobs, "n_jobs", 2) > 1
 
     @staticmethod
     def reports_oto(options: Any) -> bool:
