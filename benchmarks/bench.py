@@ -9,17 +9,22 @@ from PyPI (``pip download``; never committed, kept in ``benchmarks/corpus/``), u
 each wheel's package directory as a corpus of real Django code, and times, each
 command in a fresh subprocess, as the median of ``--repeat`` runs:
 
-1. a bare ``libcst.parse_module`` of every ``.py`` file, in one process;
+1. a bare ``libcst.parse_module`` of every ``.py`` file, in one process, a bare
+   ``ast.parse`` of the same files, and django-upgrade ``--check`` on them (installed
+   into the interpreter with pip at the start when missing);
 2. ``o2o-lint --jobs 1`` with a fresh, empty cache directory (cold);
 3. the same with ``--jobs 0`` (one worker per CPU), cold;
 4. ``o2o-lint`` warm: the cache filled by an earlier run, nothing changed;
 5. warm after appending a comment line to one ``models.py``;
 6. ``flake8 -j 1`` with the o2o-lint plugin and without it (same interpreter, same
    files, same options; "without" hides the ``o2o-lint`` distribution from flake8's
-   plugin discovery);
+   plugin discovery), and the plugin again on the cache its first run left (warm);
 7. the peak memory (max RSS) of the cold ``--jobs 1`` run;
 8. whether the JSON findings of the no-cache, cold, warm, ``--jobs 1`` and ``--jobs 0``
    runs are identical.
+9. per code base of the real-code check (``benchmarks/realcode.py``): lines, cold and
+   warm CPU time (warm also as JSON and SARIF), the cold cost per 1,000 lines against
+   the median, and the slowest files.
 
 It prints a table with the issue's targets, writes everything as JSON
 (``benchmarks/results/latest.json``), and with ``--write-docs`` regenerates
@@ -108,22 +113,78 @@ RATIO_TARGETS = (
     ("cold_vs_parse", "cold --jobs 1 / bare LibCST parse", "cold_jobs1", "bare_parse", 0.35),
     ("warm_vs_cold", "warm, nothing changed / cold", "warm", "cold_jobs1", 0.05),
     ("touched_vs_cold", "warm, one models file touched / cold", "warm_touched", "cold_jobs1", 0.25),
-    ("flake8_with_vs_without", "flake8 -j 1 with plugin / without", "flake8_with", "flake8_without", 1.15),
+    ("cold_vs_ast", "cold --jobs 1 / bare ast.parse", "cold_jobs1", "ast_parse", 1.5),
+    ("cold_vs_django_upgrade", "cold --jobs 1 / django-upgrade", "cold_jobs1", "django_upgrade", 0.5),
+    ("flake8_with_vs_without", "flake8 -j 1 with plugin / without", "flake8_with", "flake8_without", 1.08),
+    ("flake8_warm_vs_without", "flake8 -j 1 with plugin, warm / without", "flake8_with_warm", "flake8_without", 1.02),
     ("all_cores_vs_one", "cold all cores / one core", "cold_all", "cold_jobs1", 0.6),
 )
 PEAK_MEMORY_TARGET_MB = 300.0
 
 MEASUREMENTS = (
     ("bare_parse", "bare libcst.parse_module, every file"),
+    ("ast_parse", "bare ast.parse, every file"),
+    ("django_upgrade", "django-upgrade, every file"),
     ("cold_jobs1", "o2o-lint cold --jobs 1"),
     ("cold_all", "o2o-lint cold --jobs 0 (all cores)"),
     ("warm", "o2o-lint warm, nothing changed"),
     ("warm_touched", "o2o-lint warm, one models file touched"),
     ("flake8_without", "flake8 -j 1 without o2o-lint"),
     ("flake8_with", "flake8 -j 1 with o2o-lint"),
+    ("flake8_with_warm", "flake8 -j 1 with o2o-lint, warm cache"),
 )
+#: django-upgrade, installed into the benchmarking interpreter at run time when missing.
+DJANGO_UPGRADE = "django-upgrade"
+DJANGO_UPGRADE_TARGET = "5.2"
 #: Runs whose findings must be identical (the issue's "with and without the cache, for any --jobs").
 IDENTITY_VARIANTS = ("no_cache", "cold_jobs1", "cold_all", "warm")
+
+#: Run with the benchmarked interpreter: ``ast.parse`` every .py file under the given directories.
+BARE_AST_SCRIPT = r"""
+import ast, os, sys
+count = 0
+for top in sys.argv[1:]:
+    for directory, dirnames, filenames in os.walk(top):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                with open(os.path.join(directory, name), "rb") as handle:
+                    data = handle.read()
+                try:
+                    ast.parse(data)
+                except (SyntaxError, ValueError):
+                    pass
+                count += 1
+print(count)
+"""
+
+#: ``python -c SLOWEST_FILES_SCRIPT <project root> <count>``: a cold, uncached ``--jobs 1``
+#: check in process, printing JSON: the CPU seconds of the whole run and of the *count*
+#: files whose analysis cost most (the index build is not any one file's).
+SLOWEST_FILES_SCRIPT = r"""
+import json, os, sys, time
+from o2o_lint import runner
+from o2o_lint.config import find_project_root, settings_for
+from o2o_lint.project import Project
+start = time.process_time()
+root = os.path.abspath(sys.argv[1])
+settings, _ = settings_for(root)
+settings = settings.with_overrides(use_cache=False)
+project = Project(settings, [find_project_root(root, settings.root)], root=root)
+costs = []
+analyse = runner.process_file
+def timed(engine, path, *args, **kwargs):
+    before = time.process_time()
+    result = analyse(engine, path, *args, **kwargs)
+    costs.append((time.process_time() - before, os.path.relpath(path, root)))
+    return result
+runner.process_file = timed
+result = runner.run(project, [root], jobs=1)
+costs.sort(reverse=True)
+print(json.dumps({"cpu_seconds": time.process_time() - start, "checked": result.checked,
+                  "findings": len(result.findings),
+                  "slowest": [{"path": path, "cpu_seconds": round(cost, 4)} for cost, path in costs[:int(sys.argv[2])]]}))
+"""
 
 #: Run with the benchmarked interpreter: parse every .py file under the given directories.
 BARE_PARSE_SCRIPT = r"""
@@ -643,9 +704,38 @@ def check_flake8_wrapper(cwd: Path, env: dict[str, str] | None = None) -> dict[s
     return result
 
 
+def django_upgrade_command(install: bool, log: Log = _stderr_log) -> list[str] | None:
+    """``python -m django_upgrade`` of this interpreter, installed with pip first when
+    missing and *install* says so; None when it is not available."""
+    if importlib.util.find_spec("django_upgrade") is None:
+        if not install:
+            return None
+        log(f"installing {DJANGO_UPGRADE} into {sys.executable} ...")
+        done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", DJANGO_UPGRADE],
+                              capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+        importlib.invalidate_caches()
+        if done.returncode != 0 or importlib.util.find_spec("django_upgrade") is None:
+            log(f"{DJANGO_UPGRADE} could not be installed; not measured:\n{_tail(done.stderr)}")
+            return None
+    return [sys.executable, "-m", "django_upgrade"]
+
+
+def python_files(cwd: Path, targets: Sequence[str]) -> list[str]:
+    """Every ``.py`` file under *targets* (relative to *cwd*), sorted, as relative paths."""
+    found = []
+    for target in targets:
+        for directory, dirnames, filenames in os.walk(cwd / target):
+            dirnames[:] = sorted(d for d in dirnames if d != ".o2o-lint-cache")
+            found.extend(os.path.relpath(os.path.join(directory, name), cwd) for name in sorted(filenames)
+                         if name.endswith(".py"))
+    return found
+
+
 def measure(cwd: Path, targets: Sequence[str], *, repeat: int, workdir: Path, touch_file: Path | None,
-            env: dict[str, str] | None = None, log: Log = _stderr_log) -> dict[str, Any]:
-    """Every measurement on the corpus ``targets`` (relative to *cwd*), *repeat* rounds."""
+            env: dict[str, str] | None = None, log: Log = _stderr_log,
+            django_upgrade: Sequence[str] | None = None) -> dict[str, Any]:
+    """Every measurement on the corpus ``targets`` (relative to *cwd*), *repeat* rounds;
+    *django_upgrade* is the command that runs it (None: not measured)."""
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -657,6 +747,7 @@ def measure(cwd: Path, targets: Sequence[str], *, repeat: int, workdir: Path, to
     samples: dict[str, list[Sample]] = {key: [] for key, _ in MEASUREMENTS}
     outputs: dict[str, list[list[dict[str, Any]]]] = {}
     bare_results: list[dict[str, Any]] = []
+    warm_rows: list[list[tuple[str, int, int, str, str]]] = []
     checked_files: int | None = None
 
     def o2o_run(key: str, *options: str) -> Sample:
@@ -687,6 +778,11 @@ def measure(cwd: Path, targets: Sequence[str], *, repeat: int, workdir: Path, to
 
     bare_command = [sys.executable, "-c", BARE_PARSE_SCRIPT, *targets]
     commands["bare_parse"] = bare_command
+    commands["ast_parse"] = [sys.executable, "-c", BARE_AST_SCRIPT, *targets]
+    if django_upgrade is not None:
+        # --check: reports what it would change and writes nothing; the same files as the parses
+        commands["django_upgrade"] = [*django_upgrade, "--target-version", DJANGO_UPGRADE_TARGET, "--check",
+                                      *python_files(cwd, targets)]
     for key, with_plugin in (("flake8_without", False), ("flake8_with", True)):
         commands[key] = flake8_command(with_plugin, *flake8_args)
 
@@ -699,6 +795,19 @@ def measure(cwd: Path, targets: Sequence[str], *, repeat: int, workdir: Path, to
             bare_results.append(json.loads(sample.stdout))
             samples["bare_parse"].append(sample)
             log(f"{prefix} bare parse          {sample.seconds:8.2f} s")
+
+            sample = run_command(commands["ast_parse"], cwd, env=env)
+            if sample.returncode != 0:
+                raise BenchError(f"bare ast.parse failed:\n{_tail(sample.stderr)}")
+            samples["ast_parse"].append(sample)
+            log(f"{prefix} bare ast.parse      {sample.seconds:8.2f} s")
+
+            if "django_upgrade" in commands:
+                sample = run_command(commands["django_upgrade"], cwd, env=env)
+                if sample.returncode not in (0, 1):  # 1: it would change some file
+                    raise BenchError(f"django-upgrade failed:\n{_tail(sample.stderr)}")
+                samples["django_upgrade"].append(sample)
+                log(f"{prefix} django-upgrade      {sample.seconds:8.2f} s")
 
             for key, jobs in (("cold_jobs1", "1"), ("cold_all", "0")):
                 cache = fresh_cache()
@@ -727,6 +836,12 @@ def measure(cwd: Path, targets: Sequence[str], *, repeat: int, workdir: Path, to
                 _flake8_rows(sample, key)  # fails loudly when flake8 did
                 samples[key].append(sample)
                 log(f"{prefix} {key:<19} {sample.seconds:8.2f} s")
+                if key == "flake8_with":  # again, on the cache the cold run left (a second CI run)
+                    commands.setdefault("flake8_with_warm", commands[key])
+                    sample = run_command(commands[key], cwd, env=env)
+                    samples["flake8_with_warm"].append(sample)
+                    warm_rows.append(_flake8_rows(sample, "flake8_with_warm"))
+                    log(f"{prefix} flake8_with_warm    {sample.seconds:8.2f} s")
     finally:
         remove_default_caches(cwd, targets)
 
@@ -774,6 +889,7 @@ def measure(cwd: Path, targets: Sequence[str], *, repeat: int, workdir: Path, to
         "oto_findings": len(oto_rows),
         "other_findings_identical": [r for r in with_rows if not r[3].startswith("OTO")] == without_rows,
         "oto_matches_cli": oto_rows == cli_rows,
+        "warm_identical": all(rows == with_rows for rows in warm_rows),
     }
 
     bare = bare_results[0]
@@ -832,7 +948,8 @@ def compute_ratios(timings: dict[str, Any], memory: dict[str, Any], findings: di
 
 def benchmark_corpus(root: Path, *, repeat: int, workdir: Path, name: str | None = None,
                      sources: Sequence[dict[str, Any]] = (), env: dict[str, str] | None = None,
-                     measured: dict[str, Any] | None = None, log: Log = _stderr_log) -> dict[str, Any]:
+                     measured: dict[str, Any] | None = None, log: Log = _stderr_log,
+                     django_upgrade: Sequence[str] | None = None) -> dict[str, Any]:
     """Measure one corpus (a project root) and return the report (without scaling).
 
     *env* and *measured* come from :func:`snapshot_sources` (or are None: the installed
@@ -847,7 +964,8 @@ def benchmark_corpus(root: Path, *, repeat: int, workdir: Path, name: str | None
     fingerprint = source_fingerprint()
     rev = {**revision(), **(measured or live_sources())}
     machine = machine_info()
-    results = measure(root, ["."], repeat=repeat, workdir=workdir, touch_file=touch_file, env=env, log=log)
+    results = measure(root, ["."], repeat=repeat, workdir=workdir, touch_file=touch_file, env=env, log=log,
+                      django_upgrade=django_upgrade)
     machine["load_average_end"] = _load_average()
     corpus = {
         "name": name or root.name,
@@ -871,7 +989,94 @@ def benchmark_corpus(root: Path, *, repeat: int, workdir: Path, name: str | None
         **results,
         "ratios": compute_ratios(results["timings"], results["memory"], results["findings"]),
         "scaling": None,
+        "codebases": None,
     }
+
+
+#: The slowest files listed per code base.
+SLOWEST_FILES = 3
+
+
+def measure_codebases(roots: Sequence[tuple[str, Path]], *, repeat: int, workdir: Path,
+                      env: dict[str, str] | None = None, log: Log = _stderr_log) -> dict[str, Any]:
+    """Per code base (name, project root): its lines, cold and warm ``--jobs 1`` CPU time
+    (concise; warm also as JSON and SARIF, whose fix edits come from the cache), the cold
+    cost per 1,000 lines against the median of all, and its slowest files (in process)."""
+    o2o = o2o_command()
+    workdir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name, root in roots:
+        stats = corpus_stats([root])
+        checked_lines = stats["lines"] - stats["migration_lines"]
+        cpu: dict[str, list[float]] = {"cold": [], "warm": [], "warm_json": [], "warm_sarif": []}
+        for _ in range(repeat):
+            cache = tempfile.mkdtemp(dir=workdir, prefix=f"{name}-")
+            try:
+                for key, output_format in (("cold", "concise"), ("warm", "concise"), ("warm_json", "json"),
+                                           ("warm_sarif", "sarif")):
+                    if key == "warm_json":  # the first JSON run computes the fix edits; time the next
+                        run_command([*o2o, "--jobs", "1", "--cache-dir", cache, "--exit-zero", "--output-format",
+                                     "json", "."], root, env=env)
+                    sample = run_command([*o2o, "--jobs", "1", "--cache-dir", cache, "--exit-zero",
+                                          "--output-format", output_format, "."], root, env=env)
+                    if sample.returncode != 0:
+                        raise BenchError(f"o2o-lint on {name} failed:\n{_tail(sample.stderr)}")
+                    cpu[key].append(sample.cpu_seconds if sample.cpu_seconds is not None else sample.seconds)
+            finally:
+                shutil.rmtree(cache, ignore_errors=True)
+        profile = run_command([sys.executable, "-c", SLOWEST_FILES_SCRIPT, ".", str(SLOWEST_FILES)], root, env=env)
+        if profile.returncode != 0:
+            raise BenchError(f"the slowest-files run on {name} failed:\n{_tail(profile.stderr)}")
+        slowest = json.loads(profile.stdout.splitlines()[-1])
+        medians = {key: statistics.median(values) for key, values in cpu.items()}
+        rows.append({
+            "name": name, "files": stats["files"], "lines": checked_lines,
+            "cpu_seconds": {key: round(value, 4) for key, value in medians.items()},
+            "cpu_samples": {key: [round(v, 4) for v in values] for key, values in cpu.items()},
+            "cold_per_1000_lines": round(1000 * medians["cold"] / max(checked_lines, 1), 5),
+            "warm_json_vs_concise": round(medians["warm_json"] / medians["warm"], 3) if medians["warm"] else None,
+            "warm_sarif_vs_concise": round(medians["warm_sarif"] / medians["warm"], 3) if medians["warm"] else None,
+            "slowest": slowest["slowest"],
+        })
+        log(f"{name}: {checked_lines:,} lines, cold {medians['cold']:.2f} s, warm {medians['warm']:.3f} s (CPU)")
+    median_cost = statistics.median(row["cold_per_1000_lines"] for row in rows) if rows else None
+    for row in rows:
+        row["cost_vs_median"] = round(row["cold_per_1000_lines"] / median_cost, 3) if median_cost else None
+    return {
+        "rows": rows,
+        "median_cold_per_1000_lines": median_cost,
+        "targets": {"cost_vs_median": 2.0, "warm_machine_readable_vs_concise": 1.5},
+        "pass": all((row["cost_vs_median"] or 0) <= 2.0
+                    and max(row["warm_json_vs_concise"] or 0, row["warm_sarif_vs_concise"] or 0) <= 1.5
+                    for row in rows),
+    }
+
+
+def realcode_roots(names: str | None = None) -> list[tuple[str, Path]]:
+    """The real-code check's projects (downloaded on first use by ``benchmarks/realcode.py``)."""
+    sys.path.insert(0, str(HERE))
+    try:
+        import realcode
+    finally:
+        sys.path.remove(str(HERE))
+    wanted = None if names is None else set(names.split(","))
+    return [(project.name, realcode.ensure_project(project)) for project in realcode.PROJECTS
+            if wanted is None or project.name in wanted]
+
+
+def render_codebases(codebases: dict[str, Any]) -> list[str]:
+    """The per-code-base table of ``docs/performance.md``."""
+    out = [
+        "| code base | lines | cold | warm | warm json | warm sarif | cold per 1,000 lines | × median | slowest files |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for row in codebases["rows"]:
+        cpu = row["cpu_seconds"]
+        slowest = ", ".join(f"`{item['path']}` {item['cpu_seconds']:.2f} s" for item in row["slowest"])
+        out.append(f"| {row['name']} | {row['lines']:,} | {_seconds(cpu['cold'])} | {_seconds(cpu['warm'])} "
+                   f"| {_seconds(cpu['warm_json'])} | {_seconds(cpu['warm_sarif'])} "
+                   f"| {row['cold_per_1000_lines'] * 1000:.1f} ms | {row['cost_vs_median']} | {slowest} |")
+    return out
 
 
 def measure_scaling(copies: Sequence[Path], counts: Sequence[int], *, repeat: int, workdir: Path,
@@ -1146,6 +1351,10 @@ def render_docs(report: dict[str, Any], existing: str | None = None, svg_name: s
         "from the JSON without measuring. Every command runs a copy of the `o2o_lint` package taken",
         "at the start (through `PYTHONPATH`), so editing the linter during a run does not mix two",
         "versions into one table; `--no-snapshot` runs the installed package as it is.",
+        "When the interpreter has no `django-upgrade`, it is installed into it with pip at the start",
+        "(never committed). The per-code-base table runs over the real-code check's projects",
+        "(`benchmarks/realcode.py` downloads them once); `--codebases a,b` limits it to some,",
+        "`--no-codebases` (or `--quick`) skips it.",
         "",
         "## What is measured",
         "",
@@ -1167,6 +1376,10 @@ def render_docs(report: dict[str, Any], existing: str | None = None, svg_name: s
         "flake8_without": "the o2o-lint distribution hidden from flake8's plugin discovery by a wrapper "
                           "around `flake8.plugins.finder._find_importlib_plugins`",
         "flake8_with": "flake8 as installed; the plugin's own cache removed before every run (a CI checkout)",
+        "flake8_with_warm": "the same command again right after, on the cache the cold run left",
+        "ast_parse": "`ast.parse(bytes)` of every `.py` file of the corpus (migrations included), one process",
+        "django_upgrade": "the same files; installed into the benchmarking interpreter at run time, "
+                          "`--check` writes nothing",
     }
     for key, label in MEASUREMENTS:
         entry = report["timings"].get(key)
@@ -1231,7 +1444,10 @@ def render_docs(report: dict[str, Any], existing: str | None = None, svg_name: s
     notes.append(f"flake8 with the plugin reported {flake8['findings_with']:,} findings, without it "
                  f"{flake8['findings_without']:,}; the non-OTO findings were "
                  f"{'identical' if flake8['other_findings_identical'] else 'NOT identical'} and the OTO findings "
-                 f"{'matched' if flake8['oto_matches_cli'] else 'did NOT match'} the CLI's.")
+                 f"{'matched' if flake8['oto_matches_cli'] else 'did NOT match'} the CLI's"
+                 + ("" if "warm_identical" not in flake8 else
+                    f"; the warm runs' findings were {'identical' if flake8['warm_identical'] else 'NOT identical'} "
+                    "to the cold run's") + ".")
     if rev.get("mixed_versions"):
         notes.append("**The o2o_lint sources changed during this run; the numbers mix two versions.**")
     elif rev.get("measured") == "snapshot":
@@ -1270,6 +1486,23 @@ def render_docs(report: dict[str, Any], existing: str | None = None, svg_name: s
                         "(1.0 is linear; below 1, the fixed start-up cost is being spread)."]
     else:
         out.append(f"No scaling run in these results; run `{RUN_COMMAND}`.")
+    codebases = report.get("codebases")
+    out += ["", "## Per code base", ""]
+    if codebases:
+        out += [
+            "The real-code check's projects (`benchmarks/realcode.py`), each its own project root: CPU time",
+            "(user + system, `os.wait4`) of `o2o-lint --jobs 1 --exit-zero .`, median of the runs: cold on a",
+            "fresh cache directory, then warm (concise, json and sarif, the fix edits already cached); the",
+            "cold cost per 1,000 checked lines (migrations excluded), against the median of all code bases,",
+            "and the files whose analysis cost most in one cold run (the index build is not counted per",
+            f"file). Targets: no code base above {codebases['targets']['cost_vs_median']}× the median cost "
+            f"per line; warm json and sarif at most {codebases['targets']['warm_machine_readable_vs_concise']}× "
+            f"warm concise: **{'PASS' if codebases['pass'] else 'FAIL'}**.",
+            "",
+            *render_codebases(codebases),
+        ]
+    else:
+        out.append("No per-code-base run in these results (`--no-codebases`, or `--quick`).")
     out += [
         "",
         "## How o2o-lint stays cheap",
@@ -1334,6 +1567,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-snapshot", action="store_true",
                         help="run the installed o2o_lint as it is at each moment, not a snapshot taken at the start")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--no-codebases", action="store_true",
+                        help="skip the per-code-base table over the real-code check's projects")
+    parser.add_argument("--codebases", metavar="A,B", help="only these real-code projects in that table")
     return parser
 
 
@@ -1365,7 +1601,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 env, measured = snapshot_sources(workdir / "snapshot")
             report = benchmark_corpus(root, repeat=repeat, workdir=workdir / "main", name=name, sources=meta,
-                                      env=env, measured=measured)
+                                      env=env, measured=measured, django_upgrade=django_upgrade_command(True))
+            if not (args.quick or args.no_codebases or args.corpus):
+                report["codebases"] = measure_codebases(realcode_roots(args.codebases), repeat=repeat,
+                                                        workdir=workdir / "codebases", env=env)
             report["quick"] = args.quick
             report["command"] = shlex.join(["python", "benchmarks/bench.py", *(argv if argv is not None else sys.argv[1:])])
             if args.copies:

@@ -3,8 +3,10 @@
 A finding's fix is a LibCST transformation; machine-readable output needs it as text
 edits (``content`` plus a 1-based start and end). They are computed only when such an
 output is asked for, and only for files that have fixable findings: re-analyse the file
-(the findings cache keeps no syntax trees), apply that single fix to the tree, and
-diff the original text against the result. The edits are then kept in the findings
+(the findings cache keeps no syntax trees), apply each fix alone to the tree, and diff
+the original text against the result. The fixes of one file that only replace nodes
+share one transformation and code generation (:func:`o2o_lint.engine.fixed_codes`),
+which gives each the same result as applying it alone. The edits are then kept in the findings
 cache entry of the file (:meth:`o2o_lint.result_cache.ResultCache.store_edits`), so a
 warm run reads them instead: no analysis, no LibCST.
 """
@@ -16,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from o2o_lint.findings import Finding, LineEdit
+from o2o_lint.findings import Finding, Fix, LineEdit
 from o2o_lint.sourcefile import split_lines
 
 if TYPE_CHECKING:
@@ -133,27 +135,32 @@ class FixEdits:
 
     def _compute_file(self, path: str, text: str, wanted: list[Finding]) -> dict[tuple[int, int, str, str], list[Edit]]:
         """Compute *wanted*'s edits into :attr:`edits`; returns them by finding key, with an
-        empty list for a fix that failed to apply (reported without edits, as always)."""
-        from o2o_lint.engine import apply_fixes
+        empty list for a fix that failed to apply (reported without edits, as always).
+
+        Each fix's edits are those of the fix applied alone; the fixes of one file are
+        applied together where that gives the same (:func:`o2o_lint.engine.fixed_codes`).
+        """
+        from o2o_lint.engine import fixed_codes
 
         computed: dict[tuple[int, int, str, str], list[Edit]] = {}
         analysis = self.project.engine.analyze(path, text, fresh_facts=self.project.differs_from_disk(path))
         fresh = {_key(f): f for f in analysis.findings if f.fix is not None}
+        on_tree: list[tuple[Finding, Fix]] = []
         for finding in wanted:
             match = fresh.get(_key(finding))
             if match is None or match.fix is None:
                 continue
             if match.fix.edits_text:
                 self.edits[finding] = computed[_key(finding)] = [_line_edit(edit) for edit in match.fix.text_edits]
-                continue
-            if analysis.module is None:
-                continue
-            try:
-                fixed = apply_fixes(analysis.module, [match.fix]).code
-            except Exception:  # noqa: BLE001 - a broken fix must not break the report
+            elif analysis.module is not None:
+                on_tree.append((finding, match.fix))
+        if analysis.module is None or not on_tree:
+            return computed
+        for (finding, _), fixed in zip(on_tree, fixed_codes(analysis.module, [fix for _, fix in on_tree])):
+            if fixed is None:
                 computed[_key(finding)] = []
-                continue
-            self.edits[finding] = computed[_key(finding)] = text_edits(text, fixed)
+            else:
+                self.edits[finding] = computed[_key(finding)] = text_edits(text, fixed)
         return computed
 
 

@@ -78,22 +78,15 @@ def explain(name: str) -> tuple[str | None, str]:
 
 
 def rule_rows() -> list[dict[str, object]]:
-    from o2o_lint.rules import all_rules
-    from o2o_lint.rules.base import Fixability
+    from o2o_lint.rules import rule_table  # read from the rule modules' text: no LibCST
 
     rows: list[dict[str, object]] = [
-        {"code": "OTO000", "name": PARSE_ERROR_NAME, "fix": Fixability.NEVER.value, "opt_in": False,
+        {"code": "OTO000", "name": PARSE_ERROR_NAME, "fix": "never", "opt_in": False,
          "summary": PARSE_ERROR_SUMMARY, "url": None}
     ]
-    for code, rule in all_rules().items():
-        rows.append({
-            "code": code,
-            "name": rule.name,
-            "fix": rule.fixable.value,
-            "opt_in": bool(getattr(rule, "opt_in", False)),
-            "summary": rule.summary,
-            "url": doc_url(code),
-        })
+    for code, row in rule_table().items():
+        rows.append({"code": code, "name": row["name"], "fix": row["fix"], "opt_in": row["opt_in"],
+                     "summary": row["summary"], "url": doc_url(code)})
     return rows
 
 

@@ -5,6 +5,14 @@ processes that share nothing. The project index is therefore built once per proc
 (in ``parse_options``, before flake8 forks its workers, when possible) from the same
 on-disk cache the CLI writes. Suppression (``# noqa``) is left to flake8 itself, and
 the plugin never writes files: fixing is the CLI's job.
+
+The findings cache is the CLI's too: a file whose findings the CLI (or an earlier
+flake8 run) stored is not analysed again, and what the plugin analyses it stores for
+the CLI, each process merging its entries into the cache when it ends. The cache holds
+findings after ``# noqa``, so it answers only for files without a ``noqa`` comment
+(where ``# noqa`` changes nothing and flake8 gets what it would have filtered itself).
+When every file of the project has an entry, ``parse_options`` builds no index and
+imports no LibCST: a file that changed since is analysed with an index built then.
 """
 
 from __future__ import annotations
@@ -12,17 +20,31 @@ from __future__ import annotations
 import ast
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from o2o_lint import __version__
 from o2o_lint.config import ConfigError, Settings, find_project_root, settings_for
 from o2o_lint.discovery import ExcludeMatcher
+from o2o_lint.findings import Finding
 from o2o_lint.gcpolicy import fewer_collections, keep_out_of_collections
 from o2o_lint.project import Project
 
 if TYPE_CHECKING:  # the engine pulls in LibCST: not even imported when no OTO code is reported
     from o2o_lint.engine import Engine
+    from o2o_lint.result_cache import ResultCache
+
+
+def _any_noqa(paths: Iterable[str]) -> bool:
+    """Whether one of the files spells ``noqa`` (any case), as :meth:`O2OLintPlugin.run` checks."""
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                if b"noqa" in handle.read().lower():
+                    return True
+        except OSError:
+            return True
+    return False
 
 
 class O2OLintPlugin:
@@ -35,6 +57,8 @@ class O2OLintPlugin:
     _roots: ClassVar[dict[str, str]] = {}  # directory -> project root
     _excludes: ClassVar[dict[str, ExcludeMatcher]] = {}  # project root -> its excludes
     _reporting: ClassVar[bool] = True  # False: flake8 reports no OTO code, so do nothing
+    _results: ClassVar[dict[str, ResultCache | None]] = {}  # project root -> its findings cache
+    _saving_in: ClassVar[int | None] = None  # the process whose findings are saved at its exit
 
     def __init__(self, tree: ast.Module, lines: list[str], filename: str) -> None:
         self.tree = tree
@@ -62,6 +86,7 @@ class O2OLintPlugin:
         cls._projects = {}
         cls._roots = {}
         cls._excludes = {}
+        cls._results = {}
         cls._reporting = cls.reports_oto(options)
         if not cls._reporting:
             # ``flake8 --select E999``: no index, no cache directory, no settings read
@@ -77,9 +102,21 @@ class O2OLintPlugin:
             raise SystemExit(2) from None
         # ``flake8 -`` with --stdin-display-name names a file whose saved text may differ
         cls._from_stdin = getattr(options, "filenames", None) == ["-"]
+        root = find_project_root(start, cls._settings.root)
         with fewer_collections():
-            cls._engine_for(find_project_root(start, cls._settings.root))
+            results = cls._results_for(root)
+            paths = cls._project_for(root).facts.content_hashes
+            if results is None or not results.all_valid(paths) or (cls._forks(options) and _any_noqa(paths)):
+                # before flake8 forks its workers: one index for all (a file with a `noqa`
+                # comment is analysed whatever the cache holds)
+                cls._engine_for(root)
         keep_out_of_collections()
+
+    @staticmethod
+    def _forks(options: Any) -> bool:
+        """Whether flake8 may run the checks in worker processes (``-j`` auto or above 1)."""
+        jobs = getattr(options, "jobs", None)
+        return jobs is None or getattr(jobs, "is_auto", True) or getattr(jobs, "n_jobs", 2) > 1
 
     @staticmethod
     def reports_oto(options: Any) -> bool:
@@ -126,11 +163,48 @@ class O2OLintPlugin:
         return settings.with_overrides(extend_select=settings.extend_select + named)
 
     @classmethod
-    def _engine_for(cls, root: str) -> Engine:
+    def _project_for(cls, root: str) -> Project:
         project = cls._projects.get(root)
         if project is None:
             project = cls._projects[root] = Project(cls._settings or Settings(), [root], root=root)
-        return project.engine
+        return project
+
+    @classmethod
+    def _engine_for(cls, root: str) -> Engine:
+        return cls._project_for(root).engine
+
+    @classmethod
+    def _results_for(cls, root: str) -> ResultCache | None:
+        """The CLI's findings cache for *root* (None: caching is off)."""
+        if root not in cls._results:
+            settings = cls._settings or Settings()
+            results = None
+            if settings.use_cache:
+                from o2o_lint.cache import Cache
+                from o2o_lint.result_cache import ResultCache, fingerprint
+
+                project = cls._project_for(root)
+                facts = project.facts
+                results = ResultCache(Cache.for_root(root, settings.cache_dir, True), "\0".join(sorted(project.roots)),
+                                      fingerprint(settings, facts.digests), facts.content_hashes)
+            cls._results[root] = results
+        return cls._results[root]
+
+    @classmethod
+    def _save_results(cls) -> None:
+        for results in cls._results.values():
+            if results is not None:
+                results.save(merge=True)
+
+    @classmethod
+    def _save_at_exit(cls) -> None:
+        """Save this process's findings when it ends: flake8's main process, or one of its
+        ``-j`` workers (whose exit runs multiprocessing's finalizers, not ``atexit``)."""
+        if cls._saving_in != os.getpid():
+            cls._saving_in = os.getpid()
+            from multiprocessing.util import Finalize
+
+            Finalize(None, cls._save_results, exitpriority=10)
 
     @classmethod
     def _root_for(cls, directory: str) -> str:
@@ -140,10 +214,10 @@ class O2OLintPlugin:
         return root
 
     @classmethod
-    def _excluded(cls, engine: Engine, root: str, filename: str) -> bool:
+    def _excluded(cls, root: str, filename: str) -> bool:
         matcher = cls._excludes.get(root)
         if matcher is None:
-            matcher = cls._excludes[root] = ExcludeMatcher(engine.settings.all_excludes, root)
+            matcher = cls._excludes[root] = ExcludeMatcher(cls._project_for(root).settings.all_excludes, root)
         return matcher.excluded(filename)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
@@ -152,11 +226,42 @@ class O2OLintPlugin:
         from_stdin = self._from_stdin or self.filename in ("-", "stdin") or not os.path.isfile(self.filename)
         root = self._root_for(os.getcwd() if from_stdin else os.path.dirname(os.path.abspath(self.filename)))
         with fewer_collections():
-            engine = self._engine_for(root)
-            if self.filename not in ("-", "stdin") and self._excluded(engine, root, self.filename):
-                return  # same files as the CLI (stdin under its display name too): migrations are never reported
-            analysis = engine.analyze(
-                self.filename, "".join(self.lines), apply_noqa=False, tree=self.tree, fresh_facts=from_stdin
-            )
-        for finding in analysis.findings:
+            findings = None if from_stdin else self._cached_findings(root)
+            if findings is None:
+                findings = self._analyze(root, from_stdin)
+        for finding in findings:
             yield finding.line, finding.column, f"{finding.code} {finding.message}", type(self)
+
+    def _cached_findings(self, root: str) -> list[Finding] | None:
+        """The findings the cache holds for this file, when it answers for it."""
+        results = self._results_for(root)
+        if results is None or self._excluded(root, self.filename):
+            return None
+        text = "".join(self.lines)
+        if "noqa" in text.lower():
+            return None  # the cache holds findings after `# noqa`: flake8 must see them all
+        from o2o_lint.result_cache import decode_findings
+
+        _, cached = results.lookup(self.filename)
+        return None if cached is None else decode_findings(self.filename, cached)
+
+    def _analyze(self, root: str, from_stdin: bool) -> list[Finding]:
+        engine = self._engine_for(root)
+        if self.filename not in ("-", "stdin") and self._excluded(root, self.filename):
+            return []  # same files as the CLI (stdin under its display name too): migrations are never reported
+        text = "".join(self.lines)
+        with engine.index.reading_texts() as read:
+            analysis = engine.analyze(self.filename, text, apply_noqa=False, tree=self.tree, fresh_facts=from_stdin)
+        results = None if from_stdin else self._results_for(root)
+        absolute = os.path.abspath(self.filename)
+        digest = self._project_for(root).facts.content_hashes.get(absolute)
+        if results is not None and digest is not None:
+            from o2o_lint.cache import stat_signature
+            from o2o_lint.noqa import filter_suppressed
+
+            signature = stat_signature(absolute)
+            if signature is not None and signature == self._project_for(root).facts.signature_of(absolute):
+                results.record(absolute, signature, digest, filter_suppressed(list(analysis.findings), text),
+                               sorted(path for path in read if path != absolute))
+                self._save_at_exit()
+        return analysis.findings

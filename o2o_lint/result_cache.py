@@ -4,7 +4,10 @@ A file's cached findings are reused when its stat signature (or, failing that, i
 content hash) is unchanged *and* the run's fingerprint is the same. The fingerprint
 covers what any file's findings can depend on: the tool's own code, the settings and
 the index facts of every file of the project (a comment added to a models file leaves
-its facts, hence everyone else's findings, untouched).
+its facts, hence everyone else's findings, untouched). Findings that also depend on
+other files' text (a project view read it: a fix may be safe only if no other file uses
+what it changes) keep those files' paths and a digest of their content hashes, checked
+against the run's content hashes (known without reading any file) before reuse.
 
 A fixable finding's entry also keeps the text edits of its fix once the JSON or SARIF
 report has computed them (:mod:`o2o_lint.edits`, a LibCST transformation each), so a
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import astuple
 from typing import NamedTuple
 
@@ -26,7 +29,7 @@ from o2o_lint.findings import Finding, Fix
 
 CACHE_NAME = "findings"
 #: The on-disk layout of the findings cache: a cache of another layout is ignored.
-LAYOUT = 2
+LAYOUT = 3
 
 #: A text edit as stored: (content, row, column, end row, end column), 1-based, end exclusive.
 StoredEdit = tuple[str, int, int, int, int]
@@ -55,20 +58,28 @@ class CacheEntry(NamedTuple):
     signature: list[int]
     content_hash: str
     findings: list[CachedFinding]
+    #: Other files whose text the findings depend on, and the digest of their content hashes.
+    texts_read: tuple[str, ...] = ()
+    texts_digest: str = ""
 
     @classmethod
     def from_stored(cls, stored: object) -> CacheEntry | None:
         """The entry as ``marshal`` stored it (plain lists); None when it has another shape."""
-        if not isinstance(stored, (list, tuple)) or len(stored) != 3 or not isinstance(stored[2], (list, tuple)):
+        if not isinstance(stored, (list, tuple)) or len(stored) not in (3, 5) or not isinstance(stored[2], (list, tuple)):
             return None
         try:
             findings = [CachedFinding._make(item) for item in stored[2]]
         except TypeError:
             return None
+        if len(stored) == 5:
+            if not isinstance(stored[3], (list, tuple)) or not isinstance(stored[4], str):
+                return None
+            return cls(stored[0], stored[1], findings, tuple(stored[3]), stored[4])
         return cls(stored[0], stored[1], findings)
 
     def stored(self) -> list:
-        return [self.signature, self.content_hash, [tuple(finding) for finding in self.findings]]
+        entry = [self.signature, self.content_hash, [tuple(finding) for finding in self.findings]]
+        return entry + [list(self.texts_read), self.texts_digest] if self.texts_read else entry
 
 
 def _package_signature() -> str:
@@ -89,6 +100,14 @@ def fingerprint(settings: Settings, facts_digests: dict[str, str]) -> str:
     digest.update(repr(astuple(settings.with_overrides(unsafe_fixes=False, cache_dir="", use_cache=True))).encode())
     for path in sorted(facts_digests):
         digest.update(f"{path}\0{facts_digests[path]}\n".encode())
+    return digest.hexdigest()
+
+
+def texts_digest(paths: Iterable[str], content_hashes: Mapping[str, str]) -> str:
+    """What the findings that read *paths*' text were computed from (a missing file: "")."""
+    digest = hashlib.blake2b(digest_size=12)
+    for path in paths:
+        digest.update(f"{path}\0{content_hashes.get(path, '')}\n".encode())
     return digest.hexdigest()
 
 
@@ -126,8 +145,12 @@ def decode_edits(stored: Iterable[StoredEdit]) -> list[dict]:
 
 
 class ResultCache:
-    def __init__(self, cache: Cache, key: str, run_fingerprint: str) -> None:
+    def __init__(self, cache: Cache, key: str, run_fingerprint: str,
+                 content_hashes: Mapping[str, str] | None = None) -> None:
+        """*content_hashes*: every project file's content hash in this run (absolute paths),
+        against which an entry's :attr:`CacheEntry.texts_read` are checked."""
         self.cache = cache
+        self.content_hashes: Mapping[str, str] = content_hashes or {}
         self.name = f"{CACHE_NAME}-{content_hash(key.encode())[:12]}"
         self.fingerprint = run_fingerprint
         stored = cache.load(self.name)
@@ -140,7 +163,13 @@ class ResultCache:
         self._unchanged = True
 
     def entry(self, path: str) -> CacheEntry | None:
-        return CacheEntry.from_stored(self._stored.get(os.path.abspath(path)))
+        """*path*'s stored entry, when the other files whose text it read are unchanged."""
+        entry = CacheEntry.from_stored(self._stored.get(os.path.abspath(path)))
+        if entry is not None and entry.texts_read and texts_digest(entry.texts_read, self.content_hashes) != (
+            entry.texts_digest
+        ):
+            return None
+        return entry
 
     def lookup(self, path: str) -> tuple[list[int] | None, list[CachedFinding] | None]:
         absolute = os.path.abspath(path)
@@ -151,16 +180,25 @@ class ResultCache:
             return signature, entry.findings
         return signature, None
 
-    def record(self, path: str, signature: list[int] | None, digest: str | None, findings: list[Finding]) -> None:
+    def all_valid(self, paths: Iterable[str]) -> bool:
+        """Whether every one of *paths* has an entry this run can reuse (its file unchanged)."""
+        return all(self.lookup(path)[1] is not None for path in paths)
+
+    def record(self, path: str, signature: list[int] | None, digest: str | None, findings: list[Finding],
+               texts_read: Iterable[str] = ()) -> None:
+        """Keep *path*'s findings, computed from its content (*digest*) and from the text of
+        the files *texts_read* (as this run's content hashes describe them)."""
         if signature is None or digest is None:
             return
         absolute = os.path.abspath(path)
+        texts_read = tuple(sorted(texts_read))
         encoded = encode_findings(findings)
         old = self.updated.get(absolute) or self.entry(absolute)
         if old is not None and old.content_hash == digest:  # same text: its fixes' edits still hold
             known = {item.key: item.edits for item in old.findings if item.edits is not None}
             encoded = [item._replace(edits=known.get(item.key)) for item in encoded]
-        self.updated[absolute] = CacheEntry(signature, digest, encoded)
+        self.updated[absolute] = CacheEntry(signature, digest, encoded, texts_read,
+                                            texts_digest(texts_read, self.content_hashes) if texts_read else "")
         self._unchanged = False
 
     def cached_edits(self, path: str) -> dict[tuple[int, int, str, str], list[dict]]:
@@ -184,10 +222,19 @@ class ResultCache:
         self.updated[absolute] = entry._replace(findings=findings)
         self._unchanged = False
 
-    def save(self) -> None:
-        if self._unchanged and self.updated.keys() == self._stored.keys():
+    def save(self, *, merge: bool = False) -> None:
+        """Write the entries this run validated or recorded: only those (a file no longer in
+        the project is forgotten), or, with *merge* (a front end that sees some files only:
+        one flake8 process), over the entries stored now under the same fingerprint."""
+        if self._unchanged and (merge or self.updated.keys() == self._stored.keys()):
             return
         files = {path: entry.stored() for path, entry in self.updated.items()}
+        if merge:
+            stored = self.cache.load(self.name)
+            if isinstance(stored, dict) and stored.get("layout") == LAYOUT and stored.get("fingerprint") == self.fingerprint:
+                others = stored.get("files")
+                if isinstance(others, dict):
+                    files = {**others, **files}
         self.cache.store(self.name, {"layout": LAYOUT, "fingerprint": self.fingerprint, "files": files})
         self._stored = files
         self._unchanged = True

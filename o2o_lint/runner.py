@@ -21,7 +21,7 @@ from o2o_lint.cache import Cache, content_hash
 from o2o_lint.discovery import DiscoveryProblem, ExcludeMatcher, iter_python_files
 from o2o_lint.findings import Finding, parse_error
 from o2o_lint.project import Project
-from o2o_lint.result_cache import CachedFinding, ResultCache, decode_findings, fingerprint
+from o2o_lint.result_cache import CacheEntry, CachedFinding, ResultCache, decode_findings, fingerprint
 from o2o_lint.sourcefile import SourceError, SourceText, decode_source, read_source
 
 if TYPE_CHECKING:  # the engine pulls in LibCST: imported only when a file needs analysis
@@ -39,6 +39,8 @@ class FileResult:
     written: bool = False
     content_hash: str | None = None  # of the bytes analysed, for the findings cache
     unchanged: bool = False  # content equal to the cached version: reuse its findings
+    #: Other files whose text the findings depend on (read by project views), for the cache.
+    texts_read: tuple[str, ...] = ()
 
 
 @dataclass
@@ -106,6 +108,16 @@ def process_text(
 
 def process_file(
     engine: Engine, path: str, mode: str, unsafe: bool, roots: Sequence[str], cached_hash: str | None = None
+) -> FileResult:
+    with engine.index.reading_texts() as read:
+        result = _process_file(engine, path, mode, unsafe, roots, cached_hash)
+    absolute = os.path.abspath(path)
+    result.texts_read = tuple(sorted(other for other in read if other != absolute))
+    return result
+
+
+def _process_file(
+    engine: Engine, path: str, mode: str, unsafe: bool, roots: Sequence[str], cached_hash: str | None
 ) -> FileResult:
     try:
         data, source = read_source(path)
@@ -274,11 +286,12 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
     result_cache = None
     if settings.use_cache and roots:
         result_cache = ResultCache(
-            Cache.for_root(roots[0], settings.cache_dir, True), "\0".join(sorted(roots)), fingerprint(settings, facts.digests)
+            Cache.for_root(roots[0], settings.cache_dir, True), "\0".join(sorted(roots)),
+            fingerprint(settings, facts.digests), facts.content_hashes,
         )
     project.result_cache = result_cache
     todo: list[tuple[str, str | None]] = []
-    cached_by_path: dict[str, list[CachedFinding]] = {}
+    cached_by_path: dict[str, CacheEntry] = {}
     signatures: dict[str, list[int] | None] = {}
     for path in files:
         if result_cache is None:
@@ -291,7 +304,7 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
             continue
         entry = result_cache.entry(path)
         if entry is not None:
-            cached_by_path[path] = entry.findings
+            cached_by_path[path] = entry
         todo.append((path, entry.content_hash if entry is not None and mode == MODE_CHECK else None))
     if todo:
         if facts.ignored:  # a git-ignored file named explicitly is checked, hence indexed
@@ -306,10 +319,12 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
                                    for path, cached_hash in todo), len(todo), progress)
         for file_result in analysed:
             if file_result.unchanged:
-                file_result.findings = decode_findings(file_result.path, cached_by_path[file_result.path])
+                cached_entry = cached_by_path[file_result.path]
+                file_result.findings = decode_findings(file_result.path, cached_entry.findings)
+                file_result.texts_read = cached_entry.texts_read
             if result_cache is not None and not file_result.fixed and not file_result.diff:
                 result_cache.record(file_result.path, signatures.get(file_result.path), file_result.content_hash,
-                                    file_result.findings)
+                                    file_result.findings, file_result.texts_read)
         results.extend(analysed)
         if mode == MODE_FIX:
             _settle_across_files(project, results, set(files), unsafe, real_roots)

@@ -61,11 +61,15 @@ FILES = {
 
 REPORT_KEYS = {
     "schema", "generated", "duration_seconds", "repeat", "machine", "versions", "revision", "corpus",
-    "timings", "bare_parse", "memory", "findings", "flake8", "ratios", "scaling",
+    "timings", "bare_parse", "memory", "findings", "flake8", "ratios", "scaling", "codebases",
 }
-TIMING_KEYS = {"bare_parse", "cold_jobs1", "cold_all", "warm", "warm_touched", "flake8_without", "flake8_with"}
-RATIO_KEYS = {"cold_vs_parse", "warm_vs_cold", "touched_vs_cold", "flake8_with_vs_without", "all_cores_vs_one",
-              "peak_memory", "identical_findings"}
+TIMING_KEYS = {"bare_parse", "ast_parse", "django_upgrade", "cold_jobs1", "cold_all", "warm", "warm_touched",
+               "flake8_without", "flake8_with", "flake8_with_warm"}
+RATIO_KEYS = {"cold_vs_parse", "cold_vs_ast", "cold_vs_django_upgrade", "warm_vs_cold", "touched_vs_cold",
+              "flake8_with_vs_without", "flake8_warm_vs_without", "all_cores_vs_one", "peak_memory",
+              "identical_findings"}
+#: django-upgrade is measured when the interpreter has it (tests never install anything).
+HAS_DJANGO_UPGRADE = importlib.util.find_spec("django_upgrade") is not None
 
 
 def make_corpus(root: Path) -> Path:
@@ -84,7 +88,7 @@ def corpus_and_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, d
     work = tmp_path_factory.mktemp("work")
     env, measured = bench.snapshot_sources(work / "snapshot")
     report = bench.benchmark_corpus(root, repeat=1, workdir=work / "main", env=env, measured=measured,
-                                    log=lambda _: None)
+                                    log=lambda _: None, django_upgrade=bench.django_upgrade_command(False))
     return root, report, before, data
 
 
@@ -94,10 +98,15 @@ def test_report_has_every_key_and_is_json(corpus_and_report) -> None:
     assert REPORT_KEYS <= set(report)
     assert set(report["timings"]) == TIMING_KEYS
     for key, entry in report["timings"].items():
+        if key == "django_upgrade" and not HAS_DJANGO_UPGRADE:
+            assert entry is None
+            continue
         assert {"median", "min", "max", "samples", "command", "label", "max_rss_mb", "cpu_median"} <= set(entry), key
         assert len(entry["samples"]) == 1 and entry["median"] > 0
     assert {r["key"] for r in report["ratios"]} == RATIO_KEYS
-    assert all(isinstance(r["pass"], bool) for r in report["ratios"])
+    assert all(isinstance(r["pass"], bool) for r in report["ratios"]
+               if HAS_DJANGO_UPGRADE or r["key"] != "cold_vs_django_upgrade")
+    assert "--check" in (report["timings"]["django_upgrade"] or {"command": "--check"})["command"]
     assert report["memory"]["peak_rss_mb"] > 0
     for key in ("python", "libcst", "flake8", "o2o_lint"):
         assert report["versions"][key]
@@ -136,6 +145,7 @@ def test_flake8_runs_with_and_without_the_plugin(corpus_and_report) -> None:
     assert flake8["oto_findings"] == report["findings"]["count"]
     assert flake8["findings_with"] == flake8["findings_without"] + flake8["oto_findings"]
     assert flake8["other_findings_identical"] and flake8["oto_matches_cli"]
+    assert flake8["warm_identical"] is True  # the warm run (findings from the cache) reports the same
 
 
 @pytest.mark.slow
@@ -192,6 +202,39 @@ def test_scaling_and_plot(tmp_path: Path) -> None:
     written = bench.write_docs({**_minimal_report(), "scaling": scaling}, docs_path, svg_path)
     assert written == [svg_path, docs_path]
     assert "![scaling](plot.svg)" in docs_path.read_text()
+
+
+def test_per_code_base_table(tmp_path: Path) -> None:
+    """Two small code bases, one twice the other: lines, CPU times, cost per line against the
+    median, the slowest files, and the table in the docs."""
+    small = make_corpus(tmp_path / "small")
+    large = make_corpus(tmp_path / "large")
+    (large / "shop" / "views.py").write_text("".join(
+        f"def view_{n}(company):\n    return company.invoice_set.count() + {n}\n\n\n" for n in range(40)))
+    codebases = bench.measure_codebases([("small", small), ("large", large)], repeat=1, workdir=tmp_path / "work",
+                                        log=lambda _: None)
+    rows = {row["name"]: row for row in codebases["rows"]}
+    assert rows["large"]["lines"] == rows["small"]["lines"] + 40 * 4 > 160  # migrations not counted
+    for row in rows.values():
+        assert set(row["cpu_seconds"]) == {"cold", "warm", "warm_json", "warm_sarif"}
+        assert all(value > 0 for value in row["cpu_seconds"].values())
+        assert row["cold_per_1000_lines"] > 0 and row["cost_vs_median"] > 0
+        assert 1 <= len(row["slowest"]) <= bench.SLOWEST_FILES
+        assert all((tmp_path / row["name"] / item["path"]).is_file() for item in row["slowest"])
+    assert rows["large"]["slowest"][0]["path"] == "shop/views.py"  # the one with 40 findings
+    assert isinstance(codebases["pass"], bool)
+    assert not any((root / ".o2o-lint-cache").exists() for root in (small, large))
+    docs = bench.render_docs({**_minimal_report(), "codebases": codebases})
+    assert "## Per code base" in docs and "| large |" in docs and "`shop/views.py`" in docs
+
+
+def test_ast_parse_script_counts_every_file(tmp_path: Path) -> None:
+    root = make_corpus(tmp_path / "corpus")
+    (root / "shop" / "broken.py").write_text("def (:\n")  # a syntax error is counted, not fatal
+    sample = bench.run_command([sys.executable, "-c", bench.BARE_AST_SCRIPT, "."], root)
+    assert sample.returncode == 0 and sample.stdout.split() == ["6"]
+    assert sorted(bench.python_files(root, ["."])) == sorted(
+        os.path.relpath(p, root) for p in root.rglob("*.py"))
 
 
 def _minimal_report() -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from o2o_lint.rules import all_rules, known_codes, rule_names
+from o2o_lint.rules import all_rules, known_codes, rule_names, rule_table
 from tests.helpers import run_cli, write_project
 
 MODELS = (
@@ -36,6 +36,13 @@ def test_known_codes_come_from_the_registry_without_importing_rules() -> None:
 
 def test_rule_names_read_without_importing_rules_are_the_registrys() -> None:
     assert rule_names() == {code: rule.name for code, rule in all_rules().items()}
+
+
+def test_the_rule_table_read_without_importing_rules_is_the_registrys() -> None:
+    assert rule_table() == {
+        code: {"name": rule.name, "summary": rule.summary, "fix": rule.fixable.value, "opt_in": rule.opt_in}
+        for code, rule in all_rules().items()
+    }
 
 
 # -- 1. unknown codes and prefixes -------------------------------------------------------------------

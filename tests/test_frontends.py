@@ -135,6 +135,62 @@ def test_flake8_from_a_cold_start_builds_the_same_index(tmp_path: Path) -> None:
     assert json_rows(cli(root, "--format", "json", "--no-cache", ".")) == first
 
 
+_LOADED = (
+    "import sys\n"
+    "from flake8.main.cli import main\n"
+    "status = main(['--isolated', '--select', 'OTO', '--format=" + FLAKE8_FORMAT.replace("\t", "\\t") + "', *sys.argv[1:], '.'])\n"
+    "print('LIBCST' if 'libcst' in sys.modules else 'NO-LIBCST')\n"
+)
+_CLI_LOADED = (
+    "import sys\n"
+    "from o2o_lint import cli\n"
+    "cli.main(['--output-format', 'concise', '.'])\n"
+    "print('LIBCST' if 'libcst' in sys.modules else 'NO-LIBCST')\n"
+)
+#: A finding on a line with a `# noqa` for another code: flake8 must still report it, and
+#: the cache (which holds findings after `# noqa`) is not asked about such a file.
+_NOQA_FILE = "def total(company):\n    return company.invoice_set.count()  # noqa: E501\n"
+
+
+def _flake8_loading(root: Path, *args: str) -> tuple[list[Row], str]:
+    result = subprocess.run([sys.executable, "-c", _LOADED, *args], cwd=root, capture_output=True, text=True,
+                            env=_env(), timeout=300)
+    *lines, loaded = result.stdout.splitlines()
+    return flake8_rows(subprocess.CompletedProcess(result.args, 1, "\n".join(lines), result.stderr)), loaded
+
+
+def _cli_loading(root: Path) -> tuple[list[Row], str]:
+    result = subprocess.run([sys.executable, "-c", _CLI_LOADED], cwd=root, capture_output=True, text=True,
+                            env=_env(), timeout=300)
+    *lines, loaded = result.stdout.splitlines()
+    return text_rows(subprocess.CompletedProcess(result.args, 1, "\n".join(lines), result.stderr)), loaded
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_cli_and_flake8_share_their_findings_cache(tmp_path: Path, jobs: str) -> None:
+    """A CLI run followed by flake8 pays nothing twice, and the other way round: the second
+    one analyses nothing and never imports LibCST, and reports the same findings (concise:
+flake8 computes no JSON fix edits); a file
+    with a `# noqa` comment is analysed again under flake8 (which applies `# noqa` itself)."""
+    root = copy_demo(tmp_path)
+    expected = json_rows(cli(root, "--format", "json", "--no-cache", "."))
+    assert located(expected) == DEMO_FINDINGS
+    cli_first, loaded = _cli_loading(root)
+    assert (cli_first, loaded) == (expected, "LIBCST")
+    assert _flake8_loading(root, "-j", jobs) == (expected, "NO-LIBCST")
+    shutil.rmtree(root / ".o2o-lint-cache")
+    assert _flake8_loading(root, "-j", jobs) == (expected, "LIBCST")
+    assert _cli_loading(root) == (expected, "NO-LIBCST")
+    assert _flake8_loading(root, "-j", jobs) == (expected, "NO-LIBCST")
+    (root / "companies" / "totals.py").write_text(_NOQA_FILE)
+    with_noqa = json_rows(cli(root, "--format", "json", "--no-cache", "."))
+    assert ("companies/totals.py", 2, 12, "OTO004") in [row[:4] for row in with_noqa]
+    assert _cli_loading(root) == (with_noqa, "LIBCST")
+    rows, loaded = _flake8_loading(root, "-j", jobs)
+    assert rows == with_noqa
+    assert loaded == "LIBCST" or jobs != "1"  # under -j 2 a worker analyses it, not this process
+
+
 @pytest.mark.slow
 def test_text_and_module_output_are_byte_identical(tmp_path: Path) -> None:
     root = copy_demo(tmp_path)

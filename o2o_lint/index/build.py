@@ -137,6 +137,10 @@ class RootFacts:
         return digests
 
     @property
+    def content_hashes(self) -> dict[str, str]:
+        return {path: entry[1] for path, entry in self.files.items()}
+
+    @property
     def unreadable(self) -> list[str]:
         """Files under the root that could not be read, decoded or parsed: nothing in them
         is in the index (known once :attr:`facts` is loaded)."""
@@ -172,6 +176,19 @@ class ProjectFacts:
     @property
     def digests(self) -> dict[str, str]:
         return {path: digest for root in self.roots for path, digest in root.digests.items()}
+
+    @property
+    def content_hashes(self) -> dict[str, str]:
+        """Every readable file's content hash (absolute path -> hash), without reading it."""
+        return {path: digest for root in self.roots for path, digest in root.content_hashes.items()}
+
+    def signature_of(self, path: str) -> list[int] | None:
+        """The stat signature *path* (absolute) had when its content hash was taken."""
+        for root in self.roots:
+            entry = root.files.get(path)
+            if entry is not None:
+                return entry[0]
+        return None
 
     @property
     def ignored(self) -> frozenset[str]:

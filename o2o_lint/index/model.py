@@ -185,6 +185,10 @@ class ProjectIndex:
         self._views: dict[Callable[[ProjectIndex], Any], Any] = {}
         #: ForeignKey subclasses defined in the project, by qualified name (see field_kind)
         self.foreign_key_subclasses: dict[str, FieldKind] = {}
+        #: Per view, the files whose text was read (:meth:`source_text`) while it was in use.
+        self._texts_read: dict[Callable[[ProjectIndex], Any], set[str]] = {}
+        #: The views used since the innermost :meth:`reading_texts` scope began.
+        self._views_in_use: set[Callable[[ProjectIndex], Any]] = set()
         self._find_models()
         self._collect_reverse_relations()
 
@@ -203,7 +207,28 @@ class ProjectIndex:
         found = self._views.get(factory)
         if found is None:
             found = self._views[factory] = factory(self)
+        self._views_in_use.add(factory)
         return found
+
+    @contextmanager
+    def reading_texts(self) -> Iterator[set[str]]:
+        """The files whose text what runs inside may depend on, beyond their facts.
+
+        A view may read other files' text (:meth:`source_text`) and keep what it derives
+        for the life of the index, so a read is charged to every view in use at the time,
+        and the scope answers (in the set it yields, filled on exit) every file read by the
+        views it used, whenever they read it: the findings cache keys a file's findings on
+        those files' contents. Charging a read to every view in use over-counts, never
+        under-counts."""
+        outer, self._views_in_use = self._views_in_use, set()
+        read: set[str] = set()
+        try:
+            yield read
+        finally:
+            used = self._views_in_use
+            for factory in used:
+                read.update(self._texts_read.get(factory, ()))
+            self._views_in_use = outer | used
 
     @contextmanager
     def overlay(self, path: str, facts: Facts, text: str | None = None) -> Iterator[None]:
@@ -230,6 +255,8 @@ class ProjectIndex:
         file on disk (None when it cannot be read or decoded)."""
         if self.overlaid is not None and self.overlaid[0] == path and self._overlaid_text is not None:
             return self._overlaid_text
+        for factory in self._views_in_use:
+            self._texts_read.setdefault(factory, set()).add(path)
         from o2o_lint.sourcefile import SourceError, read_source
 
         try:

@@ -12,6 +12,7 @@ warm runs, where LibCST is never loaded. Keep rule packages' ``__init__.py`` emp
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import os
@@ -28,7 +29,6 @@ _NOT_RULES = frozenset({"base"})
 
 _RULES: dict[str, type[LintRule]] = {}
 _EXTRACTORS: list[FactsExtractor] | None = None
-_NAMES: dict[str, str] = {}
 
 
 def _rule_modules() -> list[tuple[str, bool]]:
@@ -63,31 +63,48 @@ def known_codes() -> tuple[str, ...]:
     return tuple(sorted(name.split("_", 1)[0].upper() for name, _ in _rule_modules()))
 
 
-_NAME = re.compile(r'^    name = "([a-z0-9-]+)"$', re.MULTILINE)
+_TABLE_FIELDS = {
+    "name": re.compile(r'^    name = "([a-z0-9-]+)"$', re.MULTILINE),
+    "summary": re.compile(r'^    summary = ("(?:[^"\\\n]|\\.)*")$', re.MULTILINE),
+    "fix": re.compile(r"^    fixable = Fixability\.(ALWAYS|SOMETIMES|NEVER)$", re.MULTILINE),
+    "opt_in": re.compile(r"^    opt_in(?:: ClassVar\[bool\])? = (True|False)$", re.MULTILINE),
+}
+_TABLE: dict[str, dict[str, object]] = {}
 
 
-def rule_names() -> dict[str, str]:
-    """Every rule's name by code, read from the rule modules' text (the one class-level
-    ``name = "..."`` literal) without importing them: a warm JSON report names rules
-    without loading LibCST. A module whose text is not that plain falls back to
-    :func:`all_rules` (tested equal to it)."""
-    if _NAMES:
-        return dict(_NAMES)
-    names: dict[str, str] = {}
+def rule_table() -> dict[str, dict[str, object]]:
+    """Every rule's name, summary, fixability (``Fixability``'s value) and opt-in flag by
+    code, read from the rule modules' text (their one class-level literal of each) without
+    importing them: a warm JSON or SARIF report describes rules without loading LibCST.
+    A module whose text is not that plain falls back to :func:`all_rules` (tested equal
+    to it)."""
+    if _TABLE:
+        return {code: dict(row) for code, row in _TABLE.items()}
+    table: dict[str, dict[str, object]] = {}
     directory = os.path.dirname(os.path.abspath(__file__))
     for module, is_package in _rule_modules():
         path = os.path.join(directory, module, "rule.py") if is_package else os.path.join(directory, f"{module}.py")
         try:
             with open(path, encoding="utf-8") as handle:
-                found = _NAME.findall(handle.read())
+                text = handle.read()
         except (OSError, UnicodeError):
-            found = []
-        if len(found) != 1:
-            names = {code: rule.name for code, rule in all_rules().items()}
+            text = ""
+        found = {key: pattern.findall(text) for key, pattern in _TABLE_FIELDS.items()}
+        if any(len(found[key]) != 1 for key in ("name", "summary", "fix")) or len(found["opt_in"]) > 1:
+            table = {code: {"name": rule.name, "summary": rule.summary, "fix": rule.fixable.value,
+                            "opt_in": bool(rule.opt_in)} for code, rule in all_rules().items()}
             break
-        names[module.split("_", 1)[0].upper()] = found[0]
-    _NAMES.update(names)
-    return dict(names)
+        table[module.split("_", 1)[0].upper()] = {
+            "name": found["name"][0], "summary": ast.literal_eval(found["summary"][0]),
+            "fix": found["fix"][0].lower(), "opt_in": found["opt_in"] == ["True"],
+        }
+    _TABLE.update(sorted(table.items()))
+    return {code: dict(row) for code, row in _TABLE.items()}
+
+
+def rule_names() -> dict[str, str]:
+    """Every rule's name by code (:func:`rule_table`: no rule imported)."""
+    return {code: str(row["name"]) for code, row in rule_table().items()}
 
 
 def get_rule(code: str) -> type[LintRule]:

@@ -193,6 +193,35 @@ def _reads(tree: ast.AST) -> dict[int, tuple[ast.Attribute, str | None]]:
     return found
 
 
+def _sites(context: FileContext, tree: ast.Module, *, only_one: bool = False) -> dict[tuple[int, int], Site]:
+    """Where *tree* reads a one-to-one accessor as a manager (the end of the read, line and
+    character column) and what it is; with *only_one*, stop at the first."""
+    view = context.index.view(OneToOneAccessors)
+    pattern = view.pattern
+    found_sites: dict[tuple[int, int], Site] = {}
+    if pattern is None:
+        return found_sites
+    types: ModelTypes | None = None
+    lines: list[str] | None = None
+    for node, method in _reads(tree).values():
+        # the visitor reports only attributes whose whole name the pattern matches
+        if node.end_lineno is None or node.end_col_offset is None or not pattern.fullmatch(node.attr):
+            continue
+        if types is None:
+            types = ModelTypes(context.index, context.module_name, tree)
+        found = types.model_of(node.value)
+        if found is None or found.kind != OBJECT:
+            continue
+        site = view.site(found.model, node.attr, method)
+        if site is not None:
+            if lines is None:
+                lines = split_lines(context.text)  # as the tokenizer counts lines (not str.splitlines: \f, \v...)
+            found_sites[(node.end_lineno, char_column(lines, node.end_lineno, node.end_col_offset))] = site
+            if only_one:
+                break
+    return found_sites
+
+
 def _shadows_builtins(tree: ast.AST) -> bool:
     """The module binds ``hasattr`` or ``getattr`` itself: the fix would call that instead."""
     names = {"hasattr", "getattr"}
@@ -414,6 +443,13 @@ class ManagerUseOfOneToOneAccessor(LintRule):
         pattern = context.index.view(OneToOneAccessors).pattern
         return pattern is not None and pattern.search(context.text) is not None
 
+    @classmethod
+    def screen_tree(cls, context: FileContext, tree: ast.Module) -> bool:
+        """The visitor reports only where :func:`_sites` finds a site, and that needs only
+        the ``ast``: a file that merely spells an accessor's name (``user``, ``place``) is
+        never parsed with LibCST. When there is a site, the whole file is analysed."""
+        return bool(_sites(context, tree, only_one=True))
+
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._sites: dict[tuple[int, int], Site] | None = None
@@ -428,18 +464,7 @@ class ManagerUseOfOneToOneAccessor(LintRule):
             tree = parse_module(self.context.text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return self._sites
-        view = self.context.index.view(OneToOneAccessors)
-        types = ModelTypes(self.context.index, self.context.module_name, tree)
-        lines = split_lines(self.context.text)  # as the tokenizer counts lines (not str.splitlines: \f, \v...)
-        for node, method in _reads(tree).values():
-            if node.end_lineno is None or node.end_col_offset is None:
-                continue
-            found = types.model_of(node.value)
-            if found is None or found.kind != OBJECT:
-                continue
-            site = view.site(found.model, node.attr, method)
-            if site is not None:
-                self._sites[(node.end_lineno, char_column(lines, node.end_lineno, node.end_col_offset))] = site
+        self._sites = _sites(self.context, tree)
         self._fixable = not _shadows_builtins(tree)
         return self._sites
 
