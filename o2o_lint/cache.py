@@ -11,7 +11,14 @@ import hashlib
 import marshal
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: flake8 -j workers there merge without the lock
+    fcntl = None  # type: ignore[assignment]
 
 from o2o_lint import __version__
 
@@ -44,6 +51,25 @@ class Cache:
     def _path(self, name: str) -> str:
         assert self.directory is not None
         return os.path.join(self.directory, f"{name}-{__version__}.marshal")
+
+    @contextmanager
+    def locked(self, name: str) -> Iterator[None]:
+        """Hold *name*'s lock (an advisory ``flock``) so that a read-modify-write of it by
+        one process (a flake8 ``-j`` worker merging its entries) does not drop another's."""
+        if self.directory is None or fcntl is None:
+            yield
+            return
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            descriptor = os.open(self._path(name) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            yield
+            return
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)
 
     def load(self, name: str) -> dict | None:
         """The entry stored as *name* (always a dict), or None: never an error."""

@@ -229,12 +229,17 @@ class ResultCache:
         if self._unchanged and (merge or self.updated.keys() == self._stored.keys()):
             return
         files = {path: entry.stored() for path, entry in self.updated.items()}
-        if merge:
-            stored = self.cache.load(self.name)
-            if isinstance(stored, dict) and stored.get("layout") == LAYOUT and stored.get("fingerprint") == self.fingerprint:
-                others = stored.get("files")
-                if isinstance(others, dict):
-                    files = {**others, **files}
-        self.cache.store(self.name, {"layout": LAYOUT, "fingerprint": self.fingerprint, "files": files})
+        if not merge:
+            self.cache.store(self.name, {"layout": LAYOUT, "fingerprint": self.fingerprint, "files": files})
+        else:
+            with self.cache.locked(self.name):
+                stored = self.cache.load(self.name)
+                if isinstance(stored, dict) and stored.get("layout") == LAYOUT and (
+                    stored.get("fingerprint") == self.fingerprint
+                ):
+                    others = stored.get("files")
+                    if isinstance(others, dict):
+                        files = {**others, **files}
+                self.cache.store(self.name, {"layout": LAYOUT, "fingerprint": self.fingerprint, "files": files})
         self._stored = files
         self._unchanged = True
