@@ -48,6 +48,17 @@ class Manager:
     owner: ModelInfo | None = None  # the model the accessor is on
 
 
+@dataclass(frozen=True)
+class MetaModelClass:
+    """A project class deriving from a class that builds instances of ``Meta.model`` (a
+    ``ModelForm``, a model factory): the model, and the methods its project classes define."""
+
+    qualname: str
+    name: str
+    model: ModelInfo
+    methods: frozenset[str]
+
+
 class DjangoModels:
     """Django's view of every indexed model, computed lazily and cached for the index."""
 
@@ -68,6 +79,7 @@ class DjangoModels:
         self._ancestors: dict[str, list[ModelInfo]] = {}
         self._reverse_o2o: dict[str, dict[str, Relation]] = {}
         self._saves_itself: dict[tuple[str, str], bool] = {}
+        self._meta_model_classes: dict[frozenset[str], dict[str, MetaModelClass]] = {}
 
     def models_named(self, name: str) -> list[ModelInfo]:
         """Concrete models whose class is called *name*."""
@@ -252,3 +264,63 @@ class DjangoModels:
         if any(ancestor.module_has_custom_managers for ancestor in ancestors):
             return ManagerName("objects", False)  # a custom manager may replace `objects`
         return ManagerName("objects", True)
+
+    def meta_model_classes(self, bases: frozenset[str]) -> dict[str, MetaModelClass]:
+        """Project classes deriving from one of *bases* (qualified names outside the project,
+        such as ``django.forms.ModelForm``) whose ``Meta.model`` names an indexed concrete model:
+        qualified name -> class. ``Meta`` is inherited as Python inherits it: a class without
+        its own ``Meta``, or whose ``Meta`` derives from another, takes its base's model."""
+        found = self._meta_model_classes.get(bases)
+        if found is not None:
+            return found
+        index = self.index
+        classes: dict[str, tuple[str, dict]] = {}
+        for facts in index.modules.values():
+            for class_facts in facts["classes"]:
+                classes[f"{facts['module']}.{class_facts['name']}"] = (facts["module"], class_facts)
+        resolved: dict[str, MetaModelClass | None] = {}
+
+        def resolve(qualname: str, depth: int = 0) -> MetaModelClass | None:
+            if qualname in resolved:
+                return resolved[qualname]
+            resolved[qualname] = None  # cycles and depth: nothing
+            module, class_facts = classes[qualname]
+            if depth > 20:
+                return None
+            result: MetaModelClass | None = None
+            parents = [index.resolve(module, base) or base for base in class_facts["bases"]]
+            meta = class_facts.get("meta") or {}
+            model = self._meta_model(module, meta.get("model")) if "model" in meta else None
+            derived = any(p in bases for p in parents)
+            inherited: MetaModelClass | None = None
+            for parent in parents:
+                if parent in classes:
+                    inherited = resolve(parent, depth + 1)
+                    if inherited is not None:
+                        break
+            methods = frozenset(class_facts["methods"])
+            if inherited is not None:
+                methods |= inherited.methods
+                derived = True
+                if model is None and "model" not in meta and (not class_facts.get("meta") or meta.get("bases")):
+                    model = inherited.model
+            if derived and model is not None and not model.abstract:
+                result = MetaModelClass(qualname, class_facts["name"], model, methods)
+            resolved[qualname] = result
+            return result
+
+        found = {}
+        for qualname in classes:
+            result = resolve(qualname)
+            if result is not None:
+                found[qualname] = result
+        self._meta_model_classes[bases] = found
+        return found
+
+    def _meta_model(self, module: str, value: object) -> ModelInfo | None:
+        if not isinstance(value, str):
+            return None
+        if value.count(".") == 1 and value in self.index.models_by_key:
+            return self.index.models_by_key[value]  # "app_label.Model"
+        qualified = self.index.resolve(module, value)
+        return self.index.models.get(qualified) if qualified is not None else None

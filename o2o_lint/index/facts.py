@@ -16,7 +16,7 @@ from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 12  # 12: files of newer Python syntax than the interpreter have facts
+FACTS_VERSION = 13  # 13: Meta.model (ModelForm, factory classes)
 
 Facts = dict[str, Any]
 
@@ -127,6 +127,9 @@ def _meta(body: list[ast.stmt]) -> Facts | None:
                         "proxy",
                     ):
                         meta[target.id] = _constant(item.value)
+                    elif isinstance(target, ast.Name) and target.id == "model":
+                        # ``model = Article`` (a ModelForm's, a factory's): a name or "app.Model"
+                        meta["model"] = _constant(item.value) or dotted_name(item.value)
             return meta
     return None
 

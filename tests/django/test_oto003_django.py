@@ -308,3 +308,125 @@ def test_former_false_findings_work_and_stay_silent(tmp_path: Path, version: str
     before = sources(project)
     run_cli("--no-cache", "--fix", "--unsafe-fixes", "--select", "OTO003", "library/negatives.py", cwd=project)
     assert sources(project) == before, "a fix was applied where none is safe"
+
+
+# -- ModelForms: the instance a form builds is unsaved until form.save() ----------------------
+
+FORMS = '''\
+"""An author form, and views that attach its instance to a book."""
+
+from django import forms
+
+from library.models import Author, Book
+
+
+class AuthorForm(forms.ModelForm):
+    class Meta:
+        model = Author
+        fields = ["name"]
+
+
+def draft(data, publish):
+    form = AuthorForm(data)
+    form.is_valid()
+    author = form.save(commit=False)
+    if publish:
+        author.save()
+    return Book.objects.create(author=author, title="draft").author_id == author.pk
+
+
+def book_before_form_save(data):
+    form = AuthorForm(data)
+    if form.is_valid():
+        book = Book(title="early")
+        book.author = form.instance
+        book.save()
+        form.save()
+
+
+def books_of_new_author(data):
+    form = AuthorForm(data)
+    form.is_valid()
+    author = form.save(commit=False)
+    return sorted(Book.objects.filter(author=author).values_list("title", flat=True))
+
+
+def saved_by_the_form(data):
+    form = AuthorForm(data)
+    form.is_valid()
+    form.save()
+    return Book.objects.create(author=form.instance, title="late").author_id == form.instance.pk
+
+
+def saved_after_commit_false(data):
+    form = AuthorForm(data)
+    form.is_valid()
+    author = form.save(commit=False)
+    author.name = author.name.title()
+    author.save()
+    return Book.objects.create(author=author, title="titled").author_id == author.pk
+
+
+def bound_to_a_row(data):
+    form = AuthorForm(data, instance=Author.objects.create(name="old"))
+    form.is_valid()
+    author = form.save(commit=False)
+    return Book.objects.create(author=author, title="kept").author_id == author.pk
+'''
+
+FORMS_SCRIPT = """
+import json
+from library import forms as f
+
+results = {}
+def attempt(name, call):
+    try:
+        results[name] = {"value": call()}
+    except Exception as exc:
+        results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+
+data = {"name": "ann"}
+attempt("draft_unpublished", lambda: f.draft(data, False))
+attempt("draft_published", lambda: f.draft(data, True))
+attempt("book_before_form_save", lambda: f.book_before_form_save(data))
+attempt("books_of_new_author", lambda: f.books_of_new_author(data))
+attempt("saved_by_the_form", lambda: f.saved_by_the_form(data))
+attempt("saved_after_commit_false", lambda: f.saved_after_commit_false(data))
+attempt("bound_to_a_row", lambda: f.bound_to_a_row(data))
+print("RESULTS=" + json.dumps(results))
+"""
+
+AUTHOR_SAVE_ERROR = "ValueError: save() prohibited to prevent data loss due to unsaved related object 'author'."
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_model_form_instances_fail_where_reported(tmp_path: Path, version: str) -> None:
+    project = copy_project(tmp_path, "forms")
+    (project / "library" / "forms.py").write_text(FORMS)
+    result = run_django(project, APPS, "from library.models import Book\n"
+                        "Book.objects.create(title='Anonymous pamphlet')\n" + FORMS_SCRIPT, version=version)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS="))
+    results = json.loads(line[len("RESULTS="):])
+    # the traps: the form's instance is not in the database
+    assert results["draft_unpublished"] == {"error": AUTHOR_SAVE_ERROR}
+    assert results["book_before_form_save"] == {"error": AUTHOR_SAVE_ERROR}
+    if version == "4.2":
+        assert results["books_of_new_author"] == {"value": ["Anonymous pamphlet"]}  # unrelated rows
+    else:
+        assert results["books_of_new_author"] == {"error": FILTER_ERROR}
+    # saved first, or bound to an existing row: works, and is not reported
+    for name in ("draft_published", "saved_by_the_form", "saved_after_commit_false", "bound_to_a_row"):
+        assert results[name] == {"value": True}, name
+
+    report = run_cli("--no-cache", "--select", "OTO003", "--target-version", version, "library/forms.py",
+                     cwd=project)
+    findings = [line for line in report.stdout.splitlines() if " OTO003 " in line]
+    assert [line.split(": OTO003")[0] for line in findings] == [
+        "library/forms.py:20:12", "library/forms.py:28:9", "library/forms.py:36:19",
+    ], report.stdout
+    assert "saved on some paths only" in findings[0]
+    assert "unsaved `form.instance` (Author, line 27)" in findings[1]
+    before = sources(project)
+    run_cli("--no-cache", "--fix", "--unsafe-fixes", "--select", "OTO003", "library/forms.py", cwd=project)
+    assert sources(project) == before, "a fix was applied to a form's instance"

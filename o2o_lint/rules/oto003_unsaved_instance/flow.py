@@ -36,13 +36,15 @@ from o2o_lint.django_api import (
     MANAGER_READS,
     MANAGER_WRITES,
     MODEL_CLASS_ATTRIBUTES,
+    MODEL_FORM_BASES,
+    MODEL_FORM_NON_SAVING,
     NON_SAVING_METHODS,
     NOT_LOOKUP_KEYS,
     QUERY_EXPRESSIONS,
     QUERYSET_METHODS,
     TERMINAL_METHODS,
 )
-from o2o_lint.index.django import DjangoModels, Manager, Relation
+from o2o_lint.index.django import DjangoModels, Manager, MetaModelClass, Relation
 from o2o_lint.index.model import ModelInfo, RelationKind
 
 # ---------------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ class Obj:
     """One allocation site: an instance built here, a reference, a list, a queryset..."""
 
     oid: int
-    kind: str  # "new", "ref", "class", "queryset", "manager", "list"
+    kind: str  # "new", "ref", "class", "queryset", "manager", "list", "form"
     model: ModelInfo | None = None
     ctor: cst.Call | None = None
     #: positions cost a code generation of the whole file: computed only when a message needs one
@@ -87,10 +89,15 @@ class Obj:
     in_condition: bool = False  # built where evaluation is conditional (comprehension, `x if c else y`)
     owners: frozenset[int] = NOTHING  # managers: the instances they belong to
     manager: Manager | None = None
+    #: an instance no constructor here built, handed over unsaved: the expression that did
+    #: (``form.save(commit=False)``, ``form.instance``) and its node
+    origin: str = ""
+    origin_node: cst.CSTNode | None = None
 
     @property
     def line(self) -> int:
-        return self.line_of(self.ctor) if self.line_of is not None and self.ctor is not None else 0
+        node = self.ctor if self.ctor is not None else self.origin_node
+        return self.line_of(node) if self.line_of is not None and node is not None else 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -347,6 +354,20 @@ def _short(node: cst.CSTNode, limit: int = 60) -> str:
 # The interpreter.
 
 
+def _commit_argument(call: cst.Call) -> bool | None:
+    """The ``commit`` of ``form.save(...)``: True, False, or None when it is not a literal."""
+    if not call.args:
+        return True
+    if len(call.args) > 1 or call.args[0].star:
+        return None
+    arg = call.args[0]
+    if arg.keyword is not None and arg.keyword.value != "commit":
+        return None
+    if isinstance(arg.value, cst.Name) and arg.value.value in ("True", "False"):
+        return arg.value.value == "True"
+    return None
+
+
 class _Loop:
     __slots__ = ("breaks", "continues")
 
@@ -396,6 +417,8 @@ class FunctionAnalysis:
         self.reported: set[int] = set()
         self._call_of: dict[int, cst.Call] = {}
         self.rebound: set[str] = set()
+        self._form_instance: dict[int, int] = {}  # form oid -> the oid of the instance it builds
+        self._form_methods: dict[int, frozenset[str]] = {}  # form oid -> methods its classes define
 
     # -- allocation ----------------------------------------------------------------
 
@@ -820,7 +843,7 @@ class FunctionAnalysis:
                 state.names[target.value] = value
                 for oid in value:
                     obj = self.objects[oid]
-                    if obj.kind == "new" and not obj.label and obj.ctor is value_node:
+                    if obj.kind == "new" and not obj.label and value_node in (obj.ctor, obj.origin_node):
                         obj.label = target.value
             elif target.value in self._ref_objects:
                 # rebound to a value of unknown origin: a fresh reference, not the old one
@@ -850,6 +873,10 @@ class FunctionAnalysis:
             self.escape(value, state)
             return
         owners = self.eval(target.value, state)
+        if any(self.objects[o].kind == "form" for o in owners):
+            # ``form.instance = other``: the form no longer builds the instance followed
+            self.escape(owners | value, state)
+            return
         if not owners or owners == UNKNOWN_SET:
             if target.value.value in state.names or self.class_named(target.value.value) is not None:
                 self.escape(value, state)
@@ -949,6 +976,17 @@ class FunctionAnalysis:
 
     def class_named(self, dotted_name: str) -> ModelInfo | None:
         """The model class a (dotted) name refers to here, unless a local shadows it."""
+        qualified = self._qualified(dotted_name)
+        return self.index.models.get(qualified) if qualified is not None else None
+
+    def form_class_named(self, dotted_name: str) -> MetaModelClass | None:
+        """The ModelForm class (with a ``Meta.model`` in the index) a name refers to here."""
+        qualified = self._qualified(dotted_name)
+        if qualified is None:
+            return None
+        return self.django.meta_model_classes(MODEL_FORM_BASES).get(qualified)
+
+    def _qualified(self, dotted_name: str) -> str | None:
         head, _, rest = dotted_name.partition(".")
         if head in self.local_imports:
             qualified = self.local_imports[head]
@@ -957,9 +995,7 @@ class FunctionAnalysis:
             return None
         else:
             qualified = self.resolve_module_name(dotted_name)
-        if qualified is None:
-            return None
-        return self.index.models.get(qualified)
+        return qualified
 
     # -- escapes and saves ----------------------------------------------------------
 
@@ -981,6 +1017,8 @@ class FunctionAnalysis:
                 self.escape(state.items.get(oid, NOTHING), state, seen)
             elif obj.kind == "manager":
                 self.escape(obj.owners, state, seen)
+            elif obj.kind == "form":
+                self.escape(frozenset({self._form_instance[oid]}), state, seen)
 
     def escape_names(self, names: set[str], state: State) -> None:
         for name in names:
@@ -1258,6 +1296,10 @@ class FunctionAnalysis:
         objects = [self.objects[o] for o in base if o != UNKNOWN]
         if not objects:
             return NOTHING
+        if all(o.kind == "form" for o in objects):
+            if attr != "instance":
+                return NOTHING
+            return self._form_instances(base, node)
         if all(o.kind == "class" for o in objects):
             model = objects[0].model
             if model is None or attr in MODEL_CLASS_ATTRIBUTES:
@@ -1313,6 +1355,9 @@ class FunctionAnalysis:
                 model = self.class_named(callee_name)
                 if model is not None and not model.abstract:
                     return self.construct(call, model, state)
+                form = self.form_class_named(callee_name)
+                if form is not None:
+                    return self.construct_form(call, form, state)
             method = func.attr.value
             if method in ("add", "aadd", "set", "aset") and isinstance(func.value, cst.Attribute):
                 self._call_of[id(func.value)] = call
@@ -1330,6 +1375,8 @@ class FunctionAnalysis:
                 return self.manager_call(call, objects[0], method, state)
             if objects and kinds <= {"new", "ref"}:
                 return self.instance_call(call, receiver, method, state)
+            if objects and kinds == {"form"} and UNKNOWN not in receiver:
+                return self.form_call(call, receiver, method, state)
             if objects and kinds == {"list"} and method in ("append", "extend", "insert"):
                 values = self.eval_args(call, state)
                 added = values[-1] if values else NOTHING
@@ -1348,6 +1395,10 @@ class FunctionAnalysis:
                 self.escape(self.values.get(id(func.value.value), NOTHING), state)
             self.escape_all(values, state)
             return NOTHING
+        if isinstance(func, cst.Name) and func.value not in state.names:
+            form = self.form_class_named(func.value)
+            if form is not None:
+                return self.construct_form(call, form, state)
         callee = self.eval(func, state)
         callee_objects = [self.objects[o] for o in callee if o != UNKNOWN]
         if callee_objects and all(o.kind == "class" for o in callee_objects):
@@ -1392,6 +1443,60 @@ class FunctionAnalysis:
             elif arg.star:
                 self.escape(value, state)
         return frozenset({obj.oid})
+
+    def construct_form(self, call: cst.Call, form: MetaModelClass, state: State) -> frozenset[int]:
+        """``ArticleForm(request.POST)``: a ModelForm builds a new, unsaved ``Meta.model`` instance.
+
+        Followed only when nothing can hand it an existing row: no ``instance=``, no
+        ``*args``/``**kwargs``, at most ``data`` and ``files`` positionally, and no
+        ``__init__`` or ``save()`` of the project's own in the form's classes.
+        """
+        self.escape_all(self.eval_args(call, state), state)
+        if (
+            any(arg.star for arg in call.args)
+            or sum(arg.keyword is None for arg in call.args) > 2
+            or any(arg.keyword is not None and arg.keyword.value == "instance" for arg in call.args)
+            or {"__init__", "save"} & form.methods
+        ):
+            return NOTHING
+        obj = self._new(call, "form", model=form.model)
+        instance = self._form_instance.get(obj.oid)
+        if instance is None:
+            instance = len(self.objects) + 1
+            self.objects[instance] = Obj(instance, "new", model=form.model, line_of=self.line_of, site=self.site,
+                                         in_condition=self.conditional > 0)
+            self._form_instance[obj.oid] = instance
+            self._form_methods[obj.oid] = form.methods
+        state.status[instance] = UNSAVED
+        state.rels[instance] = {}
+        state.stale.pop(instance, None)
+        return frozenset({obj.oid})
+
+    def _form_instances(self, forms: frozenset[int], node: cst.CSTNode) -> frozenset[int]:
+        instances = frozenset(self._form_instance[o] for o in forms if o != UNKNOWN)
+        for oid in instances:
+            obj = self.objects[oid]
+            if obj.origin_node is None:
+                obj.origin, obj.origin_node = _short(node), node
+        return instances
+
+    def form_call(self, call: cst.Call, forms: frozenset[int], method: str, state: State) -> frozenset[int]:
+        """``form.save(commit=False)`` hands over the unsaved instance; ``form.save()`` saves it."""
+        values = self.eval_args(call, state)
+        if method == "save":
+            commit = _commit_argument(call)
+            if commit is False:
+                return self._form_instances(forms, call)
+            self.escape(forms, state)  # saved (or, for a commit of unknown value, maybe)
+            self.escape_all(values, state)
+            return self._form_instances(forms, call) if commit else NOTHING
+        overridden = any(method in self._form_methods.get(o, NOTHING) for o in forms)
+        if method in MODEL_FORM_NON_SAVING and not overridden:
+            self.escape_all(values, state)
+            return NOTHING
+        self.escape(forms, state)
+        self.escape_all(values, state)
+        return NOTHING
 
     def _unsaved_pk_source(self, value: frozenset[int], state: State) -> bool:
         """``Restaurant(place=p)`` with ``place`` the pk and ``p`` unsaved: the pk is still None."""

@@ -102,6 +102,43 @@ class Article(models.Model):
 """
 
 
+#: ModelForms of the cases' models: plain, inherited, and with an __init__ / save() of their own.
+_FORMS = """\
+from django import forms
+
+from places.models import Place
+
+
+class PlaceForm(forms.ModelForm):
+    class Meta:
+        model = Place
+        fields = ["name"]
+
+
+class NamedPlaceForm(PlaceForm):
+    pass
+
+
+class OwnInitForm(forms.ModelForm):
+    class Meta:
+        model = Place
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class OwnSaveForm(forms.ModelForm):
+    class Meta:
+        model = Place
+        fields = ["name"]
+
+    def save(self, commit=True):
+        return super().save(commit=commit)
+"""
+_FORM_FILES = {"places/models.py": _MODELS, "places/forms.py": _FORMS}
+
+
 _VALID = [
     # Saved first, on every path.
     Valid(
@@ -636,6 +673,121 @@ _VALID = [
         """,
         files={"places/models.py": _MODELS},
         id="class-that-is-no-model",
+    ),
+    # ModelForms: an instance that may be saved, or bound to a row, is not followed.
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data):
+            form = PlaceForm(data)
+            form.save()
+            return Restaurant.objects.create(place=form.instance)
+        """,
+        files=_FORM_FILES,
+        id="form-saved-first",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data):
+            form = PlaceForm(data)
+            place = form.save(commit=False)
+            place.save()
+            return Restaurant.objects.create(place=place)
+        """,
+        files=_FORM_FILES,
+        id="form-commit-false-then-saved",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data):
+            form = PlaceForm(data, instance=Place.objects.get(name='x'))
+            place = form.save(commit=False)
+            return Restaurant.objects.create(place=place)
+        """,
+        files=_FORM_FILES,
+        id="form-bound-to-a-row",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data, commit):
+            form = PlaceForm(data)
+            place = form.save(commit=commit)
+            return Restaurant.objects.create(place=place)
+        """,
+        files=_FORM_FILES,
+        id="form-commit-of-unknown-value",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data, existing):
+            form = PlaceForm(data)
+            form.instance = existing
+            return Restaurant.objects.create(place=form.save(commit=False))
+        """,
+        files=_FORM_FILES,
+        id="form-instance-replaced",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data, handle):
+            form = PlaceForm(data)
+            handle(form)
+            return Restaurant.objects.create(place=form.instance)
+        """,
+        files=_FORM_FILES,
+        id="form-handed-to-code-not-seen",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data):
+            form = OwnInitForm(data)
+            place = form.save(commit=False)
+            Restaurant.objects.create(place=place)
+            form = OwnSaveForm(data)
+            return Restaurant.objects.create(place=form.save(commit=False))
+        """,
+        files=_FORM_FILES,
+        id="form-with-own-init-or-save",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(form):
+            place = form.save(commit=False)
+            return Restaurant.objects.create(place=place)
+        """,
+        files=_FORM_FILES,
+        id="form-of-unknown-class",
     ),
 ]
 
@@ -1593,6 +1745,84 @@ _INVALID = [
         id="model-method-self",
         range=(13, 8, 13, 19),
     ),
+    # ModelForms: the instance a form builds is unsaved until form.save() (no fix: commit=False
+    # is deliberate, and saving it is the view's decision).
+    Invalid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data, publish):
+            form = PlaceForm(data)
+            place = form.save(commit=False)
+            if publish:
+                place.save()
+            return Restaurant.objects.create(place=place)
+        """,
+        files=_FORM_FILES,
+        expected_messages=[
+            'unsaved `place` (Place from `form.save(commit=False)` on line 7) reaches `Restaurant.objects.create(place=place)`',
+        ],
+        id="form-commit-false-saved-on-one-branch",
+        range=(10, 11, 10, 49),
+    ),
+    Invalid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data):
+            form = NamedPlaceForm(data)
+            if form.is_valid():
+                Restaurant.objects.create(place=form.instance)
+                form.save()
+        """,
+        files=_FORM_FILES,
+        expected_messages=[
+            'unsaved `form.instance` (Place, line 8) reaches `Restaurant.objects.create(place=form.instance)`',
+        ],
+        id="form-instance-before-form-save",
+        range=(8, 8, 8, 54),
+    ),
+    Invalid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data):
+            form = PlaceForm(data)
+            place = form.save(commit=False)
+            restaurant = Restaurant()
+            restaurant.place = place
+            restaurant.save()
+        """,
+        files=_FORM_FILES,
+        expected_messages=[
+            'reaches `restaurant.save()` through the relation `Restaurant.place`: Django raises',
+        ],
+        id="form-commit-false-assigned-then-saved",
+        range=(10, 4, 10, 21),
+    ),
+    Invalid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def find(data):
+            form = PlaceForm(data)
+            return Restaurant.objects.filter(place=form.save(commit=False))
+        """,
+        files=_FORM_FILES,
+        expected_messages=[
+            'with unsaved `form.save(commit=False)` (Place, line 7) in the lookup `place`',
+        ],
+        id="form-commit-false-in-a-lookup",
+        range=(7, 11, 7, 67),
+    ),
 ]
 
 
@@ -1749,6 +1979,9 @@ class _Words(NamedTuple):
 def _instance(obj: Obj, hit: Hit) -> str:
     model = obj.model.name if obj.model is not None else "model"
     name = hit.names.get(obj.oid) or obj.label
+    if obj.origin:
+        return f"`{name}` ({model} from `{obj.origin}` on line {obj.line})" if name else (
+            f"`{obj.origin}` ({model}, line {obj.line})")
     if name:
         return f"`{name}` ({model}, constructed on line {obj.line})"
     return f"`{model}(...)` (constructed inline on line {obj.line})"
@@ -1911,6 +2144,9 @@ def fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
     # A fix never saves what might be saved already (a second save, or an existing row).
     if not hit.extra.get("all_unsaved", True) or not (hit.definite or hit.extra.get("partial")):
         return None, "no automatic fix: it is saved on some paths only; save it where it is built"
+    handed = next((o for o in to_save if o.origin), None)
+    if handed is not None:
+        return None, f"no automatic fix: it comes unsaved from `{handed.origin}`, which is left as written"
     reasons: list[str] = []
     if hit.extra.get("partial"):
         reasons.append("it may not be attached to every instance written here")

@@ -195,6 +195,10 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
                 return memo[value.id]
             if isinstance(value, ast.Subscript):  # authors[0]: an element of a container
                 return models_of(value.value, seen)
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "save":
+                return models_of(value.func.value, seen)  # form.save(commit=False)
+            if isinstance(value, ast.Attribute) and value.attr == "instance":
+                return models_of(value.value, seen)  # form.instance
             if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Starred, ast.IfExp, ast.BoolOp,
                                   ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.NamedExpr)):
                 return frozenset().union(*(models_of(child, seen) for child in ast.iter_child_nodes(value)))

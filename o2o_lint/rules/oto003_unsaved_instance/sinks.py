@@ -6,6 +6,7 @@ the index derives (:attr:`o2o_lint.index.model.ProjectIndex.django`).
 
 from __future__ import annotations
 
+from o2o_lint.django_api import MODEL_FORM_BASES
 from o2o_lint.index.django import DjangoModels
 from o2o_lint.index.model import ModelInfo, ProjectIndex
 
@@ -16,11 +17,19 @@ class SinkNames:
     def __init__(self, index: ProjectIndex) -> None:
         self.django: DjangoModels = index.django
         self.index = index
-        #: class names of the concrete models
-        self.names = self.django.names
-        self.models_named = self.django.models_named
+        #: classes whose instances build a model's instances (ModelForms): name -> models
+        self._builders: dict[str, list[ModelInfo]] = {}
+        for builder in self.django.meta_model_classes(MODEL_FORM_BASES).values():
+            self._builders.setdefault(builder.name, []).append(builder.model)
+        #: class names of the concrete models and of the classes that build them
+        self.names = self.django.names | self._builders.keys()
         self._sinks_by_target: dict[str, set[str]] | None = None
         self._sinks: dict[str, frozenset[str]] = {}
+
+    def models_named(self, name: str) -> list[ModelInfo]:
+        """The models a class name called in a file builds: the model itself, or a form's model."""
+        builders = self._builders.get(name)
+        return self.django.models_named(name) + builders if builders else self.django.models_named(name)
 
     def sink_names(self, model: ModelInfo) -> frozenset[str]:
         """Names through which an unsaved *model* instance can reach a save point.
