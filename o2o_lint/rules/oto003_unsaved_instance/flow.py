@@ -581,17 +581,17 @@ class FunctionAnalysis:
             reporting = self.reporting
             self.reporting = False
             try:
-                loop = _Loop()
-                self.loops.append(loop)
-                first = head.copy()
-                if test is not None:
-                    self._eval_conditionally(test, first)
-                bind(first)
-                end = self.run_suite(body, first)
-                self.loops.pop()
+                end, loop = self._loop_pass(head, body, bind, test)
                 head = join(state, end, *loop.continues) or state
             finally:
                 self.reporting = reporting
+        end, loop = self._loop_pass(head, body, bind, test)
+        exit_state = join(head, end, *loop.continues)
+        return exit_state, loop.breaks
+
+    def _loop_pass(self, head: State, body: cst.BaseSuite, bind: Callable[[State], None],
+                   test: cst.BaseExpression | None) -> tuple[State | None, _Loop]:
+        """One pass over a loop body from *head*: its end state, and its breaks and continues."""
         loop = _Loop()
         self.loops.append(loop)
         current = head.copy()
@@ -600,8 +600,7 @@ class FunctionAnalysis:
         bind(current)
         end = self.run_suite(body, current)
         self.loops.pop()
-        exit_state = join(head, end, *loop.continues)
-        return exit_state, loop.breaks
+        return end, loop
 
     def _eval_conditionally(self, node: cst.BaseExpression, state: State) -> frozenset[int]:
         self.conditional += 1
