@@ -430,3 +430,89 @@ def test_model_form_instances_fail_where_reported(tmp_path: Path, version: str) 
     before = sources(project)
     run_cli("--no-cache", "--fix", "--unsafe-fixes", "--select", "OTO003", "library/forms.py", cwd=project)
     assert sources(project) == before, "a fix was applied to a form's instance"
+
+
+# -- methods that look like they persist but do not ---------------------------------------------
+
+ACCOUNTS_MODELS = '''\
+from django.conf import settings
+from django.db import models
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE)
+'''
+
+ACCOUNTS_SERVICES = '''\
+from django.contrib.auth.models import User
+
+from accounts.models import Profile
+
+
+def register(name, password):
+    user = User(username=name)
+    user.set_password(password)
+    user.full_clean()
+    user.clean_fields()
+    return Profile.objects.create(user=user).user_id == user.pk
+
+
+def register_refreshed(name, publish):
+    user = User(username=name, password="x")
+    if publish:
+        user.save()
+    user.refresh_from_db()
+    return Profile.objects.create(user=user).user_id == user.pk
+'''
+
+ACCOUNTS_SCRIPT = """
+import json
+from accounts import services as s
+
+results = {}
+def attempt(name, call):
+    try:
+        results[name] = {"value": call()}
+    except Exception as exc:
+        results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+
+attempt("register", lambda: s.register("ann", "secret-pw-123"))
+attempt("refreshed_unsaved", lambda: s.register_refreshed("bob", False))
+attempt("refreshed_saved", lambda: s.register_refreshed("cy", True))
+print("RESULTS=" + json.dumps(results))
+"""
+
+
+def run_accounts(project: Path, version: str) -> dict[str, dict[str, object]]:
+    result = run_django(project, [*APPS, "accounts"], ACCOUNTS_SCRIPT, version=version)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS="))
+    return json.loads(line[len("RESULTS="):])
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_set_password_and_full_clean_do_not_save(tmp_path: Path, version: str) -> None:
+    project = copy_project(tmp_path, "accounts")
+    (project / "accounts").mkdir()
+    (project / "accounts" / "__init__.py").write_text("")
+    (project / "accounts" / "models.py").write_text(ACCOUNTS_MODELS)
+    (project / "accounts" / "services.py").write_text(ACCOUNTS_SERVICES)
+    results = run_accounts(project, version)
+    assert results["register"] == {
+        "error": "ValueError: save() prohibited to prevent data loss due to unsaved related object 'user'."
+    }
+    # refresh_from_db() of an unsaved user raises before the relation is reached: not reported
+    assert results["refreshed_unsaved"] == {"error": "DoesNotExist: User matching query does not exist."}
+    assert results["refreshed_saved"] == {"value": True}
+
+    report = run_cli("--no-cache", "--select", "OTO003", "accounts", cwd=project)
+    findings = [line for line in report.stdout.splitlines() if " OTO003 " in line]
+    assert [line.split(": OTO003")[0] for line in findings] == ["accounts/services.py:11:12"], report.stdout
+
+    fixed = run_cli("--no-cache", "--fix", "--select", "OTO003", "accounts", cwd=project)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "    user.clean_fields()\n    user.save()\n    return Profile" in (project / "accounts" / "services.py").read_text()
+    after = run_accounts(project, version)
+    assert after["register"] == {"value": True}
+    assert after["refreshed_unsaved"] == results["refreshed_unsaved"]
+    assert after["refreshed_saved"] == {"value": True}

@@ -1515,9 +1515,16 @@ class FunctionAnalysis:
         if method == "refresh_from_db":
             for oid in receiver:
                 state.stale.pop(oid, None)
+                if self.objects[oid].kind == "new":
+                    # an unsaved instance raises DoesNotExist here: only the paths where it was saved go on
+                    state.status[oid] = SAVED
             return NOTHING
-        if method in NON_SAVING_METHODS or (method.startswith("get_") and method.endswith("_display")):
-            return NOTHING
+        if (method in NON_SAVING_METHODS or (method.startswith("get_") and method.endswith("_display"))) and not any(
+            method in ancestor.methods
+            for oid in receiver if self.objects[oid].model is not None
+            for ancestor in self.django.ancestors(self.objects[oid].model)  # type: ignore[arg-type]
+        ):
+            return NOTHING  # Django's own method (a project override may save)
         self.escape(receiver, state)
         self.escape_all(values, state)
         return NOTHING

@@ -139,6 +139,31 @@ class OwnSaveForm(forms.ModelForm):
 _FORM_FILES = {"places/models.py": _MODELS, "places/forms.py": _FORMS}
 
 
+#: A profile of Django's user, and a custom user whose set_password() saves.
+_ACCOUNTS = """\
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE)
+
+
+class Account(AbstractBaseUser):
+    username = models.CharField(max_length=50, unique=True)
+    USERNAME_FIELD = "username"
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.save()
+
+
+class Membership(models.Model):
+    account = models.ForeignKey(Account, models.CASCADE)
+"""
+
+
 _VALID = [
     # Saved first, on every path.
     Valid(
@@ -788,6 +813,38 @@ _VALID = [
         """,
         files=_FORM_FILES,
         id="form-of-unknown-class",
+    ),
+    # refresh_from_db() raises DoesNotExist for an unsaved instance: only the saved one goes on.
+    Valid(
+        """
+        from django.contrib.auth.models import User
+
+        from accounts.models import Profile
+
+
+        def register(name, publish):
+            user = User(username=name)
+            if publish:
+                user.save()
+            user.refresh_from_db()
+            return Profile.objects.create(user=user)
+        """,
+        files={"accounts/models.py": _ACCOUNTS},
+        id="refresh-from-db-of-unsaved-raises",
+    ),
+    # A project's own set_password() may save (this one does).
+    Valid(
+        """
+        from accounts.models import Account, Membership
+
+
+        def register(name, password):
+            account = Account(username=name)
+            account.set_password(password)
+            return Membership.objects.create(account=account)
+        """,
+        files={"accounts/models.py": _ACCOUNTS},
+        id="overridden-set-password-may-save",
     ),
 ]
 
@@ -1822,6 +1879,41 @@ _INVALID = [
         ],
         id="form-commit-false-in-a-lookup",
         range=(7, 11, 7, 67),
+    ),
+    # Methods that look like they persist but do not: Django's set_password(), full_clean(),
+    # clean_fields() leave the user unsaved.
+    Invalid(
+        """
+        from django.contrib.auth.models import User
+
+        from accounts.models import Profile
+
+
+        def register(name, password):
+            user = User(username=name)
+            user.set_password(password)
+            user.full_clean()
+            user.clean_fields()
+            return Profile.objects.create(user=user)
+        """,
+        files={"accounts/models.py": _ACCOUNTS},
+        expected_fix="""
+        from django.contrib.auth.models import User
+
+        from accounts.models import Profile
+
+
+        def register(name, password):
+            user = User(username=name)
+            user.set_password(password)
+            user.full_clean()
+            user.clean_fields()
+            user.save()
+            return Profile.objects.create(user=user)
+        """,
+        expected_messages=["unsaved `user` (User, constructed on line 7) reaches `Profile.objects.create(user=user)`"],
+        id="set-password-is-not-a-save",
+        range=(11, 11, 11, 44),
     ),
 ]
 
