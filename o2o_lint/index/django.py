@@ -57,6 +57,7 @@ class MetaModelClass:
     name: str
     model: ModelInfo
     methods: frozenset[str]
+    attributes: frozenset[str]  # names its project classes assign in their bodies
 
 
 class DjangoModels:
@@ -299,13 +300,15 @@ class DjangoModels:
                     if inherited is not None:
                         break
             methods = frozenset(class_facts["methods"])
+            attributes = frozenset(class_facts["attributes"])
             if inherited is not None:
                 methods |= inherited.methods
+                attributes |= inherited.attributes
                 derived = True
                 if model is None and "model" not in meta and (not class_facts.get("meta") or meta.get("bases")):
                     model = inherited.model
             if derived and model is not None and not model.abstract:
-                result = MetaModelClass(qualname, class_facts["name"], model, methods)
+                result = MetaModelClass(qualname, class_facts["name"], model, methods, attributes)
             resolved[qualname] = result
             return result
 
@@ -316,6 +319,10 @@ class DjangoModels:
                 found[qualname] = result
         self._meta_model_classes[bases] = found
         return found
+
+    def model_named_by(self, module: str, value: object) -> ModelInfo | None:
+        """The model a ``Meta.model``-like value names in *module*: a class name or "app_label.Model"."""
+        return self._meta_model(module, value)
 
     def _meta_model(self, module: str, value: object) -> ModelInfo | None:
         if not isinstance(value, str):

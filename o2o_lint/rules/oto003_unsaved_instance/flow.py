@@ -69,6 +69,12 @@ EXPECTING_CONTEXTS = frozenset({
     "raises", "warns", "deprecated_call", "assertRaises", "assertRaisesMessage", "assertRaisesRegex",
     "assertRaisesRegexp", "assertWarns", "assertWarnsMessage", "assertWarnsRegex",
 })
+#: factory_boy's Django factory classes: ``XFactory.build()`` builds ``Meta.model`` unsaved.
+FACTORY_BASES = frozenset({"factory.django.DjangoModelFactory", "factory.DjangoModelFactory"})
+#: Factory methods that build without saving: one instance, or a list of them.
+FACTORY_BUILDS = {"build": False, "build_batch": True}
+#: model_bakery's (and model_mommy's) ``prepare(Model)``: an unsaved instance.
+BAKERY_PREPARE = frozenset({"model_bakery.baker.prepare", "model_mommy.mommy.prepare"})
 _CONSTANTS = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
 #: Loops nested deeper than this are analysed in one pass (no fixed point).
 MAX_LOOP_DEPTH = 5
@@ -93,6 +99,7 @@ class Obj:
     #: (``form.save(commit=False)``, ``form.instance``) and its node
     origin: str = ""
     origin_node: cst.CSTNode | None = None
+    remedy: str = ""  # what to write instead, for such an instance (``use create()``)
 
     @property
     def line(self) -> int:
@@ -419,6 +426,7 @@ class FunctionAnalysis:
         self.rebound: set[str] = set()
         self._form_instance: dict[int, int] = {}  # form oid -> the oid of the instance it builds
         self._form_methods: dict[int, frozenset[str]] = {}  # form oid -> methods its classes define
+        self._batch_item: dict[int, int] = {}  # list oid of a build_batch() -> the oid of its elements
 
     # -- allocation ----------------------------------------------------------------
 
@@ -1357,6 +1365,9 @@ class FunctionAnalysis:
                 form = self.form_class_named(callee_name)
                 if form is not None:
                     return self.construct_form(call, form, state)
+                built = self.built_by(call, callee_name)
+                if built is not None:
+                    return self.construct_built(call, *built, state)
             method = func.attr.value
             if method in ("add", "aadd", "set", "aset") and isinstance(func.value, cst.Attribute):
                 self._call_of[id(func.value)] = call
@@ -1398,6 +1409,9 @@ class FunctionAnalysis:
             form = self.form_class_named(func.value)
             if form is not None:
                 return self.construct_form(call, form, state)
+            built = self.built_by(call, func.value)
+            if built is not None:
+                return self.construct_built(call, *built, state)
         callee = self.eval(func, state)
         callee_objects = [self.objects[o] for o in callee if o != UNKNOWN]
         if callee_objects and all(o.kind == "class" for o in callee_objects):
@@ -1469,6 +1483,63 @@ class FunctionAnalysis:
         state.status[instance] = UNSAVED
         state.rels[instance] = {}
         state.stale.pop(instance, None)
+        return frozenset({obj.oid})
+
+    def built_by(self, call: cst.Call, callee_name: str) -> tuple[ModelInfo, bool, str] | None:
+        """``XFactory.build(...)``/``build_batch(n, ...)``, ``baker.prepare(Model)``: (the model,
+        whether a list is built, the remedy) for a call that builds unsaved instances on purpose,
+        when nothing can give them a primary key."""
+        owner, _, method = callee_name.rpartition(".")
+        if any(arg.star for arg in call.args):
+            return None
+        if method in FACTORY_BUILDS and owner:
+            qualified = self._qualified(owner)
+            factory = self.django.meta_model_classes(FACTORY_BASES).get(qualified) if qualified else None
+            if factory is None or {"_build", "build", "build_batch", "_generate"} & factory.methods:
+                return None
+            pk_names, _ = self.django.primary_key(factory.model)
+            if pk_names & factory.attributes:
+                return None  # the factory declares the primary key: Django sees a saved instance
+            return factory.model, FACTORY_BUILDS[method], f"use `{owner}.create()` to save it"
+        qualified = self._qualified(callee_name)
+        if qualified not in BAKERY_PREPARE or not call.args or call.args[0].keyword is not None:
+            return None
+        first = call.args[0].value
+        if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+            model = self.django.model_named_by(self.module, first.evaluated_value)
+            if model is None and first.evaluated_value.count(".") == 1:
+                model = self.index.models_by_key.get(first.evaluated_value)
+        else:
+            name = dotted(first)
+            model = self.class_named(name) if name is not None else None
+        if model is None or model.abstract:
+            return None
+        many = any(arg.keyword is not None and arg.keyword.value == "_quantity" for arg in call.args)
+        return model, many, f"use `{callee_name.replace('prepare', 'make')}()` to save it"
+
+    def construct_built(self, call: cst.Call, model: ModelInfo, many: bool, remedy: str,
+                        state: State) -> frozenset[int]:
+        values = self.eval_args(call, state)
+        pk_names, preset = self.django.primary_key(model)
+        if preset or any(arg.keyword is not None and arg.keyword.value in pk_names for arg in call.args):
+            self.escape_all(values, state)
+            return NOTHING
+        self.escape_all(values, state)  # related instances given to it: the factory may save them
+        obj = self._new(call, "list" if many else "new", model=None if many else model)
+        instance = obj.oid
+        if many:
+            instance = self._batch_item.get(obj.oid, 0)
+            if not instance:
+                instance = self._batch_item[obj.oid] = len(self.objects) + 1
+                self.objects[instance] = Obj(instance, "new")
+        item = self.objects[instance]
+        item.model, item.line_of, item.site, item.in_condition = model, self.line_of, self.site, self.conditional > 0
+        item.origin, item.origin_node, item.remedy = _short(call), call, remedy
+        state.status[instance] = UNSAVED
+        state.rels[instance] = {}
+        state.stale.pop(instance, None)
+        if many:
+            state.items[obj.oid] = frozenset({instance})
         return frozenset({obj.oid})
 
     def _form_instances(self, forms: frozenset[int], node: cst.CSTNode) -> frozenset[int]:

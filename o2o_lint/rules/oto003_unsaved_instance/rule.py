@@ -164,6 +164,30 @@ class Membership(models.Model):
 """
 
 
+#: factory_boy factories of the cases' models (one declares the primary key).
+_FACTORIES = """\
+import factory
+from factory.django import DjangoModelFactory
+
+from places.models import Place
+
+
+class PlaceFactory(DjangoModelFactory):
+    class Meta:
+        model = Place
+
+    name = factory.Sequence(lambda n: f"place {n}")
+
+
+class NumberedPlaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "places.Place"
+
+    id = factory.Sequence(lambda n: n + 1)
+"""
+_FACTORY_FILES = {"places/models.py": _MODELS, "places/factories.py": _FACTORIES}
+
+
 _VALID = [
     # Saved first, on every path.
     Valid(
@@ -845,6 +869,55 @@ _VALID = [
         """,
         files={"accounts/models.py": _ACCOUNTS},
         id="overridden-set-password-may-save",
+    ),
+    # factory_boy / model_bakery: saving strategies, and built instances given a primary key.
+    Valid(
+        """
+        from model_bakery import baker
+
+        from places.factories import NumberedPlaceFactory, PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def test_open():
+            Restaurant.objects.create(place=PlaceFactory())
+            Restaurant.objects.create(place=PlaceFactory.create())
+            Restaurant.objects.create(place=baker.make(Place))
+        """,
+        files=_FACTORY_FILES,
+        id="factory-create-and-bakery-make-save",
+    ),
+    Valid(
+        """
+        from model_bakery import baker
+
+        from places.factories import NumberedPlaceFactory, PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def test_open():
+            place = PlaceFactory.build()
+            place.save()
+            Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        id="factory-build-then-saved",
+    ),
+    Valid(
+        """
+        from model_bakery import baker
+
+        from places.factories import NumberedPlaceFactory, PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def test_open(fields):
+            Restaurant.objects.create(place=NumberedPlaceFactory.build())
+            Restaurant.objects.create(place=PlaceFactory.build(id=7))
+            Restaurant.objects.create(place=PlaceFactory.build(**fields))
+        """,
+        files=_FACTORY_FILES,
+        id="factory-build-with-a-primary-key",
     ),
 ]
 
@@ -1915,6 +1988,65 @@ _INVALID = [
         id="set-password-is-not-a-save",
         range=(11, 11, 11, 44),
     ),
+    # factory_boy build() and model_bakery prepare(): never saved (no fix: the strategy was chosen).
+    Invalid(
+        """
+        from model_bakery import baker
+
+        from places.factories import NumberedPlaceFactory, PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def test_open():
+            place = PlaceFactory.build()
+            Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        expected_messages=[
+            'unsaved `place` (Place from `PlaceFactory.build()` on line 8) reaches `Restaurant.objects.create(place=place)` through the relation `Restaurant.place`: Django raises',
+        ],
+        id="factory-build",
+        range=(9, 4, 9, 42),
+    ),
+    Invalid(
+        """
+        from model_bakery import baker
+
+        from places.factories import NumberedPlaceFactory, PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def test_open():
+            for place in PlaceFactory.build_batch(2):
+                Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        expected_messages=[
+            'no automatic fix: `PlaceFactory.build_batch(2)` builds it unsaved on purpose; use `PlaceFactory.create()` to save it',
+        ],
+        id="factory-build-batch",
+        range=(9, 8, 9, 46),
+    ),
+    Invalid(
+        """
+        from model_bakery import baker
+
+        from places.factories import NumberedPlaceFactory, PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def test_open():
+            Restaurant.objects.create(place=baker.prepare(Place))
+            Restaurant.objects.filter(place=baker.prepare("places.Place"))
+        """,
+        files=_FACTORY_FILES,
+        expected_messages=[
+            'unsaved `baker.prepare(Place)` (Place, line 8) reaches',
+            'in the lookup `place`',
+        ],
+        id="bakery-prepare",
+        range=(8, 4, 8, 57),
+    ),
 ]
 
 
@@ -2233,6 +2365,10 @@ def fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
             return None, None
         site = stale.site
         names = dict(stale.names)
+    # Not built by a constructor here (a factory's build(), a form): the code chose that, no fix.
+    handed = next((o for o in to_save if o.remedy), None)
+    if handed is not None:
+        return None, f"no automatic fix: `{handed.origin}` builds it unsaved on purpose; {handed.remedy}"
     # A fix never saves what might be saved already (a second save, or an existing row).
     if not hit.extra.get("all_unsaved", True) or not (hit.definite or hit.extra.get("partial")):
         return None, "no automatic fix: it is saved on some paths only; save it where it is built"

@@ -27,6 +27,12 @@ _SCREEN_TOKENS = (
 _KEYWORD = re.compile(r"(?:[(,]\s*|\.)([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
 _DICT_KEY = re.compile(r"['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]\s*:")
 _MANAGER_USE = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)(?=\s*\.)")
+#: ``PlaceFactory.build(`` / ``build_batch(``, ``prepare(Place`` / ``prepare("app.Place"``: the
+#: factory or the model named
+_BUILT = re.compile(
+    r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*build(?:_batch)?\s*\("
+    r"|prepare\s*\(\s*['\"]?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Za-z0-9_]*)"
+)
 
 
 @functools.lru_cache(maxsize=32)
@@ -47,6 +53,11 @@ def _model_calls(text: str, names: Collection[str]) -> dict[str, list[int]]:
         return {}
     candidates = set(_calls_starting_with("".join(sorted({name[0] for name in names}))).findall(text))
     calls = {name: list(_call_offsets(text, name)) for name in candidates.intersection(names)}
+    if "build" in text or "prepare" in text:  # factories and model_bakery build without a call of the name
+        for match in _BUILT.finditer(text):
+            name = match.group(1) or match.group(2)
+            if name in names:
+                calls.setdefault(name, []).append(match.start())
     return {name: offsets for name, offsets in calls.items() if offsets}
 
 
@@ -128,6 +139,12 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
             return None
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name in ("build", "build_batch") and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            name = func.value.id  # PlaceFactory.build()
+        elif name == "prepare" and node.args:  # baker.prepare(Place), prepare("app.Place")
+            first = node.args[0]
+            name = first.value.rpartition(".")[2] if isinstance(first, ast.Constant) and isinstance(first.value, str) \
+                else first.id if isinstance(first, ast.Name) else first.attr if isinstance(first, ast.Attribute) else None
         if name is None:
             return None
         return name if name in know.names else aliases.get(name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from o2o_lint.django_api import MODEL_FORM_BASES
 from o2o_lint.index.django import DjangoModels
 from o2o_lint.index.model import ModelInfo, ProjectIndex
+from o2o_lint.rules.oto003_unsaved_instance.flow import FACTORY_BASES
 
 
 class SinkNames:
@@ -17,10 +18,11 @@ class SinkNames:
     def __init__(self, index: ProjectIndex) -> None:
         self.django: DjangoModels = index.django
         self.index = index
-        #: classes whose instances build a model's instances (ModelForms): name -> models
+        #: classes that build a model's instances (ModelForms, factories): name -> models
         self._builders: dict[str, list[ModelInfo]] = {}
-        for builder in self.django.meta_model_classes(MODEL_FORM_BASES).values():
-            self._builders.setdefault(builder.name, []).append(builder.model)
+        for bases in (MODEL_FORM_BASES, FACTORY_BASES):
+            for builder in self.django.meta_model_classes(bases).values():
+                self._builders.setdefault(builder.name, []).append(builder.model)
         #: class names of the concrete models and of the classes that build them
         self.names = self.django.names | self._builders.keys()
         self._sinks_by_target: dict[str, set[str]] | None = None
