@@ -372,6 +372,17 @@ def bound_to_a_row(data):
     form.is_valid()
     author = form.save(commit=False)
     return Book.objects.create(author=author, title="kept").author_id == author.pk
+
+
+def _new_author(data):
+    form = AuthorForm(data)
+    form.is_valid()
+    return form.save(commit=False)
+
+
+def book_by_helper(data):
+    author = _new_author(data)
+    return Book.objects.create(author=author, title="helped")
 '''
 
 FORMS_SCRIPT = """
@@ -393,6 +404,7 @@ attempt("books_of_new_author", lambda: f.books_of_new_author(data))
 attempt("saved_by_the_form", lambda: f.saved_by_the_form(data))
 attempt("saved_after_commit_false", lambda: f.saved_after_commit_false(data))
 attempt("bound_to_a_row", lambda: f.bound_to_a_row(data))
+attempt("book_by_helper", lambda: str(f.book_by_helper(data)))
 print("RESULTS=" + json.dumps(results))
 """
 
@@ -411,6 +423,7 @@ def test_model_form_instances_fail_where_reported(tmp_path: Path, version: str) 
     # the traps: the form's instance is not in the database
     assert results["draft_unpublished"] == {"error": AUTHOR_SAVE_ERROR}
     assert results["book_before_form_save"] == {"error": AUTHOR_SAVE_ERROR}
+    assert results["book_by_helper"] == {"error": AUTHOR_SAVE_ERROR}  # a helper returns the form's instance
     if version == "4.2":
         assert results["books_of_new_author"] == {"value": ["Anonymous pamphlet"]}  # unrelated rows
     else:
@@ -423,7 +436,7 @@ def test_model_form_instances_fail_where_reported(tmp_path: Path, version: str) 
                      cwd=project)
     findings = [line for line in report.stdout.splitlines() if " OTO003 " in line]
     assert [line.split(": OTO003")[0] for line in findings] == [
-        "library/forms.py:20:12", "library/forms.py:28:9", "library/forms.py:36:19",
+        "library/forms.py:20:12", "library/forms.py:28:9", "library/forms.py:36:19", "library/forms.py:70:12",
     ], report.stdout
     assert "saved on some paths only" in findings[0]
     assert "unsaved `form.instance` (Author, line 27)" in findings[1]

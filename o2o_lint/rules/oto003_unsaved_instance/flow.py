@@ -166,6 +166,14 @@ class Hit:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Handed:
+    """An unsaved instance a helper function returns or a pytest fixture provides."""
+
+    model: ModelInfo
+    remedy: str = ""  # the remedy of what built it there (a factory's build()), if any
+
+
 class State:
     """What is known at one program point; ``None`` stands for "unreachable"."""
 
@@ -398,6 +406,7 @@ class FunctionAnalysis:
         local_names: set[str],
         is_async: bool,
         used_names: dict[int, set[str]] | None = None,
+        handed_by: Callable[[str], Handed | None] | None = None,
     ) -> None:
         self.django = django
         self.index = django.index
@@ -409,6 +418,10 @@ class FunctionAnalysis:
         self.local_names = local_names
         self.is_async = is_async
         self.used_names = used_names or {}
+        #: what a module-level helper of this name returns, when it is an unsaved instance
+        self.handed_by = handed_by
+        #: called with the value of every ``return`` / ``yield`` (summaries of helpers and fixtures)
+        self.on_return: Callable[[frozenset[int], State], None] | None = None
         self.local_imports: dict[str, str] = {}
         self.objects: dict[int, Obj] = {UNKNOWN: Obj(UNKNOWN, "ref"), NONE: Obj(NONE, "none")}
         self.by_node: dict[int, int] = {}  # id(node) or key -> oid
@@ -460,9 +473,10 @@ class FunctionAnalysis:
 
     # -- entry ---------------------------------------------------------------------
 
-    def run(self, body: Sequence[cst.BaseStatement], block: object, state: State | None = None) -> None:
+    def run(self, body: Sequence[cst.BaseStatement], block: object, state: State | None = None) -> State | None:
+        """Run a body; the state at its end (None: every path returns or raises)."""
         self.rebound = _rebound_names(body)
-        self.run_block(body, state or State(), block)
+        return self.run_block(body, state or State(), block)
 
     def _names_used_in(self, node: cst.CSTNode) -> set[str]:
         found = self.used_names.get(id(node))
@@ -775,8 +789,9 @@ class FunctionAnalysis:
                 self.eval_any(node.target, state)
             return state
         if isinstance(node, cst.Return):
-            if node.value is not None:
-                self.eval(node.value, state)
+            value = self.eval(node.value, state) if node.value is not None else frozenset({NONE})
+            if self.on_return is not None:
+                self.on_return(value, state)
             return None
         if isinstance(node, cst.Raise):
             if node.exc is not None:
@@ -1252,7 +1267,10 @@ class FunctionAnalysis:
             if isinstance(node.value, cst.From):
                 self.escape(self.eval(node.value.item, state), state)
             elif node.value is not None:
-                self.escape(self.eval(node.value, state), state)
+                value = self.eval(node.value, state)
+                if self.on_return is not None:
+                    self.on_return(value, state)
+                self.escape(value, state)
             return NOTHING
         for child in node.children:
             self.eval_any(child, state)
@@ -1412,6 +1430,11 @@ class FunctionAnalysis:
             built = self.built_by(call, func.value)
             if built is not None:
                 return self.construct_built(call, *built, state)
+            if self.handed_by is not None and func.value not in self.local_names and func.value not in self.local_imports:
+                handed = self.handed_by(func.value)
+                if handed is not None:
+                    self.escape_all(self.eval_args(call, state), state)
+                    return self.receive(handed, call, _short(call), state)
         callee = self.eval(func, state)
         callee_objects = [self.objects[o] for o in callee if o != UNKNOWN]
         if callee_objects and all(o.kind == "class" for o in callee_objects):
@@ -1540,6 +1563,15 @@ class FunctionAnalysis:
         state.stale.pop(instance, None)
         if many:
             state.items[obj.oid] = frozenset({instance})
+        return frozenset({obj.oid})
+
+    def receive(self, handed: Handed, node: cst.CSTNode, origin: str, state: State) -> frozenset[int]:
+        """An unsaved instance handed over by a helper's call or a fixture parameter (*node*)."""
+        obj = self._new(node, "new", model=handed.model, line_of=self.line_of, site=self.site,
+                        in_condition=self.conditional > 0, origin=origin, origin_node=node, remedy=handed.remedy)
+        state.status[obj.oid] = UNSAVED
+        state.rels[obj.oid] = {}
+        state.stale.pop(obj.oid, None)
         return frozenset({obj.oid})
 
     def _form_instances(self, forms: frozenset[int], node: cst.CSTNode) -> frozenset[int]:

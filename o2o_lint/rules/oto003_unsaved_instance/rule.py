@@ -56,6 +56,7 @@ from o2o_lint.findings import Fix
 from o2o_lint.index.model import ModelInfo, RelationKind
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
 from o2o_lint.rules.oto003_unsaved_instance.flow import FunctionAnalysis, Hit, Obj, Site, State, target_names
+from o2o_lint.rules.oto003_unsaved_instance.handed import HandedOver, ModuleFunctions, test_parameters
 from o2o_lint.rules.oto003_unsaved_instance.screen import text_screen, tree_screen
 
 #: Django's error texts: the cases expect them, the messages quote them.
@@ -918,6 +919,127 @@ _VALID = [
         """,
         files=_FACTORY_FILES,
         id="factory-build-with-a-primary-key",
+    ),
+    # Helpers and fixtures: followed only when they hand over an unsaved instance on every path.
+    Valid(
+        """
+        import pytest
+
+        from places.factories import PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        @pytest.fixture(scope="module")
+        def place():
+            return PlaceFactory.build()
+
+
+        def test_open(place):
+            Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        id="fixture-of-another-scope",
+    ),
+    Valid(
+        """
+        import pytest
+
+        from places.factories import PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        @pytest.fixture
+        def place():
+            return PlaceFactory.build()
+
+
+        @pytest.fixture
+        def saved(place):
+            place.save()
+            return place
+
+
+        def test_open(saved, place):
+            Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        id="fixture-received-by-another-fixture",
+    ),
+    Valid(
+        """
+        import pytest
+
+        from places.factories import PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        @pytest.fixture
+        def place():
+            return PlaceFactory.build()
+
+
+        @pytest.mark.parametrize("place", [None])
+        def test_open(place):
+            Restaurant.objects.create(place=place)
+
+
+        class TestOpen:
+            @pytest.fixture
+            def place(self):
+                return Place.objects.create(name="x")
+
+            def test_open(self, place):
+                Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        id="fixture-overridden",
+    ),
+    Valid(
+        """
+        import pytest
+
+        from places.factories import PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def saved_place(name):
+            place = Place(name=name)
+            place.save()
+            return place
+
+
+        def maybe_place(name):
+            if name:
+                return Place(name=name)
+            return None
+
+
+        def open_restaurant(name, existing):
+            Restaurant.objects.create(place=saved_place(name))
+            Restaurant.objects.create(place=maybe_place(name))
+        """,
+        files=_FACTORY_FILES,
+        id="helper-returns-saved-or-maybe-none",
+    ),
+    Valid(
+        """
+        from places.models import Place, Restaurant
+
+
+        def test_open(place):
+            Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS, "app/conftest.py": """\
+        import pytest
+
+        from places.models import Place
+
+
+        @pytest.fixture
+        def place():
+            return Place.objects.create(name="x")
+        """},
+        id="conftest-fixture-saved",
     ),
 ]
 
@@ -2047,6 +2169,78 @@ _INVALID = [
         id="bakery-prepare",
         range=(8, 4, 8, 57),
     ),
+    # A helper of the module that returns the unsaved instance, and pytest fixtures (of the
+    # module, of a conftest.py) that provide one.
+    Invalid(
+        """
+        from places.forms import PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def _draft(data):
+            form = PlaceForm(data)
+            place = form.save(commit=False)
+            place.name = data["name"].title()
+            return place
+
+
+        def open_restaurant(data):
+            place = _draft(data)
+            return Restaurant.objects.create(place=place)
+        """,
+        files=_FORM_FILES,
+        expected_messages=["unsaved `place` (Place from `_draft(data)` on line 13) reaches"],
+        id="helper-returns-form-instance",
+        range=(14, 11, 14, 49),
+    ),
+    Invalid(
+        """
+        import pytest
+
+        from places.factories import PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        @pytest.fixture
+        def place():
+            yield PlaceFactory.build()
+
+
+        def test_open(place):
+            Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        expected_messages=[
+            "unsaved `place` (Place from the fixture `place` on line 12) reaches "
+            "`Restaurant.objects.create(place=place)`",
+        ],
+        id="module-fixture-builds",
+        range=(13, 4, 13, 42),
+    ),
+    Invalid(
+        """
+        from places.models import Place, Restaurant
+
+
+        class TestOpen:
+            def test_open(self, place):
+                assert place.restaurant_set if False else True
+                Restaurant.objects.create(place=place)
+        """,
+        files={**_FACTORY_FILES, "app/conftest.py": """\
+        import pytest
+
+        from places.factories import PlaceFactory
+
+
+        @pytest.fixture
+        def place():
+            return PlaceFactory.build(name="conftest")
+        """},
+        expected_messages=["no automatic fix: the fixture `place` builds it unsaved on purpose; use `PlaceFactory.create()`"],
+        id="conftest-fixture-builds",
+        range=(7, 8, 7, 46),
+    ),
 ]
 
 
@@ -2075,6 +2269,7 @@ class UnsavedInstance(LintRule):
         # when the traversal leaves it, with every binding seen.
         self.scopes: list[tuple[cst.CSTNode, set[str]]] = []
         self.used: dict[int, set[str]] = {}  # id(def, class or lambda) -> names read inside
+        self.handed: HandedOver | None = None
 
     # -- traversal: collect bindings and uses, then analyse each function on leaving it --
 
@@ -2117,6 +2312,11 @@ class UnsavedInstance(LintRule):
     def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
         self._bind(node.evaluated_alias or node.evaluated_name.split(".")[0])
 
+    def visit_Module(self, node: cst.Module) -> None:
+        facts = self.context.facts
+        here = ModuleFunctions(node, facts["module"], bool(facts.get("is_package")))
+        self.handed = HandedOver(self.context.index, self._summary_analysis, here, self.context.abspath)
+
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self._push(node)
 
@@ -2141,6 +2341,8 @@ class UnsavedInstance(LintRule):
         state = State()
         if isinstance(enclosing, cst.ClassDef) and len(self.scopes) == 1:
             self._bind_self(original_node, enclosing, analysis, state)
+        if enclosing is None or isinstance(enclosing, cst.ClassDef) and len(self.scopes) == 1:
+            self._bind_fixtures(original_node, enclosing, analysis, state)
         body = original_node.body
         if isinstance(body, cst.IndentedBlock):
             analysis.run(body.body, body, state)
@@ -2162,6 +2364,16 @@ class UnsavedInstance(LintRule):
         name = node.params.params[0].name.value
         state.names[name] = frozenset({analysis.ref_object(name, model)})
 
+    def _bind_fixtures(self, node: cst.FunctionDef, klass: cst.CSTNode | None, analysis: FunctionAnalysis,
+                       state: State) -> None:
+        """A pytest test's parameters: the unsaved instances its fixtures provide."""
+        if self.handed is None:
+            return
+        for param in test_parameters(node, klass if isinstance(klass, cst.ClassDef) else None):
+            handed = self.handed.fixture(param.name.value)
+            if handed is not None:
+                state.names[param.name.value] = analysis.receive(handed, param, param.name.value, state)
+
     def _analysis(self, local_names: set[str], *, is_async: bool) -> FunctionAnalysis:
         facts = self.context.facts
         return FunctionAnalysis(
@@ -2174,6 +2386,22 @@ class UnsavedInstance(LintRule):
             local_names=local_names,
             is_async=is_async,
             used_names=self.used,
+            handed_by=self.handed.helper if self.handed is not None else None,
+        )
+
+    def _summary_analysis(self, *, module: str, is_package: bool, local_names: set[str],
+                          handed_by: Callable[[str], object]) -> FunctionAnalysis:
+        """An analysis of a helper or fixture, possibly of another module: it reports nothing."""
+        return FunctionAnalysis(
+            django=self.know,
+            resolve=lambda dotted: self.context.index.resolve(module, dotted),
+            module=module,
+            is_package=is_package,
+            line_of=lambda node: 0,
+            on_hit=lambda hit: None,
+            local_names=local_names,
+            is_async=False,
+            handed_by=handed_by,  # type: ignore[arg-type]
         )
 
     # -- findings ------------------------------------------------------------------
@@ -2204,11 +2432,16 @@ def _instance(obj: Obj, hit: Hit) -> str:
     model = obj.model.name if obj.model is not None else "model"
     name = hit.names.get(obj.oid) or obj.label
     if obj.origin:
-        return f"`{name}` ({model} from `{obj.origin}` on line {obj.line})" if name else (
+        return f"`{name}` ({model} from {_origin(obj)} on line {obj.line})" if name else (
             f"`{obj.origin}` ({model}, line {obj.line})")
     if name:
         return f"`{name}` ({model}, constructed on line {obj.line})"
     return f"`{model}(...)` (constructed inline on line {obj.line})"
+
+
+def _origin(obj: Obj) -> str:
+    """What handed an instance over: code (```form.save(commit=False)```), or a fixture."""
+    return f"the fixture `{obj.origin}`" if isinstance(obj.origin_node, cst.Param) else f"`{obj.origin}`"
 
 
 def _relation(hit: Hit) -> str:
@@ -2368,13 +2601,13 @@ def fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
     # Not built by a constructor here (a factory's build(), a form): the code chose that, no fix.
     handed = next((o for o in to_save if o.remedy), None)
     if handed is not None:
-        return None, f"no automatic fix: `{handed.origin}` builds it unsaved on purpose; {handed.remedy}"
+        return None, f"no automatic fix: {_origin(handed)} builds it unsaved on purpose; {handed.remedy}"
     # A fix never saves what might be saved already (a second save, or an existing row).
     if not hit.extra.get("all_unsaved", True) or not (hit.definite or hit.extra.get("partial")):
         return None, "no automatic fix: it is saved on some paths only; save it where it is built"
     handed = next((o for o in to_save if o.origin), None)
     if handed is not None:
-        return None, f"no automatic fix: it comes unsaved from `{handed.origin}`, which is left as written"
+        return None, f"no automatic fix: it comes unsaved from {_origin(handed)}, which is left as written"
     reasons: list[str] = []
     if hit.extra.get("partial"):
         reasons.append("it may not be attached to every instance written here")
