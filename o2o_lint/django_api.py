@@ -140,6 +140,11 @@ NON_SAVING_METHODS = frozenset({
     "check_password", "has_usable_password", "get_username", "natural_key", "get_full_name",
     "get_short_name", "has_perm", "has_perms", "has_module_perms", "get_all_permissions",
 })
+#: ``GenericForeignKey`` (contenttypes), under the names it is importable by.
+GENERIC_FOREIGN_KEYS = frozenset({
+    "django.contrib.contenttypes.fields.GenericForeignKey",
+    "django.contrib.contenttypes.generic.GenericForeignKey",
+})
 #: ModelForm bases: ``Meta.model`` names the model whose instance the form builds.
 MODEL_FORM_BASES = frozenset({
     "django.forms.ModelForm", "django.forms.models.ModelForm",

@@ -245,6 +245,10 @@ class DjangoModels:
                 return f"{link.name}_id" if link is not None else f"{parent.model_name}_ptr_id"
         return "id"
 
+    def generic_foreign_keys(self, model: ModelInfo) -> frozenset[str]:
+        """The ``GenericForeignKey`` attributes of *model*, inherited ones included."""
+        return frozenset().union(*(ancestor.generic_foreign_keys for ancestor in self.ancestors(model)))
+
     def saves_relation_itself(self, model: ModelInfo | None, field_name: str) -> bool:
         """A ``save()`` override in the model's hierarchy that saves this relation first."""
         if model is None:

@@ -16,7 +16,7 @@ from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 13  # 13: Meta.model (ModelForm, factory classes)
+FACTS_VERSION = 13  # 13: Meta.model (ModelForm, factory classes), GenericForeignKey attributes
 
 Facts = dict[str, Any]
 
@@ -156,6 +156,7 @@ def _class_facts(node: ast.ClassDef) -> Facts:
     attributes: list[str] = []
     methods: list[str] = []
     primary_keys: list[list[Any]] = []
+    generic_keys: list[list[str]] = []
     for statement in node.body:
         value: ast.AST | None = None
         names: list[str] = []
@@ -170,6 +171,10 @@ def _class_facts(node: ast.ClassDef) -> Facts:
             continue
         attributes.extend(names)
         if isinstance(value, ast.Call) and len(names) == 1:
+            callee = dotted_name(value.func)
+            if callee is not None and callee.rpartition(".")[2] == "GenericForeignKey":
+                generic_keys.append([names[0], callee])
+                continue
             field = _field_from_call(names[0], value)
             if field is not None:
                 fields.append(field)
@@ -186,6 +191,8 @@ def _class_facts(node: ast.ClassDef) -> Facts:
         "methods": methods,
         # fields with a literal primary_key=True: [name, has a default=] (the pk is set at construction)
         "primary_keys": primary_keys,
+        # ``content_object = GenericForeignKey(...)``: [attribute, callee as written]
+        "generic_keys": generic_keys,
         # a save()/asave() override: the relations its class body saves first
         "saves": _saved_names(node) if "save" in methods or "asave" in methods else [],
     }

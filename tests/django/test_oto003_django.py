@@ -529,3 +529,111 @@ def test_set_password_and_full_clean_do_not_save(tmp_path: Path, version: str) -
     assert after["register"] == {"value": True}
     assert after["refreshed_unsaved"] == results["refreshed_unsaved"]
     assert after["refreshed_saved"] == {"value": True}
+
+
+# -- GenericForeignKey and many-to-many ---------------------------------------------------------
+
+TAGGING_MODELS = '''\
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Bookmark(models.Model):
+    url = models.CharField(max_length=50)
+    tags = models.ManyToManyField("Label")
+
+
+class Label(models.Model):
+    name = models.CharField(max_length=20)
+
+
+class TaggedItem(models.Model):
+    content_type = models.ForeignKey(ContentType, models.CASCADE)
+    object_id = models.PositiveIntegerField(null=True)
+    content_object = GenericForeignKey("content_type", "object_id")
+'''
+
+TAGGING_SERVICES = '''\
+from tagging.models import Bookmark, Label, TaggedItem
+
+
+def tag_new(url):
+    bookmark = Bookmark(url=url)
+    item = TaggedItem()
+    item.content_object = bookmark
+    item.save()
+
+
+def tag_inline(url):
+    return TaggedItem.objects.create(content_object=Bookmark(url=url))
+
+
+def tag_saved(url):
+    bookmark = Bookmark.objects.create(url=url)
+    return TaggedItem.objects.create(content_object=bookmark).object_id == bookmark.pk
+
+
+def label_new_bookmark(url):
+    bookmark = Bookmark(url=url)
+    bookmark.tags.set([Label.objects.create(name="a")])
+
+
+def add_new_label(url):
+    bookmark = Bookmark.objects.create(url=url)
+    bookmark.tags.add(Label(name="b"))
+'''
+
+TAGGING_SCRIPT = """
+import json
+from tagging import services as s
+
+results = {}
+def attempt(name, call):
+    try:
+        results[name] = {"value": call()}
+    except Exception as exc:
+        results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+
+for name in ("tag_new", "tag_inline", "tag_saved", "label_new_bookmark", "add_new_label"):
+    attempt(name, lambda: getattr(s, name)("u") and True)
+print("RESULTS=" + json.dumps(results))
+"""
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_generic_foreign_key_and_many_to_many(tmp_path: Path, version: str) -> None:
+    project = copy_project(tmp_path, "tagging")
+    (project / "tagging").mkdir()
+    (project / "tagging" / "__init__.py").write_text("")
+    (project / "tagging" / "models.py").write_text(TAGGING_MODELS)
+    (project / "tagging" / "services.py").write_text(TAGGING_SERVICES)
+    result = run_django(project, [*APPS, "tagging"], TAGGING_SCRIPT, version=version)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS="))
+    results = json.loads(line[len("RESULTS="):])
+    gfk_error = "ValueError: save() prohibited to prevent data loss due to unsaved related object 'content_object'."
+    assert results["tag_new"] == {"error": gfk_error}
+    assert results["tag_inline"] == {"error": gfk_error}
+    assert results["tag_saved"] == {"value": True}
+    m2m_error = 'ValueError: "<Bookmark: Bookmark object (None)>" needs to have a value for field "id"'
+    assert str(results["label_new_bookmark"]["error"]).startswith(m2m_error)
+    assert results["add_new_label"] == {"error": 'ValueError: Cannot add "<Label: Label object (None)>": instance '
+                                                 'is on database "default", value is on database "None"'}
+
+    report = run_cli("--no-cache", "--select", "OTO003", "tagging", cwd=project)
+    findings = [line for line in report.stdout.splitlines() if " OTO003 " in line]
+    assert [line.split(": OTO003")[0] for line in findings] == [
+        "tagging/services.py:8:5", "tagging/services.py:12:12", "tagging/services.py:22:5", "tagging/services.py:27:5",
+    ], report.stdout
+    assert all("GenericForeignKey keeps the primary key" in line for line in findings[:2])
+    before = sources(project)
+    run_cli("--no-cache", "--fix", "--unsafe-fixes", "--select", "OTO003", "tagging", cwd=project)
+    after = sources(project)
+    assert after["tagging/services.py"] != before["tagging/services.py"]  # the many-to-many ones are fixed
+    fixed = run_django(project, [*APPS, "tagging"], TAGGING_SCRIPT, version=version)
+    line = next(line for line in fixed.stdout.splitlines() if line.startswith("RESULTS="))
+    results = json.loads(line[len("RESULTS="):])
+    assert results["tag_new"] == {"error": gfk_error}  # left as written: no fix for a GenericForeignKey
+    assert results["label_new_bookmark"] == {"value": None}
+    assert results["add_new_label"] == {"value": None}

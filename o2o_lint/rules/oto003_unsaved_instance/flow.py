@@ -910,6 +910,9 @@ class FunctionAnalysis:
                 state.stale.get(owner, {}).pop(attr[:-3], None)
                 state.rels.get(owner, {}).pop(attr[:-3], None)
             return
+        if any(o.model is not None and attr in self.django.generic_foreign_keys(o.model) for o in owner_objects):
+            self.set_relation(owners, attr, value, state)  # ``item.content_object = tag``
+            return
         relation = self.relation_of(owner_objects, attr, value)
         if relation is None:
             reverse = next((r for o in owner_objects if o.model is not None
@@ -1472,7 +1475,7 @@ class FunctionAnalysis:
         state.status[obj.oid] = UNSAVED
         state.rels[obj.oid] = {}
         state.stale.pop(obj.oid, None)
-        relations = self.django.single_valued(model)
+        relations = self.django.single_valued(model).keys() | self.django.generic_foreign_keys(model)
         for arg, value in zip(call.args, values):
             if arg.keyword is not None and arg.keyword.value in relations and not arg.star:
                 self.set_relation(frozenset({obj.oid}), arg.keyword.value, value, state)
@@ -1687,16 +1690,18 @@ class FunctionAnalysis:
         """``Model.objects.create(rel=x)`` and friends: keyword arguments that are relations."""
         if model is None:
             return
-        relations = self.django.single_valued(model)
+        relations = self.django.single_valued(model).keys()
+        generic = self.django.generic_foreign_keys(model) if kind == "create" else frozenset()
         for arg in call.args:
-            if arg.keyword is None or arg.keyword.value in skip or arg.keyword.value not in relations:
+            if arg.keyword is None or arg.keyword.value in skip or arg.keyword.value not in relations | generic:
                 continue
             value = self.values.get(id(arg.value), NOTHING)
             if not any(self.is_maybe_unsaved(o, state) for o in value):
                 continue
             if kind in ("create",) and self.django.saves_relation_itself(model, arg.keyword.value):
                 continue
-            hit = self._make_hit(kind, call, arg.keyword.value, model, value, state, call=_short(call))
+            hit = self._make_hit(kind, call, arg.keyword.value, model, value, state, call=_short(call),
+                                 extra={"generic": arg.keyword.value in generic})
             self._hit(hit)
             if not self.expecting:
                 self.mark_saved(hit.to_save, state)
@@ -1787,13 +1792,15 @@ class FunctionAnalysis:
                               only: set[str] | None = None) -> None:
         """``r.save()``, ``bulk_create([r])``: the relations set on the instances being written."""
         findings: list[tuple[str, Obj, frozenset[int]]] = []
+        generic_hit = False
         for oid in sorted(owners):
             if oid == UNKNOWN:
                 continue
             owner = self.objects[oid]
+            generic = self.django.generic_foreign_keys(owner.model) if owner.model is not None else frozenset()
             for name, targets in state.rels.get(oid, {}).items():
-                if only is not None and name not in only:
-                    continue
+                if only is not None and name not in only or name in generic and kind != "save":
+                    continue  # a GenericForeignKey: only save() is known to check it
                 if not any(self.is_maybe_unsaved(t, state) for t in targets):
                     continue
                 if kind == "save" and self.django.saves_relation_itself(owner.model, name):
@@ -1803,6 +1810,7 @@ class FunctionAnalysis:
                     if any(self.django.saves_relation_itself(c.model, name) for c in candidates):
                         continue
                 findings.append((name, owner, targets))
+                generic_hit = name in generic
         if not findings:
             return
         name, owner, _ = findings[0]
@@ -1823,7 +1831,7 @@ class FunctionAnalysis:
             model = candidates[0].model if candidates else None
         hit = self._make_hit(kind, call, name, model, value, state, definite=definite,
                              owner=owner, owner_name=self.name_of(owner.oid, state), call=_short(call),
-                             extra={"more": len(findings) - 1, "partial": not attached})
+                             extra={"more": len(findings) - 1, "partial": not attached, "generic": generic_hit})
         self._hit(hit)
         if not self.expecting:
             self.mark_saved(hit.to_save, state)

@@ -189,6 +189,25 @@ class NumberedPlaceFactory(factory.django.DjangoModelFactory):
 _FACTORY_FILES = {"places/models.py": _MODELS, "places/factories.py": _FACTORIES}
 
 
+#: A GenericForeignKey (contenttypes), as Django's documentation declares it.
+_TAGGING = """\
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Bookmark(models.Model):
+    url = models.URLField()
+
+
+class TaggedItem(models.Model):
+    tag = models.SlugField()
+    content_type = models.ForeignKey(ContentType, models.CASCADE)
+    object_id = models.PositiveIntegerField(null=True)
+    content_object = GenericForeignKey("content_type", "object_id")
+"""
+
+
 _VALID = [
     # Saved first, on every path.
     Valid(
@@ -1040,6 +1059,23 @@ _VALID = [
             return Place.objects.create(name="x")
         """},
         id="conftest-fixture-saved",
+    ),
+    # A GenericForeignKey given a saved instance; a lookup on it is a FieldError, not this trap.
+    Valid(
+        """
+        from tagging.models import Bookmark, TaggedItem
+
+
+        def tag(url):
+            bookmark = Bookmark(url=url)
+            bookmark.save()
+            TaggedItem.objects.create(tag="x", content_object=bookmark)
+            item = TaggedItem(tag="y")
+            item.content_object = Bookmark.objects.create(url=url)
+            item.save()
+        """,
+        files={"tagging/models.py": _TAGGING},
+        id="generic-foreign-key-saved",
     ),
 ]
 
@@ -2241,6 +2277,30 @@ _INVALID = [
         id="conftest-fixture-builds",
         range=(7, 8, 7, 46),
     ),
+    # GenericForeignKey: save() and create() raise (Django 4.1+; 4.0 and older saved object_id NULL).
+    # No fix: the key copied the primary key (None) when it was assigned.
+    Invalid(
+        """
+        from tagging.models import Bookmark, TaggedItem
+
+
+        def tag(url):
+            bookmark = Bookmark(url=url)
+            item = TaggedItem(tag="x")
+            item.content_object = bookmark
+            item.save()
+            return TaggedItem.objects.create(tag="y", content_object=Bookmark(url=url))
+        """,
+        files={"tagging/models.py": _TAGGING},
+        expected_messages=[
+            "unsaved `bookmark` (Bookmark, constructed on line 5) reaches `item.save()` through the relation "
+            "`TaggedItem.content_object`: Django raises \"ValueError: save() prohibited to prevent data loss due to "
+            "unsaved related object 'content_object'.\"",
+            "no automatic fix: a GenericForeignKey keeps the primary key it was given",
+        ],
+        id="generic-foreign-key",
+        range=(8, 4, 8, 15),
+    ),
 ]
 
 
@@ -2589,6 +2649,9 @@ def fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
         return None, None
     if hit.kind == "reverse_add":
         return _bulk_false_fix(rule, hit)
+    if hit.extra.get("generic"):
+        # the GenericForeignKey copied the primary key (None) when it was assigned
+        return None, "no automatic fix: a GenericForeignKey keeps the primary key it was given; save it before assigning it"
     site = hit.site
     names = hit.names
     to_save = hit.to_save

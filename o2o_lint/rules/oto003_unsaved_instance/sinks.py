@@ -30,6 +30,7 @@ class SinkNames:
         self.names = self.django.names | self._builders.keys()
         self._conftests: dict[str, dict[str, frozenset[str]]] | None = None
         self._sinks_by_target: dict[str, set[str]] | None = None
+        self._generic_keys: frozenset[str] = frozenset()
         self._sinks: dict[str, frozenset[str]] = {}
 
     def models_named(self, name: str) -> list[ModelInfo]:
@@ -107,7 +108,9 @@ class SinkNames:
                 names.add(reverse.query_name)
                 names.add(reverse.accessor)
             self._sinks_by_target = by_target
+            self._generic_keys = frozenset().union(*(m.generic_foreign_keys for m in django.concrete))
         names = set(django.managers(model)) | set(django.reverse_one_to_one(model))
+        names |= self._generic_keys  # a GenericForeignKey takes an instance of any model
         for ancestor in django.ancestors(model):
             names |= self._sinks_by_target.get(ancestor.qualname, set())
         result = self._sinks[model.qualname] = frozenset(names)
