@@ -1488,14 +1488,16 @@ class FunctionAnalysis:
 
         Followed only when nothing can hand it an existing row: no ``instance=``, no
         ``*args``/``**kwargs``, at most ``data`` and ``files`` positionally, and no
-        ``__init__`` or ``save()`` of the project's own in the form's classes.
+        ``__init__``, ``save()`` or validation driver (``is_valid``, ``full_clean``,
+        ``_post_clean``: they may replace ``self.instance``) of the project's own in the
+        form's classes.
         """
         self.escape_all(self.eval_args(call, state), state)
         if (
             any(arg.star for arg in call.args)
             or sum(arg.keyword is None for arg in call.args) > 2
             or any(arg.keyword is not None and arg.keyword.value == "instance" for arg in call.args)
-            or {"__init__", "save"} & form.methods
+            or {"__init__", "save", "_post_clean", "full_clean", "is_valid"} & form.methods
         ):
             return NOTHING
         obj = self._new(call, "form", model=form.model)

@@ -26,6 +26,13 @@ late primary key; #19580 (4.1) makes the reverse managers of an unsaved instance
 instead of answering empty; #7488 deprecated unsaved instances in related filters in
 4.1 and makes them raise in 5.0: up to 4.2 they are a silent ``IS NULL``.
 
+Besides constructors, unsaved instances come from a ModelForm (``form.save(commit=False)``,
+``form.instance`` before ``form.save()``), factory_boy's ``build()``/``build_batch()``,
+model_bakery's ``prepare()``, a helper of the module that returns one, and pytest fixtures
+(:mod:`.handed`); none of these gets a fix. A GenericForeignKey raises the same ``save()``
+error from Django 4.1 (before: ``object_id`` saved NULL); no fix, since it copied the
+primary key when assigned. ``set_password()``/``full_clean()`` are not saves.
+
 Not flagged: an instance saved on every path before the save point
 (``place.save()``, ``Place.objects.create()``, ``get_or_create()`` results), the
 Django 3.0+ pattern ``r = Restaurant(place=p); p.save(); r.save()``, parameters and
