@@ -2308,6 +2308,29 @@ _INVALID = [
         id="generic-foreign-key",
         range=(8, 4, 8, 15),
     ),
+    Invalid(
+        """
+        from places.models import Place, Restaurant
+
+
+        def test_open(new_place):
+            Restaurant.objects.create(place=new_place)
+        """,
+        files={**_FACTORY_FILES, "app/conftest.py": "from app.fixtures import *  # noqa: F403\n",
+               "app/fixtures.py": """\
+        import pytest
+
+        from places.models import Place
+
+
+        @pytest.fixture
+        def new_place():
+            return Place(name="imported")
+        """},
+        expected_messages=["unsaved `new_place` (Place from the fixture `new_place` on line 4) reaches"],
+        id="fixture-imported-by-conftest",
+        range=(5, 4, 5, 46),
+    ),
 ]
 
 

@@ -43,9 +43,17 @@ class SinkNames:
         builder (``PlaceFactory.build()``): fixture name -> the class names called, nearest first."""
         if self._conftests is None:
             self._conftests = {}
-            for conftest in self.index.facts_by_path:
+            for conftest, facts in self.index.facts_by_path.items():
                 if os.path.basename(conftest) == "conftest.py":
-                    self._conftests[os.path.dirname(os.path.abspath(conftest))] = self._fixtures_in(conftest)
+                    fixtures = self._fixtures_in(conftest)
+                    # and the modules it imports fixtures from (``from .fixtures import *``)
+                    imported = {target.rpartition(".")[0] for target in facts["imports"].values()}
+                    for module in sorted(imported | set(facts["star_imports"])):
+                        source = self.index.path_by_module.get(module)
+                        if source is not None:
+                            for name, called in self._fixtures_in(source).items():
+                                fixtures.setdefault(name, called)
+                    self._conftests[os.path.dirname(os.path.abspath(conftest))] = fixtures
         found: dict[str, frozenset[str]] = {}
         directory = os.path.dirname(os.path.abspath(path))
         while True:
