@@ -574,6 +574,14 @@ def tag_saved(url):
     return TaggedItem.objects.create(content_object=bookmark).object_id == bookmark.pk
 
 
+def tag_saved_too_late(url):
+    bookmark = Bookmark(url=url)
+    item = TaggedItem(content_object=bookmark)
+    bookmark.save()
+    item.save()
+    return TaggedItem.objects.get(pk=item.pk).object_id
+
+
 def label_new_bookmark(url):
     bookmark = Bookmark(url=url)
     bookmark.tags.set([Label.objects.create(name="a")])
@@ -597,6 +605,7 @@ def attempt(name, call):
 
 for name in ("tag_new", "tag_inline", "tag_saved", "label_new_bookmark", "add_new_label"):
     attempt(name, lambda: getattr(s, name)("u") and True)
+attempt("tag_saved_too_late", lambda: s.tag_saved_too_late("u"))
 print("RESULTS=" + json.dumps(results))
 """
 
@@ -616,6 +625,7 @@ def test_generic_foreign_key_and_many_to_many(tmp_path: Path, version: str) -> N
     assert results["tag_new"] == {"error": gfk_error}
     assert results["tag_inline"] == {"error": gfk_error}
     assert results["tag_saved"] == {"value": True}
+    assert results["tag_saved_too_late"] == {"value": None}  # saved, but the row's object_id is NULL
     m2m_error = 'ValueError: "<Bookmark: Bookmark object (None)>" needs to have a value for field "id"'
     assert str(results["label_new_bookmark"]["error"]).startswith(m2m_error)
     assert results["add_new_label"] == {"error": 'ValueError: Cannot add "<Label: Label object (None)>": instance '
@@ -624,8 +634,10 @@ def test_generic_foreign_key_and_many_to_many(tmp_path: Path, version: str) -> N
     report = run_cli("--no-cache", "--select", "OTO003", "tagging", cwd=project)
     findings = [line for line in report.stdout.splitlines() if " OTO003 " in line]
     assert [line.split(": OTO003")[0] for line in findings] == [
-        "tagging/services.py:8:5", "tagging/services.py:12:12", "tagging/services.py:22:5", "tagging/services.py:27:5",
+        "tagging/services.py:8:5", "tagging/services.py:12:12", "tagging/services.py:24:5",
+        "tagging/services.py:30:5", "tagging/services.py:35:5",
     ], report.stdout
+    assert "writes a NULL object id" in findings[2]
     assert all("GenericForeignKey keeps the primary key" in line for line in findings[:2])
     before = sources(project)
     run_cli("--no-cache", "--fix", "--unsafe-fixes", "--select", "OTO003", "tagging", cwd=project)

@@ -905,13 +905,18 @@ class FunctionAnalysis:
                 return
             owners = frozenset({self.ref_object(target.value.value)})
         owner_objects = [self.objects[o] for o in owners if o != UNKNOWN]
+        generic = frozenset().union(*(self.django.generic_foreign_keys(o.model) for o in owner_objects
+                                      if o.model is not None))
+        if attr in generic:
+            self.set_relation(owners, attr, value, state)  # ``item.content_object = tag``
+            return
+        for owner in owners:  # ``item.object_id = tag.pk`` may set what the key copied: forget it
+            for name in generic:
+                state.stale.get(owner, {}).pop(name, None)
         if attr.endswith("_id"):
             for owner in owners:
                 state.stale.get(owner, {}).pop(attr[:-3], None)
                 state.rels.get(owner, {}).pop(attr[:-3], None)
-            return
-        if any(o.model is not None and attr in self.django.generic_foreign_keys(o.model) for o in owner_objects):
-            self.set_relation(owners, attr, value, state)  # ``item.content_object = tag``
             return
         relation = self.relation_of(owner_objects, attr, value)
         if relation is None:
@@ -1803,6 +1808,8 @@ class FunctionAnalysis:
             for name, targets in state.rels.get(oid, {}).items():
                 if only is not None and name not in only or name in generic and kind != "save":
                     continue  # a GenericForeignKey: only save() is known to check it
+                if name in generic and not self.expecting:
+                    self._check_generic_late(call, owner, name, state)
                 if not any(self.is_maybe_unsaved(t, state) for t in targets):
                     continue
                 if kind == "save" and self.django.saves_relation_itself(owner.model, name):
@@ -1837,6 +1844,22 @@ class FunctionAnalysis:
         self._hit(hit)
         if not self.expecting:
             self.mark_saved(hit.to_save, state)
+
+    def _check_generic_late(self, call: cst.Call, owner: Obj, name: str, state: State) -> None:
+        """``TaggedItem(content_object=t); t.save(); item.save()``: the key copied ``t.pk`` (None)
+        when it was assigned, and ``save()`` writes that: ``object_id`` NULL."""
+        stale = state.stale.get(owner.oid, {}).get(name)
+        targets = state.rels.get(owner.oid, {}).get(name, NOTHING)
+        if stale is None or not stale.definite or UNKNOWN in targets or stale.targets != targets:
+            return
+        if any(state.status.get(t) != SAVED for t in targets):
+            return  # still unsaved on some path: the unsaved-object error, reported as such
+        hit = self._make_hit("generic_late", call, name, owner.model, NOTHING, state, definite=True,
+                             owner=owner, owner_name=self.name_of(owner.oid, state), call=_short(call),
+                             stale=stale, extra={"generic": True})
+        hit.objects = [self.objects[t] for t in sorted(targets)]
+        hit.names.update(dict(stale.names))
+        self._hit(hit)
 
     def _in_this_statement(self, oid: int) -> bool:
         site = self.objects[oid].site

@@ -1084,6 +1084,27 @@ _VALID = [
         files={"tagging/models.py": _TAGGING},
         id="generic-foreign-key-saved",
     ),
+    # Assigned again after the save, or the object id set by hand: the key holds the primary key.
+    Valid(
+        """
+        from tagging.models import Bookmark, TaggedItem
+
+
+        def tag(url):
+            bookmark = Bookmark(url=url)
+            item = TaggedItem(tag="x", content_object=bookmark)
+            bookmark.save()
+            item.content_object = bookmark
+            item.save()
+            other = Bookmark(url=url)
+            second = TaggedItem(tag="y", content_object=other)
+            other.save()
+            second.object_id = other.pk
+            second.save()
+        """,
+        files={"tagging/models.py": _TAGGING},
+        id="generic-foreign-key-assigned-again",
+    ),
 ]
 
 
@@ -2331,6 +2352,28 @@ _INVALID = [
         id="fixture-imported-by-conftest",
         range=(5, 4, 5, 46),
     ),
+    # Saved after it was given to a GenericForeignKey: the key kept None, the owner's save()
+    # writes a NULL object id (Django 4.2, 5.2, 6.1).
+    Invalid(
+        """
+        from tagging.models import Bookmark, TaggedItem
+
+
+        def tag(url):
+            bookmark = Bookmark(url=url)
+            item = TaggedItem(tag="x", content_object=bookmark)
+            bookmark.save()
+            item.save()
+        """,
+        files={"tagging/models.py": _TAGGING},
+        expected_messages=[
+            "`item.content_object` was set on line 6 to `bookmark` (Bookmark, constructed on line 5) while it was "
+            "unsaved: a GenericForeignKey copies the primary key (None) when it is assigned, so `item.save()` writes "
+            "a NULL object id",
+        ],
+        id="generic-foreign-key-saved-too-late",
+        range=(8, 4, 8, 15),
+    ),
 ]
 
 
@@ -2629,6 +2672,15 @@ def _reverse_add(w: _Words) -> str:
             "<...> instance isn't saved. Use bulk=False or save the object first.\"")
 
 
+def _generic_late(w: _Words) -> str:
+    hit = w.hit
+    owner = hit.owner_name or "instance"
+    line = hit.stale.line if hit.stale is not None else 0
+    return (f"`{owner}.{hit.field}` was set on line {line} to {w.instance} while it was unsaved: a GenericForeignKey "
+            f"copies the primary key (None) when it is assigned, so `{hit.call}` writes a NULL object id although "
+            "it is saved since; assign it after saving it")
+
+
 def _id_read(w: _Words) -> str:
     hit = w.hit
     owner = hit.owner_name or "instance"
@@ -2655,6 +2707,7 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "m2m_add": _m2m_add,  # article.tags.add(x)
     "reverse_add": _reverse_add,  # place.waiter_set.add(x)
     "id_read": _id_read,  # r.place = x; r.place_id
+    "generic_late": _generic_late,  # item.content_object = x; x.save(); item.save(): object id NULL
 }
 
 
@@ -2679,6 +2732,8 @@ def fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
         return None, None
     if hit.kind == "reverse_add":
         return _bulk_false_fix(rule, hit)
+    if hit.kind == "generic_late":
+        return None, "no automatic fix: assign it again after its save, or save it before the assignment"
     if hit.extra.get("generic"):
         # the GenericForeignKey copied the primary key (None) when it was assigned
         return None, "no automatic fix: a GenericForeignKey keeps the primary key it was given; save it before assigning it"
