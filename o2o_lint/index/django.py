@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from o2o_lint.django_api import MODEL_BASES
+from o2o_lint.django_api import GENERIC_FOREIGN_KEYS, MODEL_BASES
 from o2o_lint.index.model import RelationKind
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ class DjangoModels:
         self._reverse_o2o: dict[str, dict[str, Relation]] = {}
         self._saves_itself: dict[tuple[str, str], bool] = {}
         self._meta_model_classes: dict[frozenset[str], dict[str, MetaModelClass]] = {}
+        self._generic_keys: dict[str, frozenset[str]] = {}
 
     def models_named(self, name: str) -> list[ModelInfo]:
         """Concrete models whose class is called *name*."""
@@ -247,7 +248,15 @@ class DjangoModels:
 
     def generic_foreign_keys(self, model: ModelInfo) -> frozenset[str]:
         """The ``GenericForeignKey`` attributes of *model*, inherited ones included."""
-        return frozenset().union(*(ancestor.generic_foreign_keys for ancestor in self.ancestors(model)))
+        found = self._generic_keys.get(model.qualname)
+        if found is None:
+            found = self._generic_keys[model.qualname] = frozenset(
+                name
+                for ancestor in self.ancestors(model)
+                for name, callee in ancestor.generic_key_calls
+                if self.index.resolve(ancestor.qualname.rpartition(".")[0], callee) in GENERIC_FOREIGN_KEYS
+            )
+        return found
 
     def saves_relation_itself(self, model: ModelInfo | None, field_name: str) -> bool:
         """A ``save()`` override in the model's hierarchy that saves this relation first."""

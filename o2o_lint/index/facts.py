@@ -16,7 +16,7 @@ from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 13  # 13: Meta.model (ModelForm, factory classes), GenericForeignKey attributes
+FACTS_VERSION = 14  # 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes (after main's 13)
 
 Facts = dict[str, Any]
 

@@ -17,7 +17,7 @@ from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
-from o2o_lint.django_api import DJANGO_FIELD_MODULES, DJANGO_MODELS, FIELD_KINDS, GENERIC_FOREIGN_KEYS, MODEL_BASES
+from o2o_lint.django_api import DJANGO_FIELD_MODULES, DJANGO_MODELS, FIELD_KINDS, MODEL_BASES
 from o2o_lint.index.facts import Facts
 
 if TYPE_CHECKING:
@@ -98,8 +98,9 @@ class ModelInfo:
     primary_keys: list[tuple[str, bool]] = field(default_factory=list)
     #: names ``n`` the class body saves (``self.n.save()``), when the class overrides ``save``
     saved_in_body: frozenset[str] = frozenset()
-    #: attributes declared as ``django.contrib.contenttypes.fields.GenericForeignKey``
-    generic_foreign_keys: frozenset[str] = frozenset()
+    #: ``content_object = GenericForeignKey(...)``: (attribute, callee as written), resolved by
+    #: :meth:`o2o_lint.index.django.DjangoModels.generic_foreign_keys`
+    generic_key_calls: tuple[tuple[str, str], ...] = ()
     #: the model's module defines or builds custom managers: ``objects`` may be replaced
     module_has_custom_managers: bool = False
 
@@ -324,10 +325,7 @@ class ProjectIndex:
                 default_related_name=meta.get("default_related_name") if isinstance(meta.get("default_related_name"), str) else None,
                 primary_keys=[(name, has_default) for name, has_default in class_facts.get("primary_keys", ())],
                 saved_in_body=frozenset(class_facts.get("saves", ())),
-                generic_foreign_keys=frozenset(
-                    name for name, callee in class_facts.get("generic_keys", ())
-                    if self.resolve(facts["module"], callee) in GENERIC_FOREIGN_KEYS
-                ),
+                generic_key_calls=tuple((name, callee) for name, callee in class_facts.get("generic_keys", ())),
                 module_has_custom_managers=bool(facts.get("custom_managers")),
             )
             for field_facts in class_facts["fields"]:

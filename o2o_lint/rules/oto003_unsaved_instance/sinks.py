@@ -116,7 +116,7 @@ class SinkNames:
                 names.add(reverse.query_name)
                 names.add(reverse.accessor)
             self._sinks_by_target = by_target
-            self._generic_keys = frozenset().union(*(m.generic_foreign_keys for m in django.concrete))
+            self._generic_keys = frozenset().union(*(django.generic_foreign_keys(m) for m in django.concrete))
         names = set(django.managers(model)) | set(django.reverse_one_to_one(model))
         names |= self._generic_keys  # a GenericForeignKey takes an instance of any model
         for ancestor in django.ancestors(model):
