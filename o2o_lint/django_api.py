@@ -140,6 +140,22 @@ NON_SAVING_METHODS = frozenset({
     "check_password", "has_usable_password", "get_username", "natural_key", "get_full_name",
     "get_short_name", "has_perm", "has_perms", "has_module_perms", "get_all_permissions",
 })
+#: ``GenericForeignKey`` (contenttypes), under the names it is importable by.
+GENERIC_FOREIGN_KEYS = frozenset({
+    "django.contrib.contenttypes.fields.GenericForeignKey",
+    "django.contrib.contenttypes.generic.GenericForeignKey",
+})
+#: ModelForm bases: ``Meta.model`` names the model whose instance the form builds.
+MODEL_FORM_BASES = frozenset({
+    "django.forms.ModelForm", "django.forms.models.ModelForm",
+    "django.forms.BaseModelForm", "django.forms.models.BaseModelForm",
+})
+#: ModelForm methods that never save the form's instance (Django's own; a project override may).
+MODEL_FORM_NON_SAVING = frozenset({
+    "is_valid", "has_changed", "full_clean", "clean", "add_error", "has_error", "non_field_errors",
+    "validate_unique", "save_m2m", "is_multipart", "hidden_fields", "visible_fields", "as_p",
+    "as_table", "as_ul", "as_div", "render", "get_context", "changed_data", "errors",
+})
 #: Query expressions: they turn their arguments into SQL and never save them.
 QUERY_EXPRESSIONS = frozenset({"Q", "F", "Value", "Exists", "OuterRef", "Subquery", "Count", "Sum"})
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from o2o_lint.django_api import MODEL_BASES
+from o2o_lint.django_api import GENERIC_FOREIGN_KEYS, MODEL_BASES
 from o2o_lint.index.model import RelationKind
 
 if TYPE_CHECKING:
@@ -48,6 +48,18 @@ class Manager:
     owner: ModelInfo | None = None  # the model the accessor is on
 
 
+@dataclass(frozen=True)
+class MetaModelClass:
+    """A project class deriving from a class that builds instances of ``Meta.model`` (a
+    ``ModelForm``, a model factory): the model, and the methods its project classes define."""
+
+    qualname: str
+    name: str
+    model: ModelInfo
+    methods: frozenset[str]
+    attributes: frozenset[str]  # names its project classes assign in their bodies
+
+
 class DjangoModels:
     """Django's view of every indexed model, computed lazily and cached for the index."""
 
@@ -68,6 +80,8 @@ class DjangoModels:
         self._ancestors: dict[str, list[ModelInfo]] = {}
         self._reverse_o2o: dict[str, dict[str, Relation]] = {}
         self._saves_itself: dict[tuple[str, str], bool] = {}
+        self._meta_model_classes: dict[frozenset[str], dict[str, MetaModelClass]] = {}
+        self._generic_keys: dict[str, frozenset[str]] = {}
 
     def models_named(self, name: str) -> list[ModelInfo]:
         """Concrete models whose class is called *name*."""
@@ -232,6 +246,18 @@ class DjangoModels:
                 return f"{link.name}_id" if link is not None else f"{parent.model_name}_ptr_id"
         return "id"
 
+    def generic_foreign_keys(self, model: ModelInfo) -> frozenset[str]:
+        """The ``GenericForeignKey`` attributes of *model*, inherited ones included."""
+        found = self._generic_keys.get(model.qualname)
+        if found is None:
+            found = self._generic_keys[model.qualname] = frozenset(
+                name
+                for ancestor in self.ancestors(model)
+                for name, callee in ancestor.generic_key_calls
+                if self.index.resolve(ancestor.qualname.rpartition(".")[0], callee) in GENERIC_FOREIGN_KEYS
+            )
+        return found
+
     def saves_relation_itself(self, model: ModelInfo | None, field_name: str) -> bool:
         """A ``save()`` override in the model's hierarchy that saves this relation first."""
         if model is None:
@@ -252,3 +278,69 @@ class DjangoModels:
         if any(ancestor.module_has_custom_managers for ancestor in ancestors):
             return ManagerName("objects", False)  # a custom manager may replace `objects`
         return ManagerName("objects", True)
+
+    def meta_model_classes(self, bases: frozenset[str]) -> dict[str, MetaModelClass]:
+        """Project classes deriving from one of *bases* (qualified names outside the project,
+        such as ``django.forms.ModelForm``) whose ``Meta.model`` names an indexed concrete model:
+        qualified name -> class. ``Meta`` is inherited as Python inherits it: a class without
+        its own ``Meta``, or whose ``Meta`` derives from another, takes its base's model."""
+        found = self._meta_model_classes.get(bases)
+        if found is not None:
+            return found
+        index = self.index
+        classes: dict[str, tuple[str, dict]] = {}
+        for facts in index.modules.values():
+            for class_facts in facts["classes"]:
+                classes[f"{facts['module']}.{class_facts['name']}"] = (facts["module"], class_facts)
+        resolved: dict[str, MetaModelClass | None] = {}
+
+        def resolve(qualname: str, depth: int = 0) -> MetaModelClass | None:
+            if qualname in resolved:
+                return resolved[qualname]
+            resolved[qualname] = None  # cycles and depth: nothing
+            module, class_facts = classes[qualname]
+            if depth > 20:
+                return None
+            result: MetaModelClass | None = None
+            parents = [index.resolve(module, base) or base for base in class_facts["bases"]]
+            meta = class_facts.get("meta") or {}
+            model = self._meta_model(module, meta.get("model")) if "model" in meta else None
+            derived = any(p in bases for p in parents)
+            inherited: MetaModelClass | None = None
+            for parent in parents:
+                if parent in classes:
+                    inherited = resolve(parent, depth + 1)
+                    if inherited is not None:
+                        break
+            methods = frozenset(class_facts["methods"])
+            attributes = frozenset(class_facts["attributes"])
+            if inherited is not None:
+                methods |= inherited.methods
+                attributes |= inherited.attributes
+                derived = True
+                if model is None and "model" not in meta and (not class_facts.get("meta") or meta.get("bases")):
+                    model = inherited.model
+            if derived and model is not None and not model.abstract:
+                result = MetaModelClass(qualname, class_facts["name"], model, methods, attributes)
+            resolved[qualname] = result
+            return result
+
+        found = {}
+        for qualname in classes:
+            result = resolve(qualname)
+            if result is not None:
+                found[qualname] = result
+        self._meta_model_classes[bases] = found
+        return found
+
+    def model_named_by(self, module: str, value: object) -> ModelInfo | None:
+        """The model a ``Meta.model``-like value names in *module*: a class name or "app_label.Model"."""
+        return self._meta_model(module, value)
+
+    def _meta_model(self, module: str, value: object) -> ModelInfo | None:
+        if not isinstance(value, str):
+            return None
+        if value.count(".") == 1 and value in self.index.models_by_key:
+            return self.index.models_by_key[value]  # "app_label.Model"
+        qualified = self.index.resolve(module, value)
+        return self.index.models.get(qualified) if qualified is not None else None

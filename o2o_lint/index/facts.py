@@ -17,7 +17,7 @@ from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 13  # 13: module constants; relation keywords given by name or by ``**``
+FACTS_VERSION = 14  # 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
 
 Facts = dict[str, Any]
 
@@ -224,6 +224,9 @@ def _meta(body: list[ast.stmt]) -> Facts | None:
                         "proxy",
                     ):
                         meta[target.id] = _constant(item.value)
+                    elif isinstance(target, ast.Name) and target.id == "model":
+                        # ``model = Article`` (a ModelForm's, a factory's): a name or "app.Model"
+                        meta["model"] = _constant(item.value) or dotted_name(item.value)
             return meta
     return None
 
@@ -250,6 +253,7 @@ def _class_facts(node: ast.ClassDef) -> Facts:
     attributes: list[str] = []
     methods: list[str] = []
     primary_keys: list[list[Any]] = []
+    generic_keys: list[list[str]] = []
     for statement in node.body:
         value: ast.AST | None = None
         names: list[str] = []
@@ -264,6 +268,10 @@ def _class_facts(node: ast.ClassDef) -> Facts:
             continue
         attributes.extend(names)
         if isinstance(value, ast.Call) and len(names) == 1:
+            callee = dotted_name(value.func)
+            if callee is not None and callee.rpartition(".")[2] == "GenericForeignKey":
+                generic_keys.append([names[0], callee])
+                continue
             field = _field_from_call(names[0], value)
             if field is not None:
                 fields.append(field)
@@ -280,6 +288,8 @@ def _class_facts(node: ast.ClassDef) -> Facts:
         "methods": methods,
         # fields with a literal primary_key=True: [name, has a default=] (the pk is set at construction)
         "primary_keys": primary_keys,
+        # ``content_object = GenericForeignKey(...)``: [attribute, callee as written]
+        "generic_keys": generic_keys,
         # a save()/asave() override: the relations its class body saves first
         "saves": _saved_names(node) if "save" in methods or "asave" in methods else [],
     }

@@ -109,6 +109,9 @@ class ModelInfo:
     primary_keys: list[tuple[str, bool]] = field(default_factory=list)
     #: names ``n`` the class body saves (``self.n.save()``), when the class overrides ``save``
     saved_in_body: frozenset[str] = frozenset()
+    #: ``content_object = GenericForeignKey(...)``: (attribute, callee as written), resolved by
+    #: :meth:`o2o_lint.index.django.DjangoModels.generic_foreign_keys`
+    generic_key_calls: tuple[tuple[str, str], ...] = ()
     #: the model's module defines or builds custom managers: ``objects`` may be replaced
     module_has_custom_managers: bool = False
 
@@ -404,6 +407,7 @@ class ProjectIndex:
                 default_related_name=meta.get("default_related_name") if isinstance(meta.get("default_related_name"), str) else None,
                 primary_keys=[(name, has_default) for name, has_default in class_facts.get("primary_keys", ())],
                 saved_in_body=frozenset(class_facts.get("saves", ())),
+                generic_key_calls=tuple((name, callee) for name, callee in class_facts.get("generic_keys", ())),
                 module_has_custom_managers=bool(facts.get("custom_managers")),
             )
             for field_facts in class_facts["fields"]:

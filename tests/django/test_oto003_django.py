@@ -308,3 +308,344 @@ def test_former_false_findings_work_and_stay_silent(tmp_path: Path, version: str
     before = sources(project)
     run_cli("--no-cache", "--fix", "--unsafe-fixes", "--select", "OTO003", "library/negatives.py", cwd=project)
     assert sources(project) == before, "a fix was applied where none is safe"
+
+
+# -- ModelForms: the instance a form builds is unsaved until form.save() ----------------------
+
+FORMS = '''\
+"""An author form, and views that attach its instance to a book."""
+
+from django import forms
+
+from library.models import Author, Book
+
+
+class AuthorForm(forms.ModelForm):
+    class Meta:
+        model = Author
+        fields = ["name"]
+
+
+def draft(data, publish):
+    form = AuthorForm(data)
+    form.is_valid()
+    author = form.save(commit=False)
+    if publish:
+        author.save()
+    return Book.objects.create(author=author, title="draft").author_id == author.pk
+
+
+def book_before_form_save(data):
+    form = AuthorForm(data)
+    if form.is_valid():
+        book = Book(title="early")
+        book.author = form.instance
+        book.save()
+        form.save()
+
+
+def books_of_new_author(data):
+    form = AuthorForm(data)
+    form.is_valid()
+    author = form.save(commit=False)
+    return sorted(Book.objects.filter(author=author).values_list("title", flat=True))
+
+
+def saved_by_the_form(data):
+    form = AuthorForm(data)
+    form.is_valid()
+    form.save()
+    return Book.objects.create(author=form.instance, title="late").author_id == form.instance.pk
+
+
+def saved_after_commit_false(data):
+    form = AuthorForm(data)
+    form.is_valid()
+    author = form.save(commit=False)
+    author.name = author.name.title()
+    author.save()
+    return Book.objects.create(author=author, title="titled").author_id == author.pk
+
+
+def bound_to_a_row(data):
+    form = AuthorForm(data, instance=Author.objects.create(name="old"))
+    form.is_valid()
+    author = form.save(commit=False)
+    return Book.objects.create(author=author, title="kept").author_id == author.pk
+
+
+def _new_author(data):
+    form = AuthorForm(data)
+    form.is_valid()
+    return form.save(commit=False)
+
+
+def book_by_helper(data):
+    author = _new_author(data)
+    return Book.objects.create(author=author, title="helped")
+'''
+
+FORMS_SCRIPT = """
+import json
+from library import forms as f
+
+results = {}
+def attempt(name, call):
+    try:
+        results[name] = {"value": call()}
+    except Exception as exc:
+        results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+
+data = {"name": "ann"}
+attempt("draft_unpublished", lambda: f.draft(data, False))
+attempt("draft_published", lambda: f.draft(data, True))
+attempt("book_before_form_save", lambda: f.book_before_form_save(data))
+attempt("books_of_new_author", lambda: f.books_of_new_author(data))
+attempt("saved_by_the_form", lambda: f.saved_by_the_form(data))
+attempt("saved_after_commit_false", lambda: f.saved_after_commit_false(data))
+attempt("bound_to_a_row", lambda: f.bound_to_a_row(data))
+attempt("book_by_helper", lambda: str(f.book_by_helper(data)))
+print("RESULTS=" + json.dumps(results))
+"""
+
+AUTHOR_SAVE_ERROR = "ValueError: save() prohibited to prevent data loss due to unsaved related object 'author'."
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_model_form_instances_fail_where_reported(tmp_path: Path, version: str) -> None:
+    project = copy_project(tmp_path, "forms")
+    (project / "library" / "forms.py").write_text(FORMS)
+    result = run_django(project, APPS, "from library.models import Book\n"
+                        "Book.objects.create(title='Anonymous pamphlet')\n" + FORMS_SCRIPT, version=version)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS="))
+    results = json.loads(line[len("RESULTS="):])
+    # the traps: the form's instance is not in the database
+    assert results["draft_unpublished"] == {"error": AUTHOR_SAVE_ERROR}
+    assert results["book_before_form_save"] == {"error": AUTHOR_SAVE_ERROR}
+    assert results["book_by_helper"] == {"error": AUTHOR_SAVE_ERROR}  # a helper returns the form's instance
+    if version == "4.2":
+        assert results["books_of_new_author"] == {"value": ["Anonymous pamphlet"]}  # unrelated rows
+    else:
+        assert results["books_of_new_author"] == {"error": FILTER_ERROR}
+    # saved first, or bound to an existing row: works, and is not reported
+    for name in ("draft_published", "saved_by_the_form", "saved_after_commit_false", "bound_to_a_row"):
+        assert results[name] == {"value": True}, name
+
+    report = run_cli("--no-cache", "--select", "OTO003", "--target-version", version, "library/forms.py",
+                     cwd=project)
+    findings = [line for line in report.stdout.splitlines() if " OTO003 " in line]
+    assert [line.split(": OTO003")[0] for line in findings] == [
+        "library/forms.py:20:12", "library/forms.py:28:9", "library/forms.py:36:19", "library/forms.py:70:12",
+    ], report.stdout
+    assert "saved on some paths only" in findings[0]
+    assert "unsaved `form.instance` (Author, line 27)" in findings[1]
+    before = sources(project)
+    run_cli("--no-cache", "--fix", "--unsafe-fixes", "--select", "OTO003", "library/forms.py", cwd=project)
+    assert sources(project) == before, "a fix was applied to a form's instance"
+
+
+# -- methods that look like they persist but do not ---------------------------------------------
+
+ACCOUNTS_MODELS = '''\
+from django.conf import settings
+from django.db import models
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE)
+'''
+
+ACCOUNTS_SERVICES = '''\
+from django.contrib.auth.models import User
+
+from accounts.models import Profile
+
+
+def register(name, password):
+    user = User(username=name)
+    user.set_password(password)
+    user.full_clean()
+    user.clean_fields()
+    return Profile.objects.create(user=user).user_id == user.pk
+
+
+def register_refreshed(name, publish):
+    user = User(username=name, password="x")
+    if publish:
+        user.save()
+    user.refresh_from_db()
+    return Profile.objects.create(user=user).user_id == user.pk
+'''
+
+ACCOUNTS_SCRIPT = """
+import json
+from accounts import services as s
+
+results = {}
+def attempt(name, call):
+    try:
+        results[name] = {"value": call()}
+    except Exception as exc:
+        results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+
+attempt("register", lambda: s.register("ann", "secret-pw-123"))
+attempt("refreshed_unsaved", lambda: s.register_refreshed("bob", False))
+attempt("refreshed_saved", lambda: s.register_refreshed("cy", True))
+print("RESULTS=" + json.dumps(results))
+"""
+
+
+def run_accounts(project: Path, version: str) -> dict[str, dict[str, object]]:
+    result = run_django(project, [*APPS, "accounts"], ACCOUNTS_SCRIPT, version=version)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS="))
+    return json.loads(line[len("RESULTS="):])
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_set_password_and_full_clean_do_not_save(tmp_path: Path, version: str) -> None:
+    project = copy_project(tmp_path, "accounts")
+    (project / "accounts").mkdir()
+    (project / "accounts" / "__init__.py").write_text("")
+    (project / "accounts" / "models.py").write_text(ACCOUNTS_MODELS)
+    (project / "accounts" / "services.py").write_text(ACCOUNTS_SERVICES)
+    results = run_accounts(project, version)
+    assert results["register"] == {
+        "error": "ValueError: save() prohibited to prevent data loss due to unsaved related object 'user'."
+    }
+    # refresh_from_db() of an unsaved user raises before the relation is reached: not reported
+    assert results["refreshed_unsaved"] == {"error": "DoesNotExist: User matching query does not exist."}
+    assert results["refreshed_saved"] == {"value": True}
+
+    report = run_cli("--no-cache", "--select", "OTO003", "accounts", cwd=project)
+    findings = [line for line in report.stdout.splitlines() if " OTO003 " in line]
+    assert [line.split(": OTO003")[0] for line in findings] == ["accounts/services.py:11:12"], report.stdout
+
+    fixed = run_cli("--no-cache", "--fix", "--select", "OTO003", "accounts", cwd=project)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "    user.clean_fields()\n    user.save()\n    return Profile" in (project / "accounts" / "services.py").read_text()
+    after = run_accounts(project, version)
+    assert after["register"] == {"value": True}
+    assert after["refreshed_unsaved"] == results["refreshed_unsaved"]
+    assert after["refreshed_saved"] == {"value": True}
+
+
+# -- GenericForeignKey and many-to-many ---------------------------------------------------------
+
+TAGGING_MODELS = '''\
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Bookmark(models.Model):
+    url = models.CharField(max_length=50)
+    tags = models.ManyToManyField("Label")
+
+
+class Label(models.Model):
+    name = models.CharField(max_length=20)
+
+
+class TaggedItem(models.Model):
+    content_type = models.ForeignKey(ContentType, models.CASCADE)
+    object_id = models.PositiveIntegerField(null=True)
+    content_object = GenericForeignKey("content_type", "object_id")
+'''
+
+TAGGING_SERVICES = '''\
+from tagging.models import Bookmark, Label, TaggedItem
+
+
+def tag_new(url):
+    bookmark = Bookmark(url=url)
+    item = TaggedItem()
+    item.content_object = bookmark
+    item.save()
+
+
+def tag_inline(url):
+    return TaggedItem.objects.create(content_object=Bookmark(url=url))
+
+
+def tag_saved(url):
+    bookmark = Bookmark.objects.create(url=url)
+    return TaggedItem.objects.create(content_object=bookmark).object_id == bookmark.pk
+
+
+def tag_saved_too_late(url):
+    bookmark = Bookmark(url=url)
+    item = TaggedItem(content_object=bookmark)
+    bookmark.save()
+    item.save()
+    return TaggedItem.objects.get(pk=item.pk).object_id
+
+
+def label_new_bookmark(url):
+    bookmark = Bookmark(url=url)
+    bookmark.tags.set([Label.objects.create(name="a")])
+
+
+def add_new_label(url):
+    bookmark = Bookmark.objects.create(url=url)
+    bookmark.tags.add(Label(name="b"))
+'''
+
+TAGGING_SCRIPT = """
+import json
+from tagging import services as s
+
+results = {}
+def attempt(name, call):
+    try:
+        results[name] = {"value": call()}
+    except Exception as exc:
+        results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+
+for name in ("tag_new", "tag_inline", "tag_saved", "label_new_bookmark", "add_new_label"):
+    attempt(name, lambda: getattr(s, name)("u") and True)
+attempt("tag_saved_too_late", lambda: s.tag_saved_too_late("u"))
+print("RESULTS=" + json.dumps(results))
+"""
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_generic_foreign_key_and_many_to_many(tmp_path: Path, version: str) -> None:
+    project = copy_project(tmp_path, "tagging")
+    (project / "tagging").mkdir()
+    (project / "tagging" / "__init__.py").write_text("")
+    (project / "tagging" / "models.py").write_text(TAGGING_MODELS)
+    (project / "tagging" / "services.py").write_text(TAGGING_SERVICES)
+    result = run_django(project, [*APPS, "tagging"], TAGGING_SCRIPT, version=version)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS="))
+    results = json.loads(line[len("RESULTS="):])
+    gfk_error = "ValueError: save() prohibited to prevent data loss due to unsaved related object 'content_object'."
+    assert results["tag_new"] == {"error": gfk_error}
+    assert results["tag_inline"] == {"error": gfk_error}
+    assert results["tag_saved"] == {"value": True}
+    assert results["tag_saved_too_late"] == {"value": None}  # saved, but the row's object_id is NULL
+    m2m_error = 'ValueError: "<Bookmark: Bookmark object (None)>" needs to have a value for field "id"'
+    assert str(results["label_new_bookmark"]["error"]).startswith(m2m_error)
+    assert results["add_new_label"] == {"error": 'ValueError: Cannot add "<Label: Label object (None)>": instance '
+                                                 'is on database "default", value is on database "None"'}
+
+    report = run_cli("--no-cache", "--select", "OTO003", "tagging", cwd=project)
+    findings = [line for line in report.stdout.splitlines() if " OTO003 " in line]
+    assert [line.split(": OTO003")[0] for line in findings] == [
+        "tagging/services.py:8:5", "tagging/services.py:12:12", "tagging/services.py:24:5",
+        "tagging/services.py:30:5", "tagging/services.py:35:5",
+    ], report.stdout
+    assert "writes a NULL object id" in findings[2]
+    assert all("GenericForeignKey keeps the primary key" in line for line in findings[:2])
+    before = sources(project)
+    run_cli("--no-cache", "--fix", "--unsafe-fixes", "--select", "OTO003", "tagging", cwd=project)
+    after = sources(project)
+    assert after["tagging/services.py"] != before["tagging/services.py"]  # the many-to-many ones are fixed
+    fixed = run_django(project, [*APPS, "tagging"], TAGGING_SCRIPT, version=version)
+    line = next(line for line in fixed.stdout.splitlines() if line.startswith("RESULTS="))
+    results = json.loads(line[len("RESULTS="):])
+    assert results["tag_new"] == {"error": gfk_error}  # left as written: no fix for a GenericForeignKey
+    assert results["label_new_bookmark"] == {"value": None}
+    assert results["add_new_label"] == {"value": None}

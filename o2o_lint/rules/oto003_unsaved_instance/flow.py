@@ -36,13 +36,15 @@ from o2o_lint.django_api import (
     MANAGER_READS,
     MANAGER_WRITES,
     MODEL_CLASS_ATTRIBUTES,
+    MODEL_FORM_BASES,
+    MODEL_FORM_NON_SAVING,
     NON_SAVING_METHODS,
     NOT_LOOKUP_KEYS,
     QUERY_EXPRESSIONS,
     QUERYSET_METHODS,
     TERMINAL_METHODS,
 )
-from o2o_lint.index.django import DjangoModels, Manager, Relation
+from o2o_lint.index.django import DjangoModels, Manager, MetaModelClass, Relation
 from o2o_lint.index.model import ModelInfo, RelationKind
 
 # ---------------------------------------------------------------------------------------
@@ -67,6 +69,12 @@ EXPECTING_CONTEXTS = frozenset({
     "raises", "warns", "deprecated_call", "assertRaises", "assertRaisesMessage", "assertRaisesRegex",
     "assertRaisesRegexp", "assertWarns", "assertWarnsMessage", "assertWarnsRegex",
 })
+#: factory_boy's Django factory classes: ``XFactory.build()`` builds ``Meta.model`` unsaved.
+FACTORY_BASES = frozenset({"factory.django.DjangoModelFactory", "factory.DjangoModelFactory"})
+#: Factory methods that build without saving: one instance, or a list of them.
+FACTORY_BUILDS = {"build": False, "build_batch": True}
+#: model_bakery's (and model_mommy's) ``prepare(Model)``: an unsaved instance.
+BAKERY_PREPARE = frozenset({"model_bakery.baker.prepare", "model_mommy.mommy.prepare"})
 _CONSTANTS = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
 #: Loops nested deeper than this are analysed in one pass (no fixed point).
 MAX_LOOP_DEPTH = 5
@@ -77,7 +85,7 @@ class Obj:
     """One allocation site: an instance built here, a reference, a list, a queryset..."""
 
     oid: int
-    kind: str  # "new", "ref", "class", "queryset", "manager", "list"
+    kind: str  # "new", "ref", "class", "queryset", "manager", "list", "form"
     model: ModelInfo | None = None
     ctor: cst.Call | None = None
     #: positions cost a code generation of the whole file: computed only when a message needs one
@@ -87,10 +95,16 @@ class Obj:
     in_condition: bool = False  # built where evaluation is conditional (comprehension, `x if c else y`)
     owners: frozenset[int] = NOTHING  # managers: the instances they belong to
     manager: Manager | None = None
+    #: an instance no constructor here built, handed over unsaved: the expression that did
+    #: (``form.save(commit=False)``, ``form.instance``) and its node
+    origin: str = ""
+    origin_node: cst.CSTNode | None = None
+    remedy: str = ""  # what to write instead, for such an instance (``use create()``)
 
     @property
     def line(self) -> int:
-        return self.line_of(self.ctor) if self.line_of is not None and self.ctor is not None else 0
+        node = self.ctor if self.ctor is not None else self.origin_node
+        return self.line_of(node) if self.line_of is not None and node is not None else 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,6 +164,14 @@ class Hit:
     lookup: str = ""  # the lookup keyword, for lookups
     stale: StaleId | None = None
     extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Handed:
+    """An unsaved instance a helper function returns or a pytest fixture provides."""
+
+    model: ModelInfo
+    remedy: str = ""  # the remedy of what built it there (a factory's build()), if any
 
 
 class State:
@@ -347,6 +369,20 @@ def _short(node: cst.CSTNode, limit: int = 60) -> str:
 # The interpreter.
 
 
+def _commit_argument(call: cst.Call) -> bool | None:
+    """The ``commit`` of ``form.save(...)``: True, False, or None when it is not a literal."""
+    if not call.args:
+        return True
+    if len(call.args) > 1 or call.args[0].star:
+        return None
+    arg = call.args[0]
+    if arg.keyword is not None and arg.keyword.value != "commit":
+        return None
+    if isinstance(arg.value, cst.Name) and arg.value.value in ("True", "False"):
+        return arg.value.value == "True"
+    return None
+
+
 class _Loop:
     __slots__ = ("breaks", "continues")
 
@@ -370,6 +406,7 @@ class FunctionAnalysis:
         local_names: set[str],
         is_async: bool,
         used_names: dict[int, set[str]] | None = None,
+        handed_by: Callable[[str], Handed | None] | None = None,
     ) -> None:
         self.django = django
         self.index = django.index
@@ -381,6 +418,10 @@ class FunctionAnalysis:
         self.local_names = local_names
         self.is_async = is_async
         self.used_names = used_names or {}
+        #: what a module-level helper of this name returns, when it is an unsaved instance
+        self.handed_by = handed_by
+        #: called with the value of every ``return`` / ``yield`` (summaries of helpers and fixtures)
+        self.on_return: Callable[[frozenset[int], State], None] | None = None
         self.local_imports: dict[str, str] = {}
         self.objects: dict[int, Obj] = {UNKNOWN: Obj(UNKNOWN, "ref"), NONE: Obj(NONE, "none")}
         self.by_node: dict[int, int] = {}  # id(node) or key -> oid
@@ -396,6 +437,9 @@ class FunctionAnalysis:
         self.reported: set[int] = set()
         self._call_of: dict[int, cst.Call] = {}
         self.rebound: set[str] = set()
+        self._form_instance: dict[int, int] = {}  # form oid -> the oid of the instance it builds
+        self._form_methods: dict[int, frozenset[str]] = {}  # form oid -> methods its classes define
+        self._batch_item: dict[int, int] = {}  # list oid of a build_batch() -> the oid of its elements
 
     # -- allocation ----------------------------------------------------------------
 
@@ -429,9 +473,10 @@ class FunctionAnalysis:
 
     # -- entry ---------------------------------------------------------------------
 
-    def run(self, body: Sequence[cst.BaseStatement], block: object, state: State | None = None) -> None:
+    def run(self, body: Sequence[cst.BaseStatement], block: object, state: State | None = None) -> State | None:
+        """Run a body; the state at its end (None: every path returns or raises)."""
         self.rebound = _rebound_names(body)
-        self.run_block(body, state or State(), block)
+        return self.run_block(body, state or State(), block)
 
     def _names_used_in(self, node: cst.CSTNode) -> set[str]:
         found = self.used_names.get(id(node))
@@ -558,17 +603,17 @@ class FunctionAnalysis:
             reporting = self.reporting
             self.reporting = False
             try:
-                loop = _Loop()
-                self.loops.append(loop)
-                first = head.copy()
-                if test is not None:
-                    self._eval_conditionally(test, first)
-                bind(first)
-                end = self.run_suite(body, first)
-                self.loops.pop()
+                end, loop = self._loop_pass(head, body, bind, test)
                 head = join(state, end, *loop.continues) or state
             finally:
                 self.reporting = reporting
+        end, loop = self._loop_pass(head, body, bind, test)
+        exit_state = join(head, end, *loop.continues)
+        return exit_state, loop.breaks
+
+    def _loop_pass(self, head: State, body: cst.BaseSuite, bind: Callable[[State], None],
+                   test: cst.BaseExpression | None) -> tuple[State | None, _Loop]:
+        """One pass over a loop body from *head*: its end state, and its breaks and continues."""
         loop = _Loop()
         self.loops.append(loop)
         current = head.copy()
@@ -577,8 +622,7 @@ class FunctionAnalysis:
         bind(current)
         end = self.run_suite(body, current)
         self.loops.pop()
-        exit_state = join(head, end, *loop.continues)
-        return exit_state, loop.breaks
+        return end, loop
 
     def _eval_conditionally(self, node: cst.BaseExpression, state: State) -> frozenset[int]:
         self.conditional += 1
@@ -745,8 +789,9 @@ class FunctionAnalysis:
                 self.eval_any(node.target, state)
             return state
         if isinstance(node, cst.Return):
-            if node.value is not None:
-                self.eval(node.value, state)
+            value = self.eval(node.value, state) if node.value is not None else frozenset({NONE})
+            if self.on_return is not None:
+                self.on_return(value, state)
             return None
         if isinstance(node, cst.Raise):
             if node.exc is not None:
@@ -820,7 +865,7 @@ class FunctionAnalysis:
                 state.names[target.value] = value
                 for oid in value:
                     obj = self.objects[oid]
-                    if obj.kind == "new" and not obj.label and obj.ctor is value_node:
+                    if obj.kind == "new" and not obj.label and value_node in (obj.ctor, obj.origin_node):
                         obj.label = target.value
             elif target.value in self._ref_objects:
                 # rebound to a value of unknown origin: a fresh reference, not the old one
@@ -850,12 +895,24 @@ class FunctionAnalysis:
             self.escape(value, state)
             return
         owners = self.eval(target.value, state)
+        if any(self.objects[o].kind == "form" for o in owners):
+            # ``form.instance = other``: the form no longer builds the instance followed
+            self.escape(owners | value, state)
+            return
         if not owners or owners == UNKNOWN_SET:
             if target.value.value in state.names or self.class_named(target.value.value) is not None:
                 self.escape(value, state)
                 return
             owners = frozenset({self.ref_object(target.value.value)})
         owner_objects = [self.objects[o] for o in owners if o != UNKNOWN]
+        generic = frozenset().union(*(self.django.generic_foreign_keys(o.model) for o in owner_objects
+                                      if o.model is not None))
+        if attr in generic:
+            self.set_relation(owners, attr, value, state)  # ``item.content_object = tag``
+            return
+        for owner in owners:  # ``item.object_id = tag.pk`` may set what the key copied: forget it
+            for name in generic:
+                state.stale.get(owner, {}).pop(name, None)
         if attr.endswith("_id"):
             for owner in owners:
                 state.stale.get(owner, {}).pop(attr[:-3], None)
@@ -949,6 +1006,17 @@ class FunctionAnalysis:
 
     def class_named(self, dotted_name: str) -> ModelInfo | None:
         """The model class a (dotted) name refers to here, unless a local shadows it."""
+        qualified = self._qualified(dotted_name)
+        return self.index.models.get(qualified) if qualified is not None else None
+
+    def form_class_named(self, dotted_name: str) -> MetaModelClass | None:
+        """The ModelForm class (with a ``Meta.model`` in the index) a name refers to here."""
+        qualified = self._qualified(dotted_name)
+        if qualified is None:
+            return None
+        return self.django.meta_model_classes(MODEL_FORM_BASES).get(qualified)
+
+    def _qualified(self, dotted_name: str) -> str | None:
         head, _, rest = dotted_name.partition(".")
         if head in self.local_imports:
             qualified = self.local_imports[head]
@@ -957,9 +1025,7 @@ class FunctionAnalysis:
             return None
         else:
             qualified = self.resolve_module_name(dotted_name)
-        if qualified is None:
-            return None
-        return self.index.models.get(qualified)
+        return qualified
 
     # -- escapes and saves ----------------------------------------------------------
 
@@ -981,6 +1047,8 @@ class FunctionAnalysis:
                 self.escape(state.items.get(oid, NOTHING), state, seen)
             elif obj.kind == "manager":
                 self.escape(obj.owners, state, seen)
+            elif obj.kind == "form":
+                self.escape(frozenset({self._form_instance[oid]}), state, seen)
 
     def escape_names(self, names: set[str], state: State) -> None:
         for name in names:
@@ -1207,7 +1275,10 @@ class FunctionAnalysis:
             if isinstance(node.value, cst.From):
                 self.escape(self.eval(node.value.item, state), state)
             elif node.value is not None:
-                self.escape(self.eval(node.value, state), state)
+                value = self.eval(node.value, state)
+                if self.on_return is not None:
+                    self.on_return(value, state)
+                self.escape(value, state)
             return NOTHING
         for child in node.children:
             self.eval_any(child, state)
@@ -1258,6 +1329,10 @@ class FunctionAnalysis:
         objects = [self.objects[o] for o in base if o != UNKNOWN]
         if not objects:
             return NOTHING
+        if all(o.kind == "form" for o in objects):
+            if attr != "instance":
+                return NOTHING
+            return self._form_instances(base, node)
         if all(o.kind == "class" for o in objects):
             model = objects[0].model
             if model is None or attr in MODEL_CLASS_ATTRIBUTES:
@@ -1313,6 +1388,12 @@ class FunctionAnalysis:
                 model = self.class_named(callee_name)
                 if model is not None and not model.abstract:
                     return self.construct(call, model, state)
+                form = self.form_class_named(callee_name)
+                if form is not None:
+                    return self.construct_form(call, form, state)
+                built = self.built_by(call, callee_name)
+                if built is not None:
+                    return self.construct_built(call, *built, state)
             method = func.attr.value
             if method in ("add", "aadd", "set", "aset") and isinstance(func.value, cst.Attribute):
                 self._call_of[id(func.value)] = call
@@ -1330,6 +1411,8 @@ class FunctionAnalysis:
                 return self.manager_call(call, objects[0], method, state)
             if objects and kinds <= {"new", "ref"}:
                 return self.instance_call(call, receiver, method, state)
+            if objects and kinds == {"form"} and UNKNOWN not in receiver:
+                return self.form_call(call, receiver, method, state)
             if objects and kinds == {"list"} and method in ("append", "extend", "insert"):
                 values = self.eval_args(call, state)
                 added = values[-1] if values else NOTHING
@@ -1348,6 +1431,18 @@ class FunctionAnalysis:
                 self.escape(self.values.get(id(func.value.value), NOTHING), state)
             self.escape_all(values, state)
             return NOTHING
+        if isinstance(func, cst.Name) and func.value not in state.names:
+            form = self.form_class_named(func.value)
+            if form is not None:
+                return self.construct_form(call, form, state)
+            built = self.built_by(call, func.value)
+            if built is not None:
+                return self.construct_built(call, *built, state)
+            if self.handed_by is not None and func.value not in self.local_names and func.value not in self.local_imports:
+                handed = self.handed_by(func.value)
+                if handed is not None:
+                    self.escape_all(self.eval_args(call, state), state)
+                    return self.receive(handed, call, _short(call), state)
         callee = self.eval(func, state)
         callee_objects = [self.objects[o] for o in callee if o != UNKNOWN]
         if callee_objects and all(o.kind == "class" for o in callee_objects):
@@ -1385,13 +1480,135 @@ class FunctionAnalysis:
         state.status[obj.oid] = UNSAVED
         state.rels[obj.oid] = {}
         state.stale.pop(obj.oid, None)
-        relations = self.django.single_valued(model)
+        relations = self.django.single_valued(model).keys() | self.django.generic_foreign_keys(model)
         for arg, value in zip(call.args, values):
             if arg.keyword is not None and arg.keyword.value in relations and not arg.star:
                 self.set_relation(frozenset({obj.oid}), arg.keyword.value, value, state)
             elif arg.star:
                 self.escape(value, state)
         return frozenset({obj.oid})
+
+    def construct_form(self, call: cst.Call, form: MetaModelClass, state: State) -> frozenset[int]:
+        """``ArticleForm(request.POST)``: a ModelForm builds a new, unsaved ``Meta.model`` instance.
+
+        Followed only when nothing can hand it an existing row: no ``instance=``, no
+        ``*args``/``**kwargs``, at most ``data`` and ``files`` positionally, and no
+        ``__init__``, ``save()`` or validation driver (``is_valid``, ``full_clean``,
+        ``_post_clean``: they may replace ``self.instance``) of the project's own in the
+        form's classes.
+        """
+        self.escape_all(self.eval_args(call, state), state)
+        if (
+            any(arg.star for arg in call.args)
+            or sum(arg.keyword is None for arg in call.args) > 2
+            or any(arg.keyword is not None and arg.keyword.value == "instance" for arg in call.args)
+            or {"__init__", "save", "_post_clean", "full_clean", "is_valid"} & form.methods
+        ):
+            return NOTHING
+        obj = self._new(call, "form", model=form.model)
+        instance = self._form_instance.get(obj.oid)
+        if instance is None:
+            instance = len(self.objects) + 1
+            self.objects[instance] = Obj(instance, "new", model=form.model, line_of=self.line_of, site=self.site,
+                                         in_condition=self.conditional > 0)
+            self._form_instance[obj.oid] = instance
+            self._form_methods[obj.oid] = form.methods
+        state.status[instance] = UNSAVED
+        state.rels[instance] = {}
+        state.stale.pop(instance, None)
+        return frozenset({obj.oid})
+
+    def built_by(self, call: cst.Call, callee_name: str) -> tuple[ModelInfo, bool, str] | None:
+        """``XFactory.build(...)``/``build_batch(n, ...)``, ``baker.prepare(Model)``: (the model,
+        whether a list is built, the remedy) for a call that builds unsaved instances on purpose,
+        when nothing can give them a primary key."""
+        owner, _, method = callee_name.rpartition(".")
+        if any(arg.star for arg in call.args):
+            return None
+        if method in FACTORY_BUILDS and owner:
+            qualified = self._qualified(owner)
+            factory = self.django.meta_model_classes(FACTORY_BASES).get(qualified) if qualified else None
+            if factory is None or {"_build", "build", "build_batch", "_generate"} & factory.methods:
+                return None
+            pk_names, _ = self.django.primary_key(factory.model)
+            if pk_names & factory.attributes:
+                return None  # the factory declares the primary key: Django sees a saved instance
+            return factory.model, FACTORY_BUILDS[method], f"use `{owner}.create()` to save it"
+        qualified = self._qualified(callee_name)
+        if qualified not in BAKERY_PREPARE or not call.args or call.args[0].keyword is not None:
+            return None
+        first = call.args[0].value
+        if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+            model = self.django.model_named_by(self.module, first.evaluated_value)
+            if model is None and first.evaluated_value.count(".") == 1:
+                model = self.index.models_by_key.get(first.evaluated_value)
+        else:
+            name = dotted(first)
+            model = self.class_named(name) if name is not None else None
+        if model is None or model.abstract:
+            return None
+        many = any(arg.keyword is not None and arg.keyword.value == "_quantity" for arg in call.args)
+        return model, many, f"use `{callee_name.replace('prepare', 'make')}()` to save it"
+
+    def construct_built(self, call: cst.Call, model: ModelInfo, many: bool, remedy: str,
+                        state: State) -> frozenset[int]:
+        values = self.eval_args(call, state)
+        pk_names, preset = self.django.primary_key(model)
+        if preset or any(arg.keyword is not None and arg.keyword.value in pk_names for arg in call.args):
+            self.escape_all(values, state)
+            return NOTHING
+        self.escape_all(values, state)  # related instances given to it: the factory may save them
+        obj = self._new(call, "list" if many else "new", model=None if many else model)
+        instance = obj.oid
+        if many:
+            instance = self._batch_item.get(obj.oid, 0)
+            if not instance:
+                instance = self._batch_item[obj.oid] = len(self.objects) + 1
+                self.objects[instance] = Obj(instance, "new")
+        item = self.objects[instance]
+        item.model, item.line_of, item.site, item.in_condition = model, self.line_of, self.site, self.conditional > 0
+        item.origin, item.origin_node, item.remedy = _short(call), call, remedy
+        state.status[instance] = UNSAVED
+        state.rels[instance] = {}
+        state.stale.pop(instance, None)
+        if many:
+            state.items[obj.oid] = frozenset({instance})
+        return frozenset({obj.oid})
+
+    def receive(self, handed: Handed, node: cst.CSTNode, origin: str, state: State) -> frozenset[int]:
+        """An unsaved instance handed over by a helper's call or a fixture parameter (*node*)."""
+        obj = self._new(node, "new", model=handed.model, line_of=self.line_of, site=self.site,
+                        in_condition=self.conditional > 0, origin=origin, origin_node=node, remedy=handed.remedy)
+        state.status[obj.oid] = UNSAVED
+        state.rels[obj.oid] = {}
+        state.stale.pop(obj.oid, None)
+        return frozenset({obj.oid})
+
+    def _form_instances(self, forms: frozenset[int], node: cst.CSTNode) -> frozenset[int]:
+        instances = frozenset(self._form_instance[o] for o in forms if o != UNKNOWN)
+        for oid in instances:
+            obj = self.objects[oid]
+            if obj.origin_node is None:
+                obj.origin, obj.origin_node = _short(node), node
+        return instances
+
+    def form_call(self, call: cst.Call, forms: frozenset[int], method: str, state: State) -> frozenset[int]:
+        """``form.save(commit=False)`` hands over the unsaved instance; ``form.save()`` saves it."""
+        values = self.eval_args(call, state)
+        if method == "save":
+            commit = _commit_argument(call)
+            if commit is False:
+                return self._form_instances(forms, call)
+            self.escape(forms, state)  # saved (or, for a commit of unknown value, maybe)
+            self.escape_all(values, state)
+            return self._form_instances(forms, call) if commit else NOTHING
+        overridden = any(method in self._form_methods.get(o, NOTHING) for o in forms)
+        if method in MODEL_FORM_NON_SAVING and not overridden:
+            self.escape_all(values, state)
+            return NOTHING
+        self.escape(forms, state)
+        self.escape_all(values, state)
+        return NOTHING
 
     def _unsaved_pk_source(self, value: frozenset[int], state: State) -> bool:
         """``Restaurant(place=p)`` with ``place`` the pk and ``p`` unsaved: the pk is still None."""
@@ -1411,9 +1628,16 @@ class FunctionAnalysis:
         if method == "refresh_from_db":
             for oid in receiver:
                 state.stale.pop(oid, None)
+                if self.objects[oid].kind == "new":
+                    # an unsaved instance raises DoesNotExist here: only the paths where it was saved go on
+                    state.status[oid] = SAVED
             return NOTHING
-        if method in NON_SAVING_METHODS or (method.startswith("get_") and method.endswith("_display")):
-            return NOTHING
+        if (method in NON_SAVING_METHODS or (method.startswith("get_") and method.endswith("_display"))) and not any(
+            method in ancestor.methods
+            for oid in receiver if self.objects[oid].model is not None
+            for ancestor in self.django.ancestors(self.objects[oid].model)  # type: ignore[arg-type]
+        ):
+            return NOTHING  # Django's own method (a project override may save)
         self.escape(receiver, state)
         self.escape_all(values, state)
         return NOTHING
@@ -1473,16 +1697,18 @@ class FunctionAnalysis:
         """``Model.objects.create(rel=x)`` and friends: keyword arguments that are relations."""
         if model is None:
             return
-        relations = self.django.single_valued(model)
+        relations = self.django.single_valued(model).keys()
+        generic = self.django.generic_foreign_keys(model) if kind == "create" else frozenset()
         for arg in call.args:
-            if arg.keyword is None or arg.keyword.value in skip or arg.keyword.value not in relations:
+            if arg.keyword is None or arg.keyword.value in skip or arg.keyword.value not in relations | generic:
                 continue
             value = self.values.get(id(arg.value), NOTHING)
             if not any(self.is_maybe_unsaved(o, state) for o in value):
                 continue
             if kind in ("create",) and self.django.saves_relation_itself(model, arg.keyword.value):
                 continue
-            hit = self._make_hit(kind, call, arg.keyword.value, model, value, state, call=_short(call))
+            hit = self._make_hit(kind, call, arg.keyword.value, model, value, state, call=_short(call),
+                                 extra={"generic": arg.keyword.value in generic})
             self._hit(hit)
             if not self.expecting:
                 self.mark_saved(hit.to_save, state)
@@ -1573,13 +1799,17 @@ class FunctionAnalysis:
                               only: set[str] | None = None) -> None:
         """``r.save()``, ``bulk_create([r])``: the relations set on the instances being written."""
         findings: list[tuple[str, Obj, frozenset[int]]] = []
+        generic_hit = False
         for oid in sorted(owners):
             if oid == UNKNOWN:
                 continue
             owner = self.objects[oid]
+            generic = self.django.generic_foreign_keys(owner.model) if owner.model is not None else frozenset()
             for name, targets in state.rels.get(oid, {}).items():
-                if only is not None and name not in only:
-                    continue
+                if only is not None and name not in only or name in generic and kind != "save":
+                    continue  # a GenericForeignKey: only save() is known to check it
+                if name in generic and not self.expecting:
+                    self._check_generic_late(call, owner, name, state)
                 if not any(self.is_maybe_unsaved(t, state) for t in targets):
                     continue
                 if kind == "save" and self.django.saves_relation_itself(owner.model, name):
@@ -1589,6 +1819,7 @@ class FunctionAnalysis:
                     if any(self.django.saves_relation_itself(c.model, name) for c in candidates):
                         continue
                 findings.append((name, owner, targets))
+                generic_hit = name in generic
         if not findings:
             return
         name, owner, _ = findings[0]
@@ -1609,10 +1840,26 @@ class FunctionAnalysis:
             model = candidates[0].model if candidates else None
         hit = self._make_hit(kind, call, name, model, value, state, definite=definite,
                              owner=owner, owner_name=self.name_of(owner.oid, state), call=_short(call),
-                             extra={"more": len(findings) - 1, "partial": not attached})
+                             extra={"more": len(findings) - 1, "partial": not attached, "generic": generic_hit})
         self._hit(hit)
         if not self.expecting:
             self.mark_saved(hit.to_save, state)
+
+    def _check_generic_late(self, call: cst.Call, owner: Obj, name: str, state: State) -> None:
+        """``TaggedItem(content_object=t); t.save(); item.save()``: the key copied ``t.pk`` (None)
+        when it was assigned, and ``save()`` writes that: ``object_id`` NULL."""
+        stale = state.stale.get(owner.oid, {}).get(name)
+        targets = state.rels.get(owner.oid, {}).get(name, NOTHING)
+        if stale is None or not stale.definite or UNKNOWN in targets or stale.targets != targets:
+            return
+        if any(state.status.get(t) != SAVED for t in targets):
+            return  # still unsaved on some path: the unsaved-object error, reported as such
+        hit = self._make_hit("generic_late", call, name, owner.model, NOTHING, state, definite=True,
+                             owner=owner, owner_name=self.name_of(owner.oid, state), call=_short(call),
+                             stale=stale, extra={"generic": True})
+        hit.objects = [self.objects[t] for t in sorted(targets)]
+        hit.names.update(dict(stale.names))
+        self._hit(hit)
 
     def _in_this_statement(self, oid: int) -> bool:
         site = self.objects[oid].site

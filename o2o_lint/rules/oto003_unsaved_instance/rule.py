@@ -26,6 +26,13 @@ late primary key; #19580 (4.1) makes the reverse managers of an unsaved instance
 instead of answering empty; #7488 deprecated unsaved instances in related filters in
 4.1 and makes them raise in 5.0: up to 4.2 they are a silent ``IS NULL``.
 
+Besides constructors, unsaved instances come from a ModelForm (``form.save(commit=False)``,
+``form.instance`` before ``form.save()``), factory_boy's ``build()``/``build_batch()``,
+model_bakery's ``prepare()``, a helper of the module that returns one, and pytest fixtures
+(:mod:`.handed`); none of these gets a fix. A GenericForeignKey raises the same ``save()``
+error from Django 4.1 (before: ``object_id`` saved NULL); no fix, since it copied the
+primary key when assigned. ``set_password()``/``full_clean()`` are not saves.
+
 Not flagged: an instance saved on every path before the save point
 (``place.save()``, ``Place.objects.create()``, ``get_or_create()`` results), the
 Django 3.0+ pattern ``r = Restaurant(place=p); p.save(); r.save()``, parameters and
@@ -56,6 +63,7 @@ from o2o_lint.findings import Fix
 from o2o_lint.index.model import ModelInfo, RelationKind
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
 from o2o_lint.rules.oto003_unsaved_instance.flow import FunctionAnalysis, Hit, Obj, Site, State, target_names
+from o2o_lint.rules.oto003_unsaved_instance.handed import HandedOver, ModuleFunctions, test_parameters
 from o2o_lint.rules.oto003_unsaved_instance.screen import text_screen, tree_screen
 
 #: Django's error texts: the cases expect them, the messages quote them.
@@ -99,6 +107,111 @@ class Tag(models.Model):
 
 class Article(models.Model):
     tags = models.ManyToManyField(Tag)
+"""
+
+
+#: ModelForms of the cases' models: plain, inherited, and with an __init__ / save() of their own.
+_FORMS = """\
+from django import forms
+
+from places.models import Place
+
+
+class PlaceForm(forms.ModelForm):
+    class Meta:
+        model = Place
+        fields = ["name"]
+
+
+class NamedPlaceForm(PlaceForm):
+    pass
+
+
+class OwnInitForm(forms.ModelForm):
+    class Meta:
+        model = Place
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class OwnSaveForm(forms.ModelForm):
+    class Meta:
+        model = Place
+        fields = ["name"]
+
+    def save(self, commit=True):
+        return super().save(commit=commit)
+"""
+_FORM_FILES = {"places/models.py": _MODELS, "places/forms.py": _FORMS}
+
+
+#: A profile of Django's user, and a custom user whose set_password() saves.
+_ACCOUNTS = """\
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE)
+
+
+class Account(AbstractBaseUser):
+    username = models.CharField(max_length=50, unique=True)
+    USERNAME_FIELD = "username"
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.save()
+
+
+class Membership(models.Model):
+    account = models.ForeignKey(Account, models.CASCADE)
+"""
+
+
+#: factory_boy factories of the cases' models (one declares the primary key).
+_FACTORIES = """\
+import factory
+from factory.django import DjangoModelFactory
+
+from places.models import Place
+
+
+class PlaceFactory(DjangoModelFactory):
+    class Meta:
+        model = Place
+
+    name = factory.Sequence(lambda n: f"place {n}")
+
+
+class NumberedPlaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "places.Place"
+
+    id = factory.Sequence(lambda n: n + 1)
+"""
+_FACTORY_FILES = {"places/models.py": _MODELS, "places/factories.py": _FACTORIES}
+
+
+#: A GenericForeignKey (contenttypes), as Django's documentation declares it.
+_TAGGING = """\
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Bookmark(models.Model):
+    url = models.URLField()
+
+
+class TaggedItem(models.Model):
+    tag = models.SlugField()
+    content_type = models.ForeignKey(ContentType, models.CASCADE)
+    object_id = models.PositiveIntegerField(null=True)
+    content_object = GenericForeignKey("content_type", "object_id")
 """
 
 
@@ -636,6 +749,361 @@ _VALID = [
         """,
         files={"places/models.py": _MODELS},
         id="class-that-is-no-model",
+    ),
+    # ModelForms: an instance that may be saved, or bound to a row, is not followed.
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data):
+            form = PlaceForm(data)
+            form.save()
+            return Restaurant.objects.create(place=form.instance)
+        """,
+        files=_FORM_FILES,
+        id="form-saved-first",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data):
+            form = PlaceForm(data)
+            place = form.save(commit=False)
+            place.save()
+            return Restaurant.objects.create(place=place)
+        """,
+        files=_FORM_FILES,
+        id="form-commit-false-then-saved",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data):
+            form = PlaceForm(data, instance=Place.objects.get(name='x'))
+            place = form.save(commit=False)
+            return Restaurant.objects.create(place=place)
+        """,
+        files=_FORM_FILES,
+        id="form-bound-to-a-row",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data, commit):
+            form = PlaceForm(data)
+            place = form.save(commit=commit)
+            return Restaurant.objects.create(place=place)
+        """,
+        files=_FORM_FILES,
+        id="form-commit-of-unknown-value",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data, existing):
+            form = PlaceForm(data)
+            form.instance = existing
+            return Restaurant.objects.create(place=form.save(commit=False))
+        """,
+        files=_FORM_FILES,
+        id="form-instance-replaced",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data, handle):
+            form = PlaceForm(data)
+            handle(form)
+            return Restaurant.objects.create(place=form.instance)
+        """,
+        files=_FORM_FILES,
+        id="form-handed-to-code-not-seen",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data):
+            form = OwnInitForm(data)
+            place = form.save(commit=False)
+            Restaurant.objects.create(place=place)
+            form = OwnSaveForm(data)
+            return Restaurant.objects.create(place=form.save(commit=False))
+        """,
+        files=_FORM_FILES,
+        id="form-with-own-init-or-save",
+    ),
+    Valid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(form):
+            place = form.save(commit=False)
+            return Restaurant.objects.create(place=place)
+        """,
+        files=_FORM_FILES,
+        id="form-of-unknown-class",
+    ),
+    # refresh_from_db() raises DoesNotExist for an unsaved instance: only the saved one goes on.
+    Valid(
+        """
+        from django.contrib.auth.models import User
+
+        from accounts.models import Profile
+
+
+        def register(name, publish):
+            user = User(username=name)
+            if publish:
+                user.save()
+            user.refresh_from_db()
+            return Profile.objects.create(user=user)
+        """,
+        files={"accounts/models.py": _ACCOUNTS},
+        id="refresh-from-db-of-unsaved-raises",
+    ),
+    # A project's own set_password() may save (this one does).
+    Valid(
+        """
+        from accounts.models import Account, Membership
+
+
+        def register(name, password):
+            account = Account(username=name)
+            account.set_password(password)
+            return Membership.objects.create(account=account)
+        """,
+        files={"accounts/models.py": _ACCOUNTS},
+        id="overridden-set-password-may-save",
+    ),
+    # factory_boy / model_bakery: saving strategies, and built instances given a primary key.
+    Valid(
+        """
+        from model_bakery import baker
+
+        from places.factories import NumberedPlaceFactory, PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def test_open():
+            Restaurant.objects.create(place=PlaceFactory())
+            Restaurant.objects.create(place=PlaceFactory.create())
+            Restaurant.objects.create(place=baker.make(Place))
+        """,
+        files=_FACTORY_FILES,
+        id="factory-create-and-bakery-make-save",
+    ),
+    Valid(
+        """
+        from model_bakery import baker
+
+        from places.factories import NumberedPlaceFactory, PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def test_open():
+            place = PlaceFactory.build()
+            place.save()
+            Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        id="factory-build-then-saved",
+    ),
+    Valid(
+        """
+        from model_bakery import baker
+
+        from places.factories import NumberedPlaceFactory, PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def test_open(fields):
+            Restaurant.objects.create(place=NumberedPlaceFactory.build())
+            Restaurant.objects.create(place=PlaceFactory.build(id=7))
+            Restaurant.objects.create(place=PlaceFactory.build(**fields))
+        """,
+        files=_FACTORY_FILES,
+        id="factory-build-with-a-primary-key",
+    ),
+    # Helpers and fixtures: followed only when they hand over an unsaved instance on every path.
+    Valid(
+        """
+        import pytest
+
+        from places.factories import PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        @pytest.fixture(scope="module")
+        def place():
+            return PlaceFactory.build()
+
+
+        def test_open(place):
+            Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        id="fixture-of-another-scope",
+    ),
+    Valid(
+        """
+        import pytest
+
+        from places.factories import PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        @pytest.fixture
+        def place():
+            return PlaceFactory.build()
+
+
+        @pytest.fixture
+        def saved(place):
+            place.save()
+            return place
+
+
+        def test_open(saved, place):
+            Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        id="fixture-received-by-another-fixture",
+    ),
+    Valid(
+        """
+        import pytest
+
+        from places.factories import PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        @pytest.fixture
+        def place():
+            return PlaceFactory.build()
+
+
+        @pytest.mark.parametrize("place", [None])
+        def test_open(place):
+            Restaurant.objects.create(place=place)
+
+
+        class TestOpen:
+            @pytest.fixture
+            def place(self):
+                return Place.objects.create(name="x")
+
+            def test_open(self, place):
+                Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        id="fixture-overridden",
+    ),
+    Valid(
+        """
+        import pytest
+
+        from places.factories import PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def saved_place(name):
+            place = Place(name=name)
+            place.save()
+            return place
+
+
+        def maybe_place(name):
+            if name:
+                return Place(name=name)
+            return None
+
+
+        def open_restaurant(name, existing):
+            Restaurant.objects.create(place=saved_place(name))
+            Restaurant.objects.create(place=maybe_place(name))
+        """,
+        files=_FACTORY_FILES,
+        id="helper-returns-saved-or-maybe-none",
+    ),
+    Valid(
+        """
+        from places.models import Place, Restaurant
+
+
+        def test_open(place):
+            Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS, "app/conftest.py": """\
+        import pytest
+
+        from places.models import Place
+
+
+        @pytest.fixture
+        def place():
+            return Place.objects.create(name="x")
+        """},
+        id="conftest-fixture-saved",
+    ),
+    # A GenericForeignKey given a saved instance; a lookup on it is a FieldError, not this trap.
+    Valid(
+        """
+        from tagging.models import Bookmark, TaggedItem
+
+
+        def tag(url):
+            bookmark = Bookmark(url=url)
+            bookmark.save()
+            TaggedItem.objects.create(tag="x", content_object=bookmark)
+            item = TaggedItem(tag="y")
+            item.content_object = Bookmark.objects.create(url=url)
+            item.save()
+        """,
+        files={"tagging/models.py": _TAGGING},
+        id="generic-foreign-key-saved",
+    ),
+    # Assigned again after the save, or the object id set by hand: the key holds the primary key.
+    Valid(
+        """
+        from tagging.models import Bookmark, TaggedItem
+
+
+        def tag(url):
+            bookmark = Bookmark(url=url)
+            item = TaggedItem(tag="x", content_object=bookmark)
+            bookmark.save()
+            item.content_object = bookmark
+            item.save()
+            other = Bookmark(url=url)
+            second = TaggedItem(tag="y", content_object=other)
+            other.save()
+            second.object_id = other.pk
+            second.save()
+        """,
+        files={"tagging/models.py": _TAGGING},
+        id="generic-foreign-key-assigned-again",
     ),
 ]
 
@@ -1593,6 +2061,319 @@ _INVALID = [
         id="model-method-self",
         range=(13, 8, 13, 19),
     ),
+    # ModelForms: the instance a form builds is unsaved until form.save() (no fix: commit=False
+    # is deliberate, and saving it is the view's decision).
+    Invalid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data, publish):
+            form = PlaceForm(data)
+            place = form.save(commit=False)
+            if publish:
+                place.save()
+            return Restaurant.objects.create(place=place)
+        """,
+        files=_FORM_FILES,
+        expected_messages=[
+            'unsaved `place` (Place from `form.save(commit=False)` on line 7) reaches `Restaurant.objects.create(place=place)`',
+        ],
+        id="form-commit-false-saved-on-one-branch",
+        range=(10, 11, 10, 49),
+    ),
+    Invalid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data):
+            form = NamedPlaceForm(data)
+            if form.is_valid():
+                Restaurant.objects.create(place=form.instance)
+                form.save()
+        """,
+        files=_FORM_FILES,
+        expected_messages=[
+            'unsaved `form.instance` (Place, line 8) reaches `Restaurant.objects.create(place=form.instance)`',
+        ],
+        id="form-instance-before-form-save",
+        range=(8, 8, 8, 54),
+    ),
+    Invalid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def open_restaurant(data):
+            form = PlaceForm(data)
+            place = form.save(commit=False)
+            restaurant = Restaurant()
+            restaurant.place = place
+            restaurant.save()
+        """,
+        files=_FORM_FILES,
+        expected_messages=[
+            'reaches `restaurant.save()` through the relation `Restaurant.place`: Django raises',
+        ],
+        id="form-commit-false-assigned-then-saved",
+        range=(10, 4, 10, 21),
+    ),
+    Invalid(
+        """
+        from places.forms import NamedPlaceForm, OwnInitForm, OwnSaveForm, PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def find(data):
+            form = PlaceForm(data)
+            return Restaurant.objects.filter(place=form.save(commit=False))
+        """,
+        files=_FORM_FILES,
+        expected_messages=[
+            'with unsaved `form.save(commit=False)` (Place, line 7) in the lookup `place`',
+        ],
+        id="form-commit-false-in-a-lookup",
+        range=(7, 11, 7, 67),
+    ),
+    # Methods that look like they persist but do not: Django's set_password(), full_clean(),
+    # clean_fields() leave the user unsaved.
+    Invalid(
+        """
+        from django.contrib.auth.models import User
+
+        from accounts.models import Profile
+
+
+        def register(name, password):
+            user = User(username=name)
+            user.set_password(password)
+            user.full_clean()
+            user.clean_fields()
+            return Profile.objects.create(user=user)
+        """,
+        files={"accounts/models.py": _ACCOUNTS},
+        expected_fix="""
+        from django.contrib.auth.models import User
+
+        from accounts.models import Profile
+
+
+        def register(name, password):
+            user = User(username=name)
+            user.set_password(password)
+            user.full_clean()
+            user.clean_fields()
+            user.save()
+            return Profile.objects.create(user=user)
+        """,
+        expected_messages=["unsaved `user` (User, constructed on line 7) reaches `Profile.objects.create(user=user)`"],
+        id="set-password-is-not-a-save",
+        range=(11, 11, 11, 44),
+    ),
+    # factory_boy build() and model_bakery prepare(): never saved (no fix: the strategy was chosen).
+    Invalid(
+        """
+        from model_bakery import baker
+
+        from places.factories import NumberedPlaceFactory, PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def test_open():
+            place = PlaceFactory.build()
+            Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        expected_messages=[
+            'unsaved `place` (Place from `PlaceFactory.build()` on line 8) reaches `Restaurant.objects.create(place=place)` through the relation `Restaurant.place`: Django raises',
+        ],
+        id="factory-build",
+        range=(9, 4, 9, 42),
+    ),
+    Invalid(
+        """
+        from model_bakery import baker
+
+        from places.factories import NumberedPlaceFactory, PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def test_open():
+            for place in PlaceFactory.build_batch(2):
+                Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        expected_messages=[
+            'no automatic fix: `PlaceFactory.build_batch(2)` builds it unsaved on purpose; use `PlaceFactory.create()` to save it',
+        ],
+        id="factory-build-batch",
+        range=(9, 8, 9, 46),
+    ),
+    Invalid(
+        """
+        from model_bakery import baker
+
+        from places.factories import NumberedPlaceFactory, PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        def test_open():
+            Restaurant.objects.create(place=baker.prepare(Place))
+            Restaurant.objects.filter(place=baker.prepare("places.Place"))
+        """,
+        files=_FACTORY_FILES,
+        expected_messages=[
+            'unsaved `baker.prepare(Place)` (Place, line 8) reaches',
+            'in the lookup `place`',
+        ],
+        id="bakery-prepare",
+        range=(8, 4, 8, 57),
+    ),
+    # A helper of the module that returns the unsaved instance, and pytest fixtures (of the
+    # module, of a conftest.py) that provide one.
+    Invalid(
+        """
+        from places.forms import PlaceForm
+        from places.models import Place, Restaurant
+
+
+        def _draft(data):
+            form = PlaceForm(data)
+            place = form.save(commit=False)
+            place.name = data["name"].title()
+            return place
+
+
+        def open_restaurant(data):
+            place = _draft(data)
+            return Restaurant.objects.create(place=place)
+        """,
+        files=_FORM_FILES,
+        expected_messages=["unsaved `place` (Place from `_draft(data)` on line 13) reaches"],
+        id="helper-returns-form-instance",
+        range=(14, 11, 14, 49),
+    ),
+    Invalid(
+        """
+        import pytest
+
+        from places.factories import PlaceFactory
+        from places.models import Place, Restaurant
+
+
+        @pytest.fixture
+        def place():
+            yield PlaceFactory.build()
+
+
+        def test_open(place):
+            Restaurant.objects.create(place=place)
+        """,
+        files=_FACTORY_FILES,
+        expected_messages=[
+            "unsaved `place` (Place from the fixture `place` on line 12) reaches "
+            "`Restaurant.objects.create(place=place)`",
+        ],
+        id="module-fixture-builds",
+        range=(13, 4, 13, 42),
+    ),
+    Invalid(
+        """
+        from places.models import Place, Restaurant
+
+
+        class TestOpen:
+            def test_open(self, place):
+                assert place.restaurant_set if False else True
+                Restaurant.objects.create(place=place)
+        """,
+        files={**_FACTORY_FILES, "app/conftest.py": """\
+        import pytest
+
+        from places.factories import PlaceFactory
+
+
+        @pytest.fixture
+        def place():
+            return PlaceFactory.build(name="conftest")
+        """},
+        expected_messages=["no automatic fix: the fixture `place` builds it unsaved on purpose; use `PlaceFactory.create()`"],
+        id="conftest-fixture-builds",
+        range=(7, 8, 7, 46),
+    ),
+    # GenericForeignKey: save() and create() raise (Django 4.1+; 4.0 and older saved object_id NULL).
+    # No fix: the key copied the primary key (None) when it was assigned.
+    Invalid(
+        """
+        from tagging.models import Bookmark, TaggedItem
+
+
+        def tag(url):
+            bookmark = Bookmark(url=url)
+            item = TaggedItem(tag="x")
+            item.content_object = bookmark
+            item.save()
+            return TaggedItem.objects.create(tag="y", content_object=Bookmark(url=url))
+        """,
+        files={"tagging/models.py": _TAGGING},
+        expected_messages=[
+            "unsaved `bookmark` (Bookmark, constructed on line 5) reaches `item.save()` through the relation "
+            "`TaggedItem.content_object`: Django raises \"ValueError: save() prohibited to prevent data loss due to "
+            "unsaved related object 'content_object'.\"",
+            "no automatic fix: a GenericForeignKey keeps the primary key it was given",
+        ],
+        id="generic-foreign-key",
+        range=(8, 4, 8, 15),
+    ),
+    Invalid(
+        """
+        from places.models import Place, Restaurant
+
+
+        def test_open(new_place):
+            Restaurant.objects.create(place=new_place)
+        """,
+        files={**_FACTORY_FILES, "app/conftest.py": "from app.fixtures import *  # noqa: F403\n",
+               "app/fixtures.py": """\
+        import pytest
+
+        from places.models import Place
+
+
+        @pytest.fixture
+        def new_place():
+            return Place(name="imported")
+        """},
+        expected_messages=["unsaved `new_place` (Place from the fixture `new_place` on line 4) reaches"],
+        id="fixture-imported-by-conftest",
+        range=(5, 4, 5, 46),
+    ),
+    # Saved after it was given to a GenericForeignKey: the key kept None, the owner's save()
+    # writes a NULL object id (Django 4.2, 5.2, 6.1).
+    Invalid(
+        """
+        from tagging.models import Bookmark, TaggedItem
+
+
+        def tag(url):
+            bookmark = Bookmark(url=url)
+            item = TaggedItem(tag="x", content_object=bookmark)
+            bookmark.save()
+            item.save()
+        """,
+        files={"tagging/models.py": _TAGGING},
+        expected_messages=[
+            "`item.content_object` was set on line 6 to `bookmark` (Bookmark, constructed on line 5) while it was "
+            "unsaved: a GenericForeignKey copies the primary key (None) when it is assigned, so `item.save()` writes "
+            "a NULL object id",
+        ],
+        id="generic-foreign-key-saved-too-late",
+        range=(8, 4, 8, 15),
+    ),
 ]
 
 
@@ -1621,6 +2402,7 @@ class UnsavedInstance(LintRule):
         # when the traversal leaves it, with every binding seen.
         self.scopes: list[tuple[cst.CSTNode, set[str]]] = []
         self.used: dict[int, set[str]] = {}  # id(def, class or lambda) -> names read inside
+        self.handed: HandedOver | None = None
 
     # -- traversal: collect bindings and uses, then analyse each function on leaving it --
 
@@ -1663,6 +2445,11 @@ class UnsavedInstance(LintRule):
     def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
         self._bind(node.evaluated_alias or node.evaluated_name.split(".")[0])
 
+    def visit_Module(self, node: cst.Module) -> None:
+        facts = self.context.facts
+        here = ModuleFunctions(node, facts["module"], bool(facts.get("is_package")))
+        self.handed = HandedOver(self.context.index, self._summary_analysis, here, self.context.abspath)
+
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self._push(node)
 
@@ -1687,6 +2474,8 @@ class UnsavedInstance(LintRule):
         state = State()
         if isinstance(enclosing, cst.ClassDef) and len(self.scopes) == 1:
             self._bind_self(original_node, enclosing, analysis, state)
+        if enclosing is None or isinstance(enclosing, cst.ClassDef) and len(self.scopes) == 1:
+            self._bind_fixtures(original_node, enclosing, analysis, state)
         body = original_node.body
         if isinstance(body, cst.IndentedBlock):
             analysis.run(body.body, body, state)
@@ -1708,6 +2497,16 @@ class UnsavedInstance(LintRule):
         name = node.params.params[0].name.value
         state.names[name] = frozenset({analysis.ref_object(name, model)})
 
+    def _bind_fixtures(self, node: cst.FunctionDef, klass: cst.CSTNode | None, analysis: FunctionAnalysis,
+                       state: State) -> None:
+        """A pytest test's parameters: the unsaved instances its fixtures provide."""
+        if self.handed is None:
+            return
+        for param in test_parameters(node, klass if isinstance(klass, cst.ClassDef) else None):
+            handed = self.handed.fixture(param.name.value)
+            if handed is not None:
+                state.names[param.name.value] = analysis.receive(handed, param, param.name.value, state)
+
     def _analysis(self, local_names: set[str], *, is_async: bool) -> FunctionAnalysis:
         facts = self.context.facts
         return FunctionAnalysis(
@@ -1720,6 +2519,22 @@ class UnsavedInstance(LintRule):
             local_names=local_names,
             is_async=is_async,
             used_names=self.used,
+            handed_by=self.handed.helper if self.handed is not None else None,
+        )
+
+    def _summary_analysis(self, *, module: str, is_package: bool, local_names: set[str],
+                          handed_by: Callable[[str], object]) -> FunctionAnalysis:
+        """An analysis of a helper or fixture, possibly of another module: it reports nothing."""
+        return FunctionAnalysis(
+            django=self.know,
+            resolve=lambda dotted: self.context.index.resolve(module, dotted),
+            module=module,
+            is_package=is_package,
+            line_of=lambda node: 0,
+            on_hit=lambda hit: None,
+            local_names=local_names,
+            is_async=False,
+            handed_by=handed_by,  # type: ignore[arg-type]
         )
 
     # -- findings ------------------------------------------------------------------
@@ -1749,9 +2564,17 @@ class _Words(NamedTuple):
 def _instance(obj: Obj, hit: Hit) -> str:
     model = obj.model.name if obj.model is not None else "model"
     name = hit.names.get(obj.oid) or obj.label
+    if obj.origin:
+        return f"`{name}` ({model} from {_origin(obj)} on line {obj.line})" if name else (
+            f"`{obj.origin}` ({model}, line {obj.line})")
     if name:
         return f"`{name}` ({model}, constructed on line {obj.line})"
     return f"`{model}(...)` (constructed inline on line {obj.line})"
+
+
+def _origin(obj: Obj) -> str:
+    """What handed an instance over: code (```form.save(commit=False)```), or a fixture."""
+    return f"the fixture `{obj.origin}`" if isinstance(obj.origin_node, cst.Param) else f"`{obj.origin}`"
 
 
 def _relation(hit: Hit) -> str:
@@ -1849,6 +2672,15 @@ def _reverse_add(w: _Words) -> str:
             "<...> instance isn't saved. Use bulk=False or save the object first.\"")
 
 
+def _generic_late(w: _Words) -> str:
+    hit = w.hit
+    owner = hit.owner_name or "instance"
+    line = hit.stale.line if hit.stale is not None else 0
+    return (f"`{owner}.{hit.field}` was set on line {line} to {w.instance} while it was unsaved: a GenericForeignKey "
+            f"copies the primary key (None) when it is assigned, so `{hit.call}` writes a NULL object id although "
+            "it is saved since; assign it after saving it")
+
+
 def _id_read(w: _Words) -> str:
     hit = w.hit
     owner = hit.owner_name or "instance"
@@ -1875,6 +2707,7 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "m2m_add": _m2m_add,  # article.tags.add(x)
     "reverse_add": _reverse_add,  # place.waiter_set.add(x)
     "id_read": _id_read,  # r.place = x; r.place_id
+    "generic_late": _generic_late,  # item.content_object = x; x.save(); item.save(): object id NULL
 }
 
 
@@ -1899,6 +2732,11 @@ def fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
         return None, None
     if hit.kind == "reverse_add":
         return _bulk_false_fix(rule, hit)
+    if hit.kind == "generic_late":
+        return None, "no automatic fix: assign it again after its save, or save it before the assignment"
+    if hit.extra.get("generic"):
+        # the GenericForeignKey copied the primary key (None) when it was assigned
+        return None, "no automatic fix: a GenericForeignKey keeps the primary key it was given; save it before assigning it"
     site = hit.site
     names = hit.names
     to_save = hit.to_save
@@ -1908,9 +2746,16 @@ def fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
             return None, None
         site = stale.site
         names = dict(stale.names)
+    # Not built by a constructor here (a factory's build(), a form): the code chose that, no fix.
+    handed = next((o for o in to_save if o.remedy), None)
+    if handed is not None:
+        return None, f"no automatic fix: {_origin(handed)} builds it unsaved on purpose; {handed.remedy}"
     # A fix never saves what might be saved already (a second save, or an existing row).
     if not hit.extra.get("all_unsaved", True) or not (hit.definite or hit.extra.get("partial")):
         return None, "no automatic fix: it is saved on some paths only; save it where it is built"
+    handed = next((o for o in to_save if o.origin), None)
+    if handed is not None:
+        return None, f"no automatic fix: it comes unsaved from {_origin(handed)}, which is left as written"
     reasons: list[str] = []
     if hit.extra.get("partial"):
         reasons.append("it may not be attached to every instance written here")

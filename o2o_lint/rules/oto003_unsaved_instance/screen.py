@@ -27,6 +27,12 @@ _SCREEN_TOKENS = (
 _KEYWORD = re.compile(r"(?:[(,]\s*|\.)([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
 _DICT_KEY = re.compile(r"['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]\s*:")
 _MANAGER_USE = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)(?=\s*\.)")
+#: ``PlaceFactory.build(`` / ``build_batch(``, ``prepare(Place`` / ``prepare("app.Place"``: the
+#: factory or the model named
+_BUILT = re.compile(
+    r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*build(?:_batch)?\s*\("
+    r"|prepare\s*\(\s*['\"]?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Za-z0-9_]*)"
+)
 
 
 @functools.lru_cache(maxsize=32)
@@ -47,6 +53,11 @@ def _model_calls(text: str, names: Collection[str]) -> dict[str, list[int]]:
         return {}
     candidates = set(_calls_starting_with("".join(sorted({name[0] for name in names}))).findall(text))
     calls = {name: list(_call_offsets(text, name)) for name in candidates.intersection(names)}
+    if "build" in text or "prepare" in text:  # factories and model_bakery build without a call of the name
+        for match in _BUILT.finditer(text):
+            name = match.group(1) or match.group(2)
+            if name in names:
+                calls.setdefault(name, []).append(match.start())
     return {name: offsets for name, offsets in calls.items() if offsets}
 
 
@@ -69,6 +80,31 @@ def _model_aliases(context: FileContext, know: SinkNames) -> dict[str, str]:
         if local not in know.names and know.models_named(model):
             aliases[local] = model
     return aliases
+
+
+def _handed_over(context: FileContext, know: SinkNames, roots: list[ast.AST],
+                 local: dict[str, ast.AST]) -> dict[str, frozenset[str]]:
+    """Names through which an instance built elsewhere comes in: a ``conftest.py`` fixture the
+    text spells, a top-level function of this file that builds one and is used elsewhere in it
+    (a helper, a fixture): name -> the class names it calls."""
+    text = context.text
+    handed = {name: called for name, called in know.conftest_fixtures(context.abspath).items()
+              if re.search(rf"\b{re.escape(name)}\b", text)}
+    for root in roots:
+        if isinstance(root, ast.FunctionDef) and text.count(root.name) > 1:
+            called = {name for node in ast.walk(root) if isinstance(node, ast.Call)
+                      for name in [_called_name(node)] if name in know.names}
+            if called:
+                handed[root.name] = frozenset(called)
+                local[root.name] = root
+    return handed
+
+
+def _called_name(node: ast.Call) -> str | None:
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in ("build", "build_batch") and isinstance(func.value, ast.Name):
+        return func.value.id
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
 def _constructing_functions(text: str, tree: ast.Module, know: SinkNames, aliases: dict[str, str]) -> list[ast.AST]:
@@ -101,6 +137,8 @@ def text_screen(context: FileContext) -> bool:
     called = _model_calls(text, know.names | aliases.keys()).keys()
     models = [m for name in called & know.names for m in know.models_named(name)]
     models.extend(m for local in called & aliases.keys() for m in know.models_named(aliases[local]))
+    models.extend(m for name, names in know.conftest_fixtures(context.abspath).items() if name in text
+                  for model_name in names for m in know.models_named(model_name))
     if not models:
         return False
     spelled = {part for token in _KEYWORD.findall(text) for part in token.split("__")}
@@ -128,6 +166,12 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
             return None
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name in ("build", "build_batch") and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            name = func.value.id  # PlaceFactory.build()
+        elif name == "prepare" and node.args:  # baker.prepare(Place), prepare("app.Place")
+            first = node.args[0]
+            name = first.value.rpartition(".")[2] if isinstance(first, ast.Constant) and isinstance(first.value, str) \
+                else first.id if isinstance(first, ast.Name) else first.attr if isinstance(first, ast.Attribute) else None
         if name is None:
             return None
         return name if name in know.names else aliases.get(name)
@@ -136,7 +180,13 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
     bindings: dict[int, dict[str, list[ast.AST]]] = {}
     flows: dict[int, list[tuple[frozenset[str], ast.AST]]] = {}
     scope_nodes: dict[int, ast.AST] = {id(tree): tree}
-    stack: list[tuple[ast.AST, int]] = [(root, id(tree)) for root in _constructing_functions(context.text, tree, know, aliases)]
+    roots = _constructing_functions(context.text, tree, know, aliases)
+    local_handed: dict[str, ast.AST] = {}  # the functions of this file among them
+    handed = _handed_over(context, know, roots, local_handed)
+    used_handed: set[str] = set()
+    if handed:
+        roots = [tree]  # the instances come into other functions: through calls, or test parameters
+    stack: list[tuple[ast.AST, int]] = [(root, id(tree)) for root in roots]
     while stack:
         node, scope = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -185,6 +235,12 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
             direct = constructor(value)
             if direct is not None:
                 return frozenset({direct})
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in handed:
+                used_handed.add(value.func.id)
+                return handed[value.func.id]  # a helper's result
+            if isinstance(value, ast.Name) and value.id not in scope_bindings and value.id in handed:
+                used_handed.add(value.id)
+                return handed[value.id]  # a fixture parameter
             if isinstance(value, ast.Name):
                 if value.id in seen:
                     return frozenset()
@@ -195,6 +251,10 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
                 return memo[value.id]
             if isinstance(value, ast.Subscript):  # authors[0]: an element of a container
                 return models_of(value.value, seen)
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "save":
+                return models_of(value.func.value, seen)  # form.save(commit=False)
+            if isinstance(value, ast.Attribute) and value.attr == "instance":
+                return models_of(value.value, seen)  # form.instance
             if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Starred, ast.IfExp, ast.BoolOp,
                                   ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.NamedExpr)):
                 return frozenset().union(*(models_of(child, seen) for child in ast.iter_child_nodes(value)))
@@ -209,4 +269,6 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
             if scope == id(tree):
                 return True  # module-level code flows across the whole module
             lines.add(scope_nodes[scope].lineno)
+    if lines:  # the helpers and fixtures of this file that hand the instances over are analysed too
+        lines.update(local_handed[name].lineno for name in used_handed if name in local_handed)  # type: ignore[attr-defined]
     return lines

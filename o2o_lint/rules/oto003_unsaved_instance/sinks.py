@@ -6,8 +6,13 @@ the index derives (:attr:`o2o_lint.index.model.ProjectIndex.django`).
 
 from __future__ import annotations
 
+import ast
+import os
+
+from o2o_lint.django_api import MODEL_FORM_BASES
 from o2o_lint.index.django import DjangoModels
 from o2o_lint.index.model import ModelInfo, ProjectIndex
+from o2o_lint.rules.oto003_unsaved_instance.flow import FACTORY_BASES
 
 
 class SinkNames:
@@ -16,11 +21,71 @@ class SinkNames:
     def __init__(self, index: ProjectIndex) -> None:
         self.django: DjangoModels = index.django
         self.index = index
-        #: class names of the concrete models
-        self.names = self.django.names
-        self.models_named = self.django.models_named
+        #: classes that build a model's instances (ModelForms, factories): name -> models
+        self._builders: dict[str, list[ModelInfo]] = {}
+        for bases in (MODEL_FORM_BASES, FACTORY_BASES):
+            for builder in self.django.meta_model_classes(bases).values():
+                self._builders.setdefault(builder.name, []).append(builder.model)
+        #: class names of the concrete models and of the classes that build them
+        self.names = self.django.names | self._builders.keys()
+        self._conftests: dict[str, dict[str, frozenset[str]]] | None = None
         self._sinks_by_target: dict[str, set[str]] | None = None
+        self._generic_keys: frozenset[str] = frozenset()
         self._sinks: dict[str, frozenset[str]] = {}
+
+    def models_named(self, name: str) -> list[ModelInfo]:
+        """The models a class name called in a file builds: the model itself, or a form's model."""
+        builders = self._builders.get(name)
+        return self.django.models_named(name) + builders if builders else self.django.models_named(name)
+
+    def conftest_fixtures(self, path: str) -> dict[str, frozenset[str]]:
+        """Fixtures of the ``conftest.py`` files above *path* that build a model or call a
+        builder (``PlaceFactory.build()``): fixture name -> the class names called, nearest first."""
+        if self._conftests is None:
+            self._conftests = {}
+            for conftest, facts in self.index.facts_by_path.items():
+                if os.path.basename(conftest) == "conftest.py":
+                    fixtures = self._fixtures_in(conftest)
+                    # and the modules it imports fixtures from (``from .fixtures import *``)
+                    imported = {target.rpartition(".")[0] for target in facts["imports"].values()}
+                    for module in sorted(imported | set(facts["star_imports"])):
+                        source = self.index.path_by_module.get(module)
+                        if source is not None:
+                            for name, called in self._fixtures_in(source).items():
+                                fixtures.setdefault(name, called)
+                    self._conftests[os.path.dirname(os.path.abspath(conftest))] = fixtures
+        found: dict[str, frozenset[str]] = {}
+        directory = os.path.dirname(os.path.abspath(path))
+        while True:
+            for name, called in self._conftests.get(directory, {}).items():
+                found.setdefault(name, called)
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                return found
+            directory = parent
+
+    def _fixtures_in(self, path: str) -> dict[str, frozenset[str]]:
+        text = self.index.source_text(path)
+        if text is None or "fixture" not in text:
+            return {}
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return {}
+        fixtures = {}
+        for statement in tree.body:
+            if isinstance(statement, ast.FunctionDef) and any("fixture" in ast.dump(d) for d in statement.decorator_list):
+                called = {
+                    node.func.id if isinstance(node.func, ast.Name) else node.func.value.id
+                    for node in ast.walk(statement)
+                    if isinstance(node, ast.Call) and (
+                        isinstance(node.func, ast.Name) or isinstance(node.func, ast.Attribute)
+                        and isinstance(node.func.value, ast.Name) and node.func.attr in ("build", "build_batch"))
+                }
+                called = {name for name in called if name in self.names}
+                if called:
+                    fixtures[statement.name] = frozenset(called)
+        return fixtures
 
     def sink_names(self, model: ModelInfo) -> frozenset[str]:
         """Names through which an unsaved *model* instance can reach a save point.
@@ -51,7 +116,9 @@ class SinkNames:
                 names.add(reverse.query_name)
                 names.add(reverse.accessor)
             self._sinks_by_target = by_target
+            self._generic_keys = frozenset().union(*(django.generic_foreign_keys(m) for m in django.concrete))
         names = set(django.managers(model)) | set(django.reverse_one_to_one(model))
+        names |= self._generic_keys  # a GenericForeignKey takes an instance of any model
         for ancestor in django.ancestors(model):
             names |= self._sinks_by_target.get(ancestor.qualname, set())
         result = self._sinks[model.qualname] = frozenset(names)
