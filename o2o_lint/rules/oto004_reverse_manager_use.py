@@ -22,7 +22,9 @@ import libcst as cst
 
 from o2o_lint.django_api import MANAGER_METHODS
 from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind, ReverseRelation
-from o2o_lint.index.name_reads import FIELDS, GETATTR, HASATTR, ITERATION, LOOKUP, NameRead, name_reads
+from o2o_lint.index.name_reads import (
+    ATTRIBUTE, FIELDS, GETATTR, HASATTR, ITERATION, LOOKUP, SOURCE, NameRead, name_reads,
+)
 from o2o_lint.index.receivers import ModelTypes
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
 from o2o_lint.sourcefile import char_column, split_lines
@@ -41,6 +43,7 @@ class ManagerUse(NamedTuple):
     #: counts for OTO001's safety but is never reported (a serializer's ``Meta.fields``
     #: entry whose model the index cannot resolve: any field may have that name)
     silent: bool = False
+    place: str = ATTRIBUTE  # where the name is spelled (:mod:`o2o_lint.index.name_reads`)
 
 
 def manager_uses(tree: ast.AST) -> set[str]:
@@ -201,7 +204,7 @@ class ReverseManagerUses:
             model = types.read_on(read)
             end = (node.end_lineno, char_column(lines, node.end_lineno, node.end_col_offset))
             silent = read.place == FIELDS and model is None
-            found.setdefault((read.name, end), ManagerUse(read.name, end, model, read.place == LOOKUP, silent))
+            found.setdefault((read.name, end), ManagerUse(read.name, end, model, read.place == LOOKUP, silent, read.place))
         return tuple(found.values())
 
 
@@ -575,9 +578,10 @@ class ReverseManagerUse(LintRule):
         use = next((u for u in view.uses(self.context.abspath) if u.name == name and u.end == (end.line, end.column)), None)
         relations = view.reported(use) if use is not None else []
         if relations:
-            self._report_use(node, repr(name) if quoted else name, relations, quoted=quoted)
+            self._report_use(node, repr(name) if quoted else name, relations, quoted=quoted, place=use.place)
 
-    def _report_use(self, node: cst.CSTNode, name: str, relations: list[ReverseRelation], *, quoted: bool = False) -> None:
+    def _report_use(self, node: cst.CSTNode, name: str, relations: list[ReverseRelation], *, quoted: bool = False,
+                    place: str = ATTRIBUTE) -> None:
         relation = relations[0]
         shown = name if quoted else f"`{name}`"
         declared = f"{relation.related_model_name}.{relation.field_name}"
@@ -589,5 +593,14 @@ class ReverseManagerUse(LintRule):
         self.report(
             node,
             f"{shown} is the reverse manager of {declared}{also}, a ForeignKey(unique=True); "
-            f"once converted to OneToOneField (OTO001) {becomes}, not a manager",
+            f"once converted to OneToOneField (OTO001) {becomes}, not a manager{_CONSEQUENCES.get(place, '')}",
         )
+
+
+#: What the conversion does to a use, by where the name is spelled, beyond "not a manager".
+_CONSEQUENCES = {
+    HASATTR: ": `hasattr` then returns False, silently",
+    LOOKUP: ": prefetch_related then raises AttributeError",
+    SOURCE: ": the serializer field then drops out of the response, silently",
+    FIELDS: ": the serializer then raises ImproperlyConfigured, or gives one pk for a list",
+}

@@ -14,8 +14,10 @@ related object itself, not a ``RelatedManager``. Verified on Django 4.2 and 5.2
 * ``company.invoice_set`` raises ``AttributeError: 'Company' object has no attribute
   'invoice_set'``.
 
-It is reported on every run, in Python code (templates are not read). Only where the
-receiver resolves to a model (:class:`~o2o_lint.index.receivers.ModelTypes`) whose
+It is reported on every run, in Python code (templates are not read): attributes, and
+the names Python spells in strings (``getattr``/``hasattr`` literals, prefetch lookups,
+a DRF serializer's ``source=`` and ``Meta.fields``: :mod:`o2o_lint.index.name_reads`).
+Only where the receiver resolves to a model (:class:`~o2o_lint.index.receivers.ModelTypes`) whose
 accessor of that name is a one-to-one relation, and where nothing in the project can
 give the name another meaning (a method or attribute of the related model, a manager,
 a class the index cannot see into), is a use reported: an unresolved receiver never is.
