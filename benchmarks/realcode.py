@@ -53,6 +53,8 @@ if str(HERE) not in sys.path:
 
 from bench import BenchError, _sha256, _tail, o2o_command, run_command  # noqa: E402
 
+from o2o_lint.rules import all_rules  # noqa: E402
+
 REPO = HERE.parent
 CORPUS_DIR = HERE / "corpus" / "realcode"
 REVIEW_PATH = HERE / "realcode-review.json"
@@ -64,7 +66,8 @@ LAYOUT = 1
 STAMP = ".realcode.json"
 MARKER = "# o2o-lint real-code corpus: its own project root (see benchmarks/realcode.py)\n[o2o-lint]\nroot = .\n"
 PARSE_ERROR = "OTO000"
-RULE_CODES = ("OTO001", "OTO002", "OTO003", "OTO004")
+#: The codes of the rules the default selection runs (opt-in ones excluded), from the registry.
+RULE_CODES = tuple(code for code, rule in all_rules().items() if not rule.opt_in)
 VERDICTS = ("true", "false")
 
 

@@ -181,6 +181,18 @@ class DjangoModels:
                         result.setdefault(reverse.accessor, Relation(reverse.field_name, RelationKind.ONE_TO_ONE, related, model))
         return result
 
+    def related_model(self, model: ModelInfo, name: str) -> ModelInfo | None:
+        """The model an instance of *model* reaches through its relation *name* (a forward
+        field, a related manager, a reverse one-to-one accessor): a lookup path's next step."""
+        forward = self.forward(model).get(name)
+        if forward is not None:
+            return forward.target
+        manager = self.managers(model).get(name)
+        if manager is not None:
+            return manager.related
+        reverse = self.reverse_one_to_one(model).get(name)
+        return reverse.model if reverse is not None else None
+
     def managers_named(self, accessor: str, item: ModelInfo | None) -> list[Manager]:
         """Managers called *accessor* on any model whose rows are *item* (or a parent of it)."""
         if item is None:

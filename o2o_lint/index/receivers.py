@@ -30,6 +30,7 @@ from o2o_lint.astutil import dotted_name
 from o2o_lint.django_api import (
     QUERYSET_METHODS, RETURNS_INSTANCE, RETURNS_OBJECT, RETURNS_PAIR, with_async,
 )
+from o2o_lint.index.name_reads import ON_CLASS, ON_OBJECT, NameRead
 
 if TYPE_CHECKING:
     from o2o_lint.index.model import ModelInfo, ProjectIndex
@@ -193,6 +194,22 @@ class ModelTypes:
         if scope is None:
             return None
         return self._type(node, scope)
+
+    def read_on(self, read: NameRead) -> ModelInfo | None:
+        """The model whose instances *read* (:mod:`o2o_lint.index.name_reads`) reads its
+        name on: its receiver's model, then each relation of its lookup path; None when
+        any step is unknown."""
+        if read.receiver is None:
+            return None
+        found = self.model_of(read.receiver)
+        expected = (OBJECT, CLASS) if read.receiver_is == ON_OBJECT else (
+            (CLASS,) if read.receiver_is == ON_CLASS else (QUERYSET, CLASS))
+        model = found.model if found is not None and found.kind in expected else None
+        for step in read.path:
+            if model is None:
+                return None
+            model = self.index.django.related_model(model, step)
+        return model
 
     def instance_model(self, node: ast.expr) -> ModelInfo | None:
         """The model *node* is an instance (or the class) of, or None."""

@@ -20,11 +20,12 @@ from typing import NamedTuple
 
 import libcst as cst
 
-from o2o_lint.astutil import dotted_name
-from o2o_lint.cstutil import dotted
-from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS
+from o2o_lint.django_api import MANAGER_METHODS
 from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind, ReverseRelation
-from o2o_lint.index.receivers import CLASS, OBJECT, QUERYSET, ModelTypes
+from o2o_lint.index.name_reads import (
+    ATTRIBUTE, FIELDS, GETATTR, HASATTR, ITERATION, LOOKUP, SOURCE, NameRead, name_reads,
+)
+from o2o_lint.index.receivers import ModelTypes
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
 from o2o_lint.sourcefile import char_column, split_lines
 from o2o_lint.syntax import parse_module
@@ -36,30 +37,31 @@ class ManagerUse(NamedTuple):
     name: str
     end: tuple[int, int]  # (line, column in characters) where the accessor or the string ends
     receiver: ModelInfo | None
+    #: a lookup string: it breaks only when the conversion renames the accessor
+    #: (``prefetch_related("memberships")`` still works on a one-to-one, verified 4.2-6.1)
+    renamed_only: bool = False
+    #: counts for OTO001's safety but is never reported (a serializer's ``Meta.fields``
+    #: entry whose model the index cannot resolve: any field may have that name)
+    silent: bool = False
+    place: str = ATTRIBUTE  # where the name is spelled (:mod:`o2o_lint.index.name_reads`)
 
 
 def manager_uses(tree: ast.AST) -> set[str]:
     """Names *tree* reads as related managers: ``x.invoice_set``, ``x.items.all()``."""
-    return {use[0] for use in _manager_reads(tree)}
+    return {read.name for read in _manager_reads(tree)}
 
 
-def _manager_reads(tree: ast.AST) -> Iterator[tuple[str, ast.expr, ast.expr | None]]:
-    """(name, the node to report, its receiver) for every manager-style read in *tree*;
-    the receiver of a prefetch lookup is the queryset it is called on, if any."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-            if node.attr.endswith("_set"):
-                yield node.attr, node, node.value
-            if (node.attr in MANAGER_METHODS and isinstance(node.value, ast.Attribute)
-                    and not node.value.attr.endswith("_set")):
-                yield node.value.attr, node.value, node.value.value
-        elif isinstance(node, ast.Call):
-            callee = node.func.attr if isinstance(node.func, ast.Attribute) else dotted_name(node.func)
-            if callee is not None and callee.rpartition(".")[2] in PREFETCH_CALLS:
-                on = node.func.value if isinstance(node.func, ast.Attribute) and callee == "prefetch_related" else None
-                for argument in node.args:
-                    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                        yield argument.value.split("__", 1)[0], argument, on
+def _manager_reads(tree: ast.AST) -> Iterator[NameRead]:
+    """The reads of *tree* that break if their name is a reverse manager that becomes a
+    single object: ``x.invoice_set`` in any form, ``x.items.<manager method>``, lookup
+    strings, serializer sources that read a manager and ``Meta.fields`` entries."""
+    for read in name_reads(tree):
+        if read.method == ITERATION:
+            continue  # a manager is not iterable either: iterating one was already broken
+        if read.place in (LOOKUP, FIELDS, GETATTR, HASATTR) or read.name.endswith("_set"):
+            yield read
+        elif read.method is not None or read.many:
+            yield read
 
 
 class ReverseManagerUses:
@@ -118,8 +120,8 @@ class ReverseManagerUses:
     def pattern(self) -> re.Pattern[str] | None:
         """Matches the text of a file that may use a unique ForeignKey's reverse manager."""
         names = sorted(self.relations)
-        # "invoice_set__lines" (a prefetch lookup) counts: `__` may follow the name
-        return re.compile(r"\b(?:%s)(?:\b|__)" % "|".join(map(re.escape, names))) if names else None
+        # "invoice_set__lines", "company__invoice_set" (prefetch lookups) count: `__` may surround the name
+        return re.compile(r"(?:\b|(?<=__))(?:%s)(?:\b|__)" % "|".join(map(re.escape, names))) if names else None
 
     @cached_property
     def _shared_names(self) -> frozenset[str]:
@@ -134,6 +136,8 @@ class ReverseManagerUses:
     def candidates(self, use: ManagerUse) -> list[ReverseRelation]:
         """The unique ForeignKeys whose reverse manager *use* may be."""
         relations = self.relations.get(use.name, [])
+        if use.renamed_only:
+            relations = [r for r in relations if r.one_to_one_accessor != r.accessor]
         if use.receiver is None:
             return list(relations)
         owners = {model.key for model in self.index.django.ancestors(use.receiver)}
@@ -142,7 +146,7 @@ class ReverseManagerUses:
     def reported(self, use: ManagerUse) -> list[ReverseRelation]:
         """The relations OTO004 blames *use* on: those it may be, when its receiver is
         known; when it is not, all of them only if no other relation has the name."""
-        if use.receiver is None and use.name in self._shared_names:
+        if use.silent or (use.receiver is None and use.name in self._shared_names):
             return []
         return self.candidates(use)
 
@@ -182,7 +186,7 @@ class ReverseManagerUses:
             # too deep to follow receivers: every name the text spells may be this relation's
             # (OTO001's conversion stays unsafe), and none is placed (OTO004 stays silent)
             return tuple(ManagerUse(name, (0, 0), None) for name in sorted(self.relations)
-                         if re.search(rf"\b{re.escape(name)}(?:\b|__)", text))
+                         if re.search(rf"(?:\b|(?<=__)){re.escape(name)}(?:\b|__)", text))
 
     def _uses_in(self, path: str, text: str, tree: ast.Module) -> tuple[ManagerUse, ...]:
         facts = self.index.overlaid[1] if self.index.overlaid and self.index.overlaid[0] == path else None
@@ -190,21 +194,18 @@ class ReverseManagerUses:
         module = facts["module"] if facts else ""
         lines = split_lines(text)  # as the tokenizer counts lines (not str.splitlines: \f, \v...)
         types: ModelTypes | None = None
-        found: list[ManagerUse] = []
-        for name, node, receiver in _manager_reads(tree):
-            if name not in self.relations or node.end_lineno is None or node.end_col_offset is None:
+        found: dict[tuple[str, tuple[int, int]], ManagerUse] = {}
+        for read in _manager_reads(tree):
+            node = read.node
+            if read.name not in self.relations or node.end_lineno is None or node.end_col_offset is None:
                 continue
             if types is None:
                 types = ModelTypes(self.index, module, tree)
-            model = None
-            if receiver is not None:
-                kind = types.model_of(receiver)
-                if kind is not None and (kind.kind in (OBJECT, CLASS) if isinstance(node, ast.Attribute)
-                                         else kind.kind in (QUERYSET, CLASS)):
-                    model = kind.model
+            model = types.read_on(read)
             end = (node.end_lineno, char_column(lines, node.end_lineno, node.end_col_offset))
-            found.append(ManagerUse(name, end, model))
-        return tuple(found)
+            silent = read.place == FIELDS and model is None
+            found.setdefault((read.name, end), ManagerUse(read.name, end, model, read.place == LOOKUP, silent, read.place))
+        return tuple(found.values())
 
 
 #: The models every case's snippet sees, as ``billing/models.py`` of its project.
@@ -277,6 +278,88 @@ class ReverseManagerUse(LintRule):
             """,
             files={"billing/models.py": _MODELS},
             id="lookup-by-query-name",
+        ),
+        # Query names in lookups, values, annotations, orderings and select_related: the
+        # conversion keeps them (verified on Django 4.2, 5.2 and 6.1).
+        Valid(
+            """
+            from django.db.models import Count, F
+            from billing.models import Company
+
+            def report():
+                companies = Company.objects.filter(invoice__id=1).exclude(memberships__id=2)
+                companies = companies.annotate(n=Count("invoice"), m=F("memberships__id")).order_by("invoice__id")
+                return companies.select_related("invoice", "memberships").values("invoice", "memberships__id")
+            """,
+            files={"billing/models.py": _MODELS},
+            id="query-names-everywhere",
+        ),
+        # A related_name stays the accessor's name: `prefetch_related("memberships")` and
+        # `Prefetch("memberships")` keep working on the one-to-one (verified 4.2-6.1).
+        Valid(
+            """
+            from django.db.models import Prefetch
+            from billing.models import Company
+
+            def load():
+                return Company.objects.prefetch_related("memberships", Prefetch("memberships", to_attr="m"))
+            """,
+            files={"billing/models.py": _MODELS},
+            id="prefetch-of-an-unchanged-name",
+        ),
+        # `hasattr(company, "memberships")` without a manager method: it asks whether the
+        # attribute exists, which it does before and after.
+        Valid(
+            """
+            def members(company):
+                return hasattr(company, "memberships") and getattr(company, "memberships", None)
+            """,
+            files={"billing/models.py": _MODELS},
+            id="getattr-related-name-without-manager",
+        ),
+        Valid(
+            """
+            from news.models import Reporter
+
+            def count(reporter: Reporter):
+                return getattr(reporter, "article_set").count()
+            """,
+            files=_TWO_ARTICLE_SETS,
+            id="getattr-on-another-model",
+        ),
+        # `reporter` leads from an Article to a Reporter: the `article_set` is the plain one.
+        Valid(
+            """
+            from news.models import Article
+
+            def load():
+                return Article.objects.prefetch_related("reporter__article_set")
+            """,
+            files=_TWO_ARTICLE_SETS,
+            id="nested-prefetch-on-another-model",
+        ),
+        # A serializer of Reporter lists Reporter's own `article_set`; a ModelForm is no serializer;
+        # a source read without a manager method or `many=True` is not a manager use.
+        Valid(
+            """
+            from django import forms
+            from rest_framework import serializers
+            from news.models import Reporter
+
+            class ReporterSerializer(serializers.ModelSerializer):
+                column = serializers.PrimaryKeyRelatedField(source="article_set", read_only=True)
+
+                class Meta:
+                    model = Reporter
+                    fields = ["id", "article_set"]
+
+            class ReporterForm(forms.ModelForm):
+                class Meta:
+                    model = Reporter
+                    fields = ["article_set"]
+            """,
+            files=_TWO_ARTICLE_SETS,
+            id="serializer-of-another-model",
         ),
         # The receiver is a Reporter: its `article_set` is the plain ForeignKey's, not Column.writer's.
         Valid(
@@ -370,15 +453,89 @@ class ReverseManagerUse(LintRule):
         ),
         Invalid(
             """
-            from gis.models import Writer
+            from billing.models import Company
 
             def load():
-                return Writer.objects.filter(pk=1).prefetch_related("article_set")
+                return Company.objects.filter(pk=1).prefetch_related("invoice_set")
             """,
-            files=_TWO_ARTICLE_SETS,
-            expected_messages=["'article_set'"],
+            files={"billing/models.py": _MODELS},
+            expected_messages=["'invoice_set'"],
             id="prefetch-on-the-target",
-            range=(4, 56, 4, 69),
+            range=(4, 57, 4, 70),
+        ),
+        # `getattr`/`hasattr` with a literal: after the conversion `getattr` raises
+        # AttributeError and `hasattr` is False, silently.
+        Invalid(
+            """
+            from billing.models import Company
+
+            def count(company: Company):
+                if hasattr(company, "invoice_set"):
+                    return getattr(company, "invoice_set").count()
+            """,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["'invoice_set' is the reverse manager of Invoice.company",
+                               "'invoice_set' is the reverse manager of Invoice.company"],
+            id="hasattr-and-getattr-literal",
+            range=(4, 24, 4, 37),
+        ),
+        Invalid(
+            """
+            def members(company):
+                return getattr(company, "memberships").all()
+            """,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["'memberships' is the reverse manager of Membership.company"],
+            id="getattr-literal-then-manager-method",
+            range=(2, 28, 2, 41),
+        ),
+        # Each segment of a lookup is resolved from the queryset's model: `company` is
+        # Membership's ForeignKey to Company, whose `invoice_set` the conversion renames.
+        Invalid(
+            """
+            from billing.models import Membership
+
+            def load():
+                return Membership.objects.prefetch_related("company__invoice_set")
+            """,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["'invoice_set'"],
+            id="nested-prefetch-lookup",
+            range=(4, 47, 4, 69),
+        ),
+        Invalid(
+            """
+            from django.db.models import Prefetch
+            from billing.models import Company, Invoice
+
+            def load():
+                return Company.objects.prefetch_related(Prefetch("invoice_set", queryset=Invoice.objects.all()))
+            """,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["'invoice_set'"],
+            id="prefetch-object",
+            range=(5, 53, 5, 66),
+        ),
+        # Django REST framework: after the conversion a read-only field whose source is
+        # gone silently drops its key from the response, and `Meta.fields` changes (a
+        # `_set` name: ImproperlyConfigured; a related_name: a list becomes one pk).
+        Invalid(
+            """
+            from rest_framework import serializers
+            from billing.models import Company
+
+            class CompanySerializer(serializers.ModelSerializer):
+                invoices = serializers.PrimaryKeyRelatedField(source="invoice_set", many=True, read_only=True)
+                invoice_count = serializers.IntegerField(source="invoice_set.count", read_only=True)
+
+                class Meta:
+                    model = Company
+                    fields = ["id", "invoices", "invoice_count", "memberships"]
+            """,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["'invoice_set'", "'invoice_set'", "'memberships' is the reverse manager of Membership.company"],
+            id="serializer-source-and-fields",
+            range=(5, 57, 5, 70),
         ),
     ]
 
@@ -397,20 +554,22 @@ class ReverseManagerUse(LintRule):
             if not inner.endswith("_set") and inner in relations:
                 self._check_use(node.value, inner)
 
-    def visit_Call(self, node: cst.Call) -> None:
-        callee = dotted(node.func)
-        if callee is None and isinstance(node.func, cst.Attribute):
-            callee = node.func.attr.value
-        if callee is None or callee.rpartition(".")[2] not in PREFETCH_CALLS:
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        """A name spelled in a string: a lookup, ``getattr``, a serializer's source or fields."""
+        if self._string_names is None:
+            view = self.context.index.view(ReverseManagerUses)
+            self._string_names = frozenset(use.name for use in view.uses(self.context.abspath))
+        if not self._string_names:
             return
-        relations = self.context.index.view(ReverseManagerUses).relations
-        for arg in node.args:
-            if arg.keyword is None and isinstance(arg.value, cst.SimpleString):
-                lookup = arg.value.evaluated_value
-                if isinstance(lookup, str):
-                    name = lookup.split("__", 1)[0]
-                    if name in relations:
-                        self._check_use(arg.value, name, quoted=True)
+        value = node.evaluated_value
+        if not isinstance(value, str):
+            return
+        for name in sorted(self._string_names & {value, *value.split("__"), value.partition(".")[0]}):
+            self._check_use(node, name, quoted=True)
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._string_names: frozenset[str] | None = None
 
     def _check_use(self, node: cst.CSTNode, name: str, *, quoted: bool = False) -> None:
         """Report *node* when the view's use ending where it ends belongs to a unique ForeignKey."""
@@ -419,9 +578,10 @@ class ReverseManagerUse(LintRule):
         use = next((u for u in view.uses(self.context.abspath) if u.name == name and u.end == (end.line, end.column)), None)
         relations = view.reported(use) if use is not None else []
         if relations:
-            self._report_use(node, repr(name) if quoted else name, relations, quoted=quoted)
+            self._report_use(node, repr(name) if quoted else name, relations, quoted=quoted, place=use.place)
 
-    def _report_use(self, node: cst.CSTNode, name: str, relations: list[ReverseRelation], *, quoted: bool = False) -> None:
+    def _report_use(self, node: cst.CSTNode, name: str, relations: list[ReverseRelation], *, quoted: bool = False,
+                    place: str = ATTRIBUTE) -> None:
         relation = relations[0]
         shown = name if quoted else f"`{name}`"
         declared = f"{relation.related_model_name}.{relation.field_name}"
@@ -433,5 +593,14 @@ class ReverseManagerUse(LintRule):
         self.report(
             node,
             f"{shown} is the reverse manager of {declared}{also}, a ForeignKey(unique=True); "
-            f"once converted to OneToOneField (OTO001) {becomes}, not a manager",
+            f"once converted to OneToOneField (OTO001) {becomes}, not a manager{_CONSEQUENCES.get(place, '')}",
         )
+
+
+#: What the conversion does to a use, by where the name is spelled, beyond "not a manager".
+_CONSEQUENCES = {
+    HASATTR: ": `hasattr` then returns False, silently",
+    LOOKUP: ": prefetch_related then raises AttributeError",
+    SOURCE: ": the serializer field then drops out of the response, silently",
+    FIELDS: ": the serializer then raises ImproperlyConfigured, or gives one pk for a list",
+}

@@ -14,8 +14,10 @@ related object itself, not a ``RelatedManager``. Verified on Django 4.2 and 5.2
 * ``company.invoice_set`` raises ``AttributeError: 'Company' object has no attribute
   'invoice_set'``.
 
-It is reported on every run, in Python code (templates are not read). Only where the
-receiver resolves to a model (:class:`~o2o_lint.index.receivers.ModelTypes`) whose
+It is reported on every run, in Python code (templates are not read): attributes, and
+the names Python spells in strings (``getattr``/``hasattr`` literals, prefetch lookups,
+a DRF serializer's ``source=`` and ``Meta.fields``: :mod:`o2o_lint.index.name_reads`).
+Only where the receiver resolves to a model (:class:`~o2o_lint.index.receivers.ModelTypes`) whose
 accessor of that name is a one-to-one relation, and where nothing in the project can
 give the name another meaning (a method or attribute of the related model, a manager,
 a class the index cannot see into), is a use reported: an unresolved receiver never is.
@@ -37,6 +39,9 @@ import libcst as cst
 from o2o_lint.django_api import DJANGO_MODELS, MANAGER_METHODS, MODEL_BASES
 from o2o_lint.findings import Fix
 from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind
+from o2o_lint.index.name_reads import (
+    ATTRIBUTE, FIELDS, GETATTR, HASATTR, ITERATION, LOOKUP, ON_OBJECT, SOURCE, NameRead, name_reads,
+)
 from o2o_lint.index.receivers import OBJECT, ModelTypes
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
 from o2o_lint.sourcefile import char_column, split_lines
@@ -44,7 +49,6 @@ from o2o_lint.syntax import parse_module
 
 #: Manager methods a model instance lacks (``Model.delete()`` / ``adelete()`` exist: run on 4.2 and 5.2).
 METHODS = MANAGER_METHODS - {"delete", "adelete"}
-ITERATION = "__iter__"
 #: Calls without arguments the fix rewrites: reverse accessors only for ``exists``.
 _GUARDED = frozenset({"first", "last"})
 
@@ -82,7 +86,8 @@ class OneToOneAccessors:
                 names.add(relation.accessor)
         if not names:
             return None
-        return re.compile(r"\b(?:%s)(?:_set)?\b|\w+_ptr\b" % "|".join(map(re.escape, sorted(names))))
+        # a lookup string spells a name after `__`: "company__invoice_set"
+        return re.compile(r"(?:\b|(?<=__))(?:%s)(?:_set)?\b|\w+_ptr\b" % "|".join(map(re.escape, sorted(names))))
 
     def known(self, model: ModelInfo) -> bool:
         """Every class *model* inherits from is indexed (no mixin whose names are unknown)."""
@@ -146,8 +151,9 @@ class OneToOneAccessors:
                 return Accessor(related, f"{relation.related_model_name}.{relation.field_name}", reverse=True)
         return None
 
-    def site(self, model: ModelInfo, name: str, method: str | None) -> Site | None:
-        """What reading ``x.<name>[.<method>]`` on an instance of *model* breaks, if anything."""
+    def site(self, model: ModelInfo, name: str, method: str | None, place: str = ATTRIBUTE) -> Site | None:
+        """What reading ``x.<name>[.<method>]`` on an instance of *model* breaks, if anything,
+        where the name is spelled at *place* (:mod:`o2o_lint.index.name_reads`)."""
         if name.endswith("_set"):
             stem = name[:-4]
             found = self.accessor(model, stem)
@@ -157,7 +163,7 @@ class OneToOneAccessors:
             return Site(name, method if method in METHODS else None,
                         f"`{name}` does not exist: {found.declared} is a OneToOneField, whose reverse accessor "
                         f"`{stem}` is the {found.related.name} itself (or raises {found.related.name}.DoesNotExist); "
-                        f"this raises AttributeError",
+                        + _SET_CONSEQUENCES[place],
                         stem)
         if method is None:
             return None
@@ -173,23 +179,42 @@ class OneToOneAccessors:
                                       f"and iterating it raises TypeError", None)
         if self.defines(related, method):
             return None
+        consequence = ("a read-only serializer field drops out of the response, silently" if place == SOURCE
+                       else "this raises AttributeError")
         return Site(name, method,
                     f"`{name}` is a {side} ({found.declared}), not a manager: it is a single {related.name}, "
-                    f"which has no `{method}()`; this raises AttributeError",
+                    f"which has no `{method}()`; {consequence}",
                     name if (found.reverse or method in _GUARDED) else None)
 
 
-def _reads(tree: ast.AST) -> dict[int, tuple[ast.Attribute, str | None]]:
-    """Accessor-looking reads of *tree*: ``x.acc`` node -> the method read on it (or iteration)."""
-    found: dict[int, tuple[ast.Attribute, str | None]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-            if node.attr.endswith("_set"):
-                found.setdefault(id(node), (node, None))
-            if node.attr in METHODS and isinstance(node.value, ast.Attribute):
-                found[id(node.value)] = (node.value, node.attr)
-        elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.iter, ast.Attribute):
-            found[id(node.iter)] = (node.iter, ITERATION)
+#: What reading a ``<accessor>_set`` that no longer exists does, by where it is spelled.
+_SET_CONSEQUENCES = {
+    ATTRIBUTE: "this raises AttributeError",
+    GETATTR: "this raises AttributeError",
+    HASATTR: "`hasattr` is always False, silently",
+    LOOKUP: "prefetch_related raises AttributeError (Cannot find it)",
+    SOURCE: "a read-only serializer field drops out of the response, silently",
+    FIELDS: "the serializer raises ImproperlyConfigured",
+}
+
+
+def _reads(tree: ast.AST) -> dict[tuple[str, int, int], NameRead]:
+    """Accessor-looking reads of *tree*, one per name and place where it ends: a read with a
+    manager method (or iteration) wins over the bare read of the same attribute."""
+    found: dict[tuple[str, int, int], NameRead] = {}
+    for read in name_reads(tree):
+        node = read.node
+        if node.end_lineno is None or node.end_col_offset is None:
+            continue
+        if read.method is not None and read.method != ITERATION and read.method not in METHODS:
+            read = read._replace(method=None)
+        if read.place == SOURCE and read.many and read.method is None:
+            read = read._replace(method=ITERATION)  # DRF iterates a `many=True` field's value
+        if read.method is None and not read.name.endswith("_set"):
+            continue
+        key = (read.name, node.end_lineno, node.end_col_offset)
+        if key not in found or found[key].method is None:
+            found[key] = read
     return found
 
 
@@ -203,20 +228,24 @@ def _sites(context: FileContext, tree: ast.Module, *, only_one: bool = False) ->
         return found_sites
     types: ModelTypes | None = None
     lines: list[str] | None = None
-    for node, method in _reads(tree).values():
-        # the visitor reports only attributes whose whole name the pattern matches
-        if node.end_lineno is None or node.end_col_offset is None or not pattern.fullmatch(node.attr):
+    for (name, line, column), read in _reads(tree).items():
+        # the visitor reports only names the pattern matches whole
+        if not pattern.fullmatch(name):
             continue
         if types is None:
             types = ModelTypes(context.index, context.module_name, tree)
-        found = types.model_of(node.value)
-        if found is None or found.kind != OBJECT:
+        if read.receiver_is == ON_OBJECT:
+            found = types.model_of(read.receiver) if read.receiver is not None else None
+            model = found.model if found is not None and found.kind == OBJECT else None
+        else:
+            model = types.read_on(read)
+        if model is None:
             continue
-        site = view.site(found.model, node.attr, method)
+        site = view.site(model, name, read.method, read.place)
         if site is not None:
             if lines is None:
                 lines = split_lines(context.text)  # as the tokenizer counts lines (not str.splitlines: \f, \v...)
-            found_sites[(node.end_lineno, char_column(lines, node.end_lineno, node.end_col_offset))] = site
+            found_sites[(line, char_column(lines, line, column))] = site
             if only_one:
                 break
     return found_sites
@@ -309,6 +338,18 @@ class ManagerUseOfOneToOneAccessor(LintRule):
             """,
             files={"billing/models.py": _MODELS},
             id="unknown-receiver",
+        ),
+        # The one-to-one names themselves, in strings: all work after a conversion.
+        Valid(
+            """
+            from billing.models import Company
+
+            def load(company: Company, queryset):
+                found = hasattr(company, "invoice") and getattr(company, "counter").count()
+                return found, Company.objects.prefetch_related("invoice"), queryset.prefetch_related("invoice_set")
+            """,
+            files={"billing/models.py": _MODELS},
+            id="names-in-strings-that-work",
         ),
         # Model.delete() exists: deleting the related object works.
         Valid(
@@ -436,6 +477,56 @@ class ManagerUseOfOneToOneAccessor(LintRule):
             id="forward-iteration-and-filter",
             range=(4, 26, 4, 41),
         ),
+        Invalid(
+            """
+            from billing.models import Company
+
+            def invoice_count(company: Company):
+                if hasattr(company, "invoice_set"):
+                    return getattr(company, "invoice").count()
+            """,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["`invoice_set` does not exist: Invoice.company is a OneToOneField, whose reverse "
+                               "accessor `invoice` is the Invoice itself (or raises Invoice.DoesNotExist); "
+                               "`hasattr` is always False, silently",
+                               "`invoice` is a reverse one-to-one accessor (Invoice.company), not a manager"],
+            id="hasattr-and-getattr-literal",
+            range=(4, 24, 4, 37),
+        ),
+        # `company` leads from an Article to a Company, whose `invoice_set` is gone.
+        Invalid(
+            """
+            from django.db.models import Prefetch
+            from billing.models import Article, Company
+
+            def load():
+                articles = Article.objects.prefetch_related("company__invoice_set")
+                return articles, Company.objects.prefetch_related(Prefetch("invoice_set"))
+            """,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["prefetch_related raises AttributeError", "prefetch_related raises AttributeError"],
+            id="prefetch-lookups",
+            range=(5, 48, 5, 70),
+        ),
+        Invalid(
+            """
+            from rest_framework import serializers
+            from billing.models import Company
+
+            class CompanySerializer(serializers.ModelSerializer):
+                invoices = serializers.IntegerField(source="invoice_set.count", read_only=True)
+                invoice_ids = serializers.PrimaryKeyRelatedField(source="invoice", many=True, read_only=True)
+
+                class Meta:
+                    model = Company
+                    fields = ["id", "invoices", "invoice_ids", "invoice_set"]
+            """,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["drops out of the response", "iterating it raises TypeError",
+                               "the serializer raises ImproperlyConfigured"],
+            id="serializer-source-and-fields",
+            range=(5, 47, 5, 66),
+        ),
     ]
 
     @classmethod
@@ -483,6 +574,22 @@ class ManagerUseOfOneToOneAccessor(LintRule):
         if site is None or site.name != node.attr.value:
             return
         self.report(node, site.message, self._fix(node, site))
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        """An accessor spelled in a string: ``getattr``/``hasattr``, a lookup, a serializer."""
+        pattern = self.context.index.view(OneToOneAccessors).pattern
+        if pattern is None or pattern.search(node.value) is None:
+            return
+        sites = self._find_sites()
+        if not sites:
+            return
+        end = self.position(node).end
+        site = sites.get((end.line, end.column))
+        value = node.evaluated_value
+        if site is None or not isinstance(value, str):
+            return
+        if site.name in {value, *value.split("__"), value.partition(".")[0]}:
+            self.report(node, site.message)
 
     def _fix(self, node: cst.Attribute, site: Site) -> Fix | None:
         call = self._calls.get(id(node))

@@ -9,7 +9,7 @@ from o2o_lint.config import Settings
 from o2o_lint.index.build import build_index
 from o2o_lint.index.facts import facts_for_tree
 from o2o_lint.rules.oto004_reverse_manager_use import ReverseManagerUses
-from tests.helpers import write_project
+from tests.helpers import lint_file, write_project
 
 MODELS = """
 from django.db import models
@@ -55,3 +55,48 @@ def test_the_overlaid_text_counts_for_its_path_and_is_not_cached(tmp_path: Path)
     with overlay(other, USES):
         assert uses.files_using("invoice_set") == sorted([other, views])
     assert uses.files_using("invoice_set") == [views]
+
+
+MEMBERSHIP = MODELS + """
+class Membership(models.Model):
+    company = models.ForeignKey(Company, models.CASCADE, unique=True, related_name="memberships")
+"""
+#: Each kind of use the conversion breaks, written in strings, and OTO001's fix is unsafe for it.
+STRING_USES = {
+    "hasattr": ('def check(company):\n    return hasattr(company, "invoice_set")\n', "invoice_set"),
+    "getattr-method": ('def check(company):\n    return getattr(company, "memberships").count()\n', "memberships"),
+    "nested-prefetch": ('from billing.models import Membership\n\n'
+                        'def load():\n    return Membership.objects.prefetch_related("company__invoice_set")\n',
+                        "invoice_set"),
+    "serializer-fields": ('from rest_framework import serializers\nfrom billing.models import Company\n\n'
+                          'class CompanySerializer(serializers.ModelSerializer):\n'
+                          '    class Meta:\n        model = Company\n        fields = ["memberships"]\n',
+                          "memberships"),
+}
+#: What the conversion keeps working: no use, and the fix stays safe.
+KEPT = ('from django.db.models import Count\nfrom billing.models import Company\n\n'
+        'def load():\n    qs = Company.objects.filter(invoice__id=1).annotate(n=Count("memberships"))\n'
+        '    return qs.prefetch_related("memberships").select_related("invoice").values("invoice")\n')
+
+
+def _oto001_fix_safety(tmp_path: Path, uses: str) -> list[bool]:
+    write_project(tmp_path, {"billing/models.py": MEMBERSHIP, "billing/uses.py": uses})
+    findings = lint_file(tmp_path, "billing/models.py", select=("OTO001",))
+    assert len(findings) == 2 and all(f.fix is not None for f in findings)
+    return [f.fix.safe for f in findings]
+
+
+def test_each_kind_of_string_use_is_a_use_and_keeps_oto001s_fix_unsafe(tmp_path: Path) -> None:
+    for kind, (source, accessor) in STRING_USES.items():
+        root = tmp_path / kind
+        index = _index(root, {"billing/models.py": MEMBERSHIP, "billing/uses.py": source})
+        assert index.view(ReverseManagerUses).files_using(accessor) == [_path(index, "uses.py")], kind
+        safety = _oto001_fix_safety(tmp_path / f"{kind}-fix", source)
+        assert safety.count(False) == 1, (kind, safety)  # the field whose accessor is used
+
+
+def test_query_names_and_an_unchanged_prefetch_name_are_no_use(tmp_path: Path) -> None:
+    index = _index(tmp_path / "view", {"billing/models.py": MEMBERSHIP, "billing/uses.py": KEPT})
+    uses = index.view(ReverseManagerUses)
+    assert uses.files_using("invoice_set") == [] and uses.files_using("memberships") == []
+    assert _oto001_fix_safety(tmp_path / "fix", KEPT) == [True, True]
