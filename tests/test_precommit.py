@@ -72,7 +72,7 @@ def _git_env() -> dict[str, str]:
 
 def _git(*args: str, cwd: Path) -> None:
     subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=cwd, env=_git_env(),
-                   check=True, capture_output=True, timeout=60)
+                   check=True, capture_output=True, timeout=300)
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
