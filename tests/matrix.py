@@ -22,6 +22,7 @@ nothing is skipped. ``install`` or ``run`` alone does one step; arguments after 
 from __future__ import annotations
 
 import hashlib
+import shlex
 import subprocess
 import sys
 import time
@@ -69,29 +70,34 @@ def wheelhouse(version: str | None = None) -> Path:
     return VENVS / f"wheelhouse-py{version or this_python()}"
 
 
-def _stamp() -> str:
-    """Changes when what the installs depend on changes."""
-    return hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()
+def _stamp(*also: str) -> str:
+    """Changes when what an install depends on changes."""
+    digest = hashlib.sha256((REPO / "pyproject.toml").read_bytes())
+    for text in also:
+        digest.update(text.encode())
+    return digest.hexdigest()
 
 
-def _up_to_date(marker: Path) -> bool:
-    return marker.is_file() and marker.read_text() == _stamp()
+def _up_to_date(marker: Path, stamp: str) -> bool:
+    return marker.is_file() and marker.read_text() == stamp
 
 
 def _run(command: list[str]) -> None:
-    print("+", " ".join(command), flush=True)
+    print("+", shlex.join(command), flush=True)
     subprocess.run(command, check=True, cwd=REPO, timeout=1800)
 
 
 def wheelhouse_requirements() -> list[str]:
-    """o2o-lint's dependencies and its build backend: enough to install it, from the
-    checkout, the sdist or the wheel, with ``pip install --no-index --find-links``."""
+    """o2o-lint's dependencies, those of its flake8 extra, and its build backend: enough
+    to install it, from the checkout, the sdist or the wheel, with ``pip install
+    --no-index --find-links``."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
-    return [*config["project"]["dependencies"], *config["build-system"]["requires"]]
+    project = config["project"]
+    return [*project["dependencies"], *project["optional-dependencies"]["flake8"], *config["build-system"]["requires"]]
 
 
 def install() -> None:
@@ -101,16 +107,16 @@ def install() -> None:
     if django_harness.main(["install"]) != 0:
         raise MatrixError("the Django lines could not be installed (see above)")
     for version, python in pythons.items():
-        target = wheelhouse(version)
-        if not _up_to_date(target / ".stamp"):
+        target, requirements = wheelhouse(version), wheelhouse_requirements()
+        if not _up_to_date(target / ".stamp", _stamp(*requirements)):
             target.mkdir(parents=True, exist_ok=True)
             _run([python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-                  "--dest", str(target), *wheelhouse_requirements()])
-            (target / ".stamp").write_text(_stamp())
+                  "--dest", str(target), *requirements])
+            (target / ".stamp").write_text(_stamp(*requirements))
         if version == this_python():
             continue
         venv = VENVS / f"py{version}"
-        if not _up_to_date(venv / ".o2o-lint-stamp"):
+        if not _up_to_date(venv / ".o2o-lint-stamp", _stamp()):
             _run([python, "-m", "venv", "--clear", str(venv)])
             _run([str(venv_python(version)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                   "-e", ".[test]"])
