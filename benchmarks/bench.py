@@ -568,7 +568,7 @@ def versions() -> dict[str, Any]:
 
 def _git(*args: str) -> str | None:
     try:
-        result = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, timeout=30)
+        result = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip() if result.returncode == 0 else None

@@ -6,10 +6,18 @@ authors' canonical copy, linked from the README). A wheel ships them as package 
 ``pip install .`` (and an sdist) carries the very same files, with no copy to keep in
 step. At run time they are looked for in the installed package first, then in the
 source checkout (an editable install made before that mapping existed).
+
+The project's home address is written in one place, ``[project.urls]`` of
+``pyproject.toml``; :func:`home_url` reads it from the installed metadata. The rule URLs
+(``--list-rules``, JSON, SARIF, ``full``) name the page at the release's tag
+(``v<version>``). No public remote answers at that address yet, so every output that
+carries a URL also carries the offline pointer: ``doc_path`` (the page shipped with the
+package) or ``o2o-lint --explain CODE``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -18,11 +26,29 @@ from o2o_lint import __version__
 
 PARSE_ERROR_NAME = "syntax-or-io-error"
 PARSE_ERROR_SUMMARY = "A file that cannot be read, decoded or parsed (no rule page; the run goes on)"
-REPOSITORY_URL = "https://github.com/o2o-lint/o2o-lint"
+#: Used only when o2o-lint runs from a source tree without being installed (no metadata);
+#: tests/test_packaging.py checks it equals ``Homepage`` of ``[project.urls]``.
+FALLBACK_HOME_URL = "https://github.com/o2o-lint/o2o-lint"
+
+
+@functools.lru_cache(maxsize=1)
+def home_url() -> str:
+    """``Homepage`` of ``[project.urls]``, as installed (``Project-URL: Homepage, ...``)."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        entries = metadata("o2o-lint").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return FALLBACK_HOME_URL
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "homepage" and url.strip():
+            return url.strip().rstrip("/")
+    return FALLBACK_HOME_URL
 
 
 def doc_url(code: str) -> str:
-    return f"{REPOSITORY_URL}/blob/v{__version__}/docs/rules/{code}.md"
+    return f"{home_url()}/blob/v{__version__}/docs/rules/{code}.md"
 
 
 def _doc_dirs() -> list[Path]:
@@ -82,11 +108,11 @@ def rule_rows() -> list[dict[str, object]]:
 
     rows: list[dict[str, object]] = [
         {"code": "OTO000", "name": PARSE_ERROR_NAME, "fix": "never", "opt_in": False,
-         "summary": PARSE_ERROR_SUMMARY, "url": None}
+         "summary": PARSE_ERROR_SUMMARY, "url": None, "doc_path": None}
     ]
     for code, row in rule_table().items():
         rows.append({"code": code, "name": row["name"], "fix": row["fix"], "opt_in": row["opt_in"],
-                     "summary": row["summary"], "url": doc_url(code)})
+                     "summary": row["summary"], "url": doc_url(code), "doc_path": doc_path(code)})
     return rows
 
 

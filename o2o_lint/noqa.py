@@ -22,10 +22,19 @@ import tokenize
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
-
 from o2o_lint.findings import Finding
 from o2o_lint.sourcefile import apply_line_edits, split_lines
+
+# flake8's own expressions (flake8/defaults.py of flake8 7), copied so that the CLI runs without flake8 installed (flake8 is the optional
+# extra ``o2o-lint[flake8]``); tests/test_packaging_extras.py checks they still equal
+# flake8's.
+NOQA_INLINE_REGEXP = re.compile(
+    # ``# noqa``, ``# noqa: E123``, ``# noqa: E123,W451,F921``, ``# NoQA: E123 W451``...
+    "# noqa"
+    r"(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?",
+    re.IGNORECASE,
+)
+NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
 
 
 def file_is_suppressed(lines: Iterable[str]) -> bool:

@@ -402,6 +402,8 @@ def _sarif_rules() -> list[dict[str, object]]:
 
 
 def format_sarif(findings: Sequence[Finding], edits: Edits | None = None) -> str:
+    from o2o_lint.explain import home_url
+
     rules = _sarif_rules()
     index = {rule["id"]: number for number, rule in enumerate(rules)}
     results = []
@@ -444,7 +446,7 @@ def format_sarif(findings: Sequence[Finding], edits: Edits | None = None) -> str
                 "name": "o2o-lint",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": "https://github.com/o2o-lint/o2o-lint",
+                "informationUri": home_url(),
                 "rules": rules,
             }},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},

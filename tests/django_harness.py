@@ -58,7 +58,7 @@ def _python_version(executable: str) -> tuple[int, int] | None:
     try:
         out = subprocess.run(
             [executable, "-c", "import sys; print(sys.version_info[0], sys.version_info[1])"],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True, text=True, timeout=300,
         ).stdout.split()
     except (OSError, subprocess.SubprocessError):
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,4 +123,10 @@ def test_deeply_nested_input_never_crashes_the_run(tmp_path: Path) -> None:
     code, results = findings(tmp_path, ".")
     codes = {Path(r["path"]).name: r["code"] for r in results}
     assert codes["models.py"] == "OTO001"
-    assert {codes.get(name) for name in ("chain10k.py", "parens.py")} == {"OTO000"}
+    # more than 200 nested brackets: a syntax error on every Python
+    assert codes.get("parens.py") == "OTO000"
+    # a 10 000-term chain: Python 3.11+ stops at its recursion limit (OTO000); Python
+    # 3.10's parser builds it, and then the file has nothing to report
+    expected = "OTO000" if sys.version_info >= (3, 11) else None
+    assert codes.get("chain10k.py") == expected
+    assert code == 1

@@ -532,7 +532,7 @@ def test_diff_writes_nothing_and_matches_fix(tmp_path: Path) -> None:
     patched = tmp_path / "patched"
     shutil.copytree(root, patched, ignore=shutil.ignore_patterns(".o2o-lint-cache"))
     applied = subprocess.run(["git", "apply", "-p1", "-"], input=diff.stdout, cwd=patched,
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=300)
     assert applied.returncode == 0, applied.stderr
     fixed = cli(root, "--select", PINNED_SELECT, "--fix", ".")
     assert "Fixed 2 findings." in fixed.stdout

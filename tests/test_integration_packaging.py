@@ -39,12 +39,12 @@ def test_pyproject_lists_every_package() -> None:
 def test_wheel_ships_the_rule_pages_and_explain_reads_them(tmp_path: Path) -> None:
     source = tmp_path / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md", "setup.cfg"):
+    for name in ("pyproject.toml", "README.md", "setup.cfg", "LICENSE"):
         shutil.copy(REPO / name, source / name)
     shutil.copytree(PACKAGE, source / "o2o_lint", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "docs" / "rules", source / "docs" / "rules")
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path / "dist"), str(source)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(tmp_path / "dist"), str(source)],
         capture_output=True, text=True, timeout=600,
     )
     assert built.returncode == 0, built.stderr
@@ -57,9 +57,9 @@ def test_wheel_ships_the_rule_pages_and_explain_reads_them(tmp_path: Path) -> No
         archive.extractall(tmp_path / "site")
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     where = subprocess.run([sys.executable, "-c", "import o2o_lint; print(o2o_lint.__file__)"],
-                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert where.stdout.strip() == str(tmp_path / "site" / "o2o_lint" / "__init__.py")
     explain = subprocess.run([sys.executable, "-m", "o2o_lint", "--explain", "OTO001"],
-                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert explain.returncode == 0, explain.stderr
     assert explain.stdout == (REPO / "docs" / "rules" / "OTO001.md").read_text()

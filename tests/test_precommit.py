@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from pre_commit.clientlib import load_manifest
 
+from tests import matrix
 from tests.helpers import REPO
 
 MODELS = '''\
@@ -72,7 +73,7 @@ def _git_env() -> dict[str, str]:
 
 def _git(*args: str, cwd: Path) -> None:
     subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=cwd, env=_git_env(),
-                   check=True, capture_output=True, timeout=60)
+                   check=True, capture_output=True, timeout=300)
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -105,11 +106,20 @@ def target(tmp_path: Path) -> Path:
     return root
 
 
+def _wheelhouse() -> Path:
+    path = matrix.wheelhouse()
+    if not (path / ".stamp").is_file():
+        pytest.fail(f"no wheelhouse ({path}): run `python tests/matrix.py install` first (.ci/run does)")
+    return path
+
+
 def try_repo(target: Path, home: Path, hook: str | None, *args: str) -> subprocess.CompletedProcess[str]:
     """``pre-commit try-repo <this repository> [hook] ...`` (try-repo installs into a fresh
     temporary store on every call; PRE_COMMIT_HOME keeps the rest of pre-commit's state out
     of the developer's home)."""
-    env = {**_git_env(), "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never", "NO_COLOR": "1"}
+    env = {**_git_env(), "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never", "NO_COLOR": "1",
+           # pre-commit pip-installs the hook: offline, from what tests/matrix.py install fetched
+           "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(_wheelhouse())}
     result = subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), *([hook] if hook else []), "--color", "never", *args],
         cwd=target, env=env, capture_output=True, text=True, timeout=600,

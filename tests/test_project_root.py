@@ -261,7 +261,7 @@ def test_gitignore_is_read_from_the_root_s_repository_inside_a_git_hook(ignoring
     # a hook of another repository runs with GIT_DIR / GIT_INDEX_FILE naming that repository
     other = tmp_path / "other"
     other.mkdir()
-    subprocess.run(["git", "init", "-q", str(other)], check=True, timeout=120)
+    subprocess.run(["git", "init", "-q", str(other)], check=True, timeout=300)
     (ignoring / "portal" / "portal" / "views.py").unlink()
     hooked = o2o_lint(ignoring, ".", env={"GIT_DIR": str(other / ".git"), "GIT_INDEX_FILE": str(other / ".git" / "index")})
     assert _checked(hooked) == {"billing/billing/models.py"}, hooked.stdout + hooked.stderr

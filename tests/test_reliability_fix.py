@@ -408,7 +408,7 @@ def test_a_fix_process_killed_at_any_moment_leaves_every_file_untouched_or_fully
         if process.poll() is None:
             process.send_signal(signal.SIGSTOP)
         process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
+        process.wait(timeout=300)
         # a temporary file may be left behind by a kill; it is never a module (no .py)
         assert_untouched_or_fully_fixed(root, original, fixed)
         assert not [p for p in root.rglob(".o2o-lint-*") if p.suffix == ".py"]

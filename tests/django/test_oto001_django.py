@@ -23,11 +23,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests import django_harness
 from tests.django_harness import run_django
 from tests.helpers import FIXTURES, run_cli
 
@@ -166,13 +166,17 @@ def stages(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return record
 
 
-def test_demo_settings_module_loads_and_manage_py_check_reports_w342(tmp_path: Path) -> None:
-    """The demo is a real project: its own settings and manage.py work with Django 5.2."""
+@pytest.mark.parametrize("version", django_harness.VERSIONS)
+def test_demo_settings_module_loads_and_manage_py_check_reports_w342(tmp_path: Path, version: str) -> None:
+    """The demo is a real project: its own settings and manage.py work with each Django line
+    (the harness's install of it, under an interpreter it supports; not the venv's)."""
     project = tmp_path / "demo"
     shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".o2o-lint-cache", "__pycache__", "*.sqlite3"))
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "PYTHONHOME")}
+    env.update(PYTHONPATH=django_harness.django_path(version), PYTHONNOUSERSITE="1")
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=project, capture_output=True, text=True, env=env, timeout=300
+        [django_harness.interpreter(version), "manage.py", "check"], cwd=project, capture_output=True, text=True,
+        env=env, timeout=300,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
