@@ -4,7 +4,8 @@ No mocks: a script is executed with the project's apps installed and their table
 created, on the Django release line asked for (``VERSIONS``). Each line is installed
 up front, before the suite runs, into ``.django-versions/<line>-py<X.Y>/`` of the
 repository by ``python tests/django_harness.py install`` (CI's ``.ci/run`` and the
-README's test command do it); the suite never downloads anything itself.
+README's test command do it), with factory_boy and model_bakery next to it (``TEST_LIBRARIES``)
+for the code that builds test data with them; the suite never downloads anything itself.
 
 Each line runs under an interpreter it supports: the suite's own when it fits, else
 the newest fitting one found on this machine (``python3.X`` on ``PATH`` or under
@@ -29,6 +30,11 @@ VERSIONS_DIR = REPO / ".django-versions"
 #: lookups, 5.2 the LTS, 6.1 the current release.
 VERSIONS = ("4.2", "5.2", "6.1")
 REQUIREMENTS = {"4.2": "Django>=4.2,<4.3", "5.2": "Django>=5.2,<5.3", "6.1": "Django>=6.1,<6.2"}
+#: Test-data libraries installed next to each line, for the tests of code that uses them
+#: (factory_boy's ``build()``, model_bakery's ``prepare()``): ranges that support every line.
+TEST_LIBRARIES = ("factory_boy>=3.3,<4", "model_bakery>=1.20,<2")
+#: The packages each install directory must hold (Django's and the test libraries').
+PACKAGES = ("django", "factory", "model_bakery")
 #: Python versions each line supports (inclusive), from Django's release notes.
 PYTHONS = {"4.2": ((3, 8), (3, 12)), "5.2": ((3, 10), (3, 14)), "6.1": ((3, 12), (3, 14))}
 
@@ -98,13 +104,22 @@ def install_dir(version: str) -> Path:
     return VERSIONS_DIR / f"{version}-py{python[0]}.{python[1]}"
 
 
+def missing_packages(target: Path) -> list[str]:
+    """The packages of ``PACKAGES`` that the install directory *target* lacks."""
+    return [package for package in PACKAGES if not (target / package).is_dir()]
+
+
 def install(version: str) -> Path:
-    """Install Django *version* for its interpreter (idempotent); the directory it is in."""
+    """Install Django *version* and the test libraries for its interpreter (idempotent: a
+    directory that lacks any of them, e.g. one installed before they were added, gets them);
+    the directory they are in."""
     target = install_dir(version)
-    if not (target / "django").is_dir():
+    if missing_packages(target):
+        # pip --target keeps what the directory already holds (the Django installed before)
+        # and adds what it lacks.
         subprocess.run(
             [interpreter(version), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "--no-user", "--target", str(target), REQUIREMENTS[version]],
+             "--no-user", "--target", str(target), REQUIREMENTS[version], *TEST_LIBRARIES],
             check=True, timeout=900,
         )
     return target
@@ -117,6 +132,12 @@ def django_path(version: str) -> str:
         raise HarnessError(
             f"Django {version} is not installed for the tests ({target} is missing): "
             "run `python tests/django_harness.py install` first (.ci/run does)"
+        )
+    missing = missing_packages(target)
+    if missing:
+        raise HarnessError(
+            f"{target} lacks {', '.join(missing)} (installed before the test libraries were added): "
+            "run `python tests/django_harness.py install` again"
         )
     return str(target)
 

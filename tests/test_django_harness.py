@@ -33,3 +33,40 @@ def test_a_line_not_installed_is_an_error_telling_how_to_install(monkeypatch: py
     monkeypatch.setattr(django_harness, "VERSIONS_DIR", tmp_path)
     with pytest.raises(django_harness.HarnessError, match=r"python tests/django_harness.py install"):
         django_harness.django_path("5.2")
+
+
+def test_every_line_gets_the_test_libraries_in_ranges_that_support_it() -> None:
+    assert django_harness.TEST_LIBRARIES == ("factory_boy>=3.3,<4", "model_bakery>=1.20,<2")
+    assert django_harness.PACKAGES == ("django", "factory", "model_bakery")
+
+
+def test_install_adds_the_test_libraries_to_a_directory_installed_before_them(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """One pip call per directory that lacks a package (Django or a test library), none when complete."""
+    (tmp_path / "django").mkdir()
+    calls: list[list[str]] = []
+    monkeypatch.setattr(django_harness, "install_dir", lambda version: tmp_path)
+    monkeypatch.setattr(django_harness, "interpreter", lambda version: "python-for-" + version)
+    monkeypatch.setattr(django_harness.subprocess, "run", lambda command, **kwargs: calls.append(command))
+
+    assert django_harness.missing_packages(tmp_path) == ["factory", "model_bakery"]
+    assert django_harness.install("5.2") == tmp_path
+    assert calls == [[
+        "python-for-5.2", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-user",
+        "--target", str(tmp_path), "Django>=5.2,<5.3", "factory_boy>=3.3,<4", "model_bakery>=1.20,<2",
+    ]]
+
+    (tmp_path / "factory").mkdir()
+    (tmp_path / "model_bakery").mkdir()
+    assert django_harness.missing_packages(tmp_path) == []
+    django_harness.install("5.2")
+    assert len(calls) == 1
+
+
+def test_a_line_installed_without_the_test_libraries_is_an_error_telling_to_install_again(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    (tmp_path / "django").mkdir()
+    (tmp_path / "factory").mkdir()
+    monkeypatch.setattr(django_harness, "install_dir", lambda version: tmp_path)
+    with pytest.raises(django_harness.HarnessError, match=r"lacks model_bakery .* install` again"):
+        django_harness.django_path("5.2")
