@@ -290,7 +290,8 @@ def test_fix_summary_says_what_was_fixed_what_is_left_and_hints_at_unsafe_fixes(
     project(tmp_path / "b")
     as_json = run_cli("--fix", "--output-format", "json", ".", cwd=tmp_path / "b")
     assert [r["code"] for r in json.loads(as_json.stdout)] == ["OTO001", "OTO004"]  # what is left
-    assert as_json.stderr.startswith("Fixed in 1 file:\n  app/models.py: 1 × OTO001\nFixed 1 finding.")
+    assert as_json.stderr.startswith("Fixed in 1 file:\n  app/models.py: 1 × OTO001\nNext (OTO001): a ForeignKey ")
+    assert "\nFixed 1 finding. 2 findings remain" in as_json.stderr  # the converted field needs a migration
     root = project(tmp_path / "a")
     result = run_cli("--fix", ".", cwd=root)
     assert result.returncode == 1
