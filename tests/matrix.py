@@ -38,6 +38,8 @@ VENVS = REPO / ".venvs"
 #: Every Python the project supports and tests (the classifiers say the same; tested).
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 FAST = ("-m", "not slow", "-q", "-p", "no:cacheprovider")
+#: The real-Django tests, run by a process of their own beside the rest of the whole suite.
+REAL_DJANGO = "tests/django"
 
 
 class MatrixError(RuntimeError):
@@ -143,10 +145,28 @@ def run(pytest_args: list[str]) -> int:
                          daemon=True).start()
     print(f"Python {', '.join(others)}: the suite without the slow tests, in parallel (logs in .venvs/)",
           flush=True)
-    print(f"Python {this_python()}: the whole suite", flush=True)
     start = time.monotonic()
-    main = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=REPO)
-    results = [(this_python(), "whole suite", main.returncode, time.monotonic() - start)]
+    if pytest_args:
+        print(f"Python {this_python()}: pytest {shlex.join(pytest_args)}", flush=True)
+        main = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=REPO)
+        results = [(this_python(), "whole suite", main.returncode, time.monotonic() - start)]
+    else:
+        # The whole suite in two processes at once: the real-Django tests (subprocess-bound)
+        # beside the rest, so that the longest run is not one process doing both in turn.
+        print(f"Python {this_python()}: the whole suite, {REAL_DJANGO} in a second process (log in .venvs/)",
+              flush=True)
+        log = VENVS / f"py{this_python()}-{REAL_DJANGO.replace('/', '-')}.log"
+        with open(log, "wb") as handle:
+            django_run = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", REAL_DJANGO],
+                                          cwd=REPO, stdout=handle, stderr=subprocess.STDOUT)
+        main = subprocess.run([sys.executable, "-m", "pytest", f"--ignore={REAL_DJANGO}"], cwd=REPO)
+        results = [(this_python(), "whole suite but " + REAL_DJANGO, main.returncode, time.monotonic() - start)]
+        django_code = django_run.wait()
+        results.append((this_python(), REAL_DJANGO, django_code, time.monotonic() - start))
+        print(f"\n===== Python {this_python()}, {REAL_DJANGO} (exit {django_code}); its log, {log.relative_to(REPO)}:",
+              flush=True)
+        sys.stdout.write(log.read_text(errors="replace")[-20000:] if django_code else
+                         (log.read_text(errors="replace").strip().splitlines() or [""])[-1] + "\n")
     for version, (process, log, started) in others.items():
         code = process.wait()
         while version not in ended:  # the waiting thread notes the time right after wait() returns
@@ -158,9 +178,9 @@ def run(pytest_args: list[str]) -> int:
         else:
             last = log.read_text(errors="replace").strip().splitlines()[-1:]
             print(f"Python {version}: {last[0] if last else ''}", flush=True)
-    print("\nPython  run                 exit  wall time")
+    print("\nPython  run                               exit  wall time")
     for version, what, code, seconds in sorted(results):
-        print(f"{version:<7} {what:<19} {code:>4}  {seconds:7.0f} s")
+        print(f"{version:<7} {what:<33} {code:>4}  {seconds:7.0f} s")
     return max(code for _, _, code, _ in results)
 
 
