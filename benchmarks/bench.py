@@ -305,6 +305,13 @@ def flake8_command(with_plugin: bool, *args: str) -> list[str]:
     return [sys.executable, "-c", FLAKE8_WRAPPER, "" if with_plugin else PLUGIN_DISTRIBUTION, *args]
 
 
+def _one_table_cell(command: str) -> str:
+    """*command* shortened to fit one Markdown table cell: an inline script shown as
+    ``<script>``, a run of ``.py`` file arguments as ``<every .py file>``."""
+    command = re.sub(r"-c '[^']*\n[^']*'", "-c '<script>'", command)
+    return re.sub(r"(?: \S+\.py){2,}", " <every .py file>", command)
+
+
 def _display(command: Sequence[str], replacements: dict[str, str]) -> str:
     shown = []
     for part in command:
@@ -1385,6 +1392,7 @@ def render_docs(report: dict[str, Any], existing: str | None = None, svg_name: s
         entry = report["timings"].get(key)
         if entry:
             command = entry["command"].replace(shlex.quote(f"--format={FLAKE8_FORMAT}"), FLAKE8_FORMAT_SHOWN)
+            command = _one_table_cell(command)
             out.append(f"| {label} | `{command}`: {explain[key]} |")
     out += [
         "",
