@@ -15,6 +15,7 @@ that need it fail with a message saying so; they are never skipped.
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import shutil
@@ -60,6 +61,7 @@ class HarnessError(RuntimeError):
     """Django or an interpreter for it is missing: the test fails with this message."""
 
 
+@functools.cache  # an interpreter's version does not change during a run; each probe is a process
 def _python_version(executable: str) -> tuple[int, int] | None:
     try:
         out = subprocess.run(
