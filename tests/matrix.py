@@ -126,23 +126,39 @@ def install() -> None:
             (venv / ".o2o-lint-stamp").write_text(_stamp())
 
 
+class TimedRun:
+    """A subprocess writing to a log, and when it ended, noted by a thread that waits on it.
+
+    The time is noted when the process ends, not when the caller gets round to waiting for
+    it: the table below would otherwise show a short run as long as the longest before it."""
+
+    def __init__(self, command: list[str], log: Path) -> None:
+        self.log = log
+        self.started = time.monotonic()
+        with open(log, "wb") as handle:
+            self.process = subprocess.Popen(command, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT)
+        self._ended = threading.Event()
+        self._seconds = 0.0
+        threading.Thread(target=self._note_end, daemon=True).start()
+
+    def _note_end(self) -> None:
+        self.process.wait()
+        self._seconds = time.monotonic() - self.started
+        self._ended.set()
+
+    def wait(self) -> tuple[int, float]:
+        """The exit code and the wall time of the run."""
+        self._ended.wait()
+        return self.process.returncode, self._seconds
+
+
 def run(pytest_args: list[str]) -> int:
     missing = [version for version in PYTHONS if version != this_python() and not venv_python(version).exists()]
     if missing:
         raise MatrixError(f"no virtualenv for Python {', '.join(missing)}: run `python tests/matrix.py install` first")
     VENVS.mkdir(exist_ok=True)
-    others: dict[str, tuple[subprocess.Popen[bytes], Path, float]] = {}
-    ended: dict[str, float] = {}  # when each other run ended, noted by a thread waiting on it
-    for version in PYTHONS:
-        if version == this_python():
-            continue
-        log = VENVS / f"py{version}.log"
-        with open(log, "wb") as handle:
-            process = subprocess.Popen([str(venv_python(version)), "-m", "pytest", *FAST], cwd=REPO,
-                                       stdout=handle, stderr=subprocess.STDOUT)
-        others[version] = (process, log, time.monotonic())
-        threading.Thread(target=lambda v=version, p=process: (p.wait(), ended.__setitem__(v, time.monotonic())),
-                         daemon=True).start()
+    others = {version: TimedRun([str(venv_python(version)), "-m", "pytest", *FAST], VENVS / f"py{version}.log")
+              for version in PYTHONS if version != this_python()}
     print(f"Python {', '.join(others)}: the suite without the slow tests, in parallel (logs in .venvs/)",
           flush=True)
     start = time.monotonic()
@@ -155,23 +171,21 @@ def run(pytest_args: list[str]) -> int:
         # beside the rest, so that the longest run is not one process doing both in turn.
         print(f"Python {this_python()}: the whole suite, {REAL_DJANGO} in a second process (log in .venvs/)",
               flush=True)
-        log = VENVS / f"py{this_python()}-{REAL_DJANGO.replace('/', '-')}.log"
-        with open(log, "wb") as handle:
-            django_run = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", REAL_DJANGO],
-                                          cwd=REPO, stdout=handle, stderr=subprocess.STDOUT)
+        django_run = TimedRun([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", REAL_DJANGO],
+                              VENVS / f"py{this_python()}-{REAL_DJANGO.replace('/', '-')}.log")
         main = subprocess.run([sys.executable, "-m", "pytest", f"--ignore={REAL_DJANGO}"], cwd=REPO)
         results = [(this_python(), "whole suite but " + REAL_DJANGO, main.returncode, time.monotonic() - start)]
-        django_code = django_run.wait()
-        results.append((this_python(), REAL_DJANGO, django_code, time.monotonic() - start))
+        django_code, django_seconds = django_run.wait()
+        results.append((this_python(), REAL_DJANGO, django_code, django_seconds))
+        log = django_run.log
         print(f"\n===== Python {this_python()}, {REAL_DJANGO} (exit {django_code}); its log, {log.relative_to(REPO)}:",
               flush=True)
         sys.stdout.write(log.read_text(errors="replace")[-20000:] if django_code else
                          (log.read_text(errors="replace").strip().splitlines() or [""])[-1] + "\n")
-    for version, (process, log, started) in others.items():
-        code = process.wait()
-        while version not in ended:  # the waiting thread notes the time right after wait() returns
-            time.sleep(0.05)
-        results.append((version, "without slow tests", code, ended[version] - started))
+    for version, other in others.items():
+        code, seconds = other.wait()
+        results.append((version, "without slow tests", code, seconds))
+        log = other.log
         if code != 0:
             print(f"\n===== Python {version} failed (exit {code}); its log, {log.relative_to(REPO)}:", flush=True)
             sys.stdout.write(log.read_text(errors="replace"))
