@@ -100,10 +100,16 @@ class RootFacts:
         # What git ignores under the root (respect-gitignore): one git call per root and run,
         # walking the tree while this process walks it too; then the walk is pruned.
         answer = start_git_ignored(root) if settings.respect_gitignore else frozenset
-        discovered = list(iter_python_files([root], settings.all_excludes, root))
+        templates: list[str] = []
+        discovered = list(iter_python_files([root], settings.all_excludes, root, templates=templates))
         self.ignored = answer()
         self.discovered = [item for item in discovered if not self.ignored or not ignored_here_or_above(
             item if isinstance(item, str) else item.path, self.ignored)]
+        #: Template files (absolute path -> [stat signature, content hash]): no facts, but
+        #: their content hashes key the findings that read them (see the findings cache).
+        self.templates = self._template_hashes(
+            [t for t in templates if not self.ignored or not ignored_here_or_above(t, self.ignored)],
+            cached.get("templates") or {})
         to_scan: list[tuple[str, str, str | None]] = []
         for path in self.discovered:
             if not isinstance(path, str):
@@ -125,10 +131,31 @@ class RootFacts:
             else:
                 self.fresh[absolute] = facts
             self.files[absolute] = [signature, digest, facts_digest]
-        if self.files != old_files:
-            cache.store(self.stats_name, {"version": version, "root": root, "files": self.files})
+        if self.files != old_files or self.templates != cached.get("templates", {}):
+            cache.store(self.stats_name, {"version": version, "root": root, "files": self.files,
+                                          "templates": self.templates})
         self._facts: dict[str, Facts] | None = None
         self._unreadable: list[str] = []
+
+    @staticmethod
+    def _template_hashes(paths: list[str], cached: dict[str, list]) -> dict[str, list]:
+        """[signature, content hash] of each template, read only when its stat changed."""
+        found: dict[str, list] = {}
+        for path in paths:
+            absolute = os.path.abspath(path)
+            signature = stat_signature(absolute)
+            entry = cached.get(absolute)
+            if entry is not None and signature is not None and entry[0] == signature:
+                found[absolute] = entry
+                continue
+            try:
+                with open(absolute, "rb") as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)
+            except OSError:
+                continue
+            if len(data) <= MAX_FILE_BYTES:
+                found[absolute] = [signature, content_hash(data)]
+        return found
 
     @property
     def digests(self) -> dict[str, str]:
@@ -138,7 +165,9 @@ class RootFacts:
 
     @property
     def content_hashes(self) -> dict[str, str]:
-        return {path: entry[1] for path, entry in self.files.items()}
+        hashes = {path: entry[1] for path, entry in self.files.items()}
+        hashes.update((path, entry[1]) for path, entry in self.templates.items())
+        return hashes
 
     @property
     def unreadable(self) -> list[str]:
@@ -191,6 +220,11 @@ class ProjectFacts:
         return None
 
     @property
+    def templates(self) -> list[str]:
+        """Every template file under the roots (absolute paths, sorted)."""
+        return sorted(path for root in self.roots for path in root.templates)
+
+    @property
     def ignored(self) -> frozenset[str]:
         """What git ignores under every root (absolute paths)."""
         return frozenset().union(*(root.ignored for root in self.roots))
@@ -209,7 +243,8 @@ def collect_project_facts(roots: Iterable[str], settings: Settings) -> dict[str,
     return ProjectFacts(roots, settings).facts
 
 
-def index_from_facts(facts_by_path: dict[str, Facts], settings: Settings, unreadable: Iterable[str] = ()) -> ProjectIndex:
+def index_from_facts(facts_by_path: dict[str, Facts], settings: Settings, unreadable: Iterable[str] = (),
+                     templates: Iterable[str] = ()) -> ProjectIndex:
     from o2o_lint.index.model import ProjectIndex
 
     return ProjectIndex(
@@ -217,9 +252,10 @@ def index_from_facts(facts_by_path: dict[str, Facts], settings: Settings, unread
         foreign_key_classes=settings.foreign_key_classes,
         model_base_classes=settings.model_base_classes,
         unreadable_files=unreadable,
+        template_paths=templates,
     )
 
 
 def build_index(roots: Iterable[str], settings: Settings) -> ProjectIndex:
     facts = ProjectFacts(roots, settings)
-    return index_from_facts(facts.facts, settings, facts.unreadable)
+    return index_from_facts(facts.facts, settings, facts.unreadable, facts.templates)
