@@ -157,14 +157,24 @@ def iter_python_files(
                 yield path if os.path.isfile(path) else DiscoveryProblem(path, "cannot read: not a regular file")
 
 
+def iter_template_files(directory: str, excludes: Iterable[str], root: str, *,
+                        ignored: frozenset[str] = frozenset()) -> list[str]:
+    """Every template file under *directory* (a directory settings name in DIRS), sorted."""
+    templates: list[str] = []
+    if os.path.isdir(directory):
+        for _ in _walk(directory, ExcludeMatcher(excludes, root), set(), ignored, templates, top_holds_templates=True):
+            pass
+    return templates
+
+
 def _walk(top: str, matcher: ExcludeMatcher, seen: set[str], ignored: frozenset[str] = frozenset(),
-          templates: list[str] | None = None) -> Iterator[str | DiscoveryProblem]:
+          templates: list[str] | None = None, *, top_holds_templates: bool = False) -> Iterator[str | DiscoveryProblem]:
     """Depth-first, sorted, with ``os.scandir`` (no stat call per file) and no directory symlinks."""
     found: list[str] = []
     found_templates: list[str] = []
     problems: list[DiscoveryProblem] = []
     pending = [top]
-    template_directories: set[str] = set()  # inside a `templates` directory
+    template_directories = {top} if top_holds_templates else set()  # inside a `templates` directory
     while pending:
         directory = pending.pop()
         in_templates = directory in template_directories

@@ -23,7 +23,7 @@ from o2o_lint.findings import PARSE_ERROR_CODE, Finding, Fix, Replacement, parse
 from o2o_lint.focus import focused_source
 from o2o_lint.index.facts import Facts, facts_for_tree
 from o2o_lint.index.model import ProjectIndex
-from o2o_lint.noqa import filter_suppressed
+from o2o_lint.noqa import filter_suppressed, filter_suppressed_by_line
 from o2o_lint.rules import all_rules
 from o2o_lint.rules.base import FileContext, LintRule, TemplateContext
 from o2o_lint.sourcefile import apply_line_edits
@@ -122,7 +122,7 @@ class Engine:
         if not rules:
             return Analysis([])
         if is_template_path(path):
-            return self._analyze_template(path, text, rules)
+            return self._analyze_template(path, text, rules, apply_noqa)
         facts = None if fresh_facts else self.index.facts_by_path.get(os.path.abspath(path))
         if facts is None:
             if tree is None:
@@ -136,10 +136,13 @@ class Engine:
                 return self._analyze(path, text, facts, rules, tree, apply_noqa)
         return self._analyze(path, text, facts, rules, tree, apply_noqa)
 
-    def _analyze_template(self, path: str, text: str, rules: list[type[LintRule]]) -> Analysis:
-        """A template file: only rules that read templates, each on the raw text."""
+    def _analyze_template(self, path: str, text: str, rules: list[type[LintRule]], apply_noqa: bool) -> Analysis:
+        """A template file: only rules that read templates, each on the raw text; a
+        ``{# noqa: CODE #}`` on the finding's line suppresses it."""
         context = TemplateContext(path=path, text=text, index=self.index, settings=self.settings)
         findings = [finding for rule in rules if rule.reads_templates for finding in rule.check_template(context)]
+        if apply_noqa:
+            findings = filter_suppressed_by_line(findings, text)
         findings.sort(key=lambda f: f.sort_key)
         return Analysis(findings)
 

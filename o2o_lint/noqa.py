@@ -115,6 +115,21 @@ def filter_suppressed(findings: list[Finding], text: str) -> list[Finding]:
     return [f for f in findings if not is_suppressed(f, source)]
 
 
+def filter_suppressed_by_line(findings: list[Finding], text: str) -> list[Finding]:
+    """For text that is not Python (a template): a finding is suppressed by a ``# noqa``
+    (``{# noqa: CODE #}``) on its own line."""
+    if not findings or "noqa" not in text.lower():
+        return findings
+    lines = split_lines(text)
+    kept = []
+    for finding in findings:
+        match = NOQA_INLINE_REGEXP.search(lines[finding.line - 1]) if 0 < finding.line <= len(lines) else None
+        codes = match.group("codes") if match is not None else None
+        if match is None or (codes and not code_matches(finding.code, set(_parse_codes(codes)))):
+            kept.append(finding)
+    return kept
+
+
 # -- directives in comments -----------------------------------------------------------------------
 
 

@@ -291,7 +291,7 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
     if settings.use_cache and roots:
         result_cache = ResultCache(
             Cache.for_root(roots[0], settings.cache_dir, True), "\0".join(sorted(roots)),
-            fingerprint(settings, facts.digests), facts.content_hashes,
+            fingerprint(settings, facts.run_digests), facts.content_hashes,
         )
     project.result_cache = result_cache
     todo: list[tuple[str, str | None]] = []
