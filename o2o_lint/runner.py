@@ -281,11 +281,12 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
         discovered = list(iter_python_files(paths, settings.all_excludes, exclude_base, ignored=facts.ignored,
                                             force_exclude=settings.force_exclude))
         discovered += _templates_under(paths, facts.templates, set(discovered))
+    templates = set(facts.templates)
     for item in discovered:
         if isinstance(item, DiscoveryProblem):
             results.append(FileResult(item.path, [parse_error(item.path, item.message)]))
-        else:
-            files.append(item)
+        elif not is_template_path(item) or os.path.abspath(item) in templates:
+            files.append(item)  # a page or text file outside the template directories is no template
     unsafe = settings.unsafe_fixes
     result_cache = None
     if settings.use_cache and roots:
