@@ -10,8 +10,10 @@ The lexer is Django's own: a tag is ``{% ... %}``, ``{{ ... }}`` or ``{# ... #}`
 line (``django.template.base.tag_re``); ``{% verbatim %}`` and ``{% comment %}`` blocks
 are text; string literals are not variables. Every dotted path of a variable or a tag
 (``{{ a.b.c|default:d.e }}``, ``{% for x in a.b.all %}``, ``{% with x=a.b %}``,
-``{% if a.b.count %}``) is one :class:`TemplateRead`; Jinja2's call syntax
-(``a.b.all()``) reads the same path. Knows Django templates, no rule.
+``{% if a.b.count %}``) is one :class:`TemplateRead`. Jinja2 templates
+(:func:`template_language`) are read the same way: ``a.b.all()`` reads the path
+``a.b.all``; ``{% raw %}`` is text; whitespace control (``{%- ... -%}``) is understood;
+a tag spanning lines (which Jinja2 allows) is not read. Knows Django templates, no rule.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from o2o_lint.index.model import ModelInfo, ProjectIndex
 
 __all__ = ["TEMPLATE_DIRECTORY_NAMES", "TEMPLATE_EXTENSIONS", "TemplateRead", "TemplateTypes", "is_template_path", "segment_column",
-           "template_reads"]
+           "template_language", "template_reads", "DJANGO", "JINJA2"]
 
 
 # django.template.base.tag_re: a tag never spans lines
@@ -37,6 +39,10 @@ _TAG = re.compile(r"({%.*?%}|{{.*?}}|{#.*?#})")
 _STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
 _PATH = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.\w+)+)(?:\(\))?")
 _FOR = re.compile(r"^\s*for\s+.+?\s+in\s+(?P<iterable>[A-Za-z_][\w.]*?)(?:\(\))?(?:\s+reversed)?\s*$")
+#: A template's language: Django's template language, or Jinja2 (Django's ``Jinja2``
+#: backend: ``jinja2`` app directories, ``.jinja``/``.jinja2``/``.j2`` files).
+DJANGO, JINJA2 = "django", "jinja2"
+_JINJA2_EXTENSIONS = (".jinja", ".jinja2", ".j2")
 #: Tags whose arguments name no variable (library names, block names).
 _NO_VARIABLES = frozenset({"load", "block", "endblock", "extends", "csrf_token", "templatetag"})
 
@@ -48,6 +54,13 @@ class TemplateRead(NamedTuple):
     line: int  # 1-based
     column: int  # 0-based, where the path starts
     iterated: bool = False  # the iterable of a ``{% for %}``
+
+
+def template_language(path: str) -> str:
+    """:data:`DJANGO` or :data:`JINJA2`, from where the template lies and its extension."""
+    if path.endswith(_JINJA2_EXTENSIONS) or "jinja2" in re.split(r"[\\/]", path)[:-1]:
+        return JINJA2
+    return DJANGO
 
 
 def segment_column(read: TemplateRead, index: int) -> tuple[int, int]:
@@ -69,6 +82,10 @@ def template_reads(text: str) -> Iterator[TemplateRead]:
         token = match.group()
         kind = token[:2]
         content = token[2:-2]
+        if content[:1] in ("-", "+"):  # Jinja2's whitespace control: {%- ... -%}
+            content = " " + content[1:]
+        if content[-1:] in ("-", "+"):
+            content = content[:-1] + " "
         if kind == "{#":
             continue
         words = content.split()
@@ -81,6 +98,9 @@ def template_reads(text: str) -> Iterator[TemplateRead]:
                 continue
             if words[0] == "verbatim":
                 skipping = " ".join(["endverbatim", *words[1:]])
+                continue
+            if words[0] == "raw":  # Jinja2's verbatim
+                skipping = "endraw"
                 continue
             if words[0] == "comment":
                 skipping = "endcomment"

@@ -28,7 +28,7 @@ from o2o_lint.index.name_reads import (
     ATTRIBUTE, FIELDS, GETATTR, HASATTR, ITERATION, LOOKUP, SOURCE, NameRead, name_reads,
 )
 from o2o_lint.index.receivers import ModelTypes
-from o2o_lint.index.templates import TemplateTypes, segment_column, template_reads
+from o2o_lint.index.templates import JINJA2, TemplateTypes, segment_column, template_language, template_reads
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TemplateContext, Valid
 from o2o_lint.sourcefile import char_column, split_lines
 from o2o_lint.syntax import parse_module
@@ -50,7 +50,7 @@ class ManagerUse(NamedTuple):
 
 
 #: Where a name is read, beyond :mod:`o2o_lint.index.name_reads`' places: a template.
-TEMPLATE = "template"
+TEMPLATE, JINJA2_TEMPLATE = "template", "jinja2 template"
 
 
 def manager_uses(tree: ast.AST) -> set[str]:
@@ -452,6 +452,16 @@ class ReverseManagerUse(LintRule):
         ),
         Invalid(
             """
+            {%- for i in company.invoice_set.all() -%}{{ i.pk }}{%- endfor %}
+            """,
+            files={"billing/models.py": _MODELS},
+            path="billing/jinja2/billing/company.html",
+            expected_messages=["the Jinja2 template then raises UndefinedError"],
+            id="jinja2-template",
+            range=(1, 21, 1, 32),
+        ),
+        Invalid(
+            """
             def count(company):
                 return company.invoice_set.count()
             """,
@@ -643,13 +653,14 @@ class ReverseManagerUse(LintRule):
     @classmethod
     def check_template(cls, context: TemplateContext) -> list[Finding]:
         view = context.index.view(ReverseManagerUses)
+        place = JINJA2_TEMPLATE if template_language(context.path) == JINJA2 else TEMPLATE
         findings = []
         for use in view.template_uses(context.text):
             relations = view.reported(use)
             if relations:
                 line, end = use.end
                 findings.append(context.finding(cls.code, line, end - len(use.name), end,
-                                                _message(f"`{use.name}`", relations, TEMPLATE)))
+                                                _message(f"`{use.name}`", relations, place)))
         return findings
 
 
@@ -672,4 +683,5 @@ _CONSEQUENCES = {
     SOURCE: ": the serializer field then drops out of the response, silently",
     FIELDS: ": the serializer then raises ImproperlyConfigured, or gives one pk for a list",
     TEMPLATE: ": the template then renders nothing there, silently",
+    JINJA2_TEMPLATE: ": the Jinja2 template then raises UndefinedError there (read bare, it renders nothing)",
 }

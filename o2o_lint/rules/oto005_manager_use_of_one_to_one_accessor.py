@@ -50,7 +50,7 @@ from o2o_lint.index.name_reads import (
     ATTRIBUTE, FIELDS, GETATTR, HASATTR, ITERATION, LOOKUP, ON_OBJECT, SOURCE, NameRead, name_reads,
 )
 from o2o_lint.index.receivers import OBJECT, ModelTypes
-from o2o_lint.index.templates import TemplateTypes, segment_column, template_reads
+from o2o_lint.index.templates import JINJA2, TemplateTypes, segment_column, template_language, template_reads
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TemplateContext, Valid
 from o2o_lint.sourcefile import char_column, split_lines
 from o2o_lint.syntax import parse_module
@@ -188,18 +188,19 @@ class OneToOneAccessors:
         if self.defines(related, method):
             return None
         consequence = ("a read-only serializer field drops out of the response, silently" if place == SOURCE
-                       else _RENDERS_NOTHING if place == TEMPLATE else "this raises AttributeError")
+                       else _RENDERS_NOTHING if place == TEMPLATE else _UNDEFINED if place == JINJA2_TEMPLATE
+                       else "this raises AttributeError")
         return Site(name, method,
                     f"`{name}` is a {side} ({found.declared}), not a manager: it is a single {related.name}, "
                     f"which has no `{method}()`; {consequence}",
                     name if (found.reverse or method in _GUARDED) else None)
 
 
-    def site_on_any(self, name: str, method: str | None) -> Site | None:
+    def site_on_any(self, name: str, method: str | None, place: str) -> Site | None:
         """What ``x.<name>[.<method>]`` breaks when nothing says what ``x`` is (a template's
         context variable): a site only when every model that gives *name* (or, for
         ``<accessor>_set``, the accessor) any meaning is broken by it, the same way."""
-        key = (name, method)
+        key = (name, method, place)
         if key in self._anywhere:
             return self._anywhere[key]
         names = {name, name[:-4]} if name.endswith("_set") else {name}
@@ -207,7 +208,7 @@ class OneToOneAccessors:
         for model in self.index.models.values():
             if model.abstract or not any(self.defines(model, n) for n in names):
                 continue
-            site = self.site(model, name, method, TEMPLATE)
+            site = self.site(model, name, method, place)
             if site is None or (found is not None and site.message != found.message):
                 found = None
                 break
@@ -216,18 +217,21 @@ class OneToOneAccessors:
         return found
 
     @cached_property
-    def _anywhere(self) -> dict[tuple[str, str | None], Site | None]:
+    def _anywhere(self) -> dict[tuple[str, str | None, str], Site | None]:
         return {}
 
 
-#: Where a name is read, beyond :mod:`o2o_lint.index.name_reads`' places: a Django template.
-TEMPLATE = "template"
-#: What a template does with a name that breaks (verified on Django 4.2, 5.2 and 6.1).
+#: Where a name is read, beyond :mod:`o2o_lint.index.name_reads`' places: a template.
+TEMPLATE, JINJA2_TEMPLATE = "template", "jinja2 template"
+#: What a template does with a name that breaks (verified on Django 4.2, 5.2 and 6.1;
+#: Jinja2 3.1 through Django's Jinja2 backend on 5.2).
 _RENDERS_NOTHING = "the template renders nothing there, silently"
+_UNDEFINED = "the Jinja2 template raises UndefinedError there (read bare, it renders nothing)"
 
 #: What reading a ``<accessor>_set`` that no longer exists does, by where it is spelled.
 _SET_CONSEQUENCES = {
     TEMPLATE: _RENDERS_NOTHING,
+    JINJA2_TEMPLATE: _UNDEFINED,
     ATTRIBUTE: "this raises AttributeError",
     GETATTR: "this raises AttributeError",
     HASATTR: "`hasattr` is always False, silently",
@@ -492,6 +496,18 @@ class ManagerUseOfOneToOneAccessor(LintRule):
             id="template",
             range=(1, 20, 1, 31),
         ),
+        # Jinja2 (a `jinja2` directory): calling a method of what is not there raises UndefinedError.
+        Invalid(
+            """
+            {%- for i in company.invoice_set.all() -%}{{ i.pk }}{%- endfor %}
+            {{ company.invoice.count() }}{% raw %}{{ company.invoice.all() }}{% endraw %}
+            """,
+            files={"billing/models.py": _MODELS},
+            path="billing/jinja2/billing/company.html",
+            expected_messages=["`invoice_set` does not exist", "the Jinja2 template raises UndefinedError"],
+            id="jinja2-template",
+            range=(1, 21, 1, 32),
+        ),
         Invalid(
             """
             from billing.models import Company
@@ -694,6 +710,7 @@ class ManagerUseOfOneToOneAccessor(LintRule):
         if pattern is None or pattern.search(context.text) is None:
             return []
         types = context.index.view(TemplateTypes)
+        place = JINJA2_TEMPLATE if template_language(context.path) == JINJA2 else TEMPLATE
         findings = []
         for read in template_reads(context.text):
             last = len(read.path) - 1
@@ -705,7 +722,8 @@ class ManagerUseOfOneToOneAccessor(LintRule):
                 if method is None and not name.endswith("_set"):
                     continue
                 model = types.model_of(read.path[:position])
-                site = view.site(model, name, method, TEMPLATE) if model is not None else view.site_on_any(name, method)
+                site = (view.site(model, name, method, place) if model is not None
+                        else view.site_on_any(name, method, place))
                 if site is not None:
                     start, end = segment_column(read, position)
                     findings.append(context.finding(cls.code, read.line, start, end, site.message))
