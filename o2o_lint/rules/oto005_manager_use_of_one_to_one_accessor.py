@@ -196,6 +196,19 @@ class OneToOneAccessors:
                     name if (found.reverse or method in _GUARDED) else None)
 
 
+    @cached_property
+    def template_pattern(self) -> re.Pattern[str] | None:
+        """Matches a template that may read a one-to-one accessor as a manager: ``acc_set``,
+        ``acc.<manager method>``, or ``acc`` ending a ``{% for %}``'s iterable."""
+        names = {f.name for model in self.index.models.values() for f in model.fields
+                 if f.kind == RelationKind.ONE_TO_ONE}
+        names.update(r.accessor for r in self.index.reverse_relations if r.kind == RelationKind.ONE_TO_ONE)
+        if not names:
+            return None
+        accessor = r"(?:%s|\w+_ptr)" % "|".join(map(re.escape, sorted(names)))
+        methods = "|".join(sorted(METHODS))
+        return re.compile(rf"\b{accessor}(?:_set\b|\.(?:{methods})\b|\s*(?:reversed\s*)?[-+]?%\}})")
+
     def site_on_any(self, name: str, method: str | None, place: str) -> Site | None:
         """What ``x.<name>[.<method>]`` breaks when nothing says what ``x`` is (a template's
         context variable): a site only when every model that gives *name* (or, for
@@ -706,8 +719,8 @@ class ManagerUseOfOneToOneAccessor(LintRule):
         only when every model that knows the name breaks the same way
         (:meth:`OneToOneAccessors.site_on_any`)."""
         view = context.index.view(OneToOneAccessors)
-        pattern = view.pattern
-        if pattern is None or pattern.search(context.text) is None:
+        pattern, screen = view.pattern, view.template_pattern
+        if pattern is None or screen is None or screen.search(context.text) is None:
             return []
         types = context.index.view(TemplateTypes)
         place = JINJA2_TEMPLATE if template_language(context.path) == JINJA2 else TEMPLATE
