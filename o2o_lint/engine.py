@@ -436,7 +436,7 @@ def apply_fixes(module: cst.Module, fixes: list[Fix]) -> cst.Module:
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
-    context = CodemodContext()
+    context = CodemodContext(full_package_name=next((fix.package for fix in fixes if fix.package), None))
     additions = [item for fix in fixes for item in fix.add_imports]
     removals = [item for fix in fixes for item in fix.remove_imports]
     if additions:

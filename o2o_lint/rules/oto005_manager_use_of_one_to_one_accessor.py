@@ -195,7 +195,6 @@ class OneToOneAccessors:
                     f"which has no `{method}()`; {consequence}",
                     name if (found.reverse or method in _GUARDED) else None)
 
-
     @cached_property
     def template_pattern(self) -> re.Pattern[str] | None:
         """Matches a template that may read a one-to-one accessor as a manager: ``acc_set``,
