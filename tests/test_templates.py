@@ -110,3 +110,13 @@ def test_noqa_on_the_template_line_suppresses_its_finding(tmp_path: Path) -> Non
     template.parent.mkdir(parents=True)
     template.write_text(USE.replace("{% endfor %}", "{% endfor %}{# noqa: OTO004 #}") + "{{ company.address_set.count }}\n")
     assert _findings(root, "--select", "OTO004", ".") == [("billing/templates/a.html", 4, "OTO004")]
+
+
+def test_add_noqa_writes_a_template_comment_in_a_template(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"billing/models.py": MODELS})
+    template = root / "billing" / "templates" / "a.html"
+    template.parent.mkdir(parents=True)
+    template.write_text(USE)
+    run_cli("--select", "OTO004", "--add-noqa", ".", cwd=root)
+    assert template.read_text() == USE.replace("{% endfor %}\n", "{% endfor %} {# noqa: OTO004 #}\n")
+    assert _findings(root, "--select", "OTO004", ".") == []
