@@ -199,6 +199,30 @@ def noqa_line(source: SourceLines, line: int) -> int:
     return source.range_of(line)[1]
 
 
+def add_template_noqa(text: str, findings: Iterable[Finding]) -> AddNoqaResult:
+    """Add ``{# noqa: CODE #}`` (a template comment: renders nothing) at the end of each
+    finding's line of a template; a line with a ``noqa`` already is left to the user."""
+    lines = text.splitlines(keepends=True)
+    wanted: dict[int, list[str]] = {}
+    result = AddNoqaResult(text)
+    for finding in findings:
+        if not 1 <= finding.line <= len(lines):
+            result.skipped.append((finding.line, "the line does not exist"))
+        elif NOQA_INLINE_REGEXP.search(lines[finding.line - 1]) is not None:
+            if not filter_suppressed_by_line([finding], text):
+                continue
+            result.skipped.append((finding.line, "the line has a noqa comment already"))
+        elif finding.code not in wanted.setdefault(finding.line, []):
+            wanted[finding.line].append(finding.code)
+    for line, codes in wanted.items():
+        content = lines[line - 1]
+        body = content.rstrip("\r\n")
+        lines[line - 1] = f"{body} {{# noqa: {', '.join(sorted(codes))} #}}{content[len(body):]}"
+        result.added += len(codes)
+    result.text = "".join(lines)
+    return result
+
+
 def add_noqa(text: str, findings: Iterable[Finding]) -> AddNoqaResult:
     """Add ``# noqa: CODE`` comments so that every one of *findings* is suppressed."""
     source = SourceLines(text)
