@@ -120,3 +120,24 @@ def test_add_noqa_writes_a_template_comment_in_a_template(tmp_path: Path) -> Non
     run_cli("--select", "OTO004", "--add-noqa", ".", cwd=root)
     assert template.read_text() == USE.replace("{% endfor %}\n", "{% endfor %} {# noqa: OTO004 #}\n")
     assert _findings(root, "--select", "OTO004", ".") == []
+
+
+def test_a_container_method_name_on_an_unknown_variable_is_not_reported(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"shop/models.py": """
+        from django.db import models
+
+        class Order(models.Model):
+            pass
+
+        class Receipt(models.Model):
+            order = models.OneToOneField(Order, models.CASCADE, related_name="items")
+
+        class Line(models.Model):
+            order = models.ForeignKey(Order, models.CASCADE, unique=True, related_name="keys")
+        """})
+    template = root / "shop" / "templates" / "a.html"
+    template.parent.mkdir(parents=True)
+    template.write_text("{% for k, v in data.items %}{{ k }}{% endfor %}{{ data.items.count }}{{ data.keys.count }}\n")
+    found = _findings(root, ".")
+    assert [code for _, _, code in found] == ["OTO001"]  # the template may read the manager: unsafe, not reported
+    assert "the fix is unsafe" in run_cli("--output-format", "concise", ".", cwd=root).stdout
