@@ -4,7 +4,8 @@ paths they read, with their line and column.
 A template is found the way Django's loaders find one: under a directory named
 ``templates`` (``APP_DIRS``, and the ``BASE_DIR / "templates"`` most settings name in
 ``TEMPLATES[...]["DIRS"]``) or ``jinja2`` (the Jinja2 backend's app directory), with a
-text extension (:data:`~o2o_lint.discovery.TEMPLATE_EXTENSIONS`). Nothing is imported: settings are never run.
+text extension (:data:`~o2o_lint.discovery.TEMPLATE_EXTENSIONS`). Nothing is imported:
+settings are never run.
 
 The lexer is Django's own: a tag is ``{% ... %}``, ``{{ ... }}`` or ``{# ... #}`` on one
 line (``django.template.base.tag_re``); ``{% verbatim %}`` and ``{% comment %}`` blocks
@@ -24,15 +25,20 @@ from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 from o2o_lint.discovery import TEMPLATE_DIRECTORY_NAMES, TEMPLATE_EXTENSIONS, is_template_path
-
 from o2o_lint.index.model import RelationKind
 
 if TYPE_CHECKING:
     from o2o_lint.index.model import ModelInfo, ProjectIndex
 
-__all__ = ["TEMPLATE_DIRECTORY_NAMES", "TEMPLATE_EXTENSIONS", "TemplateRead", "TemplateTypes", "is_template_path", "segment_column",
-           "template_language", "template_reads", "DJANGO", "JINJA2"]
+__all__ = ["CONTAINER_ATTRIBUTES", "DJANGO", "JINJA2", "TEMPLATE_DIRECTORY_NAMES", "TEMPLATE_EXTENSIONS",
+           "TemplateRead", "TemplateTypes", "is_template_path", "segment_column", "template_language",
+           "template_reads"]
 
+#: What a template variable that is a dict, list or string answers (``{% for k, v in
+#: data.items %}``, ``{{ names.count }}``): read on a variable of unknown type, such a
+#: name is more likely the container's than a relation's.
+CONTAINER_ATTRIBUTES = frozenset(name for kind in (dict, list, tuple, set, str) for name in dir(kind)
+                                 if not name.startswith("_"))
 
 # django.template.base.tag_re: a tag never spans lines
 _TAG = re.compile(r"({%.*?%}|{{.*?}}|{#.*?#})")

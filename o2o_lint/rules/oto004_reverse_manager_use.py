@@ -28,7 +28,9 @@ from o2o_lint.index.name_reads import (
     ATTRIBUTE, FIELDS, GETATTR, HASATTR, ITERATION, LOOKUP, SOURCE, NameRead, name_reads,
 )
 from o2o_lint.index.receivers import ModelTypes
-from o2o_lint.index.templates import JINJA2, TemplateTypes, segment_column, template_language, template_reads
+from o2o_lint.index.templates import (
+    CONTAINER_ATTRIBUTES, JINJA2, TemplateTypes, segment_column, template_language, template_reads,
+)
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TemplateContext, Valid
 from o2o_lint.sourcefile import char_column, split_lines
 from o2o_lint.syntax import parse_module
@@ -214,8 +216,10 @@ class ReverseManagerUses:
                 if not name.endswith("_set") and method not in MANAGER_METHODS:
                     continue
                 end = (read.line, segment_column(read, position)[1])
-                found.setdefault((name, end), ManagerUse(name, end, types.model_of(read.path[:position]),
-                                                         place=TEMPLATE))
+                receiver = types.model_of(read.path[:position])
+                # `data.items.count`: on a variable of unknown type, a dict's or a list's, most likely
+                silent = receiver is None and name in CONTAINER_ATTRIBUTES
+                found.setdefault((name, end), ManagerUse(name, end, receiver, silent=silent, place=TEMPLATE))
         return tuple(found.values())
 
     def _uses_in(self, path: str, text: str, tree: ast.Module) -> tuple[ManagerUse, ...]:

@@ -50,7 +50,9 @@ from o2o_lint.index.name_reads import (
     ATTRIBUTE, FIELDS, GETATTR, HASATTR, ITERATION, LOOKUP, ON_OBJECT, SOURCE, NameRead, name_reads,
 )
 from o2o_lint.index.receivers import OBJECT, ModelTypes
-from o2o_lint.index.templates import JINJA2, TemplateTypes, segment_column, template_language, template_reads
+from o2o_lint.index.templates import (
+    CONTAINER_ATTRIBUTES, JINJA2, TemplateTypes, segment_column, template_language, template_reads,
+)
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TemplateContext, Valid
 from o2o_lint.sourcefile import char_column, split_lines
 from o2o_lint.syntax import parse_module
@@ -734,8 +736,12 @@ class ManagerUseOfOneToOneAccessor(LintRule):
                 if method is None and not name.endswith("_set"):
                     continue
                 model = types.model_of(read.path[:position])
-                site = (view.site(model, name, method, place) if model is not None
-                        else view.site_on_any(name, method, place))
+                if model is not None:
+                    site = view.site(model, name, method, place)
+                elif name in CONTAINER_ATTRIBUTES:
+                    continue  # `data.items`: a dict's, most likely
+                else:
+                    site = view.site_on_any(name, method, place)
                 if site is not None:
                     start, end = segment_column(read, position)
                     findings.append(context.finding(cls.code, read.line, start, end, site.message))
