@@ -456,7 +456,7 @@ def render_docs(results: Sequence[LintResult], comparison: Comparison) -> str:
         "finding has a verdict written after reading the code: `true` (a real trap, as Django",
         "behaves) or `false` (a false finding: a bug of the rule, to be fixed, not whitelisted).",
         "",
-        "`files`: the files o2o-lint checked (migrations are excluded by default); `OTO000`:",
+        "`files`: the files o2o-lint checked, Django templates included (migrations are excluded by default); `OTO000`:",
         "files that could not be parsed (not findings of a rule, no verdict needed). o2o-lint",
         "reads every syntax from Python 3.8 to 3.14 on any interpreter, so an OTO000 is a file",
         "no supported Python accepts. This table was made with",

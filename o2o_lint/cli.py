@@ -366,8 +366,10 @@ def _emit(result: RunResult, args: argparse.Namespace, mode: str, fmt: str, out:
 
 
 def _add_noqa(result: RunResult, project: Project, out: TextIO) -> int:
-    """Write ``# noqa: CODE`` for every finding; standard input is written back to stdout."""
-    from o2o_lint.noqa import add_noqa
+    """Write ``# noqa: CODE`` for every finding (``{# noqa: CODE #}`` in a template);
+    standard input is written back to stdout."""
+    from o2o_lint.discovery import is_template_path
+    from o2o_lint.noqa import add_noqa, add_template_noqa
     from o2o_lint.runner import write_atomically
     from o2o_lint.sourcefile import SourceError, read_source
 
@@ -390,7 +392,7 @@ def _add_noqa(result: RunResult, project: Project, out: TextIO) -> int:
             except SourceError as exc:
                 problems.append(parse_error(path, str(exc)))
                 continue
-            outcome = add_noqa(source.text, findings)
+            outcome = (add_template_noqa if is_template_path(path) else add_noqa)(source.text, findings)
             if outcome.text != source.text:
                 problem = write_atomically(path, source.encode(outcome.text), data)
                 if problem:

@@ -20,6 +20,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 
+#: Directories whose files (at any depth) Django's and Jinja2's app loaders read as
+#: templates: ``APP_DIRS``, and the ``BASE_DIR / "templates"`` most settings name in DIRS.
+TEMPLATE_DIRECTORY_NAMES = frozenset({"templates", "jinja2"})
+#: What a template file is called; anything else under a template directory (images,
+#: scripts, stylesheets) is not read.
+TEMPLATE_EXTENSIONS = (".html", ".htm", ".txt", ".xml", ".jinja", ".jinja2", ".j2")
+
+
+def is_template_path(path: str) -> bool:
+    return path.endswith(TEMPLATE_EXTENSIONS)
+
+
 @dataclass(frozen=True)
 class DiscoveryProblem:
     path: str
@@ -115,12 +127,13 @@ def ignored_here_or_above(path: str, ignored: frozenset[str]) -> bool:
 
 def iter_python_files(
     paths: Iterable[str], excludes: Iterable[str], root: str | None = None, *,
-    ignored: frozenset[str] = frozenset(), force_exclude: bool = False,
+    ignored: frozenset[str] = frozenset(), force_exclude: bool = False, templates: list[str] | None = None,
 ) -> Iterator[str | DiscoveryProblem]:
     """Yield every ``.py`` file under *paths*, sorted, without following directory symlinks.
 
     *ignored* (absolute paths, :func:`git_ignored`) prunes the walk; a path named in
-    *paths* is left out for it only under *force_exclude*."""
+    *paths* is left out for it only under *force_exclude*. *templates*, when given, gets
+    the template files the walk meets (:mod:`o2o_lint.index.templates`), sorted."""
     matcher = ExcludeMatcher(excludes, root)
     seen: set[str] = set()
     for path in paths:
@@ -133,7 +146,7 @@ def iter_python_files(
         if os.path.isdir(path):
             if matcher.excluded(path) and os.path.abspath(path) != os.path.abspath(root or ""):
                 continue
-            yield from _walk(path, matcher, seen, ignored)
+            yield from _walk(path, matcher, seen, ignored, templates)
         elif not os.path.exists(path):
             yield DiscoveryProblem(path, "cannot read: broken symlink or symlink loop")
         elif not matcher.excluded(path):
@@ -144,14 +157,27 @@ def iter_python_files(
                 yield path if os.path.isfile(path) else DiscoveryProblem(path, "cannot read: not a regular file")
 
 
-def _walk(top: str, matcher: ExcludeMatcher, seen: set[str],
-          ignored: frozenset[str] = frozenset()) -> Iterator[str | DiscoveryProblem]:
+def iter_template_files(directory: str, excludes: Iterable[str], root: str, *,
+                        ignored: frozenset[str] = frozenset()) -> list[str]:
+    """Every template file under *directory* (a directory settings name in DIRS), sorted."""
+    templates: list[str] = []
+    if os.path.isdir(directory):
+        for _ in _walk(directory, ExcludeMatcher(excludes, root), set(), ignored, templates, top_holds_templates=True):
+            pass
+    return templates
+
+
+def _walk(top: str, matcher: ExcludeMatcher, seen: set[str], ignored: frozenset[str] = frozenset(),
+          templates: list[str] | None = None, *, top_holds_templates: bool = False) -> Iterator[str | DiscoveryProblem]:
     """Depth-first, sorted, with ``os.scandir`` (no stat call per file) and no directory symlinks."""
     found: list[str] = []
+    found_templates: list[str] = []
     problems: list[DiscoveryProblem] = []
     pending = [top]
+    template_directories = {top} if top_holds_templates else set()  # inside a `templates` directory
     while pending:
         directory = pending.pop()
+        in_templates = directory in template_directories
         try:
             with os.scandir(directory) as entries:
                 listing = sorted(entries, key=lambda entry: entry.name)
@@ -174,6 +200,12 @@ def _walk(top: str, matcher: ExcludeMatcher, seen: set[str],
             if is_directory:
                 if not matcher.path_excluded(path):
                     subdirectories.append(path)
+                    if templates is not None and (in_templates or name in TEMPLATE_DIRECTORY_NAMES):
+                        template_directories.add(path)
+                continue
+            if in_templates and templates is not None and is_template_path(name):
+                if not matcher.path_excluded(path) and not entry.is_symlink():
+                    found_templates.append(path)
                 continue
             if not name.endswith(".py") or matcher.path_excluded(path):
                 continue
@@ -198,5 +230,7 @@ def _walk(top: str, matcher: ExcludeMatcher, seen: set[str],
             else:  # a FIFO, socket or device: opening it may block forever
                 problems.append(DiscoveryProblem(path, "cannot read: not a regular file"))
         pending.extend(reversed(subdirectories))
+    if templates is not None:
+        templates.extend(sorted(found_templates))
     yield from sorted(found)
     yield from problems

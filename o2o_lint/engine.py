@@ -18,13 +18,14 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from o2o_lint.config import Settings, selector_matches
+from o2o_lint.discovery import is_template_path
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding, Fix, Replacement, parse_error
 from o2o_lint.focus import focused_source
 from o2o_lint.index.facts import Facts, facts_for_tree
 from o2o_lint.index.model import ProjectIndex
-from o2o_lint.noqa import filter_suppressed
+from o2o_lint.noqa import filter_suppressed, filter_suppressed_by_line
 from o2o_lint.rules import all_rules
-from o2o_lint.rules.base import FileContext, LintRule
+from o2o_lint.rules.base import FileContext, LintRule, TemplateContext
 from o2o_lint.sourcefile import apply_line_edits
 from o2o_lint.syntax import parse_module
 
@@ -120,6 +121,8 @@ class Engine:
         rules = self._rules_for(path)
         if not rules:
             return Analysis([])
+        if is_template_path(path):
+            return self._analyze_template(path, text, rules, apply_noqa)
         facts = None if fresh_facts else self.index.facts_by_path.get(os.path.abspath(path))
         if facts is None:
             if tree is None:
@@ -132,6 +135,16 @@ class Engine:
             with self.index.overlay(os.path.abspath(path), facts, text):
                 return self._analyze(path, text, facts, rules, tree, apply_noqa)
         return self._analyze(path, text, facts, rules, tree, apply_noqa)
+
+    def _analyze_template(self, path: str, text: str, rules: list[type[LintRule]], apply_noqa: bool) -> Analysis:
+        """A template file: only rules that read templates, each on the raw text; a
+        ``{# noqa: CODE #}`` on the finding's line suppresses it."""
+        context = TemplateContext(path=path, text=text, index=self.index, settings=self.settings)
+        findings = [finding for rule in rules if rule.reads_templates for finding in rule.check_template(context)]
+        if apply_noqa:
+            findings = filter_suppressed_by_line(findings, text)
+        findings.sort(key=lambda f: f.sort_key)
+        return Analysis(findings)
 
     def _analyze(
         self, path: str, text: str, facts: Facts, rules: list[type[LintRule]], tree: ast.Module | None, apply_noqa: bool
@@ -423,7 +436,7 @@ def apply_fixes(module: cst.Module, fixes: list[Fix]) -> cst.Module:
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
-    context = CodemodContext()
+    context = CodemodContext(full_package_name=next((fix.package for fix in fixes if fix.package), None))
     additions = [item for fix in fixes for item in fix.add_imports]
     removals = [item for fix in fixes for item in fix.remove_imports]
     if additions:

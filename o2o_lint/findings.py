@@ -33,6 +33,9 @@ class Fix:
     replacements: dict[cst.CSTNode, Replacement] = field(default_factory=dict, compare=False)
     add_imports: tuple[tuple[str, str], ...] = ()
     remove_imports: tuple[tuple[str, str, str | None], ...] = ()  # (module, name, alias)
+    #: The package of the module fixed (``app`` for ``app/models.py``): relative imports
+    #: resolve against it, so an import to remove may be written ``from .constants import X``.
+    package: str | None = None
     #: ((line, column), (line, column)) of the source the fix rewrites, to keep fixes apart.
     span: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0))
     #: Edits of the text itself, for what LibCST's tree does not model as nodes (a comment's

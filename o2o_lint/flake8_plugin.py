@@ -186,7 +186,7 @@ class O2OLintPlugin:
                 project = cls._project_for(root)
                 facts = project.facts
                 results = ResultCache(Cache.for_root(root, settings.cache_dir, True), "\0".join(sorted(project.roots)),
-                                      fingerprint(settings, facts.digests), facts.content_hashes)
+                                      fingerprint(settings, facts.run_digests), facts.content_hashes)
             cls._results[root] = results
         return cls._results[root]
 

@@ -75,7 +75,7 @@ class Project:
     @property
     def index(self) -> ProjectIndex:
         if self._index is None:
-            self._index = index_from_facts(self.facts_by_path, self.settings, self._unreadable)
+            self._index = index_from_facts(self.facts_by_path, self.settings, self._unreadable, self.facts.templates)
         return self._index
 
     @property

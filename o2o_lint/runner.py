@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from o2o_lint.cache import Cache, content_hash
-from o2o_lint.discovery import DiscoveryProblem, ExcludeMatcher, iter_python_files
+from o2o_lint.discovery import DiscoveryProblem, ExcludeMatcher, is_template_path, iter_python_files
 from o2o_lint.findings import Finding, parse_error
 from o2o_lint.project import Project
 from o2o_lint.result_cache import CacheEntry, CachedFinding, ResultCache, decode_findings, fingerprint
@@ -122,6 +122,8 @@ def _process_file(
     try:
         data, source = read_source(path)
     except SourceError as exc:
+        if is_template_path(path):  # a template is not Python: what cannot be read is not reported
+            return FileResult(path)
         return FileResult(path, [parse_error(path, str(exc), exc.line, exc.column)])
     digest = content_hash(data)
     if cached_hash == digest:
@@ -274,20 +276,23 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
             shown(item) if isinstance(item, str) else DiscoveryProblem(shown(item.path), item.message)
             for item in facts.roots[0].discovered
         ]
+        discovered += [shown(path) for path in facts.roots[0].templates]
     else:
         discovered = list(iter_python_files(paths, settings.all_excludes, exclude_base, ignored=facts.ignored,
                                             force_exclude=settings.force_exclude))
+        discovered += _templates_under(paths, facts.templates, set(discovered))
+    templates = set(facts.templates)
     for item in discovered:
         if isinstance(item, DiscoveryProblem):
             results.append(FileResult(item.path, [parse_error(item.path, item.message)]))
-        else:
-            files.append(item)
+        elif not is_template_path(item) or os.path.abspath(item) in templates:
+            files.append(item)  # a page or text file outside the template directories is no template
     unsafe = settings.unsafe_fixes
     result_cache = None
     if settings.use_cache and roots:
         result_cache = ResultCache(
             Cache.for_root(roots[0], settings.cache_dir, True), "\0".join(sorted(roots)),
-            fingerprint(settings, facts.digests), facts.content_hashes,
+            fingerprint(settings, facts.run_digests), facts.content_hashes,
         )
     project.result_cache = result_cache
     todo: list[tuple[str, str | None]] = []
@@ -332,6 +337,23 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
         result_cache.save()
     results.sort(key=lambda r: r.path)
     return RunResult(results, len(files))
+
+
+def _templates_under(paths: Sequence[str], templates: Sequence[str], named: set) -> list[str]:
+    """The project's templates under the directories among *paths* (a template file named
+    itself is already among *named*), shown below the directory as named."""
+    found: list[str] = []
+    for path in paths:
+        if not os.path.isdir(path):
+            continue
+        top = os.path.abspath(path).rstrip(os.sep) + os.sep
+        for template in templates:
+            if template.startswith(top):
+                shown = os.path.normpath(os.path.join(path, template[len(top):]))
+                if shown not in named:
+                    named.add(shown)
+                    found.append(shown)
+    return found
 
 
 #: Fix passes after the first: a fix can settle, or rarely open, findings in other files.

@@ -99,11 +99,12 @@ def rule_cases(*kinds: str):
 def engine_for_case(root: Path, code: str, case: Valid | Invalid, source: str | None = None) -> tuple[Engine, str]:
     """An engine selecting *code* on a project holding the case (its snippet as
     ``app/models.py``, or *source* instead), and the snippet's path."""
-    write_project(root, {**case.files, SNIPPET: case.code if source is None else source})
+    where = case.path or SNIPPET
+    write_project(root, {**case.files, where: case.code if source is None else source})
     settings: dict[str, object] = {"select": (code,)}
     if case.target_version:
         settings["target_version"] = case.target_version
-    return engine_for(root, **settings), str(root / SNIPPET)
+    return engine_for(root, **settings), str(root / where)
 
 
 def record_libcst_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -145,7 +145,7 @@ def test_manifest_is_valid_and_declares_both_hooks() -> None:
     assert hooks["o2o-lint-fix"]["entry"] == "o2o-lint --fix"
     for hook in hooks.values():
         assert hook["language"] == "python"
-        assert hook["types_or"] == ["python", "pyi"]
+        assert hook["types_or"] == ["python", "pyi", "html", "jinja", "xml", "plain-text"]
         assert hook["require_serial"] is True
         assert hook["pass_filenames"] is True
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from o2o_lint.cache import Cache, content_hash, stat_signature
 from o2o_lint.config import Settings
-from o2o_lint.discovery import ignored_here_or_above, iter_python_files, start_git_ignored
+from o2o_lint.discovery import TEMPLATE_DIRECTORY_NAMES, ignored_here_or_above, iter_python_files, iter_template_files, start_git_ignored
 from o2o_lint.index.facts import Facts, facts_for_tree, facts_version
 
 if TYPE_CHECKING:
@@ -100,10 +100,41 @@ class RootFacts:
         # What git ignores under the root (respect-gitignore): one git call per root and run,
         # walking the tree while this process walks it too; then the walk is pruned.
         answer = start_git_ignored(root) if settings.respect_gitignore else frozenset
-        discovered = list(iter_python_files([root], settings.all_excludes, root))
+        templates: list[str] = []
+        discovered = list(iter_python_files([root], settings.all_excludes, root, templates=templates))
         self.ignored = answer()
         self.discovered = [item for item in discovered if not self.ignored or not ignored_here_or_above(
             item if isinstance(item, str) else item.path, self.ignored)]
+        to_scan = self._scan_list(old_files)
+        scanned_files = self._scan(to_scan, mapper, old_files)
+        #: Directories the settings modules name in TEMPLATES DIRS, by settings file.
+        self.template_dirs: dict[str, list] = {
+            path: dirs for path, dirs in (cached.get("template_dirs") or {}).items()
+            if path in self.files and path not in scanned_files}
+        for path in scanned_files:
+            dirs = (self.fresh.get(path) or {}).get("template_dirs") if path in self.fresh else (
+                (cached.get("template_dirs") or {}).get(path))
+            if dirs:
+                self.template_dirs[path] = dirs
+        known = set(templates)
+        for directory in self._settings_directories():
+            templates += [t for t in iter_template_files(directory, settings.all_excludes, root, ignored=self.ignored)
+                          if t not in known]
+            known.update(templates)
+        #: Template files (absolute path -> [stat signature, content hash]): no facts, but
+        #: their content hashes key the findings that read them (see the findings cache).
+        self.templates = self._template_hashes(
+            sorted(t for t in templates if not self.ignored or not ignored_here_or_above(t, self.ignored)),
+            cached.get("templates") or {})
+        if (self.files != old_files or self.templates != cached.get("templates", {})
+                or self.template_dirs != cached.get("template_dirs", {})):
+            cache.store(self.stats_name, {"version": version, "root": root, "files": self.files,
+                                          "templates": self.templates, "template_dirs": self.template_dirs})
+        self._facts: dict[str, Facts] | None = None
+        self._unreadable: list[str] = []
+
+    def _scan_list(self, old_files: dict[str, list]) -> list[tuple[str, str, str | None]]:
+        """The files whose stat changed (to read); the others keep their cached entry."""
         to_scan: list[tuple[str, str, str | None]] = []
         for path in self.discovered:
             if not isinstance(path, str):
@@ -114,8 +145,14 @@ class RootFacts:
             if entry is not None and signature is not None and entry[0] == signature:
                 self.files[absolute] = entry
             else:
-                to_scan.append((absolute, root, entry[1] if entry is not None else None))
+                to_scan.append((absolute, self.root, entry[1] if entry is not None else None))
+        return to_scan
+
+    def _scan(self, to_scan: list[tuple[str, str, str | None]], mapper: Mapper, old_files: dict[str, list]) -> set[str]:
+        """Read the changed files (facts of those whose content changed); the paths scanned."""
+        scanned_paths: set[str] = set()
         for absolute, scanned in zip((item[0] for item in to_scan), mapper(scan_file, to_scan)):
+            scanned_paths.add(absolute)
             if scanned is None:
                 self.unopened.append(absolute)
                 continue
@@ -125,10 +162,43 @@ class RootFacts:
             else:
                 self.fresh[absolute] = facts
             self.files[absolute] = [signature, digest, facts_digest]
-        if self.files != old_files:
-            cache.store(self.stats_name, {"version": version, "root": root, "files": self.files})
-        self._facts: dict[str, Facts] | None = None
-        self._unreadable: list[str] = []
+        return scanned_paths
+
+    def _settings_directories(self) -> list[str]:
+        """The DIRS of the settings modules (:data:`template_dirs`) inside this root, outside
+        any ``templates`` directory the walk read already."""
+        found = []
+        prefix = self.root.rstrip(os.sep) + os.sep
+        for path, dirs in sorted(self.template_dirs.items()):
+            for up, names in dirs:
+                directory = path
+                for _ in range(up):
+                    directory = os.path.dirname(directory)
+                directory = os.path.normpath(os.path.join(directory, *names))
+                if directory.startswith(prefix) and not any(
+                        part in TEMPLATE_DIRECTORY_NAMES for part in directory[len(prefix):].split(os.sep)):
+                    found.append(directory)
+        return found
+
+    @staticmethod
+    def _template_hashes(paths: list[str], cached: dict[str, list]) -> dict[str, list]:
+        """[signature, content hash] of each template, read only when its stat changed."""
+        found: dict[str, list] = {}
+        for path in paths:
+            absolute = os.path.abspath(path)
+            signature = stat_signature(absolute)
+            entry = cached.get(absolute)
+            if entry is not None and signature is not None and entry[0] == signature:
+                found[absolute] = entry
+                continue
+            try:
+                with open(absolute, "rb") as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)
+            except OSError:
+                continue
+            if len(data) <= MAX_FILE_BYTES:
+                found[absolute] = [signature, content_hash(data)]
+        return found
 
     @property
     def digests(self) -> dict[str, str]:
@@ -138,7 +208,9 @@ class RootFacts:
 
     @property
     def content_hashes(self) -> dict[str, str]:
-        return {path: entry[1] for path, entry in self.files.items()}
+        hashes = {path: entry[1] for path, entry in self.files.items()}
+        hashes.update((path, entry[1]) for path, entry in self.templates.items())
+        return hashes
 
     @property
     def unreadable(self) -> list[str]:
@@ -191,6 +263,20 @@ class ProjectFacts:
         return None
 
     @property
+    def run_digests(self) -> dict[str, str]:
+        """What the findings cache's run fingerprint covers: every file's facts digest, and
+        every template's path (a template added or removed may change any file's findings;
+        an edited one changes only the findings that read it, see the findings cache)."""
+        digests = self.digests
+        digests.update((path, "template") for path in self.templates)
+        return digests
+
+    @property
+    def templates(self) -> list[str]:
+        """Every template file under the roots (absolute paths, sorted)."""
+        return sorted(path for root in self.roots for path in root.templates)
+
+    @property
     def ignored(self) -> frozenset[str]:
         """What git ignores under every root (absolute paths)."""
         return frozenset().union(*(root.ignored for root in self.roots))
@@ -209,7 +295,8 @@ def collect_project_facts(roots: Iterable[str], settings: Settings) -> dict[str,
     return ProjectFacts(roots, settings).facts
 
 
-def index_from_facts(facts_by_path: dict[str, Facts], settings: Settings, unreadable: Iterable[str] = ()) -> ProjectIndex:
+def index_from_facts(facts_by_path: dict[str, Facts], settings: Settings, unreadable: Iterable[str] = (),
+                     templates: Iterable[str] = ()) -> ProjectIndex:
     from o2o_lint.index.model import ProjectIndex
 
     return ProjectIndex(
@@ -217,9 +304,10 @@ def index_from_facts(facts_by_path: dict[str, Facts], settings: Settings, unread
         foreign_key_classes=settings.foreign_key_classes,
         model_base_classes=settings.model_base_classes,
         unreadable_files=unreadable,
+        template_paths=templates,
     )
 
 
 def build_index(roots: Iterable[str], settings: Settings) -> ProjectIndex:
     facts = ProjectFacts(roots, settings)
-    return index_from_facts(facts.facts, settings, facts.unreadable)
+    return index_from_facts(facts.facts, settings, facts.unreadable, facts.templates)

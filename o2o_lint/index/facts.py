@@ -17,7 +17,7 @@ from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 14  # 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
+FACTS_VERSION = 15  # 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
 
 Facts = dict[str, Any]
 
@@ -314,11 +314,107 @@ def _custom_managers(tree: ast.Module, text: str | None, classes: list[Facts]) -
     )
 
 
+#: A directory relative to the settings module: how many levels up from the file
+#: (1: its directory), then the names below.
+RelativeDirectory = tuple[int, tuple[str, ...]]
+
+
+def _template_dirs(tree: ast.Module, templates: ast.Assign) -> list[list]:
+    """The directories ``TEMPLATES[...]["DIRS"]`` names, when they can be read without
+    running the settings: built from ``__file__`` (``BASE_DIR = Path(__file__).resolve()
+    .parent.parent``, ``os.path.dirname(os.path.abspath(__file__))``) and string literals
+    (``BASE_DIR / "templates"``, ``os.path.join(BASE_DIR, "templates")``), through
+    module-level names bound before. As ``[levels up, [names]]``."""
+    bindings: dict[str, RelativeDirectory] = {}
+    for statement in tree.body:
+        if statement is templates:
+            break
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            found = _directory(statement.value, bindings)
+            if found is not None:
+                bindings[statement.targets[0].id] = found
+            else:
+                bindings.pop(statement.targets[0].id, None)
+    found_dirs: list[list] = []
+    if not isinstance(templates.value, (ast.List, ast.Tuple)):
+        return found_dirs
+    for backend in templates.value.elts:
+        if not isinstance(backend, ast.Dict):
+            continue
+        for key, value in zip(backend.keys, backend.values):
+            if isinstance(key, ast.Constant) and key.value == "DIRS" and isinstance(value, (ast.List, ast.Tuple)):
+                for entry in value.elts:
+                    directory = _directory(entry, bindings)
+                    if directory is not None and directory[0] > 0:
+                        found_dirs.append([directory[0], list(directory[1])])
+    return found_dirs
+
+
+def _directory(node: ast.expr, bindings: dict[str, RelativeDirectory]) -> RelativeDirectory | None:
+    """*node* as a path relative to the module's file, if it is one (see :func:`_template_dirs`)."""
+    if isinstance(node, ast.Name):
+        return (0, ()) if node.id == "__file__" else bindings.get(node.id)
+    if isinstance(node, ast.Attribute):
+        if node.attr in ("parent",):
+            inner = _directory(node.value, bindings)
+            return _up(inner, 1)
+        return None
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "parents":
+        index = node.slice.value if isinstance(node.slice, ast.Constant) else None
+        if isinstance(index, int) and not isinstance(index, bool):
+            return _up(_directory(node.value.value, bindings), index + 1)
+        return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return _join(_directory(node.left, bindings), [node.right])
+    if not isinstance(node, ast.Call) or node.keywords:
+        return None
+    function = dotted_name(node.func) or ""
+    method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+    if method in ("resolve", "absolute") and not node.args:
+        return _directory(node.func.value, bindings)  # type: ignore[attr-defined]
+    if not node.args:
+        return None
+    first = _directory(node.args[0], bindings)
+    if function in ("os.path.abspath", "os.path.realpath", "abspath", "realpath", "str") and len(node.args) == 1:
+        return first
+    if function in ("os.path.dirname", "dirname") and len(node.args) == 1:
+        return _up(first, 1)
+    if function in ("os.path.join", "join", "Path", "pathlib.Path"):
+        return _join(first, node.args[1:])
+    return None
+
+
+def _up(directory: RelativeDirectory | None, levels: int) -> RelativeDirectory | None:
+    if directory is None:
+        return None
+    up, names = directory
+    if len(names) >= levels:
+        return (up, names[:len(names) - levels])
+    return (up + levels - len(names), ())
+
+
+def _join(directory: RelativeDirectory | None, parts: list[ast.expr]) -> RelativeDirectory | None:
+    if directory is None or (directory[0] == 0 and parts):  # the file itself is no directory
+        return None if parts else directory
+    names = list(directory[1])
+    for part in parts:
+        if not isinstance(part, ast.Constant) or not isinstance(part.value, str):
+            return None
+        for name in part.value.replace("\\", "/").split("/"):
+            if name in ("", "."):
+                continue
+            if name == "..":
+                return None
+            names.append(name)
+    return (directory[0], tuple(names))
+
+
 def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | None = None) -> Facts:
     imports: dict[str, str] = {}
     star_imports: list[str] = []
     classes: list[Facts] = []
     settings: dict[str, str] = {}
+    template_dirs: list[list] = []
     for statement in tree.body:
         _collect_imports(statement, module, is_package, imports, star_imports)
         if isinstance(statement, ast.ClassDef):
@@ -329,6 +425,8 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
                 value = _constant(statement.value)
                 if isinstance(value, str):
                     settings["AUTH_USER_MODEL"] = value
+            elif isinstance(target, ast.Name) and target.id == "TEMPLATES":
+                template_dirs = _template_dirs(tree, statement)
     from o2o_lint.rules import all_extractors
 
     return {
@@ -339,6 +437,7 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         "star_imports": star_imports,
         "classes": classes,
         "settings": settings,
+        "template_dirs": template_dirs,
         "looks_like_migration": _looks_like_migration(classes),
         "custom_managers": _custom_managers(tree, text, classes),
         "constants": _constants(tree, text),

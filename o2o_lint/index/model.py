@@ -164,8 +164,11 @@ class ProjectIndex:
     """Everything the rules know about the project's models, built once per run."""
 
     def __init__(self, facts_by_path: dict[str, Facts], *, foreign_key_classes: Iterable[str] = (),
-                 model_base_classes: Iterable[str] = (), unreadable_files: Iterable[str] = ()) -> None:
+                 model_base_classes: Iterable[str] = (), unreadable_files: Iterable[str] = (),
+                 template_paths: Iterable[str] = ()) -> None:
         self.facts_by_path = facts_by_path
+        #: The project's template files (absolute paths, sorted; :mod:`o2o_lint.index.templates`).
+        self.template_paths: tuple[str, ...] = tuple(sorted(template_paths))
         self._unreadable_files = tuple(sorted(unreadable_files))
         self.modules: dict[str, Facts] = {}
         self.path_by_module: dict[str, str] = {}

@@ -17,6 +17,8 @@ through small hooks:
   :meth:`o2o_lint.index.model.ProjectIndex.view`;
 * :meth:`LintRule.review`: a rule that judges the other rules' findings of a file
   before ``# noqa`` is applied (``reviews_findings``), instead of visiting its tree;
+* :meth:`LintRule.check_template`: a rule that reads Django templates
+  (``reads_templates``) gets each template file of the project (never with a fix);
 * declarative cross-file effects the runner reads: ``fix_changes_relations`` and
   ``findings_outlive_relation_change``; ``after_fix``, the next step ``--fix`` tells the
   user once it has written one of the rule's fixes.
@@ -68,13 +70,15 @@ class Valid:
 
     *id* is a short kebab-case name, unique among the rule's cases; the test runner uses
     it as the pytest id (``OTO123-valid-plain-foreign-key``), or the case's position
-    (``OTO123-valid-0``) without one.
+    (``OTO123-valid-0``) without one. *path* is where *code* is written instead of
+    ``app/models.py``: a template (``app/templates/app/page.html``) makes it a template case.
     """
 
     code: str
     files: dict[str, str] = field(default_factory=dict)  # other project files, path -> source
     target_version: tuple[int, int] | None = None
     id: str | None = None
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class Invalid:
     target_version: tuple[int, int] | None = None
     id: str | None = None
     range: tuple[int, int, int, int] | None = None
+    path: str | None = None
 
 
 @dataclass
@@ -126,6 +131,21 @@ class FileContext:
         return self.index.resolve(self.module_name, dotted)
 
 
+@dataclass
+class TemplateContext:
+    """What a rule sees of a template file (:mod:`o2o_lint.index.templates`) and of the project."""
+
+    path: str
+    text: str
+    index: ProjectIndex
+    settings: Settings
+
+    def finding(self, code: str, line: int, column: int, end_column: int, message: str) -> Finding:
+        """A finding on one line of the template; templates are never fixed."""
+        return Finding(path=self.path, line=line, column=column, code=code, message=message,
+                       end_line=line, end_column=end_column)
+
+
 class LintRule(cst.BatchableCSTVisitor):
     code: ClassVar[str]
     name: ClassVar[str]  # kebab-case, as ruff names rules
@@ -145,6 +165,8 @@ class LintRule(cst.BatchableCSTVisitor):
     #: What is left to do once ``--fix`` has written a fix of this rule (a migration to
     #: make, ...): printed once under the list of fixed files.
     after_fix: ClassVar[str] = ""
+    #: The rule reads template files (:meth:`check_template`), not only Python modules.
+    reads_templates: ClassVar[bool] = False
     VALID: ClassVar[Sequence[str | Valid]] = ()
     INVALID: ClassVar[Sequence[str | Invalid]] = ()
     #: Positions are resolved lazily (see :meth:`position`): most files that pass a screen
@@ -175,6 +197,11 @@ class LintRule(cst.BatchableCSTVisitor):
     def review(cls, context: FileContext, findings: Sequence[Finding]) -> list[Finding]:
         """For ``reviews_findings`` rules: findings about the file's other findings
         (every enabled rule's, before ``# noqa``)."""
+        return []
+
+    @classmethod
+    def check_template(cls, context: TemplateContext) -> list[Finding]:
+        """For ``reads_templates`` rules: the findings of one template file (no fixes)."""
         return []
 
     def position(self, node: cst.CSTNode) -> CodeRange:

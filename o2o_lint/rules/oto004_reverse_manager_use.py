@@ -20,13 +20,18 @@ from typing import NamedTuple
 
 import libcst as cst
 
+from o2o_lint.discovery import is_template_path
 from o2o_lint.django_api import MANAGER_METHODS
+from o2o_lint.findings import Finding
 from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind, ReverseRelation
 from o2o_lint.index.name_reads import (
     ATTRIBUTE, FIELDS, GETATTR, HASATTR, ITERATION, LOOKUP, SOURCE, NameRead, name_reads,
 )
 from o2o_lint.index.receivers import ModelTypes
-from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
+from o2o_lint.index.templates import (
+    CONTAINER_ATTRIBUTES, JINJA2, TemplateTypes, segment_column, template_language, template_reads,
+)
+from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TemplateContext, Valid
 from o2o_lint.sourcefile import char_column, split_lines
 from o2o_lint.syntax import parse_module
 
@@ -44,6 +49,10 @@ class ManagerUse(NamedTuple):
     #: entry whose model the index cannot resolve: any field may have that name)
     silent: bool = False
     place: str = ATTRIBUTE  # where the name is spelled (:mod:`o2o_lint.index.name_reads`)
+
+
+#: Where a name is read, beyond :mod:`o2o_lint.index.name_reads`' places: a template.
+TEMPLATE, JINJA2_TEMPLATE = "template", "jinja2 template"
 
 
 def manager_uses(tree: ast.AST) -> set[str]:
@@ -156,7 +165,7 @@ class ReverseManagerUses:
         name = relation if isinstance(relation, str) else relation.accessor
         if name not in self.relations:
             return []
-        return [path for path in sorted(self.index.facts_by_path)
+        return [path for path in [*sorted(self.index.facts_by_path), *self.index.template_paths]
                 if any((relation in candidates) if not isinstance(relation, str) else bool(candidates)
                        for use in self.uses(path) if use.name == name
                        for candidates in [self.candidates(use)])]
@@ -176,6 +185,8 @@ class ReverseManagerUses:
         pattern = self.pattern
         if text is None or pattern is None or pattern.search(text) is None:
             return ()
+        if is_template_path(path):
+            return self.template_uses(text)
         try:
             tree = parse_module(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -187,6 +198,29 @@ class ReverseManagerUses:
             # (OTO001's conversion stays unsafe), and none is placed (OTO004 stays silent)
             return tuple(ManagerUse(name, (0, 0), None) for name in sorted(self.relations)
                          if re.search(rf"(?:\b|(?<=__)){re.escape(name)}(?:\b|__)", text))
+
+    def template_uses(self, text: str) -> tuple[ManagerUse, ...]:
+        """The reads of a template (:mod:`o2o_lint.index.templates`) that break if their name
+        is a reverse manager that becomes a single object: ``x.invoice_set`` in any form,
+        ``x.items.<manager method>``; the end is the name's (line, column)."""
+        pattern = self.pattern
+        if pattern is None or pattern.search(text) is None:
+            return ()
+        types = self.index.view(TemplateTypes)
+        found: dict[tuple[str, tuple[int, int]], ManagerUse] = {}
+        for read in template_reads(text):
+            for position, name in enumerate(read.path[1:], 1):
+                if name not in self.relations:
+                    continue
+                method = read.path[position + 1] if position + 1 < len(read.path) else None
+                if not name.endswith("_set") and method not in MANAGER_METHODS:
+                    continue
+                end = (read.line, segment_column(read, position)[1])
+                receiver = types.model_of(read.path[:position])
+                # `data.items.count`: on a variable of unknown type, a dict's or a list's, most likely
+                silent = receiver is None and name in CONTAINER_ATTRIBUTES
+                found.setdefault((name, end), ManagerUse(name, end, receiver, silent=silent, place=TEMPLATE))
+        return tuple(found.values())
 
     def _uses_in(self, path: str, text: str, tree: ast.Module) -> tuple[ManagerUse, ...]:
         facts = self.index.overlaid[1] if self.index.overlaid and self.index.overlaid[0] == path else None
@@ -251,6 +285,7 @@ class ReverseManagerUse(LintRule):
     summary = "Use of a reverse manager that becomes a single object once OTO001 is fixed"
     findings_outlive_relation_change = True  # a use the conversion breaks stays broken
     fixable = Fixability.NEVER
+    reads_templates = True
 
     VALID = [
         Valid(
@@ -383,6 +418,18 @@ class ReverseManagerUse(LintRule):
             files=_TWO_ARTICLE_SETS,
             id="prefetch-on-another-model",
         ),
+        # In a template, a variable's model is unknown: Reporter's plain `article_set` may be
+        # the one read; the one-to-one accessor, comments and verbatim text break nothing.
+        Valid(
+            """
+            {% for a in reporter.article_set.all %}{{ a }}{% endfor %}
+            {% comment %}{{ company.invoice_set.all }}{% endcomment %}{{ company.invoice.pk }}
+            {% verbatim %}{{ company.invoice_set.count }}{% endverbatim %}
+            """,
+            files={**_TWO_ARTICLE_SETS, "billing/models.py": _MODELS},
+            path="news/templates/news/reporter.html",
+            id="template-uses-that-work",
+        ),
         # Unknown receiver, and another relation gives an `article_set` too: it may be that one.
         Valid(
             """
@@ -394,6 +441,29 @@ class ReverseManagerUse(LintRule):
         ),
     ]
     INVALID = [
+        # A template: after the conversion these render nothing, silently.
+        Invalid(
+            """
+            {% for i in company.invoice_set.all %}{{ i.pk }}{% endfor %}
+            <p>{{ company.memberships.count|default:"0" }}</p>
+            """,
+            files={"billing/models.py": _MODELS},
+            path="billing/templates/billing/company.html",
+            expected_messages=["`invoice_set` is the reverse manager of Invoice.company",
+                               "`memberships` is the reverse manager of Membership.company"],
+            id="template",
+            range=(1, 20, 1, 31),
+        ),
+        Invalid(
+            """
+            {%- for i in company.invoice_set.all() -%}{{ i.pk }}{%- endfor %}
+            """,
+            files={"billing/models.py": _MODELS},
+            path="billing/jinja2/billing/company.html",
+            expected_messages=["the Jinja2 template then raises UndefinedError"],
+            id="jinja2-template",
+            range=(1, 21, 1, 32),
+        ),
         Invalid(
             """
             def count(company):
@@ -582,19 +652,32 @@ class ReverseManagerUse(LintRule):
 
     def _report_use(self, node: cst.CSTNode, name: str, relations: list[ReverseRelation], *, quoted: bool = False,
                     place: str = ATTRIBUTE) -> None:
-        relation = relations[0]
-        shown = name if quoted else f"`{name}`"
-        declared = f"{relation.related_model_name}.{relation.field_name}"
-        if relation.one_to_one_accessor != relation.accessor:
-            becomes = f"it becomes `{relation.one_to_one_accessor}`, a single object"
-        else:
-            becomes = "it returns a single object"
-        also = f" (and {len(relations) - 1} more)" if len(relations) > 1 else ""
-        self.report(
-            node,
-            f"{shown} is the reverse manager of {declared}{also}, a ForeignKey(unique=True); "
-            f"once converted to OneToOneField (OTO001) {becomes}, not a manager{_CONSEQUENCES.get(place, '')}",
-        )
+        self.report(node, _message(name if quoted else f"`{name}`", relations, place))
+
+    @classmethod
+    def check_template(cls, context: TemplateContext) -> list[Finding]:
+        view = context.index.view(ReverseManagerUses)
+        place = JINJA2_TEMPLATE if template_language(context.path) == JINJA2 else TEMPLATE
+        findings = []
+        for use in view.template_uses(context.text):
+            relations = view.reported(use)
+            if relations:
+                line, end = use.end
+                findings.append(context.finding(cls.code, line, end - len(use.name), end,
+                                                _message(f"`{use.name}`", relations, place)))
+        return findings
+
+
+def _message(shown: str, relations: list[ReverseRelation], place: str) -> str:
+    relation = relations[0]
+    declared = f"{relation.related_model_name}.{relation.field_name}"
+    if relation.one_to_one_accessor != relation.accessor:
+        becomes = f"it becomes `{relation.one_to_one_accessor}`, a single object"
+    else:
+        becomes = "it returns a single object"
+    also = f" (and {len(relations) - 1} more)" if len(relations) > 1 else ""
+    return (f"{shown} is the reverse manager of {declared}{also}, a ForeignKey(unique=True); "
+            f"once converted to OneToOneField (OTO001) {becomes}, not a manager{_CONSEQUENCES.get(place, '')}")
 
 
 #: What the conversion does to a use, by where the name is spelled, beyond "not a manager".
@@ -603,4 +686,6 @@ _CONSEQUENCES = {
     LOOKUP: ": prefetch_related then raises AttributeError",
     SOURCE: ": the serializer field then drops out of the response, silently",
     FIELDS: ": the serializer then raises ImproperlyConfigured, or gives one pk for a list",
+    TEMPLATE: ": the template then renders nothing there, silently",
+    JINJA2_TEMPLATE: ": the Jinja2 template then raises UndefinedError there (read bare, it renders nothing)",
 }

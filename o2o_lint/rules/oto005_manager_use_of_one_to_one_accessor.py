@@ -14,13 +14,20 @@ related object itself, not a ``RelatedManager``. Verified on Django 4.2 and 5.2
 * ``company.invoice_set`` raises ``AttributeError: 'Company' object has no attribute
   'invoice_set'``.
 
-It is reported on every run, in Python code (templates are not read): attributes, and
+It is reported on every run, in Python code: attributes, and
 the names Python spells in strings (``getattr``/``hasattr`` literals, prefetch lookups,
-a DRF serializer's ``source=`` and ``Meta.fields``: :mod:`o2o_lint.index.name_reads`).
+a DRF serializer's ``source=`` and ``Meta.fields``: :mod:`o2o_lint.index.name_reads`);
+and in Django templates (:mod:`o2o_lint.index.templates`), where every such use renders
+nothing, silently (``{% for a in c.address.all %}``, ``{{ c.address_set.count }}``;
+``{% for a in c.address %}`` raises TypeError when there is an address), verified on
+Django 4.2, 5.2 and 6.1.
 Only where the receiver resolves to a model (:class:`~o2o_lint.index.receivers.ModelTypes`) whose
 accessor of that name is a one-to-one relation, and where nothing in the project can
 give the name another meaning (a method or attribute of the related model, a manager,
-a class the index cannot see into), is a use reported: an unresolved receiver never is.
+a class the index cannot see into), is a use reported: an unresolved receiver never is
+in Python. A template's variables come from views, so there a receiver other than the
+user (``user``, ``request.user``) is unknown, and a use is reported only when every model
+that gives the name a meaning breaks there the same way.
 
 Fixes, unsafe (they change what the expression returns): ``x.acc.exists()`` of a
 reverse accessor becomes ``hasattr(x, "acc")``; ``x.acc.first()`` / ``.last()`` becomes
@@ -37,13 +44,16 @@ from typing import NamedTuple
 import libcst as cst
 
 from o2o_lint.django_api import DJANGO_MODELS, MANAGER_METHODS, MODEL_BASES
-from o2o_lint.findings import Fix
+from o2o_lint.findings import Finding, Fix
 from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind
 from o2o_lint.index.name_reads import (
     ATTRIBUTE, FIELDS, GETATTR, HASATTR, ITERATION, LOOKUP, ON_OBJECT, SOURCE, NameRead, name_reads,
 )
 from o2o_lint.index.receivers import OBJECT, ModelTypes
-from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
+from o2o_lint.index.templates import (
+    CONTAINER_ATTRIBUTES, JINJA2, TemplateTypes, segment_column, template_language, template_reads,
+)
+from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TemplateContext, Valid
 from o2o_lint.sourcefile import char_column, split_lines
 from o2o_lint.syntax import parse_module
 
@@ -180,15 +190,62 @@ class OneToOneAccessors:
         if self.defines(related, method):
             return None
         consequence = ("a read-only serializer field drops out of the response, silently" if place == SOURCE
+                       else _RENDERS_NOTHING if place == TEMPLATE else _UNDEFINED if place == JINJA2_TEMPLATE
                        else "this raises AttributeError")
         return Site(name, method,
                     f"`{name}` is a {side} ({found.declared}), not a manager: it is a single {related.name}, "
                     f"which has no `{method}()`; {consequence}",
                     name if (found.reverse or method in _GUARDED) else None)
 
+    @cached_property
+    def template_pattern(self) -> re.Pattern[str] | None:
+        """Matches a template that may read a one-to-one accessor as a manager: ``acc_set``,
+        ``acc.<manager method>``, or ``acc`` ending a ``{% for %}``'s iterable."""
+        names = {f.name for model in self.index.models.values() for f in model.fields
+                 if f.kind == RelationKind.ONE_TO_ONE}
+        names.update(r.accessor for r in self.index.reverse_relations if r.kind == RelationKind.ONE_TO_ONE)
+        if not names:
+            return None
+        accessor = r"(?:%s|\w+_ptr)" % "|".join(map(re.escape, sorted(names)))
+        methods = "|".join(sorted(METHODS))
+        return re.compile(rf"\b{accessor}(?:_set\b|\.(?:{methods})\b|\s*(?:reversed\s*)?[-+]?%\}})")
+
+    def site_on_any(self, name: str, method: str | None, place: str) -> Site | None:
+        """What ``x.<name>[.<method>]`` breaks when nothing says what ``x`` is (a template's
+        context variable): a site only when every model that gives *name* (or, for
+        ``<accessor>_set``, the accessor) any meaning is broken by it, the same way."""
+        key = (name, method, place)
+        if key in self._anywhere:
+            return self._anywhere[key]
+        names = {name, name[:-4]} if name.endswith("_set") else {name}
+        found: Site | None = None
+        for model in self.index.models.values():
+            if model.abstract or not any(self.defines(model, n) for n in names):
+                continue
+            site = self.site(model, name, method, place)
+            if site is None or (found is not None and site.message != found.message):
+                found = None
+                break
+            found = site
+        self._anywhere[key] = found
+        return found
+
+    @cached_property
+    def _anywhere(self) -> dict[tuple[str, str | None, str], Site | None]:
+        return {}
+
+
+#: Where a name is read, beyond :mod:`o2o_lint.index.name_reads`' places: a template.
+TEMPLATE, JINJA2_TEMPLATE = "template", "jinja2 template"
+#: What a template does with a name that breaks (verified on Django 4.2, 5.2 and 6.1;
+#: Jinja2 3.1 through Django's Jinja2 backend on 5.2).
+_RENDERS_NOTHING = "the template renders nothing there, silently"
+_UNDEFINED = "the Jinja2 template raises UndefinedError there (read bare, it renders nothing)"
 
 #: What reading a ``<accessor>_set`` that no longer exists does, by where it is spelled.
 _SET_CONSEQUENCES = {
+    TEMPLATE: _RENDERS_NOTHING,
+    JINJA2_TEMPLATE: _UNDEFINED,
     ATTRIBUTE: "this raises AttributeError",
     GETATTR: "this raises AttributeError",
     HASATTR: "`hasattr` is always False, silently",
@@ -286,13 +343,51 @@ class Article(models.Model):
 """
 
 
+_GOLD = """
+class Gold(models.Model):
+    user = models.OneToOneField("auth.User", models.CASCADE, related_name="gold")
+"""
+
+_PROFILES = """
+class Profile(models.Model):
+    company = models.OneToOneField(Company, models.CASCADE, related_name="profile")
+
+class Person(models.Model):
+    pass
+
+class PersonProfile(models.Model):
+    person = models.ForeignKey(Person, models.CASCADE, related_name="profile")
+"""
+
+
 class ManagerUseOfOneToOneAccessor(LintRule):
     code = "OTO005"
     name = "manager-use-of-one-to-one-accessor"
     summary = "A one-to-one accessor used as a manager, or under its old `_set` name"
     fixable = Fixability.SOMETIMES
+    reads_templates = True
 
     VALID = [
+        # In a template, an unknown receiver's `counter.count` may be Counter.count(), and
+        # `article_set` is a ForeignKey's manager; commented and verbatim text is not read.
+        Valid(
+            """
+            {{ company.counter.count }} {{ company.article_set.count }} {{ company.invoice.pk }}
+            {# {{ company.invoice_set.all }} #}{% verbatim %}{{ company.invoice.all }}{% endverbatim %}
+            """,
+            files={"billing/models.py": _MODELS},
+            path="billing/templates/billing/company.html",
+            id="template-uses-that-work",
+        ),
+        # `profile` is another model's manager too: the unknown receiver may be that one.
+        Valid(
+            """
+            {% for p in person.profile.all %}{{ p }}{% endfor %}
+            """,
+            files={"billing/models.py": _MODELS + _PROFILES},
+            path="billing/templates/billing/person.html",
+            id="template-name-with-another-meaning",
+        ),
         # `self.a` and `self.b` defined through each other: the receiver is unknown, and the
         # inference stops instead of recursing (a real wagtail view has such a cycle).
         Valid(
@@ -400,6 +495,33 @@ class ManagerUseOfOneToOneAccessor(LintRule):
         ),
     ]
     INVALID = [
+        # Templates render these as nothing, silently (the user model: `request.user`).
+        Invalid(
+            """
+            {% for i in company.invoice_set.all %}{{ i.pk }}{% endfor %}
+            <p>{{ company.invoice.count }} {{ request.user.gold.exists }}</p>
+            {% for i in company.invoice %}{{ i }}{% endfor %}
+            """,
+            files={"billing/models.py": _MODELS + _GOLD},
+            path="billing/templates/billing/company.html",
+            expected_messages=["`invoice_set` does not exist", "no `count()`; the template renders nothing there",
+                               "`gold` is a reverse one-to-one accessor (Gold.user)",
+                               "iterating it raises TypeError"],
+            id="template",
+            range=(1, 20, 1, 31),
+        ),
+        # Jinja2 (a `jinja2` directory): calling a method of what is not there raises UndefinedError.
+        Invalid(
+            """
+            {%- for i in company.invoice_set.all() -%}{{ i.pk }}{%- endfor %}
+            {{ company.invoice.count() }}{% raw %}{{ company.invoice.all() }}{% endraw %}
+            """,
+            files={"billing/models.py": _MODELS},
+            path="billing/jinja2/billing/company.html",
+            expected_messages=["`invoice_set` does not exist", "the Jinja2 template raises UndefinedError"],
+            id="jinja2-template",
+            range=(1, 21, 1, 32),
+        ),
         Invalid(
             """
             from billing.models import Company
@@ -590,6 +712,40 @@ class ManagerUseOfOneToOneAccessor(LintRule):
             return
         if site.name in {value, *value.split("__"), value.partition(".")[0]}:
             self.report(node, site.message)
+
+    @classmethod
+    def check_template(cls, context: TemplateContext) -> list[Finding]:
+        """A template's reads (:mod:`o2o_lint.index.templates`): the receiver is the user
+        model (``request.user``) or followed from it, else unknown: then a use is reported
+        only when every model that knows the name breaks the same way
+        (:meth:`OneToOneAccessors.site_on_any`)."""
+        view = context.index.view(OneToOneAccessors)
+        pattern, screen = view.pattern, view.template_pattern
+        if pattern is None or screen is None or screen.search(context.text) is None:
+            return []
+        types = context.index.view(TemplateTypes)
+        place = JINJA2_TEMPLATE if template_language(context.path) == JINJA2 else TEMPLATE
+        findings = []
+        for read in template_reads(context.text):
+            last = len(read.path) - 1
+            for position, name in enumerate(read.path[1:], 1):
+                if not pattern.fullmatch(name):
+                    continue
+                following = read.path[position + 1] if position < last else None
+                method = following if following in METHODS else ITERATION if read.iterated and position == last else None
+                if method is None and not name.endswith("_set"):
+                    continue
+                model = types.model_of(read.path[:position])
+                if model is not None:
+                    site = view.site(model, name, method, place)
+                elif name in CONTAINER_ATTRIBUTES:
+                    continue  # `data.items`: a dict's, most likely
+                else:
+                    site = view.site_on_any(name, method, place)
+                if site is not None:
+                    start, end = segment_column(read, position)
+                    findings.append(context.finding(cls.code, read.line, start, end, site.message))
+        return findings
 
     def _fix(self, node: cst.Attribute, site: Site) -> Fix | None:
         call = self._calls.get(id(node))

@@ -441,6 +441,28 @@ class ForeignKeyUnique(LintRule):
             id="constant-imported",
             range=(5, 14, 5, 82),
         ),
+        # A relative import of the constant goes too once nothing else uses it.
+        Invalid(
+            """
+            from django.db import models
+            from .constants import ONE_PER_COMPANY, OTHER
+
+            class Address(models.Model):
+                company = models.ForeignKey('Company', models.CASCADE, unique=ONE_PER_COMPANY)
+                other = OTHER
+            """,
+            files={"app/constants.py": "ONE_PER_COMPANY = True\nOTHER = 1\n"},
+            expected_fix="""
+            from django.db import models
+            from .constants import OTHER
+
+            class Address(models.Model):
+                company = models.OneToOneField('Company', models.CASCADE)
+                other = OTHER
+            """,
+            id="constant-relative-import",
+            range=(5, 14, 5, 82),
+        ),
         # Re-exported by a package and read as an attribute: primary_key= keeps its constant.
         Invalid(
             """
@@ -742,8 +764,8 @@ class ForeignKeyUnique(LintRule):
         return None
 
     def _unused_import(self, name: str) -> tuple[tuple[str, str, str | None], ...]:
-        """The import of *name*'s head, to drop if the fix leaves it unused (absolute imports
-        only: LibCST cannot place a relative one without the package's name)."""
+        """The import of *name*'s head, to drop if the fix leaves it unused (a relative one
+        too: the fix names the module's package, see :attr:`Fix.package`)."""
         head = name.partition(".")[0]
         imported = self.context.facts["imports"].get(head)
         if imported is None:
@@ -816,4 +838,12 @@ class ForeignKeyUnique(LintRule):
             add_imports=add_imports,
             remove_imports=remove_imports,
             span=self.span_of(node),
+            package=self._package(),
         )
+
+    def _package(self) -> str | None:
+        """The package of the module being fixed, for its relative imports."""
+        module = self.context.module_name
+        if self.context.facts.get("is_package"):
+            return module or None
+        return module.rpartition(".")[0] or None

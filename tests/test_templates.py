@@ -1,0 +1,143 @@
+"""Django templates read statically: the lexer, the settings' DIRS, discovery, and the
+findings cache keyed on the templates a finding read."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from o2o_lint.index.facts import extract_facts
+from o2o_lint.index.templates import TemplateRead, template_reads
+from tests.helpers import run_cli, write_project
+
+MODELS = """
+from django.db import models
+
+class Company(models.Model):
+    pass
+
+class Address(models.Model):
+    company = models.ForeignKey(Company, models.CASCADE, unique=True)
+"""
+USE = "<ul>\n{% for a in company.address_set.all %}<li>{{ a.city }}</li>{% endfor %}\n</ul>\n"
+FINDING = re.compile(r"^(?P<path>\S+?):(?P<line>\d+):(?P<col>\d+): (?P<code>OTO\d{3}) (?P<message>.*)$", re.M)
+
+
+def test_reads_are_variable_paths_of_variables_and_tags_with_their_position() -> None:
+    text = (
+        '{% load static %}<p>{{ request.user.gold.count|default:"x.y" }}</p>\n'
+        "{# {{ a.b_set }} #}{% comment %}{{ x.y_set }}{% endcomment %}\n"
+        "  {% for a in company.address_set.all %}{{ a.city }}{% endfor %}\n"
+        "{% verbatim %}{{ v.w_set }}{% endverbatim %}{% with n=c.d_set.count %}{% endwith %}\n"
+        "{% for k, v in x.items reversed %}{% for a in c.address %}{{ a.b.all() }}\n"
+        "{{ no\nspan.across_lines }}"
+    )
+    assert list(template_reads(text)) == [
+        TemplateRead(("request", "user", "gold", "count"), 1, 23),
+        TemplateRead(("company", "address_set", "all"), 3, 14, iterated=True),
+        TemplateRead(("a", "city"), 3, 43),
+        TemplateRead(("c", "d_set", "count"), 4, 54),
+        TemplateRead(("x", "items"), 5, 15, iterated=True),
+        TemplateRead(("c", "address"), 5, 46, iterated=True),
+        TemplateRead(("a", "b", "all"), 5, 61),
+    ]
+
+
+def test_settings_dirs_are_read_statically_relative_to_the_settings_module() -> None:
+    source = """
+import os
+from pathlib import Path
+BASE_DIR = Path(__file__).resolve().parent.parent
+OLD = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "DIRS": [BASE_DIR / "templates", os.path.join(OLD, "site", "tmpl"), Path(__file__).resolve().parents[2] / "x",
+             "relative", os.environ["DIRS"], BASE_DIR / ".." / "outside"],
+}]
+"""
+    facts = extract_facts(ast.parse(source), "site.settings", False, source)
+    assert facts["template_dirs"] == [[2, ["templates"]], [2, ["site", "tmpl"]], [3, ["x"]]]
+
+
+def _findings(root: Path, *args: str) -> list[tuple[str, int, str]]:
+    result = run_cli("--output-format", "concise", *args, cwd=root)
+    return [(m["path"], int(m["line"]), m["code"]) for m in FINDING.finditer(result.stdout)]
+
+
+def test_templates_are_found_in_app_and_settings_directories_and_nowhere_else(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {
+        "billing/models.py": MODELS,
+        "site/settings.py": 'from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent\n'
+                            'TEMPLATES = [{"DIRS": [BASE_DIR / "tmpl"]}]\n',
+    })
+    for relative in ("billing/templates/billing/a.html", "tmpl/b.txt", "jinja2/c.jinja", "static/d.html",
+                     "billing/templates/billing/e.css"):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(USE)
+    found = _findings(root, ".")
+    assert sorted(path for path, _, code in found if code == "OTO004") == [
+        "billing/templates/billing/a.html", "jinja2/c.jinja", "tmpl/b.txt"]
+    assert all(line == 2 for _, line, code in found if code == "OTO004")
+    # a page outside the template directories, named explicitly (pre-commit passes any .html), is not read
+    assert _findings(root, "static/d.html") == []
+    assert _findings(root, "billing/templates/billing/a.html") == [("billing/templates/billing/a.html", 2, "OTO004")]
+
+
+def test_editing_adding_or_removing_a_template_re_checks_the_fix_safety_of_a_warm_run(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"billing/models.py": MODELS})
+    template = root / "billing" / "templates" / "billing" / "a.html"
+    template.parent.mkdir(parents=True)
+
+    def oto001() -> str:
+        result = run_cli("--select", "OTO001", "--output-format", "concise", ".", cwd=root)
+        return "unsafe" if "the fix is unsafe" in result.stdout else "safe"
+
+    assert oto001() == "safe"
+    template.write_text(USE)  # added
+    assert oto001() == "unsafe"
+    template.write_text("{{ company.pk }}\n")  # edited
+    assert oto001() == "safe"
+    template.write_text(USE + "\n")
+    assert oto001() == "unsafe"
+    template.unlink()  # removed
+    assert oto001() == "safe"
+
+
+def test_noqa_on_the_template_line_suppresses_its_finding(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"billing/models.py": MODELS})
+    template = root / "billing" / "templates" / "a.html"
+    template.parent.mkdir(parents=True)
+    template.write_text(USE.replace("{% endfor %}", "{% endfor %}{# noqa: OTO004 #}") + "{{ company.address_set.count }}\n")
+    assert _findings(root, "--select", "OTO004", ".") == [("billing/templates/a.html", 4, "OTO004")]
+
+
+def test_add_noqa_writes_a_template_comment_in_a_template(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"billing/models.py": MODELS})
+    template = root / "billing" / "templates" / "a.html"
+    template.parent.mkdir(parents=True)
+    template.write_text(USE)
+    run_cli("--select", "OTO004", "--add-noqa", ".", cwd=root)
+    assert template.read_text() == USE.replace("{% endfor %}\n", "{% endfor %} {# noqa: OTO004 #}\n")
+    assert _findings(root, "--select", "OTO004", ".") == []
+
+
+def test_a_container_method_name_on_an_unknown_variable_is_not_reported(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"shop/models.py": """
+        from django.db import models
+
+        class Order(models.Model):
+            pass
+
+        class Receipt(models.Model):
+            order = models.OneToOneField(Order, models.CASCADE, related_name="items")
+
+        class Line(models.Model):
+            order = models.ForeignKey(Order, models.CASCADE, unique=True, related_name="keys")
+        """})
+    template = root / "shop" / "templates" / "a.html"
+    template.parent.mkdir(parents=True)
+    template.write_text("{% for k, v in data.items %}{{ k }}{% endfor %}{{ data.items.count }}{{ data.keys.count }}\n")
+    found = _findings(root, ".")
+    assert [code for _, _, code in found] == ["OTO001"]  # the template may read the manager: unsafe, not reported
+    assert "the fix is unsafe" in run_cli("--output-format", "concise", ".", cwd=root).stdout
