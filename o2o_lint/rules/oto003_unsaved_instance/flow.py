@@ -407,6 +407,8 @@ class FunctionAnalysis:
         is_async: bool,
         used_names: dict[int, set[str]] | None = None,
         handed_by: Callable[[str], Handed | None] | None = None,
+        self_name: str | None = None,
+        method_handed_by: Callable[[str], Handed | None] | None = None,
     ) -> None:
         self.django = django
         self.index = django.index
@@ -420,6 +422,10 @@ class FunctionAnalysis:
         self.used_names = used_names or {}
         #: what a module-level helper of this name returns, when it is an unsaved instance
         self.handed_by = handed_by
+        #: in a method: its first parameter, and what a method of its class returns when
+        #: called on it (``self.build_place()``), when that is always one unsaved instance
+        self.self_name = self_name
+        self.method_handed_by = method_handed_by
         #: called with the value of every ``return`` / ``yield`` (summaries of helpers and fixtures)
         self.on_return: Callable[[frozenset[int], State], None] | None = None
         self.local_imports: dict[str, str] = {}
@@ -1286,16 +1292,21 @@ class FunctionAnalysis:
 
     def eval_comprehension(self, node: cst.BaseExpression, state: State) -> frozenset[int]:
         generator = node.for_in  # type: ignore[attr-defined]
-        self.eval(generator.iter, state)  # evaluated once, outside the comprehension
+        iterated = self.eval(generator.iter, state)  # evaluated once, outside the comprehension
         saved_names = dict(state.names)
         self.conditional += 1
         try:
             current: cst.CompFor | None = generator
             while current is not None:
                 if current is not generator:
-                    self.eval(current.iter, state)
+                    iterated = self.eval(current.iter, state)
                 for name in target_names(current.target):
                     state.names.pop(name, None)
+                # ``[Restaurant(place=p) for p in places]``: each element of a list of known
+                # elements, as ``for p in places:`` binds it
+                elements = self.container_items(iterated, state)
+                if isinstance(current.target, cst.Name) and elements:
+                    state.names[current.target.value] = elements
                 for condition in current.ifs:
                     self.eval(condition.test, state)
                 current = current.inner_for_in
@@ -1365,7 +1376,8 @@ class FunctionAnalysis:
             if arg.keyword is not None:
                 continue
             if isinstance(arg.value, cst.Name):
-                for oid in state.names.get(arg.value.value, NOTHING):
+                value = state.names.get(arg.value.value, NOTHING)
+                for oid in self.container_items(value, state) if arg.star == "*" else value:
                     obj = self.objects[oid]
                     if obj.kind == "new":
                         found.extend(self.django.managers_named(attr, obj.model))
@@ -1395,6 +1407,14 @@ class FunctionAnalysis:
                 if built is not None:
                     return self.construct_built(call, *built, state)
             method = func.attr.value
+            if (
+                self.method_handed_by is not None and isinstance(func.value, cst.Name)
+                and func.value.value == self.self_name and self.self_name not in self.rebound
+            ):
+                handed = self.method_handed_by(method)
+                if handed is not None:
+                    self.escape_all(self.eval_args(call, state), state)
+                    return self.receive(handed, call, _short(call), state)
             if method in ("add", "aadd", "set", "aset") and isinstance(func.value, cst.Attribute):
                 self._call_of[id(func.value)] = call
             receiver_name = func.value.value if isinstance(func.value, cst.Name) else None

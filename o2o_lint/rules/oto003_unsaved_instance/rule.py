@@ -2474,6 +2474,7 @@ class UnsavedInstance(LintRule):
         state = State()
         if isinstance(enclosing, cst.ClassDef) and len(self.scopes) == 1:
             self._bind_self(original_node, enclosing, analysis, state)
+            self._bind_methods(original_node, enclosing, analysis)
         if enclosing is None or isinstance(enclosing, cst.ClassDef) and len(self.scopes) == 1:
             self._bind_fixtures(original_node, enclosing, analysis, state)
         body = original_node.body
@@ -2496,6 +2497,15 @@ class UnsavedInstance(LintRule):
             return
         name = node.params.params[0].name.value
         state.names[name] = frozenset({analysis.ref_object(name, model)})
+
+    def _bind_methods(self, node: cst.FunctionDef, klass: cst.ClassDef, analysis: FunctionAnalysis) -> None:
+        """In a method, ``self.build_place()``: what the class's own method of that name returns."""
+        decorators = {d.decorator.value for d in node.decorators if isinstance(d.decorator, cst.Name)}
+        if decorators & {"staticmethod", "classmethod"} or not node.params.params or self.handed is None:
+            return
+        handed = self.handed
+        analysis.self_name = node.params.params[0].name.value
+        analysis.method_handed_by = lambda name: handed.method(klass, name)
 
     def _bind_fixtures(self, node: cst.FunctionDef, klass: cst.CSTNode | None, analysis: FunctionAnalysis,
                        state: State) -> None:
@@ -2523,7 +2533,8 @@ class UnsavedInstance(LintRule):
         )
 
     def _summary_analysis(self, *, module: str, is_package: bool, local_names: set[str],
-                          handed_by: Callable[[str], object]) -> FunctionAnalysis:
+                          handed_by: Callable[[str], object], self_name: str | None = None,
+                          method_handed_by: Callable[[str], object] | None = None) -> FunctionAnalysis:
         """An analysis of a helper or fixture, possibly of another module: it reports nothing."""
         return FunctionAnalysis(
             django=self.know,
@@ -2535,6 +2546,8 @@ class UnsavedInstance(LintRule):
             local_names=local_names,
             is_async=False,
             handed_by=handed_by,  # type: ignore[arg-type]
+            self_name=self_name,
+            method_handed_by=method_handed_by,  # type: ignore[arg-type]
         )
 
     # -- findings ------------------------------------------------------------------
@@ -2750,6 +2763,11 @@ def fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
     handed = next((o for o in to_save if o.remedy), None)
     if handed is not None:
         return None, f"no automatic fix: {_origin(handed)} builds it unsaved on purpose; {handed.remedy}"
+    # ``places = [Place(...) for ...]`` then a save point in another statement: creating each
+    # element where it is built would lose what the code sets on it in between.
+    if any(o.in_condition and o.ctor is not None and o.site is not None and not o.site.same_statement(site)
+           and o.oid not in names for o in to_save):
+        return None, "no automatic fix: it is built in a comprehension or a conditional expression of another statement"
     # A fix never saves what might be saved already (a second save, or an existing row).
     if not hit.extra.get("all_unsaved", True) or not (hit.definite or hit.extra.get("partial")):
         return None, "no automatic fix: it is saved on some paths only; save it where it is built"

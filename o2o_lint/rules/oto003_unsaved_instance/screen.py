@@ -238,6 +238,10 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in handed:
                 used_handed.add(value.func.id)
                 return handed[value.func.id]  # a helper's result
+            if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in handed
+                    and isinstance(value.func.value, ast.Name) and value.func.value.id == "self"):
+                used_handed.add(value.func.attr)
+                return handed[value.func.attr]  # a method's result: self.build_place()
             if isinstance(value, ast.Name) and value.id not in scope_bindings and value.id in handed:
                 used_handed.add(value.id)
                 return handed[value.id]  # a fixture parameter
