@@ -1,4 +1,7 @@
-"""Unsaved instances that come from elsewhere: a helper function's result, a pytest fixture.
+"""Unsaved instances that come from elsewhere: a helper function's or a method's result, a pytest fixture.
+
+A method of a module-level class (``self.build_place()``) is summarised as a helper when no
+subclass in the project may resolve it elsewhere (:class:`ClassTree`).
 
 A module-level helper (``def _draft(data): form = ArticleForm(data); return
 form.save(commit=False)``) *hands over* an unsaved instance when, analysed on its own,

@@ -27,9 +27,11 @@ instead of answering empty; #7488 deprecated unsaved instances in related filter
 4.1 and makes them raise in 5.0: up to 4.2 they are a silent ``IS NULL``.
 
 Besides constructors, unsaved instances come from a ModelForm (``form.save(commit=False)``,
-``form.instance`` before ``form.save()``), factory_boy's ``build()``/``build_batch()``,
-model_bakery's ``prepare()``, a helper of the module that returns one, and pytest fixtures
-(:mod:`.handed`); none of these gets a fix. A GenericForeignKey raises the same ``save()``
+``form.instance`` before ``form.save()``), a model formset's ``save(commit=False)`` (its new
+forms' objects), factory_boy's ``build()``/``build_batch()``, model_bakery's ``prepare()``, a
+helper of the module or a method of the class (``self.build_place()``) that returns one, and
+pytest fixtures (:mod:`.handed`); none of these gets a fix. Comprehensions over a list of
+known elements bind their variable to each element, as ``for`` loops do. A GenericForeignKey raises the same ``save()``
 error from Django 4.1 (before: ``object_id`` saved NULL); no fix, since it copied the
 primary key when assigned. ``set_password()``/``full_clean()`` are not saves.
 
