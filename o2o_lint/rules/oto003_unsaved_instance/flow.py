@@ -1629,7 +1629,8 @@ class FunctionAnalysis:
         a formset class whose ``save(commit=False)`` lists its new forms' objects unsaved.
 
         Followed only when nothing of the project's own takes part in saving: no ``formset=``
-        (its ``save_new()`` may save), no ``edit_only`` (no new objects), no ``*args``/``**kwargs``,
+        (its ``save_new()`` may save), no ``edit_only`` or ``max_num`` (maybe no new objects), no
+        ``*args``/``**kwargs``,
         and a ``form=`` only of a ModelForm of the project that defines no ``__init__``,
         ``save()`` or validation driver (``save_new()`` calls ``form.save(commit=False)``)."""
         position = FORMSET_FACTORIES.get(self._qualified(dotted(call.func) or "") or "")
@@ -1638,8 +1639,8 @@ class FunctionAnalysis:
         positional = [arg for arg in call.args if arg.keyword is None]
         keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
         model_node = positional[position].value if len(positional) > position else keywords.get("model")
-        if model_node is None or "formset" in keywords or "edit_only" in keywords:
-            return NOTHING
+        if model_node is None or {"formset", "edit_only", "max_num"} & keywords.keys():
+            return NOTHING  # a class of its own, or maybe no new forms (``max_num=0``)
         if "form" in keywords:
             form = self.form_class_named(dotted(keywords["form"]) or "")
             if form is None or {"__init__", "save", "_post_clean", "full_clean", "is_valid"} & form.methods:

@@ -1166,7 +1166,7 @@ _VALID = [
         id="method-helper-maybe-overridden",
     ),
     # Formsets whose save(commit=False) the analysis does not follow: a formset class of the
-    # project's own (its save_new() may save), edit_only (no new objects), save() (saved).
+    # project's own (its save_new() may save), edit_only or max_num (maybe no new objects), save() (saved).
     Valid(
         """
         from django.forms import BaseModelFormSet, modelformset_factory
@@ -1180,6 +1180,7 @@ _VALID = [
 
         CustomFormSet = modelformset_factory(Place, fields=["name"], formset=PlaceBaseFormSet)
         EditFormSet = modelformset_factory(Place, fields=["name"], edit_only=True)
+        BoundedFormSet = modelformset_factory(Place, fields=["name"], extra=0, max_num=0)
         PlaceFormSet = modelformset_factory(Place, fields=["name"])
 
 
@@ -1187,6 +1188,8 @@ _VALID = [
             for place in CustomFormSet(data).save(commit=False):
                 Restaurant.objects.create(place=place)
             for place in EditFormSet(data).save(commit=False):
+                Restaurant.objects.create(place=place)
+            for place in BoundedFormSet(data).save(commit=False):
                 Restaurant.objects.create(place=place)
             for place in PlaceFormSet(data).save():
                 Restaurant.objects.create(place=place)
