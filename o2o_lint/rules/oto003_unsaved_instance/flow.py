@@ -1322,6 +1322,9 @@ class FunctionAnalysis:
                     state.names[current.target.value] = elements
                 for condition in current.ifs:
                     self.eval(condition.test, state)
+                    # ``[p for p in places if p.pk]``: the elements kept are saved (this holds on
+                    # after the comprehension too: it only makes the analysis quieter)
+                    self.refine(condition.test, state, True)
                 current = current.inner_for_in
             if isinstance(node, cst.DictComp):
                 self.eval(node.key, state)

@@ -1126,6 +1126,14 @@ _VALID = [
             for place in places:
                 place.save()
             Restaurant.objects.bulk_create([Restaurant(place=p) for p in places])
+
+
+        def open_published(names, published):
+            places = [Place(name=n) for n in names]
+            for place, publish in zip(places, published):
+                if publish:
+                    place.save()
+            Restaurant.objects.bulk_create([Restaurant(place=p) for p in [p for p in places if p.pk]])
         """,
         files={"places/models.py": _MODELS},
         id="comprehension-over-saved-elements",
