@@ -258,3 +258,65 @@ def test_the_wrong_forms_fail_on_real_django_and_the_right_ones_work(tmp_path: P
     assert results["tag_all_saved"] == {"value": 2}
     assert results["SavedReopening.run"] == {"value": 6}
     assert results["new_places_saved_by_the_formset_class"] == {"value": 7}
+
+
+NEVER_SAVED = '''\
+from django.db import transaction
+
+from places.models import Place, Restaurant
+
+
+def hire_in_a_transaction(name):
+    place = Place.objects.create(name=name)
+    with transaction.atomic():
+        restaurant = Restaurant(place=place)  # its primary key is set: no row is written
+        restaurant.waiter_set.create(name="w")
+
+
+def hire(name):
+    place = Place.objects.create(name=name)
+    restaurant = Restaurant(place=place)
+    restaurant.waiter_set.create(name="w")
+
+
+def hire_after_saving(name):
+    place = Place.objects.create(name=name)
+    restaurant = Restaurant(place=place)
+    restaurant.save()
+    return restaurant.waiter_set.create(name="w").restaurant_id == place.pk
+'''
+
+NEVER_SAVED_SCRIPT = """
+import json
+from places import hiring
+from places.models import Waiter
+results = {}
+for name in ("hire_in_a_transaction", "hire", "hire_after_saving"):
+    try:
+        results[name] = {"value": getattr(hiring, name)(name)}
+    except Exception as exc:
+        results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+results["waiters"] = Waiter.objects.count()
+print("RESULTS=" + json.dumps(results))
+"""
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_never_saved_one_to_one_primary_key_fails_at_the_constraint_and_is_not_reported(
+        tmp_path: Path, version: str) -> None:
+    """The page's "deliberately not reported" case: the reverse manager of an instance whose
+    primary key is a one-to-one to a saved row accepts create(), and the foreign key fails
+    (at commit inside a transaction, at once in autocommit mode)."""
+    project = write_project(tmp_path / "project", {"places/models.py": MODELS, "places/hiring.py": NEVER_SAVED})
+    report = run_cli("--no-cache", "--select", "OTO003", ".", cwd=project)
+    assert report.returncode == 0, report.stdout + report.stderr
+
+    result = run_django(project, ["places"], NEVER_SAVED_SCRIPT, version=version)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS="))
+    results = json.loads(line[len("RESULTS="):])
+    constraint = {"error": "IntegrityError: FOREIGN KEY constraint failed"}
+    assert results["hire_in_a_transaction"] == constraint
+    assert results["hire"] == constraint
+    assert results["hire_after_saving"] == {"value": True}
+    assert results["waiters"] == 1  # the transaction rolled back; autocommit's insert failed
