@@ -178,6 +178,7 @@ class HandedOver:
         self._scopes: list[ModuleFunctions] | None = None
         self._active: set[tuple[str, str]] = set()
         self._module_attributes: set[str] | None = None  # attribute names the module assigns
+        self._class_tree: ClassTree | None = None
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -241,6 +242,9 @@ class HandedOver:
         decorator, not ``async``), assigns no attribute of that name, and no subclass in the
         project may resolve it elsewhere."""
         where = self.here
+        key = (where.name, f"{klass.name.value}.{name}()")
+        if key in self._helpers:
+            return self._helpers[key]
         found = [s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name]  # type: ignore[union-attr]
         if len(found) != 1:
             return None
@@ -252,11 +256,13 @@ class HandedOver:
         if name in self._module_attributes:
             return None  # ``self.build = ...`` may replace the method on the instance
         qualname = f"{where.name}.{klass.name.value}"
-        if self.index.view(ClassTree).may_override(qualname, name):
+        # text that differs from disk (an editor buffer, a fix pass) may change the classes: the
+        # cached view holds the saved facts, so build one on the overlaid facts then
+        if self._class_tree is None:
+            self._class_tree = ClassTree(self.index) if self.index.overlaid is not None else self.index.view(ClassTree)
+        if self._class_tree.may_override(qualname, name):
+            self._helpers[key] = None
             return None
-        key = (where.name, f"{klass.name.value}.{name}()")
-        if key in self._helpers:
-            return self._helpers[key]
         if key in self._active or depth > MAX_DEPTH or not isinstance(function.body, cst.IndentedBlock):
             return None
         self._active.add(key)
