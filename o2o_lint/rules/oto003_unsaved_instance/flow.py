@@ -75,6 +75,13 @@ FACTORY_BASES = frozenset({"factory.django.DjangoModelFactory", "factory.DjangoM
 FACTORY_BUILDS = {"build": False, "build_batch": True}
 #: model_bakery's (and model_mommy's) ``prepare(Model)``: an unsaved instance.
 BAKERY_PREPARE = frozenset({"model_bakery.baker.prepare", "model_mommy.mommy.prepare"})
+#: Django's model formset factories: the position of the model argument.
+FORMSET_FACTORIES = {
+    "django.forms.modelformset_factory": 0, "django.forms.models.modelformset_factory": 0,
+    "django.forms.inlineformset_factory": 1, "django.forms.models.inlineformset_factory": 1,
+}
+#: What saves a formset's new objects, for the message.
+FORMSET_REMEDY = "save each new object (`obj.save()`) before it is attached or looked up"
 _CONSTANTS = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
 #: Loops nested deeper than this are analysed in one pass (no fixed point).
 MAX_LOOP_DEPTH = 5
@@ -407,6 +414,9 @@ class FunctionAnalysis:
         is_async: bool,
         used_names: dict[int, set[str]] | None = None,
         handed_by: Callable[[str], Handed | None] | None = None,
+        self_name: str | None = None,
+        method_handed_by: Callable[[str], Handed | None] | None = None,
+        module_formsets: dict[str, cst.Call] | None = None,
     ) -> None:
         self.django = django
         self.index = django.index
@@ -420,6 +430,12 @@ class FunctionAnalysis:
         self.used_names = used_names or {}
         #: what a module-level helper of this name returns, when it is an unsaved instance
         self.handed_by = handed_by
+        #: in a method: its first parameter, and what a method of its class returns when
+        #: called on it (``self.build_place()``), when that is always one unsaved instance
+        self.self_name = self_name
+        self.method_handed_by = method_handed_by
+        #: module-level ``ChildFormSet = inlineformset_factory(...)``: name -> the factory call
+        self.module_formsets = module_formsets or {}
         #: called with the value of every ``return`` / ``yield`` (summaries of helpers and fixtures)
         self.on_return: Callable[[frozenset[int], State], None] | None = None
         self.local_imports: dict[str, str] = {}
@@ -1176,6 +1192,9 @@ class FunctionAnalysis:
             ref = self._ref_objects.get(node.value)
             if ref is not None:  # a parameter or global whose attributes were used
                 return frozenset({ref})
+            factory_call = self.module_formsets.get(node.value)
+            if factory_call is not None and node.value not in self.local_names:
+                return self.formset_class(factory_call)
             model = self.class_named(node.value)
             return frozenset({self.class_object(model)}) if model is not None else NOTHING
         if isinstance(node, cst.Attribute):
@@ -1286,18 +1305,26 @@ class FunctionAnalysis:
 
     def eval_comprehension(self, node: cst.BaseExpression, state: State) -> frozenset[int]:
         generator = node.for_in  # type: ignore[attr-defined]
-        self.eval(generator.iter, state)  # evaluated once, outside the comprehension
+        iterated = self.eval(generator.iter, state)  # evaluated once, outside the comprehension
         saved_names = dict(state.names)
         self.conditional += 1
         try:
             current: cst.CompFor | None = generator
             while current is not None:
                 if current is not generator:
-                    self.eval(current.iter, state)
+                    iterated = self.eval(current.iter, state)
                 for name in target_names(current.target):
                     state.names.pop(name, None)
+                # ``[Restaurant(place=p) for p in places]``: each element of a list of known
+                # elements, as ``for p in places:`` binds it
+                elements = self.container_items(iterated, state)
+                if isinstance(current.target, cst.Name) and elements:
+                    state.names[current.target.value] = elements
                 for condition in current.ifs:
                     self.eval(condition.test, state)
+                    # ``[p for p in places if p.pk]``: the elements kept are saved (this holds on
+                    # after the comprehension too: it only makes the analysis quieter)
+                    self.refine(condition.test, state, True)
                 current = current.inner_for_in
             if isinstance(node, cst.DictComp):
                 self.eval(node.key, state)
@@ -1365,7 +1392,8 @@ class FunctionAnalysis:
             if arg.keyword is not None:
                 continue
             if isinstance(arg.value, cst.Name):
-                for oid in state.names.get(arg.value.value, NOTHING):
+                value = state.names.get(arg.value.value, NOTHING)
+                for oid in self.container_items(value, state) if arg.star == "*" else value:
                     obj = self.objects[oid]
                     if obj.kind == "new":
                         found.extend(self.django.managers_named(attr, obj.model))
@@ -1394,7 +1422,18 @@ class FunctionAnalysis:
                 built = self.built_by(call, callee_name)
                 if built is not None:
                     return self.construct_built(call, *built, state)
+                if self._qualified(callee_name) in FORMSET_FACTORIES:
+                    self.eval_args(call, state)
+                    return self.formset_class(call)
             method = func.attr.value
+            if (
+                self.method_handed_by is not None and isinstance(func.value, cst.Name)
+                and func.value.value == self.self_name and self.self_name not in self.rebound
+            ):
+                handed = self.method_handed_by(method)
+                if handed is not None:
+                    self.escape_all(self.eval_args(call, state), state)
+                    return self.receive(handed, call, _short(call), state)
             if method in ("add", "aadd", "set", "aset") and isinstance(func.value, cst.Attribute):
                 self._call_of[id(func.value)] = call
             receiver_name = func.value.value if isinstance(func.value, cst.Name) else None
@@ -1413,6 +1452,8 @@ class FunctionAnalysis:
                 return self.instance_call(call, receiver, method, state)
             if objects and kinds == {"form"} and UNKNOWN not in receiver:
                 return self.form_call(call, receiver, method, state)
+            if objects and kinds == {"formset"} and UNKNOWN not in receiver:
+                return self.formset_call(call, objects[0], method, state)
             if objects and kinds == {"list"} and method in ("append", "extend", "insert"):
                 values = self.eval_args(call, state)
                 added = values[-1] if values else NOTHING
@@ -1438,6 +1479,9 @@ class FunctionAnalysis:
             built = self.built_by(call, func.value)
             if built is not None:
                 return self.construct_built(call, *built, state)
+            if self._qualified(func.value) in FORMSET_FACTORIES:
+                self.eval_args(call, state)
+                return self.formset_class(call)
             if self.handed_by is not None and func.value not in self.local_names and func.value not in self.local_imports:
                 handed = self.handed_by(func.value)
                 if handed is not None:
@@ -1449,6 +1493,14 @@ class FunctionAnalysis:
             model = callee_objects[0].model
             if model is not None and not model.abstract:
                 return self.construct(call, model, state)
+        if callee_objects and UNKNOWN not in callee and all(o.kind == "formset_class" for o in callee_objects):
+            # ``formset = ChildFormSet(request.POST, instance=parent)``: whatever it is given, the
+            # objects of its new forms are new rows
+            self.escape_all(self.eval_args(call, state), state)
+            models = {o.model.qualname for o in callee_objects if o.model is not None}
+            if len(models) != 1:
+                return NOTHING
+            return frozenset({self._new(call, "formset", model=callee_objects[0].model).oid})
         values = self.eval_args(call, state)
         name = dotted(func)
         if name is not None and (name in NON_SAVING_FUNCTIONS or name.rpartition(".")[2].startswith("assert")):
@@ -1574,6 +1626,53 @@ class FunctionAnalysis:
         if many:
             state.items[obj.oid] = frozenset({instance})
         return frozenset({obj.oid})
+
+    def formset_class(self, call: cst.Call) -> frozenset[int]:
+        """``modelformset_factory(Place, fields=...)`` / ``inlineformset_factory(Parent, Place, ...)``:
+        a formset class whose ``save(commit=False)`` lists its new forms' objects unsaved.
+
+        Followed only when nothing of the project's own takes part in saving: no ``formset=``
+        (its ``save_new()`` may save), no ``edit_only`` or ``max_num`` (maybe no new objects), no
+        ``*args``/``**kwargs``,
+        and a ``form=`` only of a ModelForm of the project that defines no ``__init__``,
+        ``save()`` or validation driver (``save_new()`` calls ``form.save(commit=False)``)."""
+        position = FORMSET_FACTORIES.get(self._qualified(dotted(call.func) or "") or "")
+        if position is None or any(arg.star for arg in call.args):
+            return NOTHING
+        positional = [arg for arg in call.args if arg.keyword is None]
+        keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+        model_node = positional[position].value if len(positional) > position else keywords.get("model")
+        if model_node is None or {"formset", "edit_only", "max_num"} & keywords.keys():
+            return NOTHING  # a class of its own, or maybe no new forms (``max_num=0``)
+        if "form" in keywords:
+            form = self.form_class_named(dotted(keywords["form"]) or "")
+            if form is None or {"__init__", "save", "_post_clean", "full_clean", "is_valid"} & form.methods:
+                return NOTHING
+        model = self.class_named(dotted(model_node) or "")
+        if model is None or model.abstract:
+            return NOTHING
+        return frozenset({self._new(call, "formset_class", model=model).oid})
+
+    def formset_call(self, call: cst.Call, formset: Obj, method: str, state: State) -> frozenset[int]:
+        """``formset.save(commit=False)``: a list holding the new forms' objects, unsaved (the
+        changed forms' objects are existing rows: the list holds both)."""
+        values = self.eval_args(call, state)
+        self.escape_all(values, state)
+        if method != "save" or _commit_argument(call) is not False or formset.model is None:
+            return NOTHING
+        container = self._new(call, "list")
+        item = self._batch_item.get(container.oid, 0)
+        if not item:
+            item = self._batch_item[container.oid] = len(self.objects) + 1
+            self.objects[item] = Obj(item, "new")
+        obj = self.objects[item]
+        obj.model, obj.line_of, obj.site, obj.in_condition = formset.model, self.line_of, self.site, self.conditional > 0
+        obj.origin, obj.origin_node, obj.remedy = _short(call), call, FORMSET_REMEDY
+        state.status[item] = UNSAVED
+        state.rels[item] = {}
+        state.stale.pop(item, None)
+        state.items[container.oid] = frozenset({item})
+        return frozenset({container.oid})
 
     def receive(self, handed: Handed, node: cst.CSTNode, origin: str, state: State) -> frozenset[int]:
         """An unsaved instance handed over by a helper's call or a fixture parameter (*node*)."""

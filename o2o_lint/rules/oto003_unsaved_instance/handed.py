@@ -1,4 +1,7 @@
-"""Unsaved instances that come from elsewhere: a helper function's result, a pytest fixture.
+"""Unsaved instances that come from elsewhere: a helper function's or a method's result, a pytest fixture.
+
+A method of a module-level class (``self.build_place()``) is summarised as a helper when no
+subclass in the project may resolve it elsewhere (:class:`ClassTree`).
 
 A module-level helper (``def _draft(data): form = ArticleForm(data); return
 form.save(commit=False)``) *hands over* an unsaved instance when, analysed on its own,
@@ -114,6 +117,49 @@ class ModuleFunctions:
                 self.fixture_parameters.update(p.name.value for p in statement.params.params)
 
 
+class ClassTree:
+    """The project's module-level classes and their bases (a project view): whether a method
+    called on ``self`` may run another class's definition than the one the class holds."""
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.methods: dict[str, frozenset[str]] = {}
+        self.parents: dict[str, list[str]] = {}
+        for facts in index.modules.values():
+            module = facts["module"]
+            for class_facts in facts["classes"]:
+                qualname = f"{module}.{class_facts['name']}"
+                if qualname in self.methods:  # defined twice: both unknown
+                    self.parents[qualname] = ["<twice>"]
+                    continue
+                self.methods[qualname] = frozenset(class_facts["methods"])
+                self.parents[qualname] = [index.resolve(module, base) or base for base in class_facts["bases"]]
+        self._ancestors: dict[str, frozenset[str]] = {}
+
+    def ancestors(self, qualname: str) -> frozenset[str]:
+        """*qualname* and every class it derives from, project classes or not (names as resolved)."""
+        found = self._ancestors.get(qualname)
+        if found is None:
+            self._ancestors[qualname] = frozenset({qualname})  # cycles: stop here
+            found = frozenset({qualname}).union(*(self.ancestors(p) for p in self.parents.get(qualname, ())))
+            self._ancestors[qualname] = found
+        return found
+
+    def may_override(self, qualname: str, method: str) -> bool:
+        """True when some subclass of *qualname* in the project may resolve *method* elsewhere:
+        it, or a class it derives from outside *qualname*'s own ancestry, defines it, or is
+        not a project class (its methods are unknown)."""
+        own = self.ancestors(qualname)
+        if self.parents.get(qualname) == ["<twice>"]:
+            return True
+        for other in self.methods:
+            if other == qualname or qualname not in self.ancestors(other):
+                continue
+            for ancestor in self.ancestors(other) - own:
+                if ancestor not in self.methods or method in self.methods[ancestor]:
+                    return True
+        return False
+
+
 class HandedOver:
     """What the helpers and fixtures of a file hand over, computed on demand and cached."""
 
@@ -131,6 +177,8 @@ class HandedOver:
         self._helpers: dict[tuple[str, str], Handed | None] = {}
         self._scopes: list[ModuleFunctions] | None = None
         self._active: set[tuple[str, str]] = set()
+        self._module_attributes: set[str] | None = None  # attribute names the module assigns
+        self._class_tree: ClassTree | None = None
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -161,6 +209,11 @@ class HandedOver:
             module=where.name, is_package=where.is_package, local_names=bound_names(function),
             handed_by=lambda called: self.helper(called, where, depth + 1),
         )
+        return self._returned(analysis, function, is_fixture=is_fixture)
+
+    @staticmethod
+    def _returned(analysis: FunctionAnalysis, function: cst.FunctionDef, *, is_fixture: bool) -> Handed | None:
+        """Run *function* silently: the instance every path returns (or yields), if one unsaved."""
         analysis.reporting = False
         results: list[tuple[frozenset[int], State]] = []
         analysis.on_return = lambda value, state: results.append((value, state.copy()))
@@ -182,6 +235,49 @@ class HandedOver:
                 return None
             handed = this
         return handed
+
+    def method(self, klass: cst.ClassDef, name: str, depth: int = 0) -> Handed | None:
+        """What ``self.<name>()`` returns in a method of the module-level class *klass*, when it
+        is always one unsaved instance: the class defines *name* once, as a plain method (no
+        decorator, not ``async``), assigns no attribute of that name, and no subclass in the
+        project may resolve it elsewhere."""
+        where = self.here
+        key = (where.name, f"{klass.name.value}.{name}()")
+        if key in self._helpers:
+            return self._helpers[key]
+        found = [s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name]  # type: ignore[union-attr]
+        if len(found) != 1:
+            return None
+        function = found[0]
+        if function.decorators or function.asynchronous is not None or not function.params.params:
+            return None
+        if self._module_attributes is None:
+            self._module_attributes = _assigned_attributes(where.module)
+        if name in self._module_attributes:
+            return None  # ``self.build = ...`` may replace the method on the instance
+        qualname = f"{where.name}.{klass.name.value}"
+        # text that differs from disk (an editor buffer, a fix pass) may change the classes: the
+        # cached view holds the saved facts, so build one on the overlaid facts then
+        if self._class_tree is None:
+            self._class_tree = ClassTree(self.index) if self.index.overlaid is not None else self.index.view(ClassTree)
+        if self._class_tree.may_override(qualname, name):
+            self._helpers[key] = None
+            return None
+        if key in self._active or depth > MAX_DEPTH or not isinstance(function.body, cst.IndentedBlock):
+            return None
+        self._active.add(key)
+        try:
+            analysis: FunctionAnalysis = self.make_analysis(
+                module=where.name, is_package=where.is_package, local_names=bound_names(function),
+                handed_by=lambda called: self.helper(called, where, depth + 1),
+                self_name=function.params.params[0].name.value,
+                method_handed_by=lambda called: self.method(klass, called, depth + 1),
+            )
+            result = self._returned(analysis, function, is_fixture=False)
+        finally:
+            self._active.discard(key)
+        self._helpers[key] = result
+        return result
 
     # -- fixtures --------------------------------------------------------------------
 
@@ -244,6 +340,20 @@ class HandedOver:
         except Exception:  # noqa: BLE001 - a file LibCST cannot read hands nothing over
             return None
         return ModuleFunctions(module, facts["module"], bool(facts.get("is_package")))
+
+
+def _assigned_attributes(node: cst.CSTNode) -> set[str]:
+    """Attribute names *node* assigns anywhere (``self.build = ...``, ``obj.build: T = ...``)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign)):
+            target = current.target
+            if isinstance(target, cst.Attribute):
+                found.add(target.attr.value)
+        stack.extend(current.children)
+    return found
 
 
 def _yields(function: cst.FunctionDef) -> Iterator[cst.Yield]:

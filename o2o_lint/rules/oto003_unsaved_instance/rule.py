@@ -27,9 +27,11 @@ instead of answering empty; #7488 deprecated unsaved instances in related filter
 4.1 and makes them raise in 5.0: up to 4.2 they are a silent ``IS NULL``.
 
 Besides constructors, unsaved instances come from a ModelForm (``form.save(commit=False)``,
-``form.instance`` before ``form.save()``), factory_boy's ``build()``/``build_batch()``,
-model_bakery's ``prepare()``, a helper of the module that returns one, and pytest fixtures
-(:mod:`.handed`); none of these gets a fix. A GenericForeignKey raises the same ``save()``
+``form.instance`` before ``form.save()``), a model formset's ``save(commit=False)`` (its new
+forms' objects), factory_boy's ``build()``/``build_batch()``, model_bakery's ``prepare()``, a
+helper of the module or a method of the class (``self.build_place()``) that returns one, and
+pytest fixtures (:mod:`.handed`); none of these gets a fix. Comprehensions over a list of
+known elements bind their variable to each element, as ``for`` loops do. A GenericForeignKey raises the same ``save()``
 error from Django 4.1 (before: ``object_id`` saved NULL); no fix, since it copied the
 primary key when assigned. ``set_password()``/``full_clean()`` are not saves.
 
@@ -59,6 +61,7 @@ from typing import NamedTuple
 
 import libcst as cst
 
+from o2o_lint.cstutil import dotted
 from o2o_lint.findings import Fix
 from o2o_lint.index.model import ModelInfo, RelationKind
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
@@ -1104,6 +1107,135 @@ _VALID = [
         """,
         files={"tagging/models.py": _TAGGING},
         id="generic-foreign-key-assigned-again",
+    ),
+    # Comprehensions over a list whose elements were all saved (bulk_create() sets their
+    # primary keys on SQLite 3.35+, PostgreSQL and MariaDB: Django 4.2, 5.2, 6.1 run).
+    Valid(
+        """
+        from places.models import Place, Restaurant
+
+
+        def open_all(names):
+            places = [Place(name=n) for n in names]
+            Place.objects.bulk_create(places)
+            Restaurant.objects.bulk_create([Restaurant(place=p) for p in places])
+
+
+        def open_each(names):
+            places = [Place(name=n) for n in names]
+            for place in places:
+                place.save()
+            Restaurant.objects.bulk_create([Restaurant(place=p) for p in places])
+
+
+        def open_published(names, published):
+            places = [Place(name=n) for n in names]
+            for place, publish in zip(places, published):
+                if publish:
+                    place.save()
+            Restaurant.objects.bulk_create([Restaurant(place=p) for p in [p for p in places if p.pk]])
+        """,
+        files={"places/models.py": _MODELS},
+        id="comprehension-over-saved-elements",
+    ),
+    # A method that a subclass overrides (or may: a base the index does not know comes
+    # first in its MRO) may return a saved instance.
+    Valid(
+        """
+        from elsewhere import Mixin
+        from places.models import Place, Restaurant
+
+
+        class Opening:
+            def build_place(self):
+                return Place(name="x")
+
+            def run(self):
+                Restaurant.objects.create(place=self.build_place())
+
+
+        class SavedOpening(Opening):
+            def build_place(self):
+                return Place.objects.create(name="y")
+
+
+        class Service:
+            def build_place(self):
+                return Place(name="x")
+
+            def run(self):
+                Restaurant.objects.create(place=self.build_place())
+
+
+        class MixedService(Mixin, Service):
+            pass
+        """,
+        files={"places/models.py": _MODELS},
+        id="method-helper-maybe-overridden",
+    ),
+    # Formsets whose save(commit=False) the analysis does not follow: a formset class of the
+    # project's own (its save_new() may save), edit_only or max_num (maybe no new objects), save() (saved).
+    Valid(
+        """
+        from django.forms import BaseModelFormSet, modelformset_factory
+
+        from places.models import Place, Restaurant
+
+
+        class PlaceBaseFormSet(BaseModelFormSet):
+            pass
+
+
+        CustomFormSet = modelformset_factory(Place, fields=["name"], formset=PlaceBaseFormSet)
+        EditFormSet = modelformset_factory(Place, fields=["name"], edit_only=True)
+        BoundedFormSet = modelformset_factory(Place, fields=["name"], extra=0, max_num=0)
+        PlaceFormSet = modelformset_factory(Place, fields=["name"])
+
+
+        def open_all(data):
+            for place in CustomFormSet(data).save(commit=False):
+                Restaurant.objects.create(place=place)
+            for place in EditFormSet(data).save(commit=False):
+                Restaurant.objects.create(place=place)
+            for place in BoundedFormSet(data).save(commit=False):
+                Restaurant.objects.create(place=place)
+            for place in PlaceFormSet(data).save():
+                Restaurant.objects.create(place=place)
+            for place in PlaceFormSet(data).save(commit=False):
+                place.save()
+                Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS},
+        id="formset-not-followed-or-saved",
+    ),
+    # A form of a class the index does not know (a third-party app's, or a name of unknown
+    # origin such as a view's ``form`` parameter): its __init__ may bind it to an existing row,
+    # so save(commit=False) may return a saved instance. Silent, whatever its model.
+    Valid(
+        """
+        from allauth.account.forms import SignupForm
+        from django.views.generic import CreateView
+
+        from places.models import Place, Restaurant
+
+
+        def sign_up(request):
+            form = SignupForm(request.POST)
+            place = form.save(commit=False)
+            return Restaurant.objects.create(place=place)
+
+
+        class OpenView(CreateView):
+            model = Place
+            fields = ["name"]
+
+            def form_valid(self, form):
+                place = form.save(commit=False)
+                Restaurant.objects.create(place=place)
+                return super().form_valid(form)
+        """,
+        files={"places/models.py": _MODELS},
+        id="form-of-third-party-class",
     ),
 ]
 
@@ -2374,6 +2506,97 @@ _INVALID = [
         id="generic-foreign-key-saved-too-late",
         range=(8, 4, 8, 15),
     ),
+    # Comprehensions over a list of unsaved instances (Django 4.2, 5.2, 6.1 raise).
+    Invalid(
+        """
+        from places.models import Article, Place, Restaurant, Tag
+
+
+        def open_all(names):
+            places = [Place(name=n) for n in names]
+            Restaurant.objects.bulk_create([Restaurant(place=p) for p in places])
+
+
+        def tag(article, names):
+            tags = [Tag(name=n) for n in names]
+            article.tags.add(*tags)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_messages=[
+            "(no automatic fix: it is built in a comprehension or a conditional expression of another statement)",
+            "unsaved `Tag(...)` (constructed inline on line 10) is added through `Article.tags` in "
+            "`article.tags.add(*tags)`",
+        ],
+        id="comprehension-over-unsaved",
+        range=(6, 4, 6, 73),
+    ),
+    # A method of the class that returns an instance it built: self.build_place().
+    Invalid(
+        """
+        from places.models import Place, Restaurant
+
+
+        class Opening:
+            def build_place(self):
+                place = Place(name="x")
+                return place
+
+            def run(self):
+                place = self.build_place()
+                Restaurant(place=place).save()
+        """,
+        files={"places/models.py": _MODELS},
+        expected_messages=[
+            "unsaved `place` (Place from `self.build_place()` on line 10) reaches `Restaurant(place=place).save()` "
+            "through the relation `Restaurant.place`",
+        ],
+        id="method-helper-returns-unsaved",
+        range=(11, 8, 11, 38),
+    ),
+    # A model formset's save(commit=False) lists its new forms' objects unsaved.
+    Invalid(
+        """
+        from django.forms import modelformset_factory
+
+        from places.models import Place, Restaurant
+
+        PlaceFormSet = modelformset_factory(Place, fields=["name"])
+
+
+        def open_all(data, publish):
+            formset = PlaceFormSet(data)
+            for place in formset.save(commit=False):
+                if publish:
+                    place.save()
+                Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_messages=[
+            "(Place from `formset.save(commit=False)` on line 10) reaches `Restaurant.objects.create(place=place)` "
+            "through the relation `Restaurant.place`: Django raises \"ValueError: save() prohibited to prevent data "
+            "loss due to unsaved related object 'place'.\"; save it first (no automatic fix: `formset.save(commit=False)` "
+            "builds it unsaved on purpose; save each new object",
+        ],
+        id="formset-commit-false-saved-on-one-branch",
+        range=(13, 8, 13, 46),
+    ),
+    Invalid(
+        """
+        from django.forms import inlineformset_factory
+
+        from places.models import Restaurant, Waiter
+
+
+        def hire(data, restaurant):
+            WaiterFormSet = inlineformset_factory(Restaurant, Waiter, fields=["name"])
+            waiters = WaiterFormSet(data, instance=restaurant).save(commit=False)
+            return Restaurant.objects.filter(waiter__in=waiters).exists()
+        """,
+        files={"places/models.py": _MODELS},
+        expected_messages=["with unsaved `WaiterFormSet(data, instance=restaurant)"],
+        id="inline-formset-commit-false-lookup",
+        range=(9, 11, 9, 56),
+    ),
 ]
 
 
@@ -2403,6 +2626,7 @@ class UnsavedInstance(LintRule):
         self.scopes: list[tuple[cst.CSTNode, set[str]]] = []
         self.used: dict[int, set[str]] = {}  # id(def, class or lambda) -> names read inside
         self.handed: HandedOver | None = None
+        self.module_formsets: dict[str, cst.Call] = {}
 
     # -- traversal: collect bindings and uses, then analyse each function on leaving it --
 
@@ -2449,6 +2673,7 @@ class UnsavedInstance(LintRule):
         facts = self.context.facts
         here = ModuleFunctions(node, facts["module"], bool(facts.get("is_package")))
         self.handed = HandedOver(self.context.index, self._summary_analysis, here, self.context.abspath)
+        self.module_formsets = _module_formsets(node)
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self._push(node)
@@ -2474,6 +2699,7 @@ class UnsavedInstance(LintRule):
         state = State()
         if isinstance(enclosing, cst.ClassDef) and len(self.scopes) == 1:
             self._bind_self(original_node, enclosing, analysis, state)
+            self._bind_methods(original_node, enclosing, analysis)
         if enclosing is None or isinstance(enclosing, cst.ClassDef) and len(self.scopes) == 1:
             self._bind_fixtures(original_node, enclosing, analysis, state)
         body = original_node.body
@@ -2496,6 +2722,15 @@ class UnsavedInstance(LintRule):
             return
         name = node.params.params[0].name.value
         state.names[name] = frozenset({analysis.ref_object(name, model)})
+
+    def _bind_methods(self, node: cst.FunctionDef, klass: cst.ClassDef, analysis: FunctionAnalysis) -> None:
+        """In a method, ``self.build_place()``: what the class's own method of that name returns."""
+        decorators = {d.decorator.value for d in node.decorators if isinstance(d.decorator, cst.Name)}
+        if decorators & {"staticmethod", "classmethod"} or not node.params.params or self.handed is None:
+            return
+        handed = self.handed
+        analysis.self_name = node.params.params[0].name.value
+        analysis.method_handed_by = lambda name: handed.method(klass, name)
 
     def _bind_fixtures(self, node: cst.FunctionDef, klass: cst.CSTNode | None, analysis: FunctionAnalysis,
                        state: State) -> None:
@@ -2520,10 +2755,12 @@ class UnsavedInstance(LintRule):
             is_async=is_async,
             used_names=self.used,
             handed_by=self.handed.helper if self.handed is not None else None,
+            module_formsets=self.module_formsets,
         )
 
     def _summary_analysis(self, *, module: str, is_package: bool, local_names: set[str],
-                          handed_by: Callable[[str], object]) -> FunctionAnalysis:
+                          handed_by: Callable[[str], object], self_name: str | None = None,
+                          method_handed_by: Callable[[str], object] | None = None) -> FunctionAnalysis:
         """An analysis of a helper or fixture, possibly of another module: it reports nothing."""
         return FunctionAnalysis(
             django=self.know,
@@ -2535,6 +2772,8 @@ class UnsavedInstance(LintRule):
             local_names=local_names,
             is_async=False,
             handed_by=handed_by,  # type: ignore[arg-type]
+            self_name=self_name,
+            method_handed_by=method_handed_by,  # type: ignore[arg-type]
         )
 
     # -- findings ------------------------------------------------------------------
@@ -2545,6 +2784,26 @@ class UnsavedInstance(LintRule):
         if note:
             said += f" ({note})"
         self.report(hit.node, said, found_fix)
+
+
+def _module_formsets(module: cst.Module) -> dict[str, cst.Call]:
+    """Module-level ``ChildFormSet = inlineformset_factory(...)`` bound once: name -> the call
+    (the analysis decides whether it is Django's factory)."""
+    found: dict[str, cst.Call | None] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.Assign):
+                continue
+            for target in small.targets:
+                for name in target_names(target.target):
+                    value = small.value
+                    is_factory = (isinstance(value, cst.Call) and len(small.targets) == 1
+                                  and isinstance(target.target, cst.Name)
+                                  and (dotted(value.func) or "").endswith("formset_factory"))
+                    found[name] = value if is_factory and name not in found else None  # type: ignore[assignment]
+    return {name: call for name, call in found.items() if call is not None}
 
 
 # -- messages: one entry per kind of save point (``Hit.kind``) -----------------------
@@ -2750,6 +3009,11 @@ def fix(rule: UnsavedInstance, hit: Hit) -> tuple[Fix | None, str | None]:
     handed = next((o for o in to_save if o.remedy), None)
     if handed is not None:
         return None, f"no automatic fix: {_origin(handed)} builds it unsaved on purpose; {handed.remedy}"
+    # ``places = [Place(...) for ...]`` then a save point in another statement: creating each
+    # element where it is built would lose what the code sets on it in between.
+    if any(o.in_condition and o.ctor is not None and o.site is not None and not o.site.same_statement(site)
+           and o.oid not in names for o in to_save):
+        return None, "no automatic fix: it is built in a comprehension or a conditional expression of another statement"
     # A fix never saves what might be saved already (a second save, or an existing row).
     if not hit.extra.get("all_unsaved", True) or not (hit.definite or hit.extra.get("partial")):
         return None, "no automatic fix: it is saved on some paths only; save it where it is built"

@@ -32,6 +32,8 @@ _MANAGER_USE = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)(?=\s*\.)")
 _BUILT = re.compile(
     r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*build(?:_batch)?\s*\("
     r"|prepare\s*\(\s*['\"]?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Za-z0-9_]*)"
+    # modelformset_factory(Place, ...), inlineformset_factory(Parent, Place, ...): the last model
+    r"|formset_factory\s*\(\s*(?:[A-Za-z0-9_.]+\s*,\s*)?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Za-z0-9_]*)\s*[,)]"
 )
 
 
@@ -53,9 +55,9 @@ def _model_calls(text: str, names: Collection[str]) -> dict[str, list[int]]:
         return {}
     candidates = set(_calls_starting_with("".join(sorted({name[0] for name in names}))).findall(text))
     calls = {name: list(_call_offsets(text, name)) for name in candidates.intersection(names)}
-    if "build" in text or "prepare" in text:  # factories and model_bakery build without a call of the name
+    if "build" in text or "prepare" in text or "formset_factory" in text:  # built without a call of the name
         for match in _BUILT.finditer(text):
-            name = match.group(1) or match.group(2)
+            name = match.group(1) or match.group(2) or match.group(3)
             if name in names:
                 calls.setdefault(name, []).append(match.start())
     return {name: offsets for name, offsets in calls.items() if offsets}
@@ -168,6 +170,9 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
         if name in ("build", "build_batch") and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             name = func.value.id  # PlaceFactory.build()
+        elif name is not None and name.endswith("formset_factory") and node.args:  # the formset's model
+            last = node.args[min(len(node.args), 2) - 1]
+            name = last.id if isinstance(last, ast.Name) else last.attr if isinstance(last, ast.Attribute) else None
         elif name == "prepare" and node.args:  # baker.prepare(Place), prepare("app.Place")
             first = node.args[0]
             name = first.value.rpartition(".")[2] if isinstance(first, ast.Constant) and isinstance(first.value, str) \
@@ -226,6 +231,7 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
         stack.extend((child, scope) for child in ast.iter_child_nodes(node))
 
     lines: set[int] = set()
+    module_lines: set[int] = set()  # module-level bindings a flow went through (a formset class)
     for scope, scope_flows in flows.items():
         scope_bindings = bindings.get(scope, {})
         memo: dict[str, frozenset[str]] = {}
@@ -238,6 +244,10 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in handed:
                 used_handed.add(value.func.id)
                 return handed[value.func.id]  # a helper's result
+            if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in handed
+                    and isinstance(value.func.value, ast.Name) and value.func.value.id == "self"):
+                used_handed.add(value.func.attr)
+                return handed[value.func.attr]  # a method's result: self.build_place()
             if isinstance(value, ast.Name) and value.id not in scope_bindings and value.id in handed:
                 used_handed.add(value.id)
                 return handed[value.id]  # a fixture parameter
@@ -249,6 +259,15 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
                         *(models_of(bound, seen | {value.id}) for bound in scope_bindings.get(value.id, ()))
                     )
                 return memo[value.id]
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id not in seen:
+                # ChildFormSet(request.POST): a class bound here or at module level
+                bound = scope_bindings.get(value.func.id)
+                if not bound:
+                    bound = bindings.get(id(tree), {}).get(value.func.id, [])
+                    module_lines.update(b.lineno for b in bound)  # type: ignore[attr-defined]
+                found = frozenset().union(*(models_of(b, seen | {value.func.id}) for b in bound))
+                if found:
+                    return found
             if isinstance(value, ast.Subscript):  # authors[0]: an element of a container
                 return models_of(value.value, seen)
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "save":
@@ -270,5 +289,6 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
                 return True  # module-level code flows across the whole module
             lines.add(scope_nodes[scope].lineno)
     if lines:  # the helpers and fixtures of this file that hand the instances over are analysed too
+        lines.update(module_lines)
         lines.update(local_handed[name].lineno for name in used_handed if name in local_handed)  # type: ignore[attr-defined]
     return lines
