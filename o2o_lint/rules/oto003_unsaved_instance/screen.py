@@ -72,8 +72,17 @@ def _call_offsets(text: str, name: str) -> Iterator[int]:
             yield start
 
 
+def _file_model_calls(context: FileContext, know: SinkNames, aliases: dict[str, str]) -> dict[str, list[int]]:
+    """:func:`_model_calls` of the file's text, once for both screens."""
+    return context.memo((_model_calls, "calls"), lambda: _model_calls(context.text, know.names | aliases.keys()))
+
+
 def _model_aliases(context: FileContext, know: SinkNames) -> dict[str, str]:
     """Imported names that are not model names but import one (``Place as P``): local -> model."""
+    return context.memo((_model_calls, "aliases"), lambda: _find_model_aliases(context, know))
+
+
+def _find_model_aliases(context: FileContext, know: SinkNames) -> dict[str, str]:
     aliases = {}
     for local, target in context.facts.get("imports", {}).items():
         model = target.rpartition(".")[2]
@@ -107,13 +116,15 @@ def _called_name(node: ast.Call) -> str | None:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
-def _constructing_functions(text: str, tree: ast.Module, know: SinkNames, aliases: dict[str, str]) -> list[ast.AST]:
+def _constructing_functions(context: FileContext, tree: ast.Module, know: SinkNames,
+                            aliases: dict[str, str]) -> list[ast.AST]:
     """What the tree screen must walk: the functions (top level, or methods of a top-level
     class) where a model class is called, or the whole module when one is called outside
     a function: module and class bodies are one scope for the screen, spread over
     statements."""
-    calls = _model_calls(text, know.names | aliases.keys())
-    members = Statements(tree).members(line_numbers(text, [offset for offsets in calls.values() for offset in offsets]))
+    calls = _file_model_calls(context, know, aliases)
+    offsets = [offset for found in calls.values() for offset in found]
+    members = Statements(tree).members(line_numbers(context.text, offsets))
     if members is None or not all(isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) for m in members):
         return [tree]
     return members  # type: ignore[return-value]
@@ -134,7 +145,7 @@ def text_screen(context: FileContext) -> bool:
     if not know.names:
         return False
     aliases = _model_aliases(context, know)
-    called = _model_calls(text, know.names | aliases.keys()).keys()
+    called = _file_model_calls(context, know, aliases).keys()
     models = [m for name in called & know.names for m in know.models_named(name)]
     models.extend(m for local in called & aliases.keys() for m in know.models_named(aliases[local]))
     models.extend(m for name, names in know.conftest_fixtures(context.abspath).items() if name in text
@@ -180,7 +191,7 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
     bindings: dict[int, dict[str, list[ast.AST]]] = {}
     flows: dict[int, list[tuple[frozenset[str], ast.AST]]] = {}
     scope_nodes: dict[int, ast.AST] = {id(tree): tree}
-    roots = _constructing_functions(context.text, tree, know, aliases)
+    roots = _constructing_functions(context, tree, know, aliases)
     local_handed: dict[str, ast.AST] = {}  # the functions of this file among them
     handed = _handed_over(context, know, roots, local_handed)
     used_handed: set[str] = set()
