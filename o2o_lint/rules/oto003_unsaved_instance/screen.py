@@ -28,11 +28,11 @@ _KEYWORD = re.compile(r"(?:[(,]\s*|\.)([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
 _DICT_KEY = re.compile(r"['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]\s*:")
 _MANAGER_USE = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)(?=\s*\.)")
 #: ``PlaceFactory.build(`` / ``build_batch(``, ``prepare(Place`` / ``prepare("app.Place"``: the
-#: factory or the model named
-_BUILT = re.compile(
-    r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*build(?:_batch)?\s*\("
-    r"|prepare\s*\(\s*['\"]?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Za-z0-9_]*)"
-)
+#: factory or the model named. Each starts with a literal the regex engine skips ahead to;
+#: the factory's name is read backwards from the dot (:func:`_name_before`).
+_BUILD = re.compile(r"\.\s*build(?:_batch)?\s*\(")
+_PREPARED = re.compile(r"prepare\s*\(\s*['\"]?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Za-z0-9_]*)")
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 @functools.lru_cache(maxsize=32)
@@ -53,12 +53,29 @@ def _model_calls(text: str, names: Collection[str]) -> dict[str, list[int]]:
         return {}
     candidates = set(_calls_starting_with("".join(sorted({name[0] for name in names}))).findall(text))
     calls = {name: list(_call_offsets(text, name)) for name in candidates.intersection(names)}
-    if "build" in text or "prepare" in text:  # factories and model_bakery build without a call of the name
-        for match in _BUILT.finditer(text):
-            name = match.group(1) or match.group(2)
-            if name in names:
-                calls.setdefault(name, []).append(match.start())
+    if "build" in text:  # factories and model_bakery build without a call of the name
+        for match in _BUILD.finditer(text):
+            found = _name_before(text, match.start())
+            if found is not None and found[0] in names:
+                calls.setdefault(found[0], []).append(found[1])
+    if "prepare" in text:
+        for match in _PREPARED.finditer(text):
+            if match.group(1) in names:
+                calls.setdefault(match.group(1), []).append(match.start())
     return {name: offsets for name, offsets in calls.items() if offsets}
+
+
+def _name_before(text: str, end: int) -> tuple[str, int] | None:
+    """The name (``[A-Za-z_][A-Za-z0-9_]*``) ending right before *end*, spaces skipped, and
+    where it starts."""
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    start = end
+    while start > 0 and text[start - 1] in _NAME_CHARS:
+        start -= 1
+    while start < end and text[start].isdigit():
+        start += 1
+    return (text[start:end], start) if start < end else None
 
 
 def _call_offsets(text: str, name: str) -> Iterator[int]:
