@@ -4,6 +4,9 @@ the facts pass imports this module in pool workers)."""
 from __future__ import annotations
 
 import ast
+import bisect
+from collections import deque
+from collections.abc import Iterator, Sequence
 
 
 def dotted_name(node: ast.AST) -> str | None:
@@ -32,3 +35,25 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
     if target:
         return f"{base}.{target}" if base else target
     return base
+
+
+def walk_near(tree: ast.AST, lines: Sequence[int]) -> Iterator[ast.AST]:
+    """``ast.walk(tree)`` (breadth first) without the statements that span none of the
+    sorted line numbers *lines*, nor anything inside them.
+
+    A statement's lines run from its first decorator to its end; every expression of the
+    statement lies within them, whatever positions an expression of an old f-string has.
+    """
+    queue = deque([tree])
+    while queue:
+        node = queue.popleft()
+        if isinstance(node, ast.stmt):
+            first = node.lineno
+            decorators = getattr(node, "decorator_list", None)
+            if decorators:
+                first = min(first, *(decorator.lineno for decorator in decorators))
+            nearest = bisect.bisect_left(lines, first)
+            if nearest == len(lines) or lines[nearest] > (node.end_lineno or node.lineno):
+                continue
+        queue.extend(ast.iter_child_nodes(node))
+        yield node

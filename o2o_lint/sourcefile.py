@@ -55,8 +55,18 @@ def char_column(lines: list[str], line: int, byte_column: int) -> int:
 
 def line_numbers(text: str, offsets: Iterable[int]) -> list[int]:
     """The 1-based line (as ``ast`` numbers lines) of each character offset in *text*."""
-    breaks = [match.start() for match in _LINE_BREAK.finditer(text)]
-    return [bisect.bisect_right(breaks, offset - 1) + 1 for offset in offsets]
+    offsets = list(offsets)
+    if "\r" in text:
+        breaks = [match.start() for match in _LINE_BREAK.finditer(text)]
+        return [bisect.bisect_right(breaks, offset - 1) + 1 for offset in offsets]
+    # counting in C between the offsets, instead of listing every line break of a long file
+    lines: dict[int, int] = {}
+    line, position = 1, 0
+    for offset in sorted(set(offsets)):
+        line += text.count("\n", position, offset)
+        lines[offset] = line
+        position = max(offset, 0)
+    return [lines[offset] for offset in offsets]
 
 
 class SourceError(Exception):

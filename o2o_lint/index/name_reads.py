@@ -22,10 +22,10 @@ instance, a queryset of the model or the model class) and what is done with the 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
-from o2o_lint.astutil import dotted_name
+from o2o_lint.astutil import dotted_name, walk_near
 from o2o_lint.django_api import MANAGER_METHODS, PREFETCH_CALLS
 
 #: Where a name is read.
@@ -50,12 +50,16 @@ class NameRead(NamedTuple):
     many: bool = False  # a serializer field declared ``many=True``
 
 
-def name_reads(tree: ast.AST) -> Iterator[NameRead]:
+def name_reads(tree: ast.AST, near: Sequence[int] | None = None) -> Iterator[NameRead]:
     """Every read of a name that may be a relation's accessor in *tree* (see the module
     docstring); attribute reads only of names ending in ``_set`` or followed by a manager
-    method or iteration, as those are the only ones a relation's kind changes."""
+    method or iteration, as those are the only ones a relation's kind changes.
+
+    With *near* (sorted line numbers), only the reads in statements spanning one of those
+    lines: a caller that wants only some names passes the lines where the text spells them.
+    """
     in_prefetch: set[int] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if near is None else walk_near(tree, near):
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
             if node.attr.endswith("_set"):
                 yield NameRead(node.attr, node, node.value, ON_OBJECT, (), None, ATTRIBUTE)

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
 
 import libcst as cst
 from libcst.metadata import CodeRange, PositionProvider
@@ -40,6 +40,7 @@ from o2o_lint.findings import Finding, Fix
 
 #: What :meth:`LintRule.screen_tree` answers: a verdict, or the lines a finding may be near.
 TreeScreen = Union[bool, Collection[int]]
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from o2o_lint.config import Settings
@@ -113,6 +114,18 @@ class FileContext:
     wrapper: cst.MetadataWrapper | None = None
     #: Every code enabled for this file (the rules', and the parse-error code's when it is).
     enabled_codes: frozenset[str] = frozenset()
+    #: What rules computed for this text (:meth:`memo`); a context made for another text
+    #: (``dataclasses.replace``) starts with none.
+    _memo: dict[object, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key: object, compute: Callable[[], _T]) -> _T:
+        """``compute()``, computed once per file text and *key*: a rule's screens and its
+        visitor share one result under a key the rule owns."""
+        try:
+            return self._memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            result = self._memo[key] = compute()
+            return result
 
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
         """Start and end of every node, computed on first use and shared by all rules."""

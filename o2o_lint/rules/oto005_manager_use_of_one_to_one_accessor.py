@@ -54,13 +54,14 @@ from o2o_lint.index.templates import (
     CONTAINER_ATTRIBUTES, JINJA2, TemplateTypes, segment_column, template_language, template_reads,
 )
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TemplateContext, Valid
-from o2o_lint.sourcefile import char_column, split_lines
+from o2o_lint.sourcefile import char_column, line_numbers, split_lines
 from o2o_lint.syntax import parse_module
 
 #: Manager methods a model instance lacks (``Model.delete()`` / ``adelete()`` exist: run on 4.2 and 5.2).
 METHODS = MANAGER_METHODS - {"delete", "adelete"}
 #: Calls without arguments the fix rewrites: reverse accessors only for ``exists``.
 _GUARDED = frozenset({"first", "last"})
+_WORD = re.compile(r"\w+")
 
 
 class Accessor(NamedTuple):
@@ -87,17 +88,58 @@ class OneToOneAccessors:
         self.django = index.django
 
     @cached_property
-    def pattern(self) -> re.Pattern[str] | None:
+    def names(self) -> frozenset[str]:
+        """Every one-to-one accessor name, forward and reverse."""
         names: set[str] = set()
         for model in self.index.models.values():
             names.update(f.name for f in model.fields if f.kind == RelationKind.ONE_TO_ONE)
         for relation in self.index.reverse_relations:
             if relation.kind == RelationKind.ONE_TO_ONE:
                 names.add(relation.accessor)
-        if not names:
+        return frozenset(names)
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str] | None:
+        if not self.names:
             return None
         # a lookup string spells a name after `__`: "company__invoice_set"
-        return re.compile(r"(?:\b|(?<=__))(?:%s)(?:_set)?\b|\w+_ptr\b" % "|".join(map(re.escape, sorted(names))))
+        return re.compile(r"(?:\b|(?<=__))(?:%s)(?:_set)?\b|\w+_ptr\b" % "|".join(map(re.escape, sorted(self.names))))
+
+    @cached_property
+    def _spellings(self) -> frozenset[str] | None:
+        """The words the pattern matches whole, except lookups' and ``_ptr`` ones; None when
+        a name is not a word (then only the pattern itself can tell)."""
+        if not all(_WORD.fullmatch(name) for name in self.names):
+            return None
+        return self.names | {f"{name}_set" for name in self.names}
+
+    def spelled(self, text: str) -> frozenset[str]:
+        """Where the pattern matches in *text*: the words (``\\w+``, as the pattern's ``\\b``
+        sees them) in which it does, since a match of word names never crosses a word's end.
+
+        Looking the text's words up in a set, instead of trying the pattern's thousands of
+        alternatives at every position (wagtail's pages each have a ``..._ptr`` and a reverse
+        accessor), is several times faster on a large project."""
+        pattern = self.pattern
+        if pattern is None:
+            return frozenset()
+        spellings = self._spellings
+        if spellings is None:
+            return frozenset(match.group() for match in pattern.finditer(text))
+        words = set(_WORD.findall(text))
+        found = words & spellings
+        found.update(word for word in words if ("__" in word or word.endswith("_ptr")) and pattern.search(word))
+        return frozenset(found)
+
+    def lines_spelling(self, text: str, spelled: frozenset[str]) -> list[int]:
+        """The lines of *text* where the pattern matches, given what :meth:`spelled` found in it."""
+        if self.pattern is None or not spelled:
+            return []
+        if self._spellings is None:
+            matches = self.pattern.finditer(text)
+        else:
+            matches = re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join(map(re.escape, sorted(spelled)))).finditer(text)
+        return line_numbers(text, [match.start() for match in matches])
 
     def known(self, model: ModelInfo) -> bool:
         """Every class *model* inherits from is indexed (no mixin whose names are unknown)."""
@@ -255,11 +297,12 @@ _SET_CONSEQUENCES = {
 }
 
 
-def _reads(tree: ast.AST) -> dict[tuple[str, int, int], NameRead]:
-    """Accessor-looking reads of *tree*, one per name and place where it ends: a read with a
-    manager method (or iteration) wins over the bare read of the same attribute."""
+def _reads(tree: ast.AST, near: list[int]) -> dict[tuple[str, int, int], NameRead]:
+    """Accessor-looking reads of *tree* in the statements spanning the lines *near*, one per
+    name and place where it ends: a read with a manager method (or iteration) wins over the
+    bare read of the same attribute."""
     found: dict[tuple[str, int, int], NameRead] = {}
-    for read in name_reads(tree):
+    for read in name_reads(tree, near):
         node = read.node
         if node.end_lineno is None or node.end_col_offset is None:
             continue
@@ -275,17 +318,51 @@ def _reads(tree: ast.AST) -> dict[tuple[str, int, int], NameRead]:
     return found
 
 
-def _sites(context: FileContext, tree: ast.Module, *, only_one: bool = False) -> dict[tuple[int, int], Site]:
+class _FileSites(NamedTuple):
+    """What the visitor reports in one file: the sites, and whether the fix may call the builtins."""
+
+    sites: dict[tuple[int, int], Site]
+    fixable: bool
+
+
+def _spelled(context: FileContext) -> frozenset[str]:
+    """The words of the file in which the accessor pattern matches, shared by the screens."""
+    return context.memo((OneToOneAccessors, "spelled"), lambda: context.index.view(OneToOneAccessors).spelled(context.text))
+
+
+def _file_sites(context: FileContext, tree: ast.Module | None = None) -> _FileSites:
+    """:func:`_sites` of the file, computed once per text and shared by the tree screen and
+    the visitor (the screen hands the engine's tree; the visitor parses only when unscreened)."""
+    def compute() -> _FileSites:
+        parsed = tree
+        if parsed is None:
+            try:
+                parsed = parse_module(context.text)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return _FileSites({}, True)
+        sites = _sites(context, parsed)
+        return _FileSites(sites, not sites or not _shadows_builtins(parsed))
+
+    return context.memo(_FileSites, compute)
+
+
+def _sites(context: FileContext, tree: ast.Module) -> dict[tuple[int, int], Site]:
     """Where *tree* reads a one-to-one accessor as a manager (the end of the read, line and
-    character column) and what it is; with *only_one*, stop at the first."""
+    character column) and what it is.
+
+    The visitor reports only at an attribute whose name the accessor pattern matches whole,
+    or a string literal in which the pattern matches: so only the statements spanning a
+    line where the text matches the pattern can hold a site, and only those are walked.
+    """
     view = context.index.view(OneToOneAccessors)
     pattern = view.pattern
     found_sites: dict[tuple[int, int], Site] = {}
-    if pattern is None:
+    near = view.lines_spelling(context.text, _spelled(context))
+    if pattern is None or not near:
         return found_sites
     types: ModelTypes | None = None
     lines: list[str] | None = None
-    for (name, line, column), read in _reads(tree).items():
+    for (name, line, column), read in _reads(tree, near).items():
         # the visitor reports only names the pattern matches whole
         if not pattern.fullmatch(name):
             continue
@@ -303,8 +380,6 @@ def _sites(context: FileContext, tree: ast.Module, *, only_one: bool = False) ->
             if lines is None:
                 lines = split_lines(context.text)  # as the tokenizer counts lines (not str.splitlines: \f, \v...)
             found_sites[(line, char_column(lines, line, column))] = site
-            if only_one:
-                break
     return found_sites
 
 
@@ -649,37 +724,45 @@ class ManagerUseOfOneToOneAccessor(LintRule):
             id="serializer-source-and-fields",
             range=(5, 47, 5, 66),
         ),
+        # Only the statements spanning a line that spells an accessor are searched: a
+        # decorator's lines come before its function's `def` line, and belong to it.
+        Invalid(
+            """
+            from billing.models import Company
+
+            def register(company: Company):
+                @cached(
+                    company.invoice.count(),
+                )
+                def total():
+                    return 0
+                return total
+            """,
+            files={"billing/models.py": _MODELS},
+            expected_messages=["`invoice` is a reverse one-to-one accessor (Invoice.company), not a manager"],
+            id="in-a-decorator",
+            range=(5, 8, 5, 23),
+        ),
     ]
 
     @classmethod
     def screen(cls, context: FileContext) -> bool:
-        pattern = context.index.view(OneToOneAccessors).pattern
-        return pattern is not None and pattern.search(context.text) is not None
+        return bool(_spelled(context))
 
     @classmethod
     def screen_tree(cls, context: FileContext, tree: ast.Module) -> bool:
         """The visitor reports only where :func:`_sites` finds a site, and that needs only
         the ``ast``: a file that merely spells an accessor's name (``user``, ``place``) is
-        never parsed with LibCST. When there is a site, the whole file is analysed."""
-        return bool(_sites(context, tree, only_one=True))
+        never parsed with LibCST. When there is a site, the whole file is analysed, and the
+        visitor reads the sites found here."""
+        return bool(_file_sites(context, tree).sites)
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self._sites: dict[tuple[int, int], Site] | None = None
         self._calls: dict[int, cst.Call] = {}
-        self._fixable = True
 
     def _find_sites(self) -> dict[tuple[int, int], Site]:
-        if self._sites is not None:
-            return self._sites
-        self._sites = {}
-        try:
-            tree = parse_module(self.context.text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return self._sites
-        self._sites = _sites(self.context, tree)
-        self._fixable = not _shadows_builtins(tree)
-        return self._sites
+        return _file_sites(self.context).sites
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -749,7 +832,7 @@ class ManagerUseOfOneToOneAccessor(LintRule):
 
     def _fix(self, node: cst.Attribute, site: Site) -> Fix | None:
         call = self._calls.get(id(node))
-        if call is None or site.hasattr_name is None or not self._fixable:
+        if call is None or site.hasattr_name is None or not _file_sites(self.context).fixable:
             return None
         method = call.func.attr.value  # type: ignore[attr-defined]
         name = cst.SimpleString(f'"{site.hasattr_name}"')

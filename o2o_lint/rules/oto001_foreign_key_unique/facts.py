@@ -4,16 +4,19 @@ The callee names (their last part: ``ForeignKey``, ``FK``, ``TenantForeignKey``)
 that may declare a unique field: ``unique=`` or ``primary_key=`` given ``True`` or a name
 (a constant the index may resolve: ``unique=ONE_PER_COMPANY``), or a ``**`` dict
 (``**{"unique": True}``, ``**UNIQUE``). A full ``ast.walk`` costs as much as the parse, so
-only files whose text can hold such a call pay for it.
+only files whose text can hold such a call pay for it, and only for the statements that
+spell ``unique``, ``primary_key`` or ``**``.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 
-from o2o_lint.astutil import dotted_name
+from o2o_lint.astutil import dotted_name, walk_near
 from o2o_lint.index.facts import FactsExtractor
+from o2o_lint.sourcefile import line_numbers
 
 #: A file without these holds no such call: no walk. ``**`` counts when a dict display or
 #: a constant-looking name follows (``**kwargs`` passed on is no field declaration).
@@ -22,6 +25,8 @@ _UNIQUE = re.compile(
     r"|\*\*\s*(?:\{|[A-Z_][A-Z0-9_]*\b|[\w.]*(?:unique|UNIQUE|primary|PRIMARY))"
 )
 _KEYWORDS = ("unique", "primary_key")
+#: Where such a call's keyword can be: its name or its ``**`` is spelled on that line.
+_SPELLED = re.compile(r"unique|primary_key|\*\*")
 
 
 def _may_be_true(value: ast.expr) -> bool:
@@ -48,7 +53,10 @@ def unique_calls(tree: ast.Module, text: str | None) -> list[str]:
     found: set[str] = set()
     if text is not None and _UNIQUE.search(text) is None:
         return []
-    for node in ast.walk(tree):
+    nodes: Iterable[ast.AST] = ast.walk(tree)
+    if text is not None and text.isascii():  # else a keyword may be spelled otherwise (NFKC)
+        nodes = walk_near(tree, line_numbers(text, [match.start() for match in _SPELLED.finditer(text)]))
+    for node in nodes:
         if not isinstance(node, ast.Call):
             continue
         callee = node.func.attr if isinstance(node.func, ast.Attribute) else dotted_name(node.func)

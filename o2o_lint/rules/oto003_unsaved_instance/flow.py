@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import libcst as cst
 
@@ -182,7 +183,15 @@ class Handed:
 
 
 class State:
-    """What is known at one program point; ``None`` stands for "unreachable"."""
+    """What is known at one program point; ``None`` stands for "unreachable".
+
+    The per-object dicts of ``rels`` and ``stale`` are shared between copies and never
+    changed in place (:func:`_set_inner`, :func:`_pop_inner` replace them): a copy and a
+    join then cost a pointer per object, not the object's relations, and a join of two
+    paths that did not touch an object keeps its dicts as they are. A long function (a
+    test building hundreds of instances, each in a loop) copies and joins its state at
+    every branch: copying every dict made its analysis quadratic in its length.
+    """
 
     __slots__ = ("names", "status", "rels", "stale", "items", "guards", "conds")
 
@@ -205,8 +214,8 @@ class State:
         other = State()
         other.names = dict(self.names)
         other.status = dict(self.status)
-        other.rels = {k: dict(v) for k, v in self.rels.items()}
-        other.stale = {k: dict(v) for k, v in self.stale.items()}
+        other.rels = dict(self.rels)
+        other.stale = dict(self.stale)
         other.items = dict(self.items)
         other.guards = dict(self.guards)
         other.conds = dict(self.conds)
@@ -237,6 +246,25 @@ class State:
         return self.status.get(oid, 0)
 
 
+_V = TypeVar("_V")
+
+
+def _set_inner(outer: dict[int, dict[str, _V]], oid: int, key: str, value: _V) -> None:
+    """``outer[oid][key] = value`` without changing ``outer[oid]`` in place (see :class:`State`)."""
+    inner = dict(outer.get(oid, {}))
+    inner[key] = value
+    outer[oid] = inner
+
+
+def _pop_inner(outer: dict[int, dict[str, object]], oid: int, key: str) -> None:
+    """``outer[oid].pop(key, None)`` without changing ``outer[oid]`` in place (see :class:`State`)."""
+    inner = outer.get(oid)
+    if inner is not None and key in inner:
+        inner = dict(inner)
+        del inner[key]
+        outer[oid] = inner
+
+
 @dataclass(frozen=True)
 class Guard:
     value: frozenset[int] | None
@@ -263,6 +291,9 @@ def _join_two(a: State, b: State) -> State:
         out.status[oid] = a.status.get(oid, 0) | b.status.get(oid, 0)
     for oid in a.rels.keys() | b.rels.keys():
         fa, fb = a.rels.get(oid), b.rels.get(oid)
+        if fa is fb:  # not changed on either path since they parted
+            out.rels[oid] = fa  # type: ignore[assignment]
+            continue
         if fa is None or fb is None:
             # the object does not exist on one path: keep the other path's view
             only = fa if fa is not None else fb
@@ -274,6 +305,10 @@ def _join_two(a: State, b: State) -> State:
         }
     for oid in a.stale.keys() | b.stale.keys():
         sa, sb = a.stale.get(oid, {}), b.stale.get(oid, {})
+        if sa is sb:
+            if sa:
+                out.stale[oid] = sa
+            continue
         merged: dict[str, StaleId] = {}
         for key in sa.keys() | sb.keys():
             x, y = sa.get(key), sb.get(key)
@@ -335,23 +370,42 @@ def _rebound_names(body: Sequence[cst.CSTNode]) -> set[str]:
     stack: list[cst.CSTNode] = list(body)
     while stack:
         current = stack.pop()
-        targets: list[cst.CSTNode] = []
-        if isinstance(current, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr)):
-            targets.append(current.target)
-        elif isinstance(current, cst.AsName):
-            targets.append(current.name)
-        elif isinstance(current, cst.Del):
-            targets.append(current.target)
-        elif isinstance(current, (cst.Import, cst.ImportFrom)) and not isinstance(current.names, cst.ImportStar):
-            found.update((a.evaluated_alias or a.evaluated_name).split(".")[0] for a in current.names)
-        elif isinstance(current, (cst.FunctionDef, cst.ClassDef)):
-            found.add(current.name.value)
-        elif isinstance(current, (cst.Global, cst.Nonlocal)):
-            found.update(n.name.value for n in current.names)
-        for target in targets:
-            found.update(free_names(target))
-        stack.extend(current.children)
+        kind = type(current)  # exact types: isinstance on LibCST's abstract classes is slow
+        if kind in _BINDS_TARGET:
+            found.update(free_names(current.target))  # type: ignore[attr-defined]
+        elif kind is cst.AsName:
+            found.update(free_names(current.name))  # type: ignore[attr-defined]
+        elif kind is cst.Import or kind is cst.ImportFrom:
+            if not isinstance(current.names, cst.ImportStar):  # type: ignore[attr-defined]
+                found.update((a.evaluated_alias or a.evaluated_name).split(".")[0]
+                             for a in current.names)  # type: ignore[attr-defined]
+        elif kind is cst.FunctionDef or kind is cst.ClassDef:
+            found.add(current.name.value)  # type: ignore[attr-defined]
+        elif kind is cst.Global or kind is cst.Nonlocal:
+            found.update(n.name.value for n in current.names)  # type: ignore[attr-defined]
+        stack.extend(_child_nodes(current))
     return found
+
+
+#: The nodes whose ``target`` a statement binds.
+_BINDS_TARGET = frozenset({cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr, cst.Del})
+#: Per node class, its fields that may hold nodes (LibCST's ``children`` runs a visitor to
+#: collect them: most of the cost of a walk).
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The nodes directly inside *node*, as ``node.children`` has them, in no particular order."""
+    kind = type(node)
+    names = _NODE_FIELDS.get(kind)
+    if names is None:
+        names = _NODE_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(node))
+    for name in names:
+        value = getattr(node, name)
+        if type(value) is tuple or type(value) is list:
+            yield from (item for item in value if isinstance(item, cst.CSTNode))
+        elif isinstance(value, cst.CSTNode):
+            yield value
 
 
 def free_names(node: cst.CSTNode) -> set[str]:
@@ -360,9 +414,9 @@ def free_names(node: cst.CSTNode) -> set[str]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Name):
-            found.add(current.value)
-        stack.extend(current.children)
+        if type(current) is cst.Name:
+            found.add(current.value)  # type: ignore[attr-defined]
+        stack.extend(_child_nodes(current))
     return found
 
 
@@ -928,11 +982,11 @@ class FunctionAnalysis:
             return
         for owner in owners:  # ``item.object_id = tag.pk`` may set what the key copied: forget it
             for name in generic:
-                state.stale.get(owner, {}).pop(name, None)
+                _pop_inner(state.stale, owner, name)
         if attr.endswith("_id"):
             for owner in owners:
-                state.stale.get(owner, {}).pop(attr[:-3], None)
-                state.rels.get(owner, {}).pop(attr[:-3], None)
+                _pop_inner(state.stale, owner, attr[:-3])
+                _pop_inner(state.rels, owner, attr[:-3])
             return
         relation = self.relation_of(owner_objects, attr, value)
         if relation is None:
@@ -963,14 +1017,15 @@ class FunctionAnalysis:
         for owner in owners:
             if owner == UNKNOWN:
                 continue
-            rels = state.rels.setdefault(owner, {})
-            rels[attr] = value if strong else rels.get(attr, UNKNOWN_SET) | value
-            stale = state.stale.setdefault(owner, {})
+            _set_inner(state.rels, owner, attr,
+                       value if strong else state.rels.get(owner, {}).get(attr, UNKNOWN_SET) | value)
+            if owner not in state.stale:
+                state.stale[owner] = {}
             if unsaved:
                 definite = strong and self.definitely_unsaved(value, state)
-                stale[attr] = StaleId(value, self.here(), definite, names, self.line_of)
+                _set_inner(state.stale, owner, attr, StaleId(value, self.here(), definite, names, self.line_of))
             elif strong:
-                stale.pop(attr, None)
+                _pop_inner(state.stale, owner, attr)
 
     def relation_of(self, owners: list[Obj], attr: str, value: frozenset[int]) -> Relation | None:
         """The single-valued relation ``owner.<attr>`` is, when the index can tell."""
@@ -2098,5 +2153,5 @@ class FunctionAnalysis:
             )
             self._hit(hit)
             if not self.expecting:
-                state.stale[oid].pop(field_name, None)
+                _pop_inner(state.stale, oid, field_name)
             return

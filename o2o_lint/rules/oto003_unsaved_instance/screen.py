@@ -28,13 +28,14 @@ _KEYWORD = re.compile(r"(?:[(,]\s*|\.)([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
 _DICT_KEY = re.compile(r"['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]\s*:")
 _MANAGER_USE = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)(?=\s*\.)")
 #: ``PlaceFactory.build(`` / ``build_batch(``, ``prepare(Place`` / ``prepare("app.Place"``: the
-#: factory or the model named
-_BUILT = re.compile(
-    r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*build(?:_batch)?\s*\("
-    r"|prepare\s*\(\s*['\"]?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Za-z0-9_]*)"
-    # modelformset_factory(Place, ...), inlineformset_factory(Parent, Place, ...): the last model
-    r"|formset_factory\s*\(\s*(?:[A-Za-z0-9_.]+\s*,\s*)?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Za-z0-9_]*)\s*[,)]"
-)
+#: factory or the model named. Each starts with a literal the regex engine skips ahead to;
+#: the factory's name is read backwards from the dot (:func:`_name_before`).
+_BUILD = re.compile(r"\.\s*build(?:_batch)?\s*\(")
+_PREPARED = re.compile(r"prepare\s*\(\s*['\"]?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Za-z0-9_]*)")
+#: ``modelformset_factory(Place, ...)``, ``inlineformset_factory(Parent, Place, ...)``: the last model
+_FORMSET = re.compile(
+    r"formset_factory\s*\(\s*(?:[A-Za-z0-9_.]+\s*,\s*)?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Za-z0-9_]*)\s*[,)]")
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 @functools.lru_cache(maxsize=32)
@@ -55,12 +56,33 @@ def _model_calls(text: str, names: Collection[str]) -> dict[str, list[int]]:
         return {}
     candidates = set(_calls_starting_with("".join(sorted({name[0] for name in names}))).findall(text))
     calls = {name: list(_call_offsets(text, name)) for name in candidates.intersection(names)}
-    if "build" in text or "prepare" in text or "formset_factory" in text:  # built without a call of the name
-        for match in _BUILT.finditer(text):
-            name = match.group(1) or match.group(2) or match.group(3)
-            if name in names:
-                calls.setdefault(name, []).append(match.start())
+    if "build" in text:  # factories and model_bakery build without a call of the name
+        for match in _BUILD.finditer(text):
+            found = _name_before(text, match.start())
+            if found is not None and found[0] in names:
+                calls.setdefault(found[0], []).append(found[1])
+    if "prepare" in text:
+        for match in _PREPARED.finditer(text):
+            if match.group(1) in names:
+                calls.setdefault(match.group(1), []).append(match.start())
+    if "formset_factory" in text:
+        for match in _FORMSET.finditer(text):
+            if match.group(1) in names:
+                calls.setdefault(match.group(1), []).append(match.start())
     return {name: offsets for name, offsets in calls.items() if offsets}
+
+
+def _name_before(text: str, end: int) -> tuple[str, int] | None:
+    """The name (``[A-Za-z_][A-Za-z0-9_]*``) ending right before *end*, spaces skipped, and
+    where it starts."""
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    start = end
+    while start > 0 and text[start - 1] in _NAME_CHARS:
+        start -= 1
+    while start < end and text[start].isdigit():
+        start += 1
+    return (text[start:end], start) if start < end else None
 
 
 def _call_offsets(text: str, name: str) -> Iterator[int]:
@@ -74,8 +96,17 @@ def _call_offsets(text: str, name: str) -> Iterator[int]:
             yield start
 
 
+def _file_model_calls(context: FileContext, know: SinkNames, aliases: dict[str, str]) -> dict[str, list[int]]:
+    """:func:`_model_calls` of the file's text, once for both screens."""
+    return context.memo((_model_calls, "calls"), lambda: _model_calls(context.text, know.names | aliases.keys()))
+
+
 def _model_aliases(context: FileContext, know: SinkNames) -> dict[str, str]:
     """Imported names that are not model names but import one (``Place as P``): local -> model."""
+    return context.memo((_model_calls, "aliases"), lambda: _find_model_aliases(context, know))
+
+
+def _find_model_aliases(context: FileContext, know: SinkNames) -> dict[str, str]:
     aliases = {}
     for local, target in context.facts.get("imports", {}).items():
         model = target.rpartition(".")[2]
@@ -109,13 +140,15 @@ def _called_name(node: ast.Call) -> str | None:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
-def _constructing_functions(text: str, tree: ast.Module, know: SinkNames, aliases: dict[str, str]) -> list[ast.AST]:
+def _constructing_functions(context: FileContext, tree: ast.Module, know: SinkNames,
+                            aliases: dict[str, str]) -> list[ast.AST]:
     """What the tree screen must walk: the functions (top level, or methods of a top-level
     class) where a model class is called, or the whole module when one is called outside
     a function: module and class bodies are one scope for the screen, spread over
     statements."""
-    calls = _model_calls(text, know.names | aliases.keys())
-    members = Statements(tree).members(line_numbers(text, [offset for offsets in calls.values() for offset in offsets]))
+    calls = _file_model_calls(context, know, aliases)
+    offsets = [offset for found in calls.values() for offset in found]
+    members = Statements(tree).members(line_numbers(context.text, offsets))
     if members is None or not all(isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) for m in members):
         return [tree]
     return members  # type: ignore[return-value]
@@ -136,7 +169,7 @@ def text_screen(context: FileContext) -> bool:
     if not know.names:
         return False
     aliases = _model_aliases(context, know)
-    called = _model_calls(text, know.names | aliases.keys()).keys()
+    called = _file_model_calls(context, know, aliases).keys()
     models = [m for name in called & know.names for m in know.models_named(name)]
     models.extend(m for local in called & aliases.keys() for m in know.models_named(aliases[local]))
     models.extend(m for name, names in know.conftest_fixtures(context.abspath).items() if name in text
@@ -185,7 +218,7 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
     bindings: dict[int, dict[str, list[ast.AST]]] = {}
     flows: dict[int, list[tuple[frozenset[str], ast.AST]]] = {}
     scope_nodes: dict[int, ast.AST] = {id(tree): tree}
-    roots = _constructing_functions(context.text, tree, know, aliases)
+    roots = _constructing_functions(context, tree, know, aliases)
     local_handed: dict[str, ast.AST] = {}  # the functions of this file among them
     handed = _handed_over(context, know, roots, local_handed)
     used_handed: set[str] = set()
