@@ -963,3 +963,124 @@ def test_a_delete_of_a_queryset_methods_rows_is_reported_and_fixed(tmp_path: Pat
     assert results["after"]["logout"] == {"cached": False, "in_db": False}
     # purge deletes no row of the owner (another field): right without a fix, before and after.
     assert results["before"]["purge"] == results["after"]["purge"] == {"cached": True, "in_db": True}
+
+
+# -- updates and deletes through custom queryset methods; in_bulk() re-fetches ----------------
+
+CUSTOM_MANAGERS = '''
+from django.db import models
+
+
+class ProfileQuerySet(models.QuerySet):
+    def mine(self, owner):
+        rows = self.filter(owner=owner)
+        return rows.order_by("pk")
+
+    def with_bio(self, bio):
+        return self.filter(bio=bio)
+'''
+
+CUSTOM_MODELS = '''
+from django.db import models
+
+from shop.managers import ProfileQuerySet
+
+
+class Owner(models.Model):
+    name = models.CharField(max_length=50, default="")
+
+
+class Profile(models.Model):
+    owner = models.OneToOneField(Owner, models.CASCADE, related_name="profile", null=True)
+    bio = models.TextField(blank=True)
+    objects = ProfileQuerySet.as_manager()
+'''
+
+CUSTOM_FLOWS = '''
+from shop.models import Owner, Profile
+
+
+def leave(owner):
+    if hasattr(owner, "profile"):
+        Profile.objects.mine(owner).delete()
+    return owner
+
+
+def hand_over(owner, other):
+    if hasattr(owner, "profile"):
+        Profile.objects.mine(owner).update(owner=other)
+    return owner
+
+
+def adopt(owner, bio):
+    if not hasattr(owner, "profile"):
+        Profile.objects.with_bio(bio).update(owner_id=owner.pk)
+    return owner
+
+
+def touch(owner):
+    if hasattr(owner, "profile"):
+        Profile.objects.mine(owner).update(owner=owner)
+    return owner
+
+
+def refetched(pk):
+    owner = Owner.objects.get(pk=pk)
+    if not hasattr(owner, "profile"):
+        Profile.objects.create(owner_id=owner.pk)
+    owner = Owner.objects.in_bulk([pk])[pk]
+    return owner
+'''
+
+CUSTOM_PROBE = r'''
+import json
+from shop import flows
+from shop.models import Owner, Profile
+
+
+def agree(owner):
+    return [hasattr(owner, "profile"), Profile.objects.filter(owner_id=owner.pk).exists()]
+
+
+def owning():
+    owner = Owner.objects.create()
+    Profile.objects.create(owner=owner)
+    return Owner.objects.get(pk=owner.pk)
+
+
+results = {"leave": agree(flows.leave(owning())),
+           "hand_over": agree(flows.hand_over(owning(), Owner.objects.create())),
+           "touch": agree(flows.touch(owning()))}
+Profile.objects.create(owner=None, bio="orphan")
+results["adopt"] = agree(flows.adopt(Owner.objects.create(), "orphan"))
+results["refetched"] = agree(flows.refetched(Owner.objects.create().pk))
+print("RESULTS " + json.dumps(results))
+'''
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_writes_through_custom_queryset_methods_are_reported_and_fixed(tmp_path: Path, version: str) -> None:
+    for name in ("before", "after"):
+        (tmp_path / name / "shop").mkdir(parents=True)
+        (tmp_path / name / "shop" / "__init__.py").write_text("")
+        (tmp_path / name / "shop" / "managers.py").write_text(CUSTOM_MANAGERS)
+        (tmp_path / name / "shop" / "models.py").write_text(CUSTOM_MODELS)
+        (tmp_path / name / "shop" / "flows.py").write_text(CUSTOM_FLOWS)
+    check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
+    # not touch (the rows are the owner's already) nor refetched (the stale instance is dropped)
+    assert findings(check.stdout) == {("shop/flows.py", 7), ("shop/flows.py", 13), ("shop/flows.py", 19)}, check.stdout
+    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    assert "Fixed 3 findings" in fixed.stdout, fixed.stdout + fixed.stderr
+    results = {}
+    for name in ("before", "after"):
+        result = run_django(tmp_path / name, ["shop"], CUSTOM_PROBE, version=version)
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+        results[name] = json.loads(line[len("RESULTS "):])
+    before, after = results["before"], results["after"]
+    assert before["leave"] == [True, False] and after["leave"] == [False, False]
+    assert before["hand_over"] == [True, False] and after["hand_over"] == [False, False]
+    assert before["adopt"] == [False, True] and after["adopt"] == [True, True]
+    # right without a fix, before and after
+    assert before["touch"] == after["touch"] == [True, True]
+    assert before["refetched"] == after["refetched"] == [True, True]

@@ -788,20 +788,33 @@ class _FunctionWalker:
                             self.write("detach", receiver, node, path, method, model=model, key=key)
         return len(self.writes) > before or self.narrowed(obj, node, method, path)
 
-    def narrowed(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
-        """``Rel.objects.for_user(u).delete()``: rows selected by a method of ``Rel``'s custom
-        manager or queryset; which field ties them to ``u`` is that method's ``narrows``."""
+    @staticmethod
+    def custom_step(obj: ast.expr, *, through_lookups: bool = False) -> tuple[ast.Call, str, str] | None:
+        """``Rel.objects.for_user(u)...``: the call of the custom manager or queryset method, its
+        name and ``Rel.objects``. The steps after it keep its rows (a later ``filter()`` may drop
+        some: only *through_lookups*)."""
         current = obj
         while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute) \
-                and current.func.attr in QUERYSET_STEPS and current.func.attr not in LOOKUP_STEPS:
+                and current.func.attr in QUERYSET_STEPS and (through_lookups or current.func.attr not in LOOKUP_STEPS):
             current = current.func.value
         if not (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)):
-            return False
+            return None
         custom = current.func.attr
         manager = _dotted(current.func.value)
-        if custom in QUERYSET_STEPS or custom in QUERYSET_METHODS or manager is None or "." not in manager \
-                or not _looks_like_class(manager.rpartition(".")[0]):
+        if custom in QUERYSET_STEPS or custom in QUERYSET_METHODS or custom in EVALUATING_METHODS \
+                or manager is None or "." not in manager or not _looks_like_class(manager.rpartition(".")[0]):
+            return None
+        return current, custom, manager
+
+    def narrowed(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any],
+                 moved: list[str] | None = None) -> bool:
+        """``Rel.objects.for_user(u).delete()``: rows selected by a method of ``Rel``'s custom
+        manager or queryset; which field ties them to ``u`` is that method's ``narrows``.
+        ``...for_user(u).update(user=other)``: *moved*, the fields the update sets to another value."""
+        step = self.custom_step(obj)
+        if step is None:
             return False
+        current, custom, manager = step
         written = False
         arguments = [*enumerate(current.args), *((k.arg, k.value) for k in current.keywords if k.arg)]
         for slot, argument in arguments:
@@ -809,15 +822,26 @@ class _FunctionWalker:
                 break
             kind, receiver = self.tie(argument)
             if kind in ("inst", "pk", "other"):
+                moves = None if moved is None else \
+                    [f for f in moved if (self.tie_of(node, f) or ["?", None])[1] != receiver]
+                if moves == []:
+                    continue
                 self.write("detach", receiver, node, path, method, model=manager.rpartition(".")[0],
-                           nw=[f"{manager}.{custom}", slot])
+                           nw=[f"{manager}.{custom}", slot], mv=moves)
                 written = True
         return written
+
+    def tie_of(self, call: ast.Call, field: str) -> list[Any] | None:
+        """How *call*'s keyword for *field* (``owner`` or ``owner_id``) ties it."""
+        for keyword in call.keywords:
+            if keyword.arg and keyword.arg.removesuffix("_id") == field:
+                return self.tie(keyword.value)
+        return None
 
     def update(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
         chains = self.chains(obj)
         if len(chains) != 1:
-            return False
+            return self.custom_update(obj, node, method, path)
         model, steps = chains[0]
         before = len(self.writes)
         updated = self.ties(node)
@@ -833,6 +857,25 @@ class _FunctionWalker:
                 if kind in ("inst", "pk", "other") and new is not None and new[1] != receiver:
                     self.write("detach", receiver, node, path, method, model=model, key=key)
         return len(self.writes) > before
+
+    def custom_update(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
+        """``Rel.objects.for_user(u).update(...)``, through a custom manager or queryset method:
+        ``user_id=x.pk`` ties the rows to ``x`` whichever they are; ``user=other`` (or ``None``)
+        moves ``u``'s row away when the method selects the rows by ``user`` (its ``narrows``)."""
+        step = self.custom_step(obj, through_lookups=True)
+        if step is None:
+            return False
+        call, _, manager = step
+        model = manager.rpartition(".")[0]
+        # ``for_user(u).update(user=u)``: the rows may be u's own already (not stale): silent.
+        selecting = {self.tie(a)[1] for a in [*call.args, *(k.value for k in call.keywords)]}
+        before = len(self.writes)
+        updated = self.ties(node)
+        for key, (kind, receiver) in updated.items():
+            if kind in ("inst", "pk", "other") and receiver not in selecting:
+                self.write("attach", receiver, node, path, method, model=model, key=key)
+        moved = [key.removesuffix("_id") for key in updated]
+        return self.narrowed(obj, node, method, path, moved) or len(self.writes) > before
 
     def bulk(self, node: ast.Call, method: str, path: list[Any]) -> bool:
         """``bulk_create([Rel(owner_id=x.pk), rel])``, ``bulk_update([rel], [...])``: each element is
@@ -950,22 +993,45 @@ class _FunctionWalker:
 
 def _narrows(node: ast.FunctionDef | ast.AsyncFunctionDef, params: list[str]) -> list[list[str]]:
     """A manager's or queryset's method that is ``return self.filter(user=user)`` (through
-    ``all()``, ``get_queryset()`` and other filters too): [[lookup key, parameter], ...]."""
+    ``all()``, ``get_queryset()`` and other filters too), or straight-line assignments of such
+    chains to locals before it (``qs = self.filter(user=user)``, ``return qs.order_by(...)``):
+    [[lookup key, parameter], ...]. Any other statement: nothing (which rows it returns is unsure)."""
     body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-    if len(body) != 1 or not isinstance(body[0], ast.Return) or len(params) < 2:
+    if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None or len(params) < 2:
         return []
+    chains: dict[str, list[list[str]]] = {}
+    for statement in body[:-1]:
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)):
+            return []
+        found = _narrowing(statement.value, params, chains)
+        if found is None:
+            return []
+        chains[statement.targets[0].id] = found
+    return _narrowing(body[-1].value, params, chains) or []
+
+
+def _narrowing(value: ast.expr, params: list[str], chains: dict[str, list[list[str]]]) -> list[list[str]] | None:
+    """A queryset chain from ``self`` (*params[0]*) or a local holding one (*chains*): the lookup
+    keys it ties to the other parameters; None when it is not such a chain."""
     found: list[list[str]] = []
-    current: ast.AST | None = body[0].value
+    current: ast.AST = value
     while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute) \
             and (current.func.attr in QUERYSET_STEPS or current.func.attr == "get_queryset"):
         if current.func.attr in LOOKUP_STEPS:
             for keyword in current.keywords:
-                value = _dotted(keyword.value) if keyword.arg else None
-                if value is not None and value.partition(".")[0] in params[1:] \
-                        and value.partition(".")[2] in ("", "pk", "id"):
-                    found.append([_lookup_key(keyword.arg or ""), value.partition(".")[0]])
+                dotted = _dotted(keyword.value) if keyword.arg else None
+                if dotted is not None and dotted.partition(".")[0] in params[1:] \
+                        and dotted.partition(".")[2] in ("", "pk", "id"):
+                    found.append([_lookup_key(keyword.arg or ""), dotted.partition(".")[0]])
         current = current.func.value
-    return found if isinstance(current, ast.Name) and current.id == params[0] else []
+    if not isinstance(current, ast.Name):
+        return None
+    if current.id == params[0]:
+        return found
+    if current.id in chains and current.id not in params:
+        return chains[current.id] + found
+    return None
 
 
 def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
@@ -1127,4 +1193,4 @@ def _stop(event: Event) -> tuple[int, int]:
 
 
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=5, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=6, extract=function_writes)

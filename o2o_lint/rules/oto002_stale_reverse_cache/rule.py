@@ -17,7 +17,10 @@ leaves ``obj.rel`` wrong until the instance is refreshed:
   of such rows (of a comprehension: for every element, the receiver ``xs[i]``);
 * after a presence was cached: ``obj.rel.delete()`` (also ``delete(keep_parents=True)``
   of a multi-table child), ``Rel.objects.filter(owner=obj).delete()``, moving the row to
-  another owner (``update()``, or ``rel.owner = other; rel.save()``).
+  another owner (``update()``, or ``rel.owner = other; rel.save()``); a ``delete()`` or
+  ``update(owner=other)`` of the rows a custom manager or queryset method selects by
+  ``obj`` (``return self.filter(owner=owner)``, through straight-line locals too), and an
+  ``update(owner_id=obj.pk)`` through any custom method (verified on 4.2, 5.2 and 6.1).
 
 Writes through the instance refresh the cache themselves and are never reported:
 ``Rel.objects.create(owner=obj)``, ``Rel(owner=obj).save()``, ``rel.owner = obj;
@@ -166,6 +169,15 @@ class MemberQuerySet(models.QuerySet):
 
     def named(self, name):
         return self.filter(person__name=name)
+
+    def mine(self, person):
+        rows = self.filter(person=person)
+        return rows.order_by("pk")
+
+    def picked(self, person):
+        if person is None:
+            return self.none()
+        return self.filter(person=person)
 
 
 class CardManager(models.Manager):
@@ -875,6 +887,72 @@ class StaleReverseCache(LintRule):
             """,
             files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
             id="queryset-method-other-field",
+        ),
+        # An update through a custom queryset method that sets the relation to the very owner
+        # it selects by: the rows are the owner's already (not stale, verified).
+        Valid(
+            """
+            from club.models import Member
+
+
+            def touch(person):
+                if hasattr(person, 'member'):
+                    Member.objects.of(person).update(person=person)
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            id="queryset-update-same-owner",
+        ),
+        # A method that is not straight-line (a branch): which rows it returns is unsure: silent.
+        Valid(
+            """
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.picked(person).delete()
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            id="queryset-method-with-branches",
+        ),
+        # in_bulk() re-fetches: new instances with empty caches (the rebound name reads the row);
+        # the old instance is not repaired (verified on 4.2, 5.2, 6.1), but nothing reads it again.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                owner = Owner.objects.in_bulk([pk])[pk]
+                return owner.profile
+            """,
+            files={"shop/models.py": _MODELS},
+            id="in-bulk-refetch",
+        ),
+        # transaction.on_commit(): the write runs at the outermost commit, which no function
+        # can see (a caller's atomic(), ATOMIC_REQUESTS): not followed (see the rule page).
+        Valid(
+            """
+            from functools import partial
+
+            from django.db import transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    transaction.on_commit(lambda: Profile.objects.create(owner_id=owner.pk))
+                    transaction.on_commit(partial(Profile.objects.create, owner_id=owner.pk))
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="on-commit-not-followed",
         ),
     ]
     INVALID = [
@@ -1851,6 +1929,84 @@ class StaleReverseCache(LintRule):
             expected_messages=["`.delete()` of the rows `Member.objects.of()` selects"],
             id="delete-of-queryset-method-rows",
             range=(6, 8, 6, 42),
+        ),
+        # ... through locals (``rows = self.filter(person=person)``, ``return rows.order_by(...)``).
+        Invalid(
+            """
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.mine(person).delete()
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            expected_fix="""
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.mine(person).delete()
+                    person.refresh_from_db(fields=["member"])
+                return person
+            """,
+            expected_messages=["`.delete()` of the rows `Member.objects.mine()` selects"],
+            id="delete-of-local-chain-rows",
+            range=(6, 8, 6, 44),
+        ),
+        # An update() of those rows that moves them to another owner.
+        Invalid(
+            """
+            from club.models import Member
+
+
+            def hand_over(person, other):
+                if hasattr(person, 'member'):
+                    Member.objects.of(person).update(person=other)
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            expected_fix="""
+            from club.models import Member
+
+
+            def hand_over(person, other):
+                if hasattr(person, 'member'):
+                    Member.objects.of(person).update(person=other)
+                    person.refresh_from_db(fields=["member"])
+                return person
+            """,
+            expected_messages=["`.update()` of the rows `Member.objects.of()` selects"],
+            id="update-of-queryset-method-rows",
+            range=(6, 8, 6, 54),
+        ),
+        # An update() by id through any custom chain ties its rows to the owner.
+        Invalid(
+            """
+            from club.models import Member
+
+
+            def adopt(person):
+                if not hasattr(person, 'member'):
+                    Member.objects.named('x').update(person_id=person.pk)
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            expected_fix="""
+            from club.models import Member
+
+
+            def adopt(person):
+                if not hasattr(person, 'member'):
+                    Member.objects.named('x').update(person_id=person.pk)
+                    person.refresh_from_db(fields=["member"])
+                return person
+            """,
+            expected_messages=["`QuerySet.update(person_id=...)`"],
+            id="update-by-id-custom-chain",
+            range=(6, 8, 6, 61),
         ),
         # An awaited bulk write in async def: reported, no fix (a refresh is not async-safe).
         Invalid(

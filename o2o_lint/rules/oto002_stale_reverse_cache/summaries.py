@@ -95,7 +95,7 @@ class StaleWrites:
         accessor = event.acc
         if event.narrow is not None:
             key = self._narrowed_key(module, event.narrow)
-            if key is None:
+            if key is None or event.moved is not None and key.removesuffix("_id") not in event.moved:
                 return []
         if accessor is not None:
             found = [r for r in self.accessors.get(accessor, ()) if key is None or key in (r.field_name, r.attname)]
