@@ -978,6 +978,10 @@ class ProfileQuerySet(models.QuerySet):
 
     def with_bio(self, bio):
         return self.filter(bio=bio)
+
+    def release(self, owner):
+        rows = self.filter(owner=owner)
+        rows.update(owner=None)
 '''
 
 CUSTOM_MODELS = '''
@@ -1030,6 +1034,19 @@ def refetched(pk):
         Profile.objects.create(owner_id=owner.pk)
     owner = Owner.objects.in_bulk([pk])[pk]
     return owner
+
+
+def purge(owner):
+    if hasattr(owner, "profile"):
+        rows = Profile.objects.filter(owner=owner)
+        rows.delete()
+    return owner
+
+
+def release(owner):
+    if hasattr(owner, "profile"):
+        Profile.objects.release(owner)
+    return owner
 '''
 
 CUSTOM_PROBE = r'''
@@ -1050,7 +1067,9 @@ def owning():
 
 results = {"leave": agree(flows.leave(owning())),
            "hand_over": agree(flows.hand_over(owning(), Owner.objects.create())),
-           "touch": agree(flows.touch(owning()))}
+           "touch": agree(flows.touch(owning())),
+           "purge": agree(flows.purge(owning())),
+           "release": agree(flows.release(owning()))}
 Profile.objects.create(owner=None, bio="orphan")
 results["adopt"] = agree(flows.adopt(Owner.objects.create(), "orphan"))
 results["refetched"] = agree(flows.refetched(Owner.objects.create().pk))
@@ -1068,9 +1087,10 @@ def test_writes_through_custom_queryset_methods_are_reported_and_fixed(tmp_path:
         (tmp_path / name / "shop" / "flows.py").write_text(CUSTOM_FLOWS)
     check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
     # not touch (the rows are the owner's already) nor refetched (the stale instance is dropped)
-    assert findings(check.stdout) == {("shop/flows.py", 7), ("shop/flows.py", 13), ("shop/flows.py", 19)}, check.stdout
+    assert findings(check.stdout) == {("shop/flows.py", 7), ("shop/flows.py", 13), ("shop/flows.py", 19),
+                                      ("shop/flows.py", 40), ("shop/flows.py", 46), ("shop/managers.py", 15)}, check.stdout
     fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
-    assert "Fixed 3 findings" in fixed.stdout, fixed.stdout + fixed.stderr
+    assert "Fixed 5 findings" in fixed.stdout, fixed.stdout + fixed.stderr
     results = {}
     for name in ("before", "after"):
         result = run_django(tmp_path / name, ["shop"], CUSTOM_PROBE, version=version)
@@ -1081,6 +1101,8 @@ def test_writes_through_custom_queryset_methods_are_reported_and_fixed(tmp_path:
     assert before["leave"] == [True, False] and after["leave"] == [False, False]
     assert before["hand_over"] == [True, False] and after["hand_over"] == [False, False]
     assert before["adopt"] == [False, True] and after["adopt"] == [True, True]
+    assert before["purge"] == [True, False] and after["purge"] == [False, False]
+    assert before["release"] == [True, False] and after["release"] == [False, False]
     # right without a fix, before and after
     assert before["touch"] == after["touch"] == [True, True]
     assert before["refetched"] == after["refetched"] == [True, True]

@@ -249,6 +249,9 @@ class _FunctionWalker:
         self.element_of: dict[str, str] = {}
         #: a local queryset -> [accessors its select_related/prefetch_related fill, line, method]
         self.related: dict[str, list[Any]] = {}
+        #: a local queryset (``rows = Rel.objects.filter(owner=x)``, ``self.filter(...)`` in a
+        #: manager's method) -> its chains, as :meth:`chains` gives them
+        self.querysets: dict[str, list[tuple[str, list[tuple[str, ast.Call]]]]] = {}
 
     # -- statements ----------------------------------------------------------------
 
@@ -329,10 +332,15 @@ class _FunctionWalker:
             self.lazy = False
             if any(not isinstance(t, ast.Name) for t in node.targets):
                 self.escape(node.value, "stored", node, path)
+            single = len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            local = self.chains(node.value, rows=True) if single and isinstance(node.value, ast.Call) else []
             for target in node.targets:
                 self.target(target, node.value, _end(node), path)
-            if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                self.assigned(node.targets[0].id, node.value, node, path)
+            if single:
+                name = node.targets[0].id  # type: ignore[attr-defined]
+                if local:
+                    self.querysets[name] = local
+                self.assigned(name, node.value, node, path)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 self.expr(node.value, path)
@@ -368,6 +376,7 @@ class _FunctionWalker:
         self.others.pop(dotted, None)
         self.element_of.pop(dotted, None)
         self.related.pop(dotted, None)
+        self.querysets.pop(dotted, None)
 
     # -- caches filled elsewhere: on each element, by select_related/prefetch_related ----
 
@@ -777,7 +786,7 @@ class _FunctionWalker:
                 receiver, _, accessor = dotted.rpartition(".")
                 self.write("detach", receiver, node, path, method, acc=accessor, kp=keep_parents)
                 return True
-            if self.manager_self is None or dotted != self.manager_self:
+            if (self.manager_self is None or dotted != self.manager_self) and dotted not in self.querysets:
                 return False
         before = len(self.writes)
         for model, steps in self.chains(obj):
@@ -905,21 +914,25 @@ class _FunctionWalker:
                 written = True
         return written
 
-    def chains(self, obj: ast.expr) -> list[tuple[str, list[tuple[str, ast.Call]]]]:
-        """``Model.objects...`` -> one chain; in a manager's method ``self...`` -> one per model using it."""
+    def chains(self, obj: ast.expr, *, rows: bool = False) -> list[tuple[str, list[tuple[str, ast.Call]]]]:
+        """``Model.objects...`` -> one chain; in a manager's method ``self...`` -> one per model using it;
+        ``rows.filter(...)`` after ``rows = ...`` -> the local queryset's chains, continued.
+        *rows*: only chains of querysets (no ``get()``: not an instance)."""
         chain = _qs_chain(obj)
         if chain is not None:
-            return [chain]
-        if self.manager_self is None:
-            return []
+            return [chain] if not rows or all(step in SAME_ROWS_METHODS for step, _ in chain[1]) else []
         steps: list[tuple[str, ast.Call]] = []
         node = obj
         while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERYSET_STEPS:
+            if rows and node.func.attr not in SAME_ROWS_METHODS:
+                return []
             steps.append((node.func.attr, node))
             node = node.func.value
-        if not (isinstance(node, ast.Name) and node.id == self.manager_self):
-            return []
         steps.reverse()
+        if isinstance(node, ast.Name) and node.id in self.querysets:
+            return [(model, [*known, *steps]) for model, known in self.querysets[node.id]]
+        if self.manager_self is None or not (isinstance(node, ast.Name) and node.id == self.manager_self):
+            return []
         return [(model, steps) for model in self.managed]
 
     def create(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:

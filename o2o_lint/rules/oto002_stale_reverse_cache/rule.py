@@ -934,6 +934,22 @@ class StaleReverseCache(LintRule):
             files={"shop/models.py": _MODELS},
             id="in-bulk-refetch",
         ),
+        # A local queryset rebound to other rows before the delete.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def purge(owner, bio):
+                if hasattr(owner, 'profile'):
+                    rows = Profile.objects.filter(owner=owner)
+                    rows = Profile.objects.filter(bio=bio)
+                    rows.delete()
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="local-queryset-rebound",
+        ),
         # transaction.on_commit(): the write runs at the outermost commit, which no function
         # can see (a caller's atomic(), ATOMIC_REQUESTS): not followed (see the rule page).
         Valid(
@@ -2007,6 +2023,89 @@ class StaleReverseCache(LintRule):
             expected_messages=["`QuerySet.update(person_id=...)`"],
             id="update-by-id-custom-chain",
             range=(6, 8, 6, 61),
+        ),
+        # A delete of a local queryset selecting by the owner.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def logout(owner):
+                if hasattr(owner, 'profile'):
+                    rows = Profile.objects.filter(owner=owner)
+                    rows.order_by('pk').delete()
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def logout(owner):
+                if hasattr(owner, 'profile'):
+                    rows = Profile.objects.filter(owner=owner)
+                    rows.order_by('pk').delete()
+                    owner.refresh_from_db(fields=["profile"])
+                return owner
+            """,
+            expected_messages=["`QuerySet.delete()` filtered on `owner`"],
+            id="local-queryset-delete",
+            range=(7, 8, 7, 36),
+        ),
+        # ... and in a queryset method: ``rows = self.filter(...)``, ``rows.update(...)``.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardQuerySet(models.QuerySet):
+                def release(self, owner, other):
+                    rows = self.filter(owner=owner)
+                    rows.update(owner=other)
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardQuerySet.as_manager()
+
+
+            def hand_over(owner, other):
+                if hasattr(owner, 'card'):
+                    Card.objects.release(owner, other)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardQuerySet(models.QuerySet):
+                def release(self, owner, other):
+                    rows = self.filter(owner=owner)
+                    rows.update(owner=other)
+                    owner.refresh_from_db(fields=["card"])
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardQuerySet.as_manager()
+
+
+            def hand_over(owner, other):
+                if hasattr(owner, 'card'):
+                    Card.objects.release(owner, other)
+                return owner
+            """,
+            expected_messages=["callers read `owner.card` before calling `CardQuerySet.release()`",
+                               "`Card.objects.release()` changes the relation"],
+            id="local-queryset-in-queryset-method",
+            range=(10, 8, 10, 32),
         ),
         # An awaited bulk write in async def: reported, no fix (a refresh is not async-safe).
         Invalid(
