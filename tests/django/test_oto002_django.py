@@ -965,7 +965,7 @@ def test_a_delete_of_a_queryset_methods_rows_is_reported_and_fixed(tmp_path: Pat
     assert results["before"]["purge"] == results["after"]["purge"] == {"cached": True, "in_db": True}
 
 
-# -- updates and deletes through custom queryset methods; in_bulk() re-fetches ----------------
+# -- writes through custom queryset methods and local querysets; in_bulk(); on_commit() --------
 
 CUSTOM_MANAGERS = '''
 from django.db import models
@@ -1049,9 +1049,38 @@ def release(owner):
     return owner
 '''
 
+COMMITS = '''
+from functools import partial
+
+from django.db import transaction
+
+from shop.models import Profile
+
+
+def durable(owner):
+    if not hasattr(owner, "profile"):
+        with transaction.atomic(durable=True):
+            transaction.on_commit(lambda: Profile.objects.create(owner_id=owner.pk))
+    return owner
+
+
+def durable_partial(owner):
+    if not hasattr(owner, "profile"):
+        with transaction.atomic(durable=True):
+            transaction.on_commit(partial(Profile.objects.create, owner_id=owner.pk))
+    return owner
+
+
+def through_instance(owner):
+    if not hasattr(owner, "profile"):
+        with transaction.atomic(durable=True):
+            transaction.on_commit(lambda: Profile.objects.create(owner=owner))
+    return owner
+'''
+
 CUSTOM_PROBE = r'''
 import json
-from shop import flows
+from shop import commits, flows
 from shop.models import Owner, Profile
 
 
@@ -1073,22 +1102,27 @@ results = {"leave": agree(flows.leave(owning())),
 Profile.objects.create(owner=None, bio="orphan")
 results["adopt"] = agree(flows.adopt(Owner.objects.create(), "orphan"))
 results["refetched"] = agree(flows.refetched(Owner.objects.create().pk))
+for name in ("durable", "durable_partial", "through_instance"):
+    results[name] = agree(getattr(commits, name)(Owner.objects.create()))
 print("RESULTS " + json.dumps(results))
 '''
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_writes_through_custom_queryset_methods_are_reported_and_fixed(tmp_path: Path, version: str) -> None:
+def test_queryset_method_and_on_commit_writes_are_reported_and_fixed(tmp_path: Path, version: str) -> None:
     for name in ("before", "after"):
         (tmp_path / name / "shop").mkdir(parents=True)
         (tmp_path / name / "shop" / "__init__.py").write_text("")
         (tmp_path / name / "shop" / "managers.py").write_text(CUSTOM_MANAGERS)
         (tmp_path / name / "shop" / "models.py").write_text(CUSTOM_MODELS)
         (tmp_path / name / "shop" / "flows.py").write_text(CUSTOM_FLOWS)
+        (tmp_path / name / "shop" / "commits.py").write_text(COMMITS)
     check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
-    # not touch (the rows are the owner's already) nor refetched (the stale instance is dropped)
+    # not touch (the rows are the owner's already) nor refetched (the stale instance is dropped);
+    # the on_commit() writes in durable blocks without a fix (it would run before the commit)
     assert findings(check.stdout) == {("shop/flows.py", 7), ("shop/flows.py", 13), ("shop/flows.py", 19),
-                                      ("shop/flows.py", 40), ("shop/flows.py", 46), ("shop/managers.py", 15)}, check.stdout
+                                      ("shop/flows.py", 40), ("shop/flows.py", 46), ("shop/managers.py", 15),
+                                      ("shop/commits.py", 12), ("shop/commits.py", 19)}, check.stdout
     fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
     assert "Fixed 5 findings" in fixed.stdout, fixed.stdout + fixed.stderr
     results = {}
@@ -1106,3 +1140,7 @@ def test_writes_through_custom_queryset_methods_are_reported_and_fixed(tmp_path:
     # right without a fix, before and after
     assert before["touch"] == after["touch"] == [True, True]
     assert before["refetched"] == after["refetched"] == [True, True]
+    # on_commit() in a durable block: the write runs at its end, stale after it (no fix)
+    assert before["durable"] == after["durable"] == [False, True]
+    assert before["durable_partial"] == after["durable_partial"] == [False, True]
+    assert before["through_instance"] == after["through_instance"] == [True, True]

@@ -110,6 +110,8 @@ def _field_follows(first: str, second: str) -> bool:
         return second_field == "f" and first_field != "f"
     if kind in ("for", "wh"):
         return first_field == "b" and second_field == "e"
+    if kind == "with":  # "with.e": a write deferred to the block's end (``on_commit`` in a durable block)
+        return first_field == "b" and second_field == "e"
     return False  # if/else, match cases: exclusive
 
 
@@ -252,6 +254,8 @@ class _FunctionWalker:
         #: a local queryset (``rows = Rel.objects.filter(owner=x)``, ``self.filter(...)`` in a
         #: manager's method) -> its chains, as :meth:`chains` gives them
         self.querysets: dict[str, list[tuple[str, list[tuple[str, ast.Call]]]]] = {}
+        #: the enclosing ``with transaction.atomic(durable=True):`` blocks: [path, last line]
+        self.durable: list[tuple[list[Any], int]] = []
 
     # -- statements ----------------------------------------------------------------
 
@@ -297,7 +301,12 @@ class _FunctionWalker:
                 self.expr(item.context_expr, header)
                 if item.optional_vars is not None:
                     self.target(item.optional_vars, None, _pos(item.optional_vars), header)
+            durable = any(_durable(item.context_expr) for item in node.items)
+            if durable:
+                self.durable.append((here, node.end_lineno or node.lineno))
             self.block(node.body, [*here, "with.b"])
+            if durable:
+                self.durable.pop()
         elif _TRY_TYPES and isinstance(node, _TRY_TYPES):
             guarded = any(_catches(h.type) for h in node.handlers)
             self.guarded += guarded
@@ -618,8 +627,36 @@ class _FunctionWalker:
         event.update((k, v) for k, v in extra.items() if v is not None)
         self.writes.append(event)
 
+    def on_commit(self, node: ast.Call) -> None:
+        """``transaction.on_commit(lambda: <write>)`` / ``on_commit(partial(<method>, ...))`` in a
+        ``with transaction.atomic(durable=True):`` block: the write runs when the block ends (a
+        durable block is the outermost: its end is the commit). It is taken as a write standing
+        after the block (path field ``with.e``), so that only reads after the block observe it.
+        Elsewhere the commit may be a caller's (or ``ATOMIC_REQUESTS``'): not followed."""
+        job = node.args[0] if len(node.args) == 1 else None
+        body: ast.expr | None = None
+        if isinstance(job, ast.Lambda) and not job.args.args:
+            body = job.body
+        elif isinstance(job, ast.Call) and _dotted(job.func) in ("partial", "functools.partial") and job.args \
+                and not any(isinstance(a, ast.Starred) for a in job.args):
+            body = ast.copy_location(ast.Call(func=job.args[0], args=job.args[1:], keywords=job.keywords), job)
+            body.end_lineno, body.end_col_offset = job.end_lineno, job.end_col_offset
+        if not isinstance(body, ast.Call):
+            return
+        block, last_line = self.durable[-1]
+        before = len(self.writes)
+        kept = (self.calls, self.clears, self.escapes, self.uses, self.binds, self.reads)
+        sizes = [len(events) for events in kept]
+        self.call(body, [*block, "with.e"])
+        for events, size in zip(kept, sizes):
+            del events[size:]  # only the write: the rest would stand at the wrong time
+        for write in self.writes[before:]:
+            write["dfr"] = last_line
+
     def call(self, node: ast.Call, path: list[Any]) -> None:
         func = node.func
+        if self.durable and (_dotted(func) or "").rpartition(".")[2] == "on_commit":
+            self.on_commit(node)
         if isinstance(func, ast.Name):
             name = func.id
             if name in ("hasattr", "getattr"):
@@ -1045,6 +1082,13 @@ def _narrowing(value: ast.expr, params: list[str], chains: dict[str, list[list[s
     if current.id in chains and current.id not in params:
         return chains[current.id] + found
     return None
+
+
+def _durable(context: ast.expr) -> bool:
+    """``transaction.atomic(durable=True)`` (``atomic(...)`` imported, ``using=`` too)."""
+    return isinstance(context, ast.Call) and (_dotted(context.func) or "").rpartition(".")[2] == "atomic" \
+        and any(k.arg == "durable" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in context.keywords)
 
 
 def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:

@@ -53,6 +53,7 @@ class Write(NamedTuple):
     keep_parents: bool = False  # ``delete(keep_parents=True)``
     narrow: list[Any] | None = None  # [``Rel.objects.for_user``, argument slot]: rows that method selects
     moved: list[str] | None = None  # an update of those rows: the fields it sets to another value
+    deferred: int = 0  # run by ``on_commit()`` at the end of the durable ``atomic()`` block ending at this line
 
 
 class Call(NamedTuple):
@@ -132,7 +133,8 @@ def function_record(raw: dict[str, Any]) -> Function:
         [Read(r["recv"], r["acc"], r["how"], r["pos"], r["path"], r.get("line", 0), r.get("src", ""))
          for r in raw["reads"]],
         [Write(Op(w["op"]), w["recv"], w["m"], w["pos"], w["path"], w.get("model"), w.get("via"), w.get("key"),
-               bool(w.get("other")), w.get("acc"), bool(w.get("kp")), w.get("nw"), w.get("mv")) for w in raw["writes"]],
+               bool(w.get("other")), w.get("acc"), bool(w.get("kp")), w.get("nw"), w.get("mv"),
+               w.get("dfr", 0)) for w in raw["writes"]],
         [Call(c["callee"], c["args"], c["pos"], c["path"], c.get("recv")) for c in raw["calls"]],
         [Clear(c["recv"], c["pos"], c.get("acc"), c.get("fields"), c.get("model"), c.get("key")) for c in raw["clears"]],
         [Bind(*b) for b in raw["binds"]],

@@ -21,6 +21,11 @@ leaves ``obj.rel`` wrong until the instance is refreshed:
   ``update(owner=other)`` of the rows a custom manager or queryset method selects by
   ``obj`` (``return self.filter(owner=owner)``, through straight-line locals too), and an
   ``update(owner_id=obj.pk)`` through any custom method (verified on 4.2, 5.2 and 6.1).
+* any of these deferred with ``transaction.on_commit(lambda: ...)`` or ``on_commit(partial(...))``
+  in a ``with transaction.atomic(durable=True):`` block, whose end is the commit (a durable
+  block is the outermost): a write at the end of the block, reported without a fix.
+  Elsewhere the commit may be a caller's (or ``ATOMIC_REQUESTS``'): not followed (verified
+  on 4.2, 5.2 and 6.1: after an inner block the cache still agrees with the database).
 
 Writes through the instance refresh the cache themselves and are never reported:
 ``Rel.objects.create(owner=obj)``, ``Rel(owner=obj).save()``, ``rel.owner = obj;
@@ -950,8 +955,8 @@ class StaleReverseCache(LintRule):
             files={"shop/models.py": _MODELS},
             id="local-queryset-rebound",
         ),
-        # transaction.on_commit(): the write runs at the outermost commit, which no function
-        # can see (a caller's atomic(), ATOMIC_REQUESTS): not followed (see the rule page).
+        # transaction.on_commit() outside a durable block: the write runs at the outermost
+        # commit, which the function cannot see (a caller's atomic(), ATOMIC_REQUESTS): silent.
         Valid(
             """
             from functools import partial
@@ -964,11 +969,30 @@ class StaleReverseCache(LintRule):
             def ensure(owner):
                 if not hasattr(owner, 'profile'):
                     transaction.on_commit(lambda: Profile.objects.create(owner_id=owner.pk))
-                    transaction.on_commit(partial(Profile.objects.create, owner_id=owner.pk))
+                    with transaction.atomic():
+                        transaction.on_commit(partial(Profile.objects.create, owner_id=owner.pk))
                 return owner
             """,
             files={"shop/models.py": _MODELS},
             id="on-commit-not-followed",
+        ),
+        # In a durable block, a read before its end still precedes the commit: right then.
+        Valid(
+            """
+            from django.db import transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                with transaction.atomic(durable=True):
+                    if not hasattr(owner, 'profile'):
+                        transaction.on_commit(lambda: Profile.objects.create(owner_id=owner.pk))
+                    print(hasattr(owner, 'profile'))
+            """,
+            files={"shop/models.py": _MODELS},
+            id="on-commit-read-before-commit",
         ),
     ]
     INVALID = [
@@ -2052,6 +2076,49 @@ class StaleReverseCache(LintRule):
             id="local-queryset-delete",
             range=(7, 8, 7, 36),
         ),
+        # on_commit() in a durable atomic() block (the outermost: its end is the commit): the
+        # write runs when the block ends; reported without a fix (a refresh would run before).
+        Invalid(
+            """
+            from django.db import transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    with transaction.atomic(durable=True):
+                        transaction.on_commit(lambda: Profile.objects.create(owner_id=owner.pk))
+                return owner.profile
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["run by `on_commit()` when the durable `atomic()` block ending at line 10 commits, "
+                               "changes the relation without going through `owner`, so the cached `owner.profile` "
+                               "is stale; it is read again at line 11"],
+            id="on-commit-in-durable-block",
+            range=(10, 42, 10, 83),
+        ),
+        Invalid(
+            """
+            from functools import partial
+
+            from django.db.transaction import atomic, on_commit
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    with atomic(durable=True):
+                        on_commit(partial(Profile.objects.create, owner_id=owner.pk))
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["this `create(owner_id=...)`, run by `on_commit()`"],
+            id="on-commit-partial-in-durable-block",
+            range=(11, 22, 11, 72),
+        ),
         # ... and in a queryset method: ``rows = self.filter(...)``, ``rows.update(...)``.
         Invalid(
             """
@@ -2787,6 +2854,7 @@ class StaleReverseCache(LintRule):
         "delete": "`QuerySet.{method}()` filtered on `{key}`",
         "narrowed": "`.{method}()` of the rows `{callee}()` selects",
         "create": "`{method}({key}=...)`",
+        "deferred": ", run by `on_commit()` when the durable `atomic()` block ending at line {line} commits,",
     }
 
     @classmethod
@@ -2804,6 +2872,13 @@ class StaleReverseCache(LintRule):
     @classmethod
     def describe(cls, write: Write) -> str:
         """A stale write, as the messages name it."""
+        what = cls._describe(write)
+        if write.deferred:
+            what += cls.MESSAGES["deferred"].format(line=write.deferred)
+        return what
+
+    @classmethod
+    def _describe(cls, write: Write) -> str:
         method, key = write.method, write.key
         if write.narrow is not None:
             return cls.MESSAGES["narrowed"].format(method=method, callee=write.narrow[0])
@@ -2824,6 +2899,8 @@ class StaleReverseCache(LintRule):
     # -- fixes ---------------------------------------------------------------------
 
     def _fix(self, call: cst.Call, found: Found) -> Fix | None:
+        if found.write.deferred:
+            return None  # the write runs at the commit: a statement after the call would run before it
         if not self.statement_lines:
             return None  # in a compound statement's header: nowhere to put a statement
         line = self.statement_lines[-1]
