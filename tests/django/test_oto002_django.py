@@ -1144,3 +1144,111 @@ def test_queryset_method_and_on_commit_writes_are_reported_and_fixed(tmp_path: P
     assert before["durable"] == after["durable"] == [False, True]
     assert before["durable_partial"] == after["durable_partial"] == [False, True]
     assert before["through_instance"] == after["through_instance"] == [True, True]
+
+
+# -- factory_boy and model_bakery writes by id; a post_generation hook ---------------------
+
+FACTORY_FACTORIES = '''
+import factory
+
+from shop.models import Owner, Profile
+
+
+class OwnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Owner
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Profile
+
+    owner = factory.SubFactory(OwnerFactory)
+
+
+class OwnerWithProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Owner
+
+    @factory.post_generation
+    def profile(obj, create, extracted, **kwargs):
+        if create and not hasattr(obj, "profile"):
+            ProfileFactory(owner_id=obj.pk)
+'''
+
+FACTORY_FLOWS = '''
+from model_bakery import baker
+
+from shop.factories import OwnerFactory, ProfileFactory
+
+
+def by_factory():
+    owner = OwnerFactory()
+    assert not hasattr(owner, "profile")
+    ProfileFactory(owner_id=owner.pk)
+    return owner
+
+
+def by_factory_create():
+    owner = OwnerFactory()
+    assert not hasattr(owner, "profile")
+    ProfileFactory.create(owner_id=owner.pk)
+    return owner
+
+
+def by_baker():
+    owner = OwnerFactory()
+    assert not hasattr(owner, "profile")
+    baker.make("shop.Profile", owner_id=owner.pk)
+    return owner
+
+
+def through_instance():
+    owner = OwnerFactory()
+    assert not hasattr(owner, "profile")
+    ProfileFactory(owner=owner)
+    return owner
+'''
+
+FACTORY_PROBE = r'''
+import json
+from shop import flows
+from shop.factories import OwnerWithProfileFactory
+from shop.models import Profile
+
+
+def agree(owner):
+    return [hasattr(owner, "profile"), Profile.objects.filter(owner_id=owner.pk).exists()]
+
+
+results = {name: agree(getattr(flows, name)())
+           for name in ("by_factory", "by_factory_create", "by_baker", "through_instance")}
+results["hook"] = agree(OwnerWithProfileFactory())
+print("RESULTS " + json.dumps(results))
+'''
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_factory_writes_by_id_are_reported_and_fixed(tmp_path: Path, version: str) -> None:
+    for name in ("before", "after"):
+        (tmp_path / name / "shop").mkdir(parents=True)
+        (tmp_path / name / "shop" / "__init__.py").write_text("")
+        (tmp_path / name / "shop" / "models.py").write_text(CUSTOM_MODELS.replace(
+            "from shop.managers import ProfileQuerySet\n", "").replace("    objects = ProfileQuerySet.as_manager()\n", ""))
+        (tmp_path / name / "shop" / "factories.py").write_text(FACTORY_FACTORIES)
+        (tmp_path / name / "shop" / "flows.py").write_text(FACTORY_FLOWS)
+    check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
+    assert findings(check.stdout) == {("shop/factories.py", 26), ("shop/flows.py", 10), ("shop/flows.py", 17),
+                                      ("shop/flows.py", 24)}, check.stdout  # not through_instance
+    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    assert "Fixed 4 findings" in fixed.stdout, fixed.stdout + fixed.stderr
+    results = {}
+    for name in ("before", "after"):
+        result = run_django(tmp_path / name, ["shop"], FACTORY_PROBE, version=version)
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+        results[name] = json.loads(line[len("RESULTS "):])
+    for name in ("by_factory", "by_factory_create", "by_baker", "hook"):
+        assert results["before"][name] == [False, True], name  # stale: the row exists
+        assert results["after"][name] == [True, True], name
+    assert results["before"]["through_instance"] == results["after"]["through_instance"] == [True, True]

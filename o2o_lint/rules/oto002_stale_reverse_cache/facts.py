@@ -63,6 +63,8 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 SAVE_METHODS = SAVES | {"save_base"}
 #: Manager methods that save a list of instances.
 BULK_WRITES = with_async({"bulk_create", "bulk_update"})
+#: factory_boy's model factories, by the usual name of the class (``ProfileFactory``).
+FACTORY_SUFFIX = "Factory"
 #: Appended to ``xs``: the receiver standing for every element of ``xs`` (``xs[i]``).
 ELEMENTS = "[i]"
 #: ORM calls: passing an instance to them (a lookup, a create) does not hand it to code that reads it.
@@ -670,6 +672,8 @@ class _FunctionWalker:
             self.passed(node, name, path)
             if _looks_like_class(name):
                 self.through_instance(name, node)
+                if name.endswith(FACTORY_SUFFIX) and self.factory(name, node, path, name):
+                    return
             self.call_event(node, name, None, path)
             return
         if not isinstance(func, ast.Attribute):
@@ -702,6 +706,8 @@ class _FunctionWalker:
             written = self.update(obj, node, method, path)
         elif method in RETURNS_OBJECT or method in RETURNS_PAIR:
             written = self.create(obj, node, method, path)
+        elif method == "make" and (_dotted(obj) or "").rpartition(".")[2] in ("baker", "mommy") and node.args:
+            written = self.baked(node, path)
         elif method in BULK_WRITES:
             written = self.bulk(node, method, path)
         elif method in REFRESHES:
@@ -972,7 +978,35 @@ class _FunctionWalker:
             return []
         return [(model, steps) for model in self.managed]
 
+    def factory(self, factory: str, node: ast.Call, path: list[Any], method: str = "create") -> bool:
+        """``ProfileFactory(owner_id=x.pk)`` / ``ProfileFactory.create(...)`` (factory_boy): saved
+        with those fields, as ``create()`` saves (which model: the factory's ``Meta.model``,
+        resolved with the index). ``ProfileFactory(owner=x)`` goes through the instance (a repair)."""
+        before = len(self.writes)
+        for key, (kind, receiver) in self.ties(node).items():
+            if kind in ("pk", "other"):
+                self.write("attach", receiver, node, path, method, model=factory, key=key, other=kind == "other" or None)
+        return len(self.writes) > before
+
+    def baked(self, node: ast.Call, path: list[Any]) -> bool:
+        """``baker.make(Profile, owner_id=x.pk)`` / ``baker.make("shop.Profile", ...)`` (model_bakery):
+        one saved instance (not with ``_quantity=``: a list)."""
+        first = node.args[0]
+        model = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else _dotted(first)
+        if model is None or len(node.args) != 1 or any(k.arg in (None, "_quantity") for k in node.keywords):
+            return False
+        if not isinstance(first, ast.Constant):
+            self.through_instance(model, node)
+        before = len(self.writes)
+        for key, (kind, receiver) in self.ties(node).items():
+            if kind in ("pk", "other") and not key.startswith("_"):
+                self.write("attach", receiver, node, path, "make", model=model, key=key, other=kind == "other" or None)
+        return len(self.writes) > before
+
     def create(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
+        factory = _dotted(obj)
+        if method == "create" and factory is not None and _looks_like_class(factory) and factory.endswith(FACTORY_SUFFIX):
+            return self.factory(factory, node, path)
         before = len(self.writes)
         for model, _ in self.chains(obj):
             # ``create(owner=x)`` (and ``get_or_create(owner=x)``: see the rule's docstring) go
@@ -1084,6 +1118,12 @@ def _narrowing(value: ast.expr, params: list[str], chains: dict[str, list[list[s
     return None
 
 
+def _post_generation(node: ast.AST) -> bool:
+    """``@factory.post_generation`` (``@post_generation`` imported)."""
+    return any((_dotted(d) or "").rpartition(".")[2] == "post_generation"
+               for d in getattr(node, "decorator_list", ()))
+
+
 def _durable(context: ast.expr) -> bool:
     """``transaction.atomic(durable=True)`` (``atomic(...)`` imported, ``using=`` too)."""
     return isinstance(context, ast.Call) and (_dotted(context.func) or "").rpartition(".")[2] == "atomic" \
@@ -1117,9 +1157,9 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
         if kind is ast.Call:
             func = node.func  # type: ignore[attr-defined]
             if type(func) is ast.Attribute:
-                if func.attr in _WRITE_METHODS or func.attr in RELATED_FILLERS:
+                if func.attr in _WRITE_METHODS or func.attr in RELATED_FILLERS or func.attr == "make":
                     lines.append(node.lineno)  # type: ignore[attr-defined]
-            elif type(func) is ast.Name and func.id in ("hasattr", "getattr"):
+            elif type(func) is ast.Name and (func.id in ("hasattr", "getattr") or func.id.endswith(FACTORY_SUFFIX)):
                 lines.append(node.lineno)  # type: ignore[attr-defined]
         elif _TRY_TYPES and kind in _TRY_TYPES and any(_catches(h.type) for h in node.handlers):  # type: ignore[attr-defined]
             lines.append(node.lineno)  # type: ignore[attr-defined]
@@ -1129,7 +1169,8 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
 #: The same candidates, found in the text (a superset: also in strings and comments). Two
 #: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
 _READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError|select_related|prefetch_related")
-_WRITE_WORDS = re.compile(r"\.a?(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b")
+_WRITE_WORDS = re.compile(r"\.a?(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b"
+                          r"|Factory\(|\.make\(")
 
 
 def _candidate_lines(text: str) -> list[int]:
@@ -1179,6 +1220,8 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
             kind, line = "module", 1
         walker.block(node.body, [])  # type: ignore[attr-defined]
         summary = walker.summary(kind, class_name, line)
+        if summary is not None and kind == "method" and _post_generation(node):
+            summary["hook"] = True  # factory_boy calls it with the created instance as its first argument
         narrows = _narrows(node, walker.params) if walker.managed and isinstance(node, _FUNCTIONS) else []
         if narrows:
             if summary is None:

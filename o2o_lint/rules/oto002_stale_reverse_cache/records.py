@@ -124,6 +124,7 @@ class Function(NamedTuple):
     loops: list[Loop] = []
     managed: list[str] = []  # a manager's or queryset's method: the models using the class
     narrows: list[list[str]] = []  # ``return self.filter(user=user)``: [[lookup key, parameter]]
+    hook: bool = False  # a factory_boy ``post_generation`` method: its first parameter is the created instance
 
 
 def function_record(raw: dict[str, Any]) -> Function:
@@ -144,6 +145,7 @@ def function_record(raw: dict[str, Any]) -> Function:
         [Loop(*lp) for lp in raw.get("loops", ())],
         raw.get("managed", []),
         raw.get("narrows", []),
+        bool(raw.get("hook")),
     )
 
 

@@ -13,7 +13,9 @@ leaves ``obj.rel`` wrong until the instance is refreshed:
   ``Rel(owner_id=obj.pk).save()``, ``rel.owner_id = obj.pk; rel.save()``, a create
   through another instance of the same row (``owner=Owner.objects.get(pk=obj.pk)``),
   ``QuerySet.update(owner=obj)``, ``get_or_create`` / ``update_or_create`` keyed by
-  ``owner_id`` (or with ``defaults={"owner_id": ...}``), ``bulk_create`` / ``bulk_update``
+  ``owner_id`` (or with ``defaults={"owner_id": ...}``), factory_boy ``RelFactory(owner_id=...)``
+  and model_bakery ``baker.make(Rel, owner_id=...)`` (also in a factory's ``post_generation``
+  hook, whose first parameter is the created instance), ``bulk_create`` / ``bulk_update``
   of such rows (of a comprehension: for every element, the receiver ``xs[i]``);
 * after a presence was cached: ``obj.rel.delete()`` (also ``delete(keep_parents=True)``
   of a multi-table child), ``Rel.objects.filter(owner=obj).delete()``, moving the row to
@@ -208,6 +210,24 @@ class Member(models.Model):
 class Card(models.Model):
     person = models.OneToOneField(Person, models.CASCADE, related_name="card")
     objects = CardManager()
+'''
+
+_FACTORIES = '''\
+import factory
+
+from shop.models import Owner, Profile
+
+
+class OwnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Owner
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Profile
+
+    owner = factory.SubFactory(OwnerFactory)
 '''
 
 
@@ -954,6 +974,39 @@ class StaleReverseCache(LintRule):
             """,
             files={"shop/models.py": _MODELS},
             id="local-queryset-rebound",
+        ),
+        # factory_boy: a factory given the instance goes through it; build() saves nothing.
+        Valid(
+            """
+            from shop.factories import OwnerFactory, ProfileFactory
+
+
+            def test_profile():
+                owner = OwnerFactory()
+                assert not hasattr(owner, 'profile')
+                ProfileFactory(owner=owner)
+                ProfileFactory.build(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES},
+            id="factory-through-instance",
+        ),
+        # A post_generation hook of a class that is no model factory: its first parameter is unknown.
+        Valid(
+            """
+            import factory
+
+            from shop.factories import ProfileFactory
+
+
+            class Helpers:
+                @factory.post_generation
+                def profile(obj, create, extracted, **kwargs):
+                    if not hasattr(obj, 'profile'):
+                        ProfileFactory(owner_id=obj.pk)
+            """,
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES},
+            id="hook-outside-a-factory",
         ),
         # transaction.on_commit() outside a durable block: the write runs at the outermost
         # commit, which the function cannot see (a caller's atomic(), ATOMIC_REQUESTS): silent.
@@ -2118,6 +2171,132 @@ class StaleReverseCache(LintRule):
             expected_messages=["this `create(owner_id=...)`, run by `on_commit()`"],
             id="on-commit-partial-in-durable-block",
             range=(11, 22, 11, 72),
+        ),
+        # factory_boy and model_bakery save the row by id, as create() does (a SubFactory
+        # declared for the field does not change it: verified on 4.2, 5.2 and 6.1).
+        Invalid(
+            """
+            from shop.factories import OwnerFactory, ProfileFactory
+
+
+            def test_profile():
+                owner = OwnerFactory()
+                assert not hasattr(owner, 'profile')
+                ProfileFactory(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES},
+            expected_fix="""
+            from shop.factories import OwnerFactory, ProfileFactory
+
+
+            def test_profile():
+                owner = OwnerFactory()
+                assert not hasattr(owner, 'profile')
+                ProfileFactory(owner_id=owner.pk)
+                owner.refresh_from_db(fields=["profile"])
+                assert owner.profile
+            """,
+            expected_messages=["this `ProfileFactory(owner_id=...)`"],
+            id="factory-by-owner-id",
+            range=(7, 4, 7, 37),
+        ),
+        Invalid(
+            """
+            from shop.factories import OwnerFactory, ProfileFactory
+
+
+            def test_profile():
+                owner = OwnerFactory()
+                assert not hasattr(owner, 'profile')
+                ProfileFactory.create(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES},
+            expected_fix="""
+            from shop.factories import OwnerFactory, ProfileFactory
+
+
+            def test_profile():
+                owner = OwnerFactory()
+                assert not hasattr(owner, 'profile')
+                owner.profile = ProfileFactory.create(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            expected_messages=["this `create(owner_id=...)`"],
+            id="factory-create-by-owner-id",
+            range=(7, 4, 7, 44),
+        ),
+        Invalid(
+            """
+            from model_bakery import baker
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def test_profile():
+                owner = baker.make(Owner)
+                assert not hasattr(owner, 'profile')
+                baker.make('shop.Profile', owner_id=owner.pk)
+                assert owner.profile
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from model_bakery import baker
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def test_profile():
+                owner = baker.make(Owner)
+                assert not hasattr(owner, 'profile')
+                baker.make('shop.Profile', owner_id=owner.pk)
+                owner.refresh_from_db(fields=["profile"])
+                assert owner.profile
+            """,
+            expected_messages=["this `make(owner_id=...)`"],
+            id="baker-make-by-owner-id",
+            range=(9, 4, 9, 49),
+        ),
+        # A post_generation hook: factory_boy passes the created instance and returns it.
+        Invalid(
+            """
+            import factory
+
+            from shop.factories import ProfileFactory
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            class OwnerWithProfileFactory(factory.django.DjangoModelFactory):
+                class Meta:
+                    model = Owner
+
+                @factory.post_generation
+                def profile(obj, create, extracted, **kwargs):
+                    if create and not hasattr(obj, 'profile'):
+                        ProfileFactory(owner_id=obj.pk)
+            """,
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES},
+            expected_fix="""
+            import factory
+
+            from shop.factories import ProfileFactory
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            class OwnerWithProfileFactory(factory.django.DjangoModelFactory):
+                class Meta:
+                    model = Owner
+
+                @factory.post_generation
+                def profile(obj, create, extracted, **kwargs):
+                    if create and not hasattr(obj, 'profile'):
+                        ProfileFactory(owner_id=obj.pk)
+                        obj.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=["`obj` escapes: the caller holds the instance"],
+            id="post-generation-hook",
+            range=(14, 12, 14, 43),
         ),
         # ... and in a queryset method: ``rows = self.filter(...)``, ``rows.update(...)``.
         Invalid(
