@@ -1146,7 +1146,33 @@ def test_queryset_method_and_on_commit_writes_are_reported_and_fixed(tmp_path: P
     assert before["through_instance"] == after["through_instance"] == [True, True]
 
 
-# -- factory_boy and model_bakery writes by id; a post_generation hook ---------------------
+# -- factory_boy and model_bakery writes by id; a post_generation hook; settings targets ----
+
+FACTORY_MODELS = '''
+from django.conf import settings
+from django.db import models
+
+
+class Owner(models.Model):
+    name = models.CharField(max_length=50, default="")
+
+
+class Profile(models.Model):
+    owner = models.OneToOneField(Owner, models.CASCADE, related_name="profile", null=True)
+
+
+class Ticket(models.Model):
+    owner = models.OneToOneField(settings.TICKET_OWNER_MODEL, models.CASCADE, related_name="ticket")
+
+
+class Pass(models.Model):
+    owner = models.OneToOneField(getattr(settings, "PASS_OWNER_MODEL", "shop.Owner"), models.CASCADE)
+'''
+
+#: The project's settings module, as the linter reads it (the probe configures the same value).
+FACTORY_SETTINGS = '''
+TICKET_OWNER_MODEL = "shop.Owner"
+'''
 
 FACTORY_FACTORIES = '''
 import factory
@@ -1180,6 +1206,7 @@ FACTORY_FLOWS = '''
 from model_bakery import baker
 
 from shop.factories import OwnerFactory, ProfileFactory
+from shop.models import Pass, Ticket
 
 
 def by_factory():
@@ -1208,13 +1235,25 @@ def through_instance():
     assert not hasattr(owner, "profile")
     ProfileFactory(owner=owner)
     return owner
+
+
+def ticket(owner):
+    if not hasattr(owner, "ticket"):
+        Ticket.objects.create(owner_id=owner.pk)
+    return owner
+
+
+def pass_(owner):
+    if not hasattr(owner, "pass"):
+        Pass.objects.create(owner_id=owner.pk)
+    return owner
 '''
 
 FACTORY_PROBE = r'''
 import json
 from shop import flows
 from shop.factories import OwnerWithProfileFactory
-from shop.models import Profile
+from shop.models import Owner, Pass, Profile, Ticket
 
 
 def agree(owner):
@@ -1224,31 +1263,39 @@ def agree(owner):
 results = {name: agree(getattr(flows, name)())
            for name in ("by_factory", "by_factory_create", "by_baker", "through_instance")}
 results["hook"] = agree(OwnerWithProfileFactory())
+owner = flows.ticket(Owner.objects.create())
+results["ticket"] = [hasattr(owner, "ticket"), Ticket.objects.filter(owner_id=owner.pk).exists()]
+owner = flows.pass_(Owner.objects.create())
+results["pass"] = [hasattr(owner, "pass"), Pass.objects.filter(owner_id=owner.pk).exists()]
 print("RESULTS " + json.dumps(results))
 '''
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_factory_writes_by_id_are_reported_and_fixed(tmp_path: Path, version: str) -> None:
+def test_factory_and_settings_target_writes_are_reported_and_fixed(tmp_path: Path, version: str) -> None:
     for name in ("before", "after"):
         (tmp_path / name / "shop").mkdir(parents=True)
+        (tmp_path / name / "site").mkdir(parents=True)
         (tmp_path / name / "shop" / "__init__.py").write_text("")
-        (tmp_path / name / "shop" / "models.py").write_text(CUSTOM_MODELS.replace(
-            "from shop.managers import ProfileQuerySet\n", "").replace("    objects = ProfileQuerySet.as_manager()\n", ""))
+        (tmp_path / name / "site" / "__init__.py").write_text("")
+        (tmp_path / name / "site" / "settings.py").write_text(FACTORY_SETTINGS)
+        (tmp_path / name / "shop" / "models.py").write_text(FACTORY_MODELS)
         (tmp_path / name / "shop" / "factories.py").write_text(FACTORY_FACTORIES)
         (tmp_path / name / "shop" / "flows.py").write_text(FACTORY_FLOWS)
     check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
-    assert findings(check.stdout) == {("shop/factories.py", 26), ("shop/flows.py", 10), ("shop/flows.py", 17),
-                                      ("shop/flows.py", 24)}, check.stdout  # not through_instance
+    assert findings(check.stdout) == {("shop/factories.py", 26), ("shop/flows.py", 11), ("shop/flows.py", 18),
+                                      ("shop/flows.py", 25), ("shop/flows.py", 38), ("shop/flows.py", 44)}, \
+        check.stdout  # not through_instance
     fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
-    assert "Fixed 4 findings" in fixed.stdout, fixed.stdout + fixed.stderr
+    assert "Fixed 6 findings" in fixed.stdout, fixed.stdout + fixed.stderr
     results = {}
     for name in ("before", "after"):
-        result = run_django(tmp_path / name, ["shop"], FACTORY_PROBE, version=version)
+        result = run_django(tmp_path / name, ["shop"], FACTORY_PROBE, version=version,
+                            extra_settings='TICKET_OWNER_MODEL="shop.Owner",')
         assert result.returncode == 0, result.stderr[-3000:]
         line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
         results[name] = json.loads(line[len("RESULTS "):])
-    for name in ("by_factory", "by_factory_create", "by_baker", "hook"):
+    for name in ("by_factory", "by_factory_create", "by_baker", "hook", "ticket", "pass"):
         assert results["before"][name] == [False, True], name  # stale: the row exists
         assert results["after"][name] == [True, True], name
     assert results["before"]["through_instance"] == results["after"]["through_instance"] == [True, True]

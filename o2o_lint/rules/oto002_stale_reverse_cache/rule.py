@@ -90,6 +90,7 @@ assignment of an awaited create.
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 from typing import Any, ClassVar
 
@@ -228,6 +229,27 @@ class ProfileFactory(factory.django.DjangoModelFactory):
         model = Profile
 
     owner = factory.SubFactory(OwnerFactory)
+'''
+
+_SETTINGS_MODELS = '''\
+from django.conf import settings
+from django.db import models
+
+
+class Member(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Ticket(models.Model):
+    member = models.OneToOneField(settings.TICKET_MEMBER_MODEL, models.CASCADE, related_name="ticket")
+
+
+class Pass(models.Model):
+    member = models.OneToOneField(getattr(settings, "PASS_MEMBER_MODEL", "club.Member"), models.CASCADE)
+
+
+class Seat(models.Model):
+    member = models.OneToOneField(settings.SEAT_MEMBER_MODEL, models.CASCADE, related_name="seat")
 '''
 
 
@@ -974,6 +996,20 @@ class StaleReverseCache(LintRule):
             """,
             files={"shop/models.py": _MODELS},
             id="local-queryset-rebound",
+        ),
+        # A setting no settings module of the project assigns: the target is unknown.
+        Valid(
+            """
+            from club.models import Seat
+
+
+            def ensure(member):
+                if not hasattr(member, 'seat'):
+                    Seat.objects.create(member_id=member.pk)
+                return member
+            """,
+            files={"club/models.py": _SETTINGS_MODELS, "site/settings.py": 'TICKET_MEMBER_MODEL = "club.Member"\n'},
+            id="unknown-setting-target",
         ),
         # factory_boy: a factory given the instance goes through it; build() saves nothing.
         Valid(
@@ -2172,6 +2208,58 @@ class StaleReverseCache(LintRule):
             id="on-commit-partial-in-durable-block",
             range=(11, 22, 11, 72),
         ),
+        # A target named by a setting the project assigns (``settings.TICKET_MEMBER_MODEL``).
+        Invalid(
+            """
+            from club.models import Ticket
+
+
+            def ensure(member):
+                if not hasattr(member, 'ticket'):
+                    Ticket.objects.create(member_id=member.pk)
+                return member
+            """,
+            files={"club/models.py": _SETTINGS_MODELS, "site/settings.py": 'TICKET_MEMBER_MODEL = "club.Member"\n'},
+            expected_fix="""
+            from club.models import Ticket
+
+
+            def ensure(member):
+                if not hasattr(member, 'ticket'):
+                    member.ticket = Ticket.objects.create(member_id=member.pk)
+                return member
+            """,
+            expected_messages=["`member.ticket` was read at line 5"],
+            id="settings-target",
+            range=(6, 8, 6, 50),
+        ),
+        # ``getattr(settings, ..., "club.Member")``: its default; the accessor ``pass`` is a keyword
+        # (``member.pass = ...`` does not parse): refreshed instead.
+        Invalid(
+            """
+            from club.models import Pass
+
+
+            def ensure(member):
+                if not hasattr(member, 'pass'):
+                    Pass.objects.create(member_id=member.pk)
+                return member
+            """,
+            files={"club/models.py": _SETTINGS_MODELS},
+            expected_fix="""
+            from club.models import Pass
+
+
+            def ensure(member):
+                if not hasattr(member, 'pass'):
+                    Pass.objects.create(member_id=member.pk)
+                    member.refresh_from_db(fields=["pass"])
+                return member
+            """,
+            expected_messages=["`member.pass` was read at line 5"],
+            id="settings-default-keyword-accessor",
+            range=(6, 8, 6, 48),
+        ),
         # factory_boy and model_bakery save the row by id, as create() does (a SubFactory
         # declared for the field does not change it: verified on 4.2, 5.2 and 6.1).
         Invalid(
@@ -3094,7 +3182,8 @@ class StaleReverseCache(LintRule):
         direct = value is call or isinstance(value, cst.Await) and value.expression is call
         replacement: Any = None
         description = f"Assign the written object to `{receiver}.{accessor}`"
-        if direct and method in RETURNS_OBJECT | RETURNS_PAIR:
+        if direct and method in RETURNS_OBJECT | RETURNS_PAIR and not keyword.iskeyword(accessor):
+            # (``place.pass`` of a model ``Pass`` does not parse: refreshed instead)
             replacement = self._assign(line, small, receiver, accessor, pair=method in RETURNS_PAIR)
         if replacement is None:
             if len(found.query_names) != 1 or isinstance(small, (cst.Return, cst.Raise)):
