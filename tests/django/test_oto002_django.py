@@ -982,12 +982,17 @@ class ProfileQuerySet(models.QuerySet):
     def release(self, owner):
         rows = self.filter(owner=owner)
         rows.update(owner=None)
+
+
+class ProfileManager(models.Manager):
+    def drop(self, owner):
+        self.get_queryset().filter(owner=owner).delete()
 '''
 
 CUSTOM_MODELS = '''
 from django.db import models
 
-from shop.managers import ProfileQuerySet
+from shop.managers import ProfileManager, ProfileQuerySet
 
 
 class Owner(models.Model):
@@ -998,6 +1003,7 @@ class Profile(models.Model):
     owner = models.OneToOneField(Owner, models.CASCADE, related_name="profile", null=True)
     bio = models.TextField(blank=True)
     objects = ProfileQuerySet.as_manager()
+    keeper = ProfileManager()
 '''
 
 CUSTOM_FLOWS = '''
@@ -1046,6 +1052,12 @@ def purge(owner):
 def release(owner):
     if hasattr(owner, "profile"):
         Profile.objects.release(owner)
+    return owner
+
+
+def drop(owner):
+    if hasattr(owner, "profile"):
+        Profile.keeper.drop(owner)
     return owner
 '''
 
@@ -1098,7 +1110,8 @@ results = {"leave": agree(flows.leave(owning())),
            "hand_over": agree(flows.hand_over(owning(), Owner.objects.create())),
            "touch": agree(flows.touch(owning())),
            "purge": agree(flows.purge(owning())),
-           "release": agree(flows.release(owning()))}
+           "release": agree(flows.release(owning())),
+           "drop": agree(flows.drop(owning()))}
 Profile.objects.create(owner=None, bio="orphan")
 results["adopt"] = agree(flows.adopt(Owner.objects.create(), "orphan"))
 results["refetched"] = agree(flows.refetched(Owner.objects.create().pk))
@@ -1122,9 +1135,10 @@ def test_queryset_method_and_on_commit_writes_are_reported_and_fixed(tmp_path: P
     # the on_commit() writes in durable blocks without a fix (it would run before the commit)
     assert findings(check.stdout) == {("shop/flows.py", 7), ("shop/flows.py", 13), ("shop/flows.py", 19),
                                       ("shop/flows.py", 40), ("shop/flows.py", 46), ("shop/managers.py", 15),
-                                      ("shop/commits.py", 12), ("shop/commits.py", 19)}, check.stdout
+                                      ("shop/commits.py", 12), ("shop/commits.py", 19),
+                                      ("shop/flows.py", 52), ("shop/managers.py", 20)}, check.stdout
     fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
-    assert "Fixed 5 findings" in fixed.stdout, fixed.stdout + fixed.stderr
+    assert "Fixed 6 findings" in fixed.stdout, fixed.stdout + fixed.stderr
     results = {}
     for name in ("before", "after"):
         result = run_django(tmp_path / name, ["shop"], CUSTOM_PROBE, version=version)
@@ -1137,6 +1151,7 @@ def test_queryset_method_and_on_commit_writes_are_reported_and_fixed(tmp_path: P
     assert before["adopt"] == [False, True] and after["adopt"] == [True, True]
     assert before["purge"] == [True, False] and after["purge"] == [False, False]
     assert before["release"] == [True, False] and after["release"] == [False, False]
+    assert before["drop"] == [True, False] and after["drop"] == [False, False]
     # right without a fix, before and after
     assert before["touch"] == after["touch"] == [True, True]
     assert before["refetched"] == after["refetched"] == [True, True]

@@ -966,10 +966,12 @@ class _FunctionWalker:
             return [chain] if not rows or all(step in SAME_ROWS_METHODS for step, _ in chain[1]) else []
         steps: list[tuple[str, ast.Call]] = []
         node = obj
-        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERYSET_STEPS:
-            if rows and node.func.attr not in SAME_ROWS_METHODS:
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and (node.func.attr in QUERYSET_STEPS or node.func.attr == "get_queryset"):
+            if rows and node.func.attr not in SAME_ROWS_METHODS and node.func.attr != "get_queryset":
                 return []
-            steps.append((node.func.attr, node))
+            if node.func.attr != "get_queryset":  # ``self.get_queryset()``: all rows of the manager
+                steps.append((node.func.attr, node))
             node = node.func.value
         steps.reverse()
         if isinstance(node, ast.Name) and node.id in self.querysets:

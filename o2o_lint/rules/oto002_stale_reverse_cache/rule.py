@@ -2441,6 +2441,59 @@ class StaleReverseCache(LintRule):
             id="local-queryset-in-queryset-method",
             range=(10, 8, 10, 32),
         ),
+        # ``self.get_queryset()`` in a manager's method: its rows, filtered by the owner.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardManager(models.Manager):
+                def drop(self, owner):
+                    self.get_queryset().filter(owner=owner).delete()
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardManager()
+
+
+            def logout(owner):
+                if hasattr(owner, 'card'):
+                    Card.objects.drop(owner)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardManager(models.Manager):
+                def drop(self, owner):
+                    self.get_queryset().filter(owner=owner).delete()
+                    owner.refresh_from_db(fields=["card"])
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardManager()
+
+
+            def logout(owner):
+                if hasattr(owner, 'card'):
+                    Card.objects.drop(owner)
+                return owner
+            """,
+            expected_messages=["callers read `owner.card` before calling `CardManager.drop()`",
+                               "`Card.objects.drop()` changes the relation"],
+            id="get-queryset-in-manager-method",
+            range=(9, 8, 9, 56),
+        ),
         # An awaited bulk write in async def: reported, no fix (a refresh is not async-safe).
         Invalid(
             """
