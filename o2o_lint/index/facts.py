@@ -17,7 +17,7 @@ from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 15  # 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
+FACTS_VERSION = 16  # 16: settings-driven relation targets (``settings.X_MODEL``, ``getattr(settings, ...)``); 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
 
 Facts = dict[str, Any]
 
@@ -73,17 +73,30 @@ def _constant(node: ast.AST | None) -> Any:
     return None
 
 
+#: A model setting's value: "app_label.Model".
+_MODEL_LABEL = re.compile(r"[A-Za-z_]\w*\.[A-Za-z_]\w*")
+
+
 def _target(node: ast.AST | None) -> dict[str, str] | None:
-    """A relation target: a class reference, a model string, or a setting."""
+    """A relation target: a class reference, a model string, or a setting (``settings.X_MODEL``,
+    ``getattr(settings, "X_MODEL", "app.Model")``: with the default)."""
     if node is None:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return {"kind": "string", "value": node.value}
+    if isinstance(node, ast.Call) and dotted_name(node.func) == "getattr" and len(node.args) == 3 \
+            and dotted_name(node.args[0]) == "settings" and not node.keywords:
+        setting, default = _constant(node.args[1]), _constant(node.args[2])
+        if isinstance(setting, str) and setting.endswith("_MODEL") and isinstance(default, str):
+            return {"kind": "setting", "value": setting, "default": default}
+        return None
     name = dotted_name(node)
     if name is None:
         return None
     if name.endswith("AUTH_USER_MODEL"):
         return {"kind": "setting", "value": "AUTH_USER_MODEL"}
+    if name.startswith("settings.") and name.count(".") == 1 and name.endswith("_MODEL"):
+        return {"kind": "setting", "value": name.partition(".")[2]}
     return {"kind": "name", "value": name}
 
 
@@ -427,6 +440,11 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
                     settings["AUTH_USER_MODEL"] = value
             elif isinstance(target, ast.Name) and target.id == "TEMPLATES":
                 template_dirs = _template_dirs(tree, statement)
+            elif isinstance(target, ast.Name) and target.id.endswith("_MODEL"):
+                # ``PROFILE_OWNER_MODEL = "accounts.Member"``: a setting a relation may name
+                value = _constant(statement.value)
+                if isinstance(value, str) and _MODEL_LABEL.fullmatch(value):
+                    settings[target.id] = value
     from o2o_lint.rules import all_extractors
 
     return {

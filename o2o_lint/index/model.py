@@ -178,8 +178,14 @@ class ProjectIndex:
         self.foreign_key_classes = tuple(foreign_key_classes)
         self.model_base_classes = frozenset(model_base_classes)
         self.settings: dict[str, str] = {}
+        ambiguous: set[str] = set()
         for facts in facts_by_path.values():
-            self.settings.update(facts.get("settings", {}))
+            for name, value in facts.get("settings", {}).items():
+                if name != "AUTH_USER_MODEL" and self.settings.get(name, value) != value:
+                    ambiguous.add(name)  # two modules disagree (settings variants): unknown
+                self.settings[name] = value
+        for name in ambiguous:
+            del self.settings[name]
         self.models: dict[str, ModelInfo] = {}  # qualname -> model
         self.models_by_key: dict[str, ModelInfo] = {}
         self.reverse_relations: list[ReverseRelation] = []
@@ -519,8 +525,11 @@ class ProjectIndex:
     def resolve_target(self, model: ModelInfo, target: dict[str, str]) -> ModelInfo | None:
         kind, value = target["kind"], target["value"]
         if kind == "setting":
-            value = self.settings.get("AUTH_USER_MODEL", "auth.User")
-            kind = "string"
+            default = target.get("default", "auth.User" if value == "AUTH_USER_MODEL" else None)
+            found_value = self.settings.get(value, default)
+            if found_value is None:
+                return None
+            value, kind = found_value, "string"
         if kind == "string":
             if value == "self":
                 return model

@@ -963,3 +963,354 @@ def test_a_delete_of_a_queryset_methods_rows_is_reported_and_fixed(tmp_path: Pat
     assert results["after"]["logout"] == {"cached": False, "in_db": False}
     # purge deletes no row of the owner (another field): right without a fix, before and after.
     assert results["before"]["purge"] == results["after"]["purge"] == {"cached": True, "in_db": True}
+
+
+# -- writes through custom queryset methods and local querysets; in_bulk(); on_commit() --------
+
+CUSTOM_MANAGERS = '''
+from django.db import models
+
+
+class ProfileQuerySet(models.QuerySet):
+    def mine(self, owner):
+        rows = self.filter(owner=owner)
+        return rows.order_by("pk")
+
+    def with_bio(self, bio):
+        return self.filter(bio=bio)
+
+    def release(self, owner):
+        rows = self.filter(owner=owner)
+        rows.update(owner=None)
+
+
+class ProfileManager(models.Manager):
+    def drop(self, owner):
+        self.get_queryset().filter(owner=owner).delete()
+'''
+
+CUSTOM_MODELS = '''
+from django.db import models
+
+from shop.managers import ProfileManager, ProfileQuerySet
+
+
+class Owner(models.Model):
+    name = models.CharField(max_length=50, default="")
+
+
+class Profile(models.Model):
+    owner = models.OneToOneField(Owner, models.CASCADE, related_name="profile", null=True)
+    bio = models.TextField(blank=True)
+    objects = ProfileQuerySet.as_manager()
+    keeper = ProfileManager()
+'''
+
+CUSTOM_FLOWS = '''
+from shop.models import Owner, Profile
+
+
+def leave(owner):
+    if hasattr(owner, "profile"):
+        Profile.objects.mine(owner).delete()
+    return owner
+
+
+def hand_over(owner, other):
+    if hasattr(owner, "profile"):
+        Profile.objects.mine(owner).update(owner=other)
+    return owner
+
+
+def adopt(owner, bio):
+    if not hasattr(owner, "profile"):
+        Profile.objects.with_bio(bio).update(owner_id=owner.pk)
+    return owner
+
+
+def touch(owner):
+    if hasattr(owner, "profile"):
+        Profile.objects.mine(owner).update(owner=owner)
+    return owner
+
+
+def refetched(pk):
+    owner = Owner.objects.get(pk=pk)
+    if not hasattr(owner, "profile"):
+        Profile.objects.create(owner_id=owner.pk)
+    owner = Owner.objects.in_bulk([pk])[pk]
+    return owner
+
+
+def purge(owner):
+    if hasattr(owner, "profile"):
+        rows = Profile.objects.filter(owner=owner)
+        rows.delete()
+    return owner
+
+
+def release(owner):
+    if hasattr(owner, "profile"):
+        Profile.objects.release(owner)
+    return owner
+
+
+def drop(owner):
+    if hasattr(owner, "profile"):
+        Profile.keeper.drop(owner)
+    return owner
+'''
+
+COMMITS = '''
+from functools import partial
+
+from django.db import transaction
+
+from shop.models import Profile
+
+
+def durable(owner):
+    if not hasattr(owner, "profile"):
+        with transaction.atomic(durable=True):
+            transaction.on_commit(lambda: Profile.objects.create(owner_id=owner.pk))
+    return owner
+
+
+def durable_partial(owner):
+    if not hasattr(owner, "profile"):
+        with transaction.atomic(durable=True):
+            transaction.on_commit(partial(Profile.objects.create, owner_id=owner.pk))
+    return owner
+
+
+def through_instance(owner):
+    if not hasattr(owner, "profile"):
+        with transaction.atomic(durable=True):
+            transaction.on_commit(lambda: Profile.objects.create(owner=owner))
+    return owner
+'''
+
+CUSTOM_PROBE = r'''
+import json
+from shop import commits, flows
+from shop.models import Owner, Profile
+
+
+def agree(owner):
+    return [hasattr(owner, "profile"), Profile.objects.filter(owner_id=owner.pk).exists()]
+
+
+def owning():
+    owner = Owner.objects.create()
+    Profile.objects.create(owner=owner)
+    return Owner.objects.get(pk=owner.pk)
+
+
+results = {"leave": agree(flows.leave(owning())),
+           "hand_over": agree(flows.hand_over(owning(), Owner.objects.create())),
+           "touch": agree(flows.touch(owning())),
+           "purge": agree(flows.purge(owning())),
+           "release": agree(flows.release(owning())),
+           "drop": agree(flows.drop(owning()))}
+Profile.objects.create(owner=None, bio="orphan")
+results["adopt"] = agree(flows.adopt(Owner.objects.create(), "orphan"))
+results["refetched"] = agree(flows.refetched(Owner.objects.create().pk))
+for name in ("durable", "durable_partial", "through_instance"):
+    results[name] = agree(getattr(commits, name)(Owner.objects.create()))
+print("RESULTS " + json.dumps(results))
+'''
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_queryset_method_and_on_commit_writes_are_reported_and_fixed(tmp_path: Path, version: str) -> None:
+    for name in ("before", "after"):
+        (tmp_path / name / "shop").mkdir(parents=True)
+        (tmp_path / name / "shop" / "__init__.py").write_text("")
+        (tmp_path / name / "shop" / "managers.py").write_text(CUSTOM_MANAGERS)
+        (tmp_path / name / "shop" / "models.py").write_text(CUSTOM_MODELS)
+        (tmp_path / name / "shop" / "flows.py").write_text(CUSTOM_FLOWS)
+        (tmp_path / name / "shop" / "commits.py").write_text(COMMITS)
+    check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
+    # not touch (the rows are the owner's already) nor refetched (the stale instance is dropped);
+    # the on_commit() writes in durable blocks without a fix (it would run before the commit)
+    assert findings(check.stdout) == {("shop/flows.py", 7), ("shop/flows.py", 13), ("shop/flows.py", 19),
+                                      ("shop/flows.py", 40), ("shop/flows.py", 46), ("shop/managers.py", 15),
+                                      ("shop/commits.py", 12), ("shop/commits.py", 19),
+                                      ("shop/flows.py", 52), ("shop/managers.py", 20)}, check.stdout
+    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    assert "Fixed 6 findings" in fixed.stdout, fixed.stdout + fixed.stderr
+    results = {}
+    for name in ("before", "after"):
+        result = run_django(tmp_path / name, ["shop"], CUSTOM_PROBE, version=version)
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+        results[name] = json.loads(line[len("RESULTS "):])
+    before, after = results["before"], results["after"]
+    assert before["leave"] == [True, False] and after["leave"] == [False, False]
+    assert before["hand_over"] == [True, False] and after["hand_over"] == [False, False]
+    assert before["adopt"] == [False, True] and after["adopt"] == [True, True]
+    assert before["purge"] == [True, False] and after["purge"] == [False, False]
+    assert before["release"] == [True, False] and after["release"] == [False, False]
+    assert before["drop"] == [True, False] and after["drop"] == [False, False]
+    # right without a fix, before and after
+    assert before["touch"] == after["touch"] == [True, True]
+    assert before["refetched"] == after["refetched"] == [True, True]
+    # on_commit() in a durable block: the write runs at its end, stale after it (no fix)
+    assert before["durable"] == after["durable"] == [False, True]
+    assert before["durable_partial"] == after["durable_partial"] == [False, True]
+    assert before["through_instance"] == after["through_instance"] == [True, True]
+
+
+# -- factory_boy and model_bakery writes by id; a post_generation hook; settings targets ----
+
+FACTORY_MODELS = '''
+from django.conf import settings
+from django.db import models
+
+
+class Owner(models.Model):
+    name = models.CharField(max_length=50, default="")
+
+
+class Profile(models.Model):
+    owner = models.OneToOneField(Owner, models.CASCADE, related_name="profile", null=True)
+
+
+class Ticket(models.Model):
+    owner = models.OneToOneField(settings.TICKET_OWNER_MODEL, models.CASCADE, related_name="ticket")
+
+
+class Pass(models.Model):
+    owner = models.OneToOneField(getattr(settings, "PASS_OWNER_MODEL", "shop.Owner"), models.CASCADE)
+'''
+
+#: The project's settings module, as the linter reads it (the probe configures the same value).
+FACTORY_SETTINGS = '''
+TICKET_OWNER_MODEL = "shop.Owner"
+'''
+
+FACTORY_FACTORIES = '''
+import factory
+
+from shop.models import Owner, Profile
+
+
+class OwnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Owner
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Profile
+
+    owner = factory.SubFactory(OwnerFactory)
+
+
+class OwnerWithProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Owner
+
+    @factory.post_generation
+    def profile(obj, create, extracted, **kwargs):
+        if create and not hasattr(obj, "profile"):
+            ProfileFactory(owner_id=obj.pk)
+'''
+
+FACTORY_FLOWS = '''
+from model_bakery import baker
+
+from shop.factories import OwnerFactory, ProfileFactory
+from shop.models import Pass, Ticket
+
+
+def by_factory():
+    owner = OwnerFactory()
+    assert not hasattr(owner, "profile")
+    ProfileFactory(owner_id=owner.pk)
+    return owner
+
+
+def by_factory_create():
+    owner = OwnerFactory()
+    assert not hasattr(owner, "profile")
+    ProfileFactory.create(owner_id=owner.pk)
+    return owner
+
+
+def by_baker():
+    owner = OwnerFactory()
+    assert not hasattr(owner, "profile")
+    baker.make("shop.Profile", owner_id=owner.pk)
+    return owner
+
+
+def through_instance():
+    owner = OwnerFactory()
+    assert not hasattr(owner, "profile")
+    ProfileFactory(owner=owner)
+    return owner
+
+
+def ticket(owner):
+    if not hasattr(owner, "ticket"):
+        Ticket.objects.create(owner_id=owner.pk)
+    return owner
+
+
+def pass_(owner):
+    if not hasattr(owner, "pass"):
+        Pass.objects.create(owner_id=owner.pk)
+    return owner
+'''
+
+FACTORY_PROBE = r'''
+import json
+from shop import flows
+from shop.factories import OwnerWithProfileFactory
+from shop.models import Owner, Pass, Profile, Ticket
+
+
+def agree(owner):
+    return [hasattr(owner, "profile"), Profile.objects.filter(owner_id=owner.pk).exists()]
+
+
+results = {name: agree(getattr(flows, name)())
+           for name in ("by_factory", "by_factory_create", "by_baker", "through_instance")}
+results["hook"] = agree(OwnerWithProfileFactory())
+owner = flows.ticket(Owner.objects.create())
+results["ticket"] = [hasattr(owner, "ticket"), Ticket.objects.filter(owner_id=owner.pk).exists()]
+owner = flows.pass_(Owner.objects.create())
+results["pass"] = [hasattr(owner, "pass"), Pass.objects.filter(owner_id=owner.pk).exists()]
+print("RESULTS " + json.dumps(results))
+'''
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_factory_and_settings_target_writes_are_reported_and_fixed(tmp_path: Path, version: str) -> None:
+    for name in ("before", "after"):
+        (tmp_path / name / "shop").mkdir(parents=True)
+        (tmp_path / name / "site").mkdir(parents=True)
+        (tmp_path / name / "shop" / "__init__.py").write_text("")
+        (tmp_path / name / "site" / "__init__.py").write_text("")
+        (tmp_path / name / "site" / "settings.py").write_text(FACTORY_SETTINGS)
+        (tmp_path / name / "shop" / "models.py").write_text(FACTORY_MODELS)
+        (tmp_path / name / "shop" / "factories.py").write_text(FACTORY_FACTORIES)
+        (tmp_path / name / "shop" / "flows.py").write_text(FACTORY_FLOWS)
+    check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
+    assert findings(check.stdout) == {("shop/factories.py", 26), ("shop/flows.py", 11), ("shop/flows.py", 18),
+                                      ("shop/flows.py", 25), ("shop/flows.py", 38), ("shop/flows.py", 44)}, \
+        check.stdout  # not through_instance
+    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    assert "Fixed 6 findings" in fixed.stdout, fixed.stdout + fixed.stderr
+    results = {}
+    for name in ("before", "after"):
+        result = run_django(tmp_path / name, ["shop"], FACTORY_PROBE, version=version,
+                            extra_settings='TICKET_OWNER_MODEL="shop.Owner",')
+        assert result.returncode == 0, result.stderr[-3000:]
+        line = next(line for line in result.stdout.splitlines() if line.startswith("RESULTS "))
+        results[name] = json.loads(line[len("RESULTS "):])
+    for name in ("by_factory", "by_factory_create", "by_baker", "hook", "ticket", "pass"):
+        assert results["before"][name] == [False, True], name  # stale: the row exists
+        assert results["after"][name] == [True, True], name
+    assert results["before"]["through_instance"] == results["after"]["through_instance"] == [True, True]

@@ -63,6 +63,8 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 SAVE_METHODS = SAVES | {"save_base"}
 #: Manager methods that save a list of instances.
 BULK_WRITES = with_async({"bulk_create", "bulk_update"})
+#: factory_boy's model factories, by the usual name of the class (``ProfileFactory``).
+FACTORY_SUFFIX = "Factory"
 #: Appended to ``xs``: the receiver standing for every element of ``xs`` (``xs[i]``).
 ELEMENTS = "[i]"
 #: ORM calls: passing an instance to them (a lookup, a create) does not hand it to code that reads it.
@@ -109,6 +111,8 @@ def _field_follows(first: str, second: str) -> bool:
             return True
         return second_field == "f" and first_field != "f"
     if kind in ("for", "wh"):
+        return first_field == "b" and second_field == "e"
+    if kind == "with":  # "with.e": a write deferred to the block's end (``on_commit`` in a durable block)
         return first_field == "b" and second_field == "e"
     return False  # if/else, match cases: exclusive
 
@@ -249,6 +253,11 @@ class _FunctionWalker:
         self.element_of: dict[str, str] = {}
         #: a local queryset -> [accessors its select_related/prefetch_related fill, line, method]
         self.related: dict[str, list[Any]] = {}
+        #: a local queryset (``rows = Rel.objects.filter(owner=x)``, ``self.filter(...)`` in a
+        #: manager's method) -> its chains, as :meth:`chains` gives them
+        self.querysets: dict[str, list[tuple[str, list[tuple[str, ast.Call]]]]] = {}
+        #: the enclosing ``with transaction.atomic(durable=True):`` blocks: [path, last line]
+        self.durable: list[tuple[list[Any], int]] = []
 
     # -- statements ----------------------------------------------------------------
 
@@ -294,7 +303,12 @@ class _FunctionWalker:
                 self.expr(item.context_expr, header)
                 if item.optional_vars is not None:
                     self.target(item.optional_vars, None, _pos(item.optional_vars), header)
+            durable = any(_durable(item.context_expr) for item in node.items)
+            if durable:
+                self.durable.append((here, node.end_lineno or node.lineno))
             self.block(node.body, [*here, "with.b"])
+            if durable:
+                self.durable.pop()
         elif _TRY_TYPES and isinstance(node, _TRY_TYPES):
             guarded = any(_catches(h.type) for h in node.handlers)
             self.guarded += guarded
@@ -329,10 +343,15 @@ class _FunctionWalker:
             self.lazy = False
             if any(not isinstance(t, ast.Name) for t in node.targets):
                 self.escape(node.value, "stored", node, path)
+            single = len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            local = self.chains(node.value, rows=True) if single and isinstance(node.value, ast.Call) else []
             for target in node.targets:
                 self.target(target, node.value, _end(node), path)
-            if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                self.assigned(node.targets[0].id, node.value, node, path)
+            if single:
+                name = node.targets[0].id  # type: ignore[attr-defined]
+                if local:
+                    self.querysets[name] = local
+                self.assigned(name, node.value, node, path)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 self.expr(node.value, path)
@@ -368,6 +387,7 @@ class _FunctionWalker:
         self.others.pop(dotted, None)
         self.element_of.pop(dotted, None)
         self.related.pop(dotted, None)
+        self.querysets.pop(dotted, None)
 
     # -- caches filled elsewhere: on each element, by select_related/prefetch_related ----
 
@@ -609,8 +629,36 @@ class _FunctionWalker:
         event.update((k, v) for k, v in extra.items() if v is not None)
         self.writes.append(event)
 
+    def on_commit(self, node: ast.Call) -> None:
+        """``transaction.on_commit(lambda: <write>)`` / ``on_commit(partial(<method>, ...))`` in a
+        ``with transaction.atomic(durable=True):`` block: the write runs when the block ends (a
+        durable block is the outermost: its end is the commit). It is taken as a write standing
+        after the block (path field ``with.e``), so that only reads after the block observe it.
+        Elsewhere the commit may be a caller's (or ``ATOMIC_REQUESTS``'): not followed."""
+        job = node.args[0] if len(node.args) == 1 else None
+        body: ast.expr | None = None
+        if isinstance(job, ast.Lambda) and not job.args.args:
+            body = job.body
+        elif isinstance(job, ast.Call) and _dotted(job.func) in ("partial", "functools.partial") and job.args \
+                and not any(isinstance(a, ast.Starred) for a in job.args):
+            body = ast.copy_location(ast.Call(func=job.args[0], args=job.args[1:], keywords=job.keywords), job)
+            body.end_lineno, body.end_col_offset = job.end_lineno, job.end_col_offset
+        if not isinstance(body, ast.Call):
+            return
+        block, last_line = self.durable[-1]
+        before = len(self.writes)
+        kept = (self.calls, self.clears, self.escapes, self.uses, self.binds, self.reads)
+        sizes = [len(events) for events in kept]
+        self.call(body, [*block, "with.e"])
+        for events, size in zip(kept, sizes):
+            del events[size:]  # only the write: the rest would stand at the wrong time
+        for write in self.writes[before:]:
+            write["dfr"] = last_line
+
     def call(self, node: ast.Call, path: list[Any]) -> None:
         func = node.func
+        if self.durable and (_dotted(func) or "").rpartition(".")[2] == "on_commit":
+            self.on_commit(node)
         if isinstance(func, ast.Name):
             name = func.id
             if name in ("hasattr", "getattr"):
@@ -624,6 +672,8 @@ class _FunctionWalker:
             self.passed(node, name, path)
             if _looks_like_class(name):
                 self.through_instance(name, node)
+                if name.endswith(FACTORY_SUFFIX) and self.factory(name, node, path, name):
+                    return
             self.call_event(node, name, None, path)
             return
         if not isinstance(func, ast.Attribute):
@@ -656,6 +706,8 @@ class _FunctionWalker:
             written = self.update(obj, node, method, path)
         elif method in RETURNS_OBJECT or method in RETURNS_PAIR:
             written = self.create(obj, node, method, path)
+        elif method == "make" and (_dotted(obj) or "").rpartition(".")[2] in ("baker", "mommy") and node.args:
+            written = self.baked(node, path)
         elif method in BULK_WRITES:
             written = self.bulk(node, method, path)
         elif method in REFRESHES:
@@ -777,7 +829,7 @@ class _FunctionWalker:
                 receiver, _, accessor = dotted.rpartition(".")
                 self.write("detach", receiver, node, path, method, acc=accessor, kp=keep_parents)
                 return True
-            if self.manager_self is None or dotted != self.manager_self:
+            if (self.manager_self is None or dotted != self.manager_self) and dotted not in self.querysets:
                 return False
         before = len(self.writes)
         for model, steps in self.chains(obj):
@@ -788,20 +840,33 @@ class _FunctionWalker:
                             self.write("detach", receiver, node, path, method, model=model, key=key)
         return len(self.writes) > before or self.narrowed(obj, node, method, path)
 
-    def narrowed(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
-        """``Rel.objects.for_user(u).delete()``: rows selected by a method of ``Rel``'s custom
-        manager or queryset; which field ties them to ``u`` is that method's ``narrows``."""
+    @staticmethod
+    def custom_step(obj: ast.expr, *, through_lookups: bool = False) -> tuple[ast.Call, str, str] | None:
+        """``Rel.objects.for_user(u)...``: the call of the custom manager or queryset method, its
+        name and ``Rel.objects``. The steps after it keep its rows (a later ``filter()`` may drop
+        some: only *through_lookups*)."""
         current = obj
         while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute) \
-                and current.func.attr in QUERYSET_STEPS and current.func.attr not in LOOKUP_STEPS:
+                and current.func.attr in QUERYSET_STEPS and (through_lookups or current.func.attr not in LOOKUP_STEPS):
             current = current.func.value
         if not (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)):
-            return False
+            return None
         custom = current.func.attr
         manager = _dotted(current.func.value)
-        if custom in QUERYSET_STEPS or custom in QUERYSET_METHODS or manager is None or "." not in manager \
-                or not _looks_like_class(manager.rpartition(".")[0]):
+        if custom in QUERYSET_STEPS or custom in QUERYSET_METHODS or custom in EVALUATING_METHODS \
+                or manager is None or "." not in manager or not _looks_like_class(manager.rpartition(".")[0]):
+            return None
+        return current, custom, manager
+
+    def narrowed(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any],
+                 moved: list[str] | None = None) -> bool:
+        """``Rel.objects.for_user(u).delete()``: rows selected by a method of ``Rel``'s custom
+        manager or queryset; which field ties them to ``u`` is that method's ``narrows``.
+        ``...for_user(u).update(user=other)``: *moved*, the fields the update sets to another value."""
+        step = self.custom_step(obj)
+        if step is None:
             return False
+        current, custom, manager = step
         written = False
         arguments = [*enumerate(current.args), *((k.arg, k.value) for k in current.keywords if k.arg)]
         for slot, argument in arguments:
@@ -809,15 +874,26 @@ class _FunctionWalker:
                 break
             kind, receiver = self.tie(argument)
             if kind in ("inst", "pk", "other"):
+                moves = None if moved is None else \
+                    [f for f in moved if (self.tie_of(node, f) or ["?", None])[1] != receiver]
+                if moves == []:
+                    continue
                 self.write("detach", receiver, node, path, method, model=manager.rpartition(".")[0],
-                           nw=[f"{manager}.{custom}", slot])
+                           nw=[f"{manager}.{custom}", slot], mv=moves)
                 written = True
         return written
+
+    def tie_of(self, call: ast.Call, field: str) -> list[Any] | None:
+        """How *call*'s keyword for *field* (``owner`` or ``owner_id``) ties it."""
+        for keyword in call.keywords:
+            if keyword.arg and keyword.arg.removesuffix("_id") == field:
+                return self.tie(keyword.value)
+        return None
 
     def update(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
         chains = self.chains(obj)
         if len(chains) != 1:
-            return False
+            return self.custom_update(obj, node, method, path)
         model, steps = chains[0]
         before = len(self.writes)
         updated = self.ties(node)
@@ -833,6 +909,25 @@ class _FunctionWalker:
                 if kind in ("inst", "pk", "other") and new is not None and new[1] != receiver:
                     self.write("detach", receiver, node, path, method, model=model, key=key)
         return len(self.writes) > before
+
+    def custom_update(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
+        """``Rel.objects.for_user(u).update(...)``, through a custom manager or queryset method:
+        ``user_id=x.pk`` ties the rows to ``x`` whichever they are; ``user=other`` (or ``None``)
+        moves ``u``'s row away when the method selects the rows by ``user`` (its ``narrows``)."""
+        step = self.custom_step(obj, through_lookups=True)
+        if step is None:
+            return False
+        call, _, manager = step
+        model = manager.rpartition(".")[0]
+        # ``for_user(u).update(user=u)``: the rows may be u's own already (not stale): silent.
+        selecting = {self.tie(a)[1] for a in [*call.args, *(k.value for k in call.keywords)]}
+        before = len(self.writes)
+        updated = self.ties(node)
+        for key, (kind, receiver) in updated.items():
+            if kind in ("inst", "pk", "other") and receiver not in selecting:
+                self.write("attach", receiver, node, path, method, model=model, key=key)
+        moved = [key.removesuffix("_id") for key in updated]
+        return self.narrowed(obj, node, method, path, moved) or len(self.writes) > before
 
     def bulk(self, node: ast.Call, method: str, path: list[Any]) -> bool:
         """``bulk_create([Rel(owner_id=x.pk), rel])``, ``bulk_update([rel], [...])``: each element is
@@ -862,24 +957,58 @@ class _FunctionWalker:
                 written = True
         return written
 
-    def chains(self, obj: ast.expr) -> list[tuple[str, list[tuple[str, ast.Call]]]]:
-        """``Model.objects...`` -> one chain; in a manager's method ``self...`` -> one per model using it."""
+    def chains(self, obj: ast.expr, *, rows: bool = False) -> list[tuple[str, list[tuple[str, ast.Call]]]]:
+        """``Model.objects...`` -> one chain; in a manager's method ``self...`` -> one per model using it;
+        ``rows.filter(...)`` after ``rows = ...`` -> the local queryset's chains, continued.
+        *rows*: only chains of querysets (no ``get()``: not an instance)."""
         chain = _qs_chain(obj)
         if chain is not None:
-            return [chain]
-        if self.manager_self is None:
-            return []
+            return [chain] if not rows or all(step in SAME_ROWS_METHODS for step, _ in chain[1]) else []
         steps: list[tuple[str, ast.Call]] = []
         node = obj
-        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERYSET_STEPS:
-            steps.append((node.func.attr, node))
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and (node.func.attr in QUERYSET_STEPS or node.func.attr == "get_queryset"):
+            if rows and node.func.attr not in SAME_ROWS_METHODS and node.func.attr != "get_queryset":
+                return []
+            if node.func.attr != "get_queryset":  # ``self.get_queryset()``: all rows of the manager
+                steps.append((node.func.attr, node))
             node = node.func.value
-        if not (isinstance(node, ast.Name) and node.id == self.manager_self):
-            return []
         steps.reverse()
+        if isinstance(node, ast.Name) and node.id in self.querysets:
+            return [(model, [*known, *steps]) for model, known in self.querysets[node.id]]
+        if self.manager_self is None or not (isinstance(node, ast.Name) and node.id == self.manager_self):
+            return []
         return [(model, steps) for model in self.managed]
 
+    def factory(self, factory: str, node: ast.Call, path: list[Any], method: str = "create") -> bool:
+        """``ProfileFactory(owner_id=x.pk)`` / ``ProfileFactory.create(...)`` (factory_boy): saved
+        with those fields, as ``create()`` saves (which model: the factory's ``Meta.model``,
+        resolved with the index). ``ProfileFactory(owner=x)`` goes through the instance (a repair)."""
+        before = len(self.writes)
+        for key, (kind, receiver) in self.ties(node).items():
+            if kind in ("pk", "other"):
+                self.write("attach", receiver, node, path, method, model=factory, key=key, other=kind == "other" or None)
+        return len(self.writes) > before
+
+    def baked(self, node: ast.Call, path: list[Any]) -> bool:
+        """``baker.make(Profile, owner_id=x.pk)`` / ``baker.make("shop.Profile", ...)`` (model_bakery):
+        one saved instance (not with ``_quantity=``: a list)."""
+        first = node.args[0]
+        model = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else _dotted(first)
+        if model is None or len(node.args) != 1 or any(k.arg in (None, "_quantity") for k in node.keywords):
+            return False
+        if not isinstance(first, ast.Constant):
+            self.through_instance(model, node)
+        before = len(self.writes)
+        for key, (kind, receiver) in self.ties(node).items():
+            if kind in ("pk", "other") and not key.startswith("_"):
+                self.write("attach", receiver, node, path, "make", model=model, key=key, other=kind == "other" or None)
+        return len(self.writes) > before
+
     def create(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
+        factory = _dotted(obj)
+        if method == "create" and factory is not None and _looks_like_class(factory) and factory.endswith(FACTORY_SUFFIX):
+            return self.factory(factory, node, path)
         before = len(self.writes)
         for model, _ in self.chains(obj):
             # ``create(owner=x)`` (and ``get_or_create(owner=x)``: see the rule's docstring) go
@@ -950,22 +1079,58 @@ class _FunctionWalker:
 
 def _narrows(node: ast.FunctionDef | ast.AsyncFunctionDef, params: list[str]) -> list[list[str]]:
     """A manager's or queryset's method that is ``return self.filter(user=user)`` (through
-    ``all()``, ``get_queryset()`` and other filters too): [[lookup key, parameter], ...]."""
+    ``all()``, ``get_queryset()`` and other filters too), or straight-line assignments of such
+    chains to locals before it (``qs = self.filter(user=user)``, ``return qs.order_by(...)``):
+    [[lookup key, parameter], ...]. Any other statement: nothing (which rows it returns is unsure)."""
     body = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-    if len(body) != 1 or not isinstance(body[0], ast.Return) or len(params) < 2:
+    if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None or len(params) < 2:
         return []
+    chains: dict[str, list[list[str]]] = {}
+    for statement in body[:-1]:
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)):
+            return []
+        found = _narrowing(statement.value, params, chains)
+        if found is None:
+            return []
+        chains[statement.targets[0].id] = found
+    return _narrowing(body[-1].value, params, chains) or []
+
+
+def _narrowing(value: ast.expr, params: list[str], chains: dict[str, list[list[str]]]) -> list[list[str]] | None:
+    """A queryset chain from ``self`` (*params[0]*) or a local holding one (*chains*): the lookup
+    keys it ties to the other parameters; None when it is not such a chain."""
     found: list[list[str]] = []
-    current: ast.AST | None = body[0].value
+    current: ast.AST = value
     while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute) \
             and (current.func.attr in QUERYSET_STEPS or current.func.attr == "get_queryset"):
         if current.func.attr in LOOKUP_STEPS:
             for keyword in current.keywords:
-                value = _dotted(keyword.value) if keyword.arg else None
-                if value is not None and value.partition(".")[0] in params[1:] \
-                        and value.partition(".")[2] in ("", "pk", "id"):
-                    found.append([_lookup_key(keyword.arg or ""), value.partition(".")[0]])
+                dotted = _dotted(keyword.value) if keyword.arg else None
+                if dotted is not None and dotted.partition(".")[0] in params[1:] \
+                        and dotted.partition(".")[2] in ("", "pk", "id"):
+                    found.append([_lookup_key(keyword.arg or ""), dotted.partition(".")[0]])
         current = current.func.value
-    return found if isinstance(current, ast.Name) and current.id == params[0] else []
+    if not isinstance(current, ast.Name):
+        return None
+    if current.id == params[0]:
+        return found
+    if current.id in chains and current.id not in params:
+        return chains[current.id] + found
+    return None
+
+
+def _post_generation(node: ast.AST) -> bool:
+    """``@factory.post_generation`` (``@post_generation`` imported)."""
+    return any((_dotted(d) or "").rpartition(".")[2] == "post_generation"
+               for d in getattr(node, "decorator_list", ()))
+
+
+def _durable(context: ast.expr) -> bool:
+    """``transaction.atomic(durable=True)`` (``atomic(...)`` imported, ``using=`` too)."""
+    return isinstance(context, ast.Call) and (_dotted(context.func) or "").rpartition(".")[2] == "atomic" \
+        and any(k.arg == "durable" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in context.keywords)
 
 
 def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
@@ -994,9 +1159,9 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
         if kind is ast.Call:
             func = node.func  # type: ignore[attr-defined]
             if type(func) is ast.Attribute:
-                if func.attr in _WRITE_METHODS or func.attr in RELATED_FILLERS:
+                if func.attr in _WRITE_METHODS or func.attr in RELATED_FILLERS or func.attr == "make":
                     lines.append(node.lineno)  # type: ignore[attr-defined]
-            elif type(func) is ast.Name and func.id in ("hasattr", "getattr"):
+            elif type(func) is ast.Name and (func.id in ("hasattr", "getattr") or func.id.endswith(FACTORY_SUFFIX)):
                 lines.append(node.lineno)  # type: ignore[attr-defined]
         elif _TRY_TYPES and kind in _TRY_TYPES and any(_catches(h.type) for h in node.handlers):  # type: ignore[attr-defined]
             lines.append(node.lineno)  # type: ignore[attr-defined]
@@ -1006,7 +1171,8 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
 #: The same candidates, found in the text (a superset: also in strings and comments). Two
 #: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
 _READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError|select_related|prefetch_related")
-_WRITE_WORDS = re.compile(r"\.a?(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b")
+_WRITE_WORDS = re.compile(r"\.a?(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b"
+                          r"|Factory\(|\.make\(")
 
 
 def _candidate_lines(text: str) -> list[int]:
@@ -1056,6 +1222,8 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
             kind, line = "module", 1
         walker.block(node.body, [])  # type: ignore[attr-defined]
         summary = walker.summary(kind, class_name, line)
+        if summary is not None and kind == "method" and _post_generation(node):
+            summary["hook"] = True  # factory_boy calls it with the created instance as its first argument
         narrows = _narrows(node, walker.params) if walker.managed and isinstance(node, _FUNCTIONS) else []
         if narrows:
             if summary is None:
@@ -1127,4 +1295,4 @@ def _stop(event: Event) -> tuple[int, int]:
 
 
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=5, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=6, extract=function_writes)

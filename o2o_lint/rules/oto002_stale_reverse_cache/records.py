@@ -52,6 +52,8 @@ class Write(NamedTuple):
     acc: str | None = None  # the receiver's accessor (``x.rel.delete()``)
     keep_parents: bool = False  # ``delete(keep_parents=True)``
     narrow: list[Any] | None = None  # [``Rel.objects.for_user``, argument slot]: rows that method selects
+    moved: list[str] | None = None  # an update of those rows: the fields it sets to another value
+    deferred: int = 0  # run by ``on_commit()`` at the end of the durable ``atomic()`` block ending at this line
 
 
 class Call(NamedTuple):
@@ -122,6 +124,7 @@ class Function(NamedTuple):
     loops: list[Loop] = []
     managed: list[str] = []  # a manager's or queryset's method: the models using the class
     narrows: list[list[str]] = []  # ``return self.filter(user=user)``: [[lookup key, parameter]]
+    hook: bool = False  # a factory_boy ``post_generation`` method: its first parameter is the created instance
 
 
 def function_record(raw: dict[str, Any]) -> Function:
@@ -131,7 +134,8 @@ def function_record(raw: dict[str, Any]) -> Function:
         [Read(r["recv"], r["acc"], r["how"], r["pos"], r["path"], r.get("line", 0), r.get("src", ""))
          for r in raw["reads"]],
         [Write(Op(w["op"]), w["recv"], w["m"], w["pos"], w["path"], w.get("model"), w.get("via"), w.get("key"),
-               bool(w.get("other")), w.get("acc"), bool(w.get("kp")), w.get("nw")) for w in raw["writes"]],
+               bool(w.get("other")), w.get("acc"), bool(w.get("kp")), w.get("nw"), w.get("mv"),
+               w.get("dfr", 0)) for w in raw["writes"]],
         [Call(c["callee"], c["args"], c["pos"], c["path"], c.get("recv")) for c in raw["calls"]],
         [Clear(c["recv"], c["pos"], c.get("acc"), c.get("fields"), c.get("model"), c.get("key")) for c in raw["clears"]],
         [Bind(*b) for b in raw["binds"]],
@@ -141,6 +145,7 @@ def function_record(raw: dict[str, Any]) -> Function:
         [Loop(*lp) for lp in raw.get("loops", ())],
         raw.get("managed", []),
         raw.get("narrows", []),
+        bool(raw.get("hook")),
     )
 
 

@@ -13,11 +13,21 @@ leaves ``obj.rel`` wrong until the instance is refreshed:
   ``Rel(owner_id=obj.pk).save()``, ``rel.owner_id = obj.pk; rel.save()``, a create
   through another instance of the same row (``owner=Owner.objects.get(pk=obj.pk)``),
   ``QuerySet.update(owner=obj)``, ``get_or_create`` / ``update_or_create`` keyed by
-  ``owner_id`` (or with ``defaults={"owner_id": ...}``), ``bulk_create`` / ``bulk_update``
+  ``owner_id`` (or with ``defaults={"owner_id": ...}``), factory_boy ``RelFactory(owner_id=...)``
+  and model_bakery ``baker.make(Rel, owner_id=...)`` (also in a factory's ``post_generation``
+  hook, whose first parameter is the created instance), ``bulk_create`` / ``bulk_update``
   of such rows (of a comprehension: for every element, the receiver ``xs[i]``);
 * after a presence was cached: ``obj.rel.delete()`` (also ``delete(keep_parents=True)``
   of a multi-table child), ``Rel.objects.filter(owner=obj).delete()``, moving the row to
-  another owner (``update()``, or ``rel.owner = other; rel.save()``).
+  another owner (``update()``, or ``rel.owner = other; rel.save()``); a ``delete()`` or
+  ``update(owner=other)`` of the rows a custom manager or queryset method selects by
+  ``obj`` (``return self.filter(owner=owner)``, through straight-line locals too), and an
+  ``update(owner_id=obj.pk)`` through any custom method (verified on 4.2, 5.2 and 6.1).
+* any of these deferred with ``transaction.on_commit(lambda: ...)`` or ``on_commit(partial(...))``
+  in a ``with transaction.atomic(durable=True):`` block, whose end is the commit (a durable
+  block is the outermost): a write at the end of the block, reported without a fix.
+  Elsewhere the commit may be a caller's (or ``ATOMIC_REQUESTS``'): not followed (verified
+  on 4.2, 5.2 and 6.1: after an inner block the cache still agrees with the database).
 
 Writes through the instance refresh the cache themselves and are never reported:
 ``Rel.objects.create(owner=obj)``, ``Rel(owner=obj).save()``, ``rel.owner = obj;
@@ -80,6 +90,7 @@ assignment of an awaited create.
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 from typing import Any, ClassVar
 
@@ -167,6 +178,15 @@ class MemberQuerySet(models.QuerySet):
     def named(self, name):
         return self.filter(person__name=name)
 
+    def mine(self, person):
+        rows = self.filter(person=person)
+        return rows.order_by("pk")
+
+    def picked(self, person):
+        if person is None:
+            return self.none()
+        return self.filter(person=person)
+
 
 class CardManager(models.Manager):
     def drop_for(self, person):
@@ -191,6 +211,45 @@ class Member(models.Model):
 class Card(models.Model):
     person = models.OneToOneField(Person, models.CASCADE, related_name="card")
     objects = CardManager()
+'''
+
+_FACTORIES = '''\
+import factory
+
+from shop.models import Owner, Profile
+
+
+class OwnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Owner
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Profile
+
+    owner = factory.SubFactory(OwnerFactory)
+'''
+
+_SETTINGS_MODELS = '''\
+from django.conf import settings
+from django.db import models
+
+
+class Member(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Ticket(models.Model):
+    member = models.OneToOneField(settings.TICKET_MEMBER_MODEL, models.CASCADE, related_name="ticket")
+
+
+class Pass(models.Model):
+    member = models.OneToOneField(getattr(settings, "PASS_MEMBER_MODEL", "club.Member"), models.CASCADE)
+
+
+class Seat(models.Model):
+    member = models.OneToOneField(settings.SEAT_MEMBER_MODEL, models.CASCADE, related_name="seat")
 '''
 
 
@@ -875,6 +934,154 @@ class StaleReverseCache(LintRule):
             """,
             files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
             id="queryset-method-other-field",
+        ),
+        # An update through a custom queryset method that sets the relation to the very owner
+        # it selects by: the rows are the owner's already (not stale, verified).
+        Valid(
+            """
+            from club.models import Member
+
+
+            def touch(person):
+                if hasattr(person, 'member'):
+                    Member.objects.of(person).update(person=person)
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            id="queryset-update-same-owner",
+        ),
+        # A method that is not straight-line (a branch): which rows it returns is unsure: silent.
+        Valid(
+            """
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.picked(person).delete()
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            id="queryset-method-with-branches",
+        ),
+        # in_bulk() re-fetches: new instances with empty caches (the rebound name reads the row);
+        # the old instance is not repaired (verified on 4.2, 5.2, 6.1), but nothing reads it again.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                owner = Owner.objects.in_bulk([pk])[pk]
+                return owner.profile
+            """,
+            files={"shop/models.py": _MODELS},
+            id="in-bulk-refetch",
+        ),
+        # A local queryset rebound to other rows before the delete.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def purge(owner, bio):
+                if hasattr(owner, 'profile'):
+                    rows = Profile.objects.filter(owner=owner)
+                    rows = Profile.objects.filter(bio=bio)
+                    rows.delete()
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="local-queryset-rebound",
+        ),
+        # A setting no settings module of the project assigns: the target is unknown.
+        Valid(
+            """
+            from club.models import Seat
+
+
+            def ensure(member):
+                if not hasattr(member, 'seat'):
+                    Seat.objects.create(member_id=member.pk)
+                return member
+            """,
+            files={"club/models.py": _SETTINGS_MODELS, "site/settings.py": 'TICKET_MEMBER_MODEL = "club.Member"\n'},
+            id="unknown-setting-target",
+        ),
+        # factory_boy: a factory given the instance goes through it; build() saves nothing.
+        Valid(
+            """
+            from shop.factories import OwnerFactory, ProfileFactory
+
+
+            def test_profile():
+                owner = OwnerFactory()
+                assert not hasattr(owner, 'profile')
+                ProfileFactory(owner=owner)
+                ProfileFactory.build(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES},
+            id="factory-through-instance",
+        ),
+        # A post_generation hook of a class that is no model factory: its first parameter is unknown.
+        Valid(
+            """
+            import factory
+
+            from shop.factories import ProfileFactory
+
+
+            class Helpers:
+                @factory.post_generation
+                def profile(obj, create, extracted, **kwargs):
+                    if not hasattr(obj, 'profile'):
+                        ProfileFactory(owner_id=obj.pk)
+            """,
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES},
+            id="hook-outside-a-factory",
+        ),
+        # transaction.on_commit() outside a durable block: the write runs at the outermost
+        # commit, which the function cannot see (a caller's atomic(), ATOMIC_REQUESTS): silent.
+        Valid(
+            """
+            from functools import partial
+
+            from django.db import transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    transaction.on_commit(lambda: Profile.objects.create(owner_id=owner.pk))
+                    with transaction.atomic():
+                        transaction.on_commit(partial(Profile.objects.create, owner_id=owner.pk))
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="on-commit-not-followed",
+        ),
+        # In a durable block, a read before its end still precedes the commit: right then.
+        Valid(
+            """
+            from django.db import transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                with transaction.atomic(durable=True):
+                    if not hasattr(owner, 'profile'):
+                        transaction.on_commit(lambda: Profile.objects.create(owner_id=owner.pk))
+                    print(hasattr(owner, 'profile'))
+            """,
+            files={"shop/models.py": _MODELS},
+            id="on-commit-read-before-commit",
         ),
     ]
     INVALID = [
@@ -1852,6 +2059,441 @@ class StaleReverseCache(LintRule):
             id="delete-of-queryset-method-rows",
             range=(6, 8, 6, 42),
         ),
+        # ... through locals (``rows = self.filter(person=person)``, ``return rows.order_by(...)``).
+        Invalid(
+            """
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.mine(person).delete()
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            expected_fix="""
+            from club.models import Member
+
+
+            def leave(person):
+                if hasattr(person, 'member'):
+                    Member.objects.mine(person).delete()
+                    person.refresh_from_db(fields=["member"])
+                return person
+            """,
+            expected_messages=["`.delete()` of the rows `Member.objects.mine()` selects"],
+            id="delete-of-local-chain-rows",
+            range=(6, 8, 6, 44),
+        ),
+        # An update() of those rows that moves them to another owner.
+        Invalid(
+            """
+            from club.models import Member
+
+
+            def hand_over(person, other):
+                if hasattr(person, 'member'):
+                    Member.objects.of(person).update(person=other)
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            expected_fix="""
+            from club.models import Member
+
+
+            def hand_over(person, other):
+                if hasattr(person, 'member'):
+                    Member.objects.of(person).update(person=other)
+                    person.refresh_from_db(fields=["member"])
+                return person
+            """,
+            expected_messages=["`.update()` of the rows `Member.objects.of()` selects"],
+            id="update-of-queryset-method-rows",
+            range=(6, 8, 6, 54),
+        ),
+        # An update() by id through any custom chain ties its rows to the owner.
+        Invalid(
+            """
+            from club.models import Member
+
+
+            def adopt(person):
+                if not hasattr(person, 'member'):
+                    Member.objects.named('x').update(person_id=person.pk)
+                return person
+            """,
+            files={"club/models.py": _CLUB_MODELS, "club/managers.py": _CLUB_MANAGERS},
+            expected_fix="""
+            from club.models import Member
+
+
+            def adopt(person):
+                if not hasattr(person, 'member'):
+                    Member.objects.named('x').update(person_id=person.pk)
+                    person.refresh_from_db(fields=["member"])
+                return person
+            """,
+            expected_messages=["`QuerySet.update(person_id=...)`"],
+            id="update-by-id-custom-chain",
+            range=(6, 8, 6, 61),
+        ),
+        # A delete of a local queryset selecting by the owner.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def logout(owner):
+                if hasattr(owner, 'profile'):
+                    rows = Profile.objects.filter(owner=owner)
+                    rows.order_by('pk').delete()
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def logout(owner):
+                if hasattr(owner, 'profile'):
+                    rows = Profile.objects.filter(owner=owner)
+                    rows.order_by('pk').delete()
+                    owner.refresh_from_db(fields=["profile"])
+                return owner
+            """,
+            expected_messages=["`QuerySet.delete()` filtered on `owner`"],
+            id="local-queryset-delete",
+            range=(7, 8, 7, 36),
+        ),
+        # on_commit() in a durable atomic() block (the outermost: its end is the commit): the
+        # write runs when the block ends; reported without a fix (a refresh would run before).
+        Invalid(
+            """
+            from django.db import transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    with transaction.atomic(durable=True):
+                        transaction.on_commit(lambda: Profile.objects.create(owner_id=owner.pk))
+                return owner.profile
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["run by `on_commit()` when the durable `atomic()` block ending at line 10 commits, "
+                               "changes the relation without going through `owner`, so the cached `owner.profile` "
+                               "is stale; it is read again at line 11"],
+            id="on-commit-in-durable-block",
+            range=(10, 42, 10, 83),
+        ),
+        Invalid(
+            """
+            from functools import partial
+
+            from django.db.transaction import atomic, on_commit
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    with atomic(durable=True):
+                        on_commit(partial(Profile.objects.create, owner_id=owner.pk))
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["this `create(owner_id=...)`, run by `on_commit()`"],
+            id="on-commit-partial-in-durable-block",
+            range=(11, 22, 11, 72),
+        ),
+        # A target named by a setting the project assigns (``settings.TICKET_MEMBER_MODEL``).
+        Invalid(
+            """
+            from club.models import Ticket
+
+
+            def ensure(member):
+                if not hasattr(member, 'ticket'):
+                    Ticket.objects.create(member_id=member.pk)
+                return member
+            """,
+            files={"club/models.py": _SETTINGS_MODELS, "site/settings.py": 'TICKET_MEMBER_MODEL = "club.Member"\n'},
+            expected_fix="""
+            from club.models import Ticket
+
+
+            def ensure(member):
+                if not hasattr(member, 'ticket'):
+                    member.ticket = Ticket.objects.create(member_id=member.pk)
+                return member
+            """,
+            expected_messages=["`member.ticket` was read at line 5"],
+            id="settings-target",
+            range=(6, 8, 6, 50),
+        ),
+        # ``getattr(settings, ..., "club.Member")``: its default; the accessor ``pass`` is a keyword
+        # (``member.pass = ...`` does not parse): refreshed instead.
+        Invalid(
+            """
+            from club.models import Pass
+
+
+            def ensure(member):
+                if not hasattr(member, 'pass'):
+                    Pass.objects.create(member_id=member.pk)
+                return member
+            """,
+            files={"club/models.py": _SETTINGS_MODELS},
+            expected_fix="""
+            from club.models import Pass
+
+
+            def ensure(member):
+                if not hasattr(member, 'pass'):
+                    Pass.objects.create(member_id=member.pk)
+                    member.refresh_from_db(fields=["pass"])
+                return member
+            """,
+            expected_messages=["`member.pass` was read at line 5"],
+            id="settings-default-keyword-accessor",
+            range=(6, 8, 6, 48),
+        ),
+        # factory_boy and model_bakery save the row by id, as create() does (a SubFactory
+        # declared for the field does not change it: verified on 4.2, 5.2 and 6.1).
+        Invalid(
+            """
+            from shop.factories import OwnerFactory, ProfileFactory
+
+
+            def test_profile():
+                owner = OwnerFactory()
+                assert not hasattr(owner, 'profile')
+                ProfileFactory(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES},
+            expected_fix="""
+            from shop.factories import OwnerFactory, ProfileFactory
+
+
+            def test_profile():
+                owner = OwnerFactory()
+                assert not hasattr(owner, 'profile')
+                ProfileFactory(owner_id=owner.pk)
+                owner.refresh_from_db(fields=["profile"])
+                assert owner.profile
+            """,
+            expected_messages=["this `ProfileFactory(owner_id=...)`"],
+            id="factory-by-owner-id",
+            range=(7, 4, 7, 37),
+        ),
+        Invalid(
+            """
+            from shop.factories import OwnerFactory, ProfileFactory
+
+
+            def test_profile():
+                owner = OwnerFactory()
+                assert not hasattr(owner, 'profile')
+                ProfileFactory.create(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES},
+            expected_fix="""
+            from shop.factories import OwnerFactory, ProfileFactory
+
+
+            def test_profile():
+                owner = OwnerFactory()
+                assert not hasattr(owner, 'profile')
+                owner.profile = ProfileFactory.create(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            expected_messages=["this `create(owner_id=...)`"],
+            id="factory-create-by-owner-id",
+            range=(7, 4, 7, 44),
+        ),
+        Invalid(
+            """
+            from model_bakery import baker
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def test_profile():
+                owner = baker.make(Owner)
+                assert not hasattr(owner, 'profile')
+                baker.make('shop.Profile', owner_id=owner.pk)
+                assert owner.profile
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from model_bakery import baker
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def test_profile():
+                owner = baker.make(Owner)
+                assert not hasattr(owner, 'profile')
+                baker.make('shop.Profile', owner_id=owner.pk)
+                owner.refresh_from_db(fields=["profile"])
+                assert owner.profile
+            """,
+            expected_messages=["this `make(owner_id=...)`"],
+            id="baker-make-by-owner-id",
+            range=(9, 4, 9, 49),
+        ),
+        # A post_generation hook: factory_boy passes the created instance and returns it.
+        Invalid(
+            """
+            import factory
+
+            from shop.factories import ProfileFactory
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            class OwnerWithProfileFactory(factory.django.DjangoModelFactory):
+                class Meta:
+                    model = Owner
+
+                @factory.post_generation
+                def profile(obj, create, extracted, **kwargs):
+                    if create and not hasattr(obj, 'profile'):
+                        ProfileFactory(owner_id=obj.pk)
+            """,
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES},
+            expected_fix="""
+            import factory
+
+            from shop.factories import ProfileFactory
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            class OwnerWithProfileFactory(factory.django.DjangoModelFactory):
+                class Meta:
+                    model = Owner
+
+                @factory.post_generation
+                def profile(obj, create, extracted, **kwargs):
+                    if create and not hasattr(obj, 'profile'):
+                        ProfileFactory(owner_id=obj.pk)
+                        obj.refresh_from_db(fields=["profile"])
+            """,
+            expected_messages=["`obj` escapes: the caller holds the instance"],
+            id="post-generation-hook",
+            range=(14, 12, 14, 43),
+        ),
+        # ... and in a queryset method: ``rows = self.filter(...)``, ``rows.update(...)``.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardQuerySet(models.QuerySet):
+                def release(self, owner, other):
+                    rows = self.filter(owner=owner)
+                    rows.update(owner=other)
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardQuerySet.as_manager()
+
+
+            def hand_over(owner, other):
+                if hasattr(owner, 'card'):
+                    Card.objects.release(owner, other)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardQuerySet(models.QuerySet):
+                def release(self, owner, other):
+                    rows = self.filter(owner=owner)
+                    rows.update(owner=other)
+                    owner.refresh_from_db(fields=["card"])
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardQuerySet.as_manager()
+
+
+            def hand_over(owner, other):
+                if hasattr(owner, 'card'):
+                    Card.objects.release(owner, other)
+                return owner
+            """,
+            expected_messages=["callers read `owner.card` before calling `CardQuerySet.release()`",
+                               "`Card.objects.release()` changes the relation"],
+            id="local-queryset-in-queryset-method",
+            range=(10, 8, 10, 32),
+        ),
+        # ``self.get_queryset()`` in a manager's method: its rows, filtered by the owner.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardManager(models.Manager):
+                def drop(self, owner):
+                    self.get_queryset().filter(owner=owner).delete()
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardManager()
+
+
+            def logout(owner):
+                if hasattr(owner, 'card'):
+                    Card.objects.drop(owner)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            from django.db import models
+
+
+            class CardManager(models.Manager):
+                def drop(self, owner):
+                    self.get_queryset().filter(owner=owner).delete()
+                    owner.refresh_from_db(fields=["card"])
+
+
+            class Card(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='card')
+                objects = CardManager()
+
+
+            def logout(owner):
+                if hasattr(owner, 'card'):
+                    Card.objects.drop(owner)
+                return owner
+            """,
+            expected_messages=["callers read `owner.card` before calling `CardManager.drop()`",
+                               "`Card.objects.drop()` changes the relation"],
+            id="get-queryset-in-manager-method",
+            range=(9, 8, 9, 56),
+        ),
         # An awaited bulk write in async def: reported, no fix (a refresh is not async-safe).
         Invalid(
             """
@@ -2532,6 +3174,7 @@ class StaleReverseCache(LintRule):
         "delete": "`QuerySet.{method}()` filtered on `{key}`",
         "narrowed": "`.{method}()` of the rows `{callee}()` selects",
         "create": "`{method}({key}=...)`",
+        "deferred": ", run by `on_commit()` when the durable `atomic()` block ending at line {line} commits,",
     }
 
     @classmethod
@@ -2549,6 +3192,13 @@ class StaleReverseCache(LintRule):
     @classmethod
     def describe(cls, write: Write) -> str:
         """A stale write, as the messages name it."""
+        what = cls._describe(write)
+        if write.deferred:
+            what += cls.MESSAGES["deferred"].format(line=write.deferred)
+        return what
+
+    @classmethod
+    def _describe(cls, write: Write) -> str:
         method, key = write.method, write.key
         if write.narrow is not None:
             return cls.MESSAGES["narrowed"].format(method=method, callee=write.narrow[0])
@@ -2569,6 +3219,8 @@ class StaleReverseCache(LintRule):
     # -- fixes ---------------------------------------------------------------------
 
     def _fix(self, call: cst.Call, found: Found) -> Fix | None:
+        if found.write.deferred:
+            return None  # the write runs at the commit: a statement after the call would run before it
         if not self.statement_lines:
             return None  # in a compound statement's header: nowhere to put a statement
         line = self.statement_lines[-1]
@@ -2583,7 +3235,8 @@ class StaleReverseCache(LintRule):
         direct = value is call or isinstance(value, cst.Await) and value.expression is call
         replacement: Any = None
         description = f"Assign the written object to `{receiver}.{accessor}`"
-        if direct and method in RETURNS_OBJECT | RETURNS_PAIR:
+        if direct and method in RETURNS_OBJECT | RETURNS_PAIR and not keyword.iskeyword(accessor):
+            # (``place.pass`` of a model ``Pass`` does not parse: refreshed instead)
             replacement = self._assign(line, small, receiver, accessor, pair=method in RETURNS_PAIR)
         if replacement is None:
             if len(found.query_names) != 1 or isinstance(small, (cst.Return, cst.Raise)):

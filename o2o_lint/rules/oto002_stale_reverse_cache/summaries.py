@@ -21,14 +21,21 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from o2o_lint.django_api import DELETES
 from o2o_lint.index.facts import rule_facts
-from o2o_lint.rules.oto002_stale_reverse_cache.facts import ELEMENTS, ELSEWHERE, MANAGER_USES, _root, path_follows
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import (
+    ELEMENTS, ELSEWHERE, FACTORY_SUFFIX, MANAGER_USES, _root, path_follows,
+)
 from o2o_lint.rules.oto002_stale_reverse_cache.records import (
     Call, Clear, Escape, Function, Read, Use, Write, function_record, start as _start, stop as _stop,
 )
 
 if TYPE_CHECKING:
+    from o2o_lint.index.django import MetaModelClass
     from o2o_lint.index.facts import Facts
     from o2o_lint.index.model import ModelInfo, ProjectIndex, ReverseRelation
+
+
+#: factory_boy's base classes for model factories (only their names: factory_boy is never imported).
+FACTORY_BASES = frozenset({"factory.django.DjangoModelFactory", "factory.DjangoModelFactory"})
 
 
 def follows(first: Read | Write | Call | Use | Escape, second: Read | Write | Call | Use | Escape) -> bool:
@@ -95,7 +102,7 @@ class StaleWrites:
         accessor = event.acc
         if event.narrow is not None:
             key = self._narrowed_key(module, event.narrow)
-            if key is None:
+            if key is None or event.moved is not None and key.removesuffix("_id") not in event.moved:
                 return []
         if accessor is not None:
             found = [r for r in self.accessors.get(accessor, ()) if key is None or key in (r.field_name, r.attname)]
@@ -105,8 +112,7 @@ class StaleWrites:
                 for qualified in self._manager_users.get(f"{module}.{cls}", ()):
                     models += self._lineage(self.index.models[qualified])
             elif event.model:
-                qualified = self.index.resolve(module, event.model)
-                model = self.index.models.get(qualified) if qualified else None
+                model = self._model_named(module, event.model)
                 if model is not None:
                     models = self._lineage(model)
             elif event.via:
@@ -117,6 +123,24 @@ class StaleWrites:
             # Deleting a multi-table child deletes the parent row (the receiver) too.
             found = [r for r in found if not (r.field is None or r.field.parent_link)]
         return found
+
+    def _model_named(self, module: str, name: str) -> ModelInfo | None:
+        """The model a write names: a class (``Profile``), ``"app_label.Model"`` (model_bakery), or a
+        factory_boy factory (``ProfileFactory``: its ``Meta.model``)."""
+        if name.count(".") == 1 and name in self.index.models_by_key:
+            return self.index.models_by_key[name]
+        qualified = self.index.resolve(module, name)
+        if qualified is None:
+            return None
+        model = self.index.models.get(qualified)
+        if model is None and name.endswith(FACTORY_SUFFIX):
+            factory = self._factories.get(qualified)
+            model = factory.model if factory is not None else None
+        return model
+
+    @cached_property
+    def _factories(self) -> dict[str, MetaModelClass]:
+        return self.index.django.meta_model_classes(FACTORY_BASES)
 
     @cached_property
     def _model_bases(self) -> frozenset[str]:
@@ -130,6 +154,12 @@ class StaleWrites:
             return relations
         qualname = f"{module}.{function.cls}"
         model = self.index.models.get(qualname)
+        if function.hook:
+            # a factory's post_generation hook: its first parameter is the factory's model instance
+            factory = self._factories.get(qualname)
+            model = factory.model if factory is not None else None
+            if model is None:
+                return []
         if model is None:
             return relations if qualname in self._model_bases else []
         lineage = set(self._lineage(model))
@@ -143,9 +173,11 @@ class StaleWrites:
     def clears(clear: Clear, relation: ReverseRelation) -> bool:
         if clear.model is not None:
             # A write through the instance (``Rel.objects.create(owner=x)``, ``Rel(owner=x)``) sets
-            # the cache again (Django 4.2 and 5.2, verified); the model by its class name.
+            # the cache again (Django 4.2 and 5.2, verified); the model by its class name (a
+            # factory_boy factory's by the field alone: taking it as a repair only silences).
+            name = clear.model.rpartition(".")[2]
             return clear.key == relation.field_name and \
-                clear.model.rpartition(".")[2] in (relation.related_model_name, ELSEWHERE)
+                (name in (relation.related_model_name, ELSEWHERE) or name.endswith(FACTORY_SUFFIX))
         if clear.acc is not None:
             return clear.acc == relation.accessor
         fields = clear.fields
