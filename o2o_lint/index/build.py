@@ -190,6 +190,15 @@ class ProjectFacts:
                 return entry[0]
         return None
 
+    def content_hash_of(self, path: str) -> str | None:
+        """*path*'s (absolute) content hash, as :attr:`content_hashes` has it (without
+        building that mapping: the flake8 plugin asks once per file)."""
+        for root in self.roots:
+            entry = root.files.get(path)
+            if entry is not None:
+                return entry[1]
+        return None
+
     @property
     def ignored(self) -> frozenset[str]:
         """What git ignores under every root (absolute paths)."""
