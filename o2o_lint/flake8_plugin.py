@@ -238,6 +238,10 @@ class O2OLintPlugin:
             return
         from_stdin = self._from_stdin or self.filename in ("-", "stdin") or not os.path.isfile(self.filename)
         root = self._root_for(os.getcwd() if from_stdin else os.path.dirname(os.path.abspath(self.filename)))
+        if self.filename not in ("-", "stdin") and self._excluded(root, self.filename):
+            # same files as the CLI (stdin under its display name too): migrations are never
+            # reported, and cost nothing (no index, no cache entry)
+            return
         with fewer_collections():
             findings = None if from_stdin else self._cached_findings(root)
             if findings is None:
@@ -248,7 +252,7 @@ class O2OLintPlugin:
     def _cached_findings(self, root: str) -> list[Finding] | None:
         """The findings the cache holds for this file, when it answers for it."""
         results = self._results_for(root)
-        if results is None or self._excluded(root, self.filename):
+        if results is None:
             return None
         from o2o_lint.result_cache import decode_findings
 
@@ -264,8 +268,6 @@ class O2OLintPlugin:
 
     def _analyze(self, root: str, from_stdin: bool) -> list[Finding]:
         engine = self._engine_for(root)
-        if self.filename not in ("-", "stdin") and self._excluded(root, self.filename):
-            return []  # same files as the CLI (stdin under its display name too): migrations are never reported
         text = "".join(self.lines)
         with engine.index.reading_texts() as read:
             analysis = engine.analyze(self.filename, text, apply_noqa=False, tree=self.tree, fresh_facts=from_stdin)

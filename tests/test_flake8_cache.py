@@ -62,6 +62,11 @@ def _noqa_demo(tmp_path: Path) -> Path:
     (root / "companies" / "totals.py").write_text(_NOQA_FILE)
     with open(root / "setup.cfg", "a") as config:
         config.write("extend-select = OTO100\n")
+    # excluded by default (migrations record history): never analysed, warm or cold
+    (root / "companies" / "migrations").mkdir()
+    (root / "companies" / "migrations" / "__init__.py").write_text("")
+    (root / "companies" / "migrations" / "0001_initial.py").write_text(
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    operations = []\n")
     return root
 
 
