@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from o2o_lint.astutil import resolve_relative
-from o2o_lint.cstutil import dotted
+from o2o_lint.cstutil import child_nodes, dotted
 from o2o_lint.django_api import (
     ASYNC_TWINS,
     CATCHES_VALUE_ERROR,
@@ -343,7 +343,7 @@ def _rebound_names(body: Sequence[cst.CSTNode]) -> set[str]:
             found.update(n.name.value for n in current.names)
         for target in targets:
             found.update(free_names(target))
-        stack.extend(current.children)
+        stack.extend(child_nodes(current))
     return found
 
 
@@ -355,7 +355,7 @@ def free_names(node: cst.CSTNode) -> set[str]:
         current = stack.pop()
         if isinstance(current, cst.Name):
             found.add(current.value)
-        stack.extend(current.children)
+        stack.extend(child_nodes(current))
     return found
 
 
