@@ -932,17 +932,29 @@ def measure(cwd: Path, targets: Sequence[str], *, repeat: int, workdir: Path, to
     }
 
 
+def _paired_spread(top: list[float] | None, bottom: list[float] | None) -> list[float] | None:
+    """[min, max] of the ratio round by round: runs are interleaved, so the i-th sample of
+    each measurement ran in the same round (None: no paired samples)."""
+    if not top or not bottom or len(top) != len(bottom) or not all(bottom):
+        return None
+    paired = [a / b for a, b in zip(top, bottom)]
+    return [round(min(paired), 4), round(max(paired), 4)]
+
+
 def compute_ratios(timings: dict[str, Any], memory: dict[str, Any], findings: dict[str, Any]) -> list[dict[str, Any]]:
     ratios = []
     for key, label, numerator, denominator, target in RATIO_TARGETS:
         top, bottom = timings.get(numerator), timings.get(denominator)
         value = top["median"] / bottom["median"] if top and bottom and bottom["median"] > 0 else None
-        cpu = None
+        cpu = cpu_spread = None
         if key != "all_cores_vs_one" and top and bottom and top.get("cpu_median") and bottom.get("cpu_median"):
             cpu = round(top["cpu_median"] / bottom["cpu_median"], 4)
+            cpu_spread = _paired_spread(top.get("cpu_samples"), bottom.get("cpu_samples"))
         ratios.append({"key": key, "label": label, "value": None if value is None else round(value, 4),
                        "target": target, "comparison": "<=", "pass": None if value is None else value <= target,
-                       "cpu_value": cpu})
+                       "cpu_value": cpu,
+                       "spread": _paired_spread(top.get("samples"), bottom.get("samples")) if top and bottom else None,
+                       "cpu_spread": cpu_spread})
     peak = memory.get("peak_rss_mb")
     ratios.append({"key": "peak_memory", "label": "peak memory, cold --jobs 1 (MB)", "value": peak,
                    "target": PEAK_MEMORY_TARGET_MB, "comparison": "<=",
@@ -1160,6 +1172,12 @@ def _ratio_value(ratio: dict[str, Any]) -> str:
     return f"{value:.3f}"
 
 
+def _with_spread(value: str, spread: list[float] | None, unicode: bool) -> str:
+    if not spread:
+        return value
+    return f"{value} ({spread[0]:.3f}{'–' if unicode else '-'}{spread[1]:.3f})"
+
+
 def _ratio_target(ratio: dict[str, Any], unicode: bool) -> str:
     if ratio["comparison"] == "==":
         return "yes"
@@ -1190,12 +1208,14 @@ def render_table(report: dict[str, Any]) -> str:
                          f"{_seconds(entry['max']):>10}{_seconds(entry.get('cpu_median')):>10}")
     peak = report["memory"].get("peak_rss_mb")
     lines.append(f"{'peak RSS, cold --jobs 1':<44}{(f'{peak:.0f} MB' if peak is not None else '-'):>10}")
-    lines += ["", f"{'target (wall-time ratios of medians)':<54}{'value':>10}{'target':>12}   result"
-                  f"{'cpu ratio':>12}"]
+    lines += ["", f"{'target (wall-time ratios of medians; min-max of rounds)':<54}{'value':>26}{'target':>12}"
+                  f"   result{'cpu ratio':>28}"]
     for ratio in report["ratios"]:
         cpu = ratio.get("cpu_value")
-        lines.append(f"{ratio['label']:<54}{_ratio_value(ratio):>10}{_ratio_target(ratio, False):>12}   "
-                     f"{_verdict(ratio):<6}{(f'{cpu:.3f}' if cpu is not None else ''):>12}")
+        value = _with_spread(_ratio_value(ratio), ratio.get("spread"), False)
+        cpu_text = _with_spread(f"{cpu:.3f}", ratio.get("cpu_spread"), False) if cpu is not None else ""
+        lines.append(f"{ratio['label']:<54}{value:>26}{_ratio_target(ratio, False):>12}   "
+                     f"{_verdict(ratio):<6}{cpu_text:>28}")
     findings = report["findings"]
     if findings.get("vacuous"):
         lines.append("  note: the corpus has no findings, so the identity check compares empty lists")
@@ -1352,7 +1372,8 @@ def render_docs(report: dict[str, Any], existing: str | None = None, svg_name: s
         "the corpus, prints the table below, writes `benchmarks/results/latest.json` and, with",
         "`--write-docs`, regenerates this page and the plot (about ten minutes on an idle two-core",
         "machine; see below for the last run). `--quick` is one run on Django only (a couple of",
-        "minutes); `--repeat N` sets the number of",
+        "minutes); `--django-only` measures the main table on Django 5.2.19 alone (the corpus of",
+        "issue 17's targets), with the default five rounds; `--repeat N` sets the number of",
         "runs (default 5), `--copies` the scaling points, `--json PATH` the output,",
         "`--corpus DIR` benchmarks a local project instead, and `--docs-only` re-renders this page",
         "from the JSON without measuring. Every command runs a copy of the `o2o_lint` package taken",
@@ -1430,7 +1451,8 @@ def render_docs(report: dict[str, Any], existing: str | None = None, svg_name: s
         "",
         "The targets are ratios of the wall-time medians. The CPU-time ratio (user + system time of the",
         "child and the processes it waited for) is shown for information: on a busy machine it is less",
-        "noisy than wall time, but it cannot show what a process pool gains.",
+        "noisy than wall time, but it cannot show what a process pool gains. In parentheses, the spread:",
+        "the lowest and highest ratio of one round to the same round (runs are interleaved).",
         "",
         "| target (issue 5) | value | target | result | CPU-time ratio |",
         "|---|--:|--:|---|--:|",
@@ -1438,9 +1460,9 @@ def render_docs(report: dict[str, Any], existing: str | None = None, svg_name: s
     for ratio in report["ratios"]:
         verdict = _verdict(ratio)
         cpu = ratio.get("cpu_value")
-        out.append(f"| {ratio['label'].replace(' / ', ' ÷ ')} | {_ratio_value(ratio)} | "
+        out.append(f"| {ratio['label'].replace(' / ', ' ÷ ')} | {_with_spread(_ratio_value(ratio), ratio.get('spread'), True)} | "
                    f"{_ratio_target(ratio, True)} | {'**' + verdict + '**' if verdict == 'FAIL' else verdict} | "
-                   f"{f'{cpu:.3f}' if cpu is not None else ''} |")
+                   f"{_with_spread(f'{cpu:.3f}', ratio.get('cpu_spread'), True) if cpu is not None else ''} |")
     notes = []
     if findings.get("vacuous"):
         notes.append("The corpus has no findings, so the identity check compares empty lists; "
@@ -1561,6 +1583,8 @@ def _copy_counts(value: str) -> list[int]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Benchmark o2o-lint on real Django code (issue 5).")
     parser.add_argument("--quick", action="store_true", help="one run, Django only")
+    parser.add_argument("--django-only", action="store_true",
+                        help="the main table on the Django corpus alone (not Django+wagtail), --repeat runs")
     parser.add_argument("--repeat", type=int, metavar="N", help="runs per measurement (default 5; 1 with --quick)")
     parser.add_argument("--copies", type=_copy_counts, metavar="1,2,4,8",
                         help="also time cold --jobs 1 on these numbers of copies of the Django corpus")
@@ -1596,7 +1620,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_environment()
         with tempfile.TemporaryDirectory(prefix="o2o-bench-") as tmp:
             workdir = Path(tmp)
-            sources = SOURCES[:1] if args.quick else SOURCES
+            sources = SOURCES[:1] if args.quick or args.django_only else SOURCES
             if args.corpus:
                 root, name, meta = args.corpus, args.corpus.resolve().name, []
             else:

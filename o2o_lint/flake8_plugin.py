@@ -8,11 +8,12 @@ the plugin never writes files: fixing is the CLI's job.
 
 The findings cache is the CLI's too: a file whose findings the CLI (or an earlier
 flake8 run) stored is not analysed again, and what the plugin analyses it stores for
-the CLI, each process merging its entries into the cache when it ends. The cache holds
-findings after ``# noqa``, so it answers only for files without a ``noqa`` comment
-(where ``# noqa`` changes nothing and flake8 gets what it would have filtered itself).
-When every file of the project has an entry, ``parse_options`` builds no index and
-imports no LibCST: a file that changed since is analysed with an index built then.
+the CLI, each process merging its entries into the cache when it ends. An entry keeps
+the findings ``# noqa`` suppressed apart from the others, and the plugin hands flake8
+both, as a fresh analysis would (only an entry a ``--fix`` run left for a file with a
+``noqa`` comment lacks them: that file is analysed). When every file of the project has
+an entry, ``parse_options`` builds no index and imports no LibCST: a file that changed
+since is analysed with an index built then.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ if TYPE_CHECKING:  # the engine pulls in LibCST: not even imported when no OTO c
 
 
 def _any_noqa(paths: Iterable[str]) -> bool:
-    """Whether one of the files spells ``noqa`` (any case), as :meth:`O2OLintPlugin.run` checks."""
+    """Whether one of the files spells ``noqa`` (any case), as :meth:`O2OLintPlugin._cached_findings`
+    checks for an entry that does not know what ``# noqa`` suppressed."""
     for path in paths:
         try:
             with open(path, "rb") as handle:
@@ -105,12 +107,23 @@ class O2OLintPlugin:
         root = find_project_root(start, cls._settings.root)
         with fewer_collections():
             results = cls._results_for(root)
-            paths = cls._project_for(root).facts.content_hashes
-            if results is None or not results.all_valid(paths) or (cls._forks(options) and _any_noqa(paths)):
-                # before flake8 forks its workers: one index for all (a file with a `noqa`
-                # comment is analysed whatever the cache holds)
+            if results is None or not cls._cache_answers_all(results, root, cls._forks(options)):
+                # before flake8 forks its workers: one index for all
                 cls._engine_for(root)
         keep_out_of_collections()
+
+    @classmethod
+    def _cache_answers_all(cls, results: ResultCache, root: str, forks: bool) -> bool:
+        """Whether the cache holds what the plugin reports for every file of *root* (then no
+        index is needed, unless a file changes during the run). An entry that does not know
+        what ``# noqa`` suppressed answers only for a file without a ``noqa`` comment: files
+        read only when flake8 forks (one index before the fork beats one per worker)."""
+        paths = cls._project_for(root).facts.content_hashes
+        entries = [results.lookup_entry(path)[1] for path in paths]
+        if any(entry is None for entry in entries):
+            return False
+        unknown = [path for path, entry in zip(paths, entries) if entry is not None and entry.suppressed is None]
+        return not (forks and _any_noqa(unknown))
 
     @staticmethod
     def _forks(options: Any) -> bool:
@@ -225,6 +238,10 @@ class O2OLintPlugin:
             return
         from_stdin = self._from_stdin or self.filename in ("-", "stdin") or not os.path.isfile(self.filename)
         root = self._root_for(os.getcwd() if from_stdin else os.path.dirname(os.path.abspath(self.filename)))
+        if self.filename not in ("-", "stdin") and self._excluded(root, self.filename):
+            # same files as the CLI (stdin under its display name too): migrations are never
+            # reported, and cost nothing (no index, no cache entry)
+            return
         with fewer_collections():
             findings = None if from_stdin else self._cached_findings(root)
             if findings is None:
@@ -235,33 +252,36 @@ class O2OLintPlugin:
     def _cached_findings(self, root: str) -> list[Finding] | None:
         """The findings the cache holds for this file, when it answers for it."""
         results = self._results_for(root)
-        if results is None or self._excluded(root, self.filename):
+        if results is None:
             return None
-        text = "".join(self.lines)
-        if "noqa" in text.lower():
-            return None  # the cache holds findings after `# noqa`: flake8 must see them all
         from o2o_lint.result_cache import decode_findings
 
-        _, cached = results.lookup(self.filename)
-        return None if cached is None else decode_findings(self.filename, cached)
+        _, entry = results.lookup_entry(self.filename)
+        if entry is None:
+            return None
+        cached = entry.before_noqa  # flake8 applies `# noqa` itself
+        if cached is None:  # what `# noqa` suppressed is not known: only right without one
+            if "noqa" in "".join(self.lines).lower():
+                return None
+            cached = entry.findings
+        return decode_findings(self.filename, cached)
 
     def _analyze(self, root: str, from_stdin: bool) -> list[Finding]:
         engine = self._engine_for(root)
-        if self.filename not in ("-", "stdin") and self._excluded(root, self.filename):
-            return []  # same files as the CLI (stdin under its display name too): migrations are never reported
         text = "".join(self.lines)
         with engine.index.reading_texts() as read:
             analysis = engine.analyze(self.filename, text, apply_noqa=False, tree=self.tree, fresh_facts=from_stdin)
         results = None if from_stdin else self._results_for(root)
         absolute = os.path.abspath(self.filename)
-        digest = self._project_for(root).facts.content_hashes.get(absolute)
+        facts = self._project_for(root).facts
+        digest = facts.content_hash_of(absolute)
         if results is not None and digest is not None:
             from o2o_lint.cache import stat_signature
-            from o2o_lint.noqa import filter_suppressed
+            from o2o_lint.noqa import split_suppressed
 
             signature = stat_signature(absolute)
-            if signature is not None and signature == self._project_for(root).facts.signature_of(absolute):
-                results.record(absolute, signature, digest, filter_suppressed(list(analysis.findings), text),
-                               sorted(path for path in read if path != absolute))
+            if signature is not None and signature == facts.signature_of(absolute):
+                kept, suppressed = split_suppressed(list(analysis.findings), text)
+                results.record(absolute, signature, digest, kept, read, suppressed)
                 self._save_at_exit()
         return analysis.findings

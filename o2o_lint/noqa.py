@@ -107,12 +107,22 @@ def is_suppressed(finding: Finding, source: SourceLines) -> bool:
 
 
 def filter_suppressed(findings: list[Finding], text: str) -> list[Finding]:
+    return split_suppressed(findings, text)[0]
+
+
+def split_suppressed(findings: list[Finding], text: str) -> tuple[list[Finding], list[Finding]]:
+    """*findings* split into those ``# noqa`` in *text* lets through and those it suppresses
+    (the findings cache keeps both: flake8 applies ``# noqa`` itself)."""
     if not findings or "noqa" not in text.lower():
-        return findings
+        return findings, []
     source = SourceLines(text)
     if file_is_suppressed(source.lines):
-        return []
-    return [f for f in findings if not is_suppressed(f, source)]
+        return [], findings
+    kept: list[Finding] = []
+    suppressed: list[Finding] = []
+    for finding in findings:
+        (suppressed if is_suppressed(finding, source) else kept).append(finding)
+    return kept, suppressed
 
 
 def filter_suppressed_by_line(findings: list[Finding], text: str) -> list[Finding]:

@@ -7,7 +7,14 @@ the index facts of every file of the project (a comment added to a models file l
 its facts, hence everyone else's findings, untouched). Findings that also depend on
 other files' text (a project view read it: a fix may be safe only if no other file uses
 what it changes) keep those files' paths and a digest of their content hashes, checked
-against the run's content hashes (known without reading any file) before reuse.
+against the run's content hashes (known without reading any file) before reuse. Such
+lists are mostly one and the same (a view that read every file: all of them), so each
+distinct list is kept once on disk and digested once per run.
+
+An entry keeps the findings after ``# noqa`` (what the CLI reports) and, apart, those
+``# noqa`` suppressed: flake8 applies ``# noqa`` itself (``--disable-noqa``, flake8-noqa),
+so the flake8 plugin reports both lists and needs no analysis of an
+unchanged file whatever its comments say.
 
 A fixable finding's entry also keeps the text edits of its fix once the JSON or SARIF
 report has computed them (:mod:`o2o_lint.edits`, a LibCST transformation each), so a
@@ -19,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import astuple
 from typing import NamedTuple
 
@@ -29,7 +36,7 @@ from o2o_lint.findings import Finding, Fix
 
 CACHE_NAME = "findings"
 #: The on-disk layout of the findings cache: a cache of another layout is ignored.
-LAYOUT = 3
+LAYOUT = 4
 
 #: A text edit as stored: (content, row, column, end row, end column), 1-based, end exclusive.
 StoredEdit = tuple[str, int, int, int, int]
@@ -61,25 +68,48 @@ class CacheEntry(NamedTuple):
     #: Other files whose text the findings depend on, and the digest of their content hashes.
     texts_read: tuple[str, ...] = ()
     texts_digest: str = ""
+    #: The findings ``# noqa`` suppressed (none when the file has no ``noqa`` comment);
+    #: None: not known (the entry of a ``--fix`` run for a file with such a comment).
+    suppressed: list[CachedFinding] | None = None
 
     @classmethod
-    def from_stored(cls, stored: object) -> CacheEntry | None:
-        """The entry as ``marshal`` stored it (plain lists); None when it has another shape."""
-        if not isinstance(stored, (list, tuple)) or len(stored) not in (3, 5) or not isinstance(stored[2], (list, tuple)):
+    def from_stored(cls, stored: object,
+                    read_set: Callable[[list[str]], tuple[str, ...]] = tuple) -> CacheEntry | None:
+        """The entry as ``marshal`` stored it (plain lists); None when it has another shape.
+        *read_set* turns the stored list of files read into the entry's tuple."""
+        if (
+            not isinstance(stored, (list, tuple)) or len(stored) != 6 or not isinstance(stored[2], (list, tuple))
+            or not isinstance(stored[3], (list, tuple)) or not isinstance(stored[4], str)
+            or not (stored[5] is None or isinstance(stored[5], (list, tuple)))
+        ):
             return None
         try:
             findings = [CachedFinding._make(item) for item in stored[2]]
+            suppressed = None if stored[5] is None else [CachedFinding._make(item) for item in stored[5]]
         except TypeError:
             return None
-        if len(stored) == 5:
-            if not isinstance(stored[3], (list, tuple)) or not isinstance(stored[4], str):
-                return None
-            return cls(stored[0], stored[1], findings, tuple(stored[3]), stored[4])
-        return cls(stored[0], stored[1], findings)
+        return cls(stored[0], stored[1], findings, read_set(stored[3]), stored[4], suppressed)
 
-    def stored(self) -> list:
-        entry = [self.signature, self.content_hash, [tuple(finding) for finding in self.findings]]
-        return entry + [list(self.texts_read), self.texts_digest] if self.texts_read else entry
+    def stored(self, shared: dict[tuple[str, ...], list[str]] | None = None) -> list:
+        """The entry as ``marshal`` stores it; equal :attr:`texts_read` share one list of
+        *shared* (``marshal`` writes an object it meets again as a reference)."""
+        texts_read = None if shared is None else shared.get(self.texts_read)
+        if texts_read is None:
+            texts_read = list(self.texts_read)
+            if shared is not None:
+                shared[self.texts_read] = texts_read
+        return [self.signature, self.content_hash, [tuple(finding) for finding in self.findings],
+                texts_read, self.texts_digest,
+                None if self.suppressed is None else [tuple(finding) for finding in self.suppressed]]
+
+    @property
+    def before_noqa(self) -> list[CachedFinding] | None:
+        """Every finding, ``# noqa`` not applied (None: not known), in report order."""
+        if self.suppressed is None:
+            return None
+        if not self.suppressed:
+            return self.findings
+        return sorted([*self.findings, *self.suppressed], key=lambda item: (item.line, item.column, item.code))
 
 
 def _package_signature() -> str:
@@ -161,23 +191,53 @@ class ResultCache:
         self._stored: dict[str, object] = files if isinstance(files, dict) else {}
         self.updated: dict[str, CacheEntry] = {}
         self._unchanged = True
+        #: Each distinct list of files read, once (entries share it) and its digest this run.
+        self._read_sets: dict[frozenset[str], tuple[str, ...]] = {}
+        self._read_digests: dict[tuple[str, ...], str] = {}
+        self._loaded_read_sets: dict[int, tuple[str, ...]] = {}
+
+    def _texts_digest(self, texts_read: tuple[str, ...]) -> str:
+        digest = self._read_digests.get(texts_read)
+        if digest is None:
+            digest = self._read_digests[texts_read] = texts_digest(texts_read, self.content_hashes)
+        return digest
+
+    def _stored_read_set(self, stored: list[str]) -> tuple[str, ...]:
+        """A stored list of files read as a tuple: one per list ``marshal`` loaded (entries
+        that shared it on disk share it again), which stays alive with ``self._stored``."""
+        shared = self._loaded_read_sets.get(id(stored))
+        if shared is None:
+            shared = self._loaded_read_sets[id(stored)] = tuple(stored)
+        return shared
+
+    def _read_set(self, paths: Iterable[str]) -> tuple[str, ...]:
+        """*paths* sorted, as the one tuple every entry reading the same files shares."""
+        key = frozenset(paths)
+        shared = self._read_sets.get(key)
+        if shared is None:
+            shared = self._read_sets[key] = tuple(sorted(key))
+        return shared
 
     def entry(self, path: str) -> CacheEntry | None:
         """*path*'s stored entry, when the other files whose text it read are unchanged."""
-        entry = CacheEntry.from_stored(self._stored.get(os.path.abspath(path)))
-        if entry is not None and entry.texts_read and texts_digest(entry.texts_read, self.content_hashes) != (
-            entry.texts_digest
-        ):
+        entry = CacheEntry.from_stored(self._stored.get(os.path.abspath(path)), self._stored_read_set)
+        if entry is not None and entry.texts_read and self._texts_digest(entry.texts_read) != entry.texts_digest:
             return None
         return entry
 
     def lookup(self, path: str) -> tuple[list[int] | None, list[CachedFinding] | None]:
+        signature, entry = self.lookup_entry(path)
+        return signature, None if entry is None else entry.findings
+
+    def lookup_entry(self, path: str) -> tuple[list[int] | None, CacheEntry | None]:
+        """*path*'s stat signature now, and its entry when this run can reuse it (then kept
+        for :meth:`save`)."""
         absolute = os.path.abspath(path)
         signature = stat_signature(absolute)
         entry = self.entry(absolute)
         if entry is not None and signature is not None and entry.signature == signature:
             self.updated[absolute] = entry
-            return signature, entry.findings
+            return signature, entry
         return signature, None
 
     def all_valid(self, paths: Iterable[str]) -> bool:
@@ -185,20 +245,22 @@ class ResultCache:
         return all(self.lookup(path)[1] is not None for path in paths)
 
     def record(self, path: str, signature: list[int] | None, digest: str | None, findings: list[Finding],
-               texts_read: Iterable[str] = ()) -> None:
-        """Keep *path*'s findings, computed from its content (*digest*) and from the text of
-        the files *texts_read* (as this run's content hashes describe them)."""
+               texts_read: Iterable[str] = (), suppressed: list[Finding] | None = None) -> None:
+        """Keep *path*'s findings (after ``# noqa``; *suppressed*: those it removed, None when
+        not known), computed from its content (*digest*) and from the text of the files
+        *texts_read* (as this run's content hashes describe them)."""
         if signature is None or digest is None:
             return
         absolute = os.path.abspath(path)
-        texts_read = tuple(sorted(texts_read))
+        texts_read = self._read_set(texts_read)
         encoded = encode_findings(findings)
         old = self.updated.get(absolute) or self.entry(absolute)
         if old is not None and old.content_hash == digest:  # same text: its fixes' edits still hold
             known = {item.key: item.edits for item in old.findings if item.edits is not None}
             encoded = [item._replace(edits=known.get(item.key)) for item in encoded]
         self.updated[absolute] = CacheEntry(signature, digest, encoded, texts_read,
-                                            texts_digest(texts_read, self.content_hashes) if texts_read else "")
+                                            self._texts_digest(texts_read) if texts_read else "",
+                                            None if suppressed is None else encode_findings(suppressed))
         self._unchanged = False
 
     def cached_edits(self, path: str) -> dict[tuple[int, int, str, str], list[dict]]:
@@ -228,7 +290,8 @@ class ResultCache:
         one flake8 process), over the entries stored now under the same fingerprint."""
         if self._unchanged and (merge or self.updated.keys() == self._stored.keys()):
             return
-        files = {path: entry.stored() for path, entry in self.updated.items()}
+        shared: dict[tuple[str, ...], list[str]] = {}
+        files = {path: entry.stored(shared) for path, entry in self.updated.items()}
         if not merge:
             self.cache.store(self.name, {"layout": LAYOUT, "fingerprint": self.fingerprint, "files": files})
         else:

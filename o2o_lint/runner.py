@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from o2o_lint.cache import Cache, content_hash
 from o2o_lint.discovery import DiscoveryProblem, ExcludeMatcher, is_template_path, iter_python_files
 from o2o_lint.findings import Finding, parse_error
+from o2o_lint.noqa import split_suppressed
 from o2o_lint.project import Project
 from o2o_lint.result_cache import CacheEntry, CachedFinding, ResultCache, decode_findings, fingerprint
 from o2o_lint.sourcefile import SourceError, SourceText, decode_source, read_source
@@ -41,6 +42,9 @@ class FileResult:
     unchanged: bool = False  # content equal to the cached version: reuse its findings
     #: Other files whose text the findings depend on (read by project views), for the cache.
     texts_read: tuple[str, ...] = ()
+    #: The findings ``# noqa`` suppressed, for the cache (flake8 applies ``# noqa`` itself);
+    #: None: not known.
+    suppressed: list[Finding] | None = None
 
 
 @dataclass
@@ -96,9 +100,13 @@ def process_text(
 ) -> tuple[FileResult, str | None]:
     """Check or fix already decoded text; returns the result and the fixed text, if any."""
     if mode == MODE_CHECK:
-        return FileResult(path, engine.analyze(path, source.text, fresh_facts=fresh_facts).findings), None
+        every = engine.analyze(path, source.text, apply_noqa=False, fresh_facts=fresh_facts).findings
+        kept, suppressed = split_suppressed(every, source.text)
+        return FileResult(path, kept, suppressed=suppressed), None
     outcome = engine.fix(path, source.text, unsafe=unsafe, fresh_facts=fresh_facts)
-    result = FileResult(path, list(outcome.remaining), list(outcome.applied))
+    # the fix loop applies `# noqa` itself: what it suppressed is known only when nothing can be
+    result = FileResult(path, list(outcome.remaining), list(outcome.applied),
+                        suppressed=[] if "noqa" not in source.text.lower() else None)
     if outcome.error:
         result.findings.append(parse_error(path, f"fix not applied: {outcome.error}"))
     if outcome.text == source.text:
@@ -111,8 +119,8 @@ def process_file(
 ) -> FileResult:
     with engine.index.reading_texts() as read:
         result = _process_file(engine, path, mode, unsafe, roots, cached_hash)
-    absolute = os.path.abspath(path)
-    result.texts_read = tuple(sorted(other for other in read if other != absolute))
+    # its own path stays in: the same files read are one list, shared by every entry in the cache
+    result.texts_read = tuple(read)
     return result
 
 
@@ -327,9 +335,11 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
                 cached_entry = cached_by_path[file_result.path]
                 file_result.findings = decode_findings(file_result.path, cached_entry.findings)
                 file_result.texts_read = cached_entry.texts_read
+                file_result.suppressed = (None if cached_entry.suppressed is None
+                                          else decode_findings(file_result.path, cached_entry.suppressed))
             if result_cache is not None and not file_result.fixed and not file_result.diff:
                 result_cache.record(file_result.path, signatures.get(file_result.path), file_result.content_hash,
-                                    file_result.findings, file_result.texts_read)
+                                    file_result.findings, file_result.texts_read, file_result.suppressed)
         results.extend(analysed)
         if mode == MODE_FIX:
             _settle_across_files(project, results, set(files), unsafe, real_roots)

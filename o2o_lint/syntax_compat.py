@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import hashlib
 import re
 import sys
 from collections.abc import Sequence
@@ -36,6 +37,11 @@ MAX_BRACKET_DEPTH = 200
 #: process (a stack overflow in native code) beyond a few thousand: an upper bound on
 #: the nesting a statement can produce, as a count of tokens not separated by commas.
 MAX_CHAIN = 2000
+
+#: The rewrites of the texts read in this process, by digest: the facts pass and the
+#: analysis parse the same file, and LibCST's parse and positions cost most of the work.
+_REWRITES: dict[bytes, list[tuple[int, int, str]]] = {}
+_REWRITES_KEPT = 64
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _TOKEN = re.compile(
@@ -129,6 +135,25 @@ def _too_deep(text: str) -> str | None:
 def parse_newer_syntax(text: str, filename: str, rejected: SyntaxError) -> ast.Module:
     """The ``ast`` of *text*, which the running interpreter rejected with *rejected*,
     when some Python from 3.8 to 3.14 accepts it; else :class:`SyntaxError`."""
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    edits = _REWRITES.get(key)
+    if edits is None:
+        edits = _rewrites(text, filename, rejected)
+        if len(_REWRITES) >= _REWRITES_KEPT:
+            _REWRITES.pop(next(iter(_REWRITES)))
+        _REWRITES[key] = edits
+    rewritten = _Rewritten(text, edits)
+    try:
+        tree = ast.parse(rewritten.text, filename=filename)
+    except SyntaxError:
+        raise rejected from None  # LibCST is more lenient than CPython (`1 = x`, ...)
+    rewritten.map_positions(tree)
+    return tree
+
+
+def _rewrites(text: str, filename: str, rejected: SyntaxError) -> list[tuple[int, int, str]]:
+    """The edits that make *text* readable by this interpreter's ``ast``; SyntaxError when
+    no supported Python reads it."""
     problem = _too_deep(text)
     if problem is not None:
         raise SyntaxError(f"{rejected.msg} (not tried as newer Python syntax: {problem})",
@@ -138,16 +163,9 @@ def parse_newer_syntax(text: str, filename: str, rejected: SyntaxError) -> ast.M
     except cst.ParserSyntaxError as exc:
         raise _no_python_accepts(exc, rejected, filename) from None
     try:
-        edits = _Rewrites(text, MetadataWrapper(module, unsafe_skip_copy=True)).edits()
+        return _Rewrites(text, MetadataWrapper(module, unsafe_skip_copy=True)).edits()
     except RecursionError:
         raise rejected from None
-    rewritten = _Rewritten(text, edits)
-    try:
-        tree = ast.parse(rewritten.text, filename=filename)
-    except SyntaxError:
-        raise rejected from None  # LibCST is more lenient than CPython (`1 = x`, ...)
-    rewritten.map_positions(tree)
-    return tree
 
 
 def _no_python_accepts(exc: cst.ParserSyntaxError, rejected: SyntaxError, filename: str) -> SyntaxError:

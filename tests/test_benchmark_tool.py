@@ -253,3 +253,28 @@ def _minimal_report() -> dict:
         "flake8": {"findings_with": 0, "findings_without": 0, "other_findings_identical": True, "oto_matches_cli": True},
         "ratios": bench.compute_ratios(timings, memory, findings),
     }
+
+
+def test_ratios_carry_the_spread_of_their_rounds() -> None:
+    """Runs are interleaved: the i-th samples of two measurements ran in one round, so a
+    ratio's spread is the lowest and highest round-by-round ratio, shown in both tables."""
+    report = _minimal_report()
+    timings = report["timings"]
+    timings["flake8_without"].update(median=10.0, samples=[10.0, 9.0, 11.0], cpu_median=10.0,
+                                     cpu_samples=[10.0, 9.0, 12.0])
+    timings["flake8_with"].update(median=11.0, samples=[10.5, 9.9, 11.0], cpu_median=11.0,
+                                  cpu_samples=[11.0, 9.0, 12.6])
+    report["ratios"] = bench.compute_ratios(timings, report["memory"], report["findings"])
+    [ratio] = [r for r in report["ratios"] if r["key"] == "flake8_with_vs_without"]
+    assert (ratio["value"], ratio["spread"], ratio["cpu_value"], ratio["cpu_spread"]) == (1.1, [1.0, 1.1], 1.1, [1.0, 1.1])
+    assert "1.100 (1.000–1.100)" in bench.render_docs(report)
+    assert "1.100 (1.000-1.100)" in bench.render_table(report)
+    timings["flake8_with"]["samples"] = [1.0]  # not paired: no spread
+    assert [r for r in bench.compute_ratios(timings, report["memory"], report["findings"])
+            if r["key"] == "flake8_with_vs_without"][0]["spread"] is None
+
+
+def test_django_only_selects_the_django_corpus() -> None:
+    args = bench.build_parser().parse_args(["--django-only", "--no-codebases"])
+    assert args.django_only and args.no_codebases and args.repeat is None
+    assert bench.SOURCES[0].label == "django-5.2.19"

@@ -57,4 +57,29 @@ def test_a_cache_of_the_old_layout_is_ignored(tmp_path: Path) -> None:
     assert ResultCache(cache, "k", "fp").entry(str(path)) is None
     cache.store(results.name, {"layout": LAYOUT, "fingerprint": "fp", "files": {os.path.abspath(path): old_entry}})
     assert ResultCache(cache, "k", "fp").entry(str(path)) is None  # 8 fields: another layout
-    assert CacheEntry.from_stored([signature, digest, [tuple(CachedFinding(1, 4, "OTO001", "m", 1, 30, True, "c"))]])
+    current = CacheEntry(signature, digest, [CachedFinding(1, 4, "OTO001", "m", 1, 30, True, "c")], (), "", [])
+    assert CacheEntry.from_stored(current.stored()) == current
+
+
+def test_entries_that_read_the_same_files_share_one_list(tmp_path: Path) -> None:
+    """A view that read every file charges every file of the project to each entry: the
+    list is stored once (``marshal`` references), whatever order the files were read in,
+    and an entry stays valid exactly while those files' content hashes are unchanged."""
+    cache = Cache(str(tmp_path / "cache"))
+    paths = [tmp_path / f"m{i}.py" for i in range(3)]
+    for path in paths:
+        path.write_text(f"x = {path.stem}\n")
+    hashes = {str(path): content_hash(path.read_bytes()) for path in paths}
+    first = ResultCache(cache, "k", "fp", hashes)
+    for i, path in enumerate(paths):
+        read = [str(p) for p in (paths if i % 2 else reversed(paths))]
+        first.record(str(path), stat_signature(str(path)), hashes[str(path)], [], set(read))
+    first.save()
+    files = cache.load(first.name)["files"]
+    stored = [files[str(path)][3] for path in paths]
+    assert stored[0] == sorted(hashes)
+    assert stored[0] is stored[1] is stored[2]  # one list on disk, loaded once
+    again = ResultCache(cache, "k", "fp", hashes)
+    assert all(again.lookup(str(path))[1] == [] for path in paths)
+    changed = ResultCache(cache, "k", "fp", {**hashes, str(paths[2]): "another"})
+    assert all(changed.lookup(str(path))[1] is None for path in paths)

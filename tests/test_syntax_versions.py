@@ -127,3 +127,23 @@ def test_findings_in_files_of_newer_syntax(tmp_path: Path) -> None:
     assert fixed.returncode == 0, fixed.stdout
     text = (tmp_path / "app" / "models.py").read_text()
     assert "models.OneToOneField(Company, models.CASCADE)" in text and "class Box[T]:" in text
+
+
+def test_a_file_of_newer_syntax_is_rewritten_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The facts pass and the analysis parse the same text: LibCST reads it (and resolves
+    its positions) once; the second tree is the first, positions included."""
+    from o2o_lint import syntax_compat
+
+    text = 'def f(a, b):\n    try:\n        return a / b\n    except ZeroDivisionError, TypeError:\n        return f"{a!r} {b}"\n'
+    rejected = SyntaxError("rejected", ("x.py", 4, 5, ""))
+    rewrites: list[str] = []
+    real = syntax_compat._rewrites
+    monkeypatch.setattr(syntax_compat, "_rewrites", lambda *args: rewrites.append(args[0]) or real(*args))
+    first = syntax_compat.parse_newer_syntax(text, "x.py", rejected)
+    second = syntax_compat.parse_newer_syntax(text, "x.py", rejected)
+    assert rewrites == [text]
+    assert ast.dump(first, include_attributes=True) == ast.dump(second, include_attributes=True)
+    handler = first.body[0].body[0].handlers[0]
+    assert isinstance(handler.type, ast.Tuple) and (handler.type.lineno, handler.type.col_offset) == (4, 11)
+    syntax_compat.parse_newer_syntax(text + "\n", "x.py", rejected)  # other text: read again
+    assert rewrites == [text, text + "\n"]

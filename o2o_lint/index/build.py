@@ -262,6 +262,15 @@ class ProjectFacts:
                 return entry[0]
         return None
 
+    def content_hash_of(self, path: str) -> str | None:
+        """*path*'s (absolute) content hash, as :attr:`content_hashes` has it (without
+        building that mapping: the flake8 plugin asks once per file)."""
+        for root in self.roots:
+            entry = root.files.get(path)
+            if entry is not None:
+                return entry[1]
+        return None
+
     @property
     def run_digests(self) -> dict[str, str]:
         """What the findings cache's run fingerprint covers: every file's facts digest, and

@@ -29,7 +29,7 @@ from typing import TypeVar
 import libcst as cst
 
 from o2o_lint.astutil import resolve_relative
-from o2o_lint.cstutil import dotted
+from o2o_lint.cstutil import child_nodes, dotted
 from o2o_lint.django_api import (
     ASYNC_TWINS,
     CATCHES_VALUE_ERROR,
@@ -383,29 +383,12 @@ def _rebound_names(body: Sequence[cst.CSTNode]) -> set[str]:
             found.add(current.name.value)  # type: ignore[attr-defined]
         elif kind is cst.Global or kind is cst.Nonlocal:
             found.update(n.name.value for n in current.names)  # type: ignore[attr-defined]
-        stack.extend(_child_nodes(current))
+        stack.extend(child_nodes(current))
     return found
 
 
 #: The nodes whose ``target`` a statement binds.
 _BINDS_TARGET = frozenset({cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr, cst.Del})
-#: Per node class, its fields that may hold nodes (LibCST's ``children`` runs a visitor to
-#: collect them: most of the cost of a walk).
-_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The nodes directly inside *node*, as ``node.children`` has them, in no particular order."""
-    kind = type(node)
-    names = _NODE_FIELDS.get(kind)
-    if names is None:
-        names = _NODE_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(node))
-    for name in names:
-        value = getattr(node, name)
-        if type(value) is tuple or type(value) is list:
-            yield from (item for item in value if isinstance(item, cst.CSTNode))
-        elif isinstance(value, cst.CSTNode):
-            yield value
 
 
 def free_names(node: cst.CSTNode) -> set[str]:
@@ -416,7 +399,7 @@ def free_names(node: cst.CSTNode) -> set[str]:
         current = stack.pop()
         if type(current) is cst.Name:
             found.add(current.value)  # type: ignore[attr-defined]
-        stack.extend(_child_nodes(current))
+        stack.extend(child_nodes(current))
     return found
 
 
