@@ -6,10 +6,11 @@ attaches unsaved instances built by a list comprehension, returned by a method o
 (``self.build_place()``) or listed by a model formset's ``save(commit=False)``; beside it, the
 correct forms (the elements saved by ``bulk_create()`` or a loop first, a method a subclass
 overrides to save, a formset whose objects are saved first, a formset with a ``formset=`` class
-of its own whose ``save_new()`` saves). The real CLI reports exactly the wrong forms, without a
-fix (``--fix --unsafe-fixes`` leaves the code unchanged); on Django 4.2, 5.2 and 6.1, each wrong
-form raises the ``ValueError`` the message names (the 4.2 lookup silently matches nothing) and
-each correct one works. ``bulk_create()`` sets the primary keys on SQLite (3.35+, every line).
+of its own whose ``save_new()`` saves, a formset's listed objects saved through the formset:
+a first list's loop, ``formset.save()``, its forms, its forms' instances). The real CLI
+reports exactly the wrong forms, without a fix (``--fix --unsafe-fixes`` leaves the code
+unchanged); on Django 4.2, 5.2 and 6.1, each wrong form raises the ``ValueError`` the message
+names (the 4.2 lookup silently matches nothing) and each correct one works. ``bulk_create()`` sets the primary keys on SQLite (3.35+, every line).
 """
 
 from __future__ import annotations
@@ -149,6 +150,47 @@ def new_places_saved_by_the_formset_class(data):
     for place in formset.save(commit=False):
         Restaurant.objects.create(place=place)
     return Restaurant.objects.count()
+
+
+def new_places_saved_then_listed_again(data):
+    formset = PlaceFormSet(data, queryset=Place.objects.none())
+    assert formset.is_valid(), formset.errors
+    for place in formset.save(commit=False):
+        place.save()
+    for place in formset.save(commit=False):
+        Restaurant.objects.create(place=place)
+    return Restaurant.objects.count()
+
+
+def new_places_saved_by_the_formset(data):
+    formset = PlaceFormSet(data, queryset=Place.objects.none())
+    assert formset.is_valid(), formset.errors
+    objs = formset.save(commit=False)
+    formset.save()
+    for o in objs:
+        Restaurant.objects.create(place=o)
+    return Restaurant.objects.count()
+
+
+def new_places_saved_by_the_forms(data):
+    formset = PlaceFormSet(data, queryset=Place.objects.none())
+    assert formset.is_valid(), formset.errors
+    objs = formset.save(commit=False)
+    for form in formset.forms:
+        form.save()
+    for o in objs:
+        Restaurant.objects.create(place=o)
+    return Restaurant.objects.count()
+
+
+def new_places_saved_as_form_instances(data):
+    formset = PlaceFormSet(data, queryset=Place.objects.none())
+    assert formset.is_valid(), formset.errors
+    objs = formset.save(commit=False)
+    for form in formset.extra_forms:
+        form.instance.save()
+    Restaurant.objects.bulk_create([Restaurant(place=o) for o in objs])
+    return Restaurant.objects.count()
 '''
 
 FILES = {"places/models.py": MODELS, "places/services.py": SERVICES}
@@ -180,6 +222,9 @@ attempt("open_all_saved", lambda: services.open_all_saved(["e", "f"]))
 attempt("tag_all_saved", lambda: services.tag_all_saved(["g", "h"]))
 attempt("SavedReopening.run", lambda: services.SavedReopening().run())
 attempt("new_places_saved_by_the_formset_class", lambda: services.new_places_saved_by_the_formset_class(data))
+for name in ("new_places_saved_then_listed_again", "new_places_saved_by_the_formset",
+             "new_places_saved_by_the_forms", "new_places_saved_as_form_instances"):
+    attempt(name, lambda: getattr(services, name)(data))
 print("RESULTS=" + json.dumps(results))
 """
 
@@ -258,6 +303,12 @@ def test_the_wrong_forms_fail_on_real_django_and_the_right_ones_work(tmp_path: P
     assert results["tag_all_saved"] == {"value": 2}
     assert results["SavedReopening.run"] == {"value": 6}
     assert results["new_places_saved_by_the_formset_class"] == {"value": 7}
+    # save(commit=False) lists the forms' own instances: saved through the formset, the objects
+    # of a list taken before or after are saved
+    assert results["new_places_saved_then_listed_again"] == {"value": 8}
+    assert results["new_places_saved_by_the_formset"] == {"value": 9}
+    assert results["new_places_saved_by_the_forms"] == {"value": 10}
+    assert results["new_places_saved_as_form_instances"] == {"value": 11}
 
 
 NEVER_SAVED = '''\

@@ -83,6 +83,10 @@ FORMSET_FACTORIES = {
 }
 #: What saves a formset's new objects, for the message.
 FORMSET_REMEDY = "save each new object (`obj.save()`) before it is attached or looked up"
+#: A formset's methods and attributes that only validate or read, never save its forms' instances.
+#: Any other use of the formset (``formset.forms``, iterating it, ``formset.save()``, handing it
+#: to a call) may save the instances its ``save(commit=False)`` lists: they are the forms' own.
+FORMSET_READS = frozenset({"is_valid", "errors", "non_form_errors", "total_error_count", "is_bound", "has_changed"})
 _CONSTANTS = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
 #: Loops nested deeper than this are analysed in one pass (no fixed point).
 MAX_LOOP_DEPTH = 5
@@ -493,6 +497,9 @@ class FunctionAnalysis:
         self._form_instance: dict[int, int] = {}  # form oid -> the oid of the instance it builds
         self._form_methods: dict[int, frozenset[str]] = {}  # form oid -> methods its classes define
         self._batch_item: dict[int, int] = {}  # list oid of a build_batch() -> the oid of its elements
+        #: ids of the Name nodes of ``formset.is_valid()`` / ``formset.save(commit=False)``: uses of a
+        #: formset that leave its forms' instances unsaved
+        self._formset_reads: set[int] = set()
 
     # -- allocation ----------------------------------------------------------------
 
@@ -1103,6 +1110,17 @@ class FunctionAnalysis:
                 self.escape(obj.owners, state, seen)
             elif obj.kind == "form":
                 self.escape(frozenset({self._form_instance[oid]}), state, seen)
+            elif obj.kind == "formset":
+                self.touch_formsets(frozenset({oid}), state)
+
+    def touch_formsets(self, value: frozenset[int], state: State) -> None:
+        """A use of a formset that may save its forms' instances (``formset.forms``, iterating it,
+        ``formset.save()``, handing it over): the objects its ``save(commit=False)`` listed may be
+        saved from here on, and a later ``save(commit=False)`` may list saved objects."""
+        for oid in value:
+            if oid != UNKNOWN and self.objects[oid].kind == "formset":
+                state.status[oid] = SAVED  # touched: its save(commit=False) is not followed any more
+                self.escape(state.items.get(oid, NOTHING), state)
 
     def escape_names(self, names: set[str], state: State) -> None:
         for name in names:
@@ -1226,6 +1244,8 @@ class FunctionAnalysis:
         if isinstance(node, cst.Name):
             bound = state.names.get(node.value)
             if bound is not None:
+                if id(node) not in self._formset_reads:
+                    self.touch_formsets(bound, state)
                 return bound
             ref = self._ref_objects.get(node.value)
             if ref is not None:  # a parameter or global whose attributes were used
@@ -1385,8 +1405,10 @@ class FunctionAnalysis:
                 model = self.class_named(name)
                 if model is not None:
                     return frozenset({self.class_object(model)})
-        base = self.eval(node.value, state)
         attr = node.attr.value
+        if isinstance(node.value, cst.Name) and attr in FORMSET_READS:
+            self._formset_reads.add(id(node.value))
+        base = self.eval(node.value, state)
         if not base and isinstance(node.value, cst.Name):
             base = frozenset({self.ref_object(node.value.value)})  # a parameter, a global...
         elif not base and id(node) in self._call_of:
@@ -1475,6 +1497,10 @@ class FunctionAnalysis:
             if method in ("add", "aadd", "set", "aset") and isinstance(func.value, cst.Attribute):
                 self._call_of[id(func.value)] = call
             receiver_name = func.value.value if isinstance(func.value, cst.Name) else None
+            if receiver_name is not None and (
+                method in FORMSET_READS or (method == "save" and _commit_argument(call) is False)
+            ):
+                self._formset_reads.add(id(func.value))
             if receiver_name in LOGGER_RECEIVERS or method.startswith("assert"):
                 self.eval(func.value, state)
                 self.eval_args(call, state)
@@ -1698,6 +1724,11 @@ class FunctionAnalysis:
         self.escape_all(values, state)
         if method != "save" or _commit_argument(call) is not False or formset.model is None:
             return NOTHING
+        if state.status.get(formset.oid, 0) & SAVED or state.items.get(formset.oid):
+            # touched, or listed before (maybe on a path or loop pass): the forms' instances are
+            # the same objects each time, and may have been saved since
+            self.touch_formsets(frozenset({formset.oid}), state)
+            return NOTHING
         container = self._new(call, "list")
         item = self._batch_item.get(container.oid, 0)
         if not item:
@@ -1710,6 +1741,7 @@ class FunctionAnalysis:
         state.rels[item] = {}
         state.stale.pop(item, None)
         state.items[container.oid] = frozenset({item})
+        state.items[formset.oid] = frozenset({item})
         return frozenset({container.oid})
 
     def receive(self, handed: Handed, node: cst.CSTNode, origin: str, state: State) -> frozenset[int]:

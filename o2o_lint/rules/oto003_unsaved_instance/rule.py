@@ -28,7 +28,8 @@ instead of answering empty; #7488 deprecated unsaved instances in related filter
 
 Besides constructors, unsaved instances come from a ModelForm (``form.save(commit=False)``,
 ``form.instance`` before ``form.save()``), a model formset's ``save(commit=False)`` (its new
-forms' objects), factory_boy's ``build()``/``build_batch()``, model_bakery's ``prepare()``, a
+forms' own instances: followed only while nothing else, such as another ``save()`` of it,
+its ``forms`` or handing it over, may save them), factory_boy's ``build()``/``build_batch()``, model_bakery's ``prepare()``, a
 helper of the module or a method of the class (``self.build_place()``) that returns one, and
 pytest fixtures (:mod:`.handed`); none of these gets a fix. Comprehensions over a list of
 known elements bind their variable to each element, as ``for`` loops do. A GenericForeignKey raises the same ``save()``
@@ -1207,6 +1208,69 @@ _VALID = [
         """,
         files={"places/models.py": _MODELS},
         id="formset-not-followed-or-saved",
+    ),
+    # save(commit=False) returns the forms' own instances: once anything may have saved them (a
+    # first list's loop, formset.save(), the forms or their instances, iterating the formset,
+    # handing it over), a list of them, earlier or later, may hold saved objects. Silent.
+    Valid(
+        """
+        from django.forms import modelformset_factory
+
+        from elsewhere import persist
+        from places.models import Place, Restaurant
+
+        PlaceFormSet = modelformset_factory(Place, fields=["name"])
+
+
+        def listed_again_after_saving(data):
+            formset = PlaceFormSet(data)
+            for place in formset.save(commit=False):
+                place.save()
+            for place in formset.save(commit=False):
+                Restaurant.objects.create(place=place)
+
+
+        def formset_saved(data):
+            formset = PlaceFormSet(data)
+            objs = formset.save(commit=False)
+            formset.save()
+            for o in objs:
+                Restaurant.objects.create(place=o)
+
+
+        def forms_saved(data):
+            formset = PlaceFormSet(data)
+            objs = formset.save(commit=False)
+            for form in formset.forms:
+                form.save()
+            for o in objs:
+                Restaurant.objects.create(place=o)
+
+
+        def extra_forms_instances_saved(data):
+            formset = PlaceFormSet(data)
+            objs = formset.save(commit=False)
+            for form in formset.extra_forms:
+                form.instance.save()
+            Restaurant.objects.bulk_create([Restaurant(place=o) for o in objs])
+
+
+        def formset_iterated(data):
+            formset = PlaceFormSet(data)
+            objs = formset.save(commit=False)
+            for form in formset:
+                form.save()
+            Restaurant.objects.bulk_create([Restaurant(place=o) for o in objs])
+
+
+        def formset_handed_over(data):
+            formset = PlaceFormSet(data)
+            persist(formset)
+            for place in formset.save(commit=False):
+                Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS},
+        id="formset-instances-saved-via-formset",
     ),
     # A form of a class the index does not know (a third-party app's, or a name of unknown
     # origin such as a view's ``form`` parameter): its __init__ may bind it to an existing row,
@@ -2596,6 +2660,27 @@ _INVALID = [
         expected_messages=["with unsaved `WaiterFormSet(data, instance=restaurant)"],
         id="inline-formset-commit-false-lookup",
         range=(9, 11, 9, 56),
+    ),
+    # Validating the formset saves nothing: its save(commit=False) is still followed.
+    Invalid(
+        """
+        from django.forms import modelformset_factory
+
+        from places.models import Place, Restaurant
+
+        PlaceFormSet = modelformset_factory(Place, fields=["name"])
+
+
+        def open_all(data):
+            formset = PlaceFormSet(data)
+            if formset.is_valid() and not formset.errors:
+                for place in formset.save(commit=False):
+                    Restaurant.objects.create(place=place)
+        """,
+        files={"places/models.py": _MODELS},
+        expected_messages=["(Place from `formset.save(commit=False)` on line 10)"],
+        id="formset-validated-then-commit-false",
+        range=(11, 16, 11, 54),
     ),
 ]
 
