@@ -2678,9 +2678,9 @@ _INVALID = [
                     Restaurant.objects.create(place=place)
         """,
         files={"places/models.py": _MODELS},
-        expected_messages=["(Place from `formset.save(commit=False)` on line 10)"],
+        expected_messages=["(Place from `formset.save(commit=False)` on line 11)"],
         id="formset-validated-then-commit-false",
-        range=(11, 16, 11, 54),
+        range=(12, 12, 12, 50),
     ),
 ]
 
