@@ -22,7 +22,7 @@ import tokenize
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from o2o_lint.findings import Finding
+from o2o_lint.findings import PARSE_ERROR_CODE, Finding
 from o2o_lint.sourcefile import apply_line_edits, split_lines
 
 # flake8's own expressions (flake8/defaults.py of flake8 7), copied so that the CLI runs without flake8 installed (flake8 is the optional
@@ -112,16 +112,19 @@ def filter_suppressed(findings: list[Finding], text: str) -> list[Finding]:
 
 def split_suppressed(findings: list[Finding], text: str) -> tuple[list[Finding], list[Finding]]:
     """*findings* split into those ``# noqa`` in *text* lets through and those it suppresses
-    (the findings cache keeps both: flake8 applies ``# noqa`` itself)."""
+    (the findings cache keeps both: flake8 applies ``# noqa`` itself).
+
+    A file that could not be checked (OTO000) is always said so: a ``# noqa`` comment in
+    a file Python cannot read must not turn "not checked" into "all clear"."""
     if not findings or "noqa" not in text.lower():
         return findings, []
     source = SourceLines(text)
-    if file_is_suppressed(source.lines):
-        return [], findings
+    whole_file = file_is_suppressed(source.lines)
     kept: list[Finding] = []
     suppressed: list[Finding] = []
     for finding in findings:
-        (suppressed if is_suppressed(finding, source) else kept).append(finding)
+        unchecked = finding.code == PARSE_ERROR_CODE
+        (suppressed if not unchecked and (whole_file or is_suppressed(finding, source)) else kept).append(finding)
     return kept, suppressed
 
 

@@ -211,3 +211,14 @@ def test_fix_never_writes_through_a_symlink_leaving_the_project(tmp_path: Path) 
     assert "symlink to outside the project" in result.stdout
     assert (outside / "models.py").read_text() == MODELS
     assert result.returncode == 1
+
+
+@pytest.mark.parametrize("comment", ["# NOQA", "# noqa: OTO000", "# flake8: noqa"])
+def test_a_noqa_comment_never_hides_a_file_that_could_not_be_checked(tmp_path: Path, comment: str) -> None:
+    # Django's own tests/test_runner_apps/tagged/tests_syntax_error.py ends `1syntax_error  # NOQA`
+    project = write_project(tmp_path, {"app/broken.py": f"x = 1\n1syntax_error  {comment}\n"})
+    for extra in ([], ["--no-cache"]):
+        result = run_cli(*extra, "app", cwd=project)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "app/broken.py:2:1: OTO000 cannot parse" in result.stdout
+        assert "1 file could not be checked (OTO000)" in result.stdout
