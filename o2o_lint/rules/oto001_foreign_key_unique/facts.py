@@ -24,9 +24,22 @@ _UNIQUE = re.compile(
     r"\b(?:unique|primary_key)\s*=\s*(?!False\b|None\b)[A-Za-z_]"
     r"|\*\*\s*(?:\{|[A-Z_][A-Z0-9_]*\b|[\w.]*(?:unique|UNIQUE|primary|PRIMARY))"
 )
+#: The same without its leading ``\b``, which keeps the regex engine from skipping ahead on
+#: the first letters: found first, then confirmed by :data:`_UNIQUE` where it starts.
+_UNIQUE_UNBOUNDED = re.compile(_UNIQUE.pattern.removeprefix(r"\b"))
 _KEYWORDS = ("unique", "primary_key")
 #: Where such a call's keyword can be: its name or its ``**`` is spelled on that line.
 _SPELLED = re.compile(r"unique|primary_key|\*\*")
+
+
+def _may_hold_unique(text: str) -> bool:
+    """``_UNIQUE.search(text) is not None``, at less than half its cost."""
+    position = 0
+    while (match := _UNIQUE_UNBOUNDED.search(text, position)) is not None:
+        if _UNIQUE.match(text, match.start()) is not None:  # ``\b`` looks before the start
+            return True
+        position = match.start() + 1
+    return False
 
 
 def _may_be_true(value: ast.expr) -> bool:
@@ -51,7 +64,7 @@ def _may_declare_unique(node: ast.Call) -> bool:
 def unique_calls(tree: ast.Module, text: str | None) -> list[str]:
     """Callee names (their last part) of calls that may declare a unique field."""
     found: set[str] = set()
-    if text is not None and _UNIQUE.search(text) is None:
+    if text is not None and not _may_hold_unique(text):
         return []
     nodes: Iterable[ast.AST] = ast.walk(tree)
     if text is not None and text.isascii():  # else a keyword may be spelled otherwise (NFKC)
