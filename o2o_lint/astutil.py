@@ -14,6 +14,11 @@ def dotted_name(node: ast.AST) -> str | None:
 
     A loop, not recursion: a chain of thousands of attributes must not overflow the stack.
     """
+    kind = type(node)  # the two commonest shapes first: the facts pass asks for every load
+    if kind is ast.Name:
+        return node.id  # type: ignore[attr-defined,no-any-return]
+    if kind is ast.Attribute and type(node.value) is ast.Name:  # type: ignore[attr-defined]
+        return f"{node.value.id}.{node.attr}"  # type: ignore[attr-defined]
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)

@@ -61,6 +61,8 @@ _TRY_TYPES = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar"
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _SCOPE_TYPES = frozenset(_SCOPES)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFINITIONS = (*_FUNCTIONS, ast.ClassDef)
+_MATCH = getattr(ast, "Match", ())
 #: Model methods that save the instance: ``save_base(raw=True)`` too (multi-table promotion by id).
 SAVE_METHODS = SAVES | {"save_base"}
 #: Manager methods that save a list of instances.
@@ -268,7 +270,7 @@ class _FunctionWalker:
             self.statement(statement, [*prefix, index])
 
     def statement(self, node: ast.stmt, here: list[Any]) -> None:
-        if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+        if isinstance(node, _DEFINITIONS):
             for decorator in node.decorator_list:
                 self.expr(decorator, [*here, "h"])
             self.bind(node.name, _pos(node))
@@ -322,7 +324,7 @@ class _FunctionWalker:
                 self.block(handler.body, [*here, f"try.h{number}"])
             self.block(node.orelse, [*here, "try.e"])
             self.block(node.finalbody, [*here, "try.f"])
-        elif isinstance(node, getattr(ast, "Match", ())):
+        elif isinstance(node, _MATCH):
             self.expr(node.subject, header)
             for number, case in enumerate(node.cases):
                 for child in ast.walk(case.pattern):
@@ -379,7 +381,7 @@ class _FunctionWalker:
             for alias in node.names:
                 self.bind(alias.asname or alias.name.partition(".")[0], _pos(node))
         else:
-            for child in ast.iter_child_nodes(node):
+            for child in child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.expr(child, path)
 
