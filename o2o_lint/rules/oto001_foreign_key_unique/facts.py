@@ -5,7 +5,8 @@ that may declare a unique field: ``unique=`` or ``primary_key=`` given ``True`` 
 (a constant the index may resolve: ``unique=ONE_PER_COMPANY``), or a ``**`` dict
 (``**{"unique": True}``, ``**UNIQUE``). A full ``ast.walk`` costs as much as the parse, so
 only files whose text can hold such a call pay for it, and only for the statements that
-spell ``unique``, ``primary_key`` or ``**``.
+spell ``unique``, ``primary_key`` or ``**`` (or, in a file that is not ASCII, hold a
+character beyond ASCII).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ _UNIQUE_UNBOUNDED = re.compile(_UNIQUE.pattern.removeprefix(r"\b"))
 _KEYWORDS = ("unique", "primary_key")
 #: Where such a call's keyword can be: its name or its ``**`` is spelled on that line.
 _SPELLED = re.compile(r"unique|primary_key|\*\*")
+#: In a file that is not ASCII, a keyword may be spelled with other letters (identifiers are
+#: NFKC-normalised: ``ｕnique=`` is ``unique=``): its line then holds a character beyond ASCII.
+_SPELLED_OR_OTHER = re.compile(r"unique|primary_key|\*\*|[^\x00-\x7f]+")
 
 
 def _may_hold_unique(text: str) -> bool:
@@ -67,8 +71,9 @@ def unique_calls(tree: ast.Module, text: str | None) -> list[str]:
     if text is not None and not _may_hold_unique(text):
         return []
     nodes: Iterable[ast.AST] = ast.walk(tree)
-    if text is not None and text.isascii():  # else a keyword may be spelled otherwise (NFKC)
-        nodes = walk_near(tree, line_numbers(text, [match.start() for match in _SPELLED.finditer(text)]))
+    if text is not None:
+        spelled = _SPELLED if text.isascii() else _SPELLED_OR_OTHER
+        nodes = walk_near(tree, line_numbers(text, [match.start() for match in spelled.finditer(text)]))
     for node in nodes:
         if not isinstance(node, ast.Call):
             continue
