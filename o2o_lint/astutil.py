@@ -14,6 +14,11 @@ def dotted_name(node: ast.AST) -> str | None:
 
     A loop, not recursion: a chain of thousands of attributes must not overflow the stack.
     """
+    kind = type(node)  # the two commonest shapes first: the facts pass asks for every load
+    if kind is ast.Name:
+        return node.id  # type: ignore[attr-defined,no-any-return]
+    if kind is ast.Attribute and type(node.value) is ast.Name:  # type: ignore[attr-defined]
+        return f"{node.value.id}.{node.attr}"  # type: ignore[attr-defined]
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -37,6 +42,18 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
     return base
 
 
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.iter_child_nodes(node))``, in the same order, without its two generators."""
+    children: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            children.extend(item for item in value if isinstance(item, ast.AST))
+    return children
+
+
 def walk_near(tree: ast.AST, lines: Sequence[int]) -> Iterator[ast.AST]:
     """``ast.walk(tree)`` (breadth first) without the statements that span none of the
     sorted line numbers *lines*, nor anything inside them.
@@ -55,5 +72,5 @@ def walk_near(tree: ast.AST, lines: Sequence[int]) -> Iterator[ast.AST]:
             nearest = bisect.bisect_left(lines, first)
             if nearest == len(lines) or lines[nearest] > (node.end_lineno or node.lineno):
                 continue
-        queue.extend(ast.iter_child_nodes(node))
+        queue.extend(child_nodes(node))
         yield node

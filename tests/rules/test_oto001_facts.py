@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from o2o_lint.rules.oto001_foreign_key_unique.facts import unique_calls
+import pytest
+
+from o2o_lint.rules.oto001_foreign_key_unique.facts import _UNIQUE, _may_hold_unique, unique_calls
 
 SOURCE = textwrap.dedent('''
     from django.db import models
@@ -53,3 +55,20 @@ def test_a_keyword_spelled_with_other_unicode_letters_is_found() -> None:
     tree = ast.parse(source)
     assert unique_calls(tree, source) == ["ForeignKey", "OneKey"]
     assert [n.lineno for n in ast.walk(tree) if isinstance(n, ast.keyword) and n.arg == "unique"] == [4, 6]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("f(unique=True)", id="keyword"),
+        pytest.param("is_unique=True", id="inside-a-word"),
+        pytest.param("is_primary_key=unique=True", id="starts-inside-a-rejected-match"),
+        pytest.param("xunique=None, unique=ONE", id="after-a-rejected-match"),
+        pytest.param("f(**kwargs)", id="kwargs-passed-on"),
+        pytest.param("f(**UNIQUE)", id="constant-dict"),
+        pytest.param("unique=False", id="false"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_the_text_screen_answers_as_its_bounded_pattern_does(text: str) -> None:
+    assert _may_hold_unique(text) is (_UNIQUE.search(text) is not None)

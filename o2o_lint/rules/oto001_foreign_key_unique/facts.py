@@ -5,7 +5,8 @@ that may declare a unique field: ``unique=`` or ``primary_key=`` given ``True`` 
 (a constant the index may resolve: ``unique=ONE_PER_COMPANY``), or a ``**`` dict
 (``**{"unique": True}``, ``**UNIQUE``). A full ``ast.walk`` costs as much as the parse, so
 only files whose text can hold such a call pay for it, and only for the statements that
-spell ``unique``, ``primary_key`` or ``**``.
+spell ``unique``, ``primary_key`` or ``**`` (or, in a file that is not ASCII, hold a
+character beyond ASCII).
 """
 
 from __future__ import annotations
@@ -24,9 +25,25 @@ _UNIQUE = re.compile(
     r"\b(?:unique|primary_key)\s*=\s*(?!False\b|None\b)[A-Za-z_]"
     r"|\*\*\s*(?:\{|[A-Z_][A-Z0-9_]*\b|[\w.]*(?:unique|UNIQUE|primary|PRIMARY))"
 )
+#: The same without its leading ``\b``, which keeps the regex engine from skipping ahead on
+#: the first letters: found first, then confirmed by :data:`_UNIQUE` where it starts.
+_UNIQUE_UNBOUNDED = re.compile(_UNIQUE.pattern.removeprefix(r"\b"))
 _KEYWORDS = ("unique", "primary_key")
 #: Where such a call's keyword can be: its name or its ``**`` is spelled on that line.
 _SPELLED = re.compile(r"unique|primary_key|\*\*")
+#: In a file that is not ASCII, a keyword may be spelled with other letters (identifiers are
+#: NFKC-normalised: ``ｕnique=`` is ``unique=``): its line then holds a character beyond ASCII.
+_SPELLED_OR_OTHER = re.compile(r"unique|primary_key|\*\*|[^\x00-\x7f]+")
+
+
+def _may_hold_unique(text: str) -> bool:
+    """``_UNIQUE.search(text) is not None``, at less than half its cost."""
+    position = 0
+    while (match := _UNIQUE_UNBOUNDED.search(text, position)) is not None:
+        if _UNIQUE.match(text, match.start()) is not None:  # ``\b`` looks before the start
+            return True
+        position = match.start() + 1
+    return False
 
 
 def _may_be_true(value: ast.expr) -> bool:
@@ -51,11 +68,12 @@ def _may_declare_unique(node: ast.Call) -> bool:
 def unique_calls(tree: ast.Module, text: str | None) -> list[str]:
     """Callee names (their last part) of calls that may declare a unique field."""
     found: set[str] = set()
-    if text is not None and _UNIQUE.search(text) is None:
+    if text is not None and not _may_hold_unique(text):
         return []
     nodes: Iterable[ast.AST] = ast.walk(tree)
-    if text is not None and text.isascii():  # else a keyword may be spelled otherwise (NFKC)
-        nodes = walk_near(tree, line_numbers(text, [match.start() for match in _SPELLED.finditer(text)]))
+    if text is not None:
+        spelled = _SPELLED if text.isascii() else _SPELLED_OR_OTHER
+        nodes = walk_near(tree, line_numbers(text, [match.start() for match in spelled.finditer(text)]))
     for node in nodes:
         if not isinstance(node, ast.Call):
             continue

@@ -27,6 +27,7 @@ import builtins
 import re
 from typing import Any
 
+from o2o_lint.astutil import child_nodes
 from o2o_lint.astutil import dotted_name as _dotted
 from o2o_lint.django_api import (
     CATCHES_DOES_NOT_EXIST,
@@ -58,7 +59,10 @@ INSTANCE_STEPS = with_async(RETURNS_INSTANCE) | RETURNS_OBJECT
 _BUILTINS = frozenset(dir(builtins))
 _TRY_TYPES = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None)
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_SCOPE_TYPES = frozenset(_SCOPES)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFINITIONS = (*_FUNCTIONS, ast.ClassDef)
+_MATCH = getattr(ast, "Match", ())
 #: Model methods that save the instance: ``save_base(raw=True)`` too (multi-table promotion by id).
 SAVE_METHODS = SAVES | {"save_base"}
 #: Manager methods that save a list of instances.
@@ -266,7 +270,7 @@ class _FunctionWalker:
             self.statement(statement, [*prefix, index])
 
     def statement(self, node: ast.stmt, here: list[Any]) -> None:
-        if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+        if isinstance(node, _DEFINITIONS):
             for decorator in node.decorator_list:
                 self.expr(decorator, [*here, "h"])
             self.bind(node.name, _pos(node))
@@ -320,7 +324,7 @@ class _FunctionWalker:
                 self.block(handler.body, [*here, f"try.h{number}"])
             self.block(node.orelse, [*here, "try.e"])
             self.block(node.finalbody, [*here, "try.f"])
-        elif isinstance(node, getattr(ast, "Match", ())):
+        elif isinstance(node, _MATCH):
             self.expr(node.subject, header)
             for number, case in enumerate(node.cases):
                 for child in ast.walk(case.pattern):
@@ -377,7 +381,7 @@ class _FunctionWalker:
             for alias in node.names:
                 self.bind(alias.asname or alias.name.partition(".")[0], _pos(node))
         else:
-            for child in ast.iter_child_nodes(node):
+            for child in child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.expr(child, path)
 
@@ -514,18 +518,22 @@ class _FunctionWalker:
     # -- expressions ---------------------------------------------------------------
 
     def expr(self, node: ast.expr, path: list[Any]) -> None:
+        # exact types (no node class is subclassed): the hottest loop of the facts pass
         stack: list[ast.AST] = [node]
         while stack:
             current = stack.pop()
-            if isinstance(current, ast.Call):
-                self.call(current, path)
-                func = current.func
-                stack.append(func.value if isinstance(func, ast.Attribute) else func)
-                stack.extend(current.args)
-                stack.extend(k.value for k in current.keywords)
-            elif isinstance(current, _SCOPES):
-                if not isinstance(current, ast.Lambda):
-                    self.comprehension(current, path)
+            kind = type(current)
+            if kind is ast.Name or kind is ast.Constant:
+                continue  # nothing below them but a context
+            if kind is ast.Call:
+                self.call(current, path)  # type: ignore[arg-type]
+                func = current.func  # type: ignore[attr-defined]
+                stack.append(func.value if type(func) is ast.Attribute else func)
+                stack.extend(current.args)  # type: ignore[attr-defined]
+                stack.extend(k.value for k in current.keywords)  # type: ignore[attr-defined]
+            elif kind in _SCOPE_TYPES:
+                if kind is not ast.Lambda:
+                    self.comprehension(current, path)  # type: ignore[arg-type]
                 continue
             elif isinstance(current, ast.NamedExpr):
                 stack.append(current.value)
@@ -544,7 +552,7 @@ class _FunctionWalker:
                     self.escape(current.value, "yielded", current, path)
                     stack.append(current.value)
             else:
-                stack.extend(ast.iter_child_nodes(current))
+                stack.extend(child_nodes(current))
 
     def escape(self, value: ast.expr, how: str, node: ast.AST, path: list[Any], callee: str | None = None) -> None:
         """*value* (a name, ``x.y``, or a literal container of them) leaves the function."""
