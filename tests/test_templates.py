@@ -71,13 +71,16 @@ def test_templates_are_found_in_app_and_settings_directories_and_nowhere_else(tm
         "site/settings.py": 'from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent\n'
                             'TEMPLATES = [{"DIRS": [BASE_DIR / "tmpl"]}]\n',
     })
-    for relative in ("billing/templates/billing/a.html", "tmpl/b.txt", "jinja2/c.jinja", "static/d.html",
-                     "billing/templates/billing/e.css"):
+    # an app's templates/ and jinja2/ (APP_DIRS) and the DIRS; not client-side templates
+    # (Handlebars under static/, a front end's src/templates/) nor a templates/ no loader reads
+    for relative in ("billing/templates/billing/a.html", "tmpl/b.txt", "billing/jinja2/c.jinja", "static/d.html",
+                     "billing/templates/billing/e.css", "templates/f.html", "billing/static/billing/js/templates/g.html",
+                     "frontend/src/templates/h.html", "node_modules/pkg/templates/i.html", "docs/templates/j.html"):
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / relative).write_text(USE)
     found = _findings(root, ".")
     assert sorted(path for path, _, code in found if code == "OTO004") == [
-        "billing/templates/billing/a.html", "jinja2/c.jinja", "tmpl/b.txt"]
+        "billing/jinja2/c.jinja", "billing/templates/billing/a.html", "tmpl/b.txt"]
     assert all(line == 2 for _, line, code in found if code == "OTO004")
     # a page outside the template directories, named explicitly (pre-commit passes any .html), is not read
     assert _findings(root, "static/d.html") == []
@@ -199,3 +202,15 @@ def test_an_unresolvable_templates_setting_makes_the_fix_unsafe_naming_the_setti
             in _oto001(root))
     (root / "proj" / "settings.py").write_text('TEMPLATES = [{"DIRS": [], "APP_DIRS": True}]\n')
     assert "the fix is unsafe" not in _oto001(root)
+
+
+def test_a_top_level_or_client_side_looking_directory_named_in_dirs_is_read(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {
+        "billing/models.py": MODELS,
+        "site/settings.py": BASE + 'TEMPLATES = [{"DIRS": [BASE_DIR / "templates", BASE_DIR / "frontend" / "src"]}]\n',
+    })
+    for relative in ("templates/f.html", "frontend/src/templates/h.html", "frontend/other/templates/k.html"):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(USE)
+    assert sorted(path for path, _, code in _findings(root, ".") if code == "OTO004") == [
+        "frontend/src/templates/h.html", "templates/f.html"]
