@@ -161,6 +161,7 @@ def test_dirs_through_a_list_name_or_joinpath_are_read_and_anything_else_is_unre
         [[2, ["site", "tmpl"]]], True)
     assert _resolved(BASE + 'TEMPLATES = [{"APP_DIRS": True}]\nTEMPLATES[0]["OPTIONS"]["debug"] = True\n') == ([], True)
     assert _resolved("DEBUG = True\n") == ([], True)  # no TEMPLATES: nothing unknown
+    assert _resolved("TEMPLATES = {'two_col.html': 'Two columns'}\n") == ([], True)  # not Django's setting
     for unresolved in (
         'TEMPLATES = [{"DIRS": [BASE_DIR / "t", os.environ["TEMPLATE_DIR"]]}]\n',
         'TEMPLATES = [{"DIRS": ["/srv/templates"]}]\n',
@@ -171,6 +172,7 @@ def test_dirs_through_a_list_name_or_joinpath_are_read_and_anything_else_is_unre
         'TEMPLATES = [{"DIRS": [BASE_DIR / "t"]}]\nTEMPLATES[0]["DIRS"].append(EXTRA)\n',
         'D = [BASE_DIR / "t"]\nTEMPLATES = [{"DIRS": D}]\nD += [EXTRA]\n',
         'from .base import *\nTEMPLATES[0]["DIRS"] += [EXTRA]\n',
+        'TEMPLATES = [{"DIRS": []}]\nif DEBUG:\n    TEMPLATES[0]["DIRS"].insert(0, os.path.join(DATA_DIR, "t"))\n',
     ):
         assert _resolved(BASE + unresolved)[1] is False, unresolved
 

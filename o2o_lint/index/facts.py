@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import os
 import re
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
@@ -359,6 +359,8 @@ def _template_dirs(tree: ast.Module, templates: ast.Assign) -> tuple[list[list],
                 if all(entry is not None and entry[0] > 0 for entry in entries):
                     lists[name] = entries  # type: ignore[assignment]
     found_dirs: list[list] = []
+    if isinstance(templates.value, (ast.Dict, ast.Set, ast.Constant)):
+        return found_dirs, True  # not Django's setting (a list of backends): django CMS's own TEMPLATES
     if not isinstance(templates.value, (ast.List, ast.Tuple)):
         return found_dirs, False
     resolved = True
@@ -393,7 +395,7 @@ def _template_dirs_changed(tree: ast.Module, templates: ast.Assign | None, lists
     augmented assignment."""
     watched = {"TEMPLATES", *lists}
     after = templates is None
-    for statement in tree.body:
+    for statement in _module_statements(tree.body):
         if statement is templates:
             after = True
             continue
@@ -421,6 +423,18 @@ def _template_dirs_changed(tree: ast.Module, templates: ast.Assign | None, lists
             if "DIRS" in keys or not any(isinstance(key, str) for key in keys) or None in keys:
                 return True
     return False
+
+
+def _module_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements run when the module is imported, in order: inside ``if``, ``try``,
+    ``with`` and loops too (``if DEBUG: TEMPLATES[0]["DIRS"] += [...]``), not in functions."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
+            for block in ("body", "orelse", "finalbody"):
+                yield from _module_statements(getattr(statement, block, []))
+            for handler in getattr(statement, "handlers", []):
+                yield from _module_statements(handler.body)
 
 
 def _directory(node: ast.expr, bindings: dict[str, RelativeDirectory]) -> RelativeDirectory | None:
