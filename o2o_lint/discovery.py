@@ -21,8 +21,16 @@ from dataclasses import dataclass
 
 
 #: Directories whose files (at any depth) Django's and Jinja2's app loaders read as
-#: templates: ``APP_DIRS``, and the ``BASE_DIR / "templates"`` most settings name in DIRS.
+#: templates (``APP_DIRS``): ``<app>/templates/`` and ``<app>/jinja2/`` of an app's
+#: package directory. Others (``frontend/src/templates``, ``static/js/templates``: the
+#: browser's) are templates only where the settings name them in DIRS.
 TEMPLATE_DIRECTORY_NAMES = frozenset({"templates", "jinja2"})
+#: A directory holding one of these is a package or an app, whose TEMPLATE_DIRECTORY_NAMES
+#: the app loaders read.
+APP_MARKERS = frozenset({"__init__.py", "models.py", "apps.py"})
+#: Trees served to the browser or installed by npm: a ``templates`` directory there is
+#: client-side (Handlebars, Vue...), even below a package.
+CLIENT_SIDE_DIRECTORY_NAMES = frozenset({"static", "staticfiles", "node_modules", "bower_components"})
 #: What a template file is called; anything else under a template directory (images,
 #: scripts, stylesheets) is not read.
 TEMPLATE_EXTENSIONS = (".html", ".htm", ".txt", ".xml", ".jinja", ".jinja2", ".j2")
@@ -175,9 +183,11 @@ def _walk(top: str, matcher: ExcludeMatcher, seen: set[str], ignored: frozenset[
     problems: list[DiscoveryProblem] = []
     pending = [top]
     template_directories = {top} if top_holds_templates else set()  # inside a `templates` directory
+    client_side: set[str] = set()  # inside a `static` or `node_modules` directory
     while pending:
         directory = pending.pop()
         in_templates = directory in template_directories
+        in_client_side = directory in client_side
         try:
             with os.scandir(directory) as entries:
                 listing = sorted(entries, key=lambda entry: entry.name)
@@ -186,6 +196,8 @@ def _walk(top: str, matcher: ExcludeMatcher, seen: set[str], ignored: frozenset[
             continue
         subdirectories = []
         absolute_directory = os.path.abspath(directory) if ignored else ""
+        is_app = templates is not None and not in_templates and not in_client_side and any(
+            entry.name in APP_MARKERS for entry in listing)
         for entry in listing:
             name = entry.name
             if matcher.name_excluded(name):
@@ -200,8 +212,11 @@ def _walk(top: str, matcher: ExcludeMatcher, seen: set[str], ignored: frozenset[
             if is_directory:
                 if not matcher.path_excluded(path):
                     subdirectories.append(path)
-                    if templates is not None and (in_templates or name in TEMPLATE_DIRECTORY_NAMES):
+                    if templates is not None and (in_templates or (is_app and name in TEMPLATE_DIRECTORY_NAMES)):
                         template_directories.add(path)
+                    elif templates is not None and not in_templates and (
+                            in_client_side or name in CLIENT_SIDE_DIRECTORY_NAMES):
+                        client_side.add(path)
                 continue
             if in_templates and templates is not None and is_template_path(name):
                 if not matcher.path_excluded(path) and not entry.is_symlink():

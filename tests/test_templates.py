@@ -71,13 +71,16 @@ def test_templates_are_found_in_app_and_settings_directories_and_nowhere_else(tm
         "site/settings.py": 'from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent\n'
                             'TEMPLATES = [{"DIRS": [BASE_DIR / "tmpl"]}]\n',
     })
-    for relative in ("billing/templates/billing/a.html", "tmpl/b.txt", "jinja2/c.jinja", "static/d.html",
-                     "billing/templates/billing/e.css"):
+    # an app's templates/ and jinja2/ (APP_DIRS) and the DIRS; not client-side templates
+    # (Handlebars under static/, a front end's src/templates/) nor a templates/ no loader reads
+    for relative in ("billing/templates/billing/a.html", "tmpl/b.txt", "billing/jinja2/c.jinja", "static/d.html",
+                     "billing/templates/billing/e.css", "templates/f.html", "billing/static/billing/js/templates/g.html",
+                     "frontend/src/templates/h.html", "node_modules/pkg/templates/i.html", "docs/templates/j.html"):
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / relative).write_text(USE)
     found = _findings(root, ".")
     assert sorted(path for path, _, code in found if code == "OTO004") == [
-        "billing/templates/billing/a.html", "jinja2/c.jinja", "tmpl/b.txt"]
+        "billing/jinja2/c.jinja", "billing/templates/billing/a.html", "tmpl/b.txt"]
     assert all(line == 2 for _, line, code in found if code == "OTO004")
     # a page outside the template directories, named explicitly (pre-commit passes any .html), is not read
     assert _findings(root, "static/d.html") == []
@@ -141,3 +144,75 @@ def test_a_container_method_name_on_an_unknown_variable_is_not_reported(tmp_path
     found = _findings(root, ".")
     assert [code for _, _, code in found] == ["OTO001"]  # the template may read the manager: unsafe, not reported
     assert "the fix is unsafe" in run_cli("--output-format", "concise", ".", cwd=root).stdout
+
+
+def _resolved(source: str) -> tuple[list, bool]:
+    facts = extract_facts(ast.parse(source), "site.settings", False, source)
+    return facts["template_dirs"], facts["template_dirs_resolved"]
+
+
+BASE = "from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent\n"
+
+
+def test_dirs_through_a_list_name_or_joinpath_are_read_and_anything_else_is_unresolved() -> None:
+    assert _resolved(BASE + 'TEMPLATE_DIRS = [BASE_DIR / "frontend"]\nTEMPLATES = [{"DIRS": TEMPLATE_DIRS}]\n') == (
+        [[2, ["frontend"]]], True)
+    assert _resolved(BASE + 'TEMPLATES = [{"DIRS": [BASE_DIR.joinpath("site", "tmpl")], "APP_DIRS": True}]\n') == (
+        [[2, ["site", "tmpl"]]], True)
+    assert _resolved(BASE + 'TEMPLATES = [{"APP_DIRS": True}]\nTEMPLATES[0]["OPTIONS"]["debug"] = True\n') == ([], True)
+    assert _resolved("DEBUG = True\n") == ([], True)  # no TEMPLATES: nothing unknown
+    assert _resolved("TEMPLATES = {'two_col.html': 'Two columns'}\n") == ([], True)  # not Django's setting
+    for unresolved in (
+        'TEMPLATES = [{"DIRS": [BASE_DIR / "t", os.environ["TEMPLATE_DIR"]]}]\n',
+        'TEMPLATES = [{"DIRS": ["/srv/templates"]}]\n',
+        'TEMPLATES = [{"DIRS": [f"{BASE_DIR}/t"]}]\n',
+        'TEMPLATES = build_templates(BASE_DIR)\n',
+        'TEMPLATES = [{**COMMON, "APP_DIRS": True}]\n',
+        'TEMPLATES = [{"DIRS": DIRS_FROM_ELSEWHERE}]\n',
+        'TEMPLATES = [{"DIRS": [BASE_DIR / "t"]}]\nTEMPLATES[0]["DIRS"].append(EXTRA)\n',
+        'D = [BASE_DIR / "t"]\nTEMPLATES = [{"DIRS": D}]\nD += [EXTRA]\n',
+        'from .base import *\nTEMPLATES[0]["DIRS"] += [EXTRA]\n',
+        'TEMPLATES = [{"DIRS": []}]\nif DEBUG:\n    TEMPLATES[0]["DIRS"].insert(0, os.path.join(DATA_DIR, "t"))\n',
+    ):
+        assert _resolved(BASE + unresolved)[1] is False, unresolved
+
+
+def _oto001(root: Path) -> str:
+    result = run_cli("--select", "OTO001", "--output-format", "concise", ".", cwd=root)
+    assert "OTO001" in result.stdout, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_a_template_in_a_dirs_list_or_joinpath_directory_makes_the_fix_unsafe(tmp_path: Path) -> None:
+    for name, settings, directory in (
+        ("list", BASE + 'TEMPLATE_DIRS = [BASE_DIR / "frontend"]\nTEMPLATES = [{"DIRS": TEMPLATE_DIRS}]\n', "frontend"),
+        ("joinpath", BASE + 'TEMPLATES = [{"DIRS": [BASE_DIR.joinpath("site_templates")]}]\n', "site_templates"),
+    ):
+        root = write_project(tmp_path / name, {"billing/models.py": MODELS, "proj/settings.py": settings})
+        assert "the fix is unsafe" not in _oto001(root)  # resolved, no use: safe
+        (root / directory / "billing").mkdir(parents=True)
+        (root / directory / "billing" / "company.html").write_text(USE)
+        assert "the fix is unsafe: the reverse accessor `address_set` is used as a manager in 1 file(s)" in _oto001(root)
+
+
+def test_an_unresolvable_templates_setting_makes_the_fix_unsafe_naming_the_settings_file(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {
+        "billing/models.py": MODELS,
+        "proj/settings.py": 'import os\nTEMPLATES = [{"DIRS": [os.environ["TEMPLATE_DIR"]], "APP_DIRS": True}]\n',
+    })
+    assert ("the fix is unsafe: the template directories of proj/settings.py cannot be read statically"
+            in _oto001(root))
+    (root / "proj" / "settings.py").write_text('TEMPLATES = [{"DIRS": [], "APP_DIRS": True}]\n')
+    assert "the fix is unsafe" not in _oto001(root)
+
+
+def test_a_top_level_or_client_side_looking_directory_named_in_dirs_is_read(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {
+        "billing/models.py": MODELS,
+        "site/settings.py": BASE + 'TEMPLATES = [{"DIRS": [BASE_DIR / "templates", BASE_DIR / "frontend" / "src"]}]\n',
+    })
+    for relative in ("templates/f.html", "frontend/src/templates/h.html", "frontend/other/templates/k.html"):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(USE)
+    assert sorted(path for path, _, code in _findings(root, ".") if code == "OTO004") == [
+        "frontend/src/templates/h.html", "templates/f.html"]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from o2o_lint.cache import Cache, content_hash, stat_signature
 from o2o_lint.config import Settings
-from o2o_lint.discovery import TEMPLATE_DIRECTORY_NAMES, ignored_here_or_above, iter_python_files, iter_template_files, start_git_ignored
+from o2o_lint.discovery import ignored_here_or_above, iter_python_files, iter_template_files, start_git_ignored
 from o2o_lint.index.facts import Facts, facts_for_tree, facts_version
 
 if TYPE_CHECKING:
@@ -165,8 +165,8 @@ class RootFacts:
         return scanned_paths
 
     def _settings_directories(self) -> list[str]:
-        """The DIRS of the settings modules (:data:`template_dirs`) inside this root, outside
-        any ``templates`` directory the walk read already."""
+        """The DIRS of the settings modules (:data:`template_dirs`) inside this root (the
+        walk reads only apps' ``templates`` directories: a top-level one is found here)."""
         found = []
         prefix = self.root.rstrip(os.sep) + os.sep
         for path, dirs in sorted(self.template_dirs.items()):
@@ -175,8 +175,7 @@ class RootFacts:
                 for _ in range(up):
                     directory = os.path.dirname(directory)
                 directory = os.path.normpath(os.path.join(directory, *names))
-                if directory.startswith(prefix) and not any(
-                        part in TEMPLATE_DIRECTORY_NAMES for part in directory[len(prefix):].split(os.sep)):
+                if directory.startswith(prefix) or directory == self.root.rstrip(os.sep):
                     found.append(directory)
         return found
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import ast
 import os
 import re
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 16  # 16: settings-driven relation targets (``settings.X_MODEL``, ``getattr(settings, ...)``); 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
+FACTS_VERSION = 17  # 17: whether TEMPLATES DIRS were all read (``template_dirs_resolved``), lists of DIRS, ``.joinpath``; 16: settings-driven relation targets (``settings.X_MODEL``, ``getattr(settings, ...)``); 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
 
 Facts = dict[str, Any]
 
@@ -332,35 +332,109 @@ def _custom_managers(tree: ast.Module, text: str | None, classes: list[Facts]) -
 RelativeDirectory = tuple[int, tuple[str, ...]]
 
 
-def _template_dirs(tree: ast.Module, templates: ast.Assign) -> list[list]:
+def _template_dirs(tree: ast.Module, templates: ast.Assign) -> tuple[list[list], bool]:
     """The directories ``TEMPLATES[...]["DIRS"]`` names, when they can be read without
     running the settings: built from ``__file__`` (``BASE_DIR = Path(__file__).resolve()
     .parent.parent``, ``os.path.dirname(os.path.abspath(__file__))``) and string literals
-    (``BASE_DIR / "templates"``, ``os.path.join(BASE_DIR, "templates")``), through
-    module-level names bound before. As ``[levels up, [names]]``."""
+    (``BASE_DIR / "templates"``, ``os.path.join(BASE_DIR, "templates")``,
+    ``BASE_DIR.joinpath("templates")``), through module-level names bound before (a path,
+    or a list of paths: ``TEMPLATE_DIRS = [BASE_DIR / "frontend"]``). As ``[levels up,
+    [names]]``, and whether every directory the setting names was read: a TEMPLATES built
+    otherwise (a call, the environment, ``**`` entries) or a DIRS entry not read leaves
+    the project's template directories unknown."""
     bindings: dict[str, RelativeDirectory] = {}
+    lists: dict[str, list[RelativeDirectory]] = {}
     for statement in tree.body:
         if statement is templates:
             break
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            name = statement.targets[0].id
+            bindings.pop(name, None)
+            lists.pop(name, None)
             found = _directory(statement.value, bindings)
             if found is not None:
-                bindings[statement.targets[0].id] = found
-            else:
-                bindings.pop(statement.targets[0].id, None)
+                bindings[name] = found
+            elif isinstance(statement.value, (ast.List, ast.Tuple)):
+                entries = [_directory(entry, bindings) for entry in statement.value.elts]
+                if all(entry is not None and entry[0] > 0 for entry in entries):
+                    lists[name] = entries  # type: ignore[assignment]
     found_dirs: list[list] = []
+    if isinstance(templates.value, (ast.Dict, ast.Set, ast.Constant)):
+        return found_dirs, True  # not Django's setting (a list of backends): django CMS's own TEMPLATES
     if not isinstance(templates.value, (ast.List, ast.Tuple)):
-        return found_dirs
+        return found_dirs, False
+    resolved = True
     for backend in templates.value.elts:
         if not isinstance(backend, ast.Dict):
+            resolved = False
             continue
         for key, value in zip(backend.keys, backend.values):
-            if isinstance(key, ast.Constant) and key.value == "DIRS" and isinstance(value, (ast.List, ast.Tuple)):
-                for entry in value.elts:
-                    directory = _directory(entry, bindings)
+            if key is None:  # ``**base``: may hold DIRS
+                resolved = False
+            elif not isinstance(key, ast.Constant):
+                resolved = False
+            elif key.value == "DIRS":
+                entries = (
+                    [_directory(entry, bindings) for entry in value.elts] if isinstance(value, (ast.List, ast.Tuple))
+                    else lists.get(value.id) if isinstance(value, ast.Name) else None)
+                if entries is None:
+                    resolved = False
+                    continue
+                for directory in entries:
                     if directory is not None and directory[0] > 0:
                         found_dirs.append([directory[0], list(directory[1])])
-    return found_dirs
+                    else:
+                        resolved = False
+    return found_dirs, resolved and not _template_dirs_changed(tree, templates, lists)
+
+
+def _template_dirs_changed(tree: ast.Module, templates: ast.Assign | None, lists: Iterable[str] = ()) -> bool:
+    """Whether a module-level statement after *templates* (or anywhere, without one) may
+    change the TEMPLATES DIRS: ``TEMPLATES[0]["DIRS"] += [...]``, ``TEMPLATES[0]["DIRS"]
+    .append(...)``, a mutation of a list named in DIRS, a ``TEMPLATES`` rebound by an
+    augmented assignment."""
+    watched = {"TEMPLATES", *lists}
+    after = templates is None
+    for statement in _module_statements(tree.body):
+        if statement is templates:
+            after = True
+            continue
+        if not after:
+            continue
+        targets: list[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets = [t for t in statement.targets if not isinstance(t, ast.Name)]
+        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+            targets = [statement.target]
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) and isinstance(
+                statement.value.func, ast.Attribute):
+            targets = [statement.value.func.value]
+        for target in targets:
+            keys: list[object] = []
+            while isinstance(target, (ast.Subscript, ast.Attribute)):
+                if isinstance(target, ast.Subscript):
+                    keys.append(target.slice.value if isinstance(target.slice, ast.Constant) else None)
+                target = target.value
+            if not isinstance(target, ast.Name) or target.id not in watched:
+                continue
+            if target.id != "TEMPLATES":
+                return True  # a list named in DIRS changed
+            # ``TEMPLATES[0]["OPTIONS"]["debug"] = DEBUG`` leaves DIRS alone; anything else may not
+            if "DIRS" in keys or not any(isinstance(key, str) for key in keys) or None in keys:
+                return True
+    return False
+
+
+def _module_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements run when the module is imported, in order: inside ``if``, ``try``,
+    ``with`` and loops too (``if DEBUG: TEMPLATES[0]["DIRS"] += [...]``), not in functions."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
+            for block in ("body", "orelse", "finalbody"):
+                yield from _module_statements(getattr(statement, block, []))
+            for handler in getattr(statement, "handlers", []):
+                yield from _module_statements(handler.body)
 
 
 def _directory(node: ast.expr, bindings: dict[str, RelativeDirectory]) -> RelativeDirectory | None:
@@ -385,6 +459,8 @@ def _directory(node: ast.expr, bindings: dict[str, RelativeDirectory]) -> Relati
     method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
     if method in ("resolve", "absolute") and not node.args:
         return _directory(node.func.value, bindings)  # type: ignore[attr-defined]
+    if method == "joinpath":
+        return _join(_directory(node.func.value, bindings), list(node.args))  # type: ignore[attr-defined]
     if not node.args:
         return None
     first = _directory(node.args[0], bindings)
@@ -428,6 +504,7 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
     classes: list[Facts] = []
     settings: dict[str, str] = {}
     template_dirs: list[list] = []
+    templates_resolved: bool | None = None
     for statement in tree.body:
         _collect_imports(statement, module, is_package, imports, star_imports)
         if isinstance(statement, ast.ClassDef):
@@ -439,7 +516,7 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
                 if isinstance(value, str):
                     settings["AUTH_USER_MODEL"] = value
             elif isinstance(target, ast.Name) and target.id == "TEMPLATES":
-                template_dirs = _template_dirs(tree, statement)
+                template_dirs, templates_resolved = _template_dirs(tree, statement)
             elif isinstance(target, ast.Name) and target.id.endswith("_MODEL"):
                 # ``PROFILE_OWNER_MODEL = "accounts.Member"``: a setting a relation may name
                 value = _constant(statement.value)
@@ -456,6 +533,9 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         "classes": classes,
         "settings": settings,
         "template_dirs": template_dirs,
+        # False when the module sets (or changes) TEMPLATES in a way not read statically
+        "template_dirs_resolved": (
+            templates_resolved if templates_resolved is not None else not _template_dirs_changed(tree, None)),
         "looks_like_migration": _looks_like_migration(classes),
         "custom_managers": _custom_managers(tree, text, classes),
         "constants": _constants(tree, text),

@@ -213,6 +213,14 @@ class ProjectIndex:
             return self._unreadable_files
         return tuple(path for path in self._unreadable_files if path != self.overlaid[0])
 
+    @property
+    def unresolved_template_settings(self) -> tuple[str, ...]:
+        """Settings modules whose ``TEMPLATES`` (or its ``DIRS``) could not be read
+        statically (absolute paths, sorted): the template directories they name are
+        unknown, so the project's templates are only all known when this is empty."""
+        return tuple(sorted(path for path, facts in self.facts_by_path.items()
+                            if facts.get("template_dirs_resolved") is False))
+
     def view(self, factory: Callable[[ProjectIndex], View]) -> View:
         """A rule's project-wide view (``factory(index)``), built on first use and kept for
         the life of this index: what a rule derives from every file's facts."""

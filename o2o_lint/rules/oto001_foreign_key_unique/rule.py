@@ -761,6 +761,15 @@ class ForeignKeyUnique(LintRule):
                 f"{len(unreadable)} file(s) of the project could not be read or parsed ({first}{others}), "
                 "so uses of the reverse accessor there are unknown"
             )
+        unresolved = index.unresolved_template_settings
+        if unresolved and relations:
+            # a template in a directory TEMPLATES names but the index cannot locate is not read
+            first = self._shown_path(unresolved[0])
+            others = f" and {len(unresolved) - 1} more" if len(unresolved) > 1 else ""
+            return (
+                f"the template directories of {first}{others} cannot be read statically, "
+                "so uses of the reverse accessor in templates there are unknown"
+            )
         return None
 
     def _unused_import(self, name: str) -> tuple[tuple[str, str, str | None], ...]:
