@@ -130,8 +130,6 @@ def _process_file(
     try:
         data, source = read_source(path)
     except SourceError as exc:
-        if is_template_path(path):  # a template is not Python: what cannot be read is not reported
-            return FileResult(path)
         return FileResult(path, [parse_error(path, str(exc), exc.line, exc.column)])
     digest = content_hash(data)
     if cached_hash == digest:

@@ -4,8 +4,11 @@ findings cache keyed on the templates a finding read."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
+
+import pytest
 
 from o2o_lint.index.facts import extract_facts
 from o2o_lint.index.templates import TemplateRead, template_reads
@@ -48,6 +51,8 @@ def test_settings_dirs_are_read_statically_relative_to_the_settings_module() -> 
     source = """
 import os
 from pathlib import Path
+
+import pytest
 BASE_DIR = Path(__file__).resolve().parent.parent
 OLD = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATES = [{
@@ -141,3 +146,44 @@ def test_a_container_method_name_on_an_unknown_variable_is_not_reported(tmp_path
     found = _findings(root, ".")
     assert [code for _, _, code in found] == ["OTO001"]  # the template may read the manager: unsafe, not reported
     assert "the fix is unsafe" in run_cli("--output-format", "concise", ".", cwd=root).stdout
+
+
+def _oto001_and_problems(root: Path) -> tuple[str, list[str]]:
+    result = run_cli("--select", "OTO001", "--output-format", "concise", ".", cwd=root)
+    problems = sorted(f"{m['path']} {m['message']}" for m in FINDING.finditer(result.stdout) if m["code"] == "OTO000")
+    return ("unsafe" if "the fix is unsafe" in result.stdout else "safe"), problems
+
+
+def test_a_fifo_named_like_a_template_is_reported_not_waited_on(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"billing/models.py": MODELS})
+    template = root / "billing" / "templates" / "billing" / "pipe.html"
+    template.parent.mkdir(parents=True)
+    os.mkfifo(template)
+    # the run used to block forever opening the FIFO: run_cli's timeout would fail this
+    safety, problems = _oto001_and_problems(root)
+    assert problems == ["billing/templates/billing/pipe.html cannot read: not a regular file"]
+    assert safety == "unsafe"
+
+
+@pytest.mark.parametrize("content, problem", [
+    pytest.param(b"{{ company.address_set.all }}\x00\n", "cannot read: binary file (contains NUL bytes)", id="binary"),
+    pytest.param("{{ company.address_set.all }}\n".encode("utf-16"), "cannot read: binary file (contains NUL bytes)",
+                 id="utf-16"),
+    pytest.param("{# caf\xe9 #}{{ company.address_set.all }}\n".encode("latin-1"),
+                 "cannot decode: invalid utf-8 byte at offset 6", id="latin-1"),
+    # Django and Jinja2 decode templates as utf-8 whatever a `coding:` line says
+    pytest.param("# coding: latin-1\n{# caf\xe9 #}\n".encode("latin-1"), "cannot decode: invalid utf-8 byte at offset 24",
+                 id="coding-line-ignored"),
+])
+def test_an_unreadable_template_is_reported_and_makes_a_conversion_unsafe(tmp_path: Path, content: bytes,
+                                                                            problem: str) -> None:
+    root = write_project(tmp_path, {"billing/models.py": MODELS})
+    template = root / "billing" / "templates" / "billing" / "a.txt"
+    template.parent.mkdir(parents=True)
+    assert _oto001_and_problems(root) == ("safe", [])
+    template.write_bytes(content)
+    safety, problems = _oto001_and_problems(root)
+    assert problems == [f"billing/templates/billing/a.txt {problem}"]
+    assert safety == "unsafe"  # the unreadable template may use the reverse manager
+    template.write_bytes(b"\xef\xbb\xbf{{ company.pk }}\n")  # utf-8 with a BOM is what Django reads
+    assert _oto001_and_problems(root) == ("safe", [])
