@@ -114,9 +114,11 @@ def decode_source(data: bytes) -> SourceText:
 
 
 def decode_template(data: bytes) -> SourceText:
-    """A template's text as Django (``Engine.file_charset``, fixed to utf-8 since Django
-    3.1) and Jinja2 (``FileSystemLoader``'s default) read it: utf-8 (a BOM is kept out of
-    the text here, and written back); no ``coding:`` line is honoured."""
+    """A template's text as Django's loaders (``OPTIONS["file_charset"]``, ``"utf-8"``
+    unless a project sets it) and Jinja2's ``FileSystemLoader`` (``encoding="utf-8"``)
+    read it by default: utf-8, a BOM kept out of the text here and written back; no
+    ``coding:`` line is honoured. A template in another charset is reported unreadable,
+    never guessed at."""
     if b"\x00" in data:
         raise SourceError("cannot read: binary file (contains NUL bytes)")
     has_bom = data.startswith(codecs.BOM_UTF8)
