@@ -117,14 +117,39 @@ def test_noqa_on_the_template_line_suppresses_its_finding(tmp_path: Path) -> Non
     assert _findings(root, "--select", "OTO004", ".") == [("billing/templates/a.html", 4, "OTO004")]
 
 
-def test_add_noqa_writes_a_template_comment_in_a_template(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", [
+    pytest.param(USE, id="plain"),
+    # Django raises TemplateSyntaxError on a comment inside blocktrans
+    pytest.param("{% load i18n %}{% blocktrans %}\n{{ n }}{% endblocktrans %}" + USE, id="blocktrans"),
+    pytest.param('<a title="x\n' + USE + '">\n', id="attribute-value"),  # a space would be rendered
+])
+def test_add_noqa_leaves_a_template_alone_and_says_so(tmp_path: Path, text: str) -> None:
     root = write_project(tmp_path, {"billing/models.py": MODELS})
     template = root / "billing" / "templates" / "a.html"
     template.parent.mkdir(parents=True)
-    template.write_text(USE)
-    run_cli("--select", "OTO004", "--add-noqa", ".", cwd=root)
-    assert template.read_text() == USE.replace("{% endfor %}\n", "{% endfor %} {# noqa: OTO004 #}\n")
-    assert _findings(root, "--select", "OTO004", ".") == []
+    template.write_text(text)
+    result = run_cli("--select", "OTO004", "--add-noqa", ".", cwd=root)
+    assert template.read_text() == text
+    assert result.stderr.splitlines() == [
+        "billing/templates/a.html: not edited (a comment would change what it renders); "
+        "add {# noqa: OTO004 #} by hand where harmless",
+        "Added 0 noqa codes in 0 files.",
+    ]
+    assert result.returncode == 1
+    assert _findings(root, "--select", "OTO004", ".") == [("billing/templates/a.html", text.count("\n", 0, text.index(
+        "company.address_set")) + 1, "OTO004")]
+
+
+@pytest.mark.parametrize("separator", ["\r", "\u2028"])
+def test_a_template_noqa_is_found_on_the_line_its_finding_is_numbered_by(tmp_path: Path, separator: str) -> None:
+    """Findings count lines at ``\n`` only, as Django does; so does the noqa's lookup
+    (``str.splitlines`` or Python's tokenizer would split at the separator)."""
+    root = write_project(tmp_path, {"billing/models.py": MODELS})
+    template = root / "billing" / "templates" / "a.html"
+    template.parent.mkdir(parents=True)
+    use = "{{ company.address_set.count }}"
+    template.write_bytes(f"{use}{separator}{{# noqa: OTO004 #}}\n<p>two</p>{separator}{use}\n".encode())
+    assert _findings(root, "--select", "OTO004", ".") == [("billing/templates/a.html", 2, "OTO004")]
 
 
 def test_a_container_method_name_on_an_unknown_variable_is_not_reported(tmp_path: Path) -> None:
