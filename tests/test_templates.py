@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from o2o_lint.index.facts import extract_facts
-from o2o_lint.index.templates import TemplateRead, template_reads
+from o2o_lint.index.templates import DJANGO, JINJA2, TemplateRead, template_reads
 from tests.helpers import run_cli, write_project
 
 MODELS = """
@@ -45,6 +45,15 @@ def test_reads_are_variable_paths_of_variables_and_tags_with_their_position() ->
         TemplateRead(("c", "address"), 5, 46, iterated=True),
         TemplateRead(("a", "b", "all"), 5, 61),
     ]
+
+
+def test_a_jinja2_comment_spans_lines_and_a_jinja2_string_may_hold_braces() -> None:
+    """Run on Jinja2 3.1: ``{# c\n{{ x.y() }}\n#}A{{ "{{ x.y() }}" }}`` renders
+    ``A{{ x.y() }}``: neither ``x.y`` is read. Django's lexer has no multi-line comment:
+    there the same ``{{ x.y }}`` renders, and is read."""
+    text = '{# a comment\n{{ c.address_set.all() }}\n#}{{ "{{ d.e_set }}" }}{{ \'a}}b\' }}{{ f.g_set }}\n'
+    assert list(template_reads(text, JINJA2)) == [TemplateRead(("f", "g_set"), 3, 38)]
+    assert [read.path for read in template_reads(text, DJANGO)][:1] == [("c", "address_set", "all")]
 
 
 def test_settings_dirs_are_read_statically_relative_to_the_settings_module() -> None:
