@@ -209,8 +209,8 @@ def test_a_fifo_named_like_a_template_is_reported_not_waited_on(tmp_path: Path) 
     pytest.param("# coding: latin-1\n{# caf\xe9 #}\n".encode("latin-1"), "cannot decode: invalid utf-8 byte at offset 24",
                  id="coding-line-ignored"),
 ])
-def test_an_unreadable_template_is_reported_and_makes_a_conversion_unsafe(tmp_path: Path, content: bytes,
-                                                                            problem: str) -> None:
+def test_an_unreadable_template_is_reported_and_makes_a_conversion_unsafe(
+        tmp_path: Path, content: bytes, problem: str) -> None:
     root = write_project(tmp_path, {"billing/models.py": MODELS})
     template = root / "billing" / "templates" / "billing" / "a.txt"
     template.parent.mkdir(parents=True)
