@@ -366,10 +366,12 @@ def _emit(result: RunResult, args: argparse.Namespace, mode: str, fmt: str, out:
 
 
 def _add_noqa(result: RunResult, project: Project, out: TextIO) -> int:
-    """Write ``# noqa: CODE`` for every finding (``{# noqa: CODE #}`` in a template);
-    standard input is written back to stdout."""
+    """Write ``# noqa: CODE`` for every finding; standard input is written back to stdout.
+    A template is left alone: no place in it is provably harmless for a comment (inside
+    ``{% blocktrans %}`` Django raises, inside a Jinja2 ``{# #}`` its ``#}`` ends the
+    comment early, and anywhere a space is rendered), so the user adds it by hand."""
     from o2o_lint.discovery import is_template_path
-    from o2o_lint.noqa import add_noqa, add_template_noqa
+    from o2o_lint.noqa import add_noqa
     from o2o_lint.runner import write_atomically
     from o2o_lint.sourcefile import SourceError, read_source
 
@@ -383,6 +385,11 @@ def _add_noqa(result: RunResult, project: Project, out: TextIO) -> int:
     added = files = 0
     skipped: list[str] = []
     for path, findings in by_path.items():
+        if is_template_path(path):
+            codes = ", ".join(sorted({finding.code for finding in findings}))
+            skipped.append(f"{path}: not edited (a comment would change what it renders); "
+                           f"add {{# noqa: {codes} #}} by hand where harmless")
+            continue
         if path in project.texts:
             outcome = add_noqa(project.texts[path], findings)
             project.set_text(path, outcome.text)
@@ -392,13 +399,13 @@ def _add_noqa(result: RunResult, project: Project, out: TextIO) -> int:
             except SourceError as exc:
                 problems.append(parse_error(path, str(exc)))
                 continue
-            outcome = (add_template_noqa if is_template_path(path) else add_noqa)(source.text, findings)
+            outcome = add_noqa(source.text, findings)
             if outcome.text != source.text:
                 problem = write_atomically(path, source.encode(outcome.text), data)
                 if problem:
                     problems.append(parse_error(path, f"noqa not added: {problem}"))
                     continue
-        skipped.extend(f"{path}:{line}: {why}; add the comment by hand" for line, why in outcome.skipped)
+        skipped.extend(f"skipped {path}:{line}: {why}; add the comment by hand" for line, why in outcome.skipped)
         if outcome.added:
             added += outcome.added
             files += 1
@@ -407,7 +414,7 @@ def _add_noqa(result: RunResult, project: Project, out: TextIO) -> int:
     for problem in problems:
         sys.stderr.write(problem.as_text() + "\n")
     for line in skipped:
-        sys.stderr.write(f"skipped {line}\n")
+        sys.stderr.write(f"{line}\n")
     sys.stderr.write(f"Added {added} noqa code{'' if added == 1 else 's'} in {files} file{'' if files == 1 else 's'}.\n")
     return EXIT_FINDINGS if problems or skipped else EXIT_CLEAN
 

@@ -128,19 +128,33 @@ def split_suppressed(findings: list[Finding], text: str) -> tuple[list[Finding],
     return kept, suppressed
 
 
-def filter_suppressed_by_line(findings: list[Finding], text: str) -> list[Finding]:
-    """For text that is not Python (a template): a finding is suppressed by a ``# noqa``
-    (``{# noqa: CODE #}``) on its own line."""
+def template_lines(text: str) -> list[str]:
+    """A template's lines as its findings number them: split at ``\n`` only, as Django's
+    lexer and Jinja2 count lines (a lone ``\r`` or U+2028 ends no line)."""
+    return text.split("\n")
+
+
+def split_suppressed_by_line(findings: list[Finding], text: str) -> tuple[list[Finding], list[Finding]]:
+    """For text that is not Python (a template): *findings* split into those kept and
+    those a ``# noqa`` (``{# noqa: CODE #}``) on their own line (:func:`template_lines`)
+    suppresses."""
     if not findings or "noqa" not in text.lower():
-        return findings
-    lines = split_lines(text)
-    kept = []
+        return findings, []
+    lines = template_lines(text)
+    kept: list[Finding] = []
+    suppressed: list[Finding] = []
     for finding in findings:
         match = NOQA_INLINE_REGEXP.search(lines[finding.line - 1]) if 0 < finding.line <= len(lines) else None
         codes = match.group("codes") if match is not None else None
         if match is None or (codes and not code_matches(finding.code, set(_parse_codes(codes)))):
             kept.append(finding)
-    return kept
+        else:
+            suppressed.append(finding)
+    return kept, suppressed
+
+
+def filter_suppressed_by_line(findings: list[Finding], text: str) -> list[Finding]:
+    return split_suppressed_by_line(findings, text)[0]
 
 
 # -- directives in comments -----------------------------------------------------------------------
@@ -210,30 +224,6 @@ class AddNoqaResult:
 def noqa_line(source: SourceLines, line: int) -> int:
     """Where a ``# noqa`` for a finding on *line* must go: the end of its flake8 range."""
     return source.range_of(line)[1]
-
-
-def add_template_noqa(text: str, findings: Iterable[Finding]) -> AddNoqaResult:
-    """Add ``{# noqa: CODE #}`` (a template comment: renders nothing) at the end of each
-    finding's line of a template; a line with a ``noqa`` already is left to the user."""
-    lines = text.splitlines(keepends=True)
-    wanted: dict[int, list[str]] = {}
-    result = AddNoqaResult(text)
-    for finding in findings:
-        if not 1 <= finding.line <= len(lines):
-            result.skipped.append((finding.line, "the line does not exist"))
-        elif NOQA_INLINE_REGEXP.search(lines[finding.line - 1]) is not None:
-            if not filter_suppressed_by_line([finding], text):
-                continue
-            result.skipped.append((finding.line, "the line has a noqa comment already"))
-        elif finding.code not in wanted.setdefault(finding.line, []):
-            wanted[finding.line].append(finding.code)
-    for line, codes in wanted.items():
-        content = lines[line - 1]
-        body = content.rstrip("\r\n")
-        lines[line - 1] = f"{body} {{# noqa: {', '.join(sorted(codes))} #}}{content[len(body):]}"
-        result.added += len(codes)
-    result.text = "".join(lines)
-    return result
 
 
 def add_noqa(text: str, findings: Iterable[Finding]) -> AddNoqaResult:

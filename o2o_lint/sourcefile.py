@@ -113,7 +113,35 @@ def decode_source(data: bytes) -> SourceText:
     return SourceText(text=text, encoding=codec, has_bom=has_bom)
 
 
+def decode_template(data: bytes) -> SourceText:
+    """A template's text as Django's loaders (``OPTIONS["file_charset"]``, ``"utf-8"``
+    unless a project sets it) and Jinja2's ``FileSystemLoader`` (``encoding="utf-8"``)
+    read it by default: utf-8, a BOM kept out of the text here and written back; no
+    ``coding:`` line is honoured. A template in another charset is reported unreadable,
+    never guessed at."""
+    if b"\x00" in data:
+        raise SourceError("cannot read: binary file (contains NUL bytes)")
+    has_bom = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8):] if has_bom else data
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = body[: exc.start].count(b"\n") + 1
+        raise SourceError(f"cannot decode: invalid utf-8 byte at offset {exc.start}", line) from None
+    return SourceText(text=text, encoding="utf-8", has_bom=has_bom)
+
+
 def read_source(path: str) -> tuple[bytes, SourceText]:
+    """A file's bytes and text: a template (by its extension) as a template engine decodes
+    it (:func:`decode_template`), anything else as Python source."""
+    from o2o_lint.discovery import is_template_path
+
+    data = read_bytes(path)
+    return data, (decode_template if is_template_path(path) else decode_source)(data)
+
+
+def read_bytes(path: str) -> bytes:
+    """A regular file's bytes (at most :data:`MAX_FILE_BYTES`), or :class:`SourceError`."""
     try:
         # O_NONBLOCK: opening a FIFO named like a module must not wait for a writer forever.
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -125,4 +153,4 @@ def read_source(path: str) -> tuple[bytes, SourceText]:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
         raise SourceError(f"cannot read: file larger than {MAX_FILE_BYTES // 2**20} MiB")
-    return data, decode_source(data)
+    return data

@@ -4,11 +4,14 @@ findings cache keyed on the templates a finding read."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 
+import pytest
+
 from o2o_lint.index.facts import extract_facts
-from o2o_lint.index.templates import TemplateRead, template_reads
+from o2o_lint.index.templates import DJANGO, JINJA2, TemplateRead, template_reads
 from tests.helpers import run_cli, write_project
 
 MODELS = """
@@ -44,10 +47,21 @@ def test_reads_are_variable_paths_of_variables_and_tags_with_their_position() ->
     ]
 
 
+def test_a_jinja2_comment_spans_lines_and_a_jinja2_string_may_hold_braces() -> None:
+    """Run on Jinja2 3.1: ``{# c\n{{ x.y() }}\n#}A{{ "{{ x.y() }}" }}`` renders
+    ``A{{ x.y() }}``: neither ``x.y`` is read. Django's lexer has no multi-line comment:
+    there the same ``{{ x.y }}`` renders, and is read."""
+    text = '{# a comment\n{{ c.address_set.all() }}\n#}{{ "{{ d.e_set }}" }}{{ \'a}}b\' }}{{ f.g_set }}\n'
+    assert list(template_reads(text, JINJA2)) == [TemplateRead(("f", "g_set"), 3, 38)]
+    assert [read.path for read in template_reads(text, DJANGO)][:1] == [("c", "address_set", "all")]
+
+
 def test_settings_dirs_are_read_statically_relative_to_the_settings_module() -> None:
     source = """
 import os
 from pathlib import Path
+
+import pytest
 BASE_DIR = Path(__file__).resolve().parent.parent
 OLD = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATES = [{
@@ -115,14 +129,39 @@ def test_noqa_on_the_template_line_suppresses_its_finding(tmp_path: Path) -> Non
     assert _findings(root, "--select", "OTO004", ".") == [("billing/templates/a.html", 4, "OTO004")]
 
 
-def test_add_noqa_writes_a_template_comment_in_a_template(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", [
+    pytest.param(USE, id="plain"),
+    # Django raises TemplateSyntaxError on a comment inside blocktrans
+    pytest.param("{% load i18n %}{% blocktrans %}\n{{ n }}{% endblocktrans %}" + USE, id="blocktrans"),
+    pytest.param('<a title="x\n' + USE + '">\n', id="attribute-value"),  # a space would be rendered
+])
+def test_add_noqa_leaves_a_template_alone_and_says_so(tmp_path: Path, text: str) -> None:
     root = write_project(tmp_path, {"billing/models.py": MODELS})
     template = root / "billing" / "templates" / "a.html"
     template.parent.mkdir(parents=True)
-    template.write_text(USE)
-    run_cli("--select", "OTO004", "--add-noqa", ".", cwd=root)
-    assert template.read_text() == USE.replace("{% endfor %}\n", "{% endfor %} {# noqa: OTO004 #}\n")
-    assert _findings(root, "--select", "OTO004", ".") == []
+    template.write_text(text)
+    result = run_cli("--select", "OTO004", "--add-noqa", ".", cwd=root)
+    assert template.read_text() == text
+    assert result.stderr.splitlines() == [
+        "billing/templates/a.html: not edited (a comment would change what it renders); "
+        "add {# noqa: OTO004 #} by hand where harmless",
+        "Added 0 noqa codes in 0 files.",
+    ]
+    assert result.returncode == 1
+    assert _findings(root, "--select", "OTO004", ".") == [("billing/templates/a.html", text.count("\n", 0, text.index(
+        "company.address_set")) + 1, "OTO004")]
+
+
+@pytest.mark.parametrize("separator", ["\r", "\u2028"])
+def test_a_template_noqa_is_found_on_the_line_its_finding_is_numbered_by(tmp_path: Path, separator: str) -> None:
+    """Findings count lines at ``\n`` only, as Django does; so does the noqa's lookup
+    (``str.splitlines`` or Python's tokenizer would split at the separator)."""
+    root = write_project(tmp_path, {"billing/models.py": MODELS})
+    template = root / "billing" / "templates" / "a.html"
+    template.parent.mkdir(parents=True)
+    use = "{{ company.address_set.count }}"
+    template.write_bytes(f"{use}{separator}{{# noqa: OTO004 #}}\n<p>two</p>{separator}{use}\n".encode())
+    assert _findings(root, "--select", "OTO004", ".") == [("billing/templates/a.html", 2, "OTO004")]
 
 
 def test_a_container_method_name_on_an_unknown_variable_is_not_reported(tmp_path: Path) -> None:
@@ -216,3 +255,44 @@ def test_a_top_level_or_client_side_looking_directory_named_in_dirs_is_read(tmp_
         (root / relative).write_text(USE)
     assert sorted(path for path, _, code in _findings(root, ".") if code == "OTO004") == [
         "frontend/src/templates/h.html", "templates/f.html"]
+
+
+def _oto001_and_problems(root: Path) -> tuple[str, list[str]]:
+    result = run_cli("--select", "OTO001", "--output-format", "concise", ".", cwd=root)
+    problems = sorted(f"{m['path']} {m['message']}" for m in FINDING.finditer(result.stdout) if m["code"] == "OTO000")
+    return ("unsafe" if "the fix is unsafe" in result.stdout else "safe"), problems
+
+
+def test_a_fifo_named_like_a_template_is_reported_not_waited_on(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"billing/models.py": MODELS})
+    template = root / "billing" / "templates" / "billing" / "pipe.html"
+    template.parent.mkdir(parents=True)
+    os.mkfifo(template)
+    # the run used to block forever opening the FIFO: run_cli's timeout would fail this
+    safety, problems = _oto001_and_problems(root)
+    assert problems == ["billing/templates/billing/pipe.html cannot read: not a regular file"]
+    assert safety == "unsafe"
+
+
+@pytest.mark.parametrize("content, problem", [
+    pytest.param(b"{{ company.address_set.all }}\x00\n", "cannot read: binary file (contains NUL bytes)", id="binary"),
+    pytest.param("{{ company.address_set.all }}\n".encode("utf-16"), "cannot read: binary file (contains NUL bytes)",
+                 id="utf-16"),
+    pytest.param("{# caf\xe9 #}{{ company.address_set.all }}\n".encode("latin-1"),
+                 "cannot decode: invalid utf-8 byte at offset 6", id="latin-1"),
+    # Django and Jinja2 decode templates as utf-8 whatever a `coding:` line says
+    pytest.param("# coding: latin-1\n{# caf\xe9 #}\n".encode("latin-1"), "cannot decode: invalid utf-8 byte at offset 24",
+                 id="coding-line-ignored"),
+])
+def test_an_unreadable_template_is_reported_and_makes_a_conversion_unsafe(
+        tmp_path: Path, content: bytes, problem: str) -> None:
+    root = write_project(tmp_path, {"billing/models.py": MODELS})
+    template = root / "billing" / "templates" / "billing" / "a.txt"
+    template.parent.mkdir(parents=True)
+    assert _oto001_and_problems(root) == ("safe", [])
+    template.write_bytes(content)
+    safety, problems = _oto001_and_problems(root)
+    assert problems == [f"billing/templates/billing/a.txt {problem}"]
+    assert safety == "unsafe"  # the unreadable template may use the reverse manager
+    template.write_bytes(b"\xef\xbb\xbf{{ company.pk }}\n")  # utf-8 with a BOM is what Django reads
+    assert _oto001_and_problems(root) == ("safe", [])

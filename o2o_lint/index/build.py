@@ -19,7 +19,7 @@ from o2o_lint.index.facts import Facts, facts_for_tree, facts_version
 
 if TYPE_CHECKING:
     from o2o_lint.index.model import ProjectIndex
-from o2o_lint.sourcefile import MAX_FILE_BYTES, SourceError, decode_source
+from o2o_lint.sourcefile import MAX_FILE_BYTES, SourceError, decode_source, decode_template, read_bytes
 from o2o_lint.syntax import parse_module
 
 INDEX_CACHE_NAME = "index"
@@ -121,7 +121,8 @@ class RootFacts:
             templates += [t for t in iter_template_files(directory, settings.all_excludes, root, ignored=self.ignored)
                           if t not in known]
             known.update(templates)
-        #: Template files (absolute path -> [stat signature, content hash]): no facts, but
+        #: Template files (absolute path -> [stat signature, content hash, why unreadable
+        #: or ""]): no facts, but
         #: their content hashes key the findings that read them (see the findings cache).
         self.templates = self._template_hashes(
             sorted(t for t in templates if not self.ignored or not ignored_here_or_above(t, self.ignored)),
@@ -187,17 +188,24 @@ class RootFacts:
             absolute = os.path.abspath(path)
             signature = stat_signature(absolute)
             entry = cached.get(absolute)
-            if entry is not None and signature is not None and entry[0] == signature:
+            if entry is not None and signature is not None and entry[0] == signature and len(entry) == 3:
                 found[absolute] = entry
                 continue
+            # as the runner reads it (a FIFO, a binary file, undecodable text): what cannot
+            # be read is kept with its problem, to be counted among the unreadable files
             try:
-                with open(absolute, "rb") as handle:
-                    data = handle.read(MAX_FILE_BYTES + 1)
-            except OSError:
+                data = read_bytes(absolute)
+                decode_template(data)
+            except SourceError as exc:
+                found[absolute] = [signature, "", str(exc)]
                 continue
-            if len(data) <= MAX_FILE_BYTES:
-                found[absolute] = [signature, content_hash(data)]
+            found[absolute] = [signature, content_hash(data), ""]
         return found
+
+    @property
+    def unreadable_templates(self) -> list[str]:
+        """Templates that could not be read or decoded: what they read is unknown."""
+        return [path for path, entry in self.templates.items() if entry[2]]
 
     @property
     def digests(self) -> dict[str, str]:
@@ -231,7 +239,8 @@ class RootFacts:
             if self.fresh or missing or set(blob) != set(merged):
                 self.cache.store(self.facts_name, {"version": self.version, "facts": merged})
             self._facts = {p: f for p, f in merged.items() if f is not None}
-            self._unreadable = sorted([p for p, f in merged.items() if f is None] + self.unopened)
+            self._unreadable = sorted([p for p, f in merged.items() if f is None] + self.unopened
+                                      + self.unreadable_templates)
         return self._facts
 
 

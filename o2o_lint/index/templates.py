@@ -14,7 +14,8 @@ are text; string literals are not variables. Every dotted path of a variable or 
 ``{% if a.b.count %}``) is one :class:`TemplateRead`. Jinja2 templates
 (:func:`template_language`) are read the same way: ``a.b.all()`` reads the path
 ``a.b.all``; ``{% raw %}`` is text; whitespace control (``{%- ... -%}``) is understood;
-a tag spanning lines (which Jinja2 allows) is not read. Knows Django templates, no rule.
+a comment ``{# ... #}`` may span lines, and a tag's strings may hold ``}}`` (as Jinja2's
+lexer has them); a tag spanning lines (which Jinja2 allows) is not read. Knows Django templates, no rule.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ CONTAINER_ATTRIBUTES = frozenset(name for kind in (dict, list, tuple, set, str) 
 # django.template.base.tag_re: a tag never spans lines
 _TAG = re.compile(r"({%.*?%}|{{.*?}}|{#.*?#})")
 _STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
+# Jinja2's lexer: a comment spans lines; a tag's strings may hold `}}` or `%}`
+_JINJA2_IN_TAG = r"""(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[^"'\n])*?"""
+_JINJA2_TAG = re.compile(rf"({{#.*?#}}|{{%{_JINJA2_IN_TAG}%}}|{{{{{_JINJA2_IN_TAG}}}}})", re.DOTALL)
 _PATH = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.\w+)+)(?:\(\))?")
 _FOR = re.compile(r"^\s*for\s+.+?\s+in\s+(?P<iterable>[A-Za-z_][\w.]*?)(?:\(\))?(?:\s+reversed)?\s*$")
 #: A template's language: Django's template language, or Jinja2 (Django's ``Jinja2``
@@ -75,13 +79,14 @@ def segment_column(read: TemplateRead, index: int) -> tuple[int, int]:
     return start, start + len(read.path[index])
 
 
-def template_reads(text: str) -> Iterator[TemplateRead]:
-    """Every dotted path *text* reads, in order (see the module docstring)."""
+def template_reads(text: str, language: str = DJANGO) -> Iterator[TemplateRead]:
+    """Every dotted path *text* (a template in *language*) reads, in order (see the module
+    docstring)."""
     line_starts = [0]
     line_starts.extend(match.end() for match in re.finditer(r"\n", text))
     skipping: str | None = None  # the end tag of a verbatim or comment block
     line = 1
-    for match in _TAG.finditer(text):
+    for match in (_JINJA2_TAG if language == JINJA2 else _TAG).finditer(text):
         start = match.start()
         while line < len(line_starts) and line_starts[line] <= start:
             line += 1

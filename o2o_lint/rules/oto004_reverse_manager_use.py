@@ -186,7 +186,7 @@ class ReverseManagerUses:
         if text is None or pattern is None or pattern.search(text) is None:
             return ()
         if is_template_path(path):
-            return self.template_uses(text)
+            return self.template_uses(text, template_language(path))
         try:
             tree = parse_module(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -199,7 +199,7 @@ class ReverseManagerUses:
             return tuple(ManagerUse(name, (0, 0), None) for name in sorted(self.relations)
                          if re.search(rf"(?:\b|(?<=__)){re.escape(name)}(?:\b|__)", text))
 
-    def template_uses(self, text: str) -> tuple[ManagerUse, ...]:
+    def template_uses(self, text: str, language: str) -> tuple[ManagerUse, ...]:
         """The reads of a template (:mod:`o2o_lint.index.templates`) that break if their name
         is a reverse manager that becomes a single object: ``x.invoice_set`` in any form,
         ``x.items.<manager method>``; the end is the name's (line, column)."""
@@ -208,7 +208,7 @@ class ReverseManagerUses:
             return ()
         types = self.index.view(TemplateTypes)
         found: dict[tuple[str, tuple[int, int]], ManagerUse] = {}
-        for read in template_reads(text):
+        for read in template_reads(text, language):
             for position, name in enumerate(read.path[1:], 1):
                 if name not in self.relations:
                     continue
@@ -659,7 +659,7 @@ class ReverseManagerUse(LintRule):
         view = context.index.view(ReverseManagerUses)
         place = JINJA2_TEMPLATE if template_language(context.path) == JINJA2 else TEMPLATE
         findings = []
-        for use in view.template_uses(context.text):
+        for use in view.template_uses(context.text, template_language(context.path)):
             relations = view.reported(use)
             if relations:
                 line, end = use.end

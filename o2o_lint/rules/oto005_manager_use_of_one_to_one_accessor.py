@@ -809,7 +809,7 @@ class ManagerUseOfOneToOneAccessor(LintRule):
         types = context.index.view(TemplateTypes)
         place = JINJA2_TEMPLATE if template_language(context.path) == JINJA2 else TEMPLATE
         findings = []
-        for read in template_reads(context.text):
+        for read in template_reads(context.text, template_language(context.path)):
             last = len(read.path) - 1
             for position, name in enumerate(read.path[1:], 1):
                 if not pattern.fullmatch(name):
