@@ -99,11 +99,16 @@ class SourceLines:
 
 
 def is_suppressed(finding: Finding, source: SourceLines) -> bool:
-    match = NOQA_INLINE_REGEXP.search(source.noqa_text(finding.line))
+    return _noqa_covers(source.noqa_text(finding.line), finding.code)
+
+
+def _noqa_covers(text: str, code: str) -> bool:
+    """Whether a ``# noqa`` in *text* (bare, or listing a code that matches) covers *code*."""
+    match = NOQA_INLINE_REGEXP.search(text)
     if match is None:
         return False
     codes = match.group("codes")
-    return not codes or code_matches(finding.code, set(_parse_codes(codes)))
+    return not codes or code_matches(code, set(_parse_codes(codes)))
 
 
 def filter_suppressed(findings: list[Finding], text: str) -> list[Finding]:
@@ -144,12 +149,8 @@ def split_suppressed_by_line(findings: list[Finding], text: str) -> tuple[list[F
     kept: list[Finding] = []
     suppressed: list[Finding] = []
     for finding in findings:
-        match = NOQA_INLINE_REGEXP.search(lines[finding.line - 1]) if 0 < finding.line <= len(lines) else None
-        codes = match.group("codes") if match is not None else None
-        if match is None or (codes and not code_matches(finding.code, set(_parse_codes(codes)))):
-            kept.append(finding)
-        else:
-            suppressed.append(finding)
+        covered = 0 < finding.line <= len(lines) and _noqa_covers(lines[finding.line - 1], finding.code)
+        (suppressed if covered else kept).append(finding)
     return kept, suppressed
 
 
