@@ -131,3 +131,10 @@ def run_cli(*args: str, cwd: Path | str, stdin: str | None = None, env: dict[str
         cwd=cwd, input=stdin, capture_output=True, text=True,
         env={**os.environ, "NO_COLOR": "1", **(env or {})}, timeout=300,
     )
+
+
+def line_of(source: str, text: str) -> int:
+    """The line of *source* holding *text* (which occurs there once)."""
+    lines = [number for number, line in enumerate(source.splitlines(), 1) if text in line]
+    assert len(lines) == 1, (text, lines)
+    return lines[0]

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.django_harness import VERSIONS, run_django
-from tests.helpers import run_cli, write_project
+from tests.helpers import run_cli, write_project, line_of
 
 #: Left out by `pytest -m "not slow"`: real Django in subprocesses.
 pytestmark = pytest.mark.slow
@@ -233,13 +233,6 @@ BULK_ERROR = "ValueError: bulk_create() prohibited to prevent data loss due to u
 FILTER_ERROR = "ValueError: Model instances passed to related filters must be saved."
 ADD_ERROR = ('ValueError: Cannot add "<Tag: Tag object (None)>": instance is on database "default", '
              'value is on database "None"')
-
-
-def line_of(source: str, text: str) -> int:
-    """The line of *source* holding *text* (which occurs there once)."""
-    lines = [number for number, line in enumerate(source.splitlines(), 1) if text in line]
-    assert len(lines) == 1, (text, lines)
-    return lines[0]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
