@@ -170,27 +170,31 @@ class ReverseManagerUses:
                        for use in self.uses(path) if use.name == name
                        for candidates in [self.candidates(use)])]
 
-    def uses(self, path: str) -> tuple[ManagerUse, ...]:
+    def uses(self, path: str, parsed: tuple[str, ast.Module] | None = None) -> tuple[ManagerUse, ...]:
         """The unique ForeignKeys' reverse managers *path* reads as managers: a text search
-        first, confirmed on the file's ``ast``."""
+        first, confirmed on the file's ``ast`` (*parsed*: a text and its tree the caller
+        has, used when it is the text the index reads for *path*)."""
         overlaid = self.index.overlaid is not None and self.index.overlaid[0] == path
         found = None if overlaid else self._uses_by_path.get(path)
         if found is None:
-            found = self._search(path, self.index.source_text(path))
+            text = self.index.source_text(path)
+            tree = parsed[1] if parsed is not None and parsed[0] == text else None
+            found = self._search(path, text, tree)
             if not overlaid:
                 self._uses_by_path[path] = found
         return found
 
-    def _search(self, path: str, text: str | None) -> tuple[ManagerUse, ...]:
+    def _search(self, path: str, text: str | None, tree: ast.Module | None = None) -> tuple[ManagerUse, ...]:
         pattern = self.pattern
         if text is None or pattern is None or pattern.search(text) is None:
             return ()
         if is_template_path(path):
             return self.template_uses(text, template_language(path))
-        try:
-            tree = parse_module(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return ()
+        if tree is None:
+            try:
+                tree = parse_module(text)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return ()
         try:
             return self._uses_in(path, text, tree)
         except RecursionError:
@@ -234,7 +238,7 @@ class ReverseManagerUses:
             if read.name not in self.relations or node.end_lineno is None or node.end_col_offset is None:
                 continue
             if types is None:
-                types = ModelTypes(self.index, module, tree)
+                types = ModelTypes.of(self.index, module, tree)
             model = types.read_on(read)
             end = (node.end_lineno, char_column(lines, node.end_lineno, node.end_col_offset))
             silent = read.place == FIELDS and model is None
@@ -614,6 +618,14 @@ class ReverseManagerUse(LintRule):
         pattern = context.index.view(ReverseManagerUses).pattern
         return pattern is not None and pattern.search(context.text) is not None
 
+    @classmethod
+    def screen_tree(cls, context: FileContext, tree: ast.Module) -> bool:
+        """Every finding is a use the view blames (:meth:`_check_use`), and the view finds
+        them on the ``ast``: a file that only spells a reverse manager's name (another
+        model's ``chapter_set``) is never parsed with LibCST."""
+        view = context.index.view(ReverseManagerUses)
+        return any(view.reported(use) for use in view.uses(context.abspath, (context.text, tree)))
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
         relations = self.context.index.view(ReverseManagerUses).relations
         name = node.attr.value
@@ -640,10 +652,14 @@ class ReverseManagerUse(LintRule):
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._string_names: frozenset[str] | None = None
+        view = context.index.view(ReverseManagerUses)
+        self._reported_names = frozenset(use.name for use in view.uses(context.abspath) if view.reported(use))
 
     def _check_use(self, node: cst.CSTNode, name: str, *, quoted: bool = False) -> None:
         """Report *node* when the view's use ending where it ends belongs to a unique ForeignKey."""
         view = self.context.index.view(ReverseManagerUses)
+        if name not in self._reported_names:
+            return  # positions cost a code generation of the whole file
         end = self.position(node).end
         use = next((u for u in view.uses(self.context.abspath) if u.name == name and u.end == (end.line, end.column)), None)
         relations = view.reported(use) if use is not None else []

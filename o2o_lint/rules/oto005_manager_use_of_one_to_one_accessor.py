@@ -367,7 +367,7 @@ def _sites(context: FileContext, tree: ast.Module) -> dict[tuple[int, int], Site
         if not pattern.fullmatch(name):
             continue
         if types is None:
-            types = ModelTypes(context.index, context.module_name, tree)
+            types = ModelTypes.of(context.index, context.module_name, tree)
         if read.receiver_is == ON_OBJECT:
             found = types.model_of(read.receiver) if read.receiver is not None else None
             model = found.model if found is not None and found.kind == OBJECT else None

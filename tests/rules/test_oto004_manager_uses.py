@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 from o2o_lint.config import Settings
 from o2o_lint.index.build import build_index
 from o2o_lint.index.facts import facts_for_tree
-from o2o_lint.rules.oto004_reverse_manager_use import ReverseManagerUses
-from tests.helpers import lint_file, write_project
+from o2o_lint.discovery import is_template_path
+from o2o_lint.rules.base import FileContext
+from o2o_lint.rules.oto004_reverse_manager_use import ReverseManagerUse, ReverseManagerUses
+from tests.helpers import engine_for, engine_for_case, lint_file, record_libcst_parses, write_project
 
 MODELS = """
 from django.db import models
@@ -100,3 +103,52 @@ def test_query_names_and_an_unchanged_prefetch_name_are_no_use(tmp_path: Path) -
     uses = index.view(ReverseManagerUses)
     assert uses.files_using("invoice_set") == [] and uses.files_using("memberships") == []
     assert _oto001_fix_safety(tmp_path / "fix", KEPT) == [True, True]
+
+
+OTHER_MODELS_MANAGER = MODELS + """
+class Shelf(models.Model):
+    pass
+
+class Folder(models.Model):
+    shelf = models.ForeignKey(Shelf, models.CASCADE)
+    # a plain ForeignKey whose reverse manager is spelled like the unique one's
+    invoice = models.ForeignKey(Invoice, models.CASCADE, related_name="invoice_set", null=True)
+"""
+
+
+def test_the_tree_screen_keeps_libcst_away_from_uses_oto004_does_not_blame(tmp_path: Path, monkeypatch) -> None:
+    files = {
+        "billing/models.py": OTHER_MODELS_MANAGER.replace('related_name="invoice_set", ', ""),
+        # spells the unique ForeignKey's manager, on a receiver of a model that does not have it
+        "billing/shelves.py": "from billing.models import Shelf\n\n\ndef count():\n"
+                              "    return Shelf.objects.get(pk=1).invoice_set.count()\n",
+        "billing/views.py": USES,
+    }
+    write_project(tmp_path, files)
+    engine = engine_for(tmp_path, select=("OTO004",))
+    parsed = record_libcst_parses(monkeypatch)
+    found = {}
+    for name in ("billing/shelves.py", "billing/views.py"):
+        path = tmp_path / name
+        found[name] = len(engine.analyze(str(path), path.read_text()).findings)
+    assert found == {"billing/shelves.py": 0, "billing/views.py": 1}
+    assert [text for text in parsed if "Shelf" in text] == []
+    assert any("company.invoice_set" in text for text in parsed)
+
+
+def test_every_reported_case_passes_the_tree_screen(tmp_path: Path) -> None:
+    """The tree screen is exact: no case the rule reports is screened out (and the valid
+    cases that only spell a name are)."""
+    screened_out = 0
+    for number, case in enumerate([*ReverseManagerUse.VALID, *ReverseManagerUse.INVALID]):
+        if isinstance(case, str) or is_template_path(case.path or ""):
+            continue
+        engine, path = engine_for_case(tmp_path / str(number), "OTO004", case)
+        text = Path(path).read_text()
+        reported = engine.analyze(path, text).findings
+        context = FileContext(path=path, text=text, facts=engine.index.facts_by_path[os.path.abspath(path)],
+                              index=engine.index, settings=engine.settings, enabled_codes=frozenset({"OTO004"}))
+        verdict = ReverseManagerUse.screen_tree(context, ast.parse(text))
+        assert verdict or not reported, case.id
+        screened_out += not verdict
+    assert screened_out > 0

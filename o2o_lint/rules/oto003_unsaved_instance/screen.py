@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Collection, Iterator
 
+from o2o_lint.astutil import child_nodes
 from o2o_lint.focus import Statements
 from o2o_lint.rules.base import FileContext, TreeScreen
 from o2o_lint.rules.oto003_unsaved_instance.sinks import SinkNames
@@ -261,7 +262,7 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
                     flows.setdefault(scope, []).append((frozenset({key.value}), value))
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
             flows.setdefault(scope, []).append((frozenset({node.attr}), node.value))
-        stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+        stack.extend((child, scope) for child in child_nodes(node))
 
     lines: set[int] = set()
     module_lines: set[int] = set()  # module-level bindings a flow went through (a formset class)
