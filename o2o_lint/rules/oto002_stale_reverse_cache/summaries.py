@@ -499,6 +499,8 @@ class StaleWrites:
     def _read_before(self, function: Function, read: Read, event: Write | Call,
                      relations: Iterable[ReverseRelation]) -> bool:
         receiver = read.recv
+        if read.how == "peers" and not _peers_reach(read, event):
+            return False
         return (
             follows(read, event)
             and not self._rebound_between(function, receiver, _stop(read), _start(event))
@@ -697,8 +699,20 @@ class Found(NamedTuple):
     read_how: str = ""  # "write", "call": how the cache was filled, when not by a read of the receiver itself
 
 
+def _peers_reach(read: Read, event: Write | Call) -> bool:
+    """A read on the peers of a ``fetch_mode(FETCH_PEERS)`` loop fills the next iterations'
+    elements: it precedes what the loop's body does, not what follows the loop, and not the
+    write of the accessor read on the element itself (``x.rel.delete()``, stale without peers)."""
+    loop = read.path[:-1]
+    inside = event.path[: len(loop)] == loop and len(event.path) > len(loop) and event.path[len(loop)] == "for.b"
+    return inside and not (isinstance(event, Write) and event.acc is not None)
+
+
 def _filled(read: Read) -> str:
     """How a cache was filled other than by reading the receiver's own accessor."""
+    if read.how == "peers":
+        return (f" in an earlier iteration (with `fetch_mode({read.source})` one read caches the answer on every"
+                " instance of the queryset)")
     if read.how == "element":
         return f" on every element of `{read.source}`"
     if read.how == "related":
