@@ -29,6 +29,13 @@ leaves ``obj.rel`` wrong until the instance is refreshed:
   Elsewhere the commit may be a caller's (or ``ATOMIC_REQUESTS``'): not followed (verified
   on 4.2, 5.2 and 6.1: after an inner block the cache still agrees with the database).
 
+Django 6.1's ``fetch_mode(FETCH_PEERS)``: one read of ``o.rel`` (a plain ``o.rel`` too) on any
+instance a queryset fetched caches the answer on every one of them (verified on 6.1), so in a
+loop over such a queryset a write by id in the body follows the read of an earlier iteration
+(``for o in qs: Rel.objects.create(owner_id=o.pk); hasattr(o, "rel")`` is right without the
+fetch mode, stale from the second element with it); not ``.iterator()``, whose peers are only
+the instances fetched so far (verified: right).
+
 Writes through the instance refresh the cache themselves and are never reported:
 ``Rel.objects.create(owner=obj)``, ``Rel(owner=obj).save()``, ``rel.owner = obj;
 rel.save()``, ``obj.rel = rel``; so is saving the related row's own fields.
