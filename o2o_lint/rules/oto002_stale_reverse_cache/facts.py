@@ -1270,7 +1270,7 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
 
 #: The same candidates, found in the text (a superset: also in strings and comments). Two
 #: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
-_READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError|select_related|prefetch_related|fetch_mode")
+_READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError|select_related|prefetch_related")
 _WRITE_WORDS = re.compile(r"\.a?(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b"
                           r"|Factory\(|\.make\(")
 
@@ -1292,6 +1292,10 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
     write themselves.
     """
     lines = _interesting_lines(tree) if text is None else _candidate_lines(text)
+    fetch_peers = _fetch_peers_spellings(tree, text)
+    if fetch_peers and text is not None:
+        # a loop over a FETCH_PEERS queryset reads with a plain ``o.rel``: its line is a candidate
+        lines += line_numbers(text, [m.start() for m in re.finditer(r"\bfetch_mode\b", text)])
     managers, uses = _managers(tree)
     found: dict[str, Event] = {}
     if uses:
@@ -1300,7 +1304,6 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
         return found
     lines.sort()
     from bisect import bisect_left
-    fetch_peers = _fetch_peers_spellings(tree, text)
 
     def interesting(node: ast.AST) -> bool:
         start = bisect_left(lines, node.lineno)  # type: ignore[attr-defined]
