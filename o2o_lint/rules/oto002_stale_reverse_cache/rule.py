@@ -3360,6 +3360,46 @@ class StaleReverseCache(LintRule):
             id="fetch-peers-delete-escapes",
             range=(10, 12, 10, 58),
         ),
+        # Through a call: the writer gets the fix, the call is reported where it stands.
+        Invalid(
+            """
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_profile(owner):
+                Profile.objects.get_or_create(owner_id=owner.pk)
+
+
+            def bios():
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    ensure_profile(o)
+                    print(o.profile.bio)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_profile(owner):
+                owner.profile, _ = Profile.objects.get_or_create(owner_id=owner.pk)
+
+
+            def bios():
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    ensure_profile(o)
+                    print(o.profile.bio)
+            """,
+            expected_messages=[
+                "callers read `owner.profile` before calling `ensure_profile()`",
+                "`o.profile` was read at line 13 in an earlier iteration (with `fetch_mode(FETCH_PEERS)` one read caches",
+            ],
+            id="fetch-peers-call",
+            range=(7, 4, 7, 52),
+        ),
     ]
 
     @classmethod
