@@ -111,6 +111,15 @@ def backfill():
     for o in Owner.objects.fetch_mode(FETCH_PEERS):
         if not hasattr(o, "profile"):
             Profile.objects.create(owner_id=o.pk)
+
+
+def touch_all():
+    answers = []
+    for o in Owner.objects.fetch_mode(FETCH_PEERS).order_by("pk"):
+        bio = o.profile.bio
+        Profile.objects.get_or_create(owner_id=o.pk, defaults={"bio": bio})
+        answers.append(hasattr(o, "profile"))
+    return answers
 '''
 
 #: The loop of ``ensure_all`` without a fetch mode: right on every release line.
@@ -132,7 +141,9 @@ import json
 from django.core.exceptions import FieldFetchBlocked
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
-from shop.flows import backfill, ensure_all, ensure_bios, ensure_iterated, ensure_saved, purge, through_a_call
+from shop.flows import (
+    backfill, ensure_all, ensure_bios, ensure_iterated, ensure_saved, purge, through_a_call, touch_all,
+)
 from shop.models import Owner, Profile
 
 results = {}
@@ -189,6 +200,10 @@ results["ensure_iterated"] = outcome(ensure_iterated)
 owners()
 backfill()
 results["backfill_rows"] = Profile.objects.count()
+owners(with_profiles=True)
+results["touch_all"] = outcome(touch_all)
+Profile.objects.filter(owner__name="o1").delete()
+results["touch_all_missing"] = outcome(touch_all)
 print("RESULTS " + json.dumps(results))
 '''
 
@@ -249,7 +264,7 @@ def test_writes_by_id_after_a_read_on_a_peer_are_reported(projects: dict) -> Non
         at("ensure_profile(o)"),  # the call: fixed in the writer
     }, check.stdout
     # Not reported: .iterator() (its peers are the instances fetched so far), the backfill that
-    # moves on, and the same loop without a fetch mode (shop/plain.py).
+    # moves on, touch_all (its own load comes first) and the same loop without a fetch mode.
     message = found[at("Profile.objects.get_or_create(owner_id=o.pk, defaults")]
     read = at("bios.append(o.profile.bio)", "ensure_bios")[1]
     assert f"was read at line {read} in an earlier iteration (with `fetch_mode(models.FETCH_PEERS)` one read caches " \
@@ -301,6 +316,10 @@ def test_fetch_peers_loops_are_stale_before_the_fix_and_right_after_on_django_6_
     # Not reported, and right: .iterator(), and the backfill that never reads again.
     assert before["ensure_iterated"] == after["ensure_iterated"] == [True, True, True]
     assert before["backfill_rows"] == after["backfill_rows"] == 3
+    # Not reported, and right: an unguarded o.profile before the write raised or found the row
+    # (FETCH_ONE raises there too), so get_or_create by id finds it and attaches nothing.
+    assert before["touch_all"] == after["touch_all"] == [True, True, True]
+    assert before["touch_all_missing"] == after["touch_all_missing"] == "RelatedObjectDoesNotExist"
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -1207,6 +1207,28 @@ class StaleReverseCache(LintRule):
             files={"shop/models.py": _MODELS},
             id="fetch-peers-overridden",
         ),
+        # An unguarded o.profile before the write in every iteration raised (the loop ends) or
+        # found the element's row: get_or_create by id then finds it, nothing goes stale (6.1, run).
+        Valid(
+            """
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def touch_all():
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    bio = o.profile.bio
+                    Profile.objects.get_or_create(owner_id=o.pk, defaults={'bio': bio})
+                    print(hasattr(o, 'profile'))
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    if o.profile.bio:
+                        Profile.objects.update_or_create(owner_id=o.pk, defaults={'bio': ''})
+                    print(hasattr(o, 'profile'))
+            """,
+            files={"shop/models.py": _MODELS},
+            id="fetch-peers-own-load-first",
+        ),
     ]
     INVALID = [
         # -- stale after an absence was cached -------------------------------------------
