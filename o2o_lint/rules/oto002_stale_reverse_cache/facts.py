@@ -207,6 +207,54 @@ def _selected_from(value: ast.expr) -> str | None:
     return None
 
 
+#: QuerySet methods that keep the instances a queryset fetches, and their fetch mode (Django 6.1).
+_PEER_STEPS = SAME_ROWS_METHODS | frozenset({"annotate", "alias", "reverse", "extra", "complex_filter", "get_queryset"})
+
+
+def _peers_source(value: ast.expr, spellings: frozenset[str], local: dict[str, str]) -> str | None:
+    """How *value* spells ``FETCH_PEERS`` when it is a queryset fetching with it (the last
+    ``fetch_mode()`` of its chain), or one evaluated whole (``list(qs)``, ``sorted(qs)``,
+    ``qs[:n]``): every instance it fetches is a peer of the others. *local*: the local
+    querysets known to (``for o in owners`` after ``owners = ...fetch_mode(FETCH_PEERS)``)."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("list", "sorted") \
+            and value.args and not isinstance(value.args[0], ast.Starred):
+        value = value.args[0]
+    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Slice):
+        value = value.value
+    node: ast.expr = value
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "fetch_mode":
+            spelling = _dotted(node.args[0]) if len(node.args) == 1 and not node.keywords else None
+            return spelling if spelling in spellings else None
+        if node.func.attr not in _PEER_STEPS:
+            return None
+        node = node.func.value
+    return local.get(node.id) if isinstance(node, ast.Name) else None
+
+
+def _fetch_peers_spellings(tree: ast.Module, text: str | None) -> frozenset[str]:
+    """How the module can name ``django.db.models.FETCH_PEERS``: ``FETCH_PEERS`` imported from
+    ``django.db.models`` (or ``.fetch_modes``), ``models.FETCH_PEERS`` after ``from django.db
+    import models``, ``django.db.models.FETCH_PEERS`` after ``import django.db.models``."""
+    if text is not None and "FETCH_PEERS" not in text:
+        return frozenset()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            for alias in node.names:
+                bound = alias.asname or alias.name
+                if node.module in ("django.db.models", "django.db.models.fetch_modes") and alias.name == "FETCH_PEERS":
+                    found.add(bound)
+                elif node.module == "django.db" and alias.name == "models" or \
+                        node.module == "django.db.models" and alias.name == "fetch_modes":
+                    found.add(f"{bound}.FETCH_PEERS")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in ("django.db.models", "django.db.models.fetch_modes"):
+                    found.add(f"{alias.asname or alias.name}.FETCH_PEERS")
+    return frozenset(found)
+
+
 def _lookup_key(key: str) -> str:
     for suffix in ("__exact", "__pk", "__id"):
         if key.endswith(suffix):
@@ -262,6 +310,10 @@ class _FunctionWalker:
         self.querysets: dict[str, list[tuple[str, list[tuple[str, ast.Call]]]]] = {}
         #: the enclosing ``with transaction.atomic(durable=True):`` blocks: [path, last line]
         self.durable: list[tuple[list[Any], int]] = []
+        #: how the module spells Django 6.1's ``FETCH_PEERS`` (``models.FETCH_PEERS``), set by
+        #: :func:`function_writes`; and the local querysets fetching with it -> that spelling
+        self.fetch_peers: frozenset[str] = frozenset()
+        self.peer_querysets: dict[str, str] = {}
 
     # -- statements ----------------------------------------------------------------
 
@@ -301,6 +353,7 @@ class _FunctionWalker:
             if isinstance(node.target, ast.Name) and chain is not None:
                 self.objects[node.target.id] = _Tracked(chain[0])
             self.block(node.body, [*here, "for.b"])
+            self.peer_reads(node, here)
             self.block(node.orelse, [*here, "for.e"])
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
@@ -392,6 +445,7 @@ class _FunctionWalker:
         self.element_of.pop(dotted, None)
         self.related.pop(dotted, None)
         self.querysets.pop(dotted, None)
+        self.peer_querysets.pop(dotted, None)
 
     # -- caches filled elsewhere: on each element, by select_related/prefetch_related ----
 
@@ -418,6 +472,10 @@ class _FunctionWalker:
         with ``select_related("rel")`` in ``qs``: x's cache is filled."""
         if isinstance(value, ast.Await):
             value = value.value
+        if self.fetch_peers:
+            spelling = _peers_source(value, self.fetch_peers, self.peer_querysets)
+            if spelling is not None:
+                self.peer_querysets[name] = spelling
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("list", "tuple", "set") \
                 and len(value.args) == 1:
             value = value.args[0]
@@ -448,6 +506,40 @@ class _FunctionWalker:
                     self.element_reads.append([source, read[1], node.lineno, path])
                     self.reads.append({"recv": source + ELEMENTS, "acc": read[1], "how": "element", "pos": _pos(node),
                                        "path": path, "line": node.lineno, "src": source})
+
+    def peer_reads(self, node: ast.For | ast.AsyncFor, here: list[Any]) -> None:
+        """A loop over a queryset fetching with ``fetch_mode(FETCH_PEERS)`` (Django 6.1): one read
+        of ``target.<rel>`` in the body fetches the relation for every instance of the queryset
+        and caches it, "none" included, on each (verified on 6.1): the elements of the next
+        iterations start with that cache. Recorded as a read ("peers") at the loop's target,
+        whose ``line`` is the body's first read of that accessor (a plain ``target.rel`` load
+        too: it fills the peers even when it raises for its own instance).
+
+        Not for ``async for`` (an unfetched accessor raises ``SynchronousOnlyOperation`` there),
+        ``.iterator()`` (its peers are only the instances fetched so far: verified, nothing
+        stale), a body that rebinds the target or leaves the loop at its top level."""
+        if not self.fetch_peers or not isinstance(node, ast.For) or not isinstance(node.target, ast.Name):
+            return
+        spelling = _peers_source(node.iter, self.fetch_peers, self.peer_querysets)
+        if spelling is None or any(isinstance(s, (ast.Break, ast.Return, ast.Raise)) for s in node.body):
+            return
+        name = node.target.id
+        body = [*here, "for.b"]
+        start = (node.body[0].lineno, node.body[0].col_offset)
+        stop = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+        if any(b[0] == name and start <= (b[1], b[2]) <= stop for b in self.binds):
+            return
+        first: dict[str, list[int]] = {}
+        candidates = [(r["acc"], r["pos"], r["path"]) for r in self.reads
+                      if r["recv"] == name and r["how"] in ("hasattr", "getattr", "try")]
+        candidates += [(attr, pos, path) for receiver, attr, pos, path in self.uses
+                       if receiver == name and not attr.startswith("_") and attr not in ("pk", "id")]
+        for accessor, pos, path in candidates:
+            if path[: len(body)] == body and (accessor not in first or pos < first[accessor]):
+                first[accessor] = pos
+        for accessor, pos in sorted(first.items(), key=lambda item: item[1]):
+            self.reads.append({"recv": name, "acc": accessor, "how": "peers", "pos": _pos(node.target),
+                               "path": [*here, "h"], "line": pos[0], "src": spelling})
 
     def comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp, path: list[Any]) -> None:
         body: list[ast.expr] = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
@@ -1167,7 +1259,7 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
         if kind is ast.Call:
             func = node.func  # type: ignore[attr-defined]
             if type(func) is ast.Attribute:
-                if func.attr in _WRITE_METHODS or func.attr in RELATED_FILLERS or func.attr == "make":
+                if func.attr in _WRITE_METHODS or func.attr in RELATED_FILLERS or func.attr in ("make", "fetch_mode"):
                     lines.append(node.lineno)  # type: ignore[attr-defined]
             elif type(func) is ast.Name and (func.id in ("hasattr", "getattr") or func.id.endswith(FACTORY_SUFFIX)):
                 lines.append(node.lineno)  # type: ignore[attr-defined]
@@ -1200,6 +1292,10 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
     write themselves.
     """
     lines = _interesting_lines(tree) if text is None else _candidate_lines(text)
+    fetch_peers = _fetch_peers_spellings(tree, text)
+    if fetch_peers and text is not None:
+        # a loop over a FETCH_PEERS queryset reads with a plain ``o.rel``: its line is a candidate
+        lines += line_numbers(text, [m.start() for m in re.finditer(r"\bfetch_mode\b", text)])
     managers, uses = _managers(tree)
     found: dict[str, Event] = {}
     if uses:
@@ -1228,6 +1324,7 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
         else:
             walker = _FunctionWalker([])
             kind, line = "module", 1
+        walker.fetch_peers = fetch_peers
         walker.block(node.body, [])  # type: ignore[attr-defined]
         summary = walker.summary(kind, class_name, line)
         if summary is not None and kind == "method" and _post_generation(node):
@@ -1303,4 +1400,4 @@ def _stop(event: Event) -> tuple[int, int]:
 
 
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=6, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=7, extract=function_writes)

@@ -30,11 +30,11 @@ class Read(NamedTuple):
 
     recv: str
     acc: str
-    how: str  # "hasattr", "getattr", "try", "element" or "related"
+    how: str  # "hasattr", "getattr", "try", "element", "related" or "peers" (a ``fetch_mode(FETCH_PEERS)`` loop)
     pos: Pos
     path: Path
-    line: int = 0  # "element", "related": where the cache was filled (pos is where the receiver got it)
-    source: str = ""  # "element": the iterated expression; "related": the queryset method
+    line: int = 0  # "element", "related", "peers": where the cache was filled (pos is where the receiver got it)
+    source: str = ""  # "element": the iterated expression; "related": the queryset method; "peers": ``FETCH_PEERS``
 
 
 class Write(NamedTuple):

@@ -29,6 +29,13 @@ leaves ``obj.rel`` wrong until the instance is refreshed:
   Elsewhere the commit may be a caller's (or ``ATOMIC_REQUESTS``'): not followed (verified
   on 4.2, 5.2 and 6.1: after an inner block the cache still agrees with the database).
 
+Django 6.1's ``fetch_mode(FETCH_PEERS)``: one read of ``o.rel`` (a plain ``o.rel`` too) on any
+instance a queryset fetched caches the answer on every one of them (verified on 6.1), so in a
+loop over such a queryset a write by id in the body follows the read of an earlier iteration
+(``for o in qs: Rel.objects.create(owner_id=o.pk); hasattr(o, "rel")`` is right without the
+fetch mode, stale from the second element with it); not ``.iterator()``, whose peers are only
+the instances fetched so far (verified: right).
+
 Writes through the instance refresh the cache themselves and are never reported:
 ``Rel.objects.create(owner=obj)``, ``Rel(owner=obj).save()``, ``rel.owner = obj;
 rel.save()``, ``obj.rel = rel``; so is saving the related row's own fields.
@@ -1082,6 +1089,145 @@ class StaleReverseCache(LintRule):
             """,
             files={"shop/models.py": _MODELS},
             id="on-commit-read-before-commit",
+        ),
+        # -- Django 6.1 fetch modes --------------------------------------------------------
+        # Without fetch_mode(FETCH_PEERS) each element's read is its own (FETCH_ONE, the default):
+        # creating the row by id before the read is right (verified on 4.2, 5.2 and 6.1).
+        Valid(
+            """
+            from django.db import models
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all():
+                for o in Owner.objects.fetch_mode(models.FETCH_ONE):
+                    Profile.objects.get_or_create(owner_id=o.pk)
+                    print(hasattr(o, 'profile'))
+                for o in Owner.objects.all():
+                    Profile.objects.get_or_create(owner_id=o.pk)
+                    print(hasattr(o, 'profile'))
+            """,
+            files={"shop/models.py": _MODELS},
+            id="fetch-one-loop",
+        ),
+        # .iterator(): an element's peers are the instances fetched so far, whose own reads came
+        # first: a later element is never filled ahead of its write (verified on 6.1).
+        Valid(
+            """
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all():
+                for o in Owner.objects.fetch_mode(FETCH_PEERS).iterator(chunk_size=100):
+                    Profile.objects.create(owner_id=o.pk)
+                    print(hasattr(o, 'profile'))
+            """,
+            files={"shop/models.py": _MODELS},
+            id="fetch-peers-iterator",
+        ),
+        # A loop that creates the missing rows by id and moves on: nothing reads the stale answer.
+        Valid(
+            """
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all():
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    if not hasattr(o, 'profile'):
+                        Profile.objects.create(owner_id=o.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="fetch-peers-moves-on",
+        ),
+        # Writes through the element set its cache (verified on 6.1); so does the assignment.
+        Valid(
+            """
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all():
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    Profile.objects.create(owner=o)
+                    print(hasattr(o, 'profile'))
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    o.profile = Profile.objects.create(owner_id=o.pk)
+                    print(hasattr(o, 'profile'))
+            """,
+            files={"shop/models.py": _MODELS},
+            id="fetch-peers-through-instance",
+        ),
+        # Not Django's FETCH_PEERS; a body that rebinds the element (a fresh instance, no peers)
+        # or leaves the loop after its first element: silent.
+        Valid(
+            """
+            from django.db.models import FETCH_PEERS
+
+            from shop.modes import FETCH_PEERS as PEERS
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all():
+                for o in Owner.objects.fetch_mode(PEERS):
+                    Profile.objects.create(owner_id=o.pk)
+                    print(hasattr(o, 'profile'))
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    o = Owner.objects.get(pk=o.pk)
+                    Profile.objects.create(owner_id=o.pk)
+                    print(hasattr(o, 'profile'))
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    Profile.objects.create(owner_id=o.pk)
+                    print(hasattr(o, 'profile'))
+                    break
+            """,
+            files={"shop/models.py": _MODELS, "shop/modes.py": "FETCH_PEERS = object()\n"},
+            id="fetch-peers-not-followed",
+        ),
+        # A later fetch_mode() wins; values_list() fetches no instances.
+        Valid(
+            """
+            from django.db import models
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all():
+                for o in Owner.objects.fetch_mode(models.FETCH_PEERS).filter(name='a').fetch_mode(models.FETCH_ONE):
+                    Profile.objects.create(owner_id=o.pk)
+                    print(hasattr(o, 'profile'))
+                for pk in Owner.objects.fetch_mode(models.FETCH_PEERS).values_list('pk', flat=True):
+                    Profile.objects.create(owner_id=pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="fetch-peers-overridden",
+        ),
+        # An unguarded o.profile before the write in every iteration raised (the loop ends) or
+        # found the element's row: get_or_create by id then finds it, nothing goes stale (6.1, run).
+        Valid(
+            """
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def touch_all():
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    bio = o.profile.bio
+                    Profile.objects.get_or_create(owner_id=o.pk, defaults={'bio': bio})
+                    print(hasattr(o, 'profile'))
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    if o.profile.bio:
+                        Profile.objects.update_or_create(owner_id=o.pk, defaults={'bio': ''})
+                    print(hasattr(o, 'profile'))
+            """,
+            files={"shop/models.py": _MODELS},
+            id="fetch-peers-own-load-first",
         ),
     ]
     INVALID = [
@@ -3094,6 +3240,187 @@ class StaleReverseCache(LintRule):
             expected_messages=['by `prefetch_related("profile")`'],
             id="prefetch-related-loop",
             range=(6, 8, 6, 52),
+        ),
+        # -- Django 6.1 fetch modes: one read caches the answer on every peer ----------------
+        # The first element's read fills every element of the queryset; the next iterations'
+        # rows are created by id after it, so their reads answer from the stale cache (6.1, run).
+        Invalid(
+            """
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all():
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    if not Profile.objects.filter(owner_id=o.pk).exists():
+                        Profile.objects.create(owner_id=o.pk)
+                    print(hasattr(o, 'profile'))
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all():
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    if not Profile.objects.filter(owner_id=o.pk).exists():
+                        o.profile = Profile.objects.create(owner_id=o.pk)
+                    print(hasattr(o, 'profile'))
+            """,
+            expected_messages=[
+                "`o.profile` was read at line 10 in an earlier iteration (with `fetch_mode(FETCH_PEERS)` one read caches "
+                "the answer on every instance of the queryset) and its answer is cached on `o`; this "
+                "`create(owner_id=...)` changes the relation without going through `o`, so the cached `o.profile` is "
+                "stale; it is read again at line 10",
+            ],
+            id="fetch-peers-loop-create",
+            range=(9, 12, 9, 49),
+        ),
+        # A local queryset (models.FETCH_PEERS, chained on), a plain load that raises from the
+        # second element on: get_or_create's object is assigned.
+        Invalid(
+            """
+            from django.db import models
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all():
+                owners = Owner.objects.fetch_mode(models.FETCH_PEERS).filter(name__startswith='a')
+                for o in owners.order_by('pk'):
+                    Profile.objects.get_or_create(owner_id=o.pk)
+                    print(o.profile.bio)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from django.db import models
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all():
+                owners = Owner.objects.fetch_mode(models.FETCH_PEERS).filter(name__startswith='a')
+                for o in owners.order_by('pk'):
+                    o.profile, _ = Profile.objects.get_or_create(owner_id=o.pk)
+                    print(o.profile.bio)
+            """,
+            expected_messages=["`o.profile` was read at line 10 in an earlier iteration (with `fetch_mode(models.FETCH_PEERS)`"],
+            id="fetch-peers-local-queryset",
+            range=(9, 8, 9, 52),
+        ),
+        # list() of the queryset: the same instances; a save() is followed by a refresh.
+        Invalid(
+            """
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all():
+                owners = list(Owner.objects.fetch_mode(FETCH_PEERS))
+                for o in owners:
+                    Profile(owner_id=o.pk).save()
+                    print(getattr(o, 'profile', None))
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all():
+                owners = list(Owner.objects.fetch_mode(FETCH_PEERS))
+                for o in owners:
+                    Profile(owner_id=o.pk).save()
+                    o.refresh_from_db(fields=["profile"])
+                    print(getattr(o, 'profile', None))
+            """,
+            expected_messages=["`o.profile` was read at line 10 in an earlier iteration"],
+            id="fetch-peers-list-save",
+            range=(9, 8, 9, 37),
+        ),
+        # A presence cached on every peer, then a delete by id; the element escapes.
+        Invalid(
+            """
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def purge():
+                purged = []
+                for o in Owner.objects.fetch_mode(FETCH_PEERS)[:100]:
+                    if o.profile.bio == '':
+                        Profile.objects.filter(owner_id=o.pk).delete()
+                        purged.append(o)
+                return purged
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def purge():
+                purged = []
+                for o in Owner.objects.fetch_mode(FETCH_PEERS)[:100]:
+                    if o.profile.bio == '':
+                        Profile.objects.filter(owner_id=o.pk).delete()
+                        o.refresh_from_db(fields=["profile"])
+                        purged.append(o)
+                return purged
+            """,
+            expected_messages=["`o.profile` was read at line 9 in an earlier iteration (with `fetch_mode(FETCH_PEERS)`"
+                               " one read caches the answer on every instance of the queryset) and its answer is cached on `o`;"
+                               " this `QuerySet.delete()` filtered on `owner_id` changes the relation without going through"
+                               " `o`, so the cached `o.profile` is stale; `o` escapes: passed to `purged.append()` at line 11"],
+            id="fetch-peers-delete-escapes",
+            range=(10, 12, 10, 58),
+        ),
+        # Through a call: the writer gets the fix, the call is reported where it stands.
+        Invalid(
+            """
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_profile(owner):
+                Profile.objects.get_or_create(owner_id=owner.pk)
+
+
+            def bios():
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    ensure_profile(o)
+                    print(o.profile.bio)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from django.db.models import FETCH_PEERS
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_profile(owner):
+                owner.profile, _ = Profile.objects.get_or_create(owner_id=owner.pk)
+
+
+            def bios():
+                for o in Owner.objects.fetch_mode(FETCH_PEERS):
+                    ensure_profile(o)
+                    print(o.profile.bio)
+            """,
+            expected_messages=[
+                "callers read `owner.profile` before calling `ensure_profile()`",
+                "`o.profile` was read at line 13 in an earlier iteration (with `fetch_mode(FETCH_PEERS)` one read caches",
+            ],
+            id="fetch-peers-call",
+            range=(7, 4, 7, 52),
         ),
     ]
 

@@ -27,6 +27,7 @@ from o2o_lint.rules.oto002_stale_reverse_cache.facts import (
 from o2o_lint.rules.oto002_stale_reverse_cache.records import (
     Call, Clear, Escape, Function, Read, Use, Write, function_record, start as _start, stop as _stop,
 )
+from o2o_lint.rules.oto002_stale_reverse_cache.records import Op
 
 if TYPE_CHECKING:
     from o2o_lint.index.django import MetaModelClass
@@ -499,6 +500,8 @@ class StaleWrites:
     def _read_before(self, function: Function, read: Read, event: Write | Call,
                      relations: Iterable[ReverseRelation]) -> bool:
         receiver = read.recv
+        if read.how == "peers" and not _peers_reach(function, read, event):
+            return False
         return (
             follows(read, event)
             and not self._rebound_between(function, receiver, _stop(read), _start(event))
@@ -697,8 +700,45 @@ class Found(NamedTuple):
     read_how: str = ""  # "write", "call": how the cache was filled, when not by a read of the receiver itself
 
 
+def _peers_reach(function: Function, read: Read, event: Write | Call) -> bool:
+    """A read on the peers of a ``fetch_mode(FETCH_PEERS)`` loop fills the next iterations'
+    elements: it precedes what the loop's body does, not what follows the loop, and not the
+    write of the accessor read on the element itself (``x.rel.delete()``, stale without peers).
+
+    Nor a write attaching a row (or a call) that an unguarded ``x.rel`` runs before in every
+    iteration: that load raised (no write) or found the element's row, so no row is attached
+    to an element whose cache says "none" (a delete after it is stale, peers or not)."""
+    loop = read.path[:-1]
+    inside = event.path[: len(loop)] == loop and len(event.path) > len(loop) and event.path[len(loop)] == "for.b"
+    if not inside or isinstance(event, Write) and event.acc is not None:
+        return False
+    if isinstance(event, Write) and event.op is Op.DETACH:
+        return True
+    guarded = {tuple(r.pos) for r in function.reads if r.how == "try" and r.recv == read.recv and r.acc == read.acc}
+    return not any(use.recv == read.recv and use.attr == read.acc and tuple(use.pos) not in guarded
+                   and _dominates(use, event) for use in function.uses)
+
+
+def _dominates(first: Use, event: Write | Call) -> bool:
+    """Does *first* run before *event* whenever *event* runs? An earlier statement of the same
+    block, a header of a compound statement holding *event*, or in *event*'s own statement
+    before its end (its arguments). Anything nested deeper: no (the caller then reports)."""
+    first_path, second_path = first.path, event.path
+    for index in range(min(len(first_path), len(second_path))):
+        if first_path[index] == second_path[index]:
+            continue
+        if index % 2 == 0:  # statement indices of one block
+            return first_path[index] < second_path[index] and len(first_path) == index + 2 \
+                and first_path[index + 1] in ("", "h")
+        return first_path[index] == "h" and len(first_path) == index + 1
+    return len(first_path) == len(second_path) and _stop(first) <= _stop(event)
+
+
 def _filled(read: Read) -> str:
     """How a cache was filled other than by reading the receiver's own accessor."""
+    if read.how == "peers":
+        return (f" in an earlier iteration (with `fetch_mode({read.source})` one read caches the answer on every"
+                " instance of the queryset)")
     if read.how == "element":
         return f" on every element of `{read.source}`"
     if read.how == "related":
