@@ -252,6 +252,30 @@ class Seat(models.Model):
     member = models.OneToOneField(settings.SEAT_MEMBER_MODEL, models.CASCADE, related_name="seat")
 '''
 
+_SWAPPER_MODELS = '''\
+import swapper
+from django.db import models
+
+
+class Member(models.Model):
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        swappable = swapper.swappable_setting("club", "Member")
+
+
+class Locker(models.Model):
+    member = models.OneToOneField(swapper.get_model_name("club", "Member"), models.CASCADE, related_name="locker")
+'''
+
+_SWAPPER_ALT_MODELS = '''\
+from django.db import models
+
+
+class Member(models.Model):
+    name = models.CharField(max_length=50)
+'''
+
 
 class StaleReverseCache(LintRule):
     code = "OTO002"
@@ -1082,6 +1106,21 @@ class StaleReverseCache(LintRule):
             """,
             files={"shop/models.py": _MODELS},
             id="on-commit-read-before-commit",
+        ),
+        # swapper with a prefix the index cannot read: the setting, hence the target, is unknown.
+        Valid(
+            """
+            from club.models import Locker
+
+
+            def ensure(member):
+                if not hasattr(member, 'locker'):
+                    Locker.objects.create(member_id=member.pk)
+                return member
+            """,
+            files={"club/models.py": _SWAPPER_MODELS,
+                   "club/apps.py": "import swapper\n\nswapper.set_app_prefix('club', PREFIX)\n"},
+            id="swapper-target-unknown-prefix",
         ),
     ]
     INVALID = [
@@ -3094,6 +3133,69 @@ class StaleReverseCache(LintRule):
             expected_messages=['by `prefetch_related("profile")`'],
             id="prefetch-related-loop",
             range=(6, 8, 6, 52),
+        ),
+        # A target named by swapper's get_model_name(): its default, no setting assigned.
+        Invalid(
+            """
+            from club.models import Locker
+
+
+            def ensure(member):
+                if not hasattr(member, 'locker'):
+                    Locker.objects.create(member_id=member.pk)
+                return member
+            """,
+            files={"club/models.py": _SWAPPER_MODELS},
+            expected_fix="""
+            from club.models import Locker
+
+
+            def ensure(member):
+                if not hasattr(member, 'locker'):
+                    member.locker = Locker.objects.create(member_id=member.pk)
+                return member
+            """,
+            expected_messages=["`member.locker` was read at line 5"],
+            id="swapper-target",
+            range=(6, 8, 6, 50),
+        ),
+        # Swapped by its setting (``set_app_prefix`` names it): the accessor is on the
+        # replacement, the model ``swapper.load_model()`` loads.
+        Invalid(
+            """
+            import swapper
+
+            from club.models import Locker
+
+            Member = swapper.load_model("club", "Member")
+
+
+            def ensure(pk):
+                member = Member.objects.get(pk=pk)
+                if not hasattr(member, 'locker'):
+                    Locker.objects.create(member_id=member.pk)
+                return member
+            """,
+            files={"club/models.py": "import swapper\n\nswapper.set_app_prefix('club', 'members')\n" + _SWAPPER_MODELS,
+                   "alt/models.py": _SWAPPER_ALT_MODELS,
+                   "site/settings.py": 'MEMBERS_MEMBER_MODEL = "alt.Member"\n'},
+            expected_fix="""
+            import swapper
+
+            from club.models import Locker
+
+            Member = swapper.load_model("club", "Member")
+
+
+            def ensure(pk):
+                member = Member.objects.get(pk=pk)
+                if not hasattr(member, 'locker'):
+                    member.locker = Locker.objects.create(member_id=member.pk)
+                return member
+            """,
+            expected_messages=["`member.locker` was read at line 10"],
+            id="swapper-swapped-load-model",
+            range=(11, 8, 11, 50),
         ),
     ]
 
