@@ -276,6 +276,28 @@ class Member(models.Model):
     name = models.CharField(max_length=50)
 '''
 
+_PYTEST_CONFTEST = '''\
+import pytest
+from pytest_factoryboy import register
+
+from shop.factories import ProfileFactory
+from shop.models import Owner, Profile
+
+register(ProfileFactory)
+
+
+@pytest.fixture
+def owner(db):
+    return Owner.objects.create()
+
+
+@pytest.fixture
+def make_profile(db):
+    def _make(owner, **fields):
+        return Profile.objects.create(owner_id=owner.pk, **fields)
+    return _make
+'''
+
 
 class StaleReverseCache(LintRule):
     code = "OTO002"
@@ -1121,6 +1143,60 @@ class StaleReverseCache(LintRule):
             files={"club/models.py": _SWAPPER_MODELS,
                    "club/apps.py": "import swapper\n\nswapper.set_app_prefix('club', PREFIX)\n"},
             id="swapper-target-unknown-prefix",
+        ),
+        # pytest: a fixture the test calls that goes through the instance; a fixture defined in
+        # two places pytest looks (here the module's overrides the conftest's: not followed,
+        # although pytest would pick the module's) or a parameter ``parametrize`` gives: not followed.
+        Valid(
+            """
+            import pytest
+
+            from shop.models import Profile
+
+
+            @pytest.fixture
+            def make_profile(db):
+                def _make(owner):
+                    return Profile.objects.create(owner_id=owner.pk)
+                return _make
+
+
+            def test_through_instance(owner, profile_factory):
+                assert not hasattr(owner, 'profile')
+                profile_factory(owner=owner)
+                assert owner.profile
+
+
+            def test_overridden(owner, make_profile):
+                assert not hasattr(owner, 'profile')
+                make_profile(owner)
+                assert owner.profile
+
+
+            @pytest.mark.parametrize("profile_factory", [print])
+            def test_parametrized(owner, profile_factory):
+                assert not hasattr(owner, 'profile')
+                profile_factory(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            path="tests/test_profiles.py",
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES, "tests/__init__.py": "",
+                   "tests/conftest.py": _PYTEST_CONFTEST},
+            id="pytest-fixtures-not-followed",
+        ),
+        # A fixture in a conftest.py pytest does not look at for this test (a sibling directory).
+        Valid(
+            """
+            def test_profile(owner, make_profile):
+                assert not hasattr(owner, 'profile')
+                make_profile(owner)
+                assert owner.profile
+            """,
+            path="tests/accounts/test_profiles.py",
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES, "tests/__init__.py": "",
+                   "tests/accounts/__init__.py": "", "tests/shop/__init__.py": "",
+                   "tests/shop/conftest.py": _PYTEST_CONFTEST},
+            id="pytest-fixture-not-visible",
         ),
     ]
     INVALID = [
@@ -3196,6 +3272,48 @@ class StaleReverseCache(LintRule):
             expected_messages=["`member.locker` was read at line 10"],
             id="swapper-swapped-load-model",
             range=(11, 8, 11, 50),
+        ),
+        # pytest: a "factory as fixture" of a conftest.py above the test, called after the read
+        # (the fix goes to the fixture's function, in the conftest).
+        Invalid(
+            """
+            def test_profile(owner, make_profile):
+                assert not hasattr(owner, 'profile')
+                make_profile(owner, bio="x")
+                assert owner.profile
+            """,
+            path="tests/accounts/test_profiles.py",
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES, "tests/__init__.py": "",
+                   "tests/accounts/__init__.py": "", "tests/conftest.py": _PYTEST_CONFTEST},
+            expected_messages=[
+                "`make_profile()` changes the relation without going through it "
+                "(`create(owner_id=...)` in tests.conftest.make_profile.<locals>._make, line 18: fix it there)",
+            ],
+            id="pytest-factory-as-fixture",
+            range=(3, 4, 3, 32),
+        ),
+        # pytest-factoryboy: ``register(ProfileFactory)`` gives the test the fixture
+        # ``profile_factory``, the factory class itself.
+        Invalid(
+            """
+            def test_profile(owner, profile_factory):
+                assert not hasattr(owner, 'profile')
+                profile_factory(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            path="tests/test_profiles.py",
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES, "tests/__init__.py": "",
+                   "tests/conftest.py": _PYTEST_CONFTEST},
+            expected_fix="""
+            def test_profile(owner, profile_factory):
+                assert not hasattr(owner, 'profile')
+                profile_factory(owner_id=owner.pk)
+                owner.refresh_from_db(fields=["profile"])
+                assert owner.profile
+            """,
+            expected_messages=["this `profile_factory(owner_id=...)`"],
+            id="pytest-factoryboy-registered-factory",
+            range=(3, 4, 3, 38),
         ),
     ]
 
