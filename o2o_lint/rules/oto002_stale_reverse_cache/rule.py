@@ -74,7 +74,12 @@ manager's or queryset's method, ``Profile.objects.ensure_for(user)``, in the mod
 module or imported into it), the index's
 per-function summaries say so: the call is reported, and the writer's own write gets
 the finding and the fix, so that every caller is right and a second ``--fix`` run
-changes nothing.
+changes nothing. A pytest test's parameter naming a fixture of its module or of a
+``conftest.py`` above it (defined once there) is followed when the test calls it: a
+fixture returning a nested function (a "factory as fixture", a writer as above), or
+pytest-factoryboy's ``profile_factory`` that ``register(ProfileFactory)`` makes (the
+factory class: ``profile_factory(owner_id=...)`` is its write); verified with pytest on
+4.2, 5.2 and 6.1.
 
 The fixes are safe and keep the write: a write that returns the related object is
 assigned to the accessor (``obj.rel = Rel.objects.create(owner_id=obj.pk)``, zero
