@@ -5,7 +5,8 @@ created, on the Django release line asked for (``VERSIONS``). Each line is insta
 up front, before the suite runs, into ``.django-versions/<line>-py<X.Y>/`` of the
 repository by ``python tests/django_harness.py install`` (CI's ``.ci/run`` and the
 README's test command do it), with factory_boy and model_bakery next to it (``TEST_LIBRARIES``)
-for the code that builds test data with them; the suite never downloads anything itself.
+for the code that builds test data with them, swapper for models that name their targets
+through it, and pytest with pytest-django and pytest-factoryboy to run a project's own tests; the suite never downloads anything itself.
 
 Each line runs under an interpreter it supports: the suite's own when it fits, else
 the newest fitting one found on this machine (``python3.X`` on ``PATH`` or under
@@ -32,10 +33,12 @@ VERSIONS_DIR = REPO / ".django-versions"
 VERSIONS = ("4.2", "5.2", "6.1")
 REQUIREMENTS = {"4.2": "Django>=4.2,<4.3", "5.2": "Django>=5.2,<5.3", "6.1": "Django>=6.1,<6.2"}
 #: Test-data libraries installed next to each line, for the tests of code that uses them
-#: (factory_boy's ``build()``, model_bakery's ``prepare()``): ranges that support every line.
-TEST_LIBRARIES = ("factory_boy>=3.3,<4", "model_bakery>=1.20,<2")
+#: (factory_boy's ``build()``, model_bakery's ``prepare()``, swapper's swappable models, pytest
+#: fixtures run by pytest-django and pytest-factoryboy): ranges that support every line.
+TEST_LIBRARIES = ("factory_boy>=3.3,<4", "model_bakery>=1.20,<2", "swapper>=1.3,<2",
+                  "pytest-django>=4.9,<5", "pytest-factoryboy>=2.7,<3")
 #: The packages each install directory must hold (Django's and the test libraries').
-PACKAGES = ("django", "factory", "model_bakery")
+PACKAGES = ("django", "factory", "model_bakery", "swapper", "pytest_django", "pytest_factoryboy")
 #: Python versions each line supports (inclusive), from Django's release notes.
 PYTHONS = {"4.2": ((3, 8), (3, 12)), "5.2": ((3, 10), (3, 14)), "6.1": ((3, 12), (3, 14))}
 

@@ -36,8 +36,11 @@ def test_a_line_not_installed_is_an_error_telling_how_to_install(monkeypatch: py
 
 
 def test_every_line_gets_the_test_libraries_in_ranges_that_support_it() -> None:
-    assert django_harness.TEST_LIBRARIES == ("factory_boy>=3.3,<4", "model_bakery>=1.20,<2")
-    assert django_harness.PACKAGES == ("django", "factory", "model_bakery")
+    assert django_harness.TEST_LIBRARIES == (
+        "factory_boy>=3.3,<4", "model_bakery>=1.20,<2", "swapper>=1.3,<2",
+        "pytest-django>=4.9,<5", "pytest-factoryboy>=2.7,<3",
+    )
+    assert django_harness.PACKAGES == ("django", "factory", "model_bakery", "swapper", "pytest_django", "pytest_factoryboy")
 
 
 def test_install_adds_the_test_libraries_to_a_directory_installed_before_them(
@@ -49,15 +52,19 @@ def test_install_adds_the_test_libraries_to_a_directory_installed_before_them(
     monkeypatch.setattr(django_harness, "interpreter", lambda version: "python-for-" + version)
     monkeypatch.setattr(django_harness.subprocess, "run", lambda command, **kwargs: calls.append(command))
 
-    assert django_harness.missing_packages(tmp_path) == ["factory", "model_bakery"]
+    assert django_harness.missing_packages(tmp_path) == [
+        "factory", "model_bakery", "swapper", "pytest_django", "pytest_factoryboy"]
     assert django_harness.install("5.2") == tmp_path
     assert calls == [[
         "python-for-5.2", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-user",
         "--target", str(tmp_path), "Django>=5.2,<5.3", "factory_boy>=3.3,<4", "model_bakery>=1.20,<2",
+        "swapper>=1.3,<2", "pytest-django>=4.9,<5", "pytest-factoryboy>=2.7,<3",
     ]]
 
     (tmp_path / "factory").mkdir()
     (tmp_path / "model_bakery").mkdir()
+    for package in ("swapper", "pytest_django", "pytest_factoryboy"):
+        (tmp_path / package).mkdir()
     assert django_harness.missing_packages(tmp_path) == []
     django_harness.install("5.2")
     assert len(calls) == 1
@@ -68,5 +75,5 @@ def test_a_line_installed_without_the_test_libraries_is_an_error_telling_to_inst
     (tmp_path / "django").mkdir()
     (tmp_path / "factory").mkdir()
     monkeypatch.setattr(django_harness, "install_dir", lambda version: tmp_path)
-    with pytest.raises(django_harness.HarnessError, match=r"lacks model_bakery .* install` again"):
+    with pytest.raises(django_harness.HarnessError, match=r"lacks model_bakery, swapper, pytest_django, pytest_factoryboy .* install` again"):
         django_harness.django_path("5.2")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from o2o_lint.config import Settings
@@ -331,3 +332,125 @@ def test_a_configured_foreign_key_class_is_taken_at_the_users_word(tmp_path: Pat
     configured = index_of(tmp_path / "b", files, foreign_key_classes=("core.fields.Forcing",))
     assert configured.field_kind("shop.models", "Forcing").certain
     assert [f.name for f in configured.models["shop.models.Address"].fields] == ["company"]
+
+
+# -- swapper (django-swappable-models): targets named by get_model_name() ------------------
+
+_SWAPPER_CORE = """
+    import swapper
+    from django.db import models
+
+    class Member(models.Model):
+        class Meta:
+            swappable = swapper.swappable_setting("core", "Member")
+
+    class Card(models.Model):
+        member = models.OneToOneField(swapper.get_model_name("core", "Member"), models.CASCADE, related_name="card")
+        holder = models.ForeignKey(swapper.get_model_name(app_label="core", model="Member"), models.CASCADE)
+"""
+_SWAPPER_ALT = """
+    from django.db import models
+
+    class Member(models.Model):
+        pass
+"""
+
+
+def test_swapper_target_defaults_to_the_model_it_names(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {"core/models.py": _SWAPPER_CORE, "alt/models.py": _SWAPPER_ALT})
+    assert ("core.Member", "card", "core.Card", "o2o") in reverse(index)
+    assert ("core.Member", "card_set", "core.Card", "fk") in reverse(index)
+    assert index.swappable_setting("core", "Member") == "CORE_MEMBER_MODEL"
+
+
+def test_swapper_target_follows_the_setting_and_the_swapped_model_installs_nothing(tmp_path: Path) -> None:
+    """Django (4.2, 5.2, 6.1): the accessor is on the model the setting names; the swapped
+    model gets no reverse accessor from the fields of others, nor installs its own."""
+    index = index_of(tmp_path, {
+        "core/models.py": _SWAPPER_CORE + """
+    class Tag(models.Model):
+        member = models.OneToOneField(Member, models.CASCADE, related_name="tag")
+""",
+        "alt/models.py": _SWAPPER_ALT,
+        "proj/settings.py": 'CORE_MEMBER_MODEL = "alt.Member"\n',
+    })
+    found = reverse(index)
+    assert ("alt.Member", "card", "core.Card", "o2o") in found
+    assert not any(owner == "core.Member" and accessor == "card" for owner, accessor, _, _ in found)
+    member = index.models["core.models.Member"]
+    assert index.swapped_out(member) and not index.swapped_out(index.models["alt.models.Member"])
+
+
+def test_swapper_app_prefix_names_the_setting(tmp_path: Path) -> None:
+    """``set_app_prefix("core", "shop")``: the setting is SHOP_MEMBER_MODEL, CORE_MEMBER_MODEL means nothing."""
+    index = index_of(tmp_path, {
+        "core/models.py": 'import swapper\n\nswapper.set_app_prefix("core", "shop")\n' + textwrap.dedent(_SWAPPER_CORE),
+        "alt/models.py": _SWAPPER_ALT,
+        "proj/settings.py": 'CORE_MEMBER_MODEL = "alt.Member"\n',
+    })
+    assert index.swappable_setting("core", "Member") == "SHOP_MEMBER_MODEL"
+    assert ("core.Member", "card", "core.Card", "o2o") in reverse(index)
+    (tmp_path / "proj/settings.py").write_text('SHOP_MEMBER_MODEL = "alt.Member"\n')
+    index = build_index([str(tmp_path)], Settings(use_cache=False))
+    assert ("alt.Member", "card", "core.Card", "o2o") in reverse(index)
+
+
+def test_swapper_targets_not_resolved_when_unknown(tmp_path: Path) -> None:
+    """An unknown prefix, settings modules that disagree, non-literal arguments, a
+    ``get_model_name`` that is not swapper's: not resolved (no accessor at all)."""
+    cases = {
+        "prefix": ({"core/apps.py": "import swapper\n\nswapper.set_app_prefix('core', PREFIX)\n"}, _SWAPPER_CORE),
+        "any-prefix": ({"core/apps.py": "import swapper\n\nswapper.set_app_prefix(LABEL, 'x')\n"}, _SWAPPER_CORE),
+        "settings-disagree": ({"proj/settings.py": 'CORE_MEMBER_MODEL = "alt.Member"\n',
+                               "proj/settings_dev.py": 'CORE_MEMBER_MODEL = "core.Member"\n'}, _SWAPPER_CORE),
+        "not-swapper": ({}, _SWAPPER_CORE.replace("import swapper", "from core import swapper")),
+        "not-literal": ({}, _SWAPPER_CORE.replace('get_model_name("core", "Member")', 'get_model_name("core", NAME)')),
+    }
+    for name, (extra, models) in cases.items():
+        index = index_of(tmp_path / name, {"core/models.py": models, "alt/models.py": _SWAPPER_ALT, **extra})
+        assert not any(accessor == "card" for _, accessor, _, _ in reverse(index)), name
+
+
+def test_swapper_target_through_a_module_level_name_and_an_import_alias(tmp_path: Path) -> None:
+    index = index_of(tmp_path, {
+        "core/models.py": """
+            from django.db import models
+            from swapper import get_model_name as swapper_get_model_name
+
+            MEMBER_MODEL = swapper_get_model_name("core", "Member")
+
+            class Member(models.Model):
+                pass
+
+            class Card(models.Model):
+                member = models.OneToOneField(MEMBER_MODEL, models.CASCADE, related_name="card")
+        """,
+    })
+    assert ("core.Member", "card", "core.Card", "o2o") in reverse(index)
+
+
+def test_swapper_target_declared_on_an_abstract_base_in_another_module(tmp_path: Path) -> None:
+    """The callee is resolved in the module that declares the field (openwisp's layout)."""
+    index = index_of(tmp_path, {
+        "core/base.py": """
+            import swapper
+            from django.db import models
+
+            class AbstractCard(models.Model):
+                member = models.OneToOneField(swapper.get_model_name("core", "Member"), models.CASCADE)
+
+                class Meta:
+                    abstract = True
+        """,
+        "core/models.py": """
+            from django.db import models
+            from core.base import AbstractCard
+
+            class Member(models.Model):
+                pass
+
+            class Card(AbstractCard):
+                pass
+        """,
+    })
+    assert ("core.Member", "card", "core.Card", "o2o") in reverse(index)

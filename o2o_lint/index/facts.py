@@ -17,7 +17,7 @@ from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 18  # 18: a rule's facts: reads on the peers of a `fetch_mode(FETCH_PEERS)` loop; 17: whether TEMPLATES DIRS were all read (``template_dirs_resolved``), lists of DIRS, ``.joinpath``; 16: settings-driven relation targets (``settings.X_MODEL``, ``getattr(settings, ...)``); 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
+FACTS_VERSION = 19  # 19: a rule's facts: reads on the peers of a `fetch_mode(FETCH_PEERS)` loop; 18: swapper targets (``get_model_name``), ``Meta.swappable``, ``set_app_prefix`` calls, names bound to ``get_model_name``; 17: whether TEMPLATES DIRS were all read (``template_dirs_resolved``), lists of DIRS, ``.joinpath``; 16: settings-driven relation targets (``settings.X_MODEL``, ``getattr(settings, ...)``); 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
 
 Facts = dict[str, Any]
 
@@ -77,13 +77,47 @@ def _constant(node: ast.AST | None) -> Any:
 _MODEL_LABEL = re.compile(r"[A-Za-z_]\w*\.[A-Za-z_]\w*")
 
 
+def _swapper_call(node: ast.AST | None, function: str, parameters: tuple[str, str] = ("app_label", "model")) -> list | None:
+    """``swapper.get_model_name("app_label", "Model")`` (*function* and its two *parameters*,
+    positional or by keyword): ``[callee as written, first, second]``, each argument a
+    literal string or None when it is not one; None for any other call. Only the callee's
+    last name is checked here: the index resolves it through the module's imports."""
+    if not isinstance(node, ast.Call):
+        return None
+    callee = dotted_name(node.func)
+    if callee is None or not callee.endswith(function) or len(node.args) > 2:
+        return None
+    arguments: dict[str, ast.expr] = dict(zip(parameters, node.args))
+    for keyword in node.keywords:
+        if keyword.arg not in parameters or keyword.arg in arguments:
+            return None  # ``**kwargs`` or an argument swapper's function does not take here
+        arguments[keyword.arg] = keyword.value
+    if len(arguments) != 2:
+        return None
+    values = [_constant(arguments[name]) for name in parameters]
+    return [callee, *(value if isinstance(value, str) else None for value in values)]
+
+
+def _swapper_target(node: ast.AST | None) -> dict[str, str] | None:
+    """``swapper.get_model_name("app_label", "Model")`` with literal arguments: the model
+    label it defaults to and the callee as written (the index resolves both)."""
+    call = _swapper_call(node, "get_model_name")
+    if call is None or None in call:
+        return None
+    return {"kind": "swapper", "value": f"{call[1]}.{call[2]}", "callee": call[0]}
+
+
 def _target(node: ast.AST | None) -> dict[str, str] | None:
     """A relation target: a class reference, a model string, or a setting (``settings.X_MODEL``,
-    ``getattr(settings, "X_MODEL", "app.Model")``: with the default)."""
+    ``getattr(settings, "X_MODEL", "app.Model")``: with the default; swapper's
+    ``get_model_name("app_label", "Model")``)."""
     if node is None:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return {"kind": "string", "value": node.value}
+    swapper_target = _swapper_target(node)
+    if swapper_target is not None:
+        return swapper_target
     if isinstance(node, ast.Call) and dotted_name(node.func) == "getattr" and len(node.args) == 3 \
             and dotted_name(node.args[0]) == "settings" and not node.keywords:
         setting, default = _constant(node.args[1]), _constant(node.args[2])
@@ -240,8 +274,54 @@ def _meta(body: list[ast.stmt]) -> Facts | None:
                     elif isinstance(target, ast.Name) and target.id == "model":
                         # ``model = Article`` (a ModelForm's, a factory's): a name or "app.Model"
                         meta["model"] = _constant(item.value) or dotted_name(item.value)
+                    elif isinstance(target, ast.Name) and target.id == "swappable":
+                        meta["swappable"] = _swappable(item.value)
             return meta
     return None
+
+
+def _swappable(node: ast.AST) -> Any:
+    """``Meta.swappable``: the setting's name (``"AUTH_USER_MODEL"``), swapper's
+    ``swappable_setting("app_label", "Model")`` as ``[callee, app_label, model]``, or None
+    when it is neither (unknown)."""
+    value = _constant(node)
+    if isinstance(value, str):
+        return value
+    call = _swapper_call(node, "swappable_setting")
+    return call if call is not None and None not in call else None
+
+
+def _swapper_prefixes(tree: ast.Module, text: str | None) -> list[list]:
+    """Every ``swapper.set_app_prefix("app_label", "prefix")`` call of the module, anywhere
+    (it changes a process-wide table): ``[callee as written, app_label, prefix]``, an
+    argument that is no literal string being None (unknown)."""
+    if text is not None and "set_app_prefix" not in text:
+        return []
+    return [call for call in (_swapper_call(node, "set_app_prefix", ("app_label", "prefix"))
+                              for node in ast.walk(tree)) if call is not None]
+
+
+def _swapper_names(tree: ast.Module, text: str | None) -> dict[str, list]:
+    """Module-level names bound once, to ``swapper.get_model_name("app_label", "Model")``
+    with literal arguments (``PAGE_MODEL = swapper.get_model_name(...)``, then
+    ``ForeignKey(PAGE_MODEL, ...)``): ``{name: [callee, app_label, model]}``."""
+    if text is not None and "get_model_name" not in text:
+        return {}
+    candidates: dict[str, list] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name):
+            call = _swapper_call(statement.value, "get_model_name")
+            if call is not None and None not in call:
+                candidates[statement.targets[0].id] = call
+    if not candidates:
+        return {}
+    bindings: dict[str, int] = {}
+    for statement in tree.body:
+        for name in _bound_names(statement):
+            if name in candidates:
+                bindings[name] = bindings.get(name, 0) + 1
+    return {name: call for name, call in candidates.items() if bindings.get(name) == 1}
 
 
 def _is_true(node: ast.AST) -> bool:
@@ -539,6 +619,9 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         "looks_like_migration": _looks_like_migration(classes),
         "custom_managers": _custom_managers(tree, text, classes),
         "constants": _constants(tree, text),
+        # swapper: set_app_prefix() calls, names bound to get_model_name()
+        "swapper_prefixes": _swapper_prefixes(tree, text),
+        "swapper_names": _swapper_names(tree, text),
         "rules": {extractor.code: extractor.extract(tree, text) for extractor in all_extractors()},
     }
 

@@ -4,7 +4,8 @@ This mirrors what Django's app registry computes at start-up, from source alone:
 model classes (direct and indirect subclasses of ``django.db.models.Model``, across
 modules, through abstract bases and multi-table inheritance), their relation fields
 with targets resolved (class, ``"Model"``, ``"app.Model"``, ``"self"``,
-``settings.AUTH_USER_MODEL``), and the reverse accessors each relation installs.
+``settings.AUTH_USER_MODEL``, swapper's ``get_model_name()``), and the reverse accessors
+each relation installs.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ class ModelInfo:
     generic_key_calls: tuple[tuple[str, str], ...] = ()
     #: the model's module defines or builds custom managers: ``objects`` may be replaced
     module_has_custom_managers: bool = False
+    #: ``Meta.swappable`` as the facts hold it (a setting's name, swapper's call, None)
+    swappable: Any = None
 
     @property
     def key(self) -> str:
@@ -186,6 +189,9 @@ class ProjectIndex:
                 self.settings[name] = value
         for name in ambiguous:
             del self.settings[name]
+        #: settings two modules assign differently: their value is unknown
+        self.ambiguous_settings = frozenset(ambiguous)
+        self._swapper_prefixes, self._unknown_swapper_prefixes = self._collect_swapper_prefixes()
         self.models: dict[str, ModelInfo] = {}  # qualname -> model
         self.models_by_key: dict[str, ModelInfo] = {}
         self.reverse_relations: list[ReverseRelation] = []
@@ -426,6 +432,7 @@ class ProjectIndex:
                 saved_in_body=frozenset(class_facts.get("saves", ())),
                 generic_key_calls=tuple((name, callee) for name, callee in class_facts.get("generic_keys", ())),
                 module_has_custom_managers=bool(facts.get("custom_managers")),
+                swappable=meta.get("swappable"),
             )
             for field_facts in class_facts["fields"]:
                 kind = self.field_kind(facts["module"], field_facts["callee"])
@@ -442,7 +449,7 @@ class ProjectIndex:
                         path=path,
                         line=field_facts["line"],
                         col=field_facts["col"],
-                        target=field_facts["target"],
+                        target=self._declared_target(facts, field_facts["target"]),
                         related_name=related_name if isinstance(related_name, str) else None,
                         related_query_name=keywords.get("related_query_name")
                         if isinstance(keywords.get("related_query_name"), str) else None,
@@ -538,6 +545,11 @@ class ProjectIndex:
             if found_value is None:
                 return None
             value, kind = found_value, "string"
+        if kind == "swapper":
+            found_value = self.swapper_label(target.get("module", ""), target["callee"], value)
+            if found_value is None:
+                return None
+            value, kind = found_value, "string"
         if kind == "string":
             if value == "self":
                 return model
@@ -557,9 +569,96 @@ class ProjectIndex:
         qualified = self.resolve(module, value)
         return self.models.get(qualified) if qualified else None
 
+    # -- swapper (django-swappable-models) -------------------------------------------
+
+    def _collect_swapper_prefixes(self) -> tuple[dict[str, str], set[str] | None]:
+        """``swapper.set_app_prefix(app_label, prefix)`` across the project: the prefix per
+        app label, and the app labels whose prefix is unknown (an argument no literal,
+        two calls disagreeing), None when every app's is (an unknown app label)."""
+        prefixes: dict[str, str] = {}
+        unknown: set[str] | None = set()
+        for facts in self.facts_by_path.values():
+            for callee, app_label, prefix in facts.get("swapper_prefixes", ()):
+                if self.resolve(facts["module"], callee) != "swapper.set_app_prefix":
+                    continue
+                if app_label is None:
+                    unknown = None
+                elif unknown is not None and (prefix is None or prefixes.get(app_label, prefix) != prefix):
+                    unknown.add(app_label)
+                elif prefix is not None:
+                    prefixes[app_label] = prefix
+        return prefixes, unknown
+
+    def swappable_setting(self, app_label: str, model_name: str) -> str | None:
+        """The setting swapper's ``swappable_setting(app_label, model_name)`` names
+        (``<PREFIX>_<MODEL>_MODEL``, the prefix ``set_app_prefix`` gives the app, else its
+        label), None when the prefix is unknown."""
+        unknown = self._unknown_swapper_prefixes
+        if unknown is None or app_label in unknown:
+            return None
+        prefix = self._swapper_prefixes.get(app_label, app_label)
+        return f"{prefix.upper()}_{model_name.upper()}_MODEL"
+
+    def swapped_label(self, app_label: str, model_name: str) -> str | None:
+        """The label swapper's ``get_model_name(app_label, model_name)`` answers: the
+        value of its setting when one settings module assigns it, else
+        ``"app_label.model_name"``; None when the setting's name or value is unknown."""
+        setting = self.swappable_setting(app_label, model_name)
+        if setting is None or setting in self.ambiguous_settings:
+            return None
+        return self.settings.get(setting, f"{app_label}.{model_name}")
+
+    def swapper_label(self, module: str, callee: str, default_label: str,
+                      function: str = "swapper.get_model_name") -> str | None:
+        """What ``callee("app_label", "Model")`` written in *module* names, when *callee*
+        is swapper's *function* (through the module's imports); None otherwise."""
+        if self.resolve(module, callee) != function:
+            return None
+        app_label, _, model_name = default_label.rpartition(".")
+        return self.swapped_label(app_label, model_name)
+
+    def model_for_label(self, label: str) -> ModelInfo | None:
+        """The model an ``"app_label.Model"`` label names (as Django's registry looks it up:
+        the model name case-insensitively)."""
+        app_label, _, name = label.rpartition(".")
+        found = self.models_by_key.get(f"{app_label}.{name}")
+        if found is None:
+            found = next((m for m in self.models.values()
+                          if m.app_label.lower() == app_label.lower() and m.name.lower() == name.lower()), None)
+        return found
+
+    def swapped_out(self, model: ModelInfo) -> bool:
+        """*model* declares ``Meta.swappable`` and its setting names another model: Django
+        does not install it (no reverse accessors from its fields, nor a parent link).
+        An unknown setting counts as not swapped, as when it is not assigned."""
+        swappable = model.swappable
+        if isinstance(swappable, list):
+            module = model.qualname.rpartition(".")[0]
+            callee, app_label, model_name = swappable
+            if self.resolve(module, callee) != "swapper.swappable_setting":
+                return False
+            swappable = self.swappable_setting(app_label, model_name)
+        if not isinstance(swappable, str) or swappable in self.ambiguous_settings:
+            return False
+        value = self.settings.get(swappable)
+        return value is not None and value.lower() != f"{model.app_label}.{model.name}".lower()
+
+    def _declared_target(self, facts: Facts, target: dict[str, str]) -> dict[str, str]:
+        """A field's target with what resolving it needs from the declaring module: for
+        swapper's ``get_model_name()`` (also through a module-level name bound to it) that
+        module, whose imports say whether the callee is swapper's."""
+        if target["kind"] == "name":
+            call = facts.get("swapper_names", {}).get(target["value"])
+            if call is None:
+                return target
+            target = {"kind": "swapper", "value": f"{call[1]}.{call[2]}", "callee": call[0]}
+        if target["kind"] == "swapper":
+            return {**target, "module": facts["module"]}
+        return target
+
     def _collect_reverse_relations(self) -> None:
         for model in list(self.models.values()):
-            if model.abstract or model.external:
+            if model.abstract or model.external or self.swapped_out(model):
                 continue
             explicit_parent_links: set[str] = set()
             for relation in self._inherited_fields(model):

@@ -4,7 +4,8 @@ On the stdlib ``ast`` of one module, :class:`ModelTypes` answers "is this expres
 instance of a model (or the model class, or one of its querysets), and of which one?",
 from what Django makes of the indexed models:
 
-* ``Model`` (a class the index knows as a model), ``get_user_model()``;
+* ``Model`` (a class the index knows as a model), ``get_user_model()``, swapper's
+  ``load_model("app_label", "Model")``;
 * ``Model(...)``, ``Model.objects.get(...)`` / ``.create()`` / ``.first()`` / ``[0]``,
   ``get_or_create(...)[0]`` and ``obj, created = ...get_or_create(...)``,
   ``get_object_or_404(Model, ...)``; querysets through ``Model.objects.filter(...)...``;
@@ -40,6 +41,7 @@ OBJECT, CLASS, QUERYSET, PAIR = "object", "class", "queryset", "pair"
 _INSTANCE_METHODS = with_async(RETURNS_INSTANCE) | RETURNS_OBJECT
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 _USER_MODEL_FUNCTIONS = frozenset({"django.contrib.auth.get_user_model"})
+_SWAPPER_LOAD_MODEL = "swapper.load_model"
 _GET_OBJECT = frozenset({"django.shortcuts.get_object_or_404", "django.shortcuts.aget_object_or_404"})
 _UNKNOWN = object()
 
@@ -258,6 +260,9 @@ class ModelTypes:
             if qualified in _USER_MODEL_FUNCTIONS:
                 user = self.user_model()
                 return ModelType(CLASS, user) if user is not None else None
+            if qualified == _SWAPPER_LOAD_MODEL:
+                model = self._swapper_model(node)
+                return ModelType(CLASS, model) if model is not None else None
             if qualified in _GET_OBJECT and node.args:
                 inner = self._type(node.args[0], scope)
                 return ModelType(OBJECT, inner.model) if inner is not None and inner.kind in (CLASS, QUERYSET) else None
@@ -404,6 +409,22 @@ class ModelTypes:
                 return None
             current = self._parent_scope.get(id(current))
         return self.index.resolve(self.module, dotted)
+
+    def _swapper_model(self, node: ast.Call) -> ModelInfo | None:
+        """The model ``swapper.load_model("app_label", "Model")`` loads: the one its
+        setting names, else that one (literal arguments only; ``required=`` and
+        ``require_ready=`` change nothing about which)."""
+        arguments = list(node.args[:2])
+        for keyword in node.keywords:
+            if keyword.arg in ("app_label", "model") and len(arguments) == ("app_label", "model").index(keyword.arg):
+                arguments.append(keyword.value)
+            elif keyword.arg not in ("required", "require_ready"):
+                return None
+        literals = [a.value for a in arguments if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if len(arguments) != 2 or len(literals) != 2 or len(node.args) > 4:
+            return None
+        label = self.index.swapped_label(literals[0], literals[1])
+        return self.index.model_for_label(label) if label is not None else None
 
     def user_model(self) -> ModelInfo | None:
         """The model ``AUTH_USER_MODEL`` names (``auth.User`` by default)."""

@@ -611,6 +611,21 @@ class ReverseManagerUse(LintRule):
             id="serializer-source-and-fields",
             range=(5, 57, 5, 70),
         ),
+        # A relation whose target swapper's get_model_name() names.
+        Invalid(
+            """
+            def first_locker(member):
+                return member.locker_set.first()
+            """,
+            files={"club/models.py": (
+                "import swapper\nfrom django.db import models\n\n\nclass Member(models.Model):\n    pass\n\n\n"
+                "class Locker(models.Model):\n"
+                "    member = models.ForeignKey(swapper.get_model_name('club', 'Member'), models.CASCADE, unique=True)\n"
+            )},
+            expected_messages=["`locker_set` is the reverse manager of Locker.member"],
+            id="swapper-target",
+            range=(2, 11, 2, 28),
+        ),
     ]
 
     @classmethod

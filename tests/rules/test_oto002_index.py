@@ -159,3 +159,60 @@ def test_columns_after_non_ascii_text_map_onto_the_right_call(tmp_path: Path) ->
     assert finding.column == code.splitlines()[4].index("Profile(")
     assert engine.fix(str(path), code).text.endswith(
         "Profile(owner_id=owner.pk).save(); owner.refresh_from_db(fields=[\"profile\"])\n")
+
+
+def test_pytest_facts_name_fixtures_as_pytest_and_pytest_factoryboy_do() -> None:
+    """Fixture names (``name=`` too), the nested function a factory as fixture returns,
+    pytest-factoryboy's factory fixtures (``inflection.underscore`` of the class name, as
+    pytest-factoryboy 2.8 names them), and the tests' fixture parameters."""
+    source = textwrap.dedent('''\
+        import pytest
+        from pytest_factoryboy import register
+
+        from shop import factories
+
+        register(factories.ProfileFactory)
+        register(factories.HTTPProfileFactory, "http_profile")
+        admin.site.register(Profile)
+
+
+        @register
+        class UserProfile2Factory(factories.Base):
+            pass
+
+
+        @pytest.fixture(name="make_profile")
+        def make_profile_fixture(db):
+            def _make(owner):
+                return Profile.objects.create(owner_id=owner.pk)
+            yield _make
+
+
+        @pytest.fixture
+        def owner(db):
+            return Owner.objects.create()
+
+
+        @pytest.mark.parametrize("count", [1, 2])
+        def test_profile(owner, make_profile, count):
+            make_profile(owner)
+
+
+        class TestProfiles:
+            @pytest.fixture
+            def owner(self):
+                return None
+
+            def test_profile(self, owner):
+                pass
+    ''')
+    facts = function_writes(ast.parse(source), source)["@fixtures"]
+    assert facts["fixtures"] == {"make_profile": "make_profile_fixture.<locals>._make", "owner": ""}
+    assert facts["factories"] == {
+        "profile_factory": "factories.ProfileFactory",
+        "http_profile_factory": "factories.HTTPProfileFactory",
+        "user_profile2_factory": "UserProfile2Factory",
+    }
+    assert facts["tests"] == [[29, 30, ["owner", "make_profile"]], [38, 39, ["owner"]]]
+    assert facts["shadowed"] == ["owner"]
+    marshal.dumps(facts)

@@ -592,6 +592,32 @@ class ForeignKeyUnique(LintRule):
             id="module-alias",
             range=(4, 14, 4, 61),
         ),
+        # A target named by swapper's get_model_name() is resolved (its setting's value, else
+        # its default): the uses of the reverse accessor are searched, none here, so the fix is safe.
+        Invalid(
+            """
+            import swapper
+            from django.db import models
+
+            class Member(models.Model):
+                pass
+
+            class Locker(models.Model):
+                member = models.ForeignKey(swapper.get_model_name("app", "Member"), models.CASCADE, unique=True)
+            """,
+            expected_fix="""
+            import swapper
+            from django.db import models
+
+            class Member(models.Model):
+                pass
+
+            class Locker(models.Model):
+                member = models.OneToOneField(swapper.get_model_name("app", "Member"), models.CASCADE)
+            """,
+            id="swapper-target",
+            range=(8, 13, 8, 100),
+        ),
     ]
 
     @classmethod

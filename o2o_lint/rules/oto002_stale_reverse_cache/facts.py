@@ -774,6 +774,8 @@ class _FunctionWalker:
                 self.through_instance(name, node)
                 if name.endswith(FACTORY_SUFFIX) and self.factory(name, node, path, name):
                     return
+            elif name.endswith(FIXTURE_FACTORY_SUFFIX) and name in self.params and self.factory(name, node, path, name):
+                return  # pytest-factoryboy's ``profile_factory`` fixture: the summaries resolve it
             self.call_event(node, name, None, path)
             return
         if not isinstance(func, ast.Attribute):
@@ -1300,6 +1302,9 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
     found: dict[str, Event] = {}
     if uses:
         found[MANAGER_USES] = uses  # type: ignore[assignment]
+    pytest_facts = _pytest_fixtures(tree, text)
+    if pytest_facts:
+        found[FIXTURES] = pytest_facts  # type: ignore[assignment]
     if not lines and not managers:
         return found
     lines.sort()
@@ -1346,6 +1351,14 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
 
 #: The key of a module's facts holding its models' manager classes defined elsewhere (no function).
 MANAGER_USES = "@managers"
+#: The key of a module's facts holding its pytest fixtures and tests (no function).
+FIXTURES = "@fixtures"
+#: The keys of a module's facts that are no function's.
+NOT_FUNCTIONS = frozenset({MANAGER_USES, FIXTURES})
+#: pytest-factoryboy's fixture returning a registered factory class: ``register(ProfileFactory)``
+#: makes ``profile_factory``.
+FIXTURE_FACTORY_SUFFIX = "_factory"
+
 #: A manager's or queryset's method whose class the module's models do not use: its models are
 #: those of other modules using it (``objects = ProfileManager()`` after an import).
 ELSEWHERE = "*"
@@ -1399,5 +1412,134 @@ def _stop(event: Event) -> tuple[int, int]:
     return (pos[2], pos[3])
 
 
+def _underscore(name: str) -> str:
+    """``ProfileFactory`` -> ``profile_factory``: the ``inflection.underscore`` pytest-factoryboy
+    names a registered factory's fixture with."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    name = re.sub(r"([a-z\d])([A-Z])", r"\1_\2", name)
+    return name.replace("-", "_").lower()
+
+
+def _is_fixture(decorator: ast.expr) -> bool:
+    """``@pytest.fixture``, ``@pytest.fixture(...)``, ``@fixture`` (imported)."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return (_dotted(target) or "").rpartition(".")[2] == "fixture"
+
+
+def _fixture_name(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The name a fixture function is requested by: ``name=`` of its decorator, else its own;
+    None when ``name=`` is no literal."""
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call) and _is_fixture(decorator):
+            for keyword in decorator.keywords:
+                if keyword.arg == "name":
+                    value = keyword.value
+                    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+    return function.name
+
+
+def _returned_function(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """``def _make(...): ...; return _make`` (or ``yield _make``) in a fixture's body: the
+    nested function's qualname (as :func:`function_writes` names it); "" when the fixture
+    returns anything else, or more than one thing."""
+    nested = {s.name for s in function.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    returned: set[str] = set()
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue  # their returns are their own
+        if isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)):
+            value = node.value
+            returned.add(value.id if isinstance(value, ast.Name) and value.id in nested else "")
+        stack.extend(ast.iter_child_nodes(node))
+    if len(returned) != 1 or "" in returned:
+        return ""
+    return f"{function.name}.<locals>.{returned.pop()}"
+
+
+def _parametrized(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str] | None:
+    """The argument names ``@pytest.mark.parametrize`` gives *function* (not fixtures); None
+    when they are not literal."""
+    names: set[str] = set()
+    for decorator in function.decorator_list:
+        if not (isinstance(decorator, ast.Call) and (_dotted(decorator.func) or "").endswith("parametrize")):
+            continue
+        first = decorator.args[0] if decorator.args else next(
+            (k.value for k in decorator.keywords if k.arg == "argnames"), None)
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            names.update(n.strip() for n in first.value.split(","))
+        elif isinstance(first, (ast.List, ast.Tuple)) and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in first.elts):
+            names.update(e.value for e in first.elts)  # type: ignore[attr-defined]
+        else:
+            return None
+    return names
+
+
+def _registered(node: ast.expr) -> str | None:
+    """``register(ProfileFactory)`` / ``register(ProfileFactory, "name")`` (pytest-factoryboy):
+    the factory class as written."""
+    if isinstance(node, ast.Call) and (_dotted(node.func) or "").rpartition(".")[2] == "register" and node.args:
+        factory = _dotted(node.args[0])
+        return factory if factory is not None and factory.endswith(FACTORY_SUFFIX) else None
+    return None
+
+
+def _pytest_fixtures(tree: ast.Module, text: str | None) -> dict[str, Any] | None:
+    """pytest's view of a module (a test module or a ``conftest.py``), from its top level:
+
+    * ``fixtures``: fixture name -> the qualname of the nested function the fixture returns
+      (a "factory as fixture"), "" when it returns anything else; a name defined twice: "";
+    * ``factories``: pytest-factoryboy's factory fixtures (``register(ProfileFactory)`` and
+      ``@register`` on the class make ``profile_factory``) -> the factory class as written;
+    * ``tests``: ``[first line, last line, parameters pytest fills with fixtures]`` of each
+      test (``test*`` functions, ``test*`` methods of ``Test*`` classes, without ``self`` and
+      the names ``@pytest.mark.parametrize`` gives);
+    * ``shadowed``: fixture names defined inside a class (they override the module's for its tests).
+    """
+    if text is not None and "fixture" not in text and "register" not in text and "def test" not in text:
+        return None
+    fixtures: dict[str, str] = {}
+    factories: dict[str, str] = {}
+    tests: list[list[Any]] = []
+    shadowed: list[str] = []
+
+    def test(function: ast.FunctionDef | ast.AsyncFunctionDef, skip: int) -> None:
+        given = _parametrized(function)
+        if given is None:
+            return
+        params = [p for p in _params(function)[skip:] if p not in given]
+        tests.append([function.lineno, function.end_lineno or function.lineno, params])
+
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if any(_is_fixture(d) for d in statement.decorator_list):
+                name = _fixture_name(statement)
+                if name is not None:
+                    fixtures[name] = "" if name in fixtures else _returned_function(statement)
+            elif statement.name.startswith("test"):
+                test(statement, 0)
+        elif isinstance(statement, ast.ClassDef):
+            for decorator in statement.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if (_dotted(target) or "").rpartition(".")[2] == "register" and statement.name.endswith(FACTORY_SUFFIX) \
+                        and not (isinstance(decorator, ast.Call) and decorator.args):
+                    factories[_underscore(statement.name)] = statement.name  # ``@register`` on the class
+            for item in statement.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    if any(_is_fixture(d) for d in item.decorator_list):
+                        shadowed.append(_fixture_name(item) or "")
+                    elif statement.name.startswith("Test") and item.name.startswith("test"):
+                        test(item, 1)
+        elif isinstance(statement, ast.Expr):
+            registered = _registered(statement.value)
+            if registered is not None:
+                factories[_underscore(registered.rpartition(".")[2])] = registered
+    if not (fixtures or factories or tests):
+        return None
+    return {"fixtures": fixtures, "factories": factories, "tests": tests, "shadowed": shadowed}
+
+
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=7, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=8, extract=function_writes)

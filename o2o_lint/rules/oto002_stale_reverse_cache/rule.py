@@ -81,7 +81,12 @@ manager's or queryset's method, ``Profile.objects.ensure_for(user)``, in the mod
 module or imported into it), the index's
 per-function summaries say so: the call is reported, and the writer's own write gets
 the finding and the fix, so that every caller is right and a second ``--fix`` run
-changes nothing.
+changes nothing. A pytest test's parameter naming a fixture of its module or of a
+``conftest.py`` above it (defined once there) is followed when the test calls it: a
+fixture returning a nested function (a "factory as fixture", a writer as above), or
+pytest-factoryboy's ``profile_factory`` that ``register(ProfileFactory)`` makes (the
+factory class: ``profile_factory(owner_id=...)`` is its write); verified with pytest on
+4.2, 5.2 and 6.1.
 
 The fixes are safe and keep the write: a write that returns the related object is
 assigned to the accessor (``obj.rel = Rel.objects.create(owner_id=obj.pk)``, zero
@@ -257,6 +262,52 @@ class Pass(models.Model):
 
 class Seat(models.Model):
     member = models.OneToOneField(settings.SEAT_MEMBER_MODEL, models.CASCADE, related_name="seat")
+'''
+
+_SWAPPER_MODELS = '''\
+import swapper
+from django.db import models
+
+
+class Member(models.Model):
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        swappable = swapper.swappable_setting("club", "Member")
+
+
+class Locker(models.Model):
+    member = models.OneToOneField(swapper.get_model_name("club", "Member"), models.CASCADE, related_name="locker")
+'''
+
+_SWAPPER_ALT_MODELS = '''\
+from django.db import models
+
+
+class Member(models.Model):
+    name = models.CharField(max_length=50)
+'''
+
+_PYTEST_CONFTEST = '''\
+import pytest
+from pytest_factoryboy import register
+
+from shop.factories import ProfileFactory
+from shop.models import Owner, Profile
+
+register(ProfileFactory)
+
+
+@pytest.fixture
+def owner(db):
+    return Owner.objects.create()
+
+
+@pytest.fixture
+def make_profile(db):
+    def _make(owner, **fields):
+        return Profile.objects.create(owner_id=owner.pk, **fields)
+    return _make
 '''
 
 
@@ -1228,6 +1279,75 @@ class StaleReverseCache(LintRule):
             """,
             files={"shop/models.py": _MODELS},
             id="fetch-peers-own-load-first",
+        ),
+        # swapper with a prefix the index cannot read: the setting, hence the target, is unknown.
+        Valid(
+            """
+            from club.models import Locker
+
+
+            def ensure(member):
+                if not hasattr(member, 'locker'):
+                    Locker.objects.create(member_id=member.pk)
+                return member
+            """,
+            files={"club/models.py": _SWAPPER_MODELS,
+                   "club/apps.py": "import swapper\n\nswapper.set_app_prefix('club', PREFIX)\n"},
+            id="swapper-target-unknown-prefix",
+        ),
+        # pytest: a fixture the test calls that goes through the instance; a fixture defined in
+        # two places pytest looks (here the module's overrides the conftest's: not followed,
+        # although pytest would pick the module's) or a parameter ``parametrize`` gives: not followed.
+        Valid(
+            """
+            import pytest
+
+            from shop.models import Profile
+
+
+            @pytest.fixture
+            def make_profile(db):
+                def _make(owner):
+                    return Profile.objects.create(owner_id=owner.pk)
+                return _make
+
+
+            def test_through_instance(owner, profile_factory):
+                assert not hasattr(owner, 'profile')
+                profile_factory(owner=owner)
+                assert owner.profile
+
+
+            def test_overridden(owner, make_profile):
+                assert not hasattr(owner, 'profile')
+                make_profile(owner)
+                assert owner.profile
+
+
+            @pytest.mark.parametrize("profile_factory", [print])
+            def test_parametrized(owner, profile_factory):
+                assert not hasattr(owner, 'profile')
+                profile_factory(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            path="tests/test_profiles.py",
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES, "tests/__init__.py": "",
+                   "tests/conftest.py": _PYTEST_CONFTEST},
+            id="pytest-fixtures-not-followed",
+        ),
+        # A fixture in a conftest.py pytest does not look at for this test (a sibling directory).
+        Valid(
+            """
+            def test_profile(owner, make_profile):
+                assert not hasattr(owner, 'profile')
+                make_profile(owner)
+                assert owner.profile
+            """,
+            path="tests/accounts/test_profiles.py",
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES, "tests/__init__.py": "",
+                   "tests/accounts/__init__.py": "", "tests/shop/__init__.py": "",
+                   "tests/shop/conftest.py": _PYTEST_CONFTEST},
+            id="pytest-fixture-not-visible",
         ),
     ]
     INVALID = [
@@ -3421,6 +3541,111 @@ class StaleReverseCache(LintRule):
             ],
             id="fetch-peers-call",
             range=(7, 4, 7, 52),
+        ),
+        # A target named by swapper's get_model_name(): its default, no setting assigned.
+        Invalid(
+            """
+            from club.models import Locker
+
+
+            def ensure(member):
+                if not hasattr(member, 'locker'):
+                    Locker.objects.create(member_id=member.pk)
+                return member
+            """,
+            files={"club/models.py": _SWAPPER_MODELS},
+            expected_fix="""
+            from club.models import Locker
+
+
+            def ensure(member):
+                if not hasattr(member, 'locker'):
+                    member.locker = Locker.objects.create(member_id=member.pk)
+                return member
+            """,
+            expected_messages=["`member.locker` was read at line 5"],
+            id="swapper-target",
+            range=(6, 8, 6, 50),
+        ),
+        # Swapped by its setting (``set_app_prefix`` names it): the accessor is on the
+        # replacement, the model ``swapper.load_model()`` loads.
+        Invalid(
+            """
+            import swapper
+
+            from club.models import Locker
+
+            Member = swapper.load_model("club", "Member")
+
+
+            def ensure(pk):
+                member = Member.objects.get(pk=pk)
+                if not hasattr(member, 'locker'):
+                    Locker.objects.create(member_id=member.pk)
+                return member
+            """,
+            files={"club/models.py": "import swapper\n\nswapper.set_app_prefix('club', 'members')\n" + _SWAPPER_MODELS,
+                   "alt/models.py": _SWAPPER_ALT_MODELS,
+                   "site/settings.py": 'MEMBERS_MEMBER_MODEL = "alt.Member"\n'},
+            expected_fix="""
+            import swapper
+
+            from club.models import Locker
+
+            Member = swapper.load_model("club", "Member")
+
+
+            def ensure(pk):
+                member = Member.objects.get(pk=pk)
+                if not hasattr(member, 'locker'):
+                    member.locker = Locker.objects.create(member_id=member.pk)
+                return member
+            """,
+            expected_messages=["`member.locker` was read at line 10"],
+            id="swapper-swapped-load-model",
+            range=(11, 8, 11, 50),
+        ),
+        # pytest: a "factory as fixture" of a conftest.py above the test, called after the read
+        # (the fix goes to the fixture's function, in the conftest).
+        Invalid(
+            """
+            def test_profile(owner, make_profile):
+                assert not hasattr(owner, 'profile')
+                make_profile(owner, bio="x")
+                assert owner.profile
+            """,
+            path="tests/accounts/test_profiles.py",
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES, "tests/__init__.py": "",
+                   "tests/accounts/__init__.py": "", "tests/conftest.py": _PYTEST_CONFTEST},
+            expected_messages=[
+                "`make_profile()` changes the relation without going through it "
+                "(`create(owner_id=...)` in tests.conftest.make_profile.<locals>._make, line 18: fix it there)",
+            ],
+            id="pytest-factory-as-fixture",
+            range=(3, 4, 3, 32),
+        ),
+        # pytest-factoryboy: ``register(ProfileFactory)`` gives the test the fixture
+        # ``profile_factory``, the factory class itself.
+        Invalid(
+            """
+            def test_profile(owner, profile_factory):
+                assert not hasattr(owner, 'profile')
+                profile_factory(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            path="tests/test_profiles.py",
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES, "tests/__init__.py": "",
+                   "tests/conftest.py": _PYTEST_CONFTEST},
+            expected_fix="""
+            def test_profile(owner, profile_factory):
+                assert not hasattr(owner, 'profile')
+                profile_factory(owner_id=owner.pk)
+                owner.refresh_from_db(fields=["profile"])
+                assert owner.profile
+            """,
+            expected_messages=["this `profile_factory(owner_id=...)`"],
+            id="pytest-factoryboy-registered-factory",
+            range=(3, 4, 3, 38),
         ),
     ]
 

@@ -14,6 +14,7 @@ module's summaries are checked against :attr:`ProjectIndex.overlaid`).
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cached_property
@@ -22,7 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from o2o_lint.django_api import DELETES
 from o2o_lint.index.facts import rule_facts
 from o2o_lint.rules.oto002_stale_reverse_cache.facts import (
-    ELEMENTS, ELSEWHERE, FACTORY_SUFFIX, MANAGER_USES, _root, path_follows,
+    ELEMENTS, ELSEWHERE, FACTORY_SUFFIX, FIXTURE_FACTORY_SUFFIX, FIXTURES, MANAGER_USES, NOT_FUNCTIONS, _root,
+    path_follows,
 )
 from o2o_lint.rules.oto002_stale_reverse_cache.records import (
     Call, Clear, Escape, Function, Read, Use, Write, function_record, start as _start, stop as _stop,
@@ -113,7 +115,7 @@ class StaleWrites:
                 for qualified in self._manager_users.get(f"{module}.{cls}", ()):
                     models += self._lineage(self.index.models[qualified])
             elif event.model:
-                model = self._model_named(module, event.model)
+                model = self._model_named(module, event.model) or self._fixture_factory_model(module, event)
                 if model is not None:
                     models = self._lineage(model)
             elif event.via:
@@ -302,7 +304,7 @@ class StaleWrites:
     def _records(self, facts: Facts | None) -> dict[str, Function]:
         raw = rule_facts(facts, "OTO002") if facts else None
         return {qualname: function_record(function) for qualname, function in raw.items()
-                if qualname != MANAGER_USES} if raw else {}
+                if qualname not in NOT_FUNCTIONS} if raw else {}
 
     def _cacheable(self, module: str) -> bool:
         """Whether what is derived from *module*'s facts may be kept for the index's life:
@@ -351,7 +353,11 @@ class StaleWrites:
             head = _root(receiver)
             if facts and (head in facts["imports"] or any(c["name"] == head for c in facts["classes"])):
                 receiver = None  # ``services.ensure_profile(x)``, ``Company.create_address(c)``
-        if receiver is None:
+        if receiver is None and callee in function.params:
+            fixture = self.pytest_fixture(module, function.line, callee)  # a fixture the test calls
+            if fixture is not None and fixture[0] == "function" and fixture[2]:
+                targets.append((fixture[1], fixture[2]))
+        elif receiver is None:
             if "." not in callee and callee in self.functions(module):
                 targets.append((module, callee))
             else:
@@ -398,6 +404,62 @@ class StaleWrites:
                     mapping[slot] = expression
             result.append((target_module, qualname, mapping))
         return result
+
+    # -- pytest fixtures a test calls ------------------------------------------------
+
+    def _pytest_facts(self, module: str) -> dict[str, Any]:
+        facts = self.index.modules.get(module)
+        return ((rule_facts(facts, "OTO002") or {}).get(FIXTURES) or {}) if facts else {}
+
+    def _fixture_modules(self, module: str) -> list[str]:
+        """Where pytest looks for the fixtures of *module*'s tests: the module itself, then the
+        ``conftest.py`` of its directory and of each directory above it."""
+        found = [module]
+        path = self.index.path_by_module.get(module)
+        if path is None:
+            return found
+        directory = os.path.dirname(path)
+        while True:
+            conftest = self.index.facts_by_path.get(os.path.join(directory, "conftest.py"))
+            if conftest is not None and conftest["module"] != module:
+                found.append(conftest["module"])
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                return found
+            directory = parent
+
+    def pytest_fixture(self, module: str, line: int, name: str) -> tuple[str, str, str] | None:
+        """The fixture *name* the test of *module* starting at *line* is given, when pytest
+        fills its parameter *name* with exactly one fixture the index can see: ``("function",
+        module, qualname of the function the fixture returns)`` (a factory as fixture) or
+        ``("factory", module, factory class as written)`` (pytest-factoryboy's
+        ``register()``). None for a parameter ``parametrize`` gives, a fixture defined in
+        several visible places (one overrides another), or in a class."""
+        own = self._pytest_facts(module)
+        test = next((t for t in own.get("tests", ()) if t[0] == line), None)
+        if test is None or name not in test[2] or name in own.get("shadowed", ()):
+            return None
+        found: list[tuple[str, str, str]] = []
+        for where in self._fixture_modules(module):
+            facts = self._pytest_facts(where)
+            if name in facts.get("fixtures", {}):
+                found.append(("function", where, facts["fixtures"][name]))
+            if name in facts.get("factories", {}):
+                found.append(("factory", where, facts["factories"][name]))
+        return found[0] if len(found) == 1 else None
+
+    def _fixture_factory_model(self, module: str, event: Write) -> ModelInfo | None:
+        """``profile_factory(owner_id=x.pk)`` in a test: the model of the factory class
+        pytest-factoryboy's ``register(ProfileFactory)`` gives that fixture."""
+        name = event.model or ""
+        if not name.endswith(FIXTURE_FACTORY_SUFFIX):
+            return None
+        for test in self._pytest_facts(module).get("tests", ()):
+            if test[0] <= event.pos[0] <= test[1]:
+                fixture = self.pytest_fixture(module, test[0], name)
+                if fixture is not None and fixture[0] == "factory":
+                    return self._model_named(fixture[1], fixture[2])
+        return None
 
     def _manager_methods(self, module: str, callee: str) -> list[tuple[str, str]]:
         """``Profile.objects.ensure_for`` -> the method of the manager (or queryset) class the
@@ -572,7 +634,7 @@ class StaleWrites:
         accessors = self.accessors
         if not accessors:
             return False
-        functions = {qualname: f for qualname, f in functions.items() if qualname != MANAGER_USES}
+        functions = {qualname: f for qualname, f in functions.items() if qualname not in NOT_FUNCTIONS}
         for function in functions.values():
             if (function["writes"] or function["calls"]) and any(r["acc"] in accessors for r in function["reads"]):
                 return True
