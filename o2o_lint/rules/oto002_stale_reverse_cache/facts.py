@@ -1240,13 +1240,16 @@ class _Screen:
 
     A record needs a write or a read (:meth:`_FunctionWalker.summary` drops a function that
     only calls), taken from the function's own statements (not its nested definitions). So
-    a function is walked when its own lines hold a possible read (:data:`_MAYBE_READ`, or a
+    a function is walked when its own lines hold a possible read (not :data:`_NOT_A_READ`, or a
     ``try`` whose handler catches ``DoesNotExist`` or ``AttributeError``: on the tree), a save,
     delete or bulk write, a create (``create``, ``get_or_create``, ``update_or_create``,
     ``baker.make``, a factory) with an ``x.pk`` or ``x.id`` in the function (it ties rows by
     id), an update with a ``Model.`` head in it (a write chain starts there), or a character
-    beyond ASCII (an identifier may spell a word with other letters: ``ｈasattr``).
-    A manager's or queryset's methods are always walked (``narrows``). Each test errs towards
+    beyond ASCII (an identifier may spell a word with other letters: ``ｈasattr``). A
+    ``hasattr``/``getattr`` of a plain dotted name counts only when that name can stand again
+    as a call's argument or receiver, or is a comprehension's or a lambda's variable: without
+    a write, a read makes a record only through such a call. A manager's or queryset's
+    methods are always walked (``narrows``). Each test errs towards
     walking; ``benchmarks/facts_screen_check.py`` compares the facts with and without it.
     """
 
