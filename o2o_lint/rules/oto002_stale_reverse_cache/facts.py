@@ -1259,7 +1259,7 @@ class _Screen:
         kinds: list[str] = []
         for match in _SCREEN_WORDS.finditer(text):
             start, word = match.start(), match.group()
-            kind = _WORD_KINDS[word]
+            kind = _WORD_KINDS.get(word, "write")  # a word added to the patterns later: always walked
             if kind == "read" and start and (
                     _WORD_CHAR.match(text, start - 1) or text[start - 1] == "." and word.endswith("attr")) \
                     or kind == "read" and _NOT_A_READ.match(text, start):
