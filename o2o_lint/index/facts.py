@@ -13,7 +13,7 @@ import os
 import re
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from o2o_lint.astutil import dotted_name, resolve_relative
+from o2o_lint.astutil import child_nodes, dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
@@ -331,13 +331,17 @@ def _is_true(node: ast.AST) -> bool:
 def _saved_names(node: ast.ClassDef) -> list[str]:
     """Names ``n`` the class body saves: ``<...>.n.save(...)``, ``n.asave(...)``."""
     found: set[str] = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr in ("save", "asave"):
-            receiver = child.func.value
+    stack: list[ast.AST] = [node]  # every node, as ast.walk (the order does not matter), without its generators
+    while stack:
+        child = stack.pop()
+        func = child.func if type(child) is ast.Call else None  # type: ignore[attr-defined]
+        if isinstance(func, ast.Attribute) and func.attr in ("save", "asave"):
+            receiver = func.value
             if isinstance(receiver, ast.Name):
                 found.add(receiver.id)
             elif isinstance(receiver, ast.Attribute):
                 found.add(receiver.attr)
+        stack.extend(child_nodes(child))
     return sorted(found)
 
 

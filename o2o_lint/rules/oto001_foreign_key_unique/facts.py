@@ -25,9 +25,8 @@ _UNIQUE = re.compile(
     r"\b(?:unique|primary_key)\s*=\s*(?!False\b|None\b)[A-Za-z_]"
     r"|\*\*\s*(?:\{|[A-Z_][A-Z0-9_]*\b|[\w.]*(?:unique|UNIQUE|primary|PRIMARY))"
 )
-#: The same without its leading ``\b``, which keeps the regex engine from skipping ahead on
-#: the first letters: found first, then confirmed by :data:`_UNIQUE` where it starts.
-_UNIQUE_UNBOUNDED = re.compile(_UNIQUE.pattern.removeprefix(r"\b"))
+#: Where a match of :data:`_UNIQUE` can start.
+_BEGINNINGS = ("unique", "primary_key", "**")
 _KEYWORDS = ("unique", "primary_key")
 #: Where such a call's keyword can be: its name or its ``**`` is spelled on that line.
 _SPELLED = re.compile(r"unique|primary_key|\*\*")
@@ -37,12 +36,14 @@ _SPELLED_OR_OTHER = re.compile(r"unique|primary_key|\*\*|[^\x00-\x7f]+")
 
 
 def _may_hold_unique(text: str) -> bool:
-    """``_UNIQUE.search(text) is not None``, at less than half its cost."""
-    position = 0
-    while (match := _UNIQUE_UNBOUNDED.search(text, position)) is not None:
-        if _UNIQUE.match(text, match.start()) is not None:  # ``\b`` looks before the start
-            return True
-        position = match.start() + 1
+    """``_UNIQUE.search(text) is not None``, at a fraction of its cost: a match starts where one
+    of its literal beginnings does, and ``str.find`` finds those faster than the regex engine."""
+    for literal in _BEGINNINGS:
+        position = text.find(literal)
+        while position != -1:
+            if _UNIQUE.match(text, position) is not None:  # ``\b`` looks before the start
+                return True
+            position = text.find(literal, position + 1)
     return False
 
 

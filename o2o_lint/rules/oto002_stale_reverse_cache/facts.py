@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from bisect import bisect_left, bisect_right
 from typing import Any
 
 from o2o_lint.astutil import child_nodes
@@ -1274,7 +1275,7 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
 #: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
 _READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError|select_related|prefetch_related")
 _WRITE_WORDS = re.compile(r"\.a?(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b"
-                          r"|Factory\(|\.make\(")
+                          r"|Factory\(|_factory\(|\.make\(")
 
 
 def _candidate_lines(text: str) -> list[int]:
@@ -1283,7 +1284,198 @@ def _candidate_lines(text: str) -> list[int]:
     return line_numbers(text, matches) if matches else []
 
 
-def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Event]:
+#: The per-function screen (:class:`_Screen`). Its patterns allow what the tokenizer lets stand
+#: between the parts of a name or a call (spaces, line breaks, a comment, a backslash, a closing
+#: parenthesis): where a pattern fails to match, the function is walked.
+_GAP = r"(?:[\s)\\]|#[^\r\n]*(?=[\r\n]|\Z))*"
+#: What the screen looks at: :data:`_READ_WORDS` and :data:`_WRITE_WORDS` in one pattern without
+#: groups (a named group costs the regex engine its fast skip to the words' first letters).
+_SCREEN_WORDS = re.compile(f"{_READ_WORDS.pattern}|{_WRITE_WORDS.pattern}")
+#: A screen word -> what it may give: a read ("read", unless :data:`_NOT_A_READ`), a handler's
+#: exception ("catch": the ``try`` is checked on the tree), a write, a write that needs ``x.pk``
+#: ("create") or a ``Model.`` head ("update") in the function too.
+_WORD_KINDS = {
+    **dict.fromkeys(("hasattr", "getattr", "select_related", "prefetch_related"), "read"),
+    **dict.fromkeys(("DoesNotExist", "AttributeError"), "catch"),
+    **{f".{prefix}{word}": "write" for prefix in ("", "a")
+       for word in ("save", "save_base", "delete", "bulk_create", "bulk_update")},
+    **{f".{prefix}{word}": "create" for prefix in ("", "a") for word in ("create", "get_or_create", "update_or_create")},
+    **dict.fromkeys(("Factory(", "_factory(", ".make("), "create"),  # ``_factory(``: pytest-factoryboy
+    **dict.fromkeys((".update", ".aupdate"), "update"),
+}
+_KINDS = frozenset(_WORD_KINDS.values())
+#: A read word that reads nothing (:func:`_read_of`, :func:`_related_of`): part of a longer
+#: name, or followed by anything but a gap and ``(`` (no call); ``hasattr``/``getattr`` whose
+#: second argument starts with a letter or digit that begins no ``str`` literal (a name, a call,
+#: a number, ``b"..."``, ``f"..."``), or a ``getattr`` with two arguments (no default). The first
+#: argument is then plain text (no bracket, string or comment), so the comma after it is the call's.
+_NOT_A_READ = re.compile(
+    r"(?:hasattr|getattr|select_related|prefetch_related)(?:\w|[ \t]*[^\s(#\\)])"
+    r"|(?:hasattr|getattr)\([\w.\s]*,\s*(?![rRuU]['\"])\w"
+    r"|getattr\([\w.\s]*,\s*[rRuU]?(?:\"[^\"\\\n]*\"|'[^'\\\n]*')\s*\)"
+)
+_WORD_CHAR = re.compile(r"\w")
+#: ``hasattr(x.y, ...)``: the last name of the receiver, when the first argument is a plain dotted name.
+_READ_RECEIVER = re.compile(r"(?:hasattr|getattr)\(\s*(?:[A-Za-z_]\w*\s*\.\s*)*([A-Za-z_]\w*)\s*,")
+#: Between ``for``/``lambda`` and its variable.
+_OPENING = r"(?:[\s(\\]|#[^\r\n]*(?=[\r\n]|\Z))*"
+#: After a name: what makes it a call's argument (``,`` or ``)``) or receiver (``x.method(``).
+_PASSED = r"(?:[\s\\]|#[^\r\n]*(?=[\r\n]|\Z))*(?:[,)]|\." + _GAP + r"\w+" + _GAP + r"\()"
+#: ``Model.``: a write chain (:func:`_qs_chain`, ``custom_step``) has a class-like dotted head.
+_CLASS_DOT = re.compile(r"\b[A-Z]\w*" + _GAP + r"\.")
+#: ``x.pk`` / ``x.id``: what ties a created row to an instance by id (``tie`` kinds "pk", "other").
+_PK = re.compile(r"\." + _GAP + r"(?:pk|id)\b")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the tokenizer (and :func:`line_numbers`) counts lines
+
+
+class _Screen:
+    """Which functions of one file can produce a record; the others are not walked.
+
+    A record needs a write or a read (:meth:`_FunctionWalker.summary` drops a function that
+    only calls), taken from the function's own statements (not its nested definitions). So
+    a function is walked when its own lines hold a possible read (not :data:`_NOT_A_READ`, or a
+    ``try`` whose handler catches ``DoesNotExist`` or ``AttributeError``: on the tree), a save,
+    delete or bulk write, a create (``create``, ``get_or_create``, ``update_or_create``,
+    ``baker.make``, a factory) with an ``x.pk`` or ``x.id`` in the function (it ties rows by
+    id), an update with a ``Model.`` head in it (a write chain starts there), or a character
+    beyond ASCII (an identifier may spell a word with other letters: ``ｈasattr``). A
+    ``hasattr``/``getattr`` of a plain dotted name counts only when that name can stand again
+    as a call's argument or receiver, or is a comprehension's or a lambda's variable: without
+    a write, a read makes a record only through such a call. A manager's or queryset's
+    methods are always walked (``narrows``). Each test errs towards
+    walking; ``benchmarks/facts_screen_check.py`` compares the facts with and without it.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        offsets: list[int] = []
+        kinds: list[str] = []
+        for match in _SCREEN_WORDS.finditer(text):
+            start, word = match.start(), match.group()
+            kind = _WORD_KINDS.get(word, "write")  # a word added to the patterns later: always walked
+            if kind == "read" and start and (
+                    _WORD_CHAR.match(text, start - 1) or text[start - 1] == "." and word.endswith("attr")) \
+                    or kind == "read" and _NOT_A_READ.match(text, start):
+                continue  # ``__getattr__``, ``x.hasattr``, ``getattr(x, name)``, ``"select_related"``
+            if kind == "read" and word.endswith("attr"):
+                receiver = _READ_RECEIVER.match(text, start)
+                if receiver is not None:
+                    kind = receiver.group(1)  # a read that matters only if that name is passed on
+            offsets.append(start)
+            kinds.append(kind)
+        if not text.isascii():
+            found = [m.start() for m in _NON_ASCII.finditer(text)]
+            offsets += found
+            kinds += ["read"] * len(found)
+        lines = line_numbers(text, offsets) if offsets else []
+        #: every line the screen looks at: a function spanning none is not even queued
+        self.lines = sorted(set(lines))
+        self.maybe = sorted({line for line, kind in zip(lines, kinds) if kind in ("read", "write")})
+        self.creates = sorted({line for line, kind in zip(lines, kinds) if kind == "create"})
+        self.updates = sorted({line for line, kind in zip(lines, kinds) if kind == "update"})
+        #: ``hasattr``/``getattr`` reads of a plain dotted name: line -> the last names read
+        self.reads: dict[int, set[str]] = {}
+        for line, kind in zip(lines, kinds):
+            if kind not in _KINDS:
+                self.reads.setdefault(line, set()).add(kind)
+        self.read_lines = sorted(self.reads)
+        self._lines: list[str] | None = None
+
+    def _segment(self, first: int, last: int) -> str:
+        """Lines *first* to *last* (line breaks as ``\\n``)."""
+        if self._lines is None:
+            self._lines = _LINE_BREAK.split(self.text) if "\r" in self.text else self.text.split("\n")
+        return "\n".join(self._lines[first - 1:last])
+
+    def walks(self, node: ast.AST, nested: list[ast.stmt], catches: bool) -> bool:
+        """Can *node* (a function, or the module) produce a record? *nested*: its nested
+        definitions (walked apart); *catches*: a ``try`` of its own catches ``DoesNotExist`` or
+        ``AttributeError``."""
+        if catches:
+            return True
+        if isinstance(node, _FUNCTIONS):
+            first, last = node.lineno, node.end_lineno or node.lineno
+        else:
+            first, last = 1, 1 << 62
+        starts = [d.lineno for d in nested]  # in the order of the source: sorted, disjoint
+        ends = [d.end_lineno or d.lineno for d in nested]
+
+        def own(lines: list[int]) -> list[int]:
+            found = []
+            index = bisect_left(lines, first)
+            while index < len(lines) and lines[index] <= last:
+                line = lines[index]
+                inner = bisect_right(starts, line) - 1
+                if inner < 0 or ends[inner] < line:
+                    found.append(line)
+                    index += 1
+                else:
+                    index = bisect_right(lines, ends[inner], index)  # past that nested definition
+            return found
+
+        if own(self.maybe):
+            return True
+        if own(self.creates) and _PK.search(self._segment(first, last)):
+            return True
+        if own(self.updates) and _CLASS_DOT.search(self._segment(first, last)):
+            return True
+        read_lines = own(self.read_lines)
+        if not read_lines:
+            return False
+        if not isinstance(node, _FUNCTIONS):
+            return True
+        # Without a write, a read makes a record only with a call passing its receiver on
+        # (:meth:`_FunctionWalker.summary`): its name then stands twice where a call's argument
+        # or receiver can, the read's own ``hasattr(x,`` being the first. From the body on, so
+        # that a parameter's name in the signature does not count.
+        if node.body:
+            first = node.body[0].lineno
+        segment = self._segment(first, last)
+        names = {name for line in read_lines for name in self.reads[line]}
+        return any(segment.count(name) > 1 and len(re.findall(rf"\b{name}{_PASSED}", segment)) > 1
+                   # a comprehension's or a lambda's variable: a read of each element, which a later
+                   # loop over the same elements hands to its own variable (``filled``)
+                   or re.search(rf"\b(?:for|lambda){_OPENING}{name}\b", segment) is not None for name in names)
+
+
+_LOOPS_AND_IFS = frozenset({ast.If, ast.While, ast.For, ast.AsyncFor})
+_WITHS = frozenset({ast.With, ast.AsyncWith})
+_TRIES = frozenset(_TRY_TYPES)
+_DEFINITION_TYPES = frozenset(_DEFINITIONS)
+_BLOCKS = _LOOPS_AND_IFS | _WITHS | _TRIES | _DEFINITION_TYPES | ({_MATCH} if _MATCH else set())
+
+
+def _own_definitions(statements: list[ast.stmt], found: list[ast.stmt]) -> bool:
+    """Append to *found* the definitions :meth:`_FunctionWalker.statement` meets in *statements*
+    (its ``nested``, in its order); True when a ``try`` among them catches ``DoesNotExist`` or
+    ``AttributeError`` (then every attribute loaded in its body is a read)."""
+    catches = False
+    for node in statements:
+        kind = type(node)
+        if kind not in _BLOCKS:
+            continue
+        if kind in _DEFINITION_TYPES:
+            found.append(node)
+        elif kind in _LOOPS_AND_IFS:
+            catches = _own_definitions(node.body, found) | catches  # type: ignore[attr-defined]
+            catches = _own_definitions(node.orelse, found) | catches  # type: ignore[attr-defined]
+        elif kind in _WITHS:
+            catches = _own_definitions(node.body, found) | catches  # type: ignore[attr-defined]
+        elif kind in _TRIES:
+            catches = catches or any(_catches(h.type) for h in node.handlers)  # type: ignore[attr-defined]
+            catches = _own_definitions(node.body, found) | catches  # type: ignore[attr-defined]
+            for handler in node.handlers:  # type: ignore[attr-defined]
+                catches = _own_definitions(handler.body, found) | catches
+            catches = _own_definitions(node.orelse, found) | catches  # type: ignore[attr-defined]
+            catches = _own_definitions(node.finalbody, found) | catches  # type: ignore[attr-defined]
+        else:
+            for case in node.cases:  # type: ignore[attr-defined]
+                catches = _own_definitions(case.body, found) | catches
+    return catches
+
+
+def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool = True) -> dict[str, Event]:
     """Per function qualname (``f``, ``Model.method``, ``f.<locals>.g``) its raw OTO002 events.
 
     *text*, when given, is the source of *tree*: candidate lines are then found in the
@@ -1293,12 +1485,14 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
     on is not recorded, so call chains are followed through functions that read or
     write themselves.
     """
-    lines = _interesting_lines(tree) if text is None else _candidate_lines(text)
     fetch_peers = _fetch_peers_spellings(tree, text)
+    # a FETCH_PEERS loop reads with a plain ``o.rel``, which the word screen does not look for
+    words = _Screen(text) if text is not None and screen and not fetch_peers else None
+    lines = _interesting_lines(tree) if text is None else _candidate_lines(text) if words is None else words.lines
     if fetch_peers and text is not None:
         # a loop over a FETCH_PEERS queryset reads with a plain ``o.rel``: its line is a candidate
         lines += line_numbers(text, [m.start() for m in re.finditer(r"\bfetch_mode\b", text)])
-    managers, uses = _managers(tree)
+    managers, uses = _managers(tree) if text is None or not screen or _may_name_managers(text) else ({}, {})
     found: dict[str, Event] = {}
     if uses:
         found[MANAGER_USES] = uses  # type: ignore[assignment]
@@ -1308,7 +1502,6 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
     if not lines and not managers:
         return found
     lines.sort()
-    from bisect import bisect_left
 
     def interesting(node: ast.AST) -> bool:
         start = bisect_left(lines, node.lineno)  # type: ignore[attr-defined]
@@ -1330,6 +1523,15 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
             walker = _FunctionWalker([])
             kind, line = "module", 1
         walker.fetch_peers = fetch_peers
+        if words is not None and not walker.managed:
+            nested: list[ast.stmt] = []
+            catches = _own_definitions(node.body, nested)  # type: ignore[attr-defined]
+            if not words.walks(node, nested, catches):
+                prefix = "" if qualname == "<module>" else f"{qualname}.<locals>."
+                for child in nested:
+                    if interesting(child) or getattr(child, "name", None) in managers:
+                        queue.append((f"{prefix}{child.name}", child, None))  # type: ignore[attr-defined]
+                continue
         walker.block(node.body, [])  # type: ignore[attr-defined]
         summary = walker.summary(kind, class_name, line)
         if summary is not None and kind == "method" and _post_generation(node):
@@ -1364,6 +1566,12 @@ FIXTURE_FACTORY_SUFFIX = "_factory"
 ELSEWHERE = "*"
 #: Django's own manager and queryset classes: nothing to summarise.
 _DJANGO_MANAGERS = frozenset({"Manager", "BaseManager", "QuerySet"})
+
+
+def _may_name_managers(text: str) -> bool:
+    """Can :func:`_managers` find anything in *text*? Only names ending in ``Manager`` or
+    ``QuerySet`` count (spelled so, or with other letters that NFKC folds to them)."""
+    return "Manager" in text or "QuerySet" in text or not text.isascii()
 
 
 def _managers(tree: ast.Module) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -1542,4 +1750,4 @@ def _pytest_fixtures(tree: ast.Module, text: str | None) -> dict[str, Any] | Non
 
 
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=8, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=9, extract=function_writes)

@@ -1,0 +1,267 @@
+"""OTO002's per-function facts screen: it skips functions that cannot produce a record, and
+never one that can (``benchmarks/facts_screen_check.py`` proves it on the real-code corpora)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+
+import pytest
+
+from o2o_lint.rules.oto001_foreign_key_unique import facts as oto001_facts
+from o2o_lint.rules.oto002_stale_reverse_cache import facts as oto002_facts
+from o2o_lint.rules.oto002_stale_reverse_cache.facts import function_writes
+from tests.helpers import rule_cases
+
+#: One function per kind of record the extractor emits, each alone in its file so that no other
+#: word of the file lets it through: (what it is, source, the record's key the facts must hold).
+RECORDS = [
+    ("hasattr read, then the receiver passed on", """
+        def f(owner):
+            if not hasattr(owner, "profile"):
+                helper(owner)
+        """, ("f", "reads", "calls")),
+    ("getattr read with a default, then a method of the receiver", """
+        def f(owner):
+            if getattr(owner, "profile", None) is None:
+                owner.setup()
+        """, ("f", "reads", "calls")),
+    ("getattr spelled across lines with a comment", """
+        def f(owner):
+            found = getattr(  # the cached row
+                owner,
+                u"profile",
+                None,
+            )
+            helper(owner)
+        """, ("f", "reads", "calls")),
+    ("try read", """
+        def f(owner):
+            try:
+                owner.profile
+            except Profile.DoesNotExist:
+                helper(owner)
+        """, ("f", "reads", "calls")),
+    ("try read caught as AttributeError in a tuple over lines", """
+        def f(owner):
+            try:
+                owner.profile.bio
+                helper(owner)
+            except (
+                KeyError,
+                AttributeError,
+            ):
+                pass
+        """, ("f", "reads", "calls")),
+    ("element read in a comprehension, then each element passed on", """
+        def f(owners):
+            missing = [o for o in owners if not hasattr(o, "profile")]
+            for owner in missing:
+                helper(owner)
+        """, ("f", "reads", "calls")),
+    ("element read in filter(lambda ...)", """
+        def f(owners):
+            for owner in filter(lambda o: hasattr(o, "profile"), owners):
+                helper(owner)
+        """, ("f", "reads", "calls")),
+    ("select_related fills the cache", """
+        def f():
+            for owner in Owner.objects.select_related("profile"):
+                helper(owner)
+        """, ("f", "reads", "calls")),
+    ("prefetch_related on a local queryset", """
+        def f():
+            owners = Owner.objects.prefetch_related("profile")
+            owner = owners.get(pk=1)
+            helper(owner)
+        """, ("f", "reads", "calls")),
+    ("create by id", """
+        def f(owner):
+            Profile.objects.create(owner_id=owner.pk)
+        """, ("f", "writes")),
+    ("async get_or_create by id over lines", """
+        async def f(owner):
+            await Profile.objects.aget_or_create(owner_id=owner
+                                                 .pk)
+        """, ("f", "writes")),
+    ("update_or_create with defaults", """
+        def f(owner, other):
+            Profile.objects.update_or_create(slug="x", defaults={"owner_id": owner.id})
+        """, ("f", "writes")),
+    ("another instance of the row", """
+        def f(owner):
+            Profile.objects.create(owner=Owner.objects.get(pk=owner.pk))
+        """, ("f", "writes")),
+    ("save of a constructed row", """
+        def f(owner):
+            Profile(owner_id=owner.pk).save()
+        """, ("f", "writes")),
+    ("save of a row read through the accessor, moved", """
+        def f(owner, other):
+            profile = owner.profile
+            profile.owner = other
+            profile.save()
+        """, ("f", "writes")),
+    ("delete through the accessor", """
+        def f(owner):
+            owner.profile.delete()
+        """, ("f", "writes")),
+    ("queryset delete", """
+        def f(owner):
+            Profile.objects.filter(owner=owner).delete()
+        """, ("f", "writes")),
+    ("queryset update of a local queryset", """
+        def f(owner, other):
+            rows = Profile.objects.filter(owner=owner)
+            rows.update(owner=other)
+        """, ("f", "writes")),
+    ("update through a parenthesised model", """
+        def f(owner, other):
+            (Profile).objects.filter(owner=owner).update(owner=other)
+        """, ("f", "writes")),
+    ("custom manager method's rows deleted", """
+        def f(owner):
+            Profile.objects.for_user(owner).delete()
+        """, ("f", "writes")),
+    ("bulk_create by id", """
+        def f(owners):
+            Profile.objects.bulk_create([Profile(owner_id=o.pk) for o in owners])
+        """, ("f", "writes")),
+    ("factory_boy factory by id", """
+        def f(owner):
+            ProfileFactory(owner_id=owner.pk)
+        """, ("f", "writes")),
+    ("model_bakery by id", """
+        def f(owner):
+            baker.make("shop.Profile", owner_id=owner.pk)
+        """, ("f", "writes")),
+    ("on_commit in a durable block", """
+        def f(owner):
+            with transaction.atomic(durable=True):
+                transaction.on_commit(lambda: owner.profile.delete())
+            return owner
+        """, ("f", "writes")),
+    ("a writer's call passing a parameter on", """
+        def f(owner):
+            owner.profile.delete()
+            helper(owner)
+        """, ("f", "writes", "calls")),
+    ("module-level read and call", """
+        owner = Owner.objects.first()
+        if not hasattr(owner, "profile"):
+            helper(owner)
+        """, ("<module>", "reads", "calls")),
+    ("nested function of a function that makes none", """
+        def outer(values):
+            total = sum(values)
+
+            def inner(owner):
+                owner.profile.delete()
+            return inner
+        """, ("outer.<locals>.inner", "writes")),
+    ("method of a class", """
+        class Owner(models.Model):
+            def reset(self):
+                self.profile.delete()
+        """, ("Owner.reset", "writes")),
+    ("manager method narrowing its rows", """
+        class ProfileManager(models.Manager):
+            def for_user(self, user):
+                return self.filter(user=user)
+
+        class Profile(models.Model):
+            objects = ProfileManager()
+        """, ("ProfileManager.for_user", "narrows")),
+    ("factory_boy post_generation hook", """
+        class ProfileFactory(DjangoModelFactory):
+            @factory.post_generation
+            def extra(self, create, extracted):
+                Profile.objects.create(owner_id=self.pk)
+        """, ("ProfileFactory.extra", "writes")),
+    ("a spelling beyond ASCII (NFKC)", """
+        def f(owner):
+            if not ｈasattr(owner, "profile"):
+                helper(owner)
+        """, ("f", "reads", "calls")),
+]
+
+
+def _facts(source: str, *, screen: bool) -> str:
+    # repr, not marshal: marshal's bytes also depend on which equal strings are one object
+    return repr(function_writes(ast.parse(source), source, screen=screen))
+
+
+@pytest.mark.parametrize(("source", "expected"), [pytest.param(textwrap.dedent(s), e, id=i) for i, s, e in RECORDS])
+def test_the_screen_keeps_every_kind_of_record(source: str, expected: tuple[str, ...]) -> None:
+    qualname, *keys = expected
+    facts = function_writes(ast.parse(source), source)
+    assert qualname in facts, facts.keys()
+    for key in keys:
+        assert facts[qualname][key], (key, facts[qualname])
+    if source.isascii():
+        assert _facts(source, screen=True) == _facts(source, screen=False)
+    else:  # the screen reads the text as the tokenizer does; the line screen before it did not
+        assert function_writes(ast.parse(source), source, screen=False) == {}
+
+
+@pytest.mark.parametrize(("code", "case"), list(rule_cases("VALID", "INVALID")))
+def test_the_screen_changes_no_facts_of_any_rule_case(code: str, case: object) -> None:
+    for source in [case.code, *case.files.values()]:  # type: ignore[attr-defined]
+        if not source.endswith(".py") and source.strip():
+            try:
+                ast.parse(source)
+            except SyntaxError:
+                continue
+            assert _facts(source, screen=True) == _facts(source, screen=False)
+
+
+def _walks(source: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    walked = []
+    block = oto002_facts._FunctionWalker.block
+
+    def counted(walker: oto002_facts._FunctionWalker, statements: list, prefix: list) -> None:
+        if not prefix:
+            walked.append(1)
+        block(walker, statements, prefix)
+
+    monkeypatch.setattr(oto002_facts._FunctionWalker, "block", counted)
+    function_writes(ast.parse(source), source)
+    return len(walked)
+
+
+@pytest.mark.parametrize("body", [
+    'return getattr(owner, name, None)',  # not a literal accessor
+    'return getattr(owner, "profile")',  # no default: raises, caches nothing
+    'if hasattr(owner, "profile"):\n        return owner.profile',  # read, but the receiver is passed to no call
+    'context.update(extra)',  # an update with no Model. head
+    'item.save()',  # a save of nothing tied by id
+    'return Profile.objects.create(owner=owner)',  # a create through the instance
+    'raise AttributeError("profile")',  # no handler
+    'return "select_related"',  # a string, no call
+])
+def test_the_screen_skips_functions_that_cannot_make_a_record(body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = f"def f(owner, name, context, extra, item):\n    {body}\n"
+    assert function_writes(ast.parse(source), source) == function_writes(ast.parse(source), source, screen=False)
+    if body == "item.save()":
+        assert _walks(source, monkeypatch) == 1  # a save is always walked: ``item`` may be a tracked row
+    else:
+        assert _walks(source, monkeypatch) == 0
+
+
+@pytest.mark.parametrize("text", [
+    "models.ForeignKey(Company, unique=True)",
+    "models.ForeignKey(Company, unique = flag)",
+    "models.ForeignKey(Company, unique=False)",
+    "ForeignKey(Company, **{'unique': True})",
+    "ForeignKey(Company, **UNIQUE)",
+    "ForeignKey(Company, **kwargs)",
+    "x ** 2",
+    "nonunique=True",
+    "primary_key=None",
+    "make_unique_fk(**options)",
+    "",
+])
+def test_oto001_text_screen_answers_as_its_pattern(text: str) -> None:
+    assert oto001_facts._may_hold_unique(text) == (oto001_facts._UNIQUE.search(text) is not None)
+    assert re.compile(oto001_facts._UNIQUE.pattern)  # the pattern itself is unchanged by the screen
