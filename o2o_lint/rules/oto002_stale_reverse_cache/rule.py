@@ -96,7 +96,8 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
-from o2o_lint.django_api import DELETES, RETURNS_OBJECT, RETURNS_PAIR, UPDATES
+from o2o_lint.django_api import ASYNC_TWINS, DELETES, RETURNS_OBJECT, RETURNS_PAIR, UPDATES
+from o2o_lint.config import NEWEST_DJANGO
 from o2o_lint.findings import Fix
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
 from o2o_lint.rules.oto002_stale_reverse_cache.facts import SAVE_METHODS
@@ -1130,6 +1131,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`.save()` with `owner_id` set"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="save-with-owner-id",
             range=(6, 8, 6, 41),
         ),
@@ -1158,6 +1160,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`owner.profile` was read at line 5"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="owner-id-assigned-then-saved",
             range=(8, 8, 8, 22),
         ),
@@ -1206,6 +1209,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["another instance of its row"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="save-through-bound-other-instance",
             range=(7, 8, 7, 35),
         ),
@@ -1230,6 +1234,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`QuerySet.update(owner=...)`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="queryset-update-owner",
             range=(6, 8, 6, 65),
         ),
@@ -1252,6 +1257,7 @@ class StaleReverseCache(LintRule):
                     Profile.objects.filter(pk=profile_id).update(owner_id=owner.pk)
                     owner.refresh_from_db(fields=["profile"])
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="queryset-update-owner-id",
             range=(6, 8, 6, 71),
         ),
@@ -1412,6 +1418,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`owner.profile` was read at line 9"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="try-except-object-does-not-exist",
             range=(11, 8, 11, 50),
         ),
@@ -1461,6 +1468,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["badge_q"])
             """,
             expected_messages=["`owner.badge`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="related-query-name",
             range=(6, 8, 6, 39),
         ),
@@ -1578,6 +1586,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`.delete()` of the related row"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="related-row-deleted",
             range=(6, 8, 6, 30),
         ),
@@ -1624,6 +1633,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`QuerySet.delete()` filtered on `owner`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="queryset-delete",
             range=(6, 8, 6, 52),
         ),
@@ -1646,6 +1656,7 @@ class StaleReverseCache(LintRule):
                     Profile.objects.get(owner=owner).delete()
                     owner.refresh_from_db(fields=["profile"])
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="get-then-delete",
             range=(6, 8, 6, 49),
         ),
@@ -1669,6 +1680,7 @@ class StaleReverseCache(LintRule):
                     Profile.objects.filter(owner=owner).update(owner=other)
                     owner.refresh_from_db(fields=["profile"])
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="moved-by-queryset-update",
             range=(6, 8, 6, 63),
         ),
@@ -1695,6 +1707,7 @@ class StaleReverseCache(LintRule):
                     profile.save()
                     owner.refresh_from_db(fields=["profile"])
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="moved-through-cached-instance",
             range=(8, 8, 8, 22),
         ),
@@ -1722,6 +1735,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`.delete()` of the related row changes the relation"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="deleted-through-local-variable",
             range=(7, 8, 7, 24),
         ),
@@ -1760,6 +1774,7 @@ class StaleReverseCache(LintRule):
                 owner.refresh_from_db(fields=["profile"])
                 return text
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="write-after-try-except",
             range=(12, 4, 12, 48),
         ),
@@ -1853,6 +1868,7 @@ class StaleReverseCache(LintRule):
             def ensure(owner):
                 if not hasattr(owner, 'profile'): Profile(owner_id=owner.pk).save(); owner.refresh_from_db(fields=["profile"])
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="one-line-branch",
             range=(5, 38, 5, 71),
         ),
@@ -1875,6 +1891,7 @@ class StaleReverseCache(LintRule):
                     bio = Profile.objects.create(owner_id=owner.pk).bio
                     owner.refresh_from_db(fields=["profile"])
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="write-inside-expression",
             range=(6, 14, 6, 55),
         ),
@@ -2008,6 +2025,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=['`bulk_create(owner_id=...)`'],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="bulk-create-by-owner-id",
             range=(6, 8, 6, 65),
         ),
@@ -2056,6 +2074,7 @@ class StaleReverseCache(LintRule):
                 return person
             """,
             expected_messages=["`.delete()` of the rows `Member.objects.of()` selects"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="delete-of-queryset-method-rows",
             range=(6, 8, 6, 42),
         ),
@@ -2082,6 +2101,7 @@ class StaleReverseCache(LintRule):
                 return person
             """,
             expected_messages=["`.delete()` of the rows `Member.objects.mine()` selects"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="delete-of-local-chain-rows",
             range=(6, 8, 6, 44),
         ),
@@ -2108,6 +2128,7 @@ class StaleReverseCache(LintRule):
                 return person
             """,
             expected_messages=["`.update()` of the rows `Member.objects.of()` selects"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="update-of-queryset-method-rows",
             range=(6, 8, 6, 54),
         ),
@@ -2134,6 +2155,7 @@ class StaleReverseCache(LintRule):
                 return person
             """,
             expected_messages=["`QuerySet.update(person_id=...)`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="update-by-id-custom-chain",
             range=(6, 8, 6, 61),
         ),
@@ -2162,6 +2184,7 @@ class StaleReverseCache(LintRule):
                 return owner
             """,
             expected_messages=["`QuerySet.delete()` filtered on `owner`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="local-queryset-delete",
             range=(7, 8, 7, 36),
         ),
@@ -2286,6 +2309,7 @@ class StaleReverseCache(LintRule):
                 assert owner.profile
             """,
             expected_messages=["this `ProfileFactory(owner_id=...)`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="factory-by-owner-id",
             range=(7, 4, 7, 37),
         ),
@@ -2343,6 +2367,7 @@ class StaleReverseCache(LintRule):
                 assert owner.profile
             """,
             expected_messages=["this `make(owner_id=...)`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="baker-make-by-owner-id",
             range=(9, 4, 9, 49),
         ),
@@ -2383,6 +2408,7 @@ class StaleReverseCache(LintRule):
                         obj.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`obj` escapes: the caller holds the instance"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="post-generation-hook",
             range=(14, 12, 14, 43),
         ),
@@ -2438,6 +2464,7 @@ class StaleReverseCache(LintRule):
             """,
             expected_messages=["callers read `owner.card` before calling `CardQuerySet.release()`",
                                "`Card.objects.release()` changes the relation"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="local-queryset-in-queryset-method",
             range=(10, 8, 10, 32),
         ),
@@ -2491,6 +2518,7 @@ class StaleReverseCache(LintRule):
             """,
             expected_messages=["callers read `owner.card` before calling `CardManager.drop()`",
                                "`Card.objects.drop()` changes the relation"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="get-queryset-in-manager-method",
             range=(9, 8, 9, 56),
         ),
@@ -2751,6 +2779,7 @@ class StaleReverseCache(LintRule):
                 return hasattr(owner, 'profile')
             """,
             expected_messages=["it is read again at line 8"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="local-read-again",
             range=(7, 8, 7, 52),
         ),
@@ -2860,6 +2889,7 @@ class StaleReverseCache(LintRule):
                     del owner.profile
             """,
             expected_messages=["`owner` escapes: it is a parameter, the caller holds it"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="del-accessor-is-no-repair",
             range=(6, 8, 6, 52),
         ),
@@ -2914,6 +2944,7 @@ class StaleReverseCache(LintRule):
             """,
             expected_messages=["callers read `owner.card` before calling `CardManager.drop_for()`",
                                "`Card.objects.drop_for()` changes the relation"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="write-in-manager-method",
             range=(9, 8, 9, 41),
         ),
@@ -3092,6 +3123,7 @@ class StaleReverseCache(LintRule):
                     print(owner.profile)
             """,
             expected_messages=['by `prefetch_related("profile")`'],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="prefetch-related-loop",
             range=(6, 8, 6, 52),
         ),
@@ -3117,6 +3149,7 @@ class StaleReverseCache(LintRule):
             self.pending.setdefault((line, char_column(lines, line, byte_column)), found)
         self.statement_lines: list[cst.SimpleStatementLine | cst.SimpleStatementSuite] = []
         self.asynchronous: list[bool] = []  # per enclosing function: is it ``async def``?
+        self.atomic: list[bool] = []  # per enclosing ``with``/function: may it roll back (``atomic()``)?
 
     # -- where a call stands -------------------------------------------------------
 
@@ -3134,9 +3167,17 @@ class StaleReverseCache(LintRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.asynchronous.append(node.asynchronous is not None)
+        self.atomic.append(any(_atomic(decorator.decorator) for decorator in node.decorators))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.asynchronous.pop()
+        self.atomic.pop()
+
+    def visit_With(self, node: cst.With) -> None:
+        self.atomic.append(any(_atomic(item.item) for item in node.items))
+
+    def leave_With(self, original_node: cst.With) -> None:
+        self.atomic.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.pending:
@@ -3227,19 +3268,30 @@ class StaleReverseCache(LintRule):
         small = self._small_statement(line, call)
         if small is None:
             return None
+        if any(self.atomic):
+            # A rollback of the block (an exception a caller or a handler catches) removes the row
+            # again: the stale answer is then right, and an assigned one would save a rolled-back row
+            # back (verified on 4.2, 5.2 and 6.1).
+            return None
         receiver, accessor = found.recv, found.acc
         if not receiver.replace(".", "").replace("_", "").isalnum():
             return None  # ``xs[i]``: every element of ``xs``; no one statement repairs them
         method = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
         value = getattr(small, "value", None)
-        direct = value is call or isinstance(value, cst.Await) and value.expression is call
+        awaited = isinstance(value, cst.Await) and value.expression is call
+        # An async method's call is a coroutine: only awaited does it write (and return the row).
+        direct = awaited or value is call and method not in ASYNC_TWINS
         replacement: Any = None
+        safe = True
         description = f"Assign the written object to `{receiver}.{accessor}`"
         if direct and method in RETURNS_OBJECT | RETURNS_PAIR and not keyword.iskeyword(accessor):
             # (``place.pass`` of a model ``Pass`` does not parse: refreshed instead)
             replacement = self._assign(line, small, receiver, accessor, pair=method in RETURNS_PAIR)
         if replacement is None:
-            if len(found.query_names) != 1 or isinstance(small, (cst.Return, cst.Raise)):
+            if len(found.query_names) != 1 or not isinstance(small, (cst.Expr, cst.Assign)) \
+                    or not _result_only_read(value, call, asynchronous=method in ASYNC_TWINS):
+                # The write's result is used within the statement (yielded, passed to a call that may
+                # read the receiver, compared): a refresh after it would come too late.
                 return None
             if self.asynchronous and self.asynchronous[-1]:
                 # Refreshing empties the cache: the next ``hasattr(obj, "rel")`` in async code then
@@ -3247,9 +3299,43 @@ class StaleReverseCache(LintRule):
                 return None
             query_name = found.query_names[0]
             refresh = f'{receiver}.refresh_from_db(fields=["{query_name}"])'
-            replacement = self._after(line, cst.Expr(cst.parse_expression(refresh)))
+            replacement = self._after_small(line, small, cst.Expr(cst.parse_expression(refresh)))
             description = f'Refresh `{receiver}.{accessor}` with `{receiver}.refresh_from_db(fields=["{query_name}"])`'
-        return Fix(description=description, safe=True, replacements={line: replacement}, span=self.span_of(line))
+            safe = self._refresh_keeps_edits(found)
+            if not safe:
+                description += (" (it also drops the receiver's other cached relations, and their unsaved edits, "
+                                "on Django 4.2-5.0, or its primary key's related object)")
+        return Fix(description=description, safe=safe, replacements={line: replacement}, span=self.span_of(line))
+
+    def _refresh_keeps_edits(self, found: Found) -> bool:
+        """Whether ``refresh_from_db(fields=["<query name>"])`` drops nothing but the stale cache.
+
+        It also reloads the primary key, dropping its cached object when the key is a relation
+        (a ``OneToOneField(primary_key=True)``, a multi-table child's parent link: every version);
+        on Django 2.0 to 5.0 it drops every reverse one-to-one and every ``GenericForeignKey``
+        cache of the instance too (verified on 4.2; 5.2 and 6.1 keep them). An object edited
+        through such a cache and saved later would then save the database's copy. Proven only
+        when the receiver's model (a project model) has no other reverse one-to-one accessor
+        (a multi-table child's included), no ``GenericForeignKey`` and a primary key that is
+        no relation.
+        """
+        index = self.context.index
+        django = index.django
+        settings = self.context.settings
+        # 2.0-5.0 are excluded only by a target version the project chose (the default is the newest)
+        from_5_1 = settings.target_version >= (5, 1) and (
+            settings.target_version != NEWEST_DJANGO or bool(settings.extra.get("target_version_set")))
+        relations = [r for r in index.view(StaleWrites).accessors.get(found.acc, ()) if r.query_name in found.query_names]
+        if not relations:
+            return False
+        for relation in relations:
+            model = index.models_by_key.get(relation.owner)
+            if model is None or model.external or not from_5_1 and (
+                    set(django.reverse_one_to_one(model)) != {found.acc} or django.generic_foreign_keys(model)) \
+                    or any(not parent.abstract for parent in django.parents(model)) \
+                    or any(declared.primary_key for ancestor in django.ancestors(model) for declared in ancestor.fields):
+                return False
+        return True
 
     def _small_statement(self, line: cst.SimpleStatementLine | cst.SimpleStatementSuite,
                          call: cst.Call) -> cst.BaseSmallStatement | None:
@@ -3259,6 +3345,19 @@ class StaleReverseCache(LintRule):
             if (span.start.line, span.start.column) <= (where.line, where.column) <= (span.end.line, span.end.column):
                 return small
         return None
+
+    @staticmethod
+    def _after_small(line: cst.SimpleStatementLine | cst.SimpleStatementSuite, small: cst.BaseSmallStatement,
+                     statement: cst.BaseSmallStatement) -> Any:
+        """*statement* right after *small*: before the line's next statements (``write(); gone = not
+        hasattr(...)`` on one line must read the repaired cache)."""
+        body = list(line.body)
+        at = body.index(small)
+        if at == len(body) - 1:
+            return StaleReverseCache._after(line, statement)
+        body[at:at + 1] = [small.with_changes(semicolon=cst.Semicolon(whitespace_after=cst.SimpleWhitespace(" "))),
+                           statement.with_changes(semicolon=body[at].semicolon)]
+        return line.with_changes(body=body)
 
     @staticmethod
     def _after(line: cst.SimpleStatementLine | cst.SimpleStatementSuite, statement: cst.BaseSmallStatement) -> Any:
@@ -3282,10 +3381,12 @@ class StaleReverseCache(LintRule):
                 assign = small.with_changes(targets=[*small.targets, cst.AssignTarget(target)])
                 return line.with_changes(body=[assign if s is small else s for s in line.body])
             first = small.targets[0].target
-            if len(small.targets) == 1 and isinstance(first, (cst.Tuple, cst.List)) and first.elements \
+            # (``*p, created = ...``: ``p`` is a list, not the object)
+            if len(small.targets) == 1 and isinstance(first, (cst.Tuple, cst.List)) and len(first.elements) == 2 \
+                    and all(type(e) is cst.Element for e in first.elements) \
                     and isinstance(first.elements[0].value, cst.Name):
                 name = first.elements[0].value.value
-                return self._after(line, cst.Assign(targets=[cst.AssignTarget(target)], value=cst.Name(name)))
+                return self._after_small(line, small, cst.Assign(targets=[cst.AssignTarget(target)], value=cst.Name(name)))
             return None
         if isinstance(small, cst.Return) and not pair and isinstance(line, cst.SimpleStatementLine) \
                 and len(line.body) == 1 and small.value is not None:
@@ -3299,3 +3400,34 @@ class StaleReverseCache(LintRule):
         if "_" in self.context.facts.get("imports", {}) or re.search(r"(?<![\w.])_\(", self.context.text):
             return "_created"
         return "_"
+
+
+def _atomic(expression: cst.BaseExpression) -> bool:
+    """``transaction.atomic(...)`` / ``atomic`` / ``@transaction.atomic``: a block that may roll back."""
+    if isinstance(expression, cst.Call):
+        expression = expression.func
+    if isinstance(expression, cst.Attribute):
+        return expression.attr.value == "atomic"
+    return isinstance(expression, cst.Name) and expression.value == "atomic"
+
+
+def _result_only_read(value: cst.BaseExpression | None, call: cst.Call, *, asynchronous: bool) -> bool:
+    """*value* is the write *call* itself, or reads its result through attributes and literal
+    subscripts only (``create(...).bio``, ``delete()[0]``): nothing in the statement can read the
+    receiver before a statement after it runs. An async method's call must be awaited (unawaited,
+    it writes nothing)."""
+    node = value
+    while node is not call:
+        if isinstance(node, cst.Attribute):
+            node = node.value
+        elif isinstance(node, cst.Subscript) and all(
+                isinstance(element.slice, cst.Index) and isinstance(element.slice.value, (cst.Integer, cst.SimpleString))
+                for element in node.slice):
+            node = node.value
+        elif isinstance(node, cst.Await) and node.expression is call:
+            return True
+        elif isinstance(node, cst.Await):
+            node = node.expression
+        else:
+            return False
+    return not asynchronous
