@@ -254,6 +254,33 @@ class Seat(models.Model):
 '''
 
 
+#: Models of the fix-safety cases: ``Solo`` has one reverse one-to-one and a plain primary key
+#: (its refresh drops nothing else), ``Member``'s primary key is a one-to-one.
+_SAFETY_MODELS = '''\
+from django.db import models
+
+
+class Solo(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Desk(models.Model):
+    solo = models.OneToOneField(Solo, models.CASCADE, related_name="desk")
+
+
+class Account(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Member(models.Model):
+    account = models.OneToOneField(Account, models.CASCADE, primary_key=True, related_name="member")
+
+
+class Ribbon(models.Model):
+    member = models.OneToOneField(Member, models.CASCADE, related_name="ribbon")
+'''
+
+
 class StaleReverseCache(LintRule):
     code = "OTO002"
     name = "stale-reverse-one-to-one-cache"
@@ -1083,6 +1110,98 @@ class StaleReverseCache(LintRule):
             """,
             files={"shop/models.py": _MODELS},
             id="on-commit-read-before-commit",
+        ),
+        # -- fix safety (the review of OTO002): writes that are not the receiver's -----------
+        # The defaults give the created row to another owner: whether the lookup's owner gets a
+        # row no one can tell (found) -- and assigning it moved `other`'s row on save (4.2-6.1).
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner, other):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.get_or_create(owner_id=owner.pk, defaults={'owner_id': other.pk})
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="defaults-set-the-owner",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner, other):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.update_or_create(owner_id=owner.pk, create_defaults=dict(owner=other))
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="create-defaults-set-the-owner",
+        ),
+        # An async create not awaited where it stands writes nothing there (the old fix assigned the
+        # coroutine: ValueError, and the row was never created).
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            async def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    created = Profile.objects.acreate(owner_id=owner.pk)
+                    await created
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="unawaited-async-create",
+        ),
+        # A manager class two models use: the call for `Stamp` does not write `owner.note`, and the
+        # method's body cannot name one model's accessor (ValueError for the other model).
+        Valid(
+            """
+            from django.db import models
+
+            from shop.models import Owner
+
+
+            class EnsureManager(models.Manager):
+                def ensure_for(self, owner):
+                    self.get_or_create(owner_id=owner.pk)
+
+
+            class Note(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='note')
+                objects = EnsureManager()
+
+
+            class Stamp(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='stamp')
+                objects = EnsureManager()
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'note'):
+                    Stamp.objects.ensure_for(owner)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="manager-shared-by-two-models",
+        ),
+        # Another database's rows: the receiver's own database has none, its cache is right (and
+        # the router refuses the cross-database assignment: ValueError).
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def mirror(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.using('other').create(owner_id=owner.pk)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="write-to-another-database",
         ),
     ]
     INVALID = [
@@ -3127,6 +3246,226 @@ class StaleReverseCache(LintRule):
             id="prefetch-related-loop",
             range=(6, 8, 6, 52),
         ),
+        # -- fix safety (the review of OTO002) ----------------------------------------------
+        # The refresh reloads the relation alone only where it is proven to drop nothing else: on
+        # Django 4.2 it drops `owner.prefs`-like caches (and their unsaved edits) too: unsafe.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(owner):
+                owner.name = 'kept'
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.filter(bio='spare').update(owner_id=owner.pk)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(owner):
+                owner.name = 'kept'
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.filter(bio='spare').update(owner_id=owner.pk)
+                    owner.refresh_from_db(fields=["profile"])
+                return owner
+            """,
+            expected_messages=["`owner.profile`"],
+            unsafe=True,
+            id="refresh-drops-other-caches",
+        ),
+        # ... and when the receiver's primary key is a one-to-one, the refresh drops `member.account`
+        # on every version: unsafe even for a project on Django 5.2.
+        Invalid(
+            """
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def award(member):
+                if not hasattr(member, 'ribbon'):
+                    Ribbon.objects.create(member_id=member.pk).save()
+                return member
+            """,
+            files={"shop/safety.py": _SAFETY_MODELS},
+            expected_fix="""
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def award(member):
+                if not hasattr(member, 'ribbon'):
+                    Ribbon.objects.create(member_id=member.pk).save()
+                    member.refresh_from_db(fields=["ribbon"])
+                return member
+            """,
+            expected_messages=["`member.ribbon`"],
+            unsafe=True,
+            target_version=(5, 2),
+            id="refresh-pk-is-a-relation-unsafe",
+        ),
+        # One reverse one-to-one, a plain primary key: the refresh drops nothing else (safe).
+        Invalid(
+            """
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def clear(solo):
+                solo.name = 'kept'
+                if hasattr(solo, 'desk'):
+                    Desk.objects.filter(solo=solo).delete()
+                return solo
+            """,
+            files={"shop/safety.py": _SAFETY_MODELS},
+            expected_fix="""
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def clear(solo):
+                solo.name = 'kept'
+                if hasattr(solo, 'desk'):
+                    Desk.objects.filter(solo=solo).delete()
+                    solo.refresh_from_db(fields=["desk"])
+                return solo
+            """,
+            expected_messages=["`solo.desk`"],
+            id="refresh-proven-harmless",
+        ),
+        # A project on Django 5.1+ (target version): the refresh drops no other reverse cache.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                    owner.refresh_from_db(fields=["profile"])
+                return owner
+            """,
+            expected_messages=["`owner.profile`"],
+            target_version=(5, 2),
+            id="refresh-safe-from-django-5-1",
+        ),
+        # In an atomic() block a rollback removes the row again: an assigned row would be saved
+        # back by a later `owner.profile.save()` (verified on 4.2, 5.2, 6.1). Reported, no fix.
+        Invalid(
+            """
+            from django.db import IntegrityError, transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def onboard(owner):
+                if not hasattr(owner, 'profile'):
+                    try:
+                        with transaction.atomic():
+                            Profile.objects.create(owner_id=owner.pk)
+                    except IntegrityError:
+                        pass
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["`owner.profile`"],
+            id="write-in-atomic-block-no-fix",
+        ),
+        Invalid(
+            """
+            from django.db import transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            @transaction.atomic
+            def onboard(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["`owner.profile`"],
+            id="write-in-atomic-function-no-fix",
+        ),
+        # `*found, created = ...`: `found` is a list, not the row.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    *found, created = Profile.objects.get_or_create(owner_id=owner.pk)
+                    return created
+                return None
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["`owner.profile`"],
+            id="starred-target-no-fix",
+        ),
+        # The write's result is consumed before the statement ends: yielded (the consumer reads the
+        # cache before the generator resumes), passed to a call that may read the receiver. A
+        # refresh after the statement would come too late and silence the finding.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all(owners):
+                for owner in owners:
+                    if not hasattr(owner, 'profile'):
+                        yield Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["`owner.profile`"],
+            id="yielded-write-no-fix",
+        ),
+        Invalid(
+            """
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def clear(solo, notify):
+                if hasattr(solo, 'desk'):
+                    notify(solo, Desk.objects.filter(solo=solo).delete())
+            """,
+            files={"shop/safety.py": _SAFETY_MODELS},
+            expected_messages=["`solo.desk`"],
+            id="write-passed-to-call-no-fix",
+        ),
+        # A read on the write's own line: the refresh goes between them.
+        Invalid(
+            """
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def clear(solo):
+                if hasattr(solo, 'desk'):
+                    Desk.objects.filter(solo=solo).delete(); gone = not hasattr(solo, 'desk')
+                    return gone
+            """,
+            files={"shop/safety.py": _SAFETY_MODELS},
+            expected_fix="""
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def clear(solo):
+                if hasattr(solo, 'desk'):
+                    Desk.objects.filter(solo=solo).delete(); solo.refresh_from_db(fields=["desk"]); gone = not hasattr(solo, 'desk')
+                    return gone
+            """,
+            expected_messages=["`solo.desk`"],
+            id="read-on-write-line",
+        ),
     ]
 
     @classmethod
@@ -3288,7 +3627,7 @@ class StaleReverseCache(LintRule):
             # (``place.pass`` of a model ``Pass`` does not parse: refreshed instead)
             replacement = self._assign(line, small, receiver, accessor, pair=method in RETURNS_PAIR)
         if replacement is None:
-            if len(found.query_names) != 1 or not isinstance(small, (cst.Expr, cst.Assign)) \
+            if len(found.query_names) != 1 or not isinstance(small, (cst.Expr, cst.Assign)) or _starred(small) \
                     or not _result_only_read(value, call, asynchronous=method in ASYNC_TWINS):
                 # The write's result is used within the statement (yielded, passed to a call that may
                 # read the receiver, compared): a refresh after it would come too late.
@@ -3431,3 +3770,11 @@ def _result_only_read(value: cst.BaseExpression | None, call: cst.Call, *, async
         else:
             return False
     return not asynchronous
+
+
+def _starred(small: cst.BaseSmallStatement) -> bool:
+    """``*found, created = ...``: an unpacking whose shape the fix does not follow."""
+    return isinstance(small, cst.Assign) and any(
+        isinstance(target.target, (cst.Tuple, cst.List))
+        and any(isinstance(e, cst.StarredElement) for e in target.target.elements)
+        for target in small.targets)
