@@ -76,15 +76,28 @@ per-function summaries say so: the call is reported, and the writer's own write 
 the finding and the fix, so that every caller is right and a second ``--fix`` run
 changes nothing.
 
-The fixes are safe and keep the write: a write that returns the related object is
-assigned to the accessor (``obj.rel = Rel.objects.create(owner_id=obj.pk)``, zero
-queries; ``obj.rel, _ = Rel.objects.get_or_create(...)``); any other write is followed
-by ``obj.refresh_from_db(fields=["<query name>"])`` (the relation's query name:
-``related_query_name`` when given). Never a bare ``refresh_from_db()`` (it discards
-unsaved edits) nor ``fields=[<another field>]`` (which stopped clearing the cache in
-Django 5.1). In ``async def`` never a refresh: it empties the cache and the next
-``hasattr()`` raises ``SynchronousOnlyOperation`` (verified on 4.2, 5.2, 6.1); only the
-assignment of an awaited create.
+The fixes keep the write: a write that returns the related object is assigned to the
+accessor (``obj.rel = Rel.objects.create(owner_id=obj.pk)``, zero queries;
+``obj.rel, _ = Rel.objects.get_or_create(...)``; an async one only awaited); any other
+write is followed by ``obj.refresh_from_db(fields=["<query name>"])`` (the relation's query
+name: ``related_query_name`` when given), right after its statement. That refresh also
+drops the primary key's cached object when the key is a relation (every version), and on
+Django 2.0-5.0 every other reverse one-to-one and ``GenericForeignKey`` cache of the
+instance, with their unsaved edits (verified on 4.2; 5.2 and 6.1 keep them): it is a safe
+fix only when the receiver's model rules that out (or the project targets 5.1+), else an
+unsafe one. No fix inside ``atomic()`` (a rollback makes the stale answer right again, and
+an assigned row would be saved back), nor when the statement uses the write's result
+(yielded, passed to a call: a refresh after it comes too late). Never a bare
+``refresh_from_db()`` (it discards unsaved edits) nor ``fields=[<another field>]`` (which
+stopped clearing the cache in Django 5.1). In ``async def`` never a refresh: it empties the
+cache and the next ``hasattr()`` raises ``SynchronousOnlyOperation`` (verified on 4.2, 5.2,
+6.1); only the assignment of an awaited create.
+
+Not stale writes, not reported: an async call not awaited where it stands, a write to
+another database (``using()``, ``db_manager()``, ``save(using=...)``), a ``get_or_create`` /
+``update_or_create`` whose literal ``defaults`` / ``create_defaults`` set the looked-up
+field (the created row is another owner's), and a manager or queryset method whose class
+several models use (whose rows it writes is the caller's choice).
 """
 
 from __future__ import annotations
