@@ -178,6 +178,16 @@ def mirror(owner):
     if not hasattr(owner, "profile"):
         Profile.objects.using("other").create(owner_id=owner.pk)
     return owner
+
+
+def adopt_saved(owner):
+    owner.prefs.theme = "dark"
+    if not hasattr(owner, "profile"):
+        profile = Profile(bio="saved")
+        profile.owner_id = owner.pk
+        profile.save()
+    owner.prefs.save()
+    return owner
 '''
 
 #: What the previous ``--fix`` wrote for the same functions (the review's runs on main).
@@ -327,6 +337,11 @@ for name, module in (("new", code), ("old", oldfix)):
     s = Solo.objects.create(); Desk.objects.create(solo=s); s = Solo.objects.get(pk=s.pk)
     results[f"7 same line {name}"] = [module.drop_and_check(s), Desk.objects.filter(solo=s).exists()]
 
+# 1d: a saved object known by name: assigned (no query, nothing else dropped), where the old
+# refresh dropped `owner.prefs` and its edit on 4.2
+o = Owner.objects.create(); Prefs.objects.create(owner=o); o = Owner.objects.get(pk=o.pk)
+code.adopt_saved(o)
+results["1d"] = [hasattr(o, "profile"), Profile.objects.filter(owner=o).exists(), Prefs.objects.get(owner=o).theme]
 # 1c: the one reverse one-to-one of its model, no relation as primary key: the refresh keeps the edit
 s = Solo.objects.create(); Desk.objects.create(solo=s); s = Solo.objects.get(pk=s.pk)
 code.clear_desk(s)
@@ -395,9 +410,10 @@ def test_the_fixes_written_and_the_findings(copies: dict) -> None:
     assert 'solo.refresh_from_db(fields=["desk"])' in fixed  # 1c: proven harmless, safe
     assert "owner.refresh_from_db" not in fixed.split("def clear_desk")[0]  # 1a: not safe
     assert "member.refresh_from_db" not in fixed  # 1b: not safe
-    assert "owner.profile =" not in fixed  # 2, 3, 4, 6: no assignment
+    assert "owner.profile = P" not in fixed and "owner.profile, " not in fixed  # 2, 3, 4, 6: no assignment
     assert 'delete(); solo.refresh_from_db(fields=["desk"]); gone = not hasattr' in fixed  # 7
     assert fixed.count("refresh_from_db") == 2, fixed
+    assert "        profile.save()\n        owner.profile = profile\n" in fixed  # 1d: the known object
     assert (copies["after"] / "safety/models.py").read_text() == MODELS
     assert copies["second"].stdout.count("Fixed") == 0 or "Fixed 0" in copies["second"].stdout
     assert (copies["after"] / "safety/oldfix.py").read_text() == OLD_FIX
@@ -417,6 +433,9 @@ def test_the_new_fixes_keep_the_data_the_old_ones_changed(copies: dict, version:
     # 1b: the receiver's primary key is a one-to-one: the old refresh dropped `member.account` everywhere
     assert before["1b old"] == "plain"
     assert before["1b new"] == after["1b new"] == "promoted"
+    # 1d: the assigned saved row repairs the cache and keeps the edit
+    assert before["1d"] == [False, True, "dark"]
+    assert after["1d"] == [True, True, "dark"]
     # 1c: the safe refresh repairs the cache and keeps the unsaved edit
     assert before["1c"] == [True, False, "edited"]
     assert after["1c"] == [False, False, "edited"]

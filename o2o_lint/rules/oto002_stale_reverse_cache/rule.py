@@ -1289,10 +1289,9 @@ class StaleReverseCache(LintRule):
                     profile = Profile()
                     profile.owner_id = owner.pk
                     profile.save()
-                    owner.refresh_from_db(fields=["profile"])
+                    owner.profile = profile
             """,
             expected_messages=["`owner.profile` was read at line 5"],
-            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="owner-id-assigned-then-saved",
             range=(8, 8, 8, 22),
         ),
@@ -3639,6 +3638,11 @@ class StaleReverseCache(LintRule):
         if direct and method in RETURNS_OBJECT | RETURNS_PAIR and not keyword.iskeyword(accessor):
             # (``place.pass`` of a model ``Pass`` does not parse: refreshed instead)
             replacement = self._assign(line, small, receiver, accessor, pair=method in RETURNS_PAIR)
+        saved = self._saved_object(call, found) if isinstance(small, cst.Expr) and direct else None
+        if replacement is None and saved is not None and not keyword.iskeyword(accessor):
+            target = cst.Attribute(value=cst.parse_expression(receiver), attr=cst.Name(accessor))
+            replacement = self._after_small(line, small, cst.Assign(targets=[cst.AssignTarget(target)], value=cst.Name(saved)))
+            description = f"Assign the saved `{saved}` to `{receiver}.{accessor}`"
         if replacement is None:
             if len(found.query_names) != 1 or not isinstance(small, (cst.Expr, cst.Assign)) or _starred(small) \
                     or not _result_only_read(value, call, asynchronous=method in ASYNC_TWINS):
@@ -3658,6 +3662,19 @@ class StaleReverseCache(LintRule):
                 description += (" (it also drops the receiver's other cached relations, and their unsaved edits, "
                                 "on Django 4.2-5.0, or its primary key's related object)")
         return Fix(description=description, safe=safe, replacements={line: replacement}, span=self.span_of(line))
+
+    @staticmethod
+    def _saved_object(call: cst.Call, found: Found) -> str | None:
+        """``p.save()`` (or ``await p.asave()``) of a row whose ``owner_id`` was set to the receiver's
+        pk: the known object, to assign instead of a refresh (no query, nothing else dropped). Not
+        with arguments (``update_fields=`` may leave the key unsaved, ``using=`` another database)."""
+        write = found.write
+        if write.op is not Op.ATTACH or write.method not in ("save", "asave") or write.other \
+                or not (write.key or "").endswith("_id") or call.args:
+            return None
+        if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name):
+            return call.func.value.value
+        return None
 
     def _refresh_keeps_edits(self, found: Found) -> bool:
         """Whether ``refresh_from_db(fields=["<query name>"])`` drops nothing but the stale cache.
