@@ -3287,6 +3287,7 @@ class StaleReverseCache(LintRule):
             expected_messages=["`owner.profile`"],
             unsafe=True,
             id="refresh-drops-other-caches",
+            range=(7, 8, 7, 69),
         ),
         # ... and when the receiver's primary key is a one-to-one, the refresh drops `member.account`
         # on every version: unsafe even for a project on Django 5.2.
@@ -3297,7 +3298,7 @@ class StaleReverseCache(LintRule):
 
             def award(member):
                 if not hasattr(member, 'ribbon'):
-                    Ribbon.objects.create(member_id=member.pk).save()
+                    Ribbon.objects.filter(member=None).update(member_id=member.pk)
                 return member
             """,
             files={"shop/safety.py": _SAFETY_MODELS},
@@ -3307,7 +3308,7 @@ class StaleReverseCache(LintRule):
 
             def award(member):
                 if not hasattr(member, 'ribbon'):
-                    Ribbon.objects.create(member_id=member.pk).save()
+                    Ribbon.objects.filter(member=None).update(member_id=member.pk)
                     member.refresh_from_db(fields=["ribbon"])
                 return member
             """,
@@ -3315,6 +3316,7 @@ class StaleReverseCache(LintRule):
             unsafe=True,
             target_version=(5, 2),
             id="refresh-pk-is-a-relation-unsafe",
+            range=(6, 8, 6, 70),
         ),
         # One reverse one-to-one, a plain primary key: the refresh drops nothing else (safe).
         Invalid(
@@ -3342,6 +3344,7 @@ class StaleReverseCache(LintRule):
             """,
             expected_messages=["`solo.desk`"],
             id="refresh-proven-harmless",
+            range=(7, 8, 7, 47),
         ),
         # A project on Django 5.1+ (target version): the refresh drops no other reverse cache.
         Invalid(
@@ -3368,6 +3371,7 @@ class StaleReverseCache(LintRule):
             expected_messages=["`owner.profile`"],
             target_version=(5, 2),
             id="refresh-safe-from-django-5-1",
+            range=(6, 8, 6, 52),
         ),
         # In an atomic() block a rollback removes the row again: an assigned row would be saved
         # back by a later `owner.profile.save()` (verified on 4.2, 5.2, 6.1). Reported, no fix.
@@ -3390,6 +3394,7 @@ class StaleReverseCache(LintRule):
             files={"shop/models.py": _MODELS},
             expected_messages=["`owner.profile`"],
             id="write-in-atomic-block-no-fix",
+            range=(10, 16, 10, 57),
         ),
         Invalid(
             """
@@ -3407,6 +3412,7 @@ class StaleReverseCache(LintRule):
             files={"shop/models.py": _MODELS},
             expected_messages=["`owner.profile`"],
             id="write-in-atomic-function-no-fix",
+            range=(9, 8, 9, 49),
         ),
         # `*found, created = ...`: `found` is a list, not the row.
         Invalid(
@@ -3423,6 +3429,7 @@ class StaleReverseCache(LintRule):
             files={"shop/models.py": _MODELS},
             expected_messages=["`owner.profile`"],
             id="starred-target-no-fix",
+            range=(6, 26, 6, 74),
         ),
         # The write's result is consumed before the statement ends: yielded (the consumer reads the
         # cache before the generator resumes), passed to a call that may read the receiver. A
@@ -3440,6 +3447,7 @@ class StaleReverseCache(LintRule):
             files={"shop/models.py": _MODELS},
             expected_messages=["`owner.profile`"],
             id="yielded-write-no-fix",
+            range=(7, 18, 7, 59),
         ),
         Invalid(
             """
@@ -3453,6 +3461,7 @@ class StaleReverseCache(LintRule):
             files={"shop/safety.py": _SAFETY_MODELS},
             expected_messages=["`solo.desk`"],
             id="write-passed-to-call-no-fix",
+            range=(6, 21, 6, 60),
         ),
         # A read on the write's own line: the refresh goes between them.
         Invalid(
@@ -3477,6 +3486,7 @@ class StaleReverseCache(LintRule):
             """,
             expected_messages=["`solo.desk`"],
             id="read-on-write-line",
+            range=(6, 8, 6, 47),
         ),
     ]
 
@@ -3685,8 +3695,8 @@ class StaleReverseCache(LintRule):
         cache of the instance too (verified on 4.2; 5.2 and 6.1 keep them). An object edited
         through such a cache and saved later would then save the database's copy. Proven only
         when the receiver's model (a project model) has no other reverse one-to-one accessor
-        (a multi-table child's included), no ``GenericForeignKey`` and a primary key that is
-        no relation.
+        (a multi-table child's included), no ``GenericForeignKey``, a primary key that is no
+        relation, and no multi-table child (the receiver may be one: its key is the parent link).
         """
         index = self.context.index
         django = index.django
@@ -3702,6 +3712,8 @@ class StaleReverseCache(LintRule):
             if model is None or model.external or not from_5_1 and (
                     set(django.reverse_one_to_one(model)) != {found.acc} or django.generic_foreign_keys(model)) \
                     or any(not parent.abstract for parent in django.parents(model)) \
+                    or any((r.field is None or r.field.parent_link) and r.accessor != found.acc
+                           for r in index.reverse_by_owner.get(model.key, ())) \
                     or any(declared.primary_key for ancestor in django.ancestors(model) for declared in ancestor.fields):
                 return False
         return True
