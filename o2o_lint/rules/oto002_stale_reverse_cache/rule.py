@@ -85,8 +85,8 @@ drops the primary key's cached object when the key is a relation (every version)
 Django 2.0-5.0 every other reverse one-to-one and ``GenericForeignKey`` cache of the
 instance, with their unsaved edits (verified on 4.2; 5.2 and 6.1 keep them): it is a safe
 fix only when the receiver's model rules that out (or the project targets 5.1+), else an
-unsafe one. No fix inside ``atomic()`` (a rollback makes the stale answer right again, and
-an assigned row would be saved back), nor when the statement uses the write's result
+unsafe one. No fix inside ``atomic()`` but for a ``return`` (a rollback makes the stale
+answer right again, and an assigned row would be saved back), nor when the statement uses the write's result
 (yielded, passed to a call: a refresh after it comes too late). Never a bare
 ``refresh_from_db()`` (it discards unsaved edits) nor ``fields=[<another field>]`` (which
 stopped clearing the cache in Django 5.1). In ``async def`` never a refresh: it empties the
@@ -3629,10 +3629,11 @@ class StaleReverseCache(LintRule):
         small = self._small_statement(line, call)
         if small is None:
             return None
-        if any(self.atomic):
+        if any(self.atomic) and not isinstance(small, cst.Return):
             # A rollback of the block (an exception a caller or a handler catches) removes the row
             # again: the stale answer is then right, and an assigned one would save a rolled-back row
-            # back (verified on 4.2, 5.2 and 6.1).
+            # back (verified on 4.2, 5.2 and 6.1). After a ``return`` nothing of the block runs but
+            # its commit.
             return None
         receiver, accessor = found.recv, found.acc
         if not receiver.replace(".", "").replace("_", "").isalnum():
