@@ -157,7 +157,8 @@ def test_columns_after_non_ascii_text_map_onto_the_right_call(tmp_path: Path) ->
     engine = engine_for(root, select=("OTO002",))
     [finding] = engine.analyze(str(path), code).findings
     assert finding.column == code.splitlines()[4].index("Profile(")
-    assert engine.fix(str(path), code).text.endswith(
+    # (unsafe: ``Owner`` has other reverse one-to-ones, which Django 4.2's refresh drops too)
+    assert engine.fix(str(path), code, unsafe=True).text.endswith(
         "Profile(owner_id=owner.pk).save(); owner.refresh_from_db(fields=[\"profile\"])\n")
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from o2o_lint.astutil import child_nodes
 from o2o_lint.astutil import dotted_name as _dotted
 from o2o_lint.django_api import (
+    ASYNC_TWINS,
     CATCHES_DOES_NOT_EXIST,
     DELETES,
     EVALUATING_METHODS,
@@ -263,6 +264,41 @@ def _lookup_key(key: str) -> str:
     return key
 
 
+def _field_of(key: str) -> str:
+    """``owner_id`` / ``owner__pk`` / ``owner`` -> ``owner``: the field a keyword sets or looks up."""
+    return _lookup_key(key).removesuffix("_id")
+
+
+def _defaults_fields(call: ast.Call) -> set[str]:
+    """The fields ``defaults=`` / ``create_defaults=`` set, when literal (``{"owner_id": ...}``,
+    ``dict(owner_id=...)``)."""
+    found: set[str] = set()
+    for keyword in call.keywords:
+        if keyword.arg not in ("defaults", "create_defaults"):
+            continue
+        value = keyword.value
+        if isinstance(value, ast.Dict):
+            found.update(_field_of(k.value) for k in value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+        elif isinstance(value, ast.Call) and _dotted(value.func) == "dict":
+            found.update(_field_of(k.arg) for k in value.keywords if k.arg)
+    return found
+
+
+def _other_database(obj: ast.expr, call: ast.Call) -> bool:
+    """A write to a database named in the call: ``Rel.objects.using("other").create(...)``,
+    ``rel.save(using="other")``. The receiver's rows (and its cache) are in its own database:
+    the write does not concern them, and assigning its result raises (the router refuses the
+    relation across databases, verified on 4.2, 5.2 and 6.1)."""
+    if any(k.arg == "using" for k in call.keywords):
+        return True
+    node: ast.AST = obj
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr in ("using", "db_manager"):
+            return True
+        node = node.func.value
+    return False
+
+
 def _looks_like_class(dotted: str) -> bool:
     return dotted.rpartition(".")[2][:1].isupper()
 
@@ -315,6 +351,8 @@ class _FunctionWalker:
         #: :func:`function_writes`; and the local querysets fetching with it -> that spelling
         self.fetch_peers: frozenset[str] = frozenset()
         self.peer_querysets: dict[str, str] = {}
+        #: ``id()`` of the calls an ``await`` runs: an async write not awaited writes nothing
+        self.awaited: set[int] = set()
 
     # -- statements ----------------------------------------------------------------
 
@@ -644,6 +682,9 @@ class _FunctionWalker:
                 if current.value is not None:
                     self.escape(current.value, "yielded", current, path)
                     stack.append(current.value)
+            elif kind is ast.Await:
+                self.awaited.add(id(current.value))  # type: ignore[attr-defined]
+                stack.append(current.value)  # type: ignore[attr-defined]
             else:
                 stack.extend(child_nodes(current))
 
@@ -800,6 +841,10 @@ class _FunctionWalker:
         dotted_func = _dotted(func)
         if dotted_func is not None and _looks_like_class(dotted_func):
             self.through_instance(dotted_func, node)
+        if method in ASYNC_TWINS and id(node) not in self.awaited:
+            return  # an unawaited coroutine (``c = Rel.objects.acreate(...)``): it writes nothing here
+        if _other_database(obj, node):
+            return  # ``using("other")``: rows of another database, not the receiver's (its cache is right)
         written = False
         if method in SAVE_METHODS:
             written = self.save(obj, node, method, path)
@@ -1065,6 +1110,8 @@ class _FunctionWalker:
         ``rows.filter(...)`` after ``rows = ...`` -> the local queryset's chains, continued.
         *rows*: only chains of querysets (no ``get()``: not an instance)."""
         chain = _qs_chain(obj)
+        if chain is not None and any(step == "using" for step, _ in chain[1]):
+            return []  # another database's rows (see ``_other_database``)
         if chain is not None:
             return [chain] if not rows or all(step in SAME_ROWS_METHODS for step, _ in chain[1]) else []
         steps: list[tuple[str, ast.Call]] = []
@@ -1081,6 +1128,8 @@ class _FunctionWalker:
             return [(model, [*known, *steps]) for model, known in self.querysets[node.id]]
         if self.manager_self is None or not (isinstance(node, ast.Name) and node.id == self.manager_self):
             return []
+        if len(self.managed) > 1:
+            return []  # a class several models use: which model's rows (and accessor) is the caller's call
         return [(model, steps) for model in self.managed]
 
     def factory(self, factory: str, node: ast.Call, path: list[Any], method: str = "create") -> bool:
@@ -1117,7 +1166,11 @@ class _FunctionWalker:
             # ``create(owner=x)`` (and ``get_or_create(owner=x)``: see the rule's docstring) go
             # through the instance; ``owner_id=x.pk`` and another instance of x's row do not.
             defaults = [(key, self.tie(value)) for key, value in self.defaults(node)]
-            for key, (kind, receiver) in [*self.ties(node).items(), *defaults]:
+            # ``get_or_create(owner_id=x.pk, defaults={"owner_id": y.pk})`` creates y's row: the
+            # lookup ties the row to x only when it finds one, which no one can tell statically.
+            overridden = _defaults_fields(node) if method in RETURNS_PAIR else set()
+            looked_up = [(key, tie) for key, tie in self.ties(node).items() if _field_of(key) not in overridden]
+            for key, (kind, receiver) in [*looked_up, *defaults]:
                 if kind in ("pk", "other"):
                     self.write("attach", receiver, node, path, method, model=model, key=key,
                                other=kind == "other" or None)
@@ -1750,4 +1803,4 @@ def _pytest_fixtures(tree: ast.Module, text: str | None) -> dict[str, Any] | Non
 
 
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=9, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=10, extract=function_writes)

@@ -88,15 +88,28 @@ pytest-factoryboy's ``profile_factory`` that ``register(ProfileFactory)`` makes 
 factory class: ``profile_factory(owner_id=...)`` is its write); verified with pytest on
 4.2, 5.2 and 6.1.
 
-The fixes are safe and keep the write: a write that returns the related object is
-assigned to the accessor (``obj.rel = Rel.objects.create(owner_id=obj.pk)``, zero
-queries; ``obj.rel, _ = Rel.objects.get_or_create(...)``); any other write is followed
-by ``obj.refresh_from_db(fields=["<query name>"])`` (the relation's query name:
-``related_query_name`` when given). Never a bare ``refresh_from_db()`` (it discards
-unsaved edits) nor ``fields=[<another field>]`` (which stopped clearing the cache in
-Django 5.1). In ``async def`` never a refresh: it empties the cache and the next
-``hasattr()`` raises ``SynchronousOnlyOperation`` (verified on 4.2, 5.2, 6.1); only the
-assignment of an awaited create.
+The fixes keep the write: a write that returns the related object is assigned to the
+accessor (``obj.rel = Rel.objects.create(owner_id=obj.pk)``, zero queries;
+``obj.rel, _ = Rel.objects.get_or_create(...)``; an async one only awaited); any other
+write is followed by ``obj.refresh_from_db(fields=["<query name>"])`` (the relation's query
+name: ``related_query_name`` when given), right after its statement. That refresh also
+drops the primary key's cached object when the key is a relation (every version), and on
+Django 2.0-5.0 every other reverse one-to-one and ``GenericForeignKey`` cache of the
+instance, with their unsaved edits (verified on 4.2; 5.2 and 6.1 keep them): it is a safe
+fix only when the receiver's model rules that out (or the project targets 5.1+), else an
+unsafe one. No fix inside ``atomic()`` but for a ``return`` (a rollback makes the stale
+answer right again, and an assigned row would be saved back), nor when the statement uses the write's result
+(yielded, passed to a call: a refresh after it comes too late). Never a bare
+``refresh_from_db()`` (it discards unsaved edits) nor ``fields=[<another field>]`` (which
+stopped clearing the cache in Django 5.1). In ``async def`` never a refresh: it empties the
+cache and the next ``hasattr()`` raises ``SynchronousOnlyOperation`` (verified on 4.2, 5.2,
+6.1); only the assignment of an awaited create.
+
+Not stale writes, not reported: an async call not awaited where it stands, a write to
+another database (``using()``, ``db_manager()``, ``save(using=...)``), a ``get_or_create`` /
+``update_or_create`` whose literal ``defaults`` / ``create_defaults`` set the looked-up
+field (the created row is another owner's), and a manager or queryset method whose class
+several models use (whose rows it writes is the caller's choice).
 """
 
 from __future__ import annotations
@@ -108,7 +121,8 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
-from o2o_lint.django_api import DELETES, RETURNS_OBJECT, RETURNS_PAIR, UPDATES
+from o2o_lint.django_api import ASYNC_TWINS, DELETES, RETURNS_OBJECT, RETURNS_PAIR, UPDATES
+from o2o_lint.config import NEWEST_DJANGO
 from o2o_lint.findings import Fix
 from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
 from o2o_lint.rules.oto002_stale_reverse_cache.facts import SAVE_METHODS
@@ -308,6 +322,33 @@ def make_profile(db):
     def _make(owner, **fields):
         return Profile.objects.create(owner_id=owner.pk, **fields)
     return _make
+'''
+
+
+#: Models of the fix-safety cases: ``Solo`` has one reverse one-to-one and a plain primary key
+#: (its refresh drops nothing else), ``Member``'s primary key is a one-to-one.
+_SAFETY_MODELS = '''\
+from django.db import models
+
+
+class Solo(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Desk(models.Model):
+    solo = models.OneToOneField(Solo, models.CASCADE, related_name="desk")
+
+
+class Account(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Member(models.Model):
+    account = models.OneToOneField(Account, models.CASCADE, primary_key=True, related_name="member")
+
+
+class Ribbon(models.Model):
+    member = models.OneToOneField(Member, models.CASCADE, related_name="ribbon")
 '''
 
 
@@ -1349,6 +1390,98 @@ class StaleReverseCache(LintRule):
                    "tests/shop/conftest.py": _PYTEST_CONFTEST},
             id="pytest-fixture-not-visible",
         ),
+        # -- fix safety (the review of OTO002): writes that are not the receiver's -----------
+        # The defaults give the created row to another owner: whether the lookup's owner gets a
+        # row no one can tell (found) -- and assigning it moved `other`'s row on save (4.2-6.1).
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner, other):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.get_or_create(owner_id=owner.pk, defaults={'owner_id': other.pk})
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="defaults-set-the-owner",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner, other):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.update_or_create(owner_id=owner.pk, create_defaults=dict(owner=other))
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="create-defaults-set-the-owner",
+        ),
+        # An async create not awaited where it stands writes nothing there (the old fix assigned the
+        # coroutine: ValueError, and the row was never created).
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            async def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    created = Profile.objects.acreate(owner_id=owner.pk)
+                    await created
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="unawaited-async-create",
+        ),
+        # A manager class two models use: the call for `Stamp` does not write `owner.note`, and the
+        # method's body cannot name one model's accessor (ValueError for the other model).
+        Valid(
+            """
+            from django.db import models
+
+            from shop.models import Owner
+
+
+            class EnsureManager(models.Manager):
+                def ensure_for(self, owner):
+                    self.get_or_create(owner_id=owner.pk)
+
+
+            class Note(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='note')
+                objects = EnsureManager()
+
+
+            class Stamp(models.Model):
+                owner = models.OneToOneField(Owner, models.CASCADE, related_name='stamp')
+                objects = EnsureManager()
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'note'):
+                    Stamp.objects.ensure_for(owner)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="manager-shared-by-two-models",
+        ),
+        # Another database's rows: the receiver's own database has none, its cache is right (and
+        # the router refuses the cross-database assignment: ValueError).
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def mirror(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.using('other').create(owner_id=owner.pk)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="write-to-another-database",
+        ),
     ]
     INVALID = [
         # -- stale after an absence was cached -------------------------------------------
@@ -1396,6 +1529,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`.save()` with `owner_id` set"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="save-with-owner-id",
             range=(6, 8, 6, 41),
         ),
@@ -1421,7 +1555,7 @@ class StaleReverseCache(LintRule):
                     profile = Profile()
                     profile.owner_id = owner.pk
                     profile.save()
-                    owner.refresh_from_db(fields=["profile"])
+                    owner.profile = profile
             """,
             expected_messages=["`owner.profile` was read at line 5"],
             id="owner-id-assigned-then-saved",
@@ -1472,6 +1606,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["another instance of its row"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="save-through-bound-other-instance",
             range=(7, 8, 7, 35),
         ),
@@ -1496,6 +1631,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`QuerySet.update(owner=...)`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="queryset-update-owner",
             range=(6, 8, 6, 65),
         ),
@@ -1518,6 +1654,7 @@ class StaleReverseCache(LintRule):
                     Profile.objects.filter(pk=profile_id).update(owner_id=owner.pk)
                     owner.refresh_from_db(fields=["profile"])
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="queryset-update-owner-id",
             range=(6, 8, 6, 71),
         ),
@@ -1678,6 +1815,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`owner.profile` was read at line 9"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="try-except-object-does-not-exist",
             range=(11, 8, 11, 50),
         ),
@@ -1727,6 +1865,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["badge_q"])
             """,
             expected_messages=["`owner.badge`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="related-query-name",
             range=(6, 8, 6, 39),
         ),
@@ -1844,6 +1983,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`.delete()` of the related row"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="related-row-deleted",
             range=(6, 8, 6, 30),
         ),
@@ -1890,6 +2030,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`QuerySet.delete()` filtered on `owner`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="queryset-delete",
             range=(6, 8, 6, 52),
         ),
@@ -1912,6 +2053,7 @@ class StaleReverseCache(LintRule):
                     Profile.objects.get(owner=owner).delete()
                     owner.refresh_from_db(fields=["profile"])
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="get-then-delete",
             range=(6, 8, 6, 49),
         ),
@@ -1935,6 +2077,7 @@ class StaleReverseCache(LintRule):
                     Profile.objects.filter(owner=owner).update(owner=other)
                     owner.refresh_from_db(fields=["profile"])
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="moved-by-queryset-update",
             range=(6, 8, 6, 63),
         ),
@@ -1961,6 +2104,7 @@ class StaleReverseCache(LintRule):
                     profile.save()
                     owner.refresh_from_db(fields=["profile"])
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="moved-through-cached-instance",
             range=(8, 8, 8, 22),
         ),
@@ -1988,6 +2132,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`.delete()` of the related row changes the relation"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="deleted-through-local-variable",
             range=(7, 8, 7, 24),
         ),
@@ -2026,6 +2171,7 @@ class StaleReverseCache(LintRule):
                 owner.refresh_from_db(fields=["profile"])
                 return text
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="write-after-try-except",
             range=(12, 4, 12, 48),
         ),
@@ -2119,6 +2265,7 @@ class StaleReverseCache(LintRule):
             def ensure(owner):
                 if not hasattr(owner, 'profile'): Profile(owner_id=owner.pk).save(); owner.refresh_from_db(fields=["profile"])
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="one-line-branch",
             range=(5, 38, 5, 71),
         ),
@@ -2141,6 +2288,7 @@ class StaleReverseCache(LintRule):
                     bio = Profile.objects.create(owner_id=owner.pk).bio
                     owner.refresh_from_db(fields=["profile"])
             """,
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="write-inside-expression",
             range=(6, 14, 6, 55),
         ),
@@ -2274,6 +2422,7 @@ class StaleReverseCache(LintRule):
                     owner.refresh_from_db(fields=["profile"])
             """,
             expected_messages=['`bulk_create(owner_id=...)`'],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="bulk-create-by-owner-id",
             range=(6, 8, 6, 65),
         ),
@@ -2322,6 +2471,7 @@ class StaleReverseCache(LintRule):
                 return person
             """,
             expected_messages=["`.delete()` of the rows `Member.objects.of()` selects"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="delete-of-queryset-method-rows",
             range=(6, 8, 6, 42),
         ),
@@ -2348,6 +2498,7 @@ class StaleReverseCache(LintRule):
                 return person
             """,
             expected_messages=["`.delete()` of the rows `Member.objects.mine()` selects"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="delete-of-local-chain-rows",
             range=(6, 8, 6, 44),
         ),
@@ -2374,6 +2525,7 @@ class StaleReverseCache(LintRule):
                 return person
             """,
             expected_messages=["`.update()` of the rows `Member.objects.of()` selects"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="update-of-queryset-method-rows",
             range=(6, 8, 6, 54),
         ),
@@ -2400,6 +2552,7 @@ class StaleReverseCache(LintRule):
                 return person
             """,
             expected_messages=["`QuerySet.update(person_id=...)`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="update-by-id-custom-chain",
             range=(6, 8, 6, 61),
         ),
@@ -2428,6 +2581,7 @@ class StaleReverseCache(LintRule):
                 return owner
             """,
             expected_messages=["`QuerySet.delete()` filtered on `owner`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="local-queryset-delete",
             range=(7, 8, 7, 36),
         ),
@@ -2552,6 +2706,7 @@ class StaleReverseCache(LintRule):
                 assert owner.profile
             """,
             expected_messages=["this `ProfileFactory(owner_id=...)`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="factory-by-owner-id",
             range=(7, 4, 7, 37),
         ),
@@ -2609,6 +2764,7 @@ class StaleReverseCache(LintRule):
                 assert owner.profile
             """,
             expected_messages=["this `make(owner_id=...)`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="baker-make-by-owner-id",
             range=(9, 4, 9, 49),
         ),
@@ -2649,6 +2805,7 @@ class StaleReverseCache(LintRule):
                         obj.refresh_from_db(fields=["profile"])
             """,
             expected_messages=["`obj` escapes: the caller holds the instance"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="post-generation-hook",
             range=(14, 12, 14, 43),
         ),
@@ -2704,6 +2861,7 @@ class StaleReverseCache(LintRule):
             """,
             expected_messages=["callers read `owner.card` before calling `CardQuerySet.release()`",
                                "`Card.objects.release()` changes the relation"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="local-queryset-in-queryset-method",
             range=(10, 8, 10, 32),
         ),
@@ -2757,6 +2915,7 @@ class StaleReverseCache(LintRule):
             """,
             expected_messages=["callers read `owner.card` before calling `CardManager.drop()`",
                                "`Card.objects.drop()` changes the relation"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="get-queryset-in-manager-method",
             range=(9, 8, 9, 56),
         ),
@@ -3017,6 +3176,7 @@ class StaleReverseCache(LintRule):
                 return hasattr(owner, 'profile')
             """,
             expected_messages=["it is read again at line 8"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="local-read-again",
             range=(7, 8, 7, 52),
         ),
@@ -3126,6 +3286,7 @@ class StaleReverseCache(LintRule):
                     del owner.profile
             """,
             expected_messages=["`owner` escapes: it is a parameter, the caller holds it"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="del-accessor-is-no-repair",
             range=(6, 8, 6, 52),
         ),
@@ -3180,6 +3341,7 @@ class StaleReverseCache(LintRule):
             """,
             expected_messages=["callers read `owner.card` before calling `CardManager.drop_for()`",
                                "`Card.objects.drop_for()` changes the relation"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="write-in-manager-method",
             range=(9, 8, 9, 41),
         ),
@@ -3358,6 +3520,7 @@ class StaleReverseCache(LintRule):
                     print(owner.profile)
             """,
             expected_messages=['by `prefetch_related("profile")`'],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="prefetch-related-loop",
             range=(6, 8, 6, 52),
         ),
@@ -3460,6 +3623,7 @@ class StaleReverseCache(LintRule):
                     print(getattr(o, 'profile', None))
             """,
             expected_messages=["`o.profile` was read at line 10 in an earlier iteration"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="fetch-peers-list-save",
             range=(9, 8, 9, 37),
         ),
@@ -3499,6 +3663,7 @@ class StaleReverseCache(LintRule):
                                " one read caches the answer on every instance of the queryset) and its answer is cached on `o`;"
                                " this `QuerySet.delete()` filtered on `owner_id` changes the relation without going through"
                                " `o`, so the cached `o.profile` is stale; `o` escapes: passed to `purged.append()` at line 11"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="fetch-peers-delete-escapes",
             range=(10, 12, 10, 58),
         ),
@@ -3644,8 +3809,239 @@ class StaleReverseCache(LintRule):
                 assert owner.profile
             """,
             expected_messages=["this `profile_factory(owner_id=...)`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
             id="pytest-factoryboy-registered-factory",
             range=(3, 4, 3, 38),
+        ),
+        # -- fix safety (the review of OTO002) ----------------------------------------------
+        # The refresh reloads the relation alone only where it is proven to drop nothing else: on
+        # Django 4.2 it drops `owner.prefs`-like caches (and their unsaved edits) too: unsafe.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(owner):
+                owner.name = 'kept'
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.filter(bio='spare').update(owner_id=owner.pk)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(owner):
+                owner.name = 'kept'
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.filter(bio='spare').update(owner_id=owner.pk)
+                    owner.refresh_from_db(fields=["profile"])
+                return owner
+            """,
+            expected_messages=["`owner.profile`"],
+            unsafe=True,
+            id="refresh-drops-other-caches",
+            range=(7, 8, 7, 69),
+        ),
+        # ... and when the receiver's primary key is a one-to-one, the refresh drops `member.account`
+        # on every version: unsafe even for a project on Django 5.2.
+        Invalid(
+            """
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def award(member):
+                if not hasattr(member, 'ribbon'):
+                    Ribbon.objects.filter(member=None).update(member_id=member.pk)
+                return member
+            """,
+            files={"shop/safety.py": _SAFETY_MODELS},
+            expected_fix="""
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def award(member):
+                if not hasattr(member, 'ribbon'):
+                    Ribbon.objects.filter(member=None).update(member_id=member.pk)
+                    member.refresh_from_db(fields=["ribbon"])
+                return member
+            """,
+            expected_messages=["`member.ribbon`"],
+            unsafe=True,
+            target_version=(5, 2),
+            id="refresh-pk-is-a-relation-unsafe",
+            range=(6, 8, 6, 70),
+        ),
+        # One reverse one-to-one, a plain primary key: the refresh drops nothing else (safe).
+        Invalid(
+            """
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def clear(solo):
+                solo.name = 'kept'
+                if hasattr(solo, 'desk'):
+                    Desk.objects.filter(solo=solo).delete()
+                return solo
+            """,
+            files={"shop/safety.py": _SAFETY_MODELS},
+            expected_fix="""
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def clear(solo):
+                solo.name = 'kept'
+                if hasattr(solo, 'desk'):
+                    Desk.objects.filter(solo=solo).delete()
+                    solo.refresh_from_db(fields=["desk"])
+                return solo
+            """,
+            expected_messages=["`solo.desk`"],
+            id="refresh-proven-harmless",
+            range=(7, 8, 7, 47),
+        ),
+        # A project on Django 5.1+ (target version): the refresh drops no other reverse cache.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def drop(owner):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).delete()
+                    owner.refresh_from_db(fields=["profile"])
+                return owner
+            """,
+            expected_messages=["`owner.profile`"],
+            target_version=(5, 2),
+            id="refresh-safe-from-django-5-1",
+            range=(6, 8, 6, 52),
+        ),
+        # In an atomic() block a rollback removes the row again: an assigned row would be saved
+        # back by a later `owner.profile.save()` (verified on 4.2, 5.2, 6.1). Reported, no fix.
+        Invalid(
+            """
+            from django.db import IntegrityError, transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def onboard(owner):
+                if not hasattr(owner, 'profile'):
+                    try:
+                        with transaction.atomic():
+                            Profile.objects.create(owner_id=owner.pk)
+                    except IntegrityError:
+                        pass
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["`owner.profile`"],
+            id="write-in-atomic-block-no-fix",
+            range=(10, 16, 10, 57),
+        ),
+        Invalid(
+            """
+            from django.db import transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            @transaction.atomic
+            def onboard(owner):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["`owner.profile`"],
+            id="write-in-atomic-function-no-fix",
+            range=(9, 8, 9, 49),
+        ),
+        # `*found, created = ...`: `found` is a list, not the row.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(owner):
+                if not hasattr(owner, 'profile'):
+                    *found, created = Profile.objects.get_or_create(owner_id=owner.pk)
+                    return created
+                return None
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["`owner.profile`"],
+            id="starred-target-no-fix",
+            range=(6, 26, 6, 74),
+        ),
+        # The write's result is consumed before the statement ends: yielded (the consumer reads the
+        # cache before the generator resumes), passed to a call that may read the receiver. A
+        # refresh after the statement would come too late and silence the finding.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure_all(owners):
+                for owner in owners:
+                    if not hasattr(owner, 'profile'):
+                        yield Profile.objects.create(owner_id=owner.pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["`owner.profile`"],
+            id="yielded-write-no-fix",
+            range=(7, 18, 7, 59),
+        ),
+        Invalid(
+            """
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def clear(solo, notify):
+                if hasattr(solo, 'desk'):
+                    notify(solo, Desk.objects.filter(solo=solo).delete())
+            """,
+            files={"shop/safety.py": _SAFETY_MODELS},
+            expected_messages=["`solo.desk`"],
+            id="write-passed-to-call-no-fix",
+            range=(6, 21, 6, 60),
+        ),
+        # A read on the write's own line: the refresh goes between them.
+        Invalid(
+            """
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def clear(solo):
+                if hasattr(solo, 'desk'):
+                    Desk.objects.filter(solo=solo).delete(); gone = not hasattr(solo, 'desk')
+                    return gone
+            """,
+            files={"shop/safety.py": _SAFETY_MODELS},
+            expected_fix="""
+            from shop.safety import Account, Desk, Member, Ribbon, Solo
+
+
+            def clear(solo):
+                if hasattr(solo, 'desk'):
+                    Desk.objects.filter(solo=solo).delete(); solo.refresh_from_db(fields=["desk"]); gone = not hasattr(solo, 'desk')
+                    return gone
+            """,
+            expected_messages=["`solo.desk`"],
+            id="read-on-write-line",
+            range=(6, 8, 6, 47),
         ),
     ]
 
@@ -3669,6 +4065,7 @@ class StaleReverseCache(LintRule):
             self.pending.setdefault((line, char_column(lines, line, byte_column)), found)
         self.statement_lines: list[cst.SimpleStatementLine | cst.SimpleStatementSuite] = []
         self.asynchronous: list[bool] = []  # per enclosing function: is it ``async def``?
+        self.atomic: list[bool] = []  # per enclosing ``with``/function: may it roll back (``atomic()``)?
 
     # -- where a call stands -------------------------------------------------------
 
@@ -3686,9 +4083,17 @@ class StaleReverseCache(LintRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.asynchronous.append(node.asynchronous is not None)
+        self.atomic.append(any(_atomic(decorator.decorator) for decorator in node.decorators))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.asynchronous.pop()
+        self.atomic.pop()
+
+    def visit_With(self, node: cst.With) -> None:
+        self.atomic.append(any(_atomic(item.item) for item in node.items))
+
+    def leave_With(self, original_node: cst.With) -> None:
+        self.atomic.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self.pending:
@@ -3779,19 +4184,36 @@ class StaleReverseCache(LintRule):
         small = self._small_statement(line, call)
         if small is None:
             return None
+        if any(self.atomic) and not isinstance(small, cst.Return):
+            # A rollback of the block (an exception a caller or a handler catches) removes the row
+            # again: the stale answer is then right, and an assigned one would save a rolled-back row
+            # back (verified on 4.2, 5.2 and 6.1). After a ``return`` nothing of the block runs but
+            # its commit.
+            return None
         receiver, accessor = found.recv, found.acc
         if not receiver.replace(".", "").replace("_", "").isalnum():
             return None  # ``xs[i]``: every element of ``xs``; no one statement repairs them
         method = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
         value = getattr(small, "value", None)
-        direct = value is call or isinstance(value, cst.Await) and value.expression is call
+        awaited = isinstance(value, cst.Await) and value.expression is call
+        # An async method's call is a coroutine: only awaited does it write (and return the row).
+        direct = awaited or value is call and method not in ASYNC_TWINS
         replacement: Any = None
+        safe = True
         description = f"Assign the written object to `{receiver}.{accessor}`"
         if direct and method in RETURNS_OBJECT | RETURNS_PAIR and not keyword.iskeyword(accessor):
             # (``place.pass`` of a model ``Pass`` does not parse: refreshed instead)
             replacement = self._assign(line, small, receiver, accessor, pair=method in RETURNS_PAIR)
+        saved = self._saved_object(call, found) if isinstance(small, cst.Expr) and direct else None
+        if replacement is None and saved is not None and not keyword.iskeyword(accessor):
+            target = cst.Attribute(value=cst.parse_expression(receiver), attr=cst.Name(accessor))
+            replacement = self._after_small(line, small, cst.Assign(targets=[cst.AssignTarget(target)], value=cst.Name(saved)))
+            description = f"Assign the saved `{saved}` to `{receiver}.{accessor}`"
         if replacement is None:
-            if len(found.query_names) != 1 or isinstance(small, (cst.Return, cst.Raise)):
+            if len(found.query_names) != 1 or not isinstance(small, (cst.Expr, cst.Assign)) or _starred(small) \
+                    or not _result_only_read(value, call, asynchronous=method in ASYNC_TWINS):
+                # The write's result is used within the statement (yielded, passed to a call that may
+                # read the receiver, compared): a refresh after it would come too late.
                 return None
             if self.asynchronous and self.asynchronous[-1]:
                 # Refreshing empties the cache: the next ``hasattr(obj, "rel")`` in async code then
@@ -3799,9 +4221,58 @@ class StaleReverseCache(LintRule):
                 return None
             query_name = found.query_names[0]
             refresh = f'{receiver}.refresh_from_db(fields=["{query_name}"])'
-            replacement = self._after(line, cst.Expr(cst.parse_expression(refresh)))
+            replacement = self._after_small(line, small, cst.Expr(cst.parse_expression(refresh)))
             description = f'Refresh `{receiver}.{accessor}` with `{receiver}.refresh_from_db(fields=["{query_name}"])`'
-        return Fix(description=description, safe=True, replacements={line: replacement}, span=self.span_of(line))
+            safe = self._refresh_keeps_edits(found)
+            if not safe:
+                description += (" (it also drops the receiver's other cached relations, and their unsaved edits, "
+                                "on Django 4.2-5.0, or its primary key's related object)")
+        return Fix(description=description, safe=safe, replacements={line: replacement}, span=self.span_of(line))
+
+    @staticmethod
+    def _saved_object(call: cst.Call, found: Found) -> str | None:
+        """``p.save()`` (or ``await p.asave()``) of a row whose ``owner_id`` was set to the receiver's
+        pk: the known object, to assign instead of a refresh (no query, nothing else dropped). Not
+        with arguments (``update_fields=`` may leave the key unsaved, ``using=`` another database)."""
+        write = found.write
+        if write.op is not Op.ATTACH or write.method not in ("save", "asave") or write.other \
+                or not (write.key or "").endswith("_id") or call.args:
+            return None
+        if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name):
+            return call.func.value.value
+        return None
+
+    def _refresh_keeps_edits(self, found: Found) -> bool:
+        """Whether ``refresh_from_db(fields=["<query name>"])`` drops nothing but the stale cache.
+
+        It also reloads the primary key, dropping its cached object when the key is a relation
+        (a ``OneToOneField(primary_key=True)``, a multi-table child's parent link: every version);
+        on Django 2.0 to 5.0 it drops every reverse one-to-one and every ``GenericForeignKey``
+        cache of the instance too (verified on 4.2; 5.2 and 6.1 keep them). An object edited
+        through such a cache and saved later would then save the database's copy. Proven only
+        when the receiver's model (a project model) has no other reverse one-to-one accessor
+        (a multi-table child's included), no ``GenericForeignKey``, a primary key that is no
+        relation, and no multi-table child (the receiver may be one: its key is the parent link).
+        """
+        index = self.context.index
+        django = index.django
+        settings = self.context.settings
+        # 2.0-5.0 are excluded only by a target version the project chose (the default is the newest)
+        from_5_1 = settings.target_version >= (5, 1) and (
+            settings.target_version != NEWEST_DJANGO or bool(settings.extra.get("target_version_set")))
+        relations = [r for r in index.view(StaleWrites).accessors.get(found.acc, ()) if r.query_name in found.query_names]
+        if not relations:
+            return False
+        for relation in relations:
+            model = index.models_by_key.get(relation.owner)
+            if model is None or model.external or not from_5_1 and (
+                    set(django.reverse_one_to_one(model)) != {found.acc} or django.generic_foreign_keys(model)) \
+                    or any(not parent.abstract for parent in django.parents(model)) \
+                    or any((r.field is None or r.field.parent_link) and r.accessor != found.acc
+                           for r in index.reverse_by_owner.get(model.key, ())) \
+                    or any(declared.primary_key for ancestor in django.ancestors(model) for declared in ancestor.fields):
+                return False
+        return True
 
     def _small_statement(self, line: cst.SimpleStatementLine | cst.SimpleStatementSuite,
                          call: cst.Call) -> cst.BaseSmallStatement | None:
@@ -3811,6 +4282,19 @@ class StaleReverseCache(LintRule):
             if (span.start.line, span.start.column) <= (where.line, where.column) <= (span.end.line, span.end.column):
                 return small
         return None
+
+    @staticmethod
+    def _after_small(line: cst.SimpleStatementLine | cst.SimpleStatementSuite, small: cst.BaseSmallStatement,
+                     statement: cst.BaseSmallStatement) -> Any:
+        """*statement* right after *small*: before the line's next statements (``write(); gone = not
+        hasattr(...)`` on one line must read the repaired cache)."""
+        body = list(line.body)
+        at = body.index(small)
+        if at == len(body) - 1:
+            return StaleReverseCache._after(line, statement)
+        body[at:at + 1] = [small.with_changes(semicolon=cst.Semicolon(whitespace_after=cst.SimpleWhitespace(" "))),
+                           statement.with_changes(semicolon=body[at].semicolon)]
+        return line.with_changes(body=body)
 
     @staticmethod
     def _after(line: cst.SimpleStatementLine | cst.SimpleStatementSuite, statement: cst.BaseSmallStatement) -> Any:
@@ -3834,10 +4318,12 @@ class StaleReverseCache(LintRule):
                 assign = small.with_changes(targets=[*small.targets, cst.AssignTarget(target)])
                 return line.with_changes(body=[assign if s is small else s for s in line.body])
             first = small.targets[0].target
-            if len(small.targets) == 1 and isinstance(first, (cst.Tuple, cst.List)) and first.elements \
+            # (``*p, created = ...``: ``p`` is a list, not the object)
+            if len(small.targets) == 1 and isinstance(first, (cst.Tuple, cst.List)) and len(first.elements) == 2 \
+                    and all(type(e) is cst.Element for e in first.elements) \
                     and isinstance(first.elements[0].value, cst.Name):
                 name = first.elements[0].value.value
-                return self._after(line, cst.Assign(targets=[cst.AssignTarget(target)], value=cst.Name(name)))
+                return self._after_small(line, small, cst.Assign(targets=[cst.AssignTarget(target)], value=cst.Name(name)))
             return None
         if isinstance(small, cst.Return) and not pair and isinstance(line, cst.SimpleStatementLine) \
                 and len(line.body) == 1 and small.value is not None:
@@ -3851,3 +4337,42 @@ class StaleReverseCache(LintRule):
         if "_" in self.context.facts.get("imports", {}) or re.search(r"(?<![\w.])_\(", self.context.text):
             return "_created"
         return "_"
+
+
+def _atomic(expression: cst.BaseExpression) -> bool:
+    """``transaction.atomic(...)`` / ``atomic`` / ``@transaction.atomic``: a block that may roll back."""
+    if isinstance(expression, cst.Call):
+        expression = expression.func
+    if isinstance(expression, cst.Attribute):
+        return expression.attr.value == "atomic"
+    return isinstance(expression, cst.Name) and expression.value == "atomic"
+
+
+def _result_only_read(value: cst.BaseExpression | None, call: cst.Call, *, asynchronous: bool) -> bool:
+    """*value* is the write *call* itself, or reads its result through attributes and literal
+    subscripts only (``create(...).bio``, ``delete()[0]``): nothing in the statement can read the
+    receiver before a statement after it runs. An async method's call must be awaited (unawaited,
+    it writes nothing)."""
+    node = value
+    while node is not call:
+        if isinstance(node, cst.Attribute):
+            node = node.value
+        elif isinstance(node, cst.Subscript) and all(
+                isinstance(element.slice, cst.Index) and isinstance(element.slice.value, (cst.Integer, cst.SimpleString))
+                for element in node.slice):
+            node = node.value
+        elif isinstance(node, cst.Await) and node.expression is call:
+            return True
+        elif isinstance(node, cst.Await):
+            node = node.expression
+        else:
+            return False
+    return not asynchronous
+
+
+def _starred(small: cst.BaseSmallStatement) -> bool:
+    """``*found, created = ...``: an unpacking whose shape the fix does not follow."""
+    return isinstance(small, cst.Assign) and any(
+        isinstance(target.target, (cst.Tuple, cst.List))
+        and any(isinstance(e, cst.StarredElement) for e in target.target.elements)
+        for target in small.targets)

@@ -111,8 +111,11 @@ class StaleWrites:
             found = [r for r in self.accessors.get(accessor, ()) if key is None or key in (r.field_name, r.attname)]
         else:
             models: list[str] = []
+            users = self._manager_users.get(f"{module}.{cls}", ()) if cls else ()
+            if event.model == ELSEWHERE and len(users) > 1 or event.model != ELSEWHERE and users:
+                return []  # a manager or queryset class several models use: whose rows it writes is the caller's call
             if event.model == ELSEWHERE:
-                for qualified in self._manager_users.get(f"{module}.{cls}", ()):
+                for qualified in users:
                     models += self._lineage(self.index.models[qualified])
             elif event.model:
                 model = self._model_named(module, event.model) or self._fixture_factory_model(module, event)
