@@ -89,6 +89,8 @@ class Engine:
         self._error_code_enabled = settings.code_enabled(PARSE_ERROR_CODE)
 
     def _rules_for(self, path: str) -> list[type[LintRule]]:
+        if not self.settings.per_file_ignores:
+            return self.rules
         ignored = self.settings.ignored_for_path(os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/"))
         if not ignored:
             return self.rules
