@@ -18,7 +18,7 @@ import pytest
 from o2o_lint.findings import Finding
 from o2o_lint.result_cache import CacheEntry, CachedFinding, encode_findings
 from tests.test_frontends import (
-    DEMO_FINDINGS, FLAKE8_FORMAT, NOQA_CASES, Row, _annotate, _env, cli, copy_demo, flake8_rows, json_rows,
+    DEMO_FINDINGS, FLAKE8_FORMAT, NOQA_CASES, Row, _annotate, _env, cli, copy_demo, flake8, flake8_rows, json_rows,
     located,
 )
 
@@ -194,3 +194,24 @@ def test_a_warm_flake8_run_on_a_project_with_templates_builds_no_index(tmp_path:
     rows, loaded = _flake8_loading(root, "--select", "OTO", "-j", jobs)
     assert (rows, loaded != "NOTHING") == (changed, True)
     assert _flake8_loading(root, "--select", "OTO", "-j", jobs) == (changed, "NOTHING")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_flake8_leaves_out_what_the_project_excludes_as_the_cli_does(tmp_path: Path, jobs: str) -> None:
+    """Excludes by path and by name, cold and warm, the tree or the excluded files named
+    themselves: flake8 reports the CLI's findings, none in an excluded file."""
+    root = copy_demo(tmp_path)
+    legacy = root / "companies" / "legacy"
+    legacy.mkdir()
+    (legacy / "__init__.py").write_text("")
+    shutil.copy(root / "companies" / "services.py", legacy / "services.py")
+    shutil.copy(root / "places" / "services.py", root / "places" / "generated_services.py")
+    with open(root / "setup.cfg", "a") as config:
+        config.write("extend-exclude = companies/legacy, generated_*.py\n")
+    fresh = json_rows(cli(root, "--format", "json", "--no-cache", "."))
+    assert located(fresh) == DEMO_FINDINGS  # the copies are not checked
+    cold, loaded = _flake8_loading(root, "--select", "OTO", "-j", jobs)
+    assert (cold, loaded != "NOTHING") == (fresh, True)
+    assert _flake8_loading(root, "--select", "OTO", "-j", jobs) == (fresh, "NOTHING")
+    named = ["companies/legacy/services.py", "places/generated_services.py"]
+    assert flake8_rows(flake8(root, "--select", "OTO", "-j", jobs, *named)) == []
