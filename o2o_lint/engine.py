@@ -23,7 +23,7 @@ from o2o_lint.findings import PARSE_ERROR_CODE, Finding, Fix, Replacement, parse
 from o2o_lint.focus import focused_source
 from o2o_lint.index.facts import Facts, facts_for_tree
 from o2o_lint.index.model import ProjectIndex
-from o2o_lint.noqa import filter_suppressed, filter_suppressed_by_line
+from o2o_lint.noqa import filter_suppressed_in
 from o2o_lint.rules import all_rules
 from o2o_lint.rules.base import FileContext, LintRule, TemplateContext
 from o2o_lint.sourcefile import apply_line_edits
@@ -89,6 +89,8 @@ class Engine:
         self._error_code_enabled = settings.code_enabled(PARSE_ERROR_CODE)
 
     def _rules_for(self, path: str) -> list[type[LintRule]]:
+        if not self.settings.per_file_ignores:
+            return self.rules
         ignored = self.settings.ignored_for_path(os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/"))
         if not ignored:
             return self.rules
@@ -142,7 +144,7 @@ class Engine:
         context = TemplateContext(path=path, text=text, index=self.index, settings=self.settings)
         findings = [finding for rule in rules if rule.reads_templates for finding in rule.check_template(context)]
         if apply_noqa:
-            findings = filter_suppressed_by_line(findings, text)
+            findings = filter_suppressed_in(path, findings, text)
         findings.sort(key=lambda f: f.sort_key)
         return Analysis(findings)
 
@@ -161,7 +163,7 @@ class Engine:
             if reviewer.reviews_findings and reviewer.screen(context):
                 analysis.findings += reviewer.review(context, list(analysis.findings))
         if apply_noqa:
-            analysis.findings = filter_suppressed(analysis.findings, text)
+            analysis.findings = filter_suppressed_in(path, analysis.findings, text)
         analysis.findings.sort(key=lambda f: f.sort_key)
         return analysis
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -49,6 +50,15 @@ def _any_noqa(paths: Iterable[str]) -> bool:
     return False
 
 
+def _regular_file_status(path: str) -> os.stat_result | None:
+    """*path*'s stat when it is a regular file (symlinks followed, as ``os.path.isfile``)."""
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return status if stat.S_ISREG(status.st_mode) else None
+
+
 class O2OLintPlugin:
     name = "o2o-lint"
     version = __version__
@@ -58,6 +68,7 @@ class O2OLintPlugin:
     _from_stdin: ClassVar[bool] = False
     _roots: ClassVar[dict[str, str]] = {}  # directory -> project root
     _excludes: ClassVar[dict[str, ExcludeMatcher]] = {}  # project root -> its excludes
+    _files: ClassVar[dict[str, frozenset[str]]] = {}  # project root -> the Python files its walk found
     _reporting: ClassVar[bool] = True  # False: flake8 reports no OTO code, so do nothing
     _results: ClassVar[dict[str, ResultCache | None]] = {}  # project root -> its findings cache
     _saving_in: ClassVar[int | None] = None  # the process whose findings are saved at its exit
@@ -88,6 +99,7 @@ class O2OLintPlugin:
         cls._projects = {}
         cls._roots = {}
         cls._excludes = {}
+        cls._files = {}
         cls._results = {}
         cls._reporting = cls.reports_oto(options)
         if not cls._reporting:
@@ -118,11 +130,13 @@ class O2OLintPlugin:
         index is needed, unless a file changes during the run). An entry that does not know
         what ``# noqa`` suppressed answers only for a file without a ``noqa`` comment: files
         read only when flake8 forks (one index before the fork beats one per worker)."""
-        paths = cls._project_for(root).facts.content_hashes
-        entries = [results.lookup_entry(path)[1] for path in paths]
-        if any(entry is None for entry in entries):
+        # flake8 hands the plugin Python files only (a template never gets an entry from it);
+        # each file's signature as the index's walk just took it
+        entries = [(path, results.reusable_entry(path, stats[0]))
+                   for facts in cls._project_for(root).facts.roots for path, stats in facts.files.items()]
+        if any(entry is None for _, entry in entries):
             return False
-        unknown = [path for path, entry in zip(paths, entries) if entry is not None and entry.suppressed is None]
+        unknown = [path for path, entry in entries if entry is not None and entry.suppressed is None]
         return not (forks and _any_noqa(unknown))
 
     @staticmethod
@@ -183,8 +197,18 @@ class O2OLintPlugin:
         return project
 
     @classmethod
+    def _walked(cls, root: str, project: Project) -> None:
+        """Note the Python files the walk of *root* found (once its facts are collected):
+        those its excludes leave in, which the plugin then need not match against them."""
+        if root not in cls._files:
+            cls._files[root] = frozenset(path for facts in project.facts.roots for path in facts.files)
+
+    @classmethod
     def _engine_for(cls, root: str) -> Engine:
-        return cls._project_for(root).engine
+        project = cls._project_for(root)
+        engine = project.engine
+        cls._walked(root, project)
+        return engine
 
     @classmethod
     def _results_for(cls, root: str) -> ResultCache | None:
@@ -200,6 +224,7 @@ class O2OLintPlugin:
                 facts = project.facts
                 results = ResultCache(Cache.for_root(root, settings.cache_dir, True), "\0".join(sorted(project.roots)),
                                       fingerprint(settings, facts.run_digests), facts.content_hashes)
+                cls._walked(root, project)
             cls._results[root] = results
         return cls._results[root]
 
@@ -227,7 +252,9 @@ class O2OLintPlugin:
         return root
 
     @classmethod
-    def _excluded(cls, root: str, filename: str) -> bool:
+    def _excluded(cls, root: str, filename: str, absolute: str) -> bool:
+        if absolute in cls._files.get(root, ()):
+            return False  # found by the walk, which applies the same excludes to every part of the path
         matcher = cls._excludes.get(root)
         if matcher is None:
             matcher = cls._excludes[root] = ExcludeMatcher(cls._project_for(root).settings.all_excludes, root)
@@ -236,27 +263,28 @@ class O2OLintPlugin:
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         if not self._reporting:
             return
-        from_stdin = self._from_stdin or self.filename in ("-", "stdin") or not os.path.isfile(self.filename)
-        root = self._root_for(os.getcwd() if from_stdin else os.path.dirname(os.path.abspath(self.filename)))
-        if self.filename not in ("-", "stdin") and self._excluded(root, self.filename):
+        absolute = os.path.abspath(self.filename)
+        named_stdin = self.filename in ("-", "stdin")
+        # one stat per file: whether it is a file on disk, and the signature its cache entry is checked against
+        status = None if self._from_stdin or named_stdin else _regular_file_status(absolute)
+        root = self._root_for(os.getcwd() if status is None else os.path.dirname(absolute))
+        if not named_stdin and self._excluded(root, self.filename, absolute):
             # same files as the CLI (stdin under its display name too): migrations are never
             # reported, and cost nothing (no index, no cache entry)
             return
-        with fewer_collections():
-            findings = None if from_stdin else self._cached_findings(root)
-            if findings is None:
-                findings = self._analyze(root, from_stdin)
+        findings = None if status is None else self._cached_findings(root, absolute, status)
+        if findings is None:
+            with fewer_collections():
+                findings = self._analyze(root, absolute, status)
         for finding in findings:
             yield finding.line, finding.column, f"{finding.code} {finding.message}", type(self)
 
-    def _cached_findings(self, root: str) -> list[Finding] | None:
-        """The findings the cache holds for this file, when it answers for it."""
+    def _cached_findings(self, root: str, absolute: str, status: os.stat_result) -> list[Finding] | None:
+        """The findings the cache holds for this file (*status*: its stat now), when it answers for it."""
         results = self._results_for(root)
         if results is None:
             return None
-        from o2o_lint.result_cache import decode_findings
-
-        _, entry = results.lookup_entry(self.filename)
+        entry = results.reusable_entry(absolute, [status.st_mtime_ns, status.st_size])
         if entry is None:
             return None
         cached = entry.before_noqa  # flake8 applies `# noqa` itself
@@ -264,24 +292,29 @@ class O2OLintPlugin:
             if "noqa" in "".join(self.lines).lower():
                 return None
             cached = entry.findings
+        if not cached:
+            return []
+        from o2o_lint.result_cache import decode_findings
+
         return decode_findings(self.filename, cached)
 
-    def _analyze(self, root: str, from_stdin: bool) -> list[Finding]:
+    def _analyze(self, root: str, absolute: str, status: os.stat_result | None) -> list[Finding]:
+        """A fresh analysis of this file (*status*: its stat at the start of :meth:`run`, None
+        for text that is not a file on disk), stored in the findings cache when the file is
+        the one the index read."""
         engine = self._engine_for(root)
         text = "".join(self.lines)
         with engine.index.reading_texts() as read:
-            analysis = engine.analyze(self.filename, text, apply_noqa=False, tree=self.tree, fresh_facts=from_stdin)
-        results = None if from_stdin else self._results_for(root)
-        absolute = os.path.abspath(self.filename)
-        facts = self._project_for(root).facts
-        digest = facts.content_hash_of(absolute)
-        if results is not None and digest is not None:
-            from o2o_lint.cache import stat_signature
-            from o2o_lint.noqa import split_suppressed
+            analysis = engine.analyze(self.filename, text, apply_noqa=False, tree=self.tree, fresh_facts=status is None)
+        results = None if status is None else self._results_for(root)
+        if results is not None and status is not None:
+            facts = self._project_for(root).facts
+            digest = facts.content_hash_of(absolute)
+            signature = [status.st_mtime_ns, status.st_size]
+            if digest is not None and signature == facts.signature_of(absolute):
+                from o2o_lint.noqa import split_suppressed_in
 
-            signature = stat_signature(absolute)
-            if signature is not None and signature == facts.signature_of(absolute):
-                kept, suppressed = split_suppressed(list(analysis.findings), text)
+                kept, suppressed = split_suppressed_in(self.filename, list(analysis.findings), text)
                 results.record(absolute, signature, digest, kept, read, suppressed)
                 self._save_at_exit()
         return analysis.findings

@@ -22,6 +22,7 @@ import tokenize
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from o2o_lint.discovery import is_template_path
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding
 from o2o_lint.sourcefile import apply_line_edits, split_lines
 
@@ -154,8 +155,17 @@ def split_suppressed_by_line(findings: list[Finding], text: str) -> tuple[list[F
     return kept, suppressed
 
 
-def filter_suppressed_by_line(findings: list[Finding], text: str) -> list[Finding]:
-    return split_suppressed_by_line(findings, text)[0]
+def split_suppressed_in(path: str, findings: list[Finding], text: str) -> tuple[list[Finding], list[Finding]]:
+    """*findings* of the file *path* split into those its ``# noqa`` comments let through and
+    those they suppress: the one place that decides, by the path, how a file's comments are
+    read (a template's ``{# noqa #}`` per line, :func:`split_suppressed_by_line`; Python's
+    ``# noqa`` over flake8's token ranges, :func:`split_suppressed`)."""
+    return (split_suppressed_by_line if is_template_path(path) else split_suppressed)(findings, text)
+
+
+def filter_suppressed_in(path: str, findings: list[Finding], text: str) -> list[Finding]:
+    """The findings of the file *path* its ``# noqa`` comments let through (:func:`split_suppressed_in`)."""
+    return split_suppressed_in(path, findings, text)[0]
 
 
 # -- directives in comments -----------------------------------------------------------------------

@@ -234,11 +234,22 @@ class ResultCache:
         for :meth:`save`)."""
         absolute = os.path.abspath(path)
         signature = stat_signature(absolute)
+        return signature, None if signature is None else self.reusable_entry(absolute, signature)
+
+    def reusable_entry(self, absolute: str, signature: list[int]) -> CacheEntry | None:
+        """The entry of *absolute* (an absolute path) when this run can reuse it, its file's
+        stat signature now being *signature* (then kept for :meth:`save`)."""
+        known = self.updated.get(absolute)  # validated (or recorded) earlier in this run
+        if known is not None and known.signature == signature:
+            return known
+        stored = self._stored.get(absolute)
+        if stored is None or not isinstance(stored, (list, tuple)) or not stored or stored[0] != signature:
+            return None
         entry = self.entry(absolute)
-        if entry is not None and signature is not None and entry.signature == signature:
-            self.updated[absolute] = entry
-            return signature, entry
-        return signature, None
+        if entry is None or entry.signature != signature:
+            return None
+        self.updated[absolute] = entry
+        return entry
 
     def all_valid(self, paths: Iterable[str]) -> bool:
         """Whether every one of *paths* has an entry this run can reuse (its file unchanged)."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from o2o_lint.cache import Cache, content_hash
 from o2o_lint.discovery import DiscoveryProblem, ExcludeMatcher, is_template_path, iter_python_files
 from o2o_lint.findings import Finding, parse_error
-from o2o_lint.noqa import split_suppressed, split_suppressed_by_line
+from o2o_lint.noqa import split_suppressed_in
 from o2o_lint.project import Project
 from o2o_lint.result_cache import CacheEntry, CachedFinding, ResultCache, decode_findings, fingerprint
 from o2o_lint.sourcefile import SourceError, SourceText, decode_source, read_source
@@ -101,7 +101,7 @@ def process_text(
     """Check or fix already decoded text; returns the result and the fixed text, if any."""
     if mode == MODE_CHECK:
         every = engine.analyze(path, source.text, apply_noqa=False, fresh_facts=fresh_facts).findings
-        kept, suppressed = (split_suppressed_by_line if is_template_path(path) else split_suppressed)(every, source.text)
+        kept, suppressed = split_suppressed_in(path, every, source.text)
         return FileResult(path, kept, suppressed=suppressed), None
     outcome = engine.fix(path, source.text, unsafe=unsafe, fresh_facts=fresh_facts)
     # the fix loop applies `# noqa` itself: what it suppressed is known only when nothing can be

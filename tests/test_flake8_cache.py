@@ -18,7 +18,7 @@ import pytest
 from o2o_lint.findings import Finding
 from o2o_lint.result_cache import CacheEntry, CachedFinding, encode_findings
 from tests.test_frontends import (
-    DEMO_FINDINGS, FLAKE8_FORMAT, NOQA_CASES, Row, _annotate, _env, cli, copy_demo, flake8_rows, json_rows,
+    DEMO_FINDINGS, FLAKE8_FORMAT, NOQA_CASES, Row, _annotate, _env, cli, copy_demo, flake8, flake8_rows, json_rows,
     located,
 )
 
@@ -163,3 +163,55 @@ def test_an_entry_of_another_shape_is_ignored(stored: list) -> None:
 def test_cached_findings_round_trip_their_fields() -> None:
     finding = CachedFinding(1, 2, "OTO001", "m", 1, 5, True, "d")
     assert CacheEntry.from_stored(CacheEntry([1], "h", [], (), "", [finding]).stored()).suppressed == [finding]
+
+
+def _python_rows(rows: list[Row]) -> list[Row]:
+    """The rows of Python files: flake8 never hands the plugin a template."""
+    return [row for row in rows if row[0].endswith(".py")]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_warm_flake8_run_on_a_project_with_templates_builds_no_index(tmp_path: Path, jobs: str) -> None:
+    """The templates of a project never get an entry from flake8, which hands the plugin
+    Python files only: the second run still answers every file from the cache (no index,
+    no LibCST). A Python file's findings that read a template are analysed again when
+    the template changes, and flake8 reports what a fresh CLI run does."""
+    root = copy_demo(tmp_path)
+    template = root / "companies" / "templates" / "companies" / "company.html"
+    template.parent.mkdir(parents=True)
+    template.write_text("{{ company.name }}\n{% for a in company.address_set.all %}{{ a }}{% endfor %}\n")
+    fresh = json_rows(cli(root, "--format", "json", "--no-cache", "."))
+    assert ("companies/templates/companies/company.html", 2, 21, "OTO004") in [row[:4] for row in fresh]
+    assert ("companies/models.py", 28, 15, "OTO001") in [row[:4] for row in fresh]
+
+    cold, loaded = _flake8_loading(root, "--select", "OTO", "-j", jobs)
+    assert (cold, loaded != "NOTHING") == (_python_rows(fresh), True)
+    assert _flake8_loading(root, "--select", "OTO", "-j", jobs) == (cold, "NOTHING")
+
+    template.write_text("{{ company.name }}\n")  # OTO001's fix of Address.company becomes safe
+    changed = _python_rows(json_rows(cli(root, "--format", "json", "--no-cache", ".")))
+    assert changed != cold
+    rows, loaded = _flake8_loading(root, "--select", "OTO", "-j", jobs)
+    assert (rows, loaded != "NOTHING") == (changed, True)
+    assert _flake8_loading(root, "--select", "OTO", "-j", jobs) == (changed, "NOTHING")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_flake8_leaves_out_what_the_project_excludes_as_the_cli_does(tmp_path: Path, jobs: str) -> None:
+    """Excludes by path and by name, cold and warm, the tree or the excluded files named
+    themselves: flake8 reports the CLI's findings, none in an excluded file."""
+    root = copy_demo(tmp_path)
+    legacy = root / "companies" / "legacy"
+    legacy.mkdir()
+    (legacy / "__init__.py").write_text("")
+    shutil.copy(root / "companies" / "services.py", legacy / "services.py")
+    shutil.copy(root / "places" / "services.py", root / "places" / "generated_services.py")
+    with open(root / "setup.cfg", "a") as config:
+        config.write("extend-exclude = companies/legacy, generated_*.py\n")
+    fresh = json_rows(cli(root, "--format", "json", "--no-cache", "."))
+    assert located(fresh) == DEMO_FINDINGS  # the copies are not checked
+    cold, loaded = _flake8_loading(root, "--select", "OTO", "-j", jobs)
+    assert (cold, loaded != "NOTHING") == (fresh, True)
+    assert _flake8_loading(root, "--select", "OTO", "-j", jobs) == (fresh, "NOTHING")
+    named = ["companies/legacy/services.py", "places/generated_services.py"]
+    assert flake8_rows(flake8(root, "--select", "OTO", "-j", jobs, *named)) == []

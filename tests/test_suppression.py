@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from o2o_lint.findings import Finding
-from o2o_lint.noqa import SourceLines, add_noqa, filter_suppressed, noqa_line
+from o2o_lint.noqa import SourceLines, add_noqa, filter_suppressed, noqa_line, split_suppressed_in
 from o2o_lint.rules.oto100_unused_noqa import unused_directives
 from o2o_lint.sourcefile import apply_line_edits
 from tests.helpers import run_cli, write_project
@@ -195,6 +195,20 @@ def test_noqa_ranges_follow_flake8() -> None:
     assert filter_suppressed([finding], 'x = """a\nb"""  # noqa: OTO004\n') == []
     assert filter_suppressed([finding], 'x = """a\nb"""  # noqa: OTO001\n') == [finding]
     assert filter_suppressed([finding], "# flake8: noqa\nx = 1\n") == []
+
+
+@pytest.mark.parametrize("path", ["app/views.py", "app/templates/app/page.html", "app/templates/app/mail.txt"])
+def test_one_entry_point_reads_a_files_noqa_comments_by_its_path(path: str) -> None:
+    """A Python file's `# noqa` covers its flake8 token range (the lines of a multi-line
+    string it ends), lines counted as Python counts them; a template's `{# noqa #}` covers
+    its own line only, lines counted at `\n` alone, as Django counts them."""
+    python = path.endswith(".py")
+    string_range = 'x = """a\n{{ b }}"""  # noqa: OTO004\n'
+    kept, suppressed = split_suppressed_in(path, [Finding(path, 1, 0, "OTO004", "m")], string_range)
+    assert (len(kept), len(suppressed)) == ((0, 1) if python else (1, 0))
+    lone_carriage_return = "{{ a }}\r{{ b }}\n{# noqa: OTO005 #}\n"  # line 2: Python's `{{ b }}`, Django's comment
+    kept, suppressed = split_suppressed_in(path, [Finding(path, 2, 0, "OTO005", "m")], lone_carriage_return)
+    assert (len(kept), len(suppressed)) == ((1, 0) if python else (0, 1))
 
 
 def test_unused_directive_edits() -> None:
