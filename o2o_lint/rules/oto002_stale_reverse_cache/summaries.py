@@ -14,19 +14,23 @@ module's summaries are checked against :attr:`ProjectIndex.overlaid`).
 
 from __future__ import annotations
 
+import ast
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from o2o_lint.astutil import dotted_name
 from o2o_lint.django_api import DELETES
 from o2o_lint.index.facts import rule_facts
+from o2o_lint.index.receivers import OBJECT, QUERYSET, ModelTypes
 from o2o_lint.rules.oto002_stale_reverse_cache.facts import (
     ELEMENTS, ELSEWHERE, FACTORY_SUFFIX, MANAGER_USES, _root, path_follows,
 )
 from o2o_lint.rules.oto002_stale_reverse_cache.records import (
     Call, Clear, Escape, Function, Read, Use, Write, function_record, start as _start, stop as _stop,
 )
+from o2o_lint.syntax import parse_module
 
 if TYPE_CHECKING:
     from o2o_lint.index.django import MetaModelClass
@@ -57,6 +61,7 @@ class StaleWrites:
         self.index = index
         self._summaries: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._functions: dict[str, dict[str, Function]] = {}  # module -> records, for saved facts only
+        self._types: dict[str, _ModuleTypes | None] = {}  # module -> its receivers' types, for saved texts only
 
     # -- relations -----------------------------------------------------------------
 
@@ -168,6 +173,71 @@ class StaleWrites:
     def _descends(self, key: str, ancestor: ModelInfo) -> bool:
         model = self.index.models_by_key.get(key)
         return model is not None and ancestor.key in self._lineage(model)
+
+    # -- the receiver's model ------------------------------------------------------
+
+    def _typed_fits(self, module: str, function: Function, receiver: str,
+                    relations: list[ReverseRelation]) -> list[ReverseRelation]:
+        """*relations* minus those whose accessor the receiver cannot have, when the function's
+        code tells the receiver's model (:class:`~o2o_lint.index.receivers.ModelTypes`: an
+        annotation, ``Model.objects.get(...)``, a loop over a queryset, ``request.user``, ``self``
+        in a model's method...). An instance of the model has the accessors of the model and
+        of its parents (multi-table, or an abstract base's field naming it with ``%(class)s``);
+        it may be an instance of a subclass or a proxy too, so theirs are kept. Without that
+        accessor, ``hasattr`` caches nothing (AttributeError) and an assignment would add a
+        plain attribute: nothing to report, nothing to fix (Django 4.2, 5.2, 6.1, verified)."""
+        if not relations:
+            return relations
+        model = self._receiver_model(module, function, receiver)
+        if model is None:
+            return relations
+        lineage = set(self._lineage(model))
+        return [r for r in relations if r.owner in lineage or self._descends(r.owner, model)
+                or r.owner not in self.index.models_by_key]
+
+    def _receiver_model(self, module: str, function: Function, receiver: str) -> ModelInfo | None:
+        """The model *receiver* (``x``, ``request.user``, ``xs[i]``: each element of ``xs``) is an
+        instance of in *function*, or None when the module's code does not tell."""
+        types = self._module_types(module)
+        if types is None:
+            return None
+        scope = types.tree if function.kind == "module" else types.functions.get(function.line)
+        elements = receiver.endswith(ELEMENTS)
+        dotted = receiver[: -len(ELEMENTS)] if elements else receiver
+        try:
+            expression = ast.parse(dotted, mode="eval").body
+        except (SyntaxError, ValueError):
+            return None
+        if scope is None or dotted_name(expression) != dotted:
+            return None
+        try:
+            found = types.types.model_in(expression, scope)
+        except RecursionError:
+            return None
+        if found is None or found.kind != (QUERYSET if elements else OBJECT):
+            return None
+        return found.model
+
+    def _module_types(self, module: str) -> _ModuleTypes | None:
+        """The receivers' types of *module*, from its text (the overlaid text's while one is
+        analysed, never kept); None when it cannot be read or parsed."""
+        cacheable = self._cacheable(module)
+        if cacheable and module in self._types:
+            return self._types[module]
+        found = None
+        path = self.index.overlaid[0] if not cacheable and self.index.overlaid else self.index.path_by_module.get(module)
+        text = self.index.source_text(path) if path is not None else None
+        if text is not None:
+            try:
+                tree = parse_module(text, filename=path or "<unknown>")
+                found = _ModuleTypes(tree, ModelTypes(self.index, module, tree), {
+                    node.lineno: node for node in ast.walk(tree)
+                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))})
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                found = None
+        if cacheable:
+            self._types[module] = found
+        return found
 
     @staticmethod
     def clears(clear: Clear, relation: ReverseRelation) -> bool:
@@ -477,6 +547,7 @@ class StaleWrites:
                     continue
                 relations = self._receiver_fits(module, function, receiver, self.relations(module, write, function.cls))
                 relations = self._cleared_after(function, receiver, write, relations)
+                relations = self._typed_fits(module, function, receiver, relations)
                 if relations:
                     found.append({"param": receiver, "relations": relations, "write": write,
                                   "site": (module, qualname, write.pos[0])})
@@ -488,6 +559,7 @@ class StaleWrites:
                         if expression not in params or self._rebound_between(function, expression, start, _start(call)):
                             continue
                         relations = self._cleared_after(function, expression, call, item["relations"])
+                        relations = self._typed_fits(module, function, expression, relations)
                         if relations:
                             found.append({**item, "param": expression, "relations": relations})
         if cacheable:
@@ -528,6 +600,8 @@ class StaleWrites:
                             continue
                         if targets is None:
                             targets = self.call_targets(module, function, call)
+                        if targets and not self._typed_fits(module, function, read.recv, relations):
+                            continue
                         origin = (module, qualname, read.pos[0])
                         for target_module, target, mapping in targets:
                             for param, expression in mapping.items():
@@ -543,6 +617,8 @@ class StaleWrites:
             function = self.functions(module).get(qualname)
             if function is None:
                 continue
+            if function.calls and not self._typed_fits(module, function, param, self.accessors.get(accessor, [])):
+                continue  # a parameter whose model lacks the accessor passes no cached answer on
             start = (function.line, 0)
             for call in function.calls:
                 if not any(a[1] == param for a in call.args) and call.recv != param:
@@ -596,6 +672,8 @@ class StaleWrites:
                 if not relations:
                     continue
                 found = self._local(function, write, receiver, relations)
+                if found is not None:  # a candidate: only now is the receiver's model looked up
+                    found = self._local(function, write, receiver, self._typed_fits(module, function, receiver, relations))
                 if found is not None:
                     read, matching = found
                     seen = self.observed(function, receiver, write, read.acc)
@@ -609,6 +687,7 @@ class StaleWrites:
                     continue
                 for accessor, origin in self.taint.get((module, qualname, receiver), ()):
                     matching = [r for r in relations if r.accessor == accessor]
+                    matching = self._typed_fits(module, function, receiver, matching)
                     if matching:
                         results.append(_found("writer", write, receiver, accessor, matching, write=write,
                                               function=qualname, origin=origin))
@@ -662,6 +741,7 @@ class StaleWrites:
                     if not matching or not self._read_before(function, read, call, matching):
                         continue
                     matching = self._cleared_after(function, receiver, call, matching)
+                    matching = self._typed_fits(module, function, receiver, matching)
                     if not matching:
                         continue
                     if best is not None and _start(read) <= best_read:
@@ -674,6 +754,14 @@ class StaleWrites:
                                   write=item["write"], callee=call.callee, site=item["site"], seen=seen)
                     best_read = _start(read)
         return best
+
+
+class _ModuleTypes(NamedTuple):
+    """One module's tree, its :class:`ModelTypes`, and its functions by the line of their ``def``."""
+
+    tree: ast.Module
+    types: ModelTypes
+    functions: dict[int, ast.AST]
 
 
 class Found(NamedTuple):
