@@ -46,6 +46,14 @@ Decisions:
 * The write must tie the receiver to the model that owns the accessor's relation: the
   same name as an accessor elsewhere, a forward field or a plain attribute never makes
   a finding.
+* When the code tells the receiver's model (:mod:`o2o_lint.index.receivers`: an annotation,
+  ``self`` of a model, ``Model.objects.get(...)``, a loop over a queryset, ``request.user``,
+  ``get_user_model()``), that model must be able to have the accessor: its own, its
+  multi-table parents', a proxy's model's (an abstract base's ``%(class)s`` name included),
+  or a subclass's or proxy's (the instance may be one). Otherwise the read caches nothing
+  (``AttributeError``) and assigning the written row would add a plain attribute that
+  turns the next ``hasattr()`` around (Django 4.2, 5.2, 6.1): no finding, no call into a
+  writer, and a writer whose parameter is such a receiver is none.
 
 Only a stale answer that can be observed is reported: a later read of the accessor on
 the receiver (in the function, or in the next iteration of a loop that does not rebind
