@@ -318,6 +318,20 @@ class Badge(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="badge")
 '''
 
+#: A user model of the project's own; no module sets ``AUTH_USER_MODEL``.
+_CUSTOM_USER_MODELS = '''\
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Member(AbstractUser):
+    pass
+
+
+class Card(models.Model):
+    member = models.OneToOneField(Member, models.CASCADE, related_name="card")
+'''
+
 
 class StaleReverseCache(LintRule):
     code = "OTO002"
@@ -1208,6 +1222,21 @@ class StaleReverseCache(LintRule):
             """,
             files={"venue/models.py": _RECEIVER_MODELS},
             id="request-user-lacks-accessor",
+        ),
+        # ... and a user model of the project's own, named by `AUTH_USER_MODEL`.
+        Valid(
+            """
+            from venue.models import Ticket
+
+
+            def admit(request):
+                if not hasattr(request.user, 'ticket'):
+                    Ticket.objects.create(holder_id=request.user.pk)
+                return request.user
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS, "members/models.py": _CUSTOM_USER_MODELS,
+                   "members/settings.py": 'AUTH_USER_MODEL = "members.Member"\n'},
+            id="request-user-custom-lacks-accessor",
         ),
         # A writer whose parameter is known to lack the accessor is no writer of it: neither the
         # call nor the write is reported.
@@ -3496,6 +3525,33 @@ class StaleReverseCache(LintRule):
                                "`ensure_ticket()` changes the relation"],
             id="writer-parameter-owns-accessor",
             range=(5, 4, 5, 44),
+        ),
+        # A user model of the project's own while no module sets `AUTH_USER_MODEL` (an environment
+        # variable, a settings file outside the tree): `request.user` may be it, so it is not
+        # taken for `auth.User`.
+        Invalid(
+            """
+            from members.models import Card
+
+
+            def card(request):
+                if not hasattr(request.user, 'card'):
+                    Card.objects.create(member_id=request.user.pk)
+                return request.user.card
+            """,
+            files={"members/models.py": _CUSTOM_USER_MODELS},
+            expected_fix="""
+            from members.models import Card
+
+
+            def card(request):
+                if not hasattr(request.user, 'card'):
+                    request.user.card = Card.objects.create(member_id=request.user.pk)
+                return request.user.card
+            """,
+            expected_messages=["`request.user.card` was read at line 5"],
+            id="request-user-custom-model-unset",
+            range=(6, 8, 6, 54),
         ),
     ]
 

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from o2o_lint.index.model import ModelInfo, ProjectIndex, ReverseRelation
 
 
+#: The user model when no module sets ``AUTH_USER_MODEL``; the bases of the others (as indexed).
+_DEFAULT_USER = "auth.User"
+_USER_BASES = frozenset({"auth.AbstractUser", "auth.AbstractBaseUser"})
 #: factory_boy's base classes for model factories (only their names: factory_boy is never imported).
 FACTORY_BASES = frozenset({"factory.django.DjangoModelFactory", "factory.DjangoModelFactory"})
 
@@ -189,11 +192,21 @@ class StaleWrites:
         if not relations:
             return relations
         model = self._receiver_model(module, function, receiver)
-        if model is None:
+        if model is None or model.key == _DEFAULT_USER and self._own_user_model_unset:
             return relations
         lineage = set(self._lineage(model))
         return [r for r in relations if r.owner in lineage or self._descends(r.owner, model)
                 or r.owner not in self.index.models_by_key]
+
+    @cached_property
+    def _own_user_model_unset(self) -> bool:
+        """No module sets ``AUTH_USER_MODEL``, yet the project has a user model of its own (a
+        concrete subclass of ``AbstractBaseUser``): ``request.user`` may be that one, not the
+        ``auth.User`` receivers are typed as (the setting may come from the environment)."""
+        if "AUTH_USER_MODEL" in self.index.settings:
+            return False
+        return any(not model.abstract and not model.external and not _USER_BASES.isdisjoint(self._lineage(model))
+                   for model in self.index.models.values())
 
     def _receiver_model(self, module: str, function: Function, receiver: str) -> ModelInfo | None:
         """The model *receiver* (``x``, ``request.user``, ``xs[i]``: each element of ``xs``) is an
