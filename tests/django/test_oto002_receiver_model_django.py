@@ -10,6 +10,10 @@ untouched copy and on the copy ``--fix`` wrote, shows on Django 4.2, 5.2 and 6.1
 the reported caches are stale before the fix and right after, and that the ``Guest``
 code's behaviour is the same, since nothing was written there. The probe also shows what
 the fix once offered for it would have done: made the next ``hasattr()`` answer ``True``.
+
+A second project has a user model of its own that no module names in ``AUTH_USER_MODEL``
+(Django runs with it set, as from the environment): ``request.user`` is that model there,
+so its accessor is reported and fixed, stale before and right after.
 """
 
 from __future__ import annotations
@@ -213,3 +217,68 @@ def test_reported_caches_are_stale_until_fixed_and_the_wrong_model_code_is_uncha
         assert after[name] == before[name], (name, before[name], after[name])
     # The assignment a fix would have added turns the next hasattr() around.
     assert before["assigned"] == after["assigned"] == {"hasattr": True}
+
+
+# -- a user model of the project's own, named only in the environment's settings ----------
+
+MEMBER_MODELS = '''
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Member(AbstractUser):
+    pass
+
+
+class Card(models.Model):
+    member = models.OneToOneField(Member, models.CASCADE, related_name="card")
+'''
+
+MEMBER_VIEWS = '''
+from members.models import Card
+
+
+def card(request):
+    if not hasattr(request.user, "card"):
+        Card.objects.create(member_id=request.user.pk)
+    return request.user
+'''
+
+MEMBER_PROBE = r'''
+import json
+from types import SimpleNamespace
+from members.models import Card, Member
+from members.views import card
+
+user = card(SimpleNamespace(user=Member.objects.create(username="ann")))
+print("RESULTS " + json.dumps({"cached": hasattr(user, "card"), "in_db": Card.objects.filter(member=user).exists()}))
+'''
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """No module of the project sets AUTH_USER_MODEL: the settings the code runs with do."""
+    base = tmp_path_factory.mktemp("oto002_members")
+    for name in ("before", "after"):
+        (base / name / "members").mkdir(parents=True)
+        (base / name / "members" / "__init__.py").write_text("")
+        (base / name / "members" / "models.py").write_text(MEMBER_MODELS)
+        (base / name / "members" / "views.py").write_text(MEMBER_VIEWS)
+    check = run_cli(*SELECT, ".", cwd=base / "before")
+    fixed = run_cli("--fix", *SELECT, ".", cwd=base / "after")
+    return {"before": base / "before", "after": base / "after", "check": check, "fixed": fixed}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_request_user_may_be_the_projects_own_user_model(members: dict, version: str) -> None:
+    assert findings(members["check"].stdout) == {("members/views.py", 7)}, members["check"].stdout
+    assert "Fixed 1 finding" in members["fixed"].stdout, members["fixed"].stdout + members["fixed"].stderr
+    results = {}
+    for name in ("before", "after"):
+        run = run_django(members[name], ["members"], MEMBER_PROBE, version=version,
+                         extra_settings='AUTH_USER_MODEL="members.Member",')
+        assert run.returncode == 0, run.stderr[-3000:]
+        line = next(line for line in run.stdout.splitlines() if line.startswith("RESULTS "))
+        results[name] = json.loads(line[len("RESULTS "):])
+    assert results["before"] == {"cached": False, "in_db": True}
+    assert results["after"] == {"cached": True, "in_db": True}
