@@ -198,6 +198,16 @@ class StaleWrites:
         return [r for r in relations if r.owner in lineage or self._descends(r.owner, model)
                 or r.owner not in self.index.models_by_key]
 
+    def _origin_fits(self, origin: tuple[str, str, int], accessor: str, relations: list[ReverseRelation]) -> bool:
+        """Whether the caller's read of *accessor* at *origin* (see :attr:`taint`) is on a
+        receiver that may own one of *relations* (the writer's): typed only for a finding."""
+        module, qualname, line = origin
+        function = self.functions(module).get(qualname)
+        if function is None:
+            return True
+        reads = [r for r in function.reads if r.pos[0] == line and r.acc == accessor]
+        return not reads or any(self._typed_fits(module, function, r.recv, relations) for r in reads)
+
     @cached_property
     def _own_user_model_unset(self) -> bool:
         """No module sets ``AUTH_USER_MODEL``, yet the project has a user model of its own (a
@@ -613,8 +623,6 @@ class StaleWrites:
                             continue
                         if targets is None:
                             targets = self.call_targets(module, function, call)
-                        if targets and not self._typed_fits(module, function, read.recv, relations):
-                            continue
                         origin = (module, qualname, read.pos[0])
                         for target_module, target, mapping in targets:
                             for param, expression in mapping.items():
@@ -630,15 +638,19 @@ class StaleWrites:
             function = self.functions(module).get(qualname)
             if function is None:
                 continue
-            if function.calls and not self._typed_fits(module, function, param, self.accessors.get(accessor, [])):
-                continue  # a parameter whose model lacks the accessor passes no cached answer on
+            passes: bool | None = None  # a parameter whose model lacks the accessor passes no cached answer on
             start = (function.line, 0)
             for call in function.calls:
                 if not any(a[1] == param for a in call.args) and call.recv != param:
                     continue
                 if self._rebound_between(function, param, start, _start(call)):
                     continue
-                for target_module, target, mapping in self.call_targets(module, function, call):
+                targets = self.call_targets(module, function, call)
+                if targets and passes is None:
+                    passes = bool(self._typed_fits(module, function, param, self.accessors.get(accessor, [])))
+                if not passes:
+                    continue
+                for target_module, target, mapping in targets:
                     for callee_param, expression in mapping.items():
                         if expression == param:
                             queue.append((target_module, target, callee_param, accessor, origin))
@@ -701,7 +713,7 @@ class StaleWrites:
                 for accessor, origin in self.taint.get((module, qualname, receiver), ()):
                     matching = [r for r in relations if r.accessor == accessor]
                     matching = self._typed_fits(module, function, receiver, matching)
-                    if matching:
+                    if matching and self._origin_fits(origin, accessor, matching):
                         results.append(_found("writer", write, receiver, accessor, matching, write=write,
                                               function=qualname, origin=origin))
                         break
