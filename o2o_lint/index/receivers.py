@@ -227,6 +227,14 @@ class ModelTypes:
             model = self.index.django.related_model(model, step)
         return model
 
+    def model_in(self, node: ast.expr, scope: ast.AST) -> ModelType | None:
+        """What *node*, an expression built apart from the tree (``ast.parse("request.user")``),
+        stands for when written in *scope*: the module's tree or one of its functions; None
+        when unknown, or when *scope* is not a scope of the tree."""
+        if id(scope) not in self._parent_scope:
+            return None
+        return self._type(node, scope)
+
     def instance_model(self, node: ast.expr) -> ModelInfo | None:
         """The model *node* is an instance (or the class) of, or None."""
         found = self.model_of(node)

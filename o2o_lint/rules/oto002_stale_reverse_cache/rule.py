@@ -53,6 +53,14 @@ Decisions:
 * The write must tie the receiver to the model that owns the accessor's relation: the
   same name as an accessor elsewhere, a forward field or a plain attribute never makes
   a finding.
+* When the code tells the receiver's model (:mod:`o2o_lint.index.receivers`: an annotation,
+  ``self`` of a model, ``Model.objects.get(...)``, a loop over a queryset, ``request.user``,
+  ``get_user_model()``), that model must be able to have the accessor: its own, its
+  multi-table parents', a proxy's model's (an abstract base's ``%(class)s`` name included),
+  or a subclass's or proxy's (the instance may be one). Otherwise the read caches nothing
+  (``AttributeError``) and assigning the written row would add a plain attribute that
+  turns the next ``hasattr()`` around (Django 4.2, 5.2, 6.1): no finding, no call into a
+  writer, and a writer whose parameter is such a receiver is none.
 
 Only a stale answer that can be observed is reported: a later read of the accessor on
 the receiver (in the function, or in the next iteration of a loop that does not rebind
@@ -349,6 +357,78 @@ class Member(models.Model):
 
 class Ribbon(models.Model):
     member = models.OneToOneField(Member, models.CASCADE, related_name="ribbon")
+'''
+
+#: ``request.user`` is an instance of the user model: here ``Owner``.
+_USER_IS_OWNER = 'AUTH_USER_MODEL = "shop.Owner"\n'
+
+#: Receivers of known models: ``Guest`` has no ``ticket`` (``Host`` has); ``Restaurant`` (multi-table)
+#: and ``ProxyPlace`` have ``Place``'s ``lease``; the user model (``auth.User``) has ``badge``.
+_RECEIVER_MODELS = '''\
+from django.conf import settings
+from django.db import models
+
+
+class Host(models.Model):
+    name = models.CharField(max_length=50, default="")
+
+
+class Guest(models.Model):
+    name = models.CharField(max_length=50, default="")
+
+
+class Ticket(models.Model):
+    holder = models.OneToOneField(Host, models.CASCADE, related_name="ticket")
+
+
+class Place(models.Model):
+    name = models.CharField(max_length=50, default="")
+
+
+class Restaurant(Place):
+    pass
+
+
+class ProxyPlace(Place):
+    class Meta:
+        proxy = True
+
+
+class Lease(models.Model):
+    place = models.OneToOneField(Place, models.CASCADE, related_name="lease")
+
+
+class Licence(models.Model):
+    restaurant = models.OneToOneField(Restaurant, models.CASCADE, related_name="licence")
+
+
+class Stamped(models.Model):
+    owner = models.OneToOneField(Host, models.CASCADE, related_name="%(class)s_card")
+
+    class Meta:
+        abstract = True
+
+
+class LoyaltyCard(Stamped):
+    pass
+
+
+class Badge(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="badge")
+'''
+
+#: A user model of the project's own; no module sets ``AUTH_USER_MODEL``.
+_CUSTOM_USER_MODELS = '''\
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Member(AbstractUser):
+    pass
+
+
+class Card(models.Model):
+    member = models.OneToOneField(Member, models.CASCADE, related_name="card")
 '''
 
 
@@ -1482,6 +1562,142 @@ class StaleReverseCache(LintRule):
             files={"shop/models.py": _MODELS},
             id="write-to-another-database",
         ),
+        # The receiver's model is known and has no such accessor (it is another model's): the
+        # read caches nothing (AttributeError), and assigning the written row would add a plain
+        # attribute, changing what the next hasattr() says (Django 4.2, 5.2, 6.1, verified).
+        Valid(
+            """
+            from venue.models import Guest, Ticket
+
+
+            def admit(guest: Guest):
+                if not hasattr(guest, 'ticket'):
+                    Ticket.objects.create(holder_id=guest.pk)
+                return guest
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            id="annotated-receiver-lacks-accessor",
+        ),
+        Valid(
+            """
+            from venue.models import Guest, Ticket
+
+
+            def admit(pk):
+                guest = Guest.objects.get(pk=pk)
+                if getattr(guest, 'ticket', None) is None:
+                    Ticket.objects.create(holder_id=guest.pk)
+                return guest
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            id="fetched-receiver-lacks-accessor",
+        ),
+        Valid(
+            """
+            from venue.models import Guest, Ticket
+
+
+            def admit_all():
+                for guest in Guest.objects.filter(name=''):
+                    try:
+                        guest.ticket
+                    except Ticket.DoesNotExist:
+                        Ticket.objects.create(holder_id=guest.pk)
+                        print(guest.ticket)
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            id="loop-receiver-lacks-accessor",
+        ),
+        # `request.user` is the user model (`auth.User` here): `ticket` is not its accessor.
+        Valid(
+            """
+            from venue.models import Ticket
+
+
+            def admit(request):
+                if not hasattr(request.user, 'ticket'):
+                    Ticket.objects.create(holder_id=request.user.pk)
+                return request.user
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            id="request-user-lacks-accessor",
+        ),
+        # ... and a user model of the project's own, named by `AUTH_USER_MODEL`.
+        Valid(
+            """
+            from venue.models import Ticket
+
+
+            def admit(request):
+                if not hasattr(request.user, 'ticket'):
+                    Ticket.objects.create(holder_id=request.user.pk)
+                return request.user
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS, "members/models.py": _CUSTOM_USER_MODELS,
+                   "members/settings.py": 'AUTH_USER_MODEL = "members.Member"\n'},
+            id="request-user-custom-lacks-accessor",
+        ),
+        # A writer whose parameter is known to lack the accessor is no writer of it: neither the
+        # call nor the write is reported.
+        Valid(
+            """
+            from venue.models import Guest, Ticket
+
+
+            def ensure_ticket(guest: Guest):
+                Ticket.objects.create(holder_id=guest.pk)
+
+
+            def admit(person):
+                if not hasattr(person, 'ticket'):
+                    ensure_ticket(person)
+                return person
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            id="writer-parameter-lacks-accessor",
+        ),
+        # ... nor is a call from a reader whose receiver lacks it (the writer's parameter is unknown).
+        Valid(
+            """
+            from venue.models import Guest, Ticket
+
+
+            def ensure_ticket(person):
+                Ticket.objects.create(holder_id=person.pk)
+
+
+            def admit(guest: Guest):
+                if not hasattr(guest, 'ticket'):
+                    ensure_ticket(guest)
+                return guest
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            id="caller-receiver-lacks-accessor",
+        ),
+        # ... nor one passing a parameter known to lack it on to a writer (the writer is not
+        # reported for this caller either).
+        Valid(
+            """
+            from venue.models import Guest, Ticket
+
+
+            def ensure_ticket(person):
+                Ticket.objects.create(holder_id=person.pk)
+
+
+            def reissue(guest: Guest):
+                Ticket.objects.filter(holder_id=guest.pk).delete()
+                ensure_ticket(guest)
+
+
+            def admit(person):
+                if hasattr(person, 'ticket'):
+                    reissue(person)
+                return person
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            id="passing-parameter-lacks-accessor",
+        ),
     ]
     INVALID = [
         # -- stale after an absence was cached -------------------------------------------
@@ -2235,7 +2451,7 @@ class StaleReverseCache(LintRule):
                     Profile.objects.create(owner_id=request.user.pk)
                 return request.user.profile
             """,
-            files={"shop/models.py": _MODELS},
+            files={"shop/models.py": _MODELS, "shop/settings.py": _USER_IS_OWNER},
             expected_fix="""
             from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
 
@@ -3360,7 +3576,7 @@ class StaleReverseCache(LintRule):
                     Profile.objects.create(owner_id=request.user.pk)
                 return render(request, 'settings.html')
             """,
-            files={"shop/models.py": _MODELS},
+            files={"shop/models.py": _MODELS, "shop/settings.py": _USER_IS_OWNER},
             expected_fix="""
             from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
 
@@ -4042,6 +4258,248 @@ class StaleReverseCache(LintRule):
             expected_messages=["`solo.desk`"],
             id="read-on-write-line",
             range=(6, 8, 6, 47),
+        ),
+        # The receiver's model is known and owns the accessor: reported as before.
+        Invalid(
+            """
+            from venue.models import Host, Ticket
+
+
+            def admit(host: Host):
+                if not hasattr(host, 'ticket'):
+                    Ticket.objects.create(holder_id=host.pk)
+                return host
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            expected_fix="""
+            from venue.models import Host, Ticket
+
+
+            def admit(host: Host):
+                if not hasattr(host, 'ticket'):
+                    host.ticket = Ticket.objects.create(holder_id=host.pk)
+                return host
+            """,
+            expected_messages=["`host.ticket` was read at line 5"],
+            id="annotated-receiver-owns-accessor",
+            range=(6, 8, 6, 48),
+        ),
+        # A multi-table child has its parents' accessors (the descriptor is inherited; the
+        # cache is the child instance's).
+        Invalid(
+            """
+            from venue.models import Lease, Restaurant
+
+
+            def open_lease(pk):
+                restaurant = Restaurant.objects.get(pk=pk)
+                if not hasattr(restaurant, 'lease'):
+                    Lease.objects.create(place_id=restaurant.pk)
+                return restaurant
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            expected_fix="""
+            from venue.models import Lease, Restaurant
+
+
+            def open_lease(pk):
+                restaurant = Restaurant.objects.get(pk=pk)
+                if not hasattr(restaurant, 'lease'):
+                    restaurant.lease = Lease.objects.create(place_id=restaurant.pk)
+                return restaurant
+            """,
+            expected_messages=["`restaurant.lease` was read at line 6"],
+            id="mti-child-receiver-parent-accessor",
+            range=(7, 8, 7, 52),
+        ),
+        # So does a proxy of the model.
+        Invalid(
+            """
+            from venue.models import Lease, ProxyPlace
+
+
+            def open_leases():
+                for place in ProxyPlace.objects.all():
+                    if not hasattr(place, 'lease'):
+                        Lease.objects.create(place_id=place.pk)
+                    print(place.lease)
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            expected_fix="""
+            from venue.models import Lease, ProxyPlace
+
+
+            def open_leases():
+                for place in ProxyPlace.objects.all():
+                    if not hasattr(place, 'lease'):
+                        place.lease = Lease.objects.create(place_id=place.pk)
+                    print(place.lease)
+            """,
+            expected_messages=["it is read again at line 8"],
+            id="proxy-receiver-owns-accessor",
+            range=(7, 12, 7, 51),
+        ),
+        # A model annotation may hold an instance of a subclass: the subclass's accessors count.
+        Invalid(
+            """
+            from venue.models import Licence, Place
+
+
+            def license(place: Place):
+                if not hasattr(place, 'licence'):
+                    Licence.objects.create(restaurant_id=place.pk)
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            expected_fix="""
+            from venue.models import Licence, Place
+
+
+            def license(place: Place):
+                if not hasattr(place, 'licence'):
+                    place.licence = Licence.objects.create(restaurant_id=place.pk)
+            """,
+            expected_messages=["`place` escapes: it is a parameter"],
+            id="annotated-parent-child-accessor",
+            range=(6, 8, 6, 54),
+        ),
+        # An abstract base's `related_name="%(class)s_card"`: the accessor of each concrete subclass.
+        Invalid(
+            """
+            from venue.models import Host, LoyaltyCard
+
+
+            def enrol(host: Host):
+                if not hasattr(host, 'loyaltycard_card'):
+                    LoyaltyCard.objects.create(owner_id=host.pk)
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            expected_fix="""
+            from venue.models import Host, LoyaltyCard
+
+
+            def enrol(host: Host):
+                if not hasattr(host, 'loyaltycard_card'):
+                    host.loyaltycard_card = LoyaltyCard.objects.create(owner_id=host.pk)
+            """,
+            expected_messages=["`host.loyaltycard_card` was read at line 5"],
+            id="abstract-base-class-accessor",
+            range=(6, 8, 6, 52),
+        ),
+        # The user model (`auth.User` by default) owns the accessors of `settings.AUTH_USER_MODEL` relations.
+        Invalid(
+            """
+            from venue.models import Badge
+
+
+            def badge(request):
+                if not hasattr(request.user, 'badge'):
+                    Badge.objects.create(user_id=request.user.pk)
+                return request.user.badge
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            expected_fix="""
+            from venue.models import Badge
+
+
+            def badge(request):
+                if not hasattr(request.user, 'badge'):
+                    request.user.badge = Badge.objects.create(user_id=request.user.pk)
+                return request.user.badge
+            """,
+            expected_messages=["`request.user.badge` was read at line 5"],
+            id="request-user-owns-accessor",
+            range=(6, 8, 6, 53),
+        ),
+        Invalid(
+            """
+            from django.contrib.auth import get_user_model
+
+            from venue.models import Badge
+
+
+            def badge(pk):
+                user = get_user_model().objects.get(pk=pk)
+                if not hasattr(user, 'badge'):
+                    Badge.objects.create(user_id=user.pk)
+                return user
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            expected_fix="""
+            from django.contrib.auth import get_user_model
+
+            from venue.models import Badge
+
+
+            def badge(pk):
+                user = get_user_model().objects.get(pk=pk)
+                if not hasattr(user, 'badge'):
+                    user.badge = Badge.objects.create(user_id=user.pk)
+                return user
+            """,
+            expected_messages=["`user.badge` was read at line 8"],
+            id="get-user-model-owns-accessor",
+            range=(9, 8, 9, 45),
+        ),
+        # A writer whose parameter's model owns the accessor: the call and the write are reported.
+        Invalid(
+            """
+            from venue.models import Host, Ticket
+
+
+            def ensure_ticket(host: Host):
+                Ticket.objects.create(holder_id=host.pk)
+
+
+            def admit(person):
+                if not hasattr(person, 'ticket'):
+                    ensure_ticket(person)
+                return person
+            """,
+            files={"venue/models.py": _RECEIVER_MODELS},
+            expected_fix="""
+            from venue.models import Host, Ticket
+
+
+            def ensure_ticket(host: Host):
+                host.ticket = Ticket.objects.create(holder_id=host.pk)
+
+
+            def admit(person):
+                if not hasattr(person, 'ticket'):
+                    ensure_ticket(person)
+                return person
+            """,
+            expected_messages=["callers read `host.ticket` before calling `ensure_ticket()`",
+                               "`ensure_ticket()` changes the relation"],
+            id="writer-parameter-owns-accessor",
+            range=(5, 4, 5, 44),
+        ),
+        # A user model of the project's own while no module sets `AUTH_USER_MODEL` (an environment
+        # variable, a settings file outside the tree): `request.user` may be it, so it is not
+        # taken for `auth.User`.
+        Invalid(
+            """
+            from members.models import Card
+
+
+            def card(request):
+                if not hasattr(request.user, 'card'):
+                    Card.objects.create(member_id=request.user.pk)
+                return request.user.card
+            """,
+            files={"members/models.py": _CUSTOM_USER_MODELS},
+            expected_fix="""
+            from members.models import Card
+
+
+            def card(request):
+                if not hasattr(request.user, 'card'):
+                    request.user.card = Card.objects.create(member_id=request.user.pk)
+                return request.user.card
+            """,
+            expected_messages=["`request.user.card` was read at line 5"],
+            id="request-user-custom-model-unset",
+            range=(6, 8, 6, 54),
         ),
     ]
 
