@@ -17,7 +17,7 @@ from o2o_lint.astutil import dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 17  # 17: whether TEMPLATES DIRS were all read (``template_dirs_resolved``), lists of DIRS, ``.joinpath``; 16: settings-driven relation targets (``settings.X_MODEL``, ``getattr(settings, ...)``); 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
+FACTS_VERSION = 18  # 18: a factory's Meta.strategy; stale-cache facts: exits, no-op moves, rebinding calls, rolled-back durable blocks; 17: whether TEMPLATES DIRS were all read (``template_dirs_resolved``), lists of DIRS, ``.joinpath``; 16: settings-driven relation targets (``settings.X_MODEL``, ``getattr(settings, ...)``); 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
 
 Facts = dict[str, Any]
 
@@ -240,6 +240,9 @@ def _meta(body: list[ast.stmt]) -> Facts | None:
                     elif isinstance(target, ast.Name) and target.id == "model":
                         # ``model = Article`` (a ModelForm's, a factory's): a name or "app.Model"
                         meta["model"] = _constant(item.value) or dotted_name(item.value)
+                    elif isinstance(target, ast.Name) and target.id == "strategy":
+                        # a factory's ``strategy = factory.BUILD_STRATEGY``: a name or "build"
+                        meta["strategy"] = _constant(item.value) or dotted_name(item.value) or "?"
             return meta
     return None
 
