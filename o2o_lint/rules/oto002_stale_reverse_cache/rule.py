@@ -3448,6 +3448,37 @@ class StaleReverseCache(LintRule):
             id="write-then-continue-same-receiver",
             range=(8, 12, 8, 62),
         ),
+        # break leaves the inner loop only: the outer loop's next iteration reads the receiver.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fill(pk, bios):
+                owner = Owner.objects.get(pk=pk)
+                for bio in bios:
+                    for attempt in range(3):
+                        if not hasattr(owner, 'profile'):
+                            Profile.objects.create(owner_id=owner.pk, bio=bio)
+                            break
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fill(pk, bios):
+                owner = Owner.objects.get(pk=pk)
+                for bio in bios:
+                    for attempt in range(3):
+                        if not hasattr(owner, 'profile'):
+                            owner.profile = Profile.objects.create(owner_id=owner.pk, bio=bio)
+                            break
+            """,
+            expected_messages=["it is read again at line 8, in the loop's next iteration"],
+            id="inner-break-outer-next-iteration",
+            range=(9, 16, 9, 66),
+        ),
         # The loop rebinds the receiver only after a read that follows the write.
         Invalid(
             """

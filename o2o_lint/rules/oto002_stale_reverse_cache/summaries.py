@@ -106,7 +106,7 @@ def _leaves_loop(function: Function, loop_path: list[Any], first: Write | Call) 
         if level is None or level <= depth:
             continue
         path = exit_.path
-        inner = range(depth + 1, level, 2)
+        inner = range(depth + 2, level, 2)  # the fields of the statements between the loop's body and the exit
         if exit_.kind == "return":
             return True
         if exit_.kind == "raise" and not any(str(path[i]).startswith(("try.", "with.")) for i in inner):
