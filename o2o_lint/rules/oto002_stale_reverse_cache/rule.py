@@ -28,10 +28,16 @@ leaves ``obj.rel`` wrong until the instance is refreshed:
   block is the outermost): a write at the end of the block, reported without a fix.
   Elsewhere the commit may be a caller's (or ``ATOMIC_REQUESTS``'): not followed (verified
   on 4.2, 5.2 and 6.1: after an inner block the cache still agrees with the database).
+  Nor in a durable block holding a ``raise``, an ``assert`` or ``set_rollback(...)``: it may
+  roll back, and Django drops its ``on_commit()`` jobs (verified on 4.2, 5.2 and 6.1).
 
 Writes through the instance refresh the cache themselves and are never reported:
 ``Rel.objects.create(owner=obj)``, ``Rel(owner=obj).save()``, ``rel.owner = obj;
 rel.save()``, ``obj.rel = rel``; so is saving the related row's own fields.
+Nor writes that write nothing or are on another object: a factory_boy factory whose
+``Meta.strategy`` (its own or its base factory's) is not create, called (``build()``
+runs); ``filter(owner=obj).update(owner=obj)`` (the rows stay ``obj``'s); a write after
+calling a function that rebinds the receiver through ``nonlocal`` / ``global``.
 
 Decisions:
 
@@ -52,7 +58,11 @@ the receiver (in the function, or in the next iteration of a loop that does not 
 the receiver), or the receiver escaping, so that a caller or a callee can read it: a
 parameter (the elements of an iterated parameter too) or ``self``, a module-level name,
 or a receiver returned, yielded, stored, passed to a call or used as a method's instance
-after the write. The message says which (the line of the read, or how it escapes). A
+after the write. The message says which (the line of the read, or how it escapes). The
+read must be reachable from the write: not cut off by a ``return``, ``raise``, ``break`` or
+``continue`` standing after the write in its block or an enclosing one (a caught ``raise``,
+an inner loop's ``break``, a ``finally`` still reach it); the next iteration only when the
+loop can go on from the write. A
 loop that creates the missing rows by ``owner_id=`` and moves on, or a management
 command whose local is never read again, is not reported. A name the function does not
 bind (a global) escapes. A receiver reached through an attribute (``request.user``,
