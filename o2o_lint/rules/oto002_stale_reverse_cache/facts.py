@@ -1240,10 +1240,6 @@ _WRITE_WORDS = re.compile(r"\.a?(?:save|save_base|delete|update|create|get_or_cr
                           r"|Factory\(|\.make\(")
 
 
-#: A ``global`` or ``nonlocal`` statement, in the text (a superset).
-_REBINDING = re.compile(r"\b(?:global|nonlocal)[ \t]+[A-Za-z_]")
-
-
 def _candidate_lines(text: str) -> list[int]:
     """Line numbers of candidate words, from the text alone (no tree walk)."""
     matches = [m.start() for m in _READ_WORDS.finditer(text)] + [m.start() for m in _WRITE_WORDS.finditer(text)]
@@ -1262,16 +1258,16 @@ def function_writes(tree: ast.Module, text: str | None = None) -> dict[str, Even
     """
     lines = _interesting_lines(tree) if text is None else _candidate_lines(text)
     managers, uses = _managers(tree)
-    rebinders: dict[str, list[str]] | None = None
-    if text is None or _REBINDING.search(text):
-        # module functions rebinding module names (``global G``): calling one rebinds them
-        rebinders = {n.name: _rebound_names(n) for n in tree.body if isinstance(n, _FUNCTIONS)}
-        rebinders = {name: names for name, names in rebinders.items() if names}
     found: dict[str, Event] = {}
     if uses:
         found[MANAGER_USES] = uses  # type: ignore[assignment]
     if not lines and not managers:
         return found
+    rebinders: dict[str, list[str]] | None = None
+    if text is None or "global " in text or "nonlocal " in text:
+        # module functions rebinding module names (``global G``): calling one rebinds them
+        rebinders = {n.name: _rebound_names(n) for n in tree.body if isinstance(n, _FUNCTIONS)}
+        rebinders = {name: names for name, names in rebinders.items() if names}
     lines.sort()
     from bisect import bisect_left
 
