@@ -17,7 +17,7 @@ from o2o_lint.astutil import child_nodes, dotted_name, resolve_relative
 from o2o_lint.django_api import RELATION_KEYWORDS
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 20  # 20: the stale-cache rule: no write for an unawaited async call, a using() chain, a get_or_create whose defaults set the looked-up field, a manager class several models use; 19: a rule's facts: reads on the peers of a `fetch_mode(FETCH_PEERS)` loop; 18: swapper targets (``get_model_name``), ``Meta.swappable``, ``set_app_prefix`` calls, names bound to ``get_model_name``; 17: whether TEMPLATES DIRS were all read (``template_dirs_resolved``), lists of DIRS, ``.joinpath``; 16: settings-driven relation targets (``settings.X_MODEL``, ``getattr(settings, ...)``); 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
+FACTS_VERSION = 21  # 21: a factory's Meta.strategy; stale-cache facts: exits, no-op moves, rebinding calls, rolled-back durable blocks; 20: the stale-cache rule: no write for an unawaited async call, a using() chain, a get_or_create whose defaults set the looked-up field, a manager class several models use; 19: a rule's facts: reads on the peers of a `fetch_mode(FETCH_PEERS)` loop; 18: swapper targets (``get_model_name``), ``Meta.swappable``, ``set_app_prefix`` calls, names bound to ``get_model_name``; 17: whether TEMPLATES DIRS were all read (``template_dirs_resolved``), lists of DIRS, ``.joinpath``; 16: settings-driven relation targets (``settings.X_MODEL``, ``getattr(settings, ...)``); 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
 
 Facts = dict[str, Any]
 
@@ -276,6 +276,9 @@ def _meta(body: list[ast.stmt]) -> Facts | None:
                         meta["model"] = _constant(item.value) or dotted_name(item.value)
                     elif isinstance(target, ast.Name) and target.id == "swappable":
                         meta["swappable"] = _swappable(item.value)
+                    elif isinstance(target, ast.Name) and target.id == "strategy":
+                        # a factory's ``strategy = factory.BUILD_STRATEGY``: a name or "build"
+                        meta["strategy"] = _constant(item.value) or dotted_name(item.value) or "?"
             return meta
     return None
 

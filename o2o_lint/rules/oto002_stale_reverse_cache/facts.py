@@ -65,6 +65,8 @@ _SCOPE_TYPES = frozenset(_SCOPES)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _DEFINITIONS = (*_FUNCTIONS, ast.ClassDef)
 _MATCH = getattr(ast, "Match", ())
+#: Statements after which nothing of their block runs.
+_EXITS = {ast.Return: "return", ast.Raise: "raise", ast.Break: "break", ast.Continue: "continue"}
 #: Model methods that save the instance: ``save_base(raw=True)`` too (multi-table promotion by id).
 SAVE_METHODS = SAVES | {"save_base"}
 #: Manager methods that save a list of instances.
@@ -315,7 +317,8 @@ class _Tracked:
 
 
 class _FunctionWalker:
-    def __init__(self, params: list[str], managed: list[str] | None = None) -> None:
+    def __init__(self, params: list[str], managed: list[str] | None = None,
+                 rebinders: dict[str, list[str]] | None = None) -> None:
         self.params = params
         #: a manager's or queryset's method: the models using the class, and its ``self``
         self.managed = managed or []
@@ -353,6 +356,11 @@ class _FunctionWalker:
         self.peer_querysets: dict[str, str] = {}
         #: ``id()`` of the calls an ``await`` runs: an async write not awaited writes nothing
         self.awaited: set[int] = set()
+        #: ``return``, ``raise``, ``break``, ``continue``: [kind, pos, path] (what cannot follow them)
+        self.exits: list[list[Any]] = []
+        #: a function called by name -> the names it rebinds through ``nonlocal`` / ``global``
+        #: (None: the module declares none)
+        self.rebinders: dict[str, list[str]] | None = None if rebinders is None else dict(rebinders)
 
     # -- statements ----------------------------------------------------------------
 
@@ -366,6 +374,9 @@ class _FunctionWalker:
                 self.expr(decorator, [*here, "h"])
             self.bind(node.name, _pos(node))
             self.nested.append(node)
+            rebound = _rebound_names(node) if self.rebinders is not None and isinstance(node, _FUNCTIONS) else []
+            if rebound and self.rebinders is not None:
+                self.rebinders[node.name] = rebound
             return
         header = [*here, "h"]
         if isinstance(node, ast.If):
@@ -399,7 +410,8 @@ class _FunctionWalker:
                 self.expr(item.context_expr, header)
                 if item.optional_vars is not None:
                     self.target(item.optional_vars, None, _pos(item.optional_vars), header)
-            durable = any(_durable(item.context_expr) for item in node.items)
+            # a block that may end by an exception rolls back: its on_commit() jobs never run
+            durable = any(_durable(item.context_expr) for item in node.items) and not _may_roll_back(node)
             if durable:
                 self.durable.append((here, node.end_lineno or node.lineno))
             self.block(node.body, [*here, "with.b"])
@@ -428,6 +440,9 @@ class _FunctionWalker:
             self.simple(node, [*here, ""])
 
     def simple(self, node: ast.stmt, path: list[Any]) -> None:
+        exit_kind = _EXITS.get(type(node))
+        if exit_kind is not None:
+            self.exits.append([exit_kind, _pos(node), path])
         if isinstance(node, ast.Return) and node.value is not None:
             self.escape(node.value, "returned", node, path)
         if isinstance(node, ast.Assign):
@@ -803,6 +818,9 @@ class _FunctionWalker:
             self.on_commit(node)
         if isinstance(func, ast.Name):
             name = func.id
+            for rebound in self.rebinders.get(name, ()) if self.rebinders else ():
+                # ``fresh()`` doing ``nonlocal x; x = ...``: a rebinding of ``x`` here
+                self.bind(rebound, _end(node))
             if name in ("hasattr", "getattr"):
                 read = _read_of(node)
                 if read is not None:
@@ -1045,8 +1063,9 @@ class _FunctionWalker:
         model, steps = chains[0]
         before = len(self.writes)
         updated = self.ties(node)
+        kept = _kept_owners(self, steps)
         for key, (kind, receiver) in updated.items():
-            if kind in ("inst", "pk", "other"):
+            if kind in ("inst", "pk", "other") and receiver not in kept.get(key.removesuffix("_id"), ()):
                 self.write("attach", receiver, node, path, method, model=model, key=key)
         fields = {k.removesuffix("_id"): tie for k, tie in updated.items()}
         for step, call in steps:
@@ -1226,6 +1245,8 @@ class _FunctionWalker:
             summary["escapes"] = escapes
         if self.loops:
             summary["loops"] = self.loops
+        if self.exits:
+            summary["exits"] = self.exits
         if self.managed:
             summary["managed"] = self.managed
         if class_name is not None:
@@ -1287,6 +1308,42 @@ def _durable(context: ast.expr) -> bool:
     return isinstance(context, ast.Call) and (_dotted(context.func) or "").rpartition(".")[2] == "atomic" \
         and any(k.arg == "durable" and isinstance(k.value, ast.Constant) and k.value.value is True
                 for k in context.keywords)
+
+
+def _may_roll_back(node: ast.With | ast.AsyncWith) -> bool:
+    """A block holding a ``raise``, an ``assert`` or a ``set_rollback(...)`` call may roll back
+    (Django discards its ``on_commit()`` jobs then): which of them runs is not followed."""
+    for child in ast.walk(node):
+        if isinstance(child, (ast.Raise, ast.Assert)):
+            return True
+        if isinstance(child, ast.Call) and (_dotted(child.func) or "").rpartition(".")[2] == "set_rollback":
+            return True
+    return False
+
+
+def _kept_owners(walker: _FunctionWalker, steps: list[tuple[str, ast.Call]]) -> dict[str, set[str]]:
+    """The fields a chain's ``filter()``/``get()`` steps tie to an instance (``filter(owner=x)``:
+    ``{"owner": {"x"}}``): an ``update(owner=x)`` of those rows leaves them ``x``'s (a no-op move)."""
+    kept: dict[str, set[str]] = {}
+    for step, call in steps:
+        if step in LOOKUP_STEPS:
+            for key, (kind, receiver) in walker.ties(call, lookup=True).items():
+                if kind in ("inst", "pk", "other"):
+                    kept.setdefault(key.removesuffix("_id"), set()).add(receiver)
+    return kept
+
+
+def _rebound_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """The names a function declares ``nonlocal`` or ``global`` (calling it may rebind them)."""
+    names: list[str] = []
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (ast.Nonlocal, ast.Global)):
+            names += [n for n in current.names if n not in names]
+        elif not isinstance(current, _DEFINITIONS):
+            stack.extend(c for c in child_nodes(current) if not isinstance(c, ast.expr))  # statements only
+    return names
 
 
 def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
@@ -1554,6 +1611,11 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
         found[FIXTURES] = pytest_facts  # type: ignore[assignment]
     if not lines and not managers:
         return found
+    rebinders: dict[str, list[str]] | None = None
+    if text is None or "global " in text or "nonlocal " in text:
+        # module functions rebinding module names (``global G``): calling one rebinds them
+        rebinders = {n.name: _rebound_names(n) for n in tree.body if isinstance(n, _FUNCTIONS)}
+        rebinders = {name: names for name, names in rebinders.items() if names}
     lines.sort()
 
     def interesting(node: ast.AST) -> bool:
@@ -1570,10 +1632,11 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
             continue
         if isinstance(node, _FUNCTIONS):
             kind = _kind(node, class_name)
-            walker = _FunctionWalker(_params(node), managers.get(class_name or "") if kind == "method" else None)
+            walker = _FunctionWalker(_params(node), managers.get(class_name or "") if kind == "method" else None,
+                                     rebinders)
             line = node.lineno
         else:
-            walker = _FunctionWalker([])
+            walker = _FunctionWalker([], rebinders=rebinders)
             kind, line = "module", 1
         walker.fetch_peers = fetch_peers
         if words is not None and not walker.managed:
@@ -1803,4 +1866,4 @@ def _pytest_fixtures(tree: ast.Module, text: str | None) -> dict[str, Any] | Non
 
 
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=10, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=11, extract=function_writes)

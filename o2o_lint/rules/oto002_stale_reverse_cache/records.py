@@ -103,6 +103,14 @@ class Loop(NamedTuple):
     pos: Pos
 
 
+class Exit(NamedTuple):
+    """A ``return``, ``raise``, ``break`` or ``continue``: the rest of its block does not run."""
+
+    kind: str
+    pos: Pos
+    path: Path
+
+
 class Bind(NamedTuple):
     name: str
     line: int
@@ -125,6 +133,7 @@ class Function(NamedTuple):
     managed: list[str] = []  # a manager's or queryset's method: the models using the class
     narrows: list[list[str]] = []  # ``return self.filter(user=user)``: [[lookup key, parameter]]
     hook: bool = False  # a factory_boy ``post_generation`` method: its first parameter is the created instance
+    exits: list[Exit] = []
 
 
 def function_record(raw: dict[str, Any]) -> Function:
@@ -146,6 +155,7 @@ def function_record(raw: dict[str, Any]) -> Function:
         raw.get("managed", []),
         raw.get("narrows", []),
         bool(raw.get("hook")),
+        exits=[Exit(*e) for e in raw.get("exits", ())],
     )
 
 

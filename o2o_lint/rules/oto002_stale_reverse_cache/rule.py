@@ -28,6 +28,8 @@ leaves ``obj.rel`` wrong until the instance is refreshed:
   block is the outermost): a write at the end of the block, reported without a fix.
   Elsewhere the commit may be a caller's (or ``ATOMIC_REQUESTS``'): not followed (verified
   on 4.2, 5.2 and 6.1: after an inner block the cache still agrees with the database).
+  Nor in a durable block holding a ``raise``, an ``assert`` or ``set_rollback(...)``: it may
+  roll back, and Django drops its ``on_commit()`` jobs (verified on 4.2, 5.2 and 6.1).
 
 Django 6.1's ``fetch_mode(FETCH_PEERS)``: one read of ``o.rel`` (a plain ``o.rel`` too) on any
 instance a queryset fetched caches the answer on every one of them (verified on 6.1), so in a
@@ -39,6 +41,10 @@ the instances fetched so far (verified: right).
 Writes through the instance refresh the cache themselves and are never reported:
 ``Rel.objects.create(owner=obj)``, ``Rel(owner=obj).save()``, ``rel.owner = obj;
 rel.save()``, ``obj.rel = rel``; so is saving the related row's own fields.
+Nor writes that write nothing or are on another object: a factory_boy factory whose
+``Meta.strategy`` (its own or its base factory's) is not create, called (``build()``
+runs); ``filter(owner=obj).update(owner=obj)`` (the rows stay ``obj``'s); a write after
+calling a function that rebinds the receiver through ``nonlocal`` / ``global``.
 
 Decisions:
 
@@ -67,7 +73,11 @@ the receiver (in the function, or in the next iteration of a loop that does not 
 the receiver), or the receiver escaping, so that a caller or a callee can read it: a
 parameter (the elements of an iterated parameter too) or ``self``, a module-level name,
 or a receiver returned, yielded, stored, passed to a call or used as a method's instance
-after the write. The message says which (the line of the read, or how it escapes). A
+after the write. The message says which (the line of the read, or how it escapes). The
+read must be reachable from the write: not cut off by a ``return``, ``raise``, ``break`` or
+``continue`` standing after the write in its block or an enclosing one (a caught ``raise``,
+an inner loop's ``break``, a ``finally`` still reach it); the next iteration only when the
+loop can go on from the write. A
 loop that creates the missing rows by ``owner_id=`` and moves on, or a management
 command whose local is never read again, is not reported. A name the function does not
 bind (a global) escapes. A receiver reached through an attribute (``request.user``,
@@ -1697,6 +1707,232 @@ class StaleReverseCache(LintRule):
             """,
             files={"venue/models.py": _RECEIVER_MODELS},
             id="passing-parameter-lacks-accessor",
+        ),
+        # -- a later read that cannot run after the write, or a write that never runs -------
+        # An exit right after the write (break, return, raise, continue): the read below it
+        # cannot follow the write (verified on 4.2, 5.2 and 6.1).
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk, attempts):
+                owner = Owner.objects.get(pk=pk)
+                for attempt in range(attempts):
+                    if not hasattr(owner, 'profile'):
+                        Profile.objects.create(owner_id=owner.pk)
+                        break
+                    print(owner.profile.bio)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="write-then-break",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                    return 'created'
+                return owner.profile.bio
+            """,
+            files={"shop/models.py": _MODELS},
+            id="write-then-return",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                    raise LookupError('created a profile')
+                return owner.profile.bio
+            """,
+            files={"shop/models.py": _MODELS},
+            id="write-then-raise",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fill(pks):
+                for pk in pks:
+                    owner = Owner.objects.get(pk=pk)
+                    if not hasattr(owner, 'profile'):
+                        Profile.objects.create(owner_id=owner.pk)
+                        continue
+                    print(owner.profile.bio)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="write-then-continue",
+        ),
+        # The loop's last statement rebinds the receiver: its next iteration reads another object.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fill(pks):
+                owner = Owner.objects.get(pk=pks[0])
+                for pk in pks[1:]:
+                    if not hasattr(owner, 'profile'):
+                        Profile.objects.create(owner_id=owner.pk)
+                    owner = Owner.objects.get(pk=pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="loop-rebinds-receiver-last",
+        ),
+        # A durable block that may end by an exception (a raise, set_rollback()) rolls back, and
+        # Django discards its on_commit() jobs: which way it ends is not followed (silent).
+        Valid(
+            """
+            from django.db import transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            class Abort(Exception):
+                pass
+
+
+            def ensure(pk, dry_run):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    try:
+                        with transaction.atomic(durable=True):
+                            transaction.on_commit(lambda: Profile.objects.create(owner_id=owner.pk))
+                            if dry_run:
+                                raise Abort
+                    except Abort:
+                        pass
+                return hasattr(owner, 'profile')
+            """,
+            files={"shop/models.py": _MODELS},
+            id="on-commit-durable-may-raise",
+        ),
+        Valid(
+            """
+            from django.db import transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk, dry_run):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    with transaction.atomic(durable=True):
+                        transaction.on_commit(lambda: Profile.objects.create(owner_id=owner.pk))
+                        transaction.set_rollback(dry_run)
+                return hasattr(owner, 'profile')
+            """,
+            files={"shop/models.py": _MODELS},
+            id="on-commit-durable-set-rollback",
+        ),
+        # factory_boy: calling a factory whose Meta.strategy is build or stub (its own Meta's, or
+        # inherited from its base factory's) saves nothing: ``Factory()`` runs ``build()``.
+        Valid(
+            """
+            from shop.built import BuiltProfileFactory, DraftProfileFactory, StubProfileFactory
+
+
+            def test_profile(owner):
+                assert not hasattr(owner, 'profile')
+                BuiltProfileFactory(owner_id=owner.pk)
+                DraftProfileFactory(owner_id=owner.pk)
+                StubProfileFactory(owner_id=owner.pk)
+                assert not hasattr(owner, 'profile')
+            """,
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES, "shop/built.py": """
+                import factory
+                from factory import enums
+
+                from shop.factories import ProfileFactory
+                from shop.models import Profile
+
+
+                class BuiltProfileFactory(factory.django.DjangoModelFactory):
+                    class Meta:
+                        model = Profile
+                        strategy = factory.BUILD_STRATEGY
+
+
+                class DraftProfileFactory(BuiltProfileFactory):
+                    class Meta:
+                        model = Profile
+
+
+                class StubProfileFactory(ProfileFactory):
+                    class Meta:
+                        strategy = enums.STUB_STRATEGY
+            """},
+            id="factory-build-strategy",
+        ),
+        # A called function rebinds the receiver (``nonlocal``, ``global``): the write is on the
+        # fresh object, whose cache is empty.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+
+                def reload():
+                    nonlocal owner
+                    owner = Owner.objects.get(pk=pk)
+
+                if not hasattr(owner, 'profile'):
+                    reload()
+                    Profile.objects.create(owner_id=owner.pk)
+                return hasattr(owner, 'profile')
+            """,
+            files={"shop/models.py": _MODELS},
+            id="receiver-rebound-by-nonlocal-call",
+        ),
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+            CURRENT = None
+
+
+            def ensure(pk):
+                global CURRENT
+                CURRENT = Owner.objects.get(pk=pk)
+                if not hasattr(CURRENT, 'profile'):
+                    reload(pk)
+                    Profile.objects.create(owner_id=CURRENT.pk)
+                return hasattr(CURRENT, 'profile')
+
+
+            def reload(pk):
+                global CURRENT
+                CURRENT = Owner.objects.get(pk=pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            id="receiver-rebound-by-global-call",
+        ),
+        # Moving rows to the owner they are selected by changes nothing.
+        Valid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def touch(owner):
+                if hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=owner).update(owner=owner)
+                    Profile.objects.filter(owner_id=owner.pk).update(owner_id=owner.pk, bio='seen')
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            id="noop-move-to-same-owner",
         ),
     ]
     INVALID = [
@@ -4500,6 +4736,330 @@ class StaleReverseCache(LintRule):
             expected_messages=["`request.user.card` was read at line 5"],
             id="request-user-custom-model-unset",
             range=(6, 8, 6, 54),
+        ),
+        # -- the neighbours of the unobservable forms above: a read that can follow the write ---
+        # break leaves the loop, not the function: a read after the loop follows the write.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk, attempts):
+                owner = Owner.objects.get(pk=pk)
+                for attempt in range(attempts):
+                    if not hasattr(owner, 'profile'):
+                        Profile.objects.create(owner_id=owner.pk)
+                        break
+                return owner.profile.bio
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk, attempts):
+                owner = Owner.objects.get(pk=pk)
+                for attempt in range(attempts):
+                    if not hasattr(owner, 'profile'):
+                        owner.profile = Profile.objects.create(owner_id=owner.pk)
+                        break
+                return owner.profile.bio
+            """,
+            expected_messages=["it is read again at line 10"],
+            id="write-then-break-read-after-loop",
+            range=(8, 12, 8, 53),
+        ),
+        # Returning the receiver itself is an escape, not a cut-off: the caller reads it.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.create(owner_id=owner.pk)
+                    return owner
+                return None
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    owner.profile = Profile.objects.create(owner_id=owner.pk)
+                    return owner
+                return None
+            """,
+            expected_messages=["`owner` escapes: returned at line 8"],
+            id="write-then-return-receiver",
+            range=(7, 8, 7, 49),
+        ),
+        # A raise caught around the write: the read after the try follows it.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                try:
+                    if not hasattr(owner, 'profile'):
+                        Profile.objects.create(owner_id=owner.pk)
+                        raise LookupError('created a profile')
+                except LookupError:
+                    pass
+                return owner.profile.bio
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                try:
+                    if not hasattr(owner, 'profile'):
+                        owner.profile = Profile.objects.create(owner_id=owner.pk)
+                        raise LookupError('created a profile')
+                except LookupError:
+                    pass
+                return owner.profile.bio
+            """,
+            expected_messages=["it is read again at line 12"],
+            id="write-then-raise-caught",
+            range=(8, 12, 8, 53),
+        ),
+        # continue goes on with the same receiver: the loop's next iteration reads it.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fill(pk, bios):
+                owner = Owner.objects.get(pk=pk)
+                for bio in bios:
+                    if not hasattr(owner, 'profile'):
+                        Profile.objects.create(owner_id=owner.pk, bio=bio)
+                        continue
+                    print(owner.profile.bio)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fill(pk, bios):
+                owner = Owner.objects.get(pk=pk)
+                for bio in bios:
+                    if not hasattr(owner, 'profile'):
+                        owner.profile = Profile.objects.create(owner_id=owner.pk, bio=bio)
+                        continue
+                    print(owner.profile.bio)
+            """,
+            expected_messages=["it is read again at line 7, in the loop's next iteration"],
+            id="write-then-continue-same-receiver",
+            range=(8, 12, 8, 62),
+        ),
+        # break leaves the inner loop only: the outer loop's next iteration reads the receiver.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fill(pk, bios):
+                owner = Owner.objects.get(pk=pk)
+                for bio in bios:
+                    for attempt in range(3):
+                        if not hasattr(owner, 'profile'):
+                            Profile.objects.create(owner_id=owner.pk, bio=bio)
+                            break
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fill(pk, bios):
+                owner = Owner.objects.get(pk=pk)
+                for bio in bios:
+                    for attempt in range(3):
+                        if not hasattr(owner, 'profile'):
+                            owner.profile = Profile.objects.create(owner_id=owner.pk, bio=bio)
+                            break
+            """,
+            expected_messages=["it is read again at line 8, in the loop's next iteration"],
+            id="inner-break-outer-next-iteration",
+            range=(9, 16, 9, 66),
+        ),
+        # The loop rebinds the receiver only after a read that follows the write.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fill(pks):
+                owner = Owner.objects.get(pk=pks[0])
+                for pk in pks[1:]:
+                    if not hasattr(owner, 'profile'):
+                        Profile.objects.create(owner_id=owner.pk)
+                    print(owner.profile.bio)
+                    owner = Owner.objects.get(pk=pk)
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def fill(pks):
+                owner = Owner.objects.get(pk=pks[0])
+                for pk in pks[1:]:
+                    if not hasattr(owner, 'profile'):
+                        owner.profile = Profile.objects.create(owner_id=owner.pk)
+                    print(owner.profile.bio)
+                    owner = Owner.objects.get(pk=pk)
+            """,
+            expected_messages=["it is read again at line 9"],
+            id="loop-rebinds-receiver-after-a-read",
+            range=(8, 12, 8, 53),
+        ),
+        # A raise after the durable block has committed: the on_commit() write ran.
+        Invalid(
+            """
+            from django.db import transaction
+
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                if not hasattr(owner, 'profile'):
+                    with transaction.atomic(durable=True):
+                        transaction.on_commit(lambda: Profile.objects.create(owner_id=owner.pk))
+                    if owner.name == 'closed':
+                        raise LookupError('closed')
+                return hasattr(owner, 'profile')
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_messages=["run by `on_commit()` when the durable `atomic()` block ending at line 10 commits, "
+                               "changes the relation without going through `owner`, so the cached `owner.profile` "
+                               "is stale; it is read again at line 13"],
+            id="on-commit-raise-after-durable-block",
+            range=(10, 42, 10, 83),
+        ),
+        # A factory whose own Meta sets the create strategy again over its base's build: it saves.
+        Invalid(
+            """
+            from shop.built import CreatedProfileFactory
+
+
+            def test_profile(owner):
+                assert not hasattr(owner, 'profile')
+                CreatedProfileFactory(owner_id=owner.pk)
+                assert owner.profile
+            """,
+            files={"shop/models.py": _MODELS, "shop/factories.py": _FACTORIES, "shop/built.py": """
+                import factory
+
+                from shop.models import Profile
+
+
+                class BuiltProfileFactory(factory.django.DjangoModelFactory):
+                    class Meta:
+                        model = Profile
+                        strategy = 'build'
+
+
+                class CreatedProfileFactory(BuiltProfileFactory):
+                    class Meta:
+                        model = Profile
+                        strategy = factory.CREATE_STRATEGY
+            """},
+            expected_fix="""
+            from shop.built import CreatedProfileFactory
+
+
+            def test_profile(owner):
+                assert not hasattr(owner, 'profile')
+                CreatedProfileFactory(owner_id=owner.pk)
+                owner.refresh_from_db(fields=["profile"])
+                assert owner.profile
+            """,
+            expected_messages=["this `CreatedProfileFactory(owner_id=...)`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
+            id="factory-create-over-build-base",
+            range=(6, 4, 6, 44),
+        ),
+        # A called nested function rebinding another name (``nonlocal calls``): the receiver is the same.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                calls = 0
+
+                def count():
+                    nonlocal calls
+                    calls += 1
+
+                if not hasattr(owner, 'profile'):
+                    count()
+                    Profile.objects.create(owner_id=owner.pk)
+                return hasattr(owner, 'profile')
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def ensure(pk):
+                owner = Owner.objects.get(pk=pk)
+                calls = 0
+
+                def count():
+                    nonlocal calls
+                    calls += 1
+
+                if not hasattr(owner, 'profile'):
+                    count()
+                    owner.profile = Profile.objects.create(owner_id=owner.pk)
+                return hasattr(owner, 'profile')
+            """,
+            expected_messages=["it is read again at line 15"],
+            id="nonlocal-call-rebinds-another",
+            range=(14, 8, 14, 49),
+        ),
+        # Rows selected by another owner, moved to the receiver: a real move.
+        Invalid(
+            """
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(owner, other):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=other).update(owner=owner)
+                return owner
+            """,
+            files={"shop/models.py": _MODELS},
+            expected_fix="""
+            from shop.models import Address, Badge, Comment, Company, LoyaltyCard, MySpecialUser, Owner, Place, Profile, Restaurant
+
+
+            def adopt(owner, other):
+                if not hasattr(owner, 'profile'):
+                    Profile.objects.filter(owner=other).update(owner=owner)
+                    owner.refresh_from_db(fields=["profile"])
+                return owner
+            """,
+            expected_messages=["this `QuerySet.update(owner=...)`"],
+            unsafe=True,  # other reverse one-to-ones on the receiver: 4.2's refresh drops them too
+            id="move-from-another-owner",
+            range=(6, 8, 6, 63),
         ),
     ]
 

@@ -30,7 +30,7 @@ from o2o_lint.rules.oto002_stale_reverse_cache.facts import (
     path_follows,
 )
 from o2o_lint.rules.oto002_stale_reverse_cache.records import (
-    Call, Clear, Escape, Function, Read, Use, Write, function_record, start as _start, stop as _stop,
+    Call, Clear, Escape, Exit, Function, Read, Use, Write, function_record, start as _start, stop as _stop,
 )
 from o2o_lint.rules.oto002_stale_reverse_cache.records import Op
 from o2o_lint.syntax import parse_module
@@ -52,6 +52,78 @@ def follows(first: Read | Write | Call | Use | Escape, second: Read | Write | Ca
     """Can *second* run after *first* in the same call of the function?"""
     order = path_follows(first.path, second.path)
     return _stop(first) <= _stop(second) if order is None else order
+
+
+#: factory_boy's strategies, by value or by the name of its constant (``factory.BUILD_STRATEGY``).
+_STRATEGIES = {"build": "build", "create": "create", "stub": "stub",
+               "BUILD_STRATEGY": "build", "CREATE_STRATEGY": "create", "STUB_STRATEGY": "stub"}
+
+#: Path fields of a loop's body (see :func:`.facts.path_follows`).
+_LOOP_BODIES = ("for.b", "wh.b")
+
+
+def _exit_level(exit_: Exit, first: list[Any]) -> int | None:
+    """The depth of the block where *exit_* stands on every path after a statement at path
+    *first* (in the block of one of its enclosing statements, at or after it); None if not."""
+    path = exit_.path
+    depth = len(path) - 2
+    if depth < 0 or depth >= len(first) or path[:depth] != first[:depth] or path[depth] < first[depth]:
+        return None
+    return depth
+
+
+def _exit_stops(exit_: Exit, depth: int, second: list[Any]) -> bool:
+    """After *exit_* (standing in the block at *depth*), can a statement at path *second* not run?"""
+    path = exit_.path
+    if second == path:
+        return False  # in the exit itself: ``return x.rel``
+    if second[:depth] == path[:depth]:
+        return second[depth] > path[depth]  # after it in its block
+    fields = range(1, depth, 2)
+    for level in fields:
+        if str(path[level]).startswith("try.") and path[level] != "try.f" and second[:level] == path[:level] \
+                and len(second) > level and second[level] == "try.f":
+            return False  # a ``finally`` around the exit runs on the way out
+    if exit_.kind == "return":
+        return True
+    if exit_.kind == "raise":
+        # an enclosing ``try`` may catch it, a ``with`` block's manager may swallow it
+        return not any(str(path[level]).startswith(("try.", "with.")) for level in fields)
+    loop = max((level for level in fields if path[level] in _LOOP_BODIES), default=None)
+    if loop is None:
+        return False
+    if exit_.kind == "break":
+        return second[:loop] == path[:loop]  # the rest of that loop (its ``else`` too)
+    return second[:loop + 1] == path[:loop + 1]  # ``continue``: the rest of this iteration's body
+
+
+def _cut_off(function: Function, first: Write | Call, second: Read | Use | Escape) -> bool:
+    """Does every path from *first* to *second* (in one run of the function's body) pass an exit
+    after which *second* cannot run (``create(...); break`` before a read after the loop's body)?"""
+    for exit_ in function.exits:
+        depth = _exit_level(exit_, first.path)
+        if depth is not None and _exit_stops(exit_, depth, second.path):
+            return True
+    return False
+
+
+def _leaves_loop(function: Function, loop_path: list[Any], first: Write | Call) -> bool:
+    """Does every path from *first* (in the body of the loop at *loop_path*) leave the loop before
+    its next iteration: a ``return``, a ``break`` of that loop, or an uncaught ``raise`` after it?"""
+    depth = len(loop_path)
+    for exit_ in function.exits:
+        level = _exit_level(exit_, first.path)
+        if level is None or level <= depth:
+            continue
+        path = exit_.path
+        inner = range(depth + 2, level, 2)  # the fields of the statements between the loop's body and the exit
+        if exit_.kind == "return":
+            return True
+        if exit_.kind == "raise" and not any(str(path[i]).startswith(("try.", "with.")) for i in inner):
+            return True
+        if exit_.kind == "break" and not any(path[i] in _LOOP_BODIES for i in inner):
+            return True
+    return False
 
 
 def _affects(bound: str, receiver: str) -> bool:
@@ -109,6 +181,8 @@ class StaleWrites:
     def relations(self, module: str, event: Write, cls: str | None = None) -> list[ReverseRelation]:
         """The reverse one-to-one relations a write can change (*cls*: the class of the writing
         method, for a manager's or queryset's write on the models of other modules)."""
+        if event.model and event.method == event.model and self._factory_builds(module, event.model):
+            return []  # ``BuiltProfileFactory(owner_id=...)`` with a build strategy: nothing saved
         key = event.key
         accessor = event.acc
         if event.narrow is not None:
@@ -151,6 +225,59 @@ class StaleWrites:
             factory = self._factories.get(qualified)
             model = factory.model if factory is not None else None
         return model
+
+    def _factory_builds(self, module: str, name: str) -> bool:
+        """Does calling the factory class *name* save nothing: its ``Meta.strategy`` is not
+        "create" (factory_boy's ``Factory()`` runs ``build()`` or ``stub()`` then), or unknown?"""
+        qualified = self.index.resolve(module, name)
+        if qualified is None or qualified in self.index.models:
+            return False
+        return self._factory_strategy(qualified) not in (None, "create")
+
+    @cached_property
+    def _classes(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Class qualname -> (module, its class facts), every project class."""
+        return {f"{module}.{c['name']}": (module, c) for module, facts in self.index.modules.items()
+                for c in facts["classes"]}
+
+    def _factory_strategy(self, qualified: str, depth: int = 0) -> str | None:
+        """factory_boy's ``_meta.strategy`` of a factory class, as its metaclass fills it: the
+        class's own ``Meta`` (its bases as Python finds attributes), else inherited from the first
+        base factory's ``_meta`` (``inherit=True``), else "create". None: not a factory."""
+        entry = self._classes.get(qualified)
+        if entry is None:
+            last = qualified.rpartition(".")[2]
+            if last == "StubFactory":
+                return "stub"
+            return "create" if last.endswith("Factory") else None
+        if depth > self.MAX_DEPTH:
+            return "?"
+        module, class_facts = entry
+        own = self._meta_strategy(module, class_facts.get("meta"), depth)
+        if own is not None:
+            return own
+        for base in class_facts["bases"]:
+            found = self._factory_strategy(self.index.resolve(module, base) or base, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def _meta_strategy(self, module: str, meta: dict[str, Any] | None, depth: int) -> str | None:
+        """The ``strategy`` a ``class Meta`` (or ``class Meta(Base.Meta)``) sets: "build", "create",
+        "stub", "?" (not read); None when it sets none."""
+        if not meta or depth > self.MAX_DEPTH:
+            return None
+        if "strategy" in meta:
+            value = str(meta["strategy"])
+            return _STRATEGIES.get(value.rpartition(".")[2], "?")
+        for base in meta.get("bases", ()):
+            owner, _, last = base.rpartition(".")
+            entry = self._classes.get(self.index.resolve(module, owner) or owner) if owner and last == "Meta" else None
+            if entry is not None:
+                found = self._meta_strategy(entry[0], entry[1].get("meta"), depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     @cached_property
     def _factories(self) -> dict[str, MetaModelClass]:
@@ -333,7 +460,8 @@ class StaleWrites:
         for use in sorted(later, key=_start):
             if inside[0] <= _start(use) and _stop(use) <= inside[1]:
                 continue  # the write's own ``x.rel.delete()``
-            if follows(event, use) and not self._rebound_between(function, receiver, _stop(event), _start(use)):
+            if follows(event, use) and not self._rebound_between(function, receiver, _stop(event), _start(use)) \
+                    and not _cut_off(function, event, use):
                 return f"it is read again at line {use.pos[0]}"
         for use in sorted(later, key=_start):
             if not (inside[0] <= _start(use) and _stop(use) <= inside[1]) and self._same_loop(function, receiver, event, use):
@@ -351,7 +479,7 @@ class StaleWrites:
                     return f"`{receiver}` escapes: it is an element of `{escape.callee}`, which the caller holds"
                 continue
             after = follows(event, escape) and not self._rebound_between(
-                function, receiver, _stop(event), _start(escape))
+                function, receiver, _stop(event), _start(escape)) and not _cut_off(function, event, escape)
             if escape.how == "stored" or after or self._same_loop(function, receiver, event, escape):
                 how = self._HOW[escape.how].format(line=escape.pos[0], callee=escape.callee)
                 return f"`{escape.recv}` escapes: {how}"
@@ -363,7 +491,8 @@ class StaleWrites:
             return f"the elements of `{iterated}` escape: the caller holds `{_root(iterated)}`"
         for escape in function.escapes:
             if escape.recv == iterated and escape.how in ("returned", "yielded", "passed", "stored") \
-                    and follows(event, escape) and not self._rebound_between(function, iterated, _stop(event), _start(escape)):
+                    and follows(event, escape) and not self._rebound_between(function, iterated, _stop(event), _start(escape)) \
+                    and not _cut_off(function, event, escape):
                 how = self._HOW[escape.how].format(line=escape.pos[0], callee=escape.callee)
                 return f"the elements of `{iterated}` escape: {how}"
         return None
@@ -382,7 +511,9 @@ class StaleWrites:
             if second.path[depth] == "h" and not str(first.path[depth]).startswith("wh"):
                 continue
             start, stop = (loop.pos[0], loop.pos[1]), (loop.pos[2], loop.pos[3])
-            if not any(_affects(b.name, receiver) and start <= (b.line, b.col) < stop for b in function.binds):
+            # ``<=``: a rebinding ending the loop's last statement ends where the loop does
+            if not any(_affects(b.name, receiver) and start <= (b.line, b.col) <= stop for b in function.binds) \
+                    and not _leaves_loop(function, loop.path, first):
                 return True
         return False
 
