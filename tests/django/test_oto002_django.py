@@ -323,7 +323,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> dict:
         (base / name / "shop" / "models.py").write_text(OBSERVED_MODELS)
         (base / name / "shop" / "flows.py").write_text(OBSERVED_FLOWS)
     check = run_cli(*SELECT, ".", cwd=base / "before")
-    fixed = run_cli("--fix", *SELECT, ".", cwd=base / "after")
+    fixed = run_cli("--fix", "--unsafe-fixes", *SELECT, ".", cwd=base / "after")
     return {"before": base / "before", "after": base / "after", "check": check, "fixed": fixed}
 
 
@@ -415,7 +415,7 @@ def test_a_write_in_a_manager_method_is_reported_and_fixed(tmp_path: Path, versi
         (tmp_path / name / "shop" / "flows.py").write_text(MANAGER_FLOWS)
     check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
     assert findings(check.stdout) == {("shop/models.py", 7), ("shop/flows.py", 7)}, check.stdout
-    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    fixed = run_cli("--fix", "--unsafe-fixes", *SELECT, ".", cwd=tmp_path / "after")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     for name in ("before", "after"):
         result = run_django(tmp_path / name, ["shop"], MANAGER_PROBE, version=version)
@@ -522,7 +522,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> dict:
         (base / name / "shop" / "models.py").write_text(OBSERVED_MODELS)
         (base / name / "shop" / "flows.py").write_text(FILLED_FLOWS)
     check = run_cli(*SELECT, ".", cwd=base / "before")
-    fixed = run_cli("--fix", *SELECT, ".", cwd=base / "after")
+    fixed = run_cli("--fix", "--unsafe-fixes", *SELECT, ".", cwd=base / "after")
     return {"before": base / "before", "after": base / "after", "check": check, "fixed": fixed}
 
 
@@ -639,7 +639,7 @@ def test_async_writes_are_fixed_without_emptying_the_cache(tmp_path: Path, versi
         (tmp_path / name / "shop" / "flows.py").write_text(ASYNC_FLOWS)
     check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
     assert {line for _, line in findings(check.stdout)} == {8, 15, 22}, check.stdout
-    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    fixed = run_cli("--fix", "--unsafe-fixes", *SELECT, ".", cwd=tmp_path / "after")
     assert "Fixed 2 findings" in fixed.stdout, fixed.stdout + fixed.stderr
     flows = (tmp_path / "after" / "shop" / "flows.py").read_text()
     assert "owner.profile = await Profile.objects.acreate(owner_id=owner.pk)" in flows
@@ -733,7 +733,7 @@ def test_a_write_in_a_manager_of_another_module_is_reported_and_fixed(tmp_path: 
     check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
     assert findings(check.stdout) == {("shop/managers.py", 7), ("shop/managers.py", 12),
                                       ("shop/flows.py", 7), ("shop/flows.py", 13)}, check.stdout
-    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    fixed = run_cli("--fix", "--unsafe-fixes", *SELECT, ".", cwd=tmp_path / "after")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     for name in ("before", "after"):
         result = run_django(tmp_path / name, ["shop"], ELSEWHERE_PROBE, version=version)
@@ -806,7 +806,7 @@ def test_bulk_writes_are_reported_and_fixed(tmp_path: Path, version: str) -> Non
         (tmp_path / name / "shop" / "flows.py").write_text(BULK_FLOWS)
     check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
     assert {line for _, line in findings(check.stdout)} == {7, 12, 17}, check.stdout
-    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    fixed = run_cli("--fix", "--unsafe-fixes", *SELECT, ".", cwd=tmp_path / "after")
     assert "Fixed 2 findings" in fixed.stdout, fixed.stdout + fixed.stderr
     results = {}
     for name in ("before", "after"):
@@ -869,7 +869,7 @@ def test_a_multi_table_promotion_by_save_base_is_reported_and_fixed(tmp_path: Pa
         (tmp_path / name / "places" / "flows.py").write_text(PROMOTE_FLOWS)
     check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
     assert findings(check.stdout) == {("places/flows.py", 7)}, check.stdout
-    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    fixed = run_cli("--fix", "--unsafe-fixes", *SELECT, ".", cwd=tmp_path / "after")
     assert "Fixed 1 finding" in fixed.stdout, fixed.stdout + fixed.stderr
     results = {}
     for name in ("before", "after"):
@@ -952,7 +952,7 @@ def test_a_delete_of_a_queryset_methods_rows_is_reported_and_fixed(tmp_path: Pat
         (tmp_path / name / "shop" / "flows.py").write_text(NARROWED_FLOWS)
     check = run_cli(*SELECT, ".", cwd=tmp_path / "before")
     assert findings(check.stdout) == {("shop/flows.py", 7)}, check.stdout  # not purge: another field
-    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    fixed = run_cli("--fix", "--unsafe-fixes", *SELECT, ".", cwd=tmp_path / "after")
     assert "Fixed 1 finding" in fixed.stdout, fixed.stdout + fixed.stderr
     results = {}
     for name in ("before", "after"):
@@ -1138,7 +1138,7 @@ def test_queryset_method_and_on_commit_writes_are_reported_and_fixed(tmp_path: P
                                       ("shop/flows.py", 40), ("shop/flows.py", 46), ("shop/managers.py", 15),
                                       ("shop/commits.py", 12), ("shop/commits.py", 19),
                                       ("shop/flows.py", 52), ("shop/managers.py", 20)}, check.stdout
-    fixed = run_cli("--fix", *SELECT, ".", cwd=tmp_path / "after")
+    fixed = run_cli("--fix", "--unsafe-fixes", *SELECT, ".", cwd=tmp_path / "after")
     assert "Fixed 6 findings" in fixed.stdout, fixed.stdout + fixed.stderr
     results = {}
     for name in ("before", "after"):

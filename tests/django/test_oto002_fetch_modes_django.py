@@ -238,8 +238,8 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict:
     write_project(before)
     write_project(after)
     check = run_cli(*SELECT, ".", cwd=before)
-    first = run_cli("--fix", *SELECT, ".", cwd=after)
-    second = run_cli("--fix", *SELECT, ".", cwd=after)
+    first = run_cli("--fix", "--unsafe-fixes", *SELECT, ".", cwd=after)
+    second = run_cli("--fix", "--unsafe-fixes", *SELECT, ".", cwd=after)
     return {"before": before, "after": after, "check": check, "first": first, "second": second}
 
 

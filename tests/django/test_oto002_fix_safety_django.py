@@ -407,13 +407,12 @@ def test_the_fixes_written_and_the_findings(copies: dict) -> None:
         assert not any(silent in line for line in reported), (silent, reported)
     assert not _lines(check, "safety/models.py")  # the shared manager's method: no finding
     fixed = (copies["after"] / "safety/code.py").read_text()
-    assert 'solo.refresh_from_db(fields=["desk"])' in fixed  # 1c: proven harmless, safe
+    assert 'solo.refresh_from_db' not in fixed  # 1c, 7: safe only with a chosen target version >= 5.1
     assert "owner.refresh_from_db" not in fixed.split("def clear_desk")[0]  # 1a: not safe
     assert "member.refresh_from_db" not in fixed  # 1b: not safe
     assert "owner.profile = P" not in fixed and "owner.profile, " not in fixed  # 2, 3, 4, 6: no assignment
-    assert 'delete(); solo.refresh_from_db(fields=["desk"]); gone = not hasattr' in fixed  # 7
-    assert fixed.count("refresh_from_db") == 2, fixed
-    assert "        profile.save()\n        owner.profile = profile\n" in fixed  # 1d: the known object
+    assert fixed.count("refresh_from_db") == 0, fixed
+    assert "owner.profile = profile" not in fixed  # 1d: the known object's assignment is unsafe
     assert (copies["after"] / "safety/models.py").read_text() == MODELS
     assert copies["second"].stdout.count("Fixed") == 0 or "Fixed 0" in copies["second"].stdout
     assert (copies["after"] / "safety/oldfix.py").read_text() == OLD_FIX
@@ -433,12 +432,12 @@ def test_the_new_fixes_keep_the_data_the_old_ones_changed(copies: dict, version:
     # 1b: the receiver's primary key is a one-to-one: the old refresh dropped `member.account` everywhere
     assert before["1b old"] == "plain"
     assert before["1b new"] == after["1b new"] == "promoted"
-    # 1d: the assigned saved row repairs the cache and keeps the edit
-    assert before["1d"] == [False, True, "dark"]
-    assert after["1d"] == [True, True, "dark"]
-    # 1c: the safe refresh repairs the cache and keeps the unsaved edit
-    assert before["1c"] == [True, False, "edited"]
-    assert after["1c"] == [False, False, "edited"]
+    # 1d: stale; its fix (assigning the saved row) is unsafe since the second review (a change
+    # of the row's owner before the save is not followed): plain --fix leaves it
+    assert before["1d"] == after["1d"] == [False, True, "dark"]
+    # 1c: stale; the refresh is safe only with a chosen target version of 5.1 or later (a
+    # relation the index cannot see loses its edits on 4.2): plain --fix leaves it
+    assert before["1c"] == after["1c"] == [True, False, "edited"]
     # 2: the row is the other owner's: the cache ("none") was right; the old fix moved the row on save
     assert after["2 new"] == [False, False, True] and after["2 new then saved"] == [False, True]
     assert before["2 old"] == [True, False, True] and before["2 old then saved"] == [True, False]
@@ -458,7 +457,7 @@ def test_the_new_fixes_keep_the_data_the_old_ones_changed(copies: dict, version:
     assert before["7 yield old"] == [False, True] == after["7 yield new"]
     assert before["7 same line old"] == [False, False]
     assert before["7 same line new"] == [False, False]  # the bug, as written
-    assert after["7 same line new"] == [True, False]  # the refresh between the write and the read
+    assert after["7 same line new"] == [False, False]  # its refresh is unsafe: not applied by plain --fix
 
 
 @pytest.mark.parametrize("version", VERSIONS)

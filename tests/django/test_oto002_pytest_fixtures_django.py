@@ -134,7 +134,7 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict:
             (base / name / relative).parent.mkdir(parents=True, exist_ok=True)
             (base / name / relative).write_text(text)
     check = run_cli("--select", "OTO002", "--no-cache", ".", cwd=base / "before")
-    fixed = run_cli("--fix", "--select", "OTO002", "--no-cache", ".", cwd=base / "after")
+    fixed = run_cli("--fix", "--unsafe-fixes", "--select", "OTO002", "--no-cache", ".", cwd=base / "after")
     return {"before": base / "before", "after": base / "after", "check": check, "fixed": fixed}
 
 
