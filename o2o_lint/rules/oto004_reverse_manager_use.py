@@ -638,8 +638,7 @@ class ReverseManagerUse(LintRule):
         """Every finding is a use the view blames (:meth:`_check_use`), and the view finds
         them on the ``ast``: a file that only spells a reverse manager's name (another
         model's ``chapter_set``) is never parsed with LibCST."""
-        view = context.index.view(ReverseManagerUses)
-        return any(view.reported(use) for use in view.uses(context.abspath, (context.text, tree)))
+        return bool(_blamed_names(context, tree))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         relations = self.context.index.view(ReverseManagerUses).relations
@@ -667,8 +666,7 @@ class ReverseManagerUse(LintRule):
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._string_names: frozenset[str] | None = None
-        view = context.index.view(ReverseManagerUses)
-        self._reported_names = frozenset(use.name for use in view.uses(context.abspath) if view.reported(use))
+        self._reported_names = _blamed_names(context)
 
     def _check_use(self, node: cst.CSTNode, name: str, *, quoted: bool = False) -> None:
         """Report *node* when the view's use ending where it ends belongs to a unique ForeignKey."""
@@ -697,6 +695,16 @@ class ReverseManagerUse(LintRule):
                 findings.append(context.finding(cls.code, line, end - len(use.name), end,
                                                 _message(f"`{use.name}`", relations, place)))
         return findings
+
+
+def _blamed_names(context: FileContext, tree: ast.Module | None = None) -> frozenset[str]:
+    """The names of the file's uses OTO004 blames, computed once per file text (the tree
+    screen and the visitor share them)."""
+    def compute() -> frozenset[str]:
+        view = context.index.view(ReverseManagerUses)
+        parsed = None if tree is None else (context.text, tree)
+        return frozenset(use.name for use in view.uses(context.abspath, parsed) if view.reported(use))
+    return context.memo(_blamed_names, compute)
 
 
 def _message(shown: str, relations: list[ReverseRelation], place: str) -> str:

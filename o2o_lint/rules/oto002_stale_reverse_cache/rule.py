@@ -5293,15 +5293,15 @@ class StaleReverseCache(LintRule):
             # index cannot see (a third-party app's ``user.auth_token``, an unresolved target):
             # their unsaved edits were lost on 4.2 (the second review, run)
             return False
-        relations = [r for r in index.view(StaleWrites).accessors.get(found.acc, ()) if r.query_name in found.query_names]
+        relations = self._written_relations(found)
         if not relations:
             return False
+        # a multi-table child's accessor never gets here (:meth:`_parent_instance_possible`)
         for relation in relations:
             model = index.models_by_key.get(relation.owner)
             if model is None or model.external \
                     or any(base not in index.models and base not in MODEL_BASES
                            for ancestor in django.ancestors(model) for base in ancestor.base_qualnames) \
-                    or any(not parent.abstract for parent in django.parents(model)) \
                     or any((r.field is None or r.field.parent_link) and r.accessor != found.acc
                            for r in index.reverse_by_owner.get(model.key, ())) \
                     or any(declared.primary_key for ancestor in django.ancestors(model) for declared in ancestor.fields):
@@ -5312,12 +5312,16 @@ class StaleReverseCache(LintRule):
         """The accessor belongs to a multi-table child (its relation's owner has a concrete
         parent): the receiver may be an instance of the parent, which has no such accessor."""
         index = self.context.index
-        for relation in index.view(StaleWrites).accessors.get(found.acc, ()):
+        for relation in self._written_relations(found):
             model = index.models_by_key.get(relation.owner)
-            if relation.query_name in found.query_names and model is not None \
-                    and any(not parent.abstract for parent in index.django.parents(model)):
+            if model is not None and any(not parent.abstract for parent in index.django.parents(model)):
                 return True
         return False
+
+    def _written_relations(self, found: Found) -> list[Any]:
+        """The reverse one-to-one relations of the finding's accessor that its write may be."""
+        return [relation for relation in self.context.index.view(StaleWrites).accessors.get(found.acc, ())
+                if relation.query_name in found.query_names]
 
     def _small_statement(self, line: cst.SimpleStatementLine | cst.SimpleStatementSuite,
                          call: cst.Call) -> cst.BaseSmallStatement | None:
