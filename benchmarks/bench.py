@@ -171,6 +171,8 @@ root = os.path.abspath(sys.argv[1])
 settings, _ = settings_for(root)
 settings = settings.with_overrides(use_cache=False)
 project = Project(settings, [find_project_root(root, settings.root)], root=root)
+from o2o_lint.rules import all_rules
+all_rules()  # LibCST and the visitors, up front: the first file that needs them would be charged for their import
 costs = []
 analyse = runner.process_file
 def timed(engine, path, *args, **kwargs):

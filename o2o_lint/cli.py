@@ -310,9 +310,9 @@ def _exit_status(args: argparse.Namespace, remain: bool, fixed: int) -> int:
 
 def _next_steps() -> dict[str, str]:
     """Each rule's ``after_fix``: what is left to do once one of its fixes is written."""
-    from o2o_lint.rules import all_rules
+    from o2o_lint.rules import all_screens
 
-    return {code: rule.after_fix for code, rule in all_rules().items() if rule.after_fix}
+    return {code: rule.after_fix for code, rule in all_screens().items() if rule.after_fix}
 
 
 def _fixed_line(fixed: int) -> str:
@@ -600,9 +600,9 @@ def _main(args: argparse.Namespace, settings: Settings, config_path: str | None,
     check_mode = MODE_CHECK if args.add_noqa else mode
     if args.add_noqa:
         # a noqa comment written now for a rule that judges noqa comments would judge itself
-        from o2o_lint.rules import all_rules
+        from o2o_lint.rules import all_screens
 
-        reviewers = tuple(code for code, rule in all_rules().items() if rule.reviews_findings)
+        reviewers = tuple(code for code, rule in all_screens().items() if rule.reviews_findings)
         settings = settings.with_overrides(ignore=settings.ignore + reviewers)
     if reading_stdin:
         display = args.stdin_filename or "-"

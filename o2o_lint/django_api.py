@@ -150,6 +150,9 @@ MODEL_FORM_BASES = frozenset({
     "django.forms.ModelForm", "django.forms.models.ModelForm",
     "django.forms.BaseModelForm", "django.forms.models.BaseModelForm",
 })
+#: factory_boy's Django factory classes: ``Meta.model`` names the model they build (``XFactory.build()``
+#: unsaved, ``create()`` saved).
+FACTORY_BASES = frozenset({"factory.django.DjangoModelFactory", "factory.DjangoModelFactory"})
 #: ModelForm methods that never save the form's instance (Django's own; a project override may).
 MODEL_FORM_NON_SAVING = frozenset({
     "is_valid", "has_changed", "full_clean", "clean", "add_error", "has_error", "non_field_errors",

@@ -5,7 +5,7 @@ edits (``content`` plus a 1-based start and end). They are computed only when su
 output is asked for, and only for files that have fixable findings: re-analyse the file
 (the findings cache keeps no syntax trees), apply each fix alone to the tree, and diff
 the original text against the result. The fixes of one file that only replace nodes
-share one transformation and code generation (:func:`o2o_lint.engine.fixed_codes`),
+share one transformation and code generation (:func:`o2o_lint.cstpass.fixed_codes`),
 which gives each the same result as applying it alone. The edits are then kept in the findings
 cache entry of the file (:meth:`o2o_lint.result_cache.ResultCache.store_edits`), so a
 warm run reads them instead: no analysis, no LibCST.
@@ -138,9 +138,9 @@ class FixEdits:
         empty list for a fix that failed to apply (reported without edits, as always).
 
         Each fix's edits are those of the fix applied alone; the fixes of one file are
-        applied together where that gives the same (:func:`o2o_lint.engine.fixed_codes`).
+        applied together where that gives the same (:func:`o2o_lint.cstpass.fixed_codes`).
         """
-        from o2o_lint.engine import fixed_codes
+        from o2o_lint.cstpass import fixed_codes
 
         computed: dict[tuple[int, int, str, str], list[Edit]] = {}
         analysis = self.project.engine.analyze(path, text, fresh_facts=self.project.differs_from_disk(path))

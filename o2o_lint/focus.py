@@ -1,6 +1,6 @@
 """Parse only the parts of a file where a finding is possible.
 
-A tree screen (:meth:`o2o_lint.rules.base.LintRule.screen_tree`) may answer with line
+A tree screen (:meth:`o2o_lint.rules.base.Rule.screen_tree`) may answer with line
 numbers instead of ``True``: no finding can lie outside the statements around them. A
 4,000-line test module where one test builds a model instance then costs a LibCST parse
 of that one test method, not of the module.

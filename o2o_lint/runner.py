@@ -254,7 +254,7 @@ def _fixable(cached: list[CachedFinding], unsafe: bool) -> bool:
 
 def _load_engine() -> None:
     importlib.import_module("o2o_lint.engine")
-    importlib.import_module("o2o_lint.rules").all_rules()
+    importlib.import_module("o2o_lint.rules").all_screens()
 
 
 def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs: int = 1,
@@ -262,8 +262,9 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
     """Check, fix or diff *paths* of *project* (whose facts are collected here, in the
     process pool under ``--jobs``)."""
     settings, roots = project.settings, project.roots
-    # Many changed files: they will need analysis, and the engine's import (LibCST's, mostly)
-    # can run while the workers parse; with fork the workers are already started by then.
+    # Many changed files: they will need analysis, and the engine's import (its screens: LibCST
+    # waits for a file that needs a visitor) can run while the workers parse; with fork the
+    # workers are already started by then.
     project.use_mapper(_parallel_mapper(jobs, meanwhile=_load_engine))
     facts = project.facts
     results: list[FileResult] = []
@@ -380,9 +381,9 @@ def _settle_across_files(project: Project, results: list[FileResult], analysable
     rules that declare ``findings_outlive_relation_change`` describe code such a fix
     breaks; no rule of the new index sees them, so they stay reported.
     """
-    from o2o_lint.rules import all_rules
+    from o2o_lint.rules import all_screens
 
-    rules = all_rules()
+    rules = all_screens()
     changes_relations = {code for code, rule in rules.items() if rule.fix_changes_relations}
     outliving = {code for code, rule in rules.items() if rule.findings_outlive_relation_change}
     written = [result for result in results if result.written]

@@ -13,8 +13,8 @@ import pytest
 import o2o_lint
 from o2o_lint import cli, discovery
 from o2o_lint.index import model
-from o2o_lint.rules import all_rules
-from tests.helpers import FIXTURES
+from o2o_lint.rules import all_rules, all_screens
+from tests.helpers import FIXTURES, write_project
 
 PACKAGE = Path(o2o_lint.__file__).resolve().parent
 RULES = PACKAGE / "rules"
@@ -76,6 +76,69 @@ def test_rule_facts_extractors_never_import_libcst() -> None:
     assert done.returncode == 0, done.stderr
     packages = sorted(home for home in _rule_homes() if home.is_dir() and (home / "facts.py").is_file())
     assert len(done.stdout.split()) == len(packages)
+
+
+def test_rule_screens_never_import_libcst() -> None:
+    """The engine screens every file with the rules' ``Rule`` classes: neither they nor
+    anything they import may load LibCST or a visitor."""
+    script = (
+        "import sys\n"
+        "from o2o_lint.rules import all_screens\n"
+        "screens = all_screens()\n"
+        "assert 'libcst' not in sys.modules, sorted(m for m in sys.modules if m.startswith('libcst'))[:5]\n"
+        "assert 'o2o_lint.rules.visitor' not in sys.modules\n"
+        "print(' '.join(screens))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=PACKAGE.parent, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == sorted(all_rules())
+
+
+def test_each_rule_is_its_screen_class_with_a_visitor() -> None:
+    """One class per rule for the tests, the docs and the codemods: the visitor subclasses
+    the rule's ``Rule`` (metadata and screens are defined once), and a rule package keeps
+    the two apart in ``screen.py`` and ``rule.py``."""
+    from o2o_lint.rules.visitor import LintRule
+
+    screens, rules = all_screens(), all_rules()
+    assert list(screens) == list(rules)
+    for code, rule in rules.items():
+        assert issubclass(rule, screens[code]) and rule.code == code
+        if rule.reviews_findings:  # it judges the other findings: nothing to visit
+            with pytest.raises(TypeError):
+                screens[code].visitor()
+        else:
+            assert screens[code].visitor() is rule
+        module = Path(sys.modules[rule.__module__].__file__ or "")
+        if module.name == "rule.py":
+            assert Path(sys.modules[screens[code].__module__].__file__ or "") == module.parent / "screen.py"
+            assert issubclass(rule, LintRule)
+
+
+def test_a_cold_run_where_no_file_needs_a_visitor_never_imports_libcst(tmp_path: Path) -> None:
+    """LibCST (about 0.2 s to import) is loaded only for a file some rule's screens let through."""
+    write_project(tmp_path, {
+        "shop/models.py": (
+            "from django.db import models\n\n\nclass Owner(models.Model):\n    pass\n\n\n"
+            "class Profile(models.Model):\n    owner = models.OneToOneField(Owner, models.CASCADE)\n"
+        ),
+        "shop/views.py": "from shop.models import Owner\n\n\ndef show(pk):\n    return Owner.objects.get(pk=pk)\n",
+        "shop/templates/shop/page.html": "{{ owner.profile }}\n",
+    })
+    script = (
+        "import sys\n"
+        "from o2o_lint import cli\n"
+        "status = cli.main(['--no-cache', '--output-format', 'concise', '--extend-select', 'OTO100', '.'])\n"
+        "print('LIBCST' if 'libcst' in sys.modules else 'NO-LIBCST', status)\n"
+    )
+    clean = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert clean.stdout.splitlines()[-1] == "NO-LIBCST 0", clean.stdout + clean.stderr
+    # the same project with one finding: its file needs a visitor, and LibCST is loaded
+    (tmp_path / "shop/views.py").write_text(
+        "from shop.models import Owner\n\n\ndef count(owner: Owner):\n    return owner.profile.count()\n")
+    finding = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert finding.stdout.splitlines()[-1] == "LIBCST 1", finding.stdout + finding.stderr
+    assert "OTO005" in finding.stdout
 
 
 @pytest.mark.parametrize("output_format", ["concise", "full", "json", "sarif", "github"])

@@ -12,7 +12,7 @@ import pytest
 
 from o2o_lint.engine import Engine
 from o2o_lint.findings import Fix
-from o2o_lint.rules.base import LintRule
+from o2o_lint.rules.visitor import LintRule
 from tests.helpers import engine_for, run_cli, write_project
 
 MODELS = (

@@ -1,5 +1,5 @@
 """The fixes of one file are applied together for the JSON/SARIF edits, with the result
-each would give alone (``engine.fixed_codes`` against ``engine.apply_fixes`` per fix)."""
+each would give alone (``cstpass.fixed_codes`` against ``cstpass.apply_fixes`` per fix)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from o2o_lint import engine
+from o2o_lint import cstpass, engine
 from o2o_lint.findings import Fix
 from tests.helpers import FIXTURES, engine_for, engine_for_case, rule_cases
 
@@ -23,7 +23,7 @@ def _alone(module: cst.Module, fixes: list[Fix]) -> list[str | None]:
     results: list[str | None] = []
     for fix in fixes:
         try:
-            results.append(engine.apply_fixes(module, [fix]).code)
+            results.append(cstpass.apply_fixes(module, [fix]).code)
         except Exception:  # noqa: BLE001 - as the report treats a broken fix
             results.append(None)
     return results
@@ -40,7 +40,7 @@ def test_each_case_repeated_gives_every_fix_as_alone(tmp_path: Path, code: str, 
     if analysis.module is None:  # text edits only (a comment's codes): nothing to transform
         assert not fixes and any(f.fix is not None for f in analysis.findings)
         return
-    assert engine.fixed_codes(analysis.module, fixes) == _alone(analysis.module, fixes)
+    assert cstpass.fixed_codes(analysis.module, fixes) == _alone(analysis.module, fixes)
 
 
 def test_the_demo_fixes_are_really_applied_together(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,10 +64,10 @@ def test_the_demo_fixes_are_really_applied_together(monkeypatch: pytest.MonkeyPa
             return real_visit(self, visitor)  # type: ignore[arg-type]
 
         monkeypatch.setattr(cst.Module, "visit", counting_visit)
-        together = engine.fixed_codes(analysis.module, fixes)
+        together = cstpass.fixed_codes(analysis.module, fixes)
         monkeypatch.undo()
         assert together == alone
-        if all(engine._replaces_nodes_only(fix) for fix in fixes):
+        if all(cstpass._replaces_nodes_only(fix) for fix in fixes):
             assert len(transforms) == 1, path
             shared += len(fixes)
     assert shared >= 4

@@ -28,7 +28,7 @@ import pytest
 from o2o_lint import runner
 from o2o_lint.engine import Engine
 from o2o_lint.findings import Fix
-from o2o_lint.rules.base import LintRule
+from o2o_lint.rules.visitor import LintRule
 from o2o_lint.runner import MODE_FIX, process_file
 from tests.fuzz.bait import BAIT, TREE_RULES
 from tests.helpers import FIXTURES, engine_for, run_cli, write_project

@@ -1,13 +1,18 @@
 """The rule registry: every module or package in this package defines one rule.
 
-Adding a rule is adding one module (``oto005_some_trap.py``) or one package
-(``oto005_some_trap/`` with its ``rule.py``), its doc page and its tests; discovery is
-automatic, as in django-upgrade's ``fixers`` package, and nothing else names the rule.
+Adding a rule is adding one package (``oto005_some_trap/``) or one module
+(``oto005_some_trap.py``), its doc page and its tests; discovery is automatic, as in
+django-upgrade's ``fixers`` package, and nothing else names the rule.
 
-A package may also hold ``facts.py``: an extractor of per-file facts on the stdlib
-``ast`` (``EXTRACTOR``), run by the index for every file. This module and those
-``facts.py`` modules never import LibCST: the facts pass runs in pool workers and on
-warm runs, where LibCST is never loaded. Keep rule packages' ``__init__.py`` empty.
+A rule package holds ``screen.py``: the rule's :class:`~o2o_lint.rules.base.Rule`
+(metadata, screens, template checks), which imports no LibCST; ``rule.py``: its visitor,
+a :class:`~o2o_lint.rules.visitor.LintRule` subclass of that class (the trap, the cases,
+the visitor, the messages, the fixes); and may hold ``facts.py``: an extractor of
+per-file facts on the stdlib ``ast`` (``EXTRACTOR``), run by the index for every file. A
+rule that needs no visitor (it reviews findings) may be one LibCST-free module. This
+module, screens and ``facts.py`` modules never import LibCST: the facts pass runs in pool
+workers and on warm runs, and screens on every file, where LibCST is loaded only once a
+file needs a visitor. Keep rule packages' ``__init__.py`` empty.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from o2o_lint.index.facts import FactsExtractor
-    from o2o_lint.rules.base import LintRule
+    from o2o_lint.rules.base import Rule
+    from o2o_lint.rules.visitor import LintRule
 
 #: Modules of this package that are not rules.
-_NOT_RULES = frozenset({"base"})
+_NOT_RULES = frozenset({"base", "visitor"})
 
-_RULES: dict[str, type[LintRule]] = {}
+_SCREENS: dict[str, type[Rule]] = {}
+_RULES: dict[str, type[Rule]] = {}
 _EXTRACTORS: list[FactsExtractor] | None = None
 
 
@@ -38,22 +45,60 @@ def _rule_modules() -> list[tuple[str, bool]]:
     ]
 
 
-def _discover() -> None:
-    from o2o_lint.rules.base import LintRule
-
-    for name, is_package in _rule_modules():
-        module = importlib.import_module(f"{__name__}.{name}.rule" if is_package else f"{__name__}.{name}")
-        for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, LintRule) and value is not LintRule and value.__module__ == module.__name__:
-                if value.code in _RULES:
-                    raise RuntimeError(f"duplicate rule code {value.code}")
-                _RULES[value.code] = value
+def _screen_module(name: str, is_package: bool) -> str:
+    if not is_package:
+        return f"{__name__}.{name}"
+    screen = f"{__name__}.{name}.screen"
+    return screen if importlib.util.find_spec(screen) is not None else f"{__name__}.{name}.rule"
 
 
-def all_rules() -> dict[str, type[LintRule]]:
+def _defined_rule(module_name: str) -> type[Rule]:
+    """The one rule class *module_name* defines (imported ones do not count)."""
+    from o2o_lint.rules.base import Rule
+
+    module = importlib.import_module(module_name)
+    found = [value for value in vars(module).values()
+             if isinstance(value, type) and issubclass(value, Rule) and value.__module__ == module.__name__]
+    if len(found) != 1:
+        raise RuntimeError(f"{module_name} defines {len(found)} rule classes, not one")
+    return found[0]
+
+
+def _by_code(classes: list[type[Rule]]) -> dict[str, type[Rule]]:
+    found: dict[str, type[Rule]] = {}
+    for rule in classes:
+        if rule.code in found:
+            raise RuntimeError(f"duplicate rule code {rule.code}")
+        found[rule.code] = rule
+    return dict(sorted(found.items()))
+
+
+def all_screens() -> dict[str, type[Rule]]:
+    """Every rule as the engine needs it before LibCST: its :class:`~o2o_lint.rules.base.Rule`
+    (metadata and screens), by code. Imports no LibCST and no visitor."""
+    if not _SCREENS:
+        _SCREENS.update(_by_code([_defined_rule(_screen_module(name, is_package))
+                                  for name, is_package in _rule_modules()]))
+    return dict(_SCREENS)
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    """Every rule's whole class, by code: its visitor (a rule package's ``rule.py``, with
+    LibCST), or its ``Rule`` when it has none."""
     if not _RULES:
-        _discover()
-    return dict(sorted(_RULES.items()))
+        _RULES.update(_by_code([_defined_rule(f"{__name__}.{name}.rule" if is_package else f"{__name__}.{name}")
+                                for name, is_package in _rule_modules()]))
+    return dict(_RULES)
+
+
+def visitor_of(rule: type[Rule]) -> type[LintRule]:
+    """The LibCST visitor of *rule* (a screen class), imported on first use."""
+    from o2o_lint.rules.visitor import LintRule
+
+    whole = all_rules()[rule.code]
+    if not issubclass(whole, LintRule):
+        raise TypeError(f"{rule.code} has no visitor")
+    return whole
 
 
 def known_codes() -> tuple[str, ...]:
@@ -75,15 +120,16 @@ _TABLE: dict[str, dict[str, object]] = {}
 def rule_table() -> dict[str, dict[str, object]]:
     """Every rule's name, summary, fixability (``Fixability``'s value) and opt-in flag by
     code, read from the rule modules' text (their one class-level literal of each) without
-    importing them: a warm JSON or SARIF report describes rules without loading LibCST.
-    A module whose text is not that plain falls back to :func:`all_rules` (tested equal
-    to it)."""
+    importing them: a warm JSON or SARIF report describes rules without importing any. A
+    module whose text is not that plain falls back to :func:`all_screens` (tested equal
+    to :func:`all_rules`)."""
     if _TABLE:
         return {code: dict(row) for code, row in _TABLE.items()}
     table: dict[str, dict[str, object]] = {}
     directory = os.path.dirname(os.path.abspath(__file__))
     for module, is_package in _rule_modules():
-        path = os.path.join(directory, module, "rule.py") if is_package else os.path.join(directory, f"{module}.py")
+        screen_name = _screen_module(module, is_package).rpartition(".")[2]
+        path = os.path.join(directory, module, f"{screen_name}.py") if is_package else os.path.join(directory, f"{module}.py")
         try:
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
@@ -92,7 +138,7 @@ def rule_table() -> dict[str, dict[str, object]]:
         found = {key: pattern.findall(text) for key, pattern in _TABLE_FIELDS.items()}
         if any(len(found[key]) != 1 for key in ("name", "summary", "fix")) or len(found["opt_in"]) > 1:
             table = {code: {"name": rule.name, "summary": rule.summary, "fix": rule.fixable.value,
-                            "opt_in": bool(rule.opt_in)} for code, rule in all_rules().items()}
+                            "opt_in": bool(rule.opt_in)} for code, rule in all_screens().items()}
             break
         table[module.split("_", 1)[0].upper()] = {
             "name": found["name"][0], "summary": ast.literal_eval(found["summary"][0]),
@@ -107,7 +153,7 @@ def rule_names() -> dict[str, str]:
     return {code: str(row["name"]) for code, row in rule_table().items()}
 
 
-def get_rule(code: str) -> type[LintRule]:
+def get_rule(code: str) -> type[Rule]:
     return all_rules()[code]
 
 

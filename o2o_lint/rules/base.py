@@ -1,11 +1,14 @@
-"""The rule API: a LibCST batchable visitor with a cheap screen in front of it.
+"""The rule API, without LibCST: what the engine asks of a rule before any LibCST parse.
 
-A rule module (or a rule package's ``rule.py``) holds one :class:`LintRule` subclass.
-Its docstring explains the trap; ``VALID``/``INVALID`` snippets (Fixit's idea) are its
+A rule has two parts. Its :class:`Rule` (a rule package's ``screen.py``) says what the
+rule is (code, name, summary, fixability, flags) and holds its screens and its other
+LibCST-free hooks. Its visitor (the package's ``rule.py``: a
+:class:`o2o_lint.rules.visitor.LintRule` subclass of that class) walks the LibCST tree;
+its docstring explains the trap and ``VALID``/``INVALID`` snippets (Fixit's idea) are its
 tests and its documentation examples. The engine asks every enabled rule's
-:meth:`LintRule.screen` first, on raw text and the file's index facts, and parses the
-file with LibCST only when some rule may fire: most files of a project never pay for a
-LibCST parse.
+:meth:`Rule.screen` first, on raw text and the file's index facts, and parses the file
+with LibCST only when some rule may fire: most files of a project never pay for a
+LibCST parse, and a run where none does never imports LibCST or a visitor.
 
 The core names no rule. What a rule needs beyond one file's syntax tree, it declares
 through small hooks:
@@ -15,9 +18,9 @@ through small hooks:
   :class:`o2o_lint.index.facts.FactsExtractor`), stored under its code and cached;
 * a project view: any ``factory(index)``, built lazily once per index with
   :meth:`o2o_lint.index.model.ProjectIndex.view`;
-* :meth:`LintRule.review`: a rule that judges the other rules' findings of a file
+* :meth:`Rule.review`: a rule that judges the other rules' findings of a file
   before ``# noqa`` is applied (``reviews_findings``), instead of visiting its tree;
-* :meth:`LintRule.check_template`: a rule that reads Django templates
+* :meth:`Rule.check_template`: a rule that reads Django templates
   (``reads_templates``) gets each template file of the project (never with a fix);
 * declarative cross-file effects the runner reads: ``fix_changes_relations`` and
   ``findings_outlive_relation_change``; ``after_fix``, the next step ``--fix`` tells the
@@ -33,19 +36,20 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
 
-import libcst as cst
-from libcst.metadata import CodeRange, PositionProvider
+from o2o_lint.findings import Finding
 
-from o2o_lint.findings import Finding, Fix
-
-#: What :meth:`LintRule.screen_tree` answers: a verdict, or the lines a finding may be near.
+#: What :meth:`Rule.screen_tree` answers: a verdict, or the lines a finding may be near.
 TreeScreen = Union[bool, Collection[int]]
 _T = TypeVar("_T")
 
 if TYPE_CHECKING:
+    import libcst as cst
+    from libcst.metadata import CodeRange
+
     from o2o_lint.config import Settings
     from o2o_lint.index.facts import Facts
     from o2o_lint.index.model import ProjectIndex
+    from o2o_lint.rules.visitor import LintRule
 
 
 class Fixability(str, Enum):
@@ -129,6 +133,8 @@ class FileContext:
 
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
         """Start and end of every node, computed on first use and shared by all rules."""
+        from libcst.metadata import PositionProvider  # loaded already: the file is being visited
+
         assert self.wrapper is not None, "positions are only known while the file is visited"
         return self.wrapper.resolve(PositionProvider)
 
@@ -159,7 +165,14 @@ class TemplateContext:
                        end_line=line, end_column=end_column)
 
 
-class LintRule(cst.BatchableCSTVisitor):
+class Rule:
+    """A rule as the engine knows it before LibCST: what it is, and its screens.
+
+    Each rule's subclass lives in a module that imports no LibCST (a rule package's
+    ``screen.py``); the rule's visitor subclasses it (:meth:`visitor`). A rule that only
+    reviews findings or reads templates needs no visitor and may be this class alone.
+    """
+
     code: ClassVar[str]
     name: ClassVar[str]  # kebab-case, as ruff names rules
     summary: ClassVar[str]
@@ -182,14 +195,6 @@ class LintRule(cst.BatchableCSTVisitor):
     reads_templates: ClassVar[bool] = False
     VALID: ClassVar[Sequence[str | Valid]] = ()
     INVALID: ClassVar[Sequence[str | Invalid]] = ()
-    #: Positions are resolved lazily (see :meth:`position`): most files that pass a screen
-    #: hold no finding, and position metadata costs a full code generation of the file.
-    METADATA_DEPENDENCIES: ClassVar[tuple] = ()
-
-    def __init__(self, context: FileContext) -> None:
-        super().__init__()
-        self.context = context
-        self.findings: list[Finding] = []
 
     @classmethod
     def screen(cls, context: FileContext) -> bool:
@@ -217,26 +222,9 @@ class LintRule(cst.BatchableCSTVisitor):
         """For ``reads_templates`` rules: the findings of one template file (no fixes)."""
         return []
 
-    def position(self, node: cst.CSTNode) -> CodeRange:
-        return self.context.positions()[node]
+    @classmethod
+    def visitor(cls) -> type[LintRule]:
+        """The rule's LibCST visitor class, imported on first use (with LibCST)."""
+        from o2o_lint.rules import visitor_of
 
-    def report(self, node: cst.CSTNode, message: str, fix: Fix | None = None) -> None:
-        where = self.position(node)
-        self.findings.append(
-            Finding(
-                path=self.context.path,
-                line=where.start.line,
-                column=where.start.column,
-                code=self.code,
-                message=message,
-                fix=fix,
-                end_line=where.end.line,
-                end_column=where.end.column,
-            )
-        )
-
-    def span_of(self, *nodes: cst.CSTNode) -> tuple[tuple[int, int], tuple[int, int]]:
-        ranges = [self.position(node) for node in nodes]
-        start = min((r.start.line, r.start.column) for r in ranges)
-        end = max((r.end.line, r.end.column) for r in ranges)
-        return (start, end)
+        return visitor_of(cls)

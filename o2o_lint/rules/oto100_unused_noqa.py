@@ -22,13 +22,13 @@ from typing import ClassVar
 
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding, Fix, LineEdit
 from o2o_lint.noqa import Directive, SourceLines, code_matches, codes_rewrite, directives, file_is_suppressed, line_content
-from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
+from o2o_lint.rules.base import FileContext, Fixability, Invalid, Rule, Valid
 
 #: o2o-lint's codes: the only ones this rule judges.
 OWN_PREFIX = "OTO"
 
 
-class UnusedNoqa(LintRule):
+class UnusedNoqa(Rule):
     code = "OTO100"
     name = "unused-noqa"
     summary = "A `# noqa: OTO...` comment that suppresses nothing"
@@ -101,9 +101,9 @@ class UnusedNoqa(LintRule):
 
     @classmethod
     def review(cls, context: FileContext, findings: Sequence[Finding]) -> list[Finding]:
-        from o2o_lint.rules import all_rules
+        from o2o_lint.rules import all_screens
 
-        known = set(all_rules()) | {PARSE_ERROR_CODE}
+        known = set(all_screens()) | {PARSE_ERROR_CODE}
         return unused_directives(context.path, context.text, findings, known=known, enabled=context.enabled_codes)
 
 

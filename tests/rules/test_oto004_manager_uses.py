@@ -11,7 +11,8 @@ from o2o_lint.index.build import build_index
 from o2o_lint.index.facts import facts_for_tree
 from o2o_lint.discovery import is_template_path
 from o2o_lint.rules.base import FileContext
-from o2o_lint.rules.oto004_reverse_manager_use import ReverseManagerUse, ReverseManagerUses
+from o2o_lint.rules.oto004_reverse_manager_use.rule import ReverseManagerUse
+from o2o_lint.rules.oto004_reverse_manager_use.screen import ReverseManagerUses
 from tests.helpers import engine_for, engine_for_case, lint_file, record_libcst_parses, write_project
 
 MODELS = """

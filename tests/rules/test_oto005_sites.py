@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from o2o_lint.index import name_reads as name_reads_module
-from o2o_lint.rules import oto005_manager_use_of_one_to_one_accessor as oto005
+from o2o_lint.rules.oto005_manager_use_of_one_to_one_accessor import rule as oto005
+from o2o_lint.rules.oto005_manager_use_of_one_to_one_accessor import screen as oto005_screen
 from tests.helpers import engine_for, record_libcst_parses, write_project
 
 FILES = {"billing/models.py": oto005._MODELS}
@@ -31,7 +32,7 @@ def _count_name_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[int] | None]
         walks.append(None if near is None else list(near))
         return real(tree, near)
 
-    monkeypatch.setattr(oto005, "name_reads", counting)
+    monkeypatch.setattr(oto005_screen, "name_reads", counting)
     return walks
 
 

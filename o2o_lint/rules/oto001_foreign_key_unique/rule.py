@@ -21,10 +21,11 @@ import libcst as cst
 from o2o_lint.cstutil import dotted, is_true, keyword_arg, remove_arg
 from o2o_lint.findings import Fix
 from o2o_lint.django_api import DJANGO_FIELD_MODULES, FOREIGN_KEY_POSITIONALS
-from o2o_lint.index.facts import rule_facts
 from o2o_lint.index.model import RelationField, RelationKind, ReverseRelation
-from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, Valid
-from o2o_lint.rules.oto004_reverse_manager_use import ReverseManagerUses
+from o2o_lint.rules.base import FileContext, Invalid, Valid
+from o2o_lint.rules.oto001_foreign_key_unique.screen import ForeignKeyUniqueScreen
+from o2o_lint.rules.oto004_reverse_manager_use.screen import ReverseManagerUses
+from o2o_lint.rules.visitor import LintRule
 
 
 class DeclaredUnique(NamedTuple):
@@ -34,21 +35,7 @@ class DeclaredUnique(NamedTuple):
     why: str  # what makes a name true ("`ONE_PER_COMPANY` is True; "), or ""
 
 
-class ForeignKeyUnique(LintRule):
-    code = "OTO001"
-    name = "foreign-key-unique"
-    summary = "ForeignKey(unique=True) should be a OneToOneField"
-    fixable = Fixability.SOMETIMES
-    fix_changes_relations = True  # the converted field turns a reverse manager into an object
-    after_fix = (
-        "a ForeignKey turned into a OneToOneField needs a migration: run `python manage.py makemigrations` "
-        "(one AlterField per field). Applied as generated it is not free: PostgreSQL drops and re-adds the "
-        "foreign key constraint (a validation scan of the table, under locks), SQLite rebuilds the table. "
-        "The columns and constraints are already the same, so wrap the AlterField in "
-        "migrations.SeparateDatabaseAndState(state_operations=[...]) to change only Django's state "
-        "at no database cost (`o2o-lint --explain OTO001` shows it)."
-    )
-
+class ForeignKeyUnique(ForeignKeyUniqueScreen, LintRule):
     VALID = [
         Valid(
             """
@@ -619,23 +606,6 @@ class ForeignKeyUnique(LintRule):
             range=(8, 13, 8, 100),
         ),
     ]
-
-    @classmethod
-    def screen(cls, context: FileContext) -> bool:
-        # Callee names are local names (an alias like FK, an attribute like models.ForeignKey);
-        # any call that may declare a unique field is worth a look unless no name can be a ForeignKey.
-        calls = rule_facts(context.facts, "OTO001")
-        if not calls:
-            return False
-        imports = context.facts["imports"]
-        index = context.index
-        names = {"ForeignKey", *index.foreign_key_subclass_names}
-        names.update(name.rpartition(".")[2] for name in context.settings.foreign_key_classes)
-        return any(
-            name in names or imports.get(name, "").endswith("ForeignKey")
-            or imports.get(name) in index.foreign_key_subclasses
-            for name in calls
-        )
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

@@ -132,7 +132,6 @@ several models use (whose rows it writes is the caller's choice).
 
 from __future__ import annotations
 
-import ast
 import keyword
 import re
 from typing import Any, ClassVar
@@ -142,10 +141,12 @@ import libcst as cst
 from o2o_lint.django_api import ASYNC_TWINS, DELETES, MODEL_BASES, RETURNS_OBJECT, RETURNS_PAIR, UPDATES
 from o2o_lint.config import NEWEST_DJANGO
 from o2o_lint.findings import Fix
-from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
+from o2o_lint.rules.base import FileContext, Invalid, Valid
 from o2o_lint.rules.oto002_stale_reverse_cache.facts import SAVE_METHODS
 from o2o_lint.rules.oto002_stale_reverse_cache.records import Op, Write
+from o2o_lint.rules.oto002_stale_reverse_cache.screen import StaleReverseCacheScreen
 from o2o_lint.rules.oto002_stale_reverse_cache.summaries import Found, StaleWrites
+from o2o_lint.rules.visitor import LintRule
 from o2o_lint.sourcefile import char_column, split_lines
 
 _MODELS = '''\
@@ -442,12 +443,7 @@ class Card(models.Model):
 '''
 
 
-class StaleReverseCache(LintRule):
-    code = "OTO002"
-    name = "stale-reverse-one-to-one-cache"
-    summary = "A write after a reverse one-to-one read leaves the cached accessor stale"
-    fixable = Fixability.SOMETIMES
-
+class StaleReverseCache(StaleReverseCacheScreen, LintRule):
     VALID = [
         # The everyday safe form: the create goes through the instance, Django updates its cache.
         Valid(
@@ -5063,15 +5059,6 @@ class StaleReverseCache(LintRule):
             range=(6, 8, 6, 63),
         ),
     ]
-
-    @classmethod
-    def screen(cls, context: FileContext) -> bool:
-        return context.index.view(StaleWrites).screen(context.facts)
-
-    @classmethod
-    def screen_tree(cls, context: FileContext, tree: ast.Module) -> TreeScreen:
-        """The index already knows where the findings are: only their statements are parsed."""
-        return {found.pos[0] for found in context.index.view(StaleWrites).findings(context.facts)}
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from o2o_lint.astutil import dotted_name
-from o2o_lint.django_api import DELETES
+from o2o_lint.django_api import DELETES, FACTORY_BASES
 from o2o_lint.index.facts import rule_facts
 from o2o_lint.index.receivers import OBJECT, QUERYSET, ModelTypes
 from o2o_lint.rules.oto002_stale_reverse_cache.facts import (
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 #: The user model when no module sets ``AUTH_USER_MODEL``; the bases of the others (as indexed).
 _DEFAULT_USER = "auth.User"
 _USER_BASES = frozenset({"auth.AbstractUser", "auth.AbstractBaseUser"})
-#: factory_boy's base classes for model factories (only their names: factory_boy is never imported).
-FACTORY_BASES = frozenset({"factory.django.DjangoModelFactory", "factory.DjangoModelFactory"})
 
 
 def follows(first: Read | Write | Call | Use | Escape, second: Read | Write | Call | Use | Escape) -> bool:

@@ -33,6 +33,7 @@ from o2o_lint.cstutil import child_nodes, dotted
 from o2o_lint.django_api import (
     ASYNC_TWINS,
     CATCHES_VALUE_ERROR,
+    FACTORY_BASES,
     LOOKUP_METHODS,
     MANAGER_READS,
     MANAGER_WRITES,
@@ -70,8 +71,6 @@ EXPECTING_CONTEXTS = frozenset({
     "raises", "warns", "deprecated_call", "assertRaises", "assertRaisesMessage", "assertRaisesRegex",
     "assertRaisesRegexp", "assertWarns", "assertWarnsMessage", "assertWarnsRegex",
 })
-#: factory_boy's Django factory classes: ``XFactory.build()`` builds ``Meta.model`` unsaved.
-FACTORY_BASES = frozenset({"factory.django.DjangoModelFactory", "factory.DjangoModelFactory"})
 #: Factory methods that build without saving: one instance, or a list of them.
 FACTORY_BUILDS = {"build": False, "build_batch": True}
 #: model_bakery's (and model_mommy's) ``prepare(Model)``: an unsaved instance.

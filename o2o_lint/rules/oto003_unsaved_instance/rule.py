@@ -56,7 +56,6 @@ what a lookup wants.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -65,10 +64,11 @@ import libcst as cst
 from o2o_lint.cstutil import dotted
 from o2o_lint.findings import Fix
 from o2o_lint.index.model import ModelInfo, RelationKind
-from o2o_lint.rules.base import FileContext, Fixability, Invalid, LintRule, TreeScreen, Valid
+from o2o_lint.rules.base import FileContext, Invalid, Valid
 from o2o_lint.rules.oto003_unsaved_instance.flow import FunctionAnalysis, Hit, Obj, Site, State, target_names
 from o2o_lint.rules.oto003_unsaved_instance.handed import HandedOver, ModuleFunctions, test_parameters
-from o2o_lint.rules.oto003_unsaved_instance.screen import text_screen, tree_screen
+from o2o_lint.rules.oto003_unsaved_instance.screen import UnsavedInstanceScreen
+from o2o_lint.rules.visitor import LintRule
 
 #: Django's error texts: the cases expect them, the messages quote them.
 _SAVE_ERROR = "\"ValueError: {op}() prohibited to prevent data loss due to unsaved related object '{field}'.\""
@@ -2685,22 +2685,9 @@ _INVALID = [
 ]
 
 
-class UnsavedInstance(LintRule):
-    code = "OTO003"
-    name = "unsaved-instance-in-relation"
-    summary = "An unsaved model instance reaches a save point through a relation"
-    fixable = Fixability.SOMETIMES
-
+class UnsavedInstance(UnsavedInstanceScreen, LintRule):
     VALID = _VALID
     INVALID = _INVALID
-
-    @classmethod
-    def screen(cls, context: FileContext) -> bool:
-        return text_screen(context)
-
-    @classmethod
-    def screen_tree(cls, context: FileContext, tree: ast.Module) -> TreeScreen:
-        return tree_screen(context, tree)
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

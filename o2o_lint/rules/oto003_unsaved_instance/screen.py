@@ -1,4 +1,5 @@
-"""The screens in front of the flow analysis: on the text, then on the stdlib ``ast``.
+"""OTO003 before LibCST: what the rule is, and the screens in front of the flow
+analysis: on the text, then on the stdlib ``ast``.
 
 Most files of a project construct no model, or spell none of the names through which
 a constructed instance could reach a save point ("sinks", see :mod:`.sinks`): they are
@@ -14,7 +15,7 @@ from collections.abc import Collection, Iterator
 
 from o2o_lint.astutil import child_nodes
 from o2o_lint.focus import Statements
-from o2o_lint.rules.base import FileContext, TreeScreen
+from o2o_lint.rules.base import FileContext, Fixability, Rule, TreeScreen
 from o2o_lint.rules.oto003_unsaved_instance.sinks import SinkNames
 from o2o_lint.sourcefile import line_numbers
 
@@ -326,3 +327,18 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
         lines.update(module_lines)
         lines.update(local_handed[name].lineno for name in used_handed if name in local_handed)  # type: ignore[attr-defined]
     return lines
+
+
+class UnsavedInstanceScreen(Rule):
+    code = "OTO003"
+    name = "unsaved-instance-in-relation"
+    summary = "An unsaved model instance reaches a save point through a relation"
+    fixable = Fixability.SOMETIMES
+
+    @classmethod
+    def screen(cls, context: FileContext) -> bool:
+        return text_screen(context)
+
+    @classmethod
+    def screen_tree(cls, context: FileContext, tree: ast.Module) -> TreeScreen:
+        return tree_screen(context, tree)

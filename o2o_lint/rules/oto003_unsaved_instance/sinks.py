@@ -9,10 +9,9 @@ from __future__ import annotations
 import ast
 import os
 
-from o2o_lint.django_api import MODEL_FORM_BASES
+from o2o_lint.django_api import FACTORY_BASES, MODEL_FORM_BASES
 from o2o_lint.index.django import DjangoModels
 from o2o_lint.index.model import ModelInfo, ProjectIndex
-from o2o_lint.rules.oto003_unsaved_instance.flow import FACTORY_BASES
 
 
 class SinkNames:
