@@ -1384,8 +1384,8 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
 #: The same candidates, found in the text (a superset: also in strings and comments). Two
 #: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
 _READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError|select_related|prefetch_related")
-_WRITE_WORDS = re.compile(r"\.a?(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b"
-                          r"|Factory\(|_factory\(|\.make\(")
+_WRITE_VERBS = r"(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b"
+_WRITE_WORDS = re.compile(rf"\.a?{_WRITE_VERBS}|Factory\(|_factory\(|\.make\(")
 
 
 def _candidate_lines(text: str) -> list[int]:
@@ -1435,8 +1435,75 @@ _PASSED = r"(?:[\s\\]|#[^\r\n]*(?=[\r\n]|\Z))*(?:[,)]|\." + _GAP + r"\w+" + _GAP
 _CLASS_DOT = re.compile(r"\b[A-Z]\w*" + _GAP + r"\.")
 #: ``x.pk`` / ``x.id``: what ties a created row to an instance by id (``tie`` kinds "pk", "other").
 _PK = re.compile(r"\." + _GAP + r"(?:pk|id)\b")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+#: Runs of characters beyond ASCII: the screen only needs the lines holding one.
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the tokenizer (and :func:`line_numbers`) counts lines
+#: The words of :data:`_SCREEN_WORDS` that start with a dot, in its order: one scan that the regex
+#: engine skips through from dot to dot (the whole alternation tries most letters of the text).
+_DOT_WORDS = re.compile(rf"\.(?:a?{_WRITE_VERBS}|make\()")
+#: The other words of :data:`_SCREEN_WORDS`, each found by ``str.find`` of a part it shares with
+#: the others: (part, [(what stands before the part, the word)]).
+_LITERAL_WORDS = (
+    ("attr", (("has", "hasattr"), ("get", "getattr"))),
+    ("DoesNotExist", (("", "DoesNotExist"),)),
+    ("AttributeError", (("", "AttributeError"),)),
+    ("_related", (("select", "select_related"), ("prefetch", "prefetch_related"))),
+    ("actory(", (("F", "Factory("), ("_f", "_factory("))),
+)
+
+
+def _screen_words(text: str) -> list[tuple[int, str]]:
+    """``[(m.start(), m.group()) for m in _SCREEN_WORDS.finditer(text)]``, in a few ``str.find``
+    passes. The same list: no two of the words can overlap (none starts inside another), so
+    every occurrence of each is a match of the alternation, and only one word matches at a place."""
+    found = [(match.start(), match.group()) for match in _DOT_WORDS.finditer(text)]
+    for part, words in _LITERAL_WORDS:
+        index = text.find(part)
+        while index >= 0:
+            for before, word in words:
+                start = index - len(before)
+                if start >= 0 and text.startswith(before, start):
+                    found.append((start, word))
+                    break
+            index = text.find(part, index + 1)
+    found.sort()
+    return found
+
+
+#: After a name, as :data:`_PASSED` says, and the variable after ``for``/``lambda`` (see
+#: :func:`_passed_twice` and :func:`_loop_variables`: one compiled pattern for every name).
+_PASSED_AFTER = re.compile(_PASSED)
+_LOOP_VARIABLE = re.compile(r"\b(?:for|lambda)" + _OPENING + r"(\w+)")
+
+
+def _passed_twice(segment: str, name: str) -> bool:
+    """``len(re.findall(rf"\\b{name}{_PASSED}", segment)) > 1`` for a name (``[A-Za-z_]\\w*``),
+    without compiling a pattern per name: the same matches, found from each ``name`` at a word's start."""
+    count = 0
+    index = segment.find(name)
+    while index >= 0:
+        if index == 0 or _WORD_CHAR.match(segment, index - 1) is None:
+            passed = _PASSED_AFTER.match(segment, index + len(name))
+            if passed is not None:
+                count += 1
+                if count > 1:
+                    return True
+                index = segment.find(name, passed.end())
+                continue
+        index = segment.find(name, index + 1)
+    return False
+
+
+def _loop_variables(segment: str) -> set[str]:
+    """The names ``re.search(rf"\\b(?:for|lambda){_OPENING}{name}\\b", segment)`` finds, for every
+    name at once: at each place the words start, what follows the gap is the only name that can
+    stand there (the gap cannot end before a letter), whole (it ends at a word boundary)."""
+    names: set[str] = set()
+    match = _LOOP_VARIABLE.search(segment)
+    while match is not None:
+        names.add(match.group(1))
+        match = _LOOP_VARIABLE.search(segment, match.start() + 1)
+    return names
 
 
 class _Screen:
@@ -1461,8 +1528,7 @@ class _Screen:
         self.text = text
         offsets: list[int] = []
         kinds: list[str] = []
-        for match in _SCREEN_WORDS.finditer(text):
-            start, word = match.start(), match.group()
+        for start, word in _screen_words(text):
             kind = _WORD_KINDS.get(word, "write")  # a word added to the patterns later: always walked
             if kind == "read" and start and (
                     _WORD_CHAR.match(text, start - 1) or text[start - 1] == "." and word.endswith("attr")) \
@@ -1474,11 +1540,16 @@ class _Screen:
                     kind = receiver.group(1)  # a read that matters only if that name is passed on
             offsets.append(start)
             kinds.append(kind)
-        if not text.isascii():
-            found = [m.start() for m in _NON_ASCII.finditer(text)]
-            offsets += found
-            kinds += ["read"] * len(found)
+        self._lines: list[str] | None = None
         lines = line_numbers(text, offsets) if offsets else []
+        if not text.isascii():
+            if "\r" in text:
+                beyond = line_numbers(text, [m.start() for m in _NON_ASCII.finditer(text)])
+            else:  # the lines :meth:`_segment` needs anyway; ``isascii`` is free on each
+                self._lines = text.split("\n")
+                beyond = [number for number, line in enumerate(self._lines, 1) if not line.isascii()]
+            lines += beyond
+            kinds += ["read"] * len(beyond)
         #: every line the screen looks at: a function spanning none is not even queued
         self.lines = sorted(set(lines))
         self.maybe = sorted({line for line, kind in zip(lines, kinds) if kind in ("read", "write")})
@@ -1490,7 +1561,6 @@ class _Screen:
             if kind not in _KINDS:
                 self.reads.setdefault(line, set()).add(kind)
         self.read_lines = sorted(self.reads)
-        self._lines: list[str] | None = None
 
     def _segment(self, first: int, last: int) -> str:
         """Lines *first* to *last* (line breaks as ``\\n``)."""
@@ -1543,10 +1613,11 @@ class _Screen:
             first = node.body[0].lineno
         segment = self._segment(first, last)
         names = {name for line in read_lines for name in self.reads[line]}
-        return any(segment.count(name) > 1 and len(re.findall(rf"\b{name}{_PASSED}", segment)) > 1
-                   # a comprehension's or a lambda's variable: a read of each element, which a later
-                   # loop over the same elements hands to its own variable (``filled``)
-                   or re.search(rf"\b(?:for|lambda){_OPENING}{name}\b", segment) is not None for name in names)
+        if any(segment.count(name) > 1 and _passed_twice(segment, name) for name in names):
+            return True
+        # a comprehension's or a lambda's variable: a read of each element, which a later
+        # loop over the same elements hands to its own variable (``filled``)
+        return not names.isdisjoint(_loop_variables(segment))
 
 
 _LOOPS_AND_IFS = frozenset({ast.If, ast.While, ast.For, ast.AsyncFor})
