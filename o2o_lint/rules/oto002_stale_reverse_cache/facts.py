@@ -62,6 +62,14 @@ _BUILTINS = frozenset(dir(builtins))
 _TRY_TYPES = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None)
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _SCOPE_TYPES = frozenset(_SCOPES)
+_NAME, _CONSTANT, _ATTRIBUTE, _CALL, _LOAD = ast.Name, ast.Constant, ast.Attribute, ast.Call, ast.Load
+#: Expression types -> their fields holding expressions (or lists of them, never holding None), in
+#: ``_fields`` order: ``child_nodes()`` without the contexts and operators.
+_EXPR_FIELDS: dict[type, tuple[str, ...]] = {
+    kind: tuple(f for f in kind._fields if f not in ("ctx", "op", "ops", "conversion"))
+    for kind in (ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript, ast.Tuple, ast.List, ast.Set,
+                 ast.JoinedStr, ast.FormattedValue, ast.IfExp, ast.Starred, ast.Slice)
+}
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _DEFINITIONS = (*_FUNCTIONS, ast.ClassDef)
 _MATCH = getattr(ast, "Match", ())
@@ -369,6 +377,9 @@ class _FunctionWalker:
             self.statement(statement, [*prefix, index])
 
     def statement(self, node: ast.stmt, here: list[Any]) -> None:
+        if type(node) not in _BLOCKS:
+            self.simple(node, [*here, ""])
+            return
         if isinstance(node, _DEFINITIONS):
             for decorator in node.decorator_list:
                 self.expr(decorator, [*here, "h"])
@@ -398,7 +409,7 @@ class _FunctionWalker:
             if isinstance(node.target, ast.Name) and iterated is not None:
                 # the elements of a parameter (a list the caller holds) escape with it
                 source = self.element_of.get(iterated, iterated)
-                self.escapes.append([node.target.id, "element", _pos(node.target), header, source])
+                self.escapes.append([node.target.id, "element", node.target, header, source])
             chain = _qs_chain(node.iter)
             if isinstance(node.target, ast.Name) and chain is not None:
                 self.objects[node.target.id] = _Tracked(chain[0])
@@ -440,6 +451,9 @@ class _FunctionWalker:
             self.simple(node, [*here, ""])
 
     def simple(self, node: ast.stmt, path: list[Any]) -> None:
+        if type(node) is ast.Expr:  # the commonest: nothing but its expression
+            self.expr(node.value, path)  # type: ignore[attr-defined]
+            return
         exit_kind = _EXITS.get(type(node))
         if exit_kind is not None:
             self.exits.append([exit_kind, _pos(node), path])
@@ -586,7 +600,7 @@ class _FunctionWalker:
         first: dict[str, list[int]] = {}
         candidates = [(r["acc"], r["pos"], r["path"]) for r in self.reads
                       if r["recv"] == name and r["how"] in ("hasattr", "getattr", "try")]
-        candidates += [(attr, pos, path) for receiver, attr, pos, path in self.uses
+        candidates += [(attr, _pos(load), path) for receiver, attr, load, path in self.uses
                        if receiver == name and not attr.startswith("_") and attr not in ("pk", "id")]
         for accessor, pos, path in candidates:
             if path[: len(body)] == body and (accessor not in first or pos < first[accessor]):
@@ -666,40 +680,51 @@ class _FunctionWalker:
     def expr(self, node: ast.expr, path: list[Any]) -> None:
         # exact types (no node class is subclassed): the hottest loop of the facts pass
         stack: list[ast.AST] = [node]
+        pop, push = stack.pop, stack.append
         while stack:
-            current = stack.pop()
+            current = pop()
             kind = type(current)
-            if kind is ast.Name or kind is ast.Constant:
+            if kind is _NAME or kind is _CONSTANT:
                 continue  # nothing below them but a context
-            if kind is ast.Call:
+            if kind is _ATTRIBUTE:
+                if type(current.ctx) is _LOAD:  # type: ignore[attr-defined]
+                    receiver = _dotted(current.value)  # type: ignore[attr-defined]
+                    if receiver is not None:
+                        # the load's node stands for its position until :meth:`summary` keeps the use
+                        self.uses.append([receiver, current.attr, current, path])  # type: ignore[attr-defined]
+                        if self.guarded:
+                            self.reads.append({"recv": receiver, "acc": current.attr, "how": "try",  # type: ignore[attr-defined]
+                                               "pos": _pos(current), "path": path})
+                push(current.value)  # type: ignore[attr-defined]
+            elif kind is _CALL:
                 self.call(current, path)  # type: ignore[arg-type]
                 func = current.func  # type: ignore[attr-defined]
-                stack.append(func.value if type(func) is ast.Attribute else func)
+                push(func.value if type(func) is _ATTRIBUTE else func)
                 stack.extend(current.args)  # type: ignore[attr-defined]
                 stack.extend(k.value for k in current.keywords)  # type: ignore[attr-defined]
             elif kind in _SCOPE_TYPES:
                 if kind is not ast.Lambda:
                     self.comprehension(current, path)  # type: ignore[arg-type]
                 continue
-            elif isinstance(current, ast.NamedExpr):
-                stack.append(current.value)
-                if isinstance(current.target, ast.Name):
-                    self.bind(current.target.id, _end(current))
-            elif isinstance(current, ast.Attribute):
-                if isinstance(current.ctx, ast.Load):
-                    receiver = _dotted(current.value)
-                    if receiver is not None:
-                        self.uses.append([receiver, current.attr, _pos(current), path])
-                        if self.guarded:
-                            self.reads.append({"recv": receiver, "acc": current.attr, "how": "try", "pos": _pos(current), "path": path})
-                stack.append(current.value)
-            elif isinstance(current, (ast.Yield, ast.YieldFrom)):
-                if current.value is not None:
-                    self.escape(current.value, "yielded", current, path)
-                    stack.append(current.value)
+            elif kind in _EXPR_FIELDS:
+                # what child_nodes() gives, without the contexts and operators (nothing below them)
+                for field in _EXPR_FIELDS[kind]:
+                    value = getattr(current, field)
+                    if type(value) is list:
+                        stack.extend(value)
+                    elif value is not None:
+                        push(value)
+            elif kind is ast.NamedExpr:
+                push(current.value)  # type: ignore[attr-defined]
+                if isinstance(current.target, ast.Name):  # type: ignore[attr-defined]
+                    self.bind(current.target.id, _end(current))  # type: ignore[attr-defined]
+            elif kind is ast.Yield or kind is ast.YieldFrom:
+                if current.value is not None:  # type: ignore[attr-defined]
+                    self.escape(current.value, "yielded", current, path)  # type: ignore[attr-defined]
+                    push(current.value)  # type: ignore[attr-defined]
             elif kind is ast.Await:
                 self.awaited.add(id(current.value))  # type: ignore[attr-defined]
-                stack.append(current.value)  # type: ignore[attr-defined]
+                push(current.value)  # type: ignore[attr-defined]
             else:
                 stack.extend(child_nodes(current))
 
@@ -712,7 +737,7 @@ class _FunctionWalker:
                 element = element.value
             dotted = _dotted(element)
             if dotted is not None:
-                event = [dotted, how, _pos(node), path]
+                event = [dotted, how, node, path]  # the node's position once the event is kept (summary)
                 if callee is not None:
                     event.append(callee)
                 self.escapes.append(event)
@@ -1239,6 +1264,10 @@ class _FunctionWalker:
         watched |= {_root(w) for w in watched if w}
         uses = [u for u in self.uses if u[0] in watched]
         escapes = [e for e in self.escapes if e[0] in watched]
+        for event in uses:
+            event[2] = _pos(event[2])
+        for event in escapes:
+            event[2] = _pos(event[2])
         if uses:
             summary["uses"] = uses
         if escapes:
@@ -1673,7 +1702,9 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
     if fetch_peers and text is not None:
         # a loop over a FETCH_PEERS queryset reads with a plain ``o.rel``: its line is a candidate
         lines += line_numbers(text, [m.start() for m in re.finditer(r"\bfetch_mode\b", text)])
-    managers, uses = _managers(tree) if text is None or not screen or _may_name_managers(text) else ({}, {})
+    # a module whose classes cannot name one finds none (the text's test scans the whole file)
+    may_name = _may_name_managers_in(tree) and (text is None or not screen or _may_name_managers(text))
+    managers, uses = _managers(tree) if may_name else ({}, {})
     found: dict[str, Event] = {}
     if uses:
         found[MANAGER_USES] = uses  # type: ignore[assignment]
@@ -1682,11 +1713,18 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
         found[FIXTURES] = pytest_facts  # type: ignore[assignment]
     if not lines and not managers:
         return found
-    rebinders: dict[str, list[str]] | None = None
-    if text is None or "global " in text or "nonlocal " in text:
-        # module functions rebinding module names (``global G``): calling one rebinds them
-        rebinders = {n.name: _rebound_names(n) for n in tree.body if isinstance(n, _FUNCTIONS)}
-        rebinders = {name: names for name, names in rebinders.items() if names}
+    rebinders: list[dict[str, list[str]] | None] = []  # found once, at the first walk
+
+    def module_rebinders() -> dict[str, list[str]] | None:
+        if not rebinders:
+            if text is None or "global" in text and "global " in text or "nonlocal" in text and "nonlocal " in text:
+                # module functions rebinding module names (``global G``): calling one rebinds them
+                every = {n.name: _rebound_names(n) for n in tree.body if isinstance(n, _FUNCTIONS)}
+                rebinders.append({name: names for name, names in every.items() if names})
+            else:
+                rebinders.append(None)
+        return rebinders[0]
+
     lines.sort()
 
     def interesting(node: ast.AST) -> bool:
@@ -1701,16 +1739,13 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
                 if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)) and (interesting(statement) or node.name in managers):
                     queue.append((f"{qualname}.{statement.name}", statement, node.name))
             continue
-        if isinstance(node, _FUNCTIONS):
-            kind = _kind(node, class_name)
-            walker = _FunctionWalker(_params(node), managers.get(class_name or "") if kind == "method" else None,
-                                     rebinders)
-            line = node.lineno
+        function = isinstance(node, _FUNCTIONS)
+        if function:
+            kind = _kind(node, class_name)  # type: ignore[arg-type]
+            managed = managers.get(class_name or "") if kind == "method" else None
         else:
-            walker = _FunctionWalker([], rebinders=rebinders)
-            kind, line = "module", 1
-        walker.fetch_peers = fetch_peers
-        if words is not None and not walker.managed:
+            kind, managed = "module", None
+        if words is not None and not managed:
             nested: list[ast.stmt] = []
             catches = _own_definitions(node.body, nested)  # type: ignore[attr-defined]
             if not words.walks(node, nested, catches):
@@ -1719,6 +1754,13 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
                     if interesting(child) or getattr(child, "name", None) in managers:
                         queue.append((f"{prefix}{child.name}", child, None))  # type: ignore[attr-defined]
                 continue
+        if function:
+            walker = _FunctionWalker(_params(node), managed, module_rebinders())  # type: ignore[arg-type]
+            line = node.lineno  # type: ignore[attr-defined]
+        else:
+            walker = _FunctionWalker([], rebinders=module_rebinders())
+            line = 1
+        walker.fetch_peers = fetch_peers
         walker.block(node.body, [])  # type: ignore[attr-defined]
         summary = walker.summary(kind, class_name, line)
         if summary is not None and kind == "method" and _post_generation(node):
@@ -1753,6 +1795,22 @@ FIXTURE_FACTORY_SUFFIX = "_factory"
 ELSEWHERE = "*"
 #: Django's own manager and queryset classes: nothing to summarise.
 _DJANGO_MANAGERS = frozenset({"Manager", "BaseManager", "QuerySet"})
+
+
+def _may_name_managers_in(tree: ast.Module) -> bool:
+    """Can :func:`_managers` find anything in *tree*: a class named ``...Manager`` or
+    ``...QuerySet``, or a class body assigning a call (``objects = ...()``)?"""
+    for node in tree.body:
+        if type(node) is ast.ClassDef:
+            if node.name.endswith(("Manager", "QuerySet")):
+                return True
+            for statement in node.body:
+                if type(statement) in _ASSIGNS and type(statement.value) is ast.Call:  # type: ignore[attr-defined]
+                    return True
+    return False
+
+
+_ASSIGNS = frozenset({ast.Assign, ast.AnnAssign})
 
 
 def _may_name_managers(text: str) -> bool:
@@ -1881,6 +1939,19 @@ def _registered(node: ast.expr) -> str | None:
     return None
 
 
+def _may_be_pytest(statement: ast.stmt) -> bool:
+    """Can *statement* (at the module's top level) give :func:`_pytest_fixtures` a fixture, a
+    factory or a test: a fixture or a ``test*`` function, a ``Test*`` class or a decorated
+    factory class, a ``register(...)`` call?"""
+    kind = type(statement)
+    if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+        return statement.name.startswith("test") or any(_is_fixture(d) for d in statement.decorator_list)  # type: ignore[attr-defined]
+    if kind is ast.ClassDef:
+        return statement.name.startswith("Test") or \
+            bool(statement.decorator_list) and statement.name.endswith(FACTORY_SUFFIX)  # type: ignore[attr-defined]
+    return kind is ast.Expr and _registered(statement.value) is not None  # type: ignore[attr-defined]
+
+
 def _pytest_fixtures(tree: ast.Module, text: str | None) -> dict[str, Any] | None:
     """pytest's view of a module (a test module or a ``conftest.py``), from its top level:
 
@@ -1893,6 +1964,8 @@ def _pytest_fixtures(tree: ast.Module, text: str | None) -> dict[str, Any] | Non
       the names ``@pytest.mark.parametrize`` gives);
     * ``shadowed``: fixture names defined inside a class (they override the module's for its tests).
     """
+    if not any(_may_be_pytest(statement) for statement in tree.body):
+        return None  # nothing below could be found: no need to read the text
     if text is not None and "fixture" not in text and "register" not in text and "def test" not in text:
         return None
     fixtures: dict[str, str] = {}
