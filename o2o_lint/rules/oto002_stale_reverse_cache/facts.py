@@ -86,6 +86,10 @@ ELEMENTS = "[i]"
 #: ORM calls: passing an instance to them (a lookup, a create) does not hand it to code that reads it.
 _ORM_CALLS = with_async(QUERYSET_METHODS | EVALUATING_METHODS | REFRESHES) | MANAGER_METHODS | SAVES | DELETES | \
     UPDATES | RETURNS_OBJECT | RETURNS_PAIR | BULK_WRITES | SAVE_METHODS
+#: The methods :meth:`_FunctionWalker.call` takes as a write or a refresh: any other is a plain call.
+_WRITES_AND_REFRESHES = SAVE_METHODS | DELETES | UPDATES | RETURNS_OBJECT | RETURNS_PAIR | {"make"} | BULK_WRITES | \
+    REFRESHES
+_FIELDS_CACHE = "._state.fields_cache"
 
 
 def _root(dotted: str) -> str:
@@ -746,9 +750,9 @@ class _FunctionWalker:
     def fields_cache(node: ast.expr) -> str | None:
         """``x._state.fields_cache`` -> ``x``."""
         dotted = _dotted(node)
-        if dotted is None or not dotted.endswith("._state.fields_cache"):
+        if dotted is None or not dotted.endswith(_FIELDS_CACHE):
             return None
-        return dotted[: -len("._state.fields_cache")] or None
+        return dotted[: -len(_FIELDS_CACHE)] or None
 
     def tie(self, value: ast.expr) -> list[Any]:
         """How an expression ties a relation to an instance: [kind, receiver]."""
@@ -866,30 +870,35 @@ class _FunctionWalker:
         if not isinstance(func, ast.Attribute):
             return
         method, obj = func.attr, func.value
-        cache = self.fields_cache(obj)
-        if cache is not None:
-            # ``x._state.fields_cache.pop("rel", None)`` / ``.clear()``: private, but it clears the
-            # cached answer on Django 4.2 and 5.2 alike (verified); ``del ...["rel"]`` in simple().
-            if method == "pop" and node.args and isinstance(node.args[0], ast.Constant) \
-                    and isinstance(node.args[0].value, str):
-                self.clears.append({"recv": cache, "acc": node.args[0].value, "pos": _pos(node)})
-            elif method == "clear":
-                self.clears.append({"recv": cache, "pos": _pos(node)})
-            return
+        # one dotted name of the receiver for the tests below; each event gets its own string
+        # (as many objects as before: marshal's bytes tell shared strings from equal ones)
+        receiver = _dotted(obj)
+        if receiver is not None and receiver.endswith(_FIELDS_CACHE):
+            cache = receiver[: -len(_FIELDS_CACHE)] or None  # as :meth:`fields_cache`
+            if cache is not None:
+                # ``x._state.fields_cache.pop("rel", None)`` / ``.clear()``: private, but it clears the
+                # cached answer on Django 4.2 and 5.2 alike (verified); ``del ...["rel"]`` in simple().
+                if method == "pop" and node.args and isinstance(node.args[0], ast.Constant) \
+                        and isinstance(node.args[0].value, str):
+                    self.clears.append({"recv": cache, "acc": node.args[0].value, "pos": _pos(node)})
+                elif method == "clear":
+                    self.clears.append({"recv": cache, "pos": _pos(node)})
+                return
         if method not in _ORM_CALLS:
             callee = _dotted(func) or method
             self.passed(node, callee, path)
-            if _dotted(obj) is not None:
+            if receiver is not None:
                 self.escape(obj, "method", node, path, callee)
-        dotted_func = _dotted(func)
-        if dotted_func is not None and _looks_like_class(dotted_func):
-            self.through_instance(dotted_func, node)
+        if receiver is not None and method[:1].isupper():  # ``_looks_like_class(_dotted(func))``
+            self.through_instance(_dotted(func), node)  # type: ignore[arg-type]
         if method in ASYNC_TWINS and id(node) not in self.awaited:
             return  # an unawaited coroutine (``c = Rel.objects.acreate(...)``): it writes nothing here
         if _other_database(obj, node):
             return  # ``using("other")``: rows of another database, not the receiver's (its cache is right)
         written = False
-        if method in SAVE_METHODS:
+        if method not in _WRITES_AND_REFRESHES:
+            pass
+        elif method in SAVE_METHODS:
             written = self.save(obj, node, method, path)
         elif method in DELETES:
             written = self.delete(obj, node, method, path)
@@ -906,10 +915,8 @@ class _FunctionWalker:
             if receiver is not None:
                 self.clears.append({"recv": receiver, "fields": self.refresh_fields(node), "pos": _pos(node)})
             return
-        if not written:
-            callee = _dotted(func)
-            if callee is not None:
-                self.call_event(node, callee, _dotted(obj), path)
+        if not written and receiver is not None:  # ``_dotted(func)`` is None when ``_dotted(obj)`` is
+            self.call_event(node, _dotted(func), receiver, path)  # type: ignore[arg-type]
 
     def lambda_reads(self, node: ast.Call, path: list[Any]) -> None:
         """``filter(lambda v: hasattr(v, "rel"), vs)``, ``map(...)``, ``sorted(vs, key=lambda v: ...)``."""
@@ -925,10 +932,13 @@ class _FunctionWalker:
             self.element_read(function.args.args[0].arg, source, [function.body], path)
 
     def passed(self, node: ast.Call, callee: str, path: list[Any]) -> None:
-        for argument in node.args:
-            self.escape(argument, "passed", node, path, callee)
-        for keyword in node.keywords:
-            self.escape(keyword.value, "passed", node, path, callee)
+        # a name and a constant, the commonest arguments, as :meth:`escape` takes them
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            kind = type(argument)
+            if kind is _NAME:
+                self.escapes.append([argument.id, "passed", node, path, callee])  # type: ignore[attr-defined]
+            elif kind is not _CONSTANT:
+                self.escape(argument, "passed", node, path, callee)
 
     def through_instance(self, model: str, node: ast.Call) -> None:
         """``Rel(owner=x)``, ``Rel.objects.create(owner=x)``: Django sets ``x``'s reverse cache
