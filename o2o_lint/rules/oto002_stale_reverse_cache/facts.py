@@ -26,6 +26,7 @@ import ast
 import builtins
 import re
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from typing import Any
 
 from o2o_lint.astutil import child_nodes
@@ -90,6 +91,14 @@ _ORM_CALLS = with_async(QUERYSET_METHODS | EVALUATING_METHODS | REFRESHES) | MAN
 _WRITES_AND_REFRESHES = SAVE_METHODS | DELETES | UPDATES | RETURNS_OBJECT | RETURNS_PAIR | {"make"} | BULK_WRITES | \
     REFRESHES
 _FIELDS_CACHE = "._state.fields_cache"
+
+
+def _walk(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.walk(node))``: the same nodes in the same order (breadth first)."""
+    found = [node]
+    for current in found:  # grows as it goes
+        found.extend(child_nodes(current))
+    return found
 
 
 def _root(dotted: str) -> str:
@@ -303,8 +312,9 @@ def _other_database(obj: ast.expr, call: ast.Call) -> bool:
     ``rel.save(using="other")``. The receiver's rows (and its cache) are in its own database:
     the write does not concern them, and assigning its result raises (the router refuses the
     relation across databases, verified on 4.2, 5.2 and 6.1)."""
-    if any(k.arg == "using" for k in call.keywords):
-        return True
+    for keyword in call.keywords:
+        if keyword.arg == "using":
+            return True
     node: ast.AST = obj
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         if node.func.attr in ("using", "db_manager"):
@@ -378,7 +388,13 @@ class _FunctionWalker:
 
     def block(self, statements: list[ast.stmt], prefix: list[Any]) -> None:
         for index, statement in enumerate(statements):
-            self.statement(statement, [*prefix, index])
+            kind = type(statement)
+            if kind is ast.Expr:  # the commonest statement: what simple() does with it
+                self.expr(statement.value, [*prefix, index, ""])  # type: ignore[attr-defined]
+            elif kind in _BLOCKS:
+                self.statement(statement, [*prefix, index])
+            else:
+                self.simple(statement, [*prefix, index, ""])
 
     def statement(self, node: ast.stmt, here: list[Any]) -> None:
         if type(node) not in _BLOCKS:
@@ -571,8 +587,8 @@ class _FunctionWalker:
         if iterated is None or self.lazy:
             return
         for expression in body:
-            for node in ast.walk(expression):
-                read = _read_of(node) if isinstance(node, ast.Call) else None
+            for node in _walk(expression):
+                read = _read_of(node) if type(node) is _CALL else None
                 if read is not None and read[0] == target:
                     source = self.element_of.get(iterated, iterated)
                     self.element_reads.append([source, read[1], node.lineno, path])
@@ -964,6 +980,12 @@ class _FunctionWalker:
         return "?"
 
     def call_event(self, node: ast.Call, callee: str, receiver: str | None, path: list[Any]) -> None:
+        # the event itself once :meth:`summary` needs it (most walks keep no call)
+        self.calls.append((node, callee, receiver, path))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _call_event(node: ast.Call, callee: str, receiver: str | None, path: list[Any]) -> Event | None:
+        """The event of a call passing names on (or of a method of a named receiver)."""
         args: list[list[Any]] = []
         for number, argument in enumerate(node.args):
             if isinstance(argument, ast.Starred):
@@ -977,11 +999,11 @@ class _FunctionWalker:
                 if dotted is not None:
                     args.append([keyword.arg, dotted])
         if receiver is None and not args:
-            return
+            return None
         event = {"callee": callee, "args": args, "pos": _pos(node), "path": path}
         if receiver is not None:
             event["recv"] = receiver
-        self.calls.append(event)
+        return event
 
     def save(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
         if isinstance(obj, ast.Call):
@@ -1241,6 +1263,8 @@ class _FunctionWalker:
         and, in functions that write, calls that pass on a parameter (summaries).
         Dropped: functions that only read or only call.
         """
+        if not self.writes and not self.reads:
+            return None  # no call is kept without a read before it or a write in the function
         first_read: dict[str, tuple[int, int]] = {}
         for read in self.reads:
             receiver = read["recv"]
@@ -1248,7 +1272,10 @@ class _FunctionWalker:
                 first_read[receiver] = _start(read)
         params = set(self.params) if self.writes else set()
         calls = []
-        for call in self.calls:
+        for node, callee, receiver, path in self.calls:  # type: ignore[misc]
+            call = self._call_event(node, callee, receiver, path)
+            if call is None:
+                continue
             end = _stop(call)
             passed = [a for a in call["args"] if _root(a[1]) in params or first_read.get(a[1], end) < end]
             receiver = call.get("recv")
@@ -1515,33 +1542,36 @@ _PASSED_AFTER = re.compile(_PASSED)
 _LOOP_VARIABLE = re.compile(r"\b(?:for|lambda)" + _OPENING + r"(\w+)")
 
 
-def _passed_twice(segment: str, name: str) -> bool:
-    """``len(re.findall(rf"\\b{name}{_PASSED}", segment)) > 1`` for a name (``[A-Za-z_]\\w*``),
-    without compiling a pattern per name: the same matches, found from each ``name`` at a word's start."""
+def _passed_twice(segment: str, name: str, start: int = 0, end: int | None = None) -> bool:
+    """``len(re.findall(rf"\\b{name}{_PASSED}", segment[start:end])) > 1`` for a name
+    (``[A-Za-z_]\\w*``), without compiling a pattern per name: the same matches, found from each
+    ``name`` at a word's start."""
+    end = len(segment) if end is None else end
     count = 0
-    index = segment.find(name)
+    index = segment.find(name, start, end)
     while index >= 0:
-        if index == 0 or _WORD_CHAR.match(segment, index - 1) is None:
-            passed = _PASSED_AFTER.match(segment, index + len(name))
+        if index == start or _WORD_CHAR.match(segment, index - 1) is None:
+            passed = _PASSED_AFTER.match(segment, index + len(name), end)
             if passed is not None:
                 count += 1
                 if count > 1:
                     return True
-                index = segment.find(name, passed.end())
+                index = segment.find(name, passed.end(), end)
                 continue
-        index = segment.find(name, index + 1)
+        index = segment.find(name, index + 1, end)
     return False
 
 
-def _loop_variables(segment: str) -> set[str]:
-    """The names ``re.search(rf"\\b(?:for|lambda){_OPENING}{name}\\b", segment)`` finds, for every
+def _loop_variables(segment: str, start: int = 0, end: int | None = None) -> set[str]:
+    """The names ``re.search(rf"\\b(?:for|lambda){_OPENING}{name}\\b", segment[start:end])`` finds, for every
     name at once: at each place the words start, what follows the gap is the only name that can
     stand there (the gap cannot end before a letter), whole (it ends at a word boundary)."""
+    end = len(segment) if end is None else end
     names: set[str] = set()
-    match = _LOOP_VARIABLE.search(segment)
+    match = _LOOP_VARIABLE.search(segment, start, end)
     while match is not None:
         names.add(match.group(1))
-        match = _LOOP_VARIABLE.search(segment, match.start() + 1)
+        match = _LOOP_VARIABLE.search(segment, match.start() + 1, end)
     return names
 
 
@@ -1580,6 +1610,7 @@ class _Screen:
             offsets.append(start)
             kinds.append(kind)
         self._lines: list[str] | None = None
+        self._ends: list[int] | None = None
         lines = line_numbers(text, offsets) if offsets else []
         if not text.isascii():
             if "\r" in text:
@@ -1606,6 +1637,23 @@ class _Screen:
         if self._lines is None:
             self._lines = _LINE_BREAK.split(self.text) if "\r" in self.text else self.text.split("\n")
         return "\n".join(self._lines[first - 1:last])
+
+    def _span(self, first: int, last: int) -> tuple[str, int, int]:
+        """Lines *first* to *last* as (string, start, end): :meth:`_segment`'s text, but as a
+        part of the whole text (no copy) when every line break is ``\\n``. The patterns read
+        alike with ``pos``/``endpos`` there: a line break stands just outside either end."""
+        if "\r" in self.text:
+            segment = self._segment(first, last)
+            return segment, 0, len(segment)
+        if self._ends is None:
+            if self._lines is None:
+                self._lines = self.text.split("\n")
+            self._ends = list(accumulate(map(len, self._lines)))  # the lines' lengths so far
+        last = min(last, len(self._ends))
+        if first > last:
+            return "", 0, 0
+        start = (self._ends[first - 2] if first > 1 else 0) + first - 1
+        return self.text, start, self._ends[last - 1] + last - 1
 
     def walks(self, node: ast.AST, nested: list[ast.stmt], catches: bool) -> bool:
         """Can *node* (a function, or the module) produce a record? *nested*: its nested
@@ -1635,9 +1683,9 @@ class _Screen:
 
         if own(self.maybe):
             return True
-        if own(self.creates) and _PK.search(self._segment(first, last)):
+        if own(self.creates) and _PK.search(*self._span(first, last)):
             return True
-        if own(self.updates) and _CLASS_DOT.search(self._segment(first, last)):
+        if own(self.updates) and _CLASS_DOT.search(*self._span(first, last)):
             return True
         read_lines = own(self.read_lines)
         if not read_lines:
@@ -1650,13 +1698,13 @@ class _Screen:
         # that a parameter's name in the signature does not count.
         if node.body:
             first = node.body[0].lineno
-        segment = self._segment(first, last)
+        segment, start, end = self._span(first, last)
         names = {name for line in read_lines for name in self.reads[line]}
-        if any(segment.count(name) > 1 and _passed_twice(segment, name) for name in names):
+        if any(segment.count(name, start, end) > 1 and _passed_twice(segment, name, start, end) for name in names):
             return True
         # a comprehension's or a lambda's variable: a read of each element, which a later
         # loop over the same elements hands to its own variable (``filled``)
-        return not names.isdisjoint(_loop_variables(segment))
+        return not names.isdisjoint(_loop_variables(segment, start, end))
 
 
 _LOOPS_AND_IFS = frozenset({ast.If, ast.While, ast.For, ast.AsyncFor})
@@ -1712,9 +1760,7 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
     if fetch_peers and text is not None:
         # a loop over a FETCH_PEERS queryset reads with a plain ``o.rel``: its line is a candidate
         lines += line_numbers(text, [m.start() for m in re.finditer(r"\bfetch_mode\b", text)])
-    # a module whose classes cannot name one finds none (the text's test scans the whole file)
-    may_name = _may_name_managers_in(tree) and (text is None or not screen or _may_name_managers(text))
-    managers, uses = _managers(tree) if may_name else ({}, {})
+    managers, uses = _managers(tree) if text is None or not screen or _may_name_managers(text) else ({}, {})
     found: dict[str, Event] = {}
     if uses:
         found[MANAGER_USES] = uses  # type: ignore[assignment]
@@ -1746,7 +1792,7 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
         qualname, node, class_name = queue.pop()
         if isinstance(node, ast.ClassDef):
             for statement in node.body:
-                if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)) and (interesting(statement) or node.name in managers):
+                if isinstance(statement, _DEFINITIONS) and (interesting(statement) or node.name in managers):
                     queue.append((f"{qualname}.{statement.name}", statement, node.name))
             continue
         function = isinstance(node, _FUNCTIONS)
@@ -1805,22 +1851,6 @@ FIXTURE_FACTORY_SUFFIX = "_factory"
 ELSEWHERE = "*"
 #: Django's own manager and queryset classes: nothing to summarise.
 _DJANGO_MANAGERS = frozenset({"Manager", "BaseManager", "QuerySet"})
-
-
-def _may_name_managers_in(tree: ast.Module) -> bool:
-    """Can :func:`_managers` find anything in *tree*: a class named ``...Manager`` or
-    ``...QuerySet``, or a class body assigning a call (``objects = ...()``)?"""
-    for node in tree.body:
-        if type(node) is ast.ClassDef:
-            if node.name.endswith(("Manager", "QuerySet")):
-                return True
-            for statement in node.body:
-                if type(statement) in _ASSIGNS and type(statement.value) is ast.Call:  # type: ignore[attr-defined]
-                    return True
-    return False
-
-
-_ASSIGNS = frozenset({ast.Assign, ast.AnnAssign})
 
 
 def _may_name_managers(text: str) -> bool:
