@@ -26,6 +26,7 @@ import ast
 import builtins
 import re
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from typing import Any
 
 from o2o_lint.astutil import child_nodes
@@ -62,6 +63,14 @@ _BUILTINS = frozenset(dir(builtins))
 _TRY_TYPES = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t is not None)
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _SCOPE_TYPES = frozenset(_SCOPES)
+_NAME, _CONSTANT, _ATTRIBUTE, _CALL, _LOAD = ast.Name, ast.Constant, ast.Attribute, ast.Call, ast.Load
+#: Expression types -> their fields holding expressions (or lists of them, never holding None), in
+#: ``_fields`` order: ``child_nodes()`` without the contexts and operators.
+_EXPR_FIELDS: dict[type, tuple[str, ...]] = {
+    kind: tuple(f for f in kind._fields if f not in ("ctx", "op", "ops", "conversion"))
+    for kind in (ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.Subscript, ast.Tuple, ast.List, ast.Set,
+                 ast.JoinedStr, ast.FormattedValue, ast.IfExp, ast.Starred, ast.Slice)
+}
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _DEFINITIONS = (*_FUNCTIONS, ast.ClassDef)
 _MATCH = getattr(ast, "Match", ())
@@ -78,6 +87,18 @@ ELEMENTS = "[i]"
 #: ORM calls: passing an instance to them (a lookup, a create) does not hand it to code that reads it.
 _ORM_CALLS = with_async(QUERYSET_METHODS | EVALUATING_METHODS | REFRESHES) | MANAGER_METHODS | SAVES | DELETES | \
     UPDATES | RETURNS_OBJECT | RETURNS_PAIR | BULK_WRITES | SAVE_METHODS
+#: The methods :meth:`_FunctionWalker.call` takes as a write or a refresh: any other is a plain call.
+_WRITES_AND_REFRESHES = SAVE_METHODS | DELETES | UPDATES | RETURNS_OBJECT | RETURNS_PAIR | {"make"} | BULK_WRITES | \
+    REFRESHES
+_FIELDS_CACHE = "._state.fields_cache"
+
+
+def _walk(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.walk(node))``: the same nodes in the same order (breadth first)."""
+    found = [node]
+    for current in found:  # grows as it goes
+        found.extend(child_nodes(current))
+    return found
 
 
 def _root(dotted: str) -> str:
@@ -291,8 +312,9 @@ def _other_database(obj: ast.expr, call: ast.Call) -> bool:
     ``rel.save(using="other")``. The receiver's rows (and its cache) are in its own database:
     the write does not concern them, and assigning its result raises (the router refuses the
     relation across databases, verified on 4.2, 5.2 and 6.1)."""
-    if any(k.arg == "using" for k in call.keywords):
-        return True
+    for keyword in call.keywords:
+        if keyword.arg == "using":
+            return True
     node: ast.AST = obj
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         if node.func.attr in ("using", "db_manager"):
@@ -366,9 +388,18 @@ class _FunctionWalker:
 
     def block(self, statements: list[ast.stmt], prefix: list[Any]) -> None:
         for index, statement in enumerate(statements):
-            self.statement(statement, [*prefix, index])
+            kind = type(statement)
+            if kind is ast.Expr:  # the commonest statement: what simple() does with it
+                self.expr(statement.value, [*prefix, index, ""])  # type: ignore[attr-defined]
+            elif kind in _BLOCKS:
+                self.statement(statement, [*prefix, index])
+            else:
+                self.simple(statement, [*prefix, index, ""])
 
     def statement(self, node: ast.stmt, here: list[Any]) -> None:
+        if type(node) not in _BLOCKS:
+            self.simple(node, [*here, ""])
+            return
         if isinstance(node, _DEFINITIONS):
             for decorator in node.decorator_list:
                 self.expr(decorator, [*here, "h"])
@@ -398,7 +429,7 @@ class _FunctionWalker:
             if isinstance(node.target, ast.Name) and iterated is not None:
                 # the elements of a parameter (a list the caller holds) escape with it
                 source = self.element_of.get(iterated, iterated)
-                self.escapes.append([node.target.id, "element", _pos(node.target), header, source])
+                self.escapes.append([node.target.id, "element", node.target, header, source])
             chain = _qs_chain(node.iter)
             if isinstance(node.target, ast.Name) and chain is not None:
                 self.objects[node.target.id] = _Tracked(chain[0])
@@ -440,6 +471,9 @@ class _FunctionWalker:
             self.simple(node, [*here, ""])
 
     def simple(self, node: ast.stmt, path: list[Any]) -> None:
+        if type(node) is ast.Expr:  # the commonest: nothing but its expression
+            self.expr(node.value, path)  # type: ignore[attr-defined]
+            return
         exit_kind = _EXITS.get(type(node))
         if exit_kind is not None:
             self.exits.append([exit_kind, _pos(node), path])
@@ -553,8 +587,8 @@ class _FunctionWalker:
         if iterated is None or self.lazy:
             return
         for expression in body:
-            for node in ast.walk(expression):
-                read = _read_of(node) if isinstance(node, ast.Call) else None
+            for node in _walk(expression):
+                read = _read_of(node) if type(node) is _CALL else None
                 if read is not None and read[0] == target:
                     source = self.element_of.get(iterated, iterated)
                     self.element_reads.append([source, read[1], node.lineno, path])
@@ -586,7 +620,7 @@ class _FunctionWalker:
         first: dict[str, list[int]] = {}
         candidates = [(r["acc"], r["pos"], r["path"]) for r in self.reads
                       if r["recv"] == name and r["how"] in ("hasattr", "getattr", "try")]
-        candidates += [(attr, pos, path) for receiver, attr, pos, path in self.uses
+        candidates += [(attr, _pos(load), path) for receiver, attr, load, path in self.uses
                        if receiver == name and not attr.startswith("_") and attr not in ("pk", "id")]
         for accessor, pos, path in candidates:
             if path[: len(body)] == body and (accessor not in first or pos < first[accessor]):
@@ -666,40 +700,51 @@ class _FunctionWalker:
     def expr(self, node: ast.expr, path: list[Any]) -> None:
         # exact types (no node class is subclassed): the hottest loop of the facts pass
         stack: list[ast.AST] = [node]
+        pop, push = stack.pop, stack.append
         while stack:
-            current = stack.pop()
+            current = pop()
             kind = type(current)
-            if kind is ast.Name or kind is ast.Constant:
+            if kind is _NAME or kind is _CONSTANT:
                 continue  # nothing below them but a context
-            if kind is ast.Call:
+            if kind is _ATTRIBUTE:
+                if type(current.ctx) is _LOAD:  # type: ignore[attr-defined]
+                    receiver = _dotted(current.value)  # type: ignore[attr-defined]
+                    if receiver is not None:
+                        # the load's node stands for its position until :meth:`summary` keeps the use
+                        self.uses.append([receiver, current.attr, current, path])  # type: ignore[attr-defined]
+                        if self.guarded:
+                            self.reads.append({"recv": receiver, "acc": current.attr, "how": "try",  # type: ignore[attr-defined]
+                                               "pos": _pos(current), "path": path})
+                push(current.value)  # type: ignore[attr-defined]
+            elif kind is _CALL:
                 self.call(current, path)  # type: ignore[arg-type]
                 func = current.func  # type: ignore[attr-defined]
-                stack.append(func.value if type(func) is ast.Attribute else func)
+                push(func.value if type(func) is _ATTRIBUTE else func)
                 stack.extend(current.args)  # type: ignore[attr-defined]
                 stack.extend(k.value for k in current.keywords)  # type: ignore[attr-defined]
             elif kind in _SCOPE_TYPES:
                 if kind is not ast.Lambda:
                     self.comprehension(current, path)  # type: ignore[arg-type]
                 continue
-            elif isinstance(current, ast.NamedExpr):
-                stack.append(current.value)
-                if isinstance(current.target, ast.Name):
-                    self.bind(current.target.id, _end(current))
-            elif isinstance(current, ast.Attribute):
-                if isinstance(current.ctx, ast.Load):
-                    receiver = _dotted(current.value)
-                    if receiver is not None:
-                        self.uses.append([receiver, current.attr, _pos(current), path])
-                        if self.guarded:
-                            self.reads.append({"recv": receiver, "acc": current.attr, "how": "try", "pos": _pos(current), "path": path})
-                stack.append(current.value)
-            elif isinstance(current, (ast.Yield, ast.YieldFrom)):
-                if current.value is not None:
-                    self.escape(current.value, "yielded", current, path)
-                    stack.append(current.value)
+            elif kind in _EXPR_FIELDS:
+                # what child_nodes() gives, without the contexts and operators (nothing below them)
+                for field in _EXPR_FIELDS[kind]:
+                    value = getattr(current, field)
+                    if type(value) is list:
+                        stack.extend(value)
+                    elif value is not None:
+                        push(value)
+            elif kind is ast.NamedExpr:
+                push(current.value)  # type: ignore[attr-defined]
+                if isinstance(current.target, ast.Name):  # type: ignore[attr-defined]
+                    self.bind(current.target.id, _end(current))  # type: ignore[attr-defined]
+            elif kind is ast.Yield or kind is ast.YieldFrom:
+                if current.value is not None:  # type: ignore[attr-defined]
+                    self.escape(current.value, "yielded", current, path)  # type: ignore[attr-defined]
+                    push(current.value)  # type: ignore[attr-defined]
             elif kind is ast.Await:
                 self.awaited.add(id(current.value))  # type: ignore[attr-defined]
-                stack.append(current.value)  # type: ignore[attr-defined]
+                push(current.value)  # type: ignore[attr-defined]
             else:
                 stack.extend(child_nodes(current))
 
@@ -712,7 +757,7 @@ class _FunctionWalker:
                 element = element.value
             dotted = _dotted(element)
             if dotted is not None:
-                event = [dotted, how, _pos(node), path]
+                event = [dotted, how, node, path]  # the node's position once the event is kept (summary)
                 if callee is not None:
                     event.append(callee)
                 self.escapes.append(event)
@@ -721,9 +766,9 @@ class _FunctionWalker:
     def fields_cache(node: ast.expr) -> str | None:
         """``x._state.fields_cache`` -> ``x``."""
         dotted = _dotted(node)
-        if dotted is None or not dotted.endswith("._state.fields_cache"):
+        if dotted is None or not dotted.endswith(_FIELDS_CACHE):
             return None
-        return dotted[: -len("._state.fields_cache")] or None
+        return dotted[: -len(_FIELDS_CACHE)] or None
 
     def tie(self, value: ast.expr) -> list[Any]:
         """How an expression ties a relation to an instance: [kind, receiver]."""
@@ -841,30 +886,35 @@ class _FunctionWalker:
         if not isinstance(func, ast.Attribute):
             return
         method, obj = func.attr, func.value
-        cache = self.fields_cache(obj)
-        if cache is not None:
-            # ``x._state.fields_cache.pop("rel", None)`` / ``.clear()``: private, but it clears the
-            # cached answer on Django 4.2 and 5.2 alike (verified); ``del ...["rel"]`` in simple().
-            if method == "pop" and node.args and isinstance(node.args[0], ast.Constant) \
-                    and isinstance(node.args[0].value, str):
-                self.clears.append({"recv": cache, "acc": node.args[0].value, "pos": _pos(node)})
-            elif method == "clear":
-                self.clears.append({"recv": cache, "pos": _pos(node)})
-            return
+        # one dotted name of the receiver for the tests below; each event gets its own string
+        # (as many objects as before: marshal's bytes tell shared strings from equal ones)
+        receiver = _dotted(obj)
+        if receiver is not None and receiver.endswith(_FIELDS_CACHE):
+            cache = receiver[: -len(_FIELDS_CACHE)] or None  # as :meth:`fields_cache`
+            if cache is not None:
+                # ``x._state.fields_cache.pop("rel", None)`` / ``.clear()``: private, but it clears the
+                # cached answer on Django 4.2 and 5.2 alike (verified); ``del ...["rel"]`` in simple().
+                if method == "pop" and node.args and isinstance(node.args[0], ast.Constant) \
+                        and isinstance(node.args[0].value, str):
+                    self.clears.append({"recv": cache, "acc": node.args[0].value, "pos": _pos(node)})
+                elif method == "clear":
+                    self.clears.append({"recv": cache, "pos": _pos(node)})
+                return
         if method not in _ORM_CALLS:
             callee = _dotted(func) or method
             self.passed(node, callee, path)
-            if _dotted(obj) is not None:
+            if receiver is not None:
                 self.escape(obj, "method", node, path, callee)
-        dotted_func = _dotted(func)
-        if dotted_func is not None and _looks_like_class(dotted_func):
-            self.through_instance(dotted_func, node)
+        if receiver is not None and method[:1].isupper():  # ``_looks_like_class(_dotted(func))``
+            self.through_instance(_dotted(func), node)  # type: ignore[arg-type]
         if method in ASYNC_TWINS and id(node) not in self.awaited:
             return  # an unawaited coroutine (``c = Rel.objects.acreate(...)``): it writes nothing here
         if _other_database(obj, node):
             return  # ``using("other")``: rows of another database, not the receiver's (its cache is right)
         written = False
-        if method in SAVE_METHODS:
+        if method not in _WRITES_AND_REFRESHES:
+            pass
+        elif method in SAVE_METHODS:
             written = self.save(obj, node, method, path)
         elif method in DELETES:
             written = self.delete(obj, node, method, path)
@@ -881,10 +931,8 @@ class _FunctionWalker:
             if receiver is not None:
                 self.clears.append({"recv": receiver, "fields": self.refresh_fields(node), "pos": _pos(node)})
             return
-        if not written:
-            callee = _dotted(func)
-            if callee is not None:
-                self.call_event(node, callee, _dotted(obj), path)
+        if not written and receiver is not None:  # ``_dotted(func)`` is None when ``_dotted(obj)`` is
+            self.call_event(node, _dotted(func), receiver, path)  # type: ignore[arg-type]
 
     def lambda_reads(self, node: ast.Call, path: list[Any]) -> None:
         """``filter(lambda v: hasattr(v, "rel"), vs)``, ``map(...)``, ``sorted(vs, key=lambda v: ...)``."""
@@ -900,10 +948,13 @@ class _FunctionWalker:
             self.element_read(function.args.args[0].arg, source, [function.body], path)
 
     def passed(self, node: ast.Call, callee: str, path: list[Any]) -> None:
-        for argument in node.args:
-            self.escape(argument, "passed", node, path, callee)
-        for keyword in node.keywords:
-            self.escape(keyword.value, "passed", node, path, callee)
+        # a name and a constant, the commonest arguments, as :meth:`escape` takes them
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            kind = type(argument)
+            if kind is _NAME:
+                self.escapes.append([argument.id, "passed", node, path, callee])  # type: ignore[attr-defined]
+            elif kind is not _CONSTANT:
+                self.escape(argument, "passed", node, path, callee)
 
     def through_instance(self, model: str, node: ast.Call) -> None:
         """``Rel(owner=x)``, ``Rel.objects.create(owner=x)``: Django sets ``x``'s reverse cache
@@ -929,6 +980,12 @@ class _FunctionWalker:
         return "?"
 
     def call_event(self, node: ast.Call, callee: str, receiver: str | None, path: list[Any]) -> None:
+        # the event itself once :meth:`summary` needs it (most walks keep no call)
+        self.calls.append((node, callee, receiver, path))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _call_event(node: ast.Call, callee: str, receiver: str | None, path: list[Any]) -> Event | None:
+        """The event of a call passing names on (or of a method of a named receiver)."""
         args: list[list[Any]] = []
         for number, argument in enumerate(node.args):
             if isinstance(argument, ast.Starred):
@@ -942,11 +999,11 @@ class _FunctionWalker:
                 if dotted is not None:
                     args.append([keyword.arg, dotted])
         if receiver is None and not args:
-            return
+            return None
         event = {"callee": callee, "args": args, "pos": _pos(node), "path": path}
         if receiver is not None:
             event["recv"] = receiver
-        self.calls.append(event)
+        return event
 
     def save(self, obj: ast.expr, node: ast.Call, method: str, path: list[Any]) -> bool:
         if isinstance(obj, ast.Call):
@@ -1206,6 +1263,8 @@ class _FunctionWalker:
         and, in functions that write, calls that pass on a parameter (summaries).
         Dropped: functions that only read or only call.
         """
+        if not self.writes and not self.reads:
+            return None  # no call is kept without a read before it or a write in the function
         first_read: dict[str, tuple[int, int]] = {}
         for read in self.reads:
             receiver = read["recv"]
@@ -1213,7 +1272,10 @@ class _FunctionWalker:
                 first_read[receiver] = _start(read)
         params = set(self.params) if self.writes else set()
         calls = []
-        for call in self.calls:
+        for node, callee, receiver, path in self.calls:  # type: ignore[misc]
+            call = self._call_event(node, callee, receiver, path)
+            if call is None:
+                continue
             end = _stop(call)
             passed = [a for a in call["args"] if _root(a[1]) in params or first_read.get(a[1], end) < end]
             receiver = call.get("recv")
@@ -1239,6 +1301,10 @@ class _FunctionWalker:
         watched |= {_root(w) for w in watched if w}
         uses = [u for u in self.uses if u[0] in watched]
         escapes = [e for e in self.escapes if e[0] in watched]
+        for event in uses:
+            event[2] = _pos(event[2])
+        for event in escapes:
+            event[2] = _pos(event[2])
         if uses:
             summary["uses"] = uses
         if escapes:
@@ -1384,8 +1450,8 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
 #: The same candidates, found in the text (a superset: also in strings and comments). Two
 #: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
 _READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError|select_related|prefetch_related")
-_WRITE_WORDS = re.compile(r"\.a?(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b"
-                          r"|Factory\(|_factory\(|\.make\(")
+_WRITE_VERBS = r"(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b"
+_WRITE_WORDS = re.compile(rf"\.a?{_WRITE_VERBS}|Factory\(|_factory\(|\.make\(")
 
 
 def _candidate_lines(text: str) -> list[int]:
@@ -1398,8 +1464,9 @@ def _candidate_lines(text: str) -> list[int]:
 #: between the parts of a name or a call (spaces, line breaks, a comment, a backslash, a closing
 #: parenthesis): where a pattern fails to match, the function is walked.
 _GAP = r"(?:[\s)\\]|#[^\r\n]*(?=[\r\n]|\Z))*"
-#: What the screen looks at: :data:`_READ_WORDS` and :data:`_WRITE_WORDS` in one pattern without
-#: groups (a named group costs the regex engine its fast skip to the words' first letters).
+#: What the screen looks at: :data:`_READ_WORDS` and :data:`_WRITE_WORDS` in one pattern. It
+#: defines the words; :func:`_screen_words` finds its matches faster (this alternation makes the
+#: regex engine try most letters of the text).
 _SCREEN_WORDS = re.compile(f"{_READ_WORDS.pattern}|{_WRITE_WORDS.pattern}")
 #: A screen word -> what it may give: a read ("read", unless :data:`_NOT_A_READ`), a handler's
 #: exception ("catch": the ``try`` is checked on the tree), a write, a write that needs ``x.pk``
@@ -1435,8 +1502,78 @@ _PASSED = r"(?:[\s\\]|#[^\r\n]*(?=[\r\n]|\Z))*(?:[,)]|\." + _GAP + r"\w+" + _GAP
 _CLASS_DOT = re.compile(r"\b[A-Z]\w*" + _GAP + r"\.")
 #: ``x.pk`` / ``x.id``: what ties a created row to an instance by id (``tie`` kinds "pk", "other").
 _PK = re.compile(r"\." + _GAP + r"(?:pk|id)\b")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+#: Runs of characters beyond ASCII: the screen only needs the lines holding one.
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the tokenizer (and :func:`line_numbers`) counts lines
+#: The words of :data:`_SCREEN_WORDS` that start with a dot, in its order: one scan that the regex
+#: engine skips through from dot to dot (the whole alternation tries most letters of the text).
+_DOT_WORDS = re.compile(rf"\.(?:a?{_WRITE_VERBS}|make\()")
+#: The other words of :data:`_SCREEN_WORDS`, each found by ``str.find`` of a part it shares with
+#: the others: (part, [(what stands before the part, the word)]).
+_LITERAL_WORDS = (
+    ("attr", (("has", "hasattr"), ("get", "getattr"))),
+    ("DoesNotExist", (("", "DoesNotExist"),)),
+    ("AttributeError", (("", "AttributeError"),)),
+    ("_related", (("select", "select_related"), ("prefetch", "prefetch_related"))),
+    ("actory(", (("F", "Factory("), ("_f", "_factory("))),
+)
+
+
+def _screen_words(text: str) -> list[tuple[int, str]]:
+    """``[(m.start(), m.group()) for m in _SCREEN_WORDS.finditer(text)]``, in a few ``str.find``
+    passes. The same list: no two of the words can overlap (none starts inside another), so
+    every occurrence of each is a match of the alternation, and only one word matches at a place."""
+    found = [(match.start(), match.group()) for match in _DOT_WORDS.finditer(text)]
+    for part, words in _LITERAL_WORDS:
+        index = text.find(part)
+        while index >= 0:
+            for before, word in words:
+                start = index - len(before)
+                if start >= 0 and text.startswith(before, start):
+                    found.append((start, word))
+                    break
+            index = text.find(part, index + 1)
+    found.sort()
+    return found
+
+
+#: After a name, as :data:`_PASSED` says, and the variable after ``for``/``lambda`` (see
+#: :func:`_passed_twice` and :func:`_loop_variables`: one compiled pattern for every name).
+_PASSED_AFTER = re.compile(_PASSED)
+_LOOP_VARIABLE = re.compile(r"\b(?:for|lambda)" + _OPENING + r"(\w+)")
+
+
+def _passed_twice(segment: str, name: str, start: int = 0, end: int | None = None) -> bool:
+    """``len(re.findall(rf"\\b{name}{_PASSED}", segment[start:end])) > 1`` for a name
+    (``[A-Za-z_]\\w*``), without compiling a pattern per name: the same matches, found from each
+    ``name`` at a word's start."""
+    end = len(segment) if end is None else end
+    count = 0
+    index = segment.find(name, start, end)
+    while index >= 0:
+        if index == start or _WORD_CHAR.match(segment, index - 1) is None:
+            passed = _PASSED_AFTER.match(segment, index + len(name), end)
+            if passed is not None:
+                count += 1
+                if count > 1:
+                    return True
+                index = segment.find(name, passed.end(), end)
+                continue
+        index = segment.find(name, index + 1, end)
+    return False
+
+
+def _loop_variables(segment: str, start: int = 0, end: int | None = None) -> set[str]:
+    """The names ``re.search(rf"\\b(?:for|lambda){_OPENING}{name}\\b", segment[start:end])`` finds, for every
+    name at once: at each place the words start, what follows the gap is the only name that can
+    stand there (the gap cannot end before a letter), whole (it ends at a word boundary)."""
+    end = len(segment) if end is None else end
+    names: set[str] = set()
+    match = _LOOP_VARIABLE.search(segment, start, end)
+    while match is not None:
+        names.add(match.group(1))
+        match = _LOOP_VARIABLE.search(segment, match.start() + 1, end)
+    return names
 
 
 class _Screen:
@@ -1461,8 +1598,7 @@ class _Screen:
         self.text = text
         offsets: list[int] = []
         kinds: list[str] = []
-        for match in _SCREEN_WORDS.finditer(text):
-            start, word = match.start(), match.group()
+        for start, word in _screen_words(text):
             kind = _WORD_KINDS.get(word, "write")  # a word added to the patterns later: always walked
             if kind == "read" and start and (
                     _WORD_CHAR.match(text, start - 1) or text[start - 1] == "." and word.endswith("attr")) \
@@ -1474,11 +1610,17 @@ class _Screen:
                     kind = receiver.group(1)  # a read that matters only if that name is passed on
             offsets.append(start)
             kinds.append(kind)
-        if not text.isascii():
-            found = [m.start() for m in _NON_ASCII.finditer(text)]
-            offsets += found
-            kinds += ["read"] * len(found)
+        self._lines: list[str] | None = None
+        self._ends: list[int] | None = None
         lines = line_numbers(text, offsets) if offsets else []
+        if not text.isascii():
+            if "\r" in text:
+                beyond = line_numbers(text, [m.start() for m in _NON_ASCII.finditer(text)])
+            else:  # the lines :meth:`_segment` needs anyway; ``isascii`` is free on each
+                self._lines = text.split("\n")
+                beyond = [number for number, line in enumerate(self._lines, 1) if not line.isascii()]
+            lines += beyond
+            kinds += ["read"] * len(beyond)
         #: every line the screen looks at: a function spanning none is not even queued
         self.lines = sorted(set(lines))
         self.maybe = sorted({line for line, kind in zip(lines, kinds) if kind in ("read", "write")})
@@ -1490,13 +1632,29 @@ class _Screen:
             if kind not in _KINDS:
                 self.reads.setdefault(line, set()).add(kind)
         self.read_lines = sorted(self.reads)
-        self._lines: list[str] | None = None
 
     def _segment(self, first: int, last: int) -> str:
         """Lines *first* to *last* (line breaks as ``\\n``)."""
         if self._lines is None:
             self._lines = _LINE_BREAK.split(self.text) if "\r" in self.text else self.text.split("\n")
         return "\n".join(self._lines[first - 1:last])
+
+    def _span(self, first: int, last: int) -> tuple[str, int, int]:
+        """Lines *first* to *last* as (string, start, end): :meth:`_segment`'s text, but as a
+        part of the whole text (no copy) when every line break is ``\\n``. The patterns read
+        alike with ``pos``/``endpos`` there: a line break stands just outside either end."""
+        if "\r" in self.text:
+            segment = self._segment(first, last)
+            return segment, 0, len(segment)
+        if self._ends is None:
+            if self._lines is None:
+                self._lines = self.text.split("\n")
+            self._ends = list(accumulate(map(len, self._lines)))  # the lines' lengths so far
+        last = min(last, len(self._ends))
+        if first > last:
+            return "", 0, 0
+        start = (self._ends[first - 2] if first > 1 else 0) + first - 1
+        return self.text, start, self._ends[last - 1] + last - 1
 
     def walks(self, node: ast.AST, nested: list[ast.stmt], catches: bool) -> bool:
         """Can *node* (a function, or the module) produce a record? *nested*: its nested
@@ -1526,9 +1684,9 @@ class _Screen:
 
         if own(self.maybe):
             return True
-        if own(self.creates) and _PK.search(self._segment(first, last)):
+        if own(self.creates) and _PK.search(*self._span(first, last)):
             return True
-        if own(self.updates) and _CLASS_DOT.search(self._segment(first, last)):
+        if own(self.updates) and _CLASS_DOT.search(*self._span(first, last)):
             return True
         read_lines = own(self.read_lines)
         if not read_lines:
@@ -1541,12 +1699,13 @@ class _Screen:
         # that a parameter's name in the signature does not count.
         if node.body:
             first = node.body[0].lineno
-        segment = self._segment(first, last)
+        segment, start, end = self._span(first, last)
         names = {name for line in read_lines for name in self.reads[line]}
-        return any(segment.count(name) > 1 and len(re.findall(rf"\b{name}{_PASSED}", segment)) > 1
-                   # a comprehension's or a lambda's variable: a read of each element, which a later
-                   # loop over the same elements hands to its own variable (``filled``)
-                   or re.search(rf"\b(?:for|lambda){_OPENING}{name}\b", segment) is not None for name in names)
+        if any(segment.count(name, start, end) > 1 and _passed_twice(segment, name, start, end) for name in names):
+            return True
+        # a comprehension's or a lambda's variable: a read of each element, which a later
+        # loop over the same elements hands to its own variable (``filled``)
+        return not names.isdisjoint(_loop_variables(segment, start, end))
 
 
 _LOOPS_AND_IFS = frozenset({ast.If, ast.While, ast.For, ast.AsyncFor})
@@ -1611,11 +1770,18 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
         found[FIXTURES] = pytest_facts  # type: ignore[assignment]
     if not lines and not managers:
         return found
-    rebinders: dict[str, list[str]] | None = None
-    if text is None or "global " in text or "nonlocal " in text:
-        # module functions rebinding module names (``global G``): calling one rebinds them
-        rebinders = {n.name: _rebound_names(n) for n in tree.body if isinstance(n, _FUNCTIONS)}
-        rebinders = {name: names for name, names in rebinders.items() if names}
+    rebinders: list[dict[str, list[str]] | None] = []  # found once, at the first walk
+
+    def module_rebinders() -> dict[str, list[str]] | None:
+        if not rebinders:
+            if text is None or "global" in text and "global " in text or "nonlocal" in text and "nonlocal " in text:
+                # module functions rebinding module names (``global G``): calling one rebinds them
+                every = {n.name: _rebound_names(n) for n in tree.body if isinstance(n, _FUNCTIONS)}
+                rebinders.append({name: names for name, names in every.items() if names})
+            else:
+                rebinders.append(None)
+        return rebinders[0]
+
     lines.sort()
 
     def interesting(node: ast.AST) -> bool:
@@ -1627,19 +1793,16 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
         qualname, node, class_name = queue.pop()
         if isinstance(node, ast.ClassDef):
             for statement in node.body:
-                if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)) and (interesting(statement) or node.name in managers):
+                if isinstance(statement, _DEFINITIONS) and (interesting(statement) or node.name in managers):
                     queue.append((f"{qualname}.{statement.name}", statement, node.name))
             continue
-        if isinstance(node, _FUNCTIONS):
-            kind = _kind(node, class_name)
-            walker = _FunctionWalker(_params(node), managers.get(class_name or "") if kind == "method" else None,
-                                     rebinders)
-            line = node.lineno
+        function = isinstance(node, _FUNCTIONS)
+        if function:
+            kind = _kind(node, class_name)  # type: ignore[arg-type]
+            managed = managers.get(class_name or "") if kind == "method" else None
         else:
-            walker = _FunctionWalker([], rebinders=rebinders)
-            kind, line = "module", 1
-        walker.fetch_peers = fetch_peers
-        if words is not None and not walker.managed:
+            kind, managed = "module", None
+        if words is not None and not managed:
             nested: list[ast.stmt] = []
             catches = _own_definitions(node.body, nested)  # type: ignore[attr-defined]
             if not words.walks(node, nested, catches):
@@ -1648,6 +1811,13 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
                     if interesting(child) or getattr(child, "name", None) in managers:
                         queue.append((f"{prefix}{child.name}", child, None))  # type: ignore[attr-defined]
                 continue
+        if function:
+            walker = _FunctionWalker(_params(node), managed, module_rebinders())  # type: ignore[arg-type]
+            line = node.lineno  # type: ignore[attr-defined]
+        else:
+            walker = _FunctionWalker([], rebinders=module_rebinders())
+            line = 1
+        walker.fetch_peers = fetch_peers
         walker.block(node.body, [])  # type: ignore[attr-defined]
         summary = walker.summary(kind, class_name, line)
         if summary is not None and kind == "method" and _post_generation(node):
@@ -1810,6 +1980,19 @@ def _registered(node: ast.expr) -> str | None:
     return None
 
 
+def _may_be_pytest(statement: ast.stmt) -> bool:
+    """Can *statement* (at the module's top level) give :func:`_pytest_fixtures` a fixture, a
+    factory or a test: a fixture or a ``test*`` function, a ``Test*`` class or a decorated
+    factory class, a ``register(...)`` call?"""
+    kind = type(statement)
+    if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+        return statement.name.startswith("test") or any(_is_fixture(d) for d in statement.decorator_list)  # type: ignore[attr-defined]
+    if kind is ast.ClassDef:
+        return statement.name.startswith("Test") or \
+            bool(statement.decorator_list) and statement.name.endswith(FACTORY_SUFFIX)  # type: ignore[attr-defined]
+    return kind is ast.Expr and _registered(statement.value) is not None  # type: ignore[attr-defined]
+
+
 def _pytest_fixtures(tree: ast.Module, text: str | None) -> dict[str, Any] | None:
     """pytest's view of a module (a test module or a ``conftest.py``), from its top level:
 
@@ -1822,6 +2005,8 @@ def _pytest_fixtures(tree: ast.Module, text: str | None) -> dict[str, Any] | Non
       the names ``@pytest.mark.parametrize`` gives);
     * ``shadowed``: fixture names defined inside a class (they override the module's for its tests).
     """
+    if not any(_may_be_pytest(statement) for statement in tree.body):
+        return None  # nothing below could be found: no need to read the text
     if text is not None and "fixture" not in text and "register" not in text and "def test" not in text:
         return None
     fixtures: dict[str, str] = {}
