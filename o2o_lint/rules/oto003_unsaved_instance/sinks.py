@@ -81,6 +81,8 @@ class SinkNames:
                             for name, called in self._fixtures_in(source).items():
                                 fixtures.setdefault(name, called)
                     self._conftests[os.path.dirname(os.path.abspath(conftest))] = fixtures
+        if not self._conftests:
+            return {}
         found: dict[str, frozenset[str]] = {}
         directory = os.path.dirname(os.path.abspath(path))
         while True:
