@@ -8,6 +8,8 @@ and that what it cannot report is never parsed with LibCST.
 
 from __future__ import annotations
 
+import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from o2o_lint.rules import all_rules
 from o2o_lint.rules.base import Invalid, Valid
 from o2o_lint.rules.oto003_unsaved_instance import flow, screen
 from o2o_lint.rules.oto003_unsaved_instance.rule import _MODELS
+from o2o_lint.sourcefile import line_numbers
 from tests.helpers import engine_for, engine_for_case, record_libcst_parses, rule_cases, write_project
 
 CODES = ("OTO003", "OTO005")
@@ -237,3 +240,80 @@ def test_what_the_flow_analysis_cannot_report_is_not_parsed(tmp_path: Path, what
 
 def test_the_screen_knows_the_functions_that_hand_nothing_over() -> None:
     assert screen._NON_SAVING_FUNCTIONS == flow.NON_SAVING_FUNCTIONS
+
+
+# -- OTO005's words: searched word by word when the project has a few accessor names -------
+
+_ACCESSOR_TEXTS = [
+    "user", "x.user.count()", "users user_set username _user user_", "request.user\n", "é_user useré user",
+    "company__user_set company__user __user__ user__x a__b__user", "place_ptr x_ptr _ptr ptr_ __init__ __ptr",
+    "ünïcode_ptr user\u00b2 user\u0661 \u0661user", "# user\n'''user_set'''\nuser_set.all()", "",
+]
+
+
+def _reference_spelled(view: object, text: str) -> frozenset[str]:
+    """OTO005's words of *text* as every word of it looked up (the way large projects take)."""
+    words = set(re.findall(r"\w+", text))
+    found = words & view._spellings  # type: ignore[attr-defined]
+    found.update(w for w in words if ("__" in w or w.endswith("_ptr")) and view.pattern.search(w))  # type: ignore[attr-defined]
+    return frozenset(found)
+
+
+@pytest.mark.parametrize("few", [32, 0], ids=["word-by-word", "every-word"])
+def test_oto005_words_are_found_the_same_either_way(tmp_path: Path, few: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    module = sys.modules[all_rules()["OTO005"].__module__]
+    monkeypatch.setattr(module, "_FEW_SPELLINGS", few)
+    write_project(tmp_path, {"app/models.py": textwrap.dedent("""\
+        from django.db import models
+
+
+        class Account(models.Model):
+            user = models.OneToOneField("auth.User", models.CASCADE)
+            company = models.OneToOneField("Company", models.CASCADE, related_name="user_set_x")
+
+
+        class Company(models.Model):
+            pass
+        """)})
+    view = engine_for(tmp_path, select=("OTO005",)).index.view(module.OneToOneAccessors)
+    texts = _ACCESSOR_TEXTS + [textwrap.dedent(case.code) for code, case in (p.values for p in rule_cases("VALID", "INVALID"))
+                               if code == "OTO005"]
+    for text in texts:
+        spelled = view.spelled(text)
+        assert spelled == _reference_spelled(view, text), text
+        pattern = re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join(map(re.escape, sorted(spelled)))) if spelled else None
+        expected = line_numbers(text, [m.start() for m in pattern.finditer(text)]) if pattern else []
+        assert view.lines_spelling(text, spelled) == expected, text
+
+
+_TEMPLATES = [
+    "{{ a.user.count }}", "{{ a.xuser.count }}", "{{ a.user_set }}", "{% for x in a.user %}", "{% for x in a.user reversed %}",
+    "{% for x in a.users %}", "{{ place_ptr.all }}", "{{ a.b_ptr_set }}", "{{ _ptr.all }}", "{{ a._ptr.all }}",
+    "{{ é_ptr.all }}", "{{ user }}", "user.count", "{{ a.company.exists }}", "{% for c in a.company -%}", "",
+    "{{ a.account.first }}{{ a.account_set.all }}", "xaccount.first",
+]
+
+
+def test_oto005_template_screen_matches_the_same_templates(tmp_path: Path) -> None:
+    module = sys.modules[all_rules()["OTO005"].__module__]
+    write_project(tmp_path, {"app/models.py": textwrap.dedent("""\
+        from django.db import models
+
+
+        class Account(models.Model):
+            user = models.OneToOneField("auth.User", models.CASCADE)
+            company = models.OneToOneField("Company", models.CASCADE)
+
+
+        class Company(models.Model):
+            pass
+        """)})
+    view = engine_for(tmp_path, select=("OTO005",)).index.view(module.OneToOneAccessors)
+    names = "|".join(map(re.escape, sorted(view.names)))
+    methods = "|".join(sorted(module.METHODS))
+    reference = re.compile(rf"\b(?:{names}|\w+_ptr)(?:_set\b|\.(?:{methods})\b|\s*(?:reversed\s*)?[-+]?%\}})")
+    texts = _TEMPLATES + [textwrap.dedent(case.code) for code, case in (p.values for p in rule_cases("VALID", "INVALID"))
+                          if code == "OTO005"]
+    assert sum(reference.search(text) is not None for text in texts) > 10
+    for text in texts:
+        assert (view.template_pattern.search(text) is None) == (reference.search(text) is None), text
