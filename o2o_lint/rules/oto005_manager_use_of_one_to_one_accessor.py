@@ -63,7 +63,7 @@ METHODS = MANAGER_METHODS - {"delete", "adelete"}
 _GUARDED = frozenset({"first", "last"})
 _WORD = re.compile(r"\w+")
 #: Up to this many spellings, :meth:`OneToOneAccessors.spelled` searches the text for each.
-_FEW_SPELLINGS = 32
+_FEW_SPELLINGS = 64
 
 
 def _word_starts(text: str, word: str, *, first: bool = False) -> list[int]:
