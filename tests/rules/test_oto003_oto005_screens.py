@@ -147,6 +147,18 @@ REPORTED = [
             Restaurant.objects.create(place=p)
             register(p)
         """, 1),
+    ("a relation's key read", """
+        def f():
+            p = Place(name="x")
+            r = Restaurant(place=p)
+            p.save()
+            return r.place_id
+        """, 1),
+    ("instances attached, then written in bulk", """
+        async def f(names):
+            built = [Restaurant(place=Place(name=name)) for name in names]
+            await Restaurant.objects.abulk_create(built)
+        """, 1),
     ("a form's instance, the form built plainly", """
         def f(request):
             form = PlaceForm(request.POST)
@@ -195,6 +207,11 @@ NOT_REPORTED = [
             p = Place(name="x")
             p.owner = owner
             return p
+        """),
+    ("an object graph built in memory only", """
+        def f():
+            r = Restaurant(place=Place(name="x"))
+            return r.serves_pizza, r.place.name
         """),
     ("handed on before the save points", """
         def f(flag):

@@ -39,6 +39,9 @@ _PREPARED = re.compile(r"prepare\s*\(\s*['\"]?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Z
 _FORMSET = re.compile(
     r"formset_factory\s*\(\s*(?:[A-Za-z0-9_.]+\s*,\s*)?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Za-z0-9_]*)\s*[,)]")
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+#: What writes an instance with the relations set on it (``FunctionAnalysis.check_owner_relations``):
+#: ``save()``, the bulk writes, and their async twins.
+_OWNER_WRITES = frozenset({"save", "asave", "bulk_create", "abulk_create", "bulk_update", "abulk_update"})
 #: The flow analysis's functions that look at their arguments without saving them (its
 #: ``NON_SAVING_FUNCTIONS``, which a test keeps equal): a call of one hands nothing over.
 _NON_SAVING_FUNCTIONS = frozenset({
@@ -312,6 +315,7 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
     flows: dict[int, list[tuple[frozenset[str], ast.AST, ast.Call | None]]] = {}
     defaults: set[int] = set()  # the dicts given as ``defaults=`` / ``create_defaults=``
     imported_inside: set[str] = set()  # names imported in a function: flow.py resolves them apart
+    writing: set[int] = set()  # scopes spelling a save, a bulk write or an `_id` read
     scope_nodes: dict[int, ast.AST] = {id(tree): tree}
     roots = _constructing_functions(context, tree, know, aliases)
     local_handed: dict[str, ast.AST] = {}  # the functions of this file among them
@@ -371,6 +375,8 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
                         flows.setdefault(scope, []).append((frozenset({key.value}), value, None))
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
             flows.setdefault(scope, []).append((frozenset({node.attr}), node.value, None))
+            if node.attr in _OWNER_WRITES or node.attr.endswith("_id"):
+                writing.add(scope)
         elif isinstance(node, (ast.Import, ast.ImportFrom)) and scope != id(tree):
             imported_inside.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
         stack.extend((child, scope) for child in child_nodes(node))
@@ -378,13 +384,20 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
     lines: set[int] = set()
     module_lines: set[int] = set()  # module-level bindings a flow went through (a formset class)
 
-    def takes_relations(call: ast.Call) -> bool:
+    def takes_relations(call: ast.Call, saves: bool) -> bool:
         """Whether the flow analysis may read a keyword of *call* in a function as a relation:
-        a model's constructor, a lookup or a write of a queryset or manager, a ``Q``."""
+        a lookup or a write of a queryset or manager, a ``Q``, or a model's constructor when
+        the function may write the instance (*saves*: a relation set on an instance only
+        reaches a save point through its ``save()``, a bulk write or an ``_id`` read)."""
         func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if name in know.keyword_methods:
+            return True
+        if not saves:
+            return False
         if not isinstance(func, ast.Attribute):
             return True  # a name may hold a model class
-        if func.attr in know.keyword_methods or func.attr in know.names or func.attr in aliases:
+        if func.attr in know.names or func.attr in aliases:
             return True
         parts = [func.attr]
         value = func.value
@@ -401,12 +414,13 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
         scope_bindings = bindings.get(scope, {})
         memo: dict[str, frozenset[str]] = {}
         in_function = scope != id(tree)
+        saves = scope in writing
         scope_node = scope_nodes[scope]
         handed_on = _handed_on(context, know, aliases, scope_node) \
             if isinstance(scope_node, (ast.FunctionDef, ast.AsyncFunctionDef)) else {}
 
         def may_reach(value: ast.AST, call: ast.Call | None) -> bool:
-            if call is not None and in_function and not takes_relations(call):
+            if call is not None and in_function and not takes_relations(call, saves):
                 return False
             if isinstance(value, ast.Name) and value.id in handed_on:
                 return (value.lineno, value.col_offset) < handed_on[value.id]  # type: ignore[attr-defined]
