@@ -12,6 +12,7 @@ import re
 import sys
 import textwrap
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -268,6 +269,12 @@ _ACCESSOR_TEXTS = [
 ]
 
 
+def _accessors_module() -> ModuleType:
+    """The module defining OTO005's ``OneToOneAccessors`` (its rule's, or its screen's)."""
+    rule_module = sys.modules[all_rules()["OTO005"].__module__]
+    return sys.modules[rule_module.OneToOneAccessors.__module__]
+
+
 def _reference_spelled(view: object, text: str) -> frozenset[str]:
     """OTO005's words of *text* as every word of it looked up (the way large projects take)."""
     words = set(re.findall(r"\w+", text))
@@ -278,7 +285,7 @@ def _reference_spelled(view: object, text: str) -> frozenset[str]:
 
 @pytest.mark.parametrize("few", [64, 0], ids=["word-by-word", "every-word"])
 def test_oto005_words_are_found_the_same_either_way(tmp_path: Path, few: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    module = sys.modules[all_rules()["OTO005"].__module__]
+    module = _accessors_module()
     monkeypatch.setattr(module, "_FEW_SPELLINGS", few)
     write_project(tmp_path, {"app/models.py": textwrap.dedent("""\
         from django.db import models
@@ -312,7 +319,7 @@ _TEMPLATES = [
 
 
 def test_oto005_template_screen_matches_the_same_templates(tmp_path: Path) -> None:
-    module = sys.modules[all_rules()["OTO005"].__module__]
+    module = _accessors_module()
     write_project(tmp_path, {"app/models.py": textwrap.dedent("""\
         from django.db import models
 
