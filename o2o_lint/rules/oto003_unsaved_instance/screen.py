@@ -20,10 +20,12 @@ from o2o_lint.rules.oto003_unsaved_instance.sinks import SinkNames
 from o2o_lint.sourcefile import line_numbers
 
 #: Save points and manager uses: a file spelling none of them cannot hold a finding.
+#: The commonest first, since a file spelling one is not searched for the others
+#: (``bulk_update(`` spells ``update(``).
 _SCREEN_TOKENS = (
-    "save(", "create(", "bulk_update(", "filter(", "exclude(", "get(", "update(", "add(", "set(", "_id",
-    "remove(", "clear(", "all(", "count(", "exists(", "first(", "last(", "values(", "values_list(",
-    "aggregate(", "annotate(", "order_by(", "iterator(", "latest(", "earliest(", "in_bulk(", "delete(",
+    "get(", "set(", "update(", "all(", "_id", "filter(", "add(", "values(", "exists(", "save(", "delete(",
+    "clear(", "count(", "create(", "remove(", "order_by(", "first(", "exclude(", "values_list(",
+    "aggregate(", "iterator(", "annotate(", "last(", "latest(", "earliest(", "in_bulk(",
 )
 #: keyword arguments (``place=p``, ``place__in=[p]``) and attribute assignments (``r.place = p``)
 _KEYWORD = re.compile(r"(?:[(,]\s*|\.)([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
@@ -38,6 +40,17 @@ _PREPARED = re.compile(r"prepare\s*\(\s*['\"]?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Z
 _FORMSET = re.compile(
     r"formset_factory\s*\(\s*(?:[A-Za-z0-9_.]+\s*,\s*)?(?:[A-Za-z0-9_]+\.)*([A-Za-z_][A-Za-z0-9_]*)\s*[,)]")
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+#: What writes an instance with the relations set on it (``FunctionAnalysis.check_owner_relations``):
+#: ``save()``, the bulk writes, and their async twins.
+_OWNER_WRITES = frozenset({"save", "asave", "bulk_create", "abulk_create", "bulk_update", "abulk_update"})
+#: The flow analysis's functions that look at their arguments without saving them (its
+#: ``NON_SAVING_FUNCTIONS``, which a test keeps equal): a call of one hands nothing over.
+_NON_SAVING_FUNCTIONS = frozenset({
+    "print", "isinstance", "issubclass", "len", "str", "repr", "hash", "id", "type", "bool",
+    "format", "getattr", "hasattr", "callable", "vars", "dir", "sorted", "reversed", "any", "all",
+    "min", "max", "enumerate", "zip", "iter", "next", "list", "tuple", "set", "frozenset",
+    "dict", "int", "float", "Q", "F", "Value", "Exists", "OuterRef", "Subquery", "Count", "Sum",
+})
 
 
 @functools.lru_cache(maxsize=32)
@@ -156,6 +169,71 @@ def _constructing_functions(context: FileContext, tree: ast.Module, know: SinkNa
     return members  # type: ignore[return-value]
 
 
+def _handed_on(context: FileContext, know: SinkNames, aliases: dict[str, str],
+               function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple[int, int]]:
+    """Names of instances the function hands to a call it cannot see into, in a statement of
+    its own body (``g(f)``, ``x = g(f)``): name -> where that statement ends.
+
+    The flow analysis takes what a call of an unknown function is given as saved from then
+    on (``FunctionAnalysis.escape``). A statement of the body runs on every path to the
+    statements after it, and nothing after it can make the instance unsaved again when the
+    name is bound only before it, and only to constructor calls (no list: ``f.append(Place())``
+    would add an unsaved element): a flow of that name after the statement cannot be a finding.
+    """
+    bound: dict[str, list[ast.AST]] = {}  # every place a name is bound, in any nested scope too
+    pinned: set[str] = set()  # global / nonlocal names
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.setdefault(node.id, []).append(node)
+        elif isinstance(node, ast.arg):
+            bound.setdefault(node.arg, []).append(node)
+        elif isinstance(node, ast.alias):
+            bound.setdefault((node.asname or node.name).partition(".")[0], []).append(function)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            pinned.update(node.names)
+        elif node is not function and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.setdefault(node.name, []).append(function)
+        else:
+            for attribute in ("name", "rest"):  # except ... as e, match patterns
+                name = getattr(node, attribute, None)
+                if isinstance(name, str) and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    bound.setdefault(name, []).append(function)
+    constructed: set[int] = set()  # Name targets of `f = Place(...)`: an instance, never a list
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if called is not None and (called in know.names or called in aliases) \
+                    and called not in ("build", "build_batch", "prepare"):
+                constructed.update(id(target) for target in node.targets if isinstance(target, ast.Name))
+
+    def handed_over(statement: ast.stmt) -> tuple[str, ...]:
+        call = statement.value if isinstance(statement, (ast.Expr, ast.Assign)) else None
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+            return ()
+        callee = call.func.id
+        if (callee in bound or callee in pinned or callee in _NON_SAVING_FUNCTIONS or callee.startswith("assert")
+                or callee in know.names or callee in aliases):
+            return ()
+        qualified = context.resolve(callee)
+        if qualified is not None and (qualified in context.index.models or qualified.endswith("formset_factory")):
+            return ()  # a model's constructor keeps what it is given; a formset factory only reads it
+        given = [a for a in call.args if isinstance(a, ast.Name)] + [k.value for k in call.keywords if k.arg]
+        return tuple(a.id for a in given if isinstance(a, ast.Name))
+
+    found: dict[str, tuple[int, int]] = {}
+    for statement in function.body:
+        start = (statement.lineno, statement.col_offset)
+        for name in handed_over(statement):
+            places = bound.get(name, [])
+            if name in found or name in pinned or not places or not all(
+                    id(place) in constructed and (place.lineno, place.col_offset) < start  # type: ignore[attr-defined]
+                    for place in places):
+                continue
+            found[name] = (statement.end_lineno, statement.end_col_offset)  # type: ignore[assignment]
+    return found
+
+
 def text_screen(context: FileContext) -> bool:
     """Text only: a model class is called, and one of its "sink" names is spelled.
 
@@ -214,11 +292,31 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
                 else first.id if isinstance(first, ast.Name) else first.attr if isinstance(first, ast.Attribute) else None
         if name is None:
             return None
+        if name in know.forms and not _follows_form(node):
+            return None
         return name if name in know.names else aliases.get(name)
 
-    # per scope: name -> value expressions bound to it; (sink names, value) flows
+    def _follows_form(node: ast.Call) -> bool:
+        """Whether the flow analysis may follow the instance a ModelForm's call builds
+        (``FunctionAnalysis.construct_form``): not when something can hand it an existing row."""
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name not in know.forms:
+            return True  # PlaceFactory.build(), modelformset_factory(Place), prepare(Place)
+        imported = context.facts.get("imports", {}).get(name)
+        if imported is not None and imported.rpartition(".")[2] != name:
+            return True  # another class, imported under the form's name
+        if name in know.unfollowed_forms or len(node.args) > 2 or any(isinstance(a, ast.Starred) for a in node.args):
+            return False
+        return not any(keyword.arg is None or keyword.arg == "instance" for keyword in node.keywords)
+
+    # per scope: name -> value expressions bound to it; (sink names, value, the call whose
+    # keyword it is) flows
     bindings: dict[int, dict[str, list[ast.AST]]] = {}
-    flows: dict[int, list[tuple[frozenset[str], ast.AST]]] = {}
+    flows: dict[int, list[tuple[frozenset[str], ast.AST, ast.Call | None]]] = {}
+    defaults: set[int] = set()  # the dicts given as ``defaults=`` / ``create_defaults=``
+    imported_inside: set[str] = set()  # names imported in a function: flow.py resolves them apart
+    writing: set[int] = set()  # scopes spelling a save, a bulk write or an `_id` read
     scope_nodes: dict[int, ast.AST] = {id(tree): tree}
     roots = _constructing_functions(context, tree, know, aliases)
     local_handed: dict[str, ast.AST] = {}  # the functions of this file among them
@@ -235,41 +333,99 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                for element in target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]:
+                if isinstance(target, (ast.Tuple, ast.List)):
+                    # flow.py pairs `a, b = x, y` up; any other unpacking forgets the names and
+                    # takes the value as handed over (``FunctionAnalysis.run_assign``)
+                    value = node.value
+                    if (len(targets) > 1 or not isinstance(value, (ast.Tuple, ast.List))
+                            or len(value.elts) != len(target.elts)
+                            or any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts))):
+                        continue
+                    pairs = list(zip(target.elts, value.elts))
+                else:
+                    pairs = [(target, node.value)]
+                for element, value in pairs:
                     if isinstance(element, ast.Name):
-                        bindings.setdefault(scope, {}).setdefault(element.id, []).append(node.value)
+                        bindings.setdefault(scope, {}).setdefault(element.id, []).append(value)
                     elif isinstance(element, ast.Attribute):
                         # r.place = p, and p.restaurant = r (the reverse one-to-one setter)
-                        flows.setdefault(scope, []).append((frozenset({element.attr}), node.value))
-                        flows.setdefault(scope, []).append((frozenset({element.attr}), element.value))
+                        flows.setdefault(scope, []).append((frozenset({element.attr}), value, None))
+                        if element.attr in know.reverse_one_to_one:
+                            flows.setdefault(scope, []).append((frozenset({element.attr}), element.value, None))
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name):
             bindings.setdefault(scope, {}).setdefault(node.target.id, []).append(node.iter)
         elif isinstance(node, ast.Call):
             for keyword in node.keywords:
                 if keyword.arg:
-                    flows.setdefault(scope, []).append((frozenset(keyword.arg.split("__")), keyword.value))
+                    flows.setdefault(scope, []).append((frozenset(keyword.arg.split("__")), keyword.value, node))
+                    if keyword.arg in ("defaults", "create_defaults"):
+                        defaults.add(id(keyword.value))
             func = node.func
             if isinstance(func, ast.Attribute):
                 if isinstance(func.value, ast.Attribute):  # article.tags.add(tag)
                     for argument in node.args:
-                        flows.setdefault(scope, []).append((frozenset({func.value.attr}), argument))
+                        flows.setdefault(scope, []).append((frozenset({func.value.attr}), argument, None))
                 # p.waiter_set.create() / Restaurant(...).save(): the receiver itself
                 receiver = func.value.value if isinstance(func.value, ast.Attribute) else None
                 if receiver is not None:
-                    flows.setdefault(scope, []).append((frozenset({func.value.attr}), receiver))
+                    flows.setdefault(scope, []).append((frozenset({func.value.attr}), receiver, None))
         elif isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    flows.setdefault(scope, []).append((frozenset({key.value}), value))
+            if id(node) in defaults:  # the only dict whose keys the flow analysis reads as relations
+                for key, value in zip(node.keys, node.values):
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        flows.setdefault(scope, []).append((frozenset({key.value}), value, None))
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-            flows.setdefault(scope, []).append((frozenset({node.attr}), node.value))
+            flows.setdefault(scope, []).append((frozenset({node.attr}), node.value, None))
+            if node.attr in _OWNER_WRITES or node.attr.endswith("_id"):
+                writing.add(scope)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and scope != id(tree):
+            imported_inside.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
         stack.extend((child, scope) for child in child_nodes(node))
 
     lines: set[int] = set()
     module_lines: set[int] = set()  # module-level bindings a flow went through (a formset class)
+
+    def takes_relations(call: ast.Call, saves: bool) -> bool:
+        """Whether the flow analysis may read a keyword of *call* in a function as a relation:
+        a lookup or a write of a queryset or manager, a ``Q``, or a model's constructor when
+        the function may write the instance (*saves*: a relation set on an instance only
+        reaches a save point through its ``save()``, a bulk write or an ``_id`` read)."""
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if name in know.keyword_methods:
+            return True
+        if not saves:
+            return False
+        if not isinstance(func, ast.Attribute):
+            return True  # a name may hold a model class
+        if func.attr in know.names or func.attr in aliases:
+            return True
+        parts = [func.attr]
+        value = func.value
+        while isinstance(value, ast.Attribute):
+            parts.append(value.attr)
+            value = value.value
+        if not isinstance(value, ast.Name):
+            return False  # no class name: the analysis only calls a method of the value
+        if value.id in imported_inside:
+            return True
+        return context.resolve(".".join([value.id, *reversed(parts)])) in context.index.models
+
     for scope, scope_flows in flows.items():
         scope_bindings = bindings.get(scope, {})
         memo: dict[str, frozenset[str]] = {}
+        in_function = scope != id(tree)
+        saves = scope in writing
+        scope_node = scope_nodes[scope]
+        handed_on = _handed_on(context, know, aliases, scope_node) \
+            if isinstance(scope_node, (ast.FunctionDef, ast.AsyncFunctionDef)) else {}
+
+        def may_reach(value: ast.AST, call: ast.Call | None) -> bool:
+            if call is not None and in_function and not takes_relations(call, saves):
+                return False
+            if isinstance(value, ast.Name) and value.id in handed_on:
+                return (value.lineno, value.col_offset) < handed_on[value.id]  # type: ignore[attr-defined]
+            return True
 
         def models_of(value: ast.AST, seen: frozenset[str] = frozenset()) -> frozenset[str]:
             """Model names of constructed instances *value* may hold."""
@@ -316,7 +472,7 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
 
         if any(
             not sinks.isdisjoint(know.sink_names(model))
-            for sinks, value in scope_flows
+            for sinks, value, call in scope_flows if may_reach(value, call)
             for model_name in models_of(value)
             for model in know.models_named(model_name)
         ):

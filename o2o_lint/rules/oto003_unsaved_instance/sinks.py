@@ -14,6 +14,11 @@ from o2o_lint.index.django import DjangoModels
 from o2o_lint.index.model import ModelInfo, ProjectIndex
 
 
+#: A ModelForm whose classes define one of these may be handed an existing row: the flow
+#: analysis follows no instance of it (``FunctionAnalysis.construct_form``).
+FORM_DRIVERS = frozenset({"__init__", "save", "_post_clean", "full_clean", "is_valid"})
+
+
 class SinkNames:
     """Per model, the names a file must spell for one of its instances to reach a save point."""
 
@@ -31,6 +36,28 @@ class SinkNames:
         self._sinks_by_target: dict[str, set[str]] | None = None
         self._generic_keys: frozenset[str] = frozenset()
         self._sinks: dict[str, frozenset[str]] = {}
+        # What the tree screen needs to tell the flow analysis's save points from other code
+        # (kept out of the module's imports, which the rule's header owns)
+        from o2o_lint.django_api import ASYNC_TWINS, LOOKUP_METHODS
+        from o2o_lint.index.model import RelationKind
+
+        #: every reverse one-to-one accessor: ``place.restaurant = r`` attaches ``place`` to ``r``
+        self.reverse_one_to_one = frozenset(
+            r.accessor for r in index.reverse_relations if r.kind == RelationKind.ONE_TO_ONE)
+        unfollowed: dict[str, bool] = {}
+        for form in self.django.meta_model_classes(MODEL_FORM_BASES).values():
+            unfollowed[form.name] = unfollowed.get(form.name, True) and bool(FORM_DRIVERS & form.methods)
+        #: names only ModelForm classes have (no model or factory), and those of which every
+        #: class defines a method that may hand the form an existing row (the flow analysis
+        #: follows no instance of theirs)
+        factories = {factory.name for factory in self.django.meta_model_classes(FACTORY_BASES).values()}
+        self.forms = frozenset(unfollowed.keys() - self.django.names - factories)
+        self.unfollowed_forms = frozenset(name for name in self.forms if unfollowed[name])
+        #: the queryset and manager methods whose keyword arguments the flow analysis checks,
+        #: and ``Q``, whose keywords it checks among a lookup's arguments
+        methods = {"create", "update", "get_or_create", "update_or_create", *LOOKUP_METHODS}
+        self.keyword_methods = frozenset(
+            methods | {twin for twin, name in ASYNC_TWINS.items() if name in methods} | {"Q"})
 
     def models_named(self, name: str) -> list[ModelInfo]:
         """The models a class name called in a file builds: the model itself, or a form's model."""
@@ -53,6 +80,8 @@ class SinkNames:
                             for name, called in self._fixtures_in(source).items():
                                 fixtures.setdefault(name, called)
                     self._conftests[os.path.dirname(os.path.abspath(conftest))] = fixtures
+        if not self._conftests:
+            return {}
         found: dict[str, frozenset[str]] = {}
         directory = os.path.dirname(os.path.abspath(path))
         while True:

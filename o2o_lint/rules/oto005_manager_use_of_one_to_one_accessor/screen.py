@@ -28,6 +28,39 @@ METHODS = MANAGER_METHODS - {"delete", "adelete"}
 #: Calls without arguments the fix rewrites: reverse accessors only for ``exists``.
 _GUARDED = frozenset({"first", "last"})
 _WORD = re.compile(r"\w+")
+#: Up to this many spellings, :meth:`OneToOneAccessors.spelled` searches the text for each.
+_FEW_SPELLINGS = 64
+
+
+def _word_starts(text: str, word: str, *, first: bool = False) -> list[int]:
+    """Where *word* (``\\w+``) stands whole in *text*, as ``(?<!\\w)word(?!\\w)`` matches it
+    (only the first place, with *first*)."""
+    starts = []
+    end = len(word)
+    start = text.find(word)
+    while start >= 0:
+        before, after = text[start - 1:start], text[start + end:start + end + 1]
+        if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+            starts.append(start)
+            if first:
+                break
+        start = text.find(word, start + 1)
+    return starts
+
+
+def _words_with(text: str, part: str) -> set[str]:
+    """The words (``\\w+``, as :data:`_WORD` finds them) of *text* that hold *part*."""
+    words = set()
+    start = text.find(part)
+    while start >= 0:
+        end = start + len(part)
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            end += 1
+        words.add(text[start:end])
+        start = text.find(part, end)
+    return words
 
 
 class Accessor(NamedTuple):
@@ -92,8 +125,12 @@ class OneToOneAccessors:
         spellings = self._spellings
         if spellings is None:
             return frozenset(match.group() for match in pattern.finditer(text))
-        words = set(_WORD.findall(text))
-        found = words & spellings
+        if len(spellings) > _FEW_SPELLINGS:
+            words = set(_WORD.findall(text))
+            found = words & spellings
+        else:  # a few names (django-helpdesk's `user`): a search for each beats listing every word
+            found = {word for word in spellings if word in text and _word_starts(text, word, first=True)}
+            words = _words_with(text, "__") | _words_with(text, "_ptr")
         found.update(word for word in words if ("__" in word or word.endswith("_ptr")) and pattern.search(word))
         return frozenset(found)
 
@@ -102,10 +139,10 @@ class OneToOneAccessors:
         if self.pattern is None or not spelled:
             return []
         if self._spellings is None:
-            matches = self.pattern.finditer(text)
-        else:
-            matches = re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join(map(re.escape, sorted(spelled)))).finditer(text)
-        return line_numbers(text, [match.start() for match in matches])
+            return line_numbers(text, [match.start() for match in self.pattern.finditer(text)])
+        # every whole-word spelling: searched word by word, several times faster than one
+        # alternation behind a look-behind, which the regex engine tries at every position
+        return line_numbers(text, sorted(start for word in spelled for start in _word_starts(text, word)))
 
     def known(self, model: ModelInfo) -> bool:
         """Every class *model* inherits from is indexed (no mixin whose names are unknown)."""
@@ -207,16 +244,22 @@ class OneToOneAccessors:
 
     @cached_property
     def template_pattern(self) -> re.Pattern[str] | None:
-        """Matches a template that may read a one-to-one accessor as a manager: ``acc_set``,
-        ``acc.<manager method>``, or ``acc`` ending a ``{% for %}``'s iterable."""
+        """Finds a match in a template that may read a one-to-one accessor as a manager:
+        ``acc_set``, ``acc.<manager method>``, or ``acc`` ending a ``{% for %}``'s iterable."""
         names = {f.name for model in self.index.models.values() for f in model.fields
                  if f.kind == RelationKind.ONE_TO_ONE}
         names.update(r.accessor for r in self.index.reverse_relations if r.kind == RelationKind.ONE_TO_ONE)
         if not names:
             return None
-        accessor = r"(?:%s|\w+_ptr)" % "|".join(map(re.escape, sorted(names)))
         methods = "|".join(sorted(METHODS))
-        return re.compile(rf"\b{accessor}(?:_set\b|\.(?:{methods})\b|\s*(?:reversed\s*)?[-+]?%\}})")
+        after = rf"(?:_set\b|\.(?:{methods})\b|\s*(?:reversed\s*)?[-+]?%\}})"
+        if not all(_WORD.fullmatch(name) for name in names):
+            return re.compile(r"\b(?:%s|\w+_ptr)%s" % ("|".join(map(re.escape, sorted(names))), after))
+        # Only whether it matches is used: `\bname` as `name(?<!\wname)` and `\b\w+_ptr` as
+        # `_ptr(?<=\w_ptr)` match the same texts, and a pattern starting with the names'
+        # letters lets the regex engine skip ahead (four times faster on django-helpdesk)
+        words = "|".join(rf"{re.escape(name)}(?<!\w{re.escape(name)})" for name in sorted(names))
+        return re.compile(rf"(?:{words}|_ptr(?<=\w_ptr)){after}")
 
     def site_on_any(self, name: str, method: str | None, place: str) -> Site | None:
         """What ``x.<name>[.<method>]`` breaks when nothing says what ``x`` is (a template's
