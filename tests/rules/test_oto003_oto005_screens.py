@@ -18,7 +18,6 @@ import pytest
 
 from o2o_lint.rules import all_rules
 from o2o_lint.rules.base import Invalid, Valid
-from o2o_lint.rules.oto003_unsaved_instance import flow, screen
 from o2o_lint.rules.oto003_unsaved_instance.rule import _MODELS
 from o2o_lint.sourcefile import line_numbers
 from tests.helpers import engine_for, engine_for_case, record_libcst_parses, rule_cases, write_project
@@ -254,10 +253,6 @@ def test_what_the_flow_analysis_cannot_report_is_not_parsed(tmp_path: Path, what
     assert engine_for(tmp_path / "screened", select=("OTO003",)).analyze(
         str(tmp_path / "screened/app/views.py"), source).findings == []
     assert parsed == []
-
-
-def test_the_screen_knows_the_functions_that_hand_nothing_over() -> None:
-    assert screen._NON_SAVING_FUNCTIONS == flow.NON_SAVING_FUNCTIONS
 
 
 # -- OTO005's words: searched word by word when the project has a few accessor names -------

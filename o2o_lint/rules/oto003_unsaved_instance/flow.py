@@ -42,12 +42,12 @@ from o2o_lint.django_api import (
     MODEL_FORM_NON_SAVING,
     NON_SAVING_METHODS,
     NOT_LOOKUP_KEYS,
-    QUERY_EXPRESSIONS,
     QUERYSET_METHODS,
     TERMINAL_METHODS,
 )
 from o2o_lint.index.django import DjangoModels, Manager, MetaModelClass, Relation
 from o2o_lint.index.model import ModelInfo, RelationKind
+from o2o_lint.rules.oto003_unsaved_instance.sinks import FORM_DRIVERS, NON_SAVING_FUNCTIONS
 
 # ---------------------------------------------------------------------------------------
 # Vocabulary.
@@ -59,12 +59,6 @@ UNKNOWN_SET = frozenset({UNKNOWN})
 NOTHING: frozenset[int] = frozenset()
 
 #: Functions that look at their arguments without saving them.
-NON_SAVING_FUNCTIONS = frozenset({
-    "print", "isinstance", "issubclass", "len", "str", "repr", "hash", "id", "type", "bool",
-    "format", "getattr", "hasattr", "callable", "vars", "dir", "sorted", "reversed", "any", "all",
-    "min", "max", "enumerate", "zip", "iter", "next", "list", "tuple", "set", "frozenset",
-    "dict", "int", "float",
-}) | QUERY_EXPRESSIONS
 LOGGER_RECEIVERS = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
 #: Context managers under which the error is expected (Django's own tests, pytest).
 EXPECTING_CONTEXTS = frozenset({
@@ -1617,7 +1611,7 @@ class FunctionAnalysis:
             any(arg.star for arg in call.args)
             or sum(arg.keyword is None for arg in call.args) > 2
             or any(arg.keyword is not None and arg.keyword.value == "instance" for arg in call.args)
-            or {"__init__", "save", "_post_clean", "full_clean", "is_valid"} & form.methods
+            or FORM_DRIVERS & form.methods
         ):
             return NOTHING
         obj = self._new(call, "form", model=form.model)
@@ -1709,7 +1703,7 @@ class FunctionAnalysis:
             return NOTHING  # a class of its own, or maybe no new forms (``max_num=0``)
         if "form" in keywords:
             form = self.form_class_named(dotted(keywords["form"]) or "")
-            if form is None or {"__init__", "save", "_post_clean", "full_clean", "is_valid"} & form.methods:
+            if form is None or FORM_DRIVERS & form.methods:
                 return NOTHING
         model = self.class_named(dotted(model_node) or "")
         if model is None or model.abstract:

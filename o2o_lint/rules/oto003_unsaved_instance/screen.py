@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterator
 from o2o_lint.astutil import child_nodes
 from o2o_lint.focus import Statements
 from o2o_lint.rules.base import FileContext, Fixability, Rule, TreeScreen
-from o2o_lint.rules.oto003_unsaved_instance.sinks import SinkNames
+from o2o_lint.rules.oto003_unsaved_instance.sinks import NON_SAVING_FUNCTIONS, SinkNames
 from o2o_lint.sourcefile import line_numbers
 
 #: Save points and manager uses: a file spelling none of them cannot hold a finding.
@@ -43,14 +43,6 @@ _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 #: What writes an instance with the relations set on it (``FunctionAnalysis.check_owner_relations``):
 #: ``save()``, the bulk writes, and their async twins.
 _OWNER_WRITES = frozenset({"save", "asave", "bulk_create", "abulk_create", "bulk_update", "abulk_update"})
-#: The flow analysis's functions that look at their arguments without saving them (its
-#: ``NON_SAVING_FUNCTIONS``, which a test keeps equal): a call of one hands nothing over.
-_NON_SAVING_FUNCTIONS = frozenset({
-    "print", "isinstance", "issubclass", "len", "str", "repr", "hash", "id", "type", "bool",
-    "format", "getattr", "hasattr", "callable", "vars", "dir", "sorted", "reversed", "any", "all",
-    "min", "max", "enumerate", "zip", "iter", "next", "list", "tuple", "set", "frozenset",
-    "dict", "int", "float", "Q", "F", "Value", "Exists", "OuterRef", "Subquery", "Count", "Sum",
-})
 
 
 @functools.lru_cache(maxsize=32)
@@ -212,7 +204,7 @@ def _handed_on(context: FileContext, know: SinkNames, aliases: dict[str, str],
         if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
             return ()
         callee = call.func.id
-        if (callee in bound or callee in pinned or callee in _NON_SAVING_FUNCTIONS or callee.startswith("assert")
+        if (callee in bound or callee in pinned or callee in NON_SAVING_FUNCTIONS or callee.startswith("assert")
                 or callee in know.names or callee in aliases):
             return ()
         qualified = context.resolve(callee)

@@ -9,13 +9,22 @@ from __future__ import annotations
 import ast
 import os
 
-from o2o_lint.django_api import FACTORY_BASES, MODEL_FORM_BASES
+from o2o_lint.django_api import ASYNC_TWINS, FACTORY_BASES, LOOKUP_METHODS, MODEL_FORM_BASES, QUERY_EXPRESSIONS
 from o2o_lint.index.django import DjangoModels
-from o2o_lint.index.model import ModelInfo, ProjectIndex
+from o2o_lint.index.model import ModelInfo, ProjectIndex, RelationKind
+
+#: Functions that look at their arguments without saving them: a call of one hands nothing
+#: over (the flow analysis and the tree screen both read this).
+NON_SAVING_FUNCTIONS = frozenset({
+    "print", "isinstance", "issubclass", "len", "str", "repr", "hash", "id", "type", "bool",
+    "format", "getattr", "hasattr", "callable", "vars", "dir", "sorted", "reversed", "any", "all",
+    "min", "max", "enumerate", "zip", "iter", "next", "list", "tuple", "set", "frozenset",
+    "dict", "int", "float",
+}) | QUERY_EXPRESSIONS
 
 
 #: A ModelForm whose classes define one of these may be handed an existing row: the flow
-#: analysis follows no instance of it (``FunctionAnalysis.construct_form``).
+#: analysis follows no instance of it (``FunctionAnalysis.construct_form``, which reads this too).
 FORM_DRIVERS = frozenset({"__init__", "save", "_post_clean", "full_clean", "is_valid"})
 
 
@@ -37,10 +46,6 @@ class SinkNames:
         self._generic_keys: frozenset[str] = frozenset()
         self._sinks: dict[str, frozenset[str]] = {}
         # What the tree screen needs to tell the flow analysis's save points from other code
-        # (kept out of the module's imports, which the rule's header owns)
-        from o2o_lint.django_api import ASYNC_TWINS, LOOKUP_METHODS
-        from o2o_lint.index.model import RelationKind
-
         #: every reverse one-to-one accessor: ``place.restaurant = r`` attaches ``place`` to ``r``
         self.reverse_one_to_one = frozenset(
             r.accessor for r in index.reverse_relations if r.kind == RelationKind.ONE_TO_ONE)
