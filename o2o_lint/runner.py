@@ -7,11 +7,9 @@ directly because flake8 already owns reading files and the process pool.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -64,6 +62,8 @@ class RunResult:
 
 def write_atomically(path: str, data: bytes, original: bytes) -> str | None:
     """Replace *path* by *data* through a temporary file and a rename; None when done."""
+    import tempfile  # only a fix writes: not imported by a check
+
     try:
         with open(path, "rb") as handle:
             if handle.read() != original:
@@ -151,6 +151,8 @@ def _process_file(
     if fixed_text is None:
         return result
     if mode == MODE_DIFF:
+        import difflib  # only for a diff: not imported by a check
+
         result.diff = "".join(
             difflib.unified_diff(
                 source.text.splitlines(keepends=True), fixed_text.splitlines(keepends=True), f"a/{path}", f"b/{path}"
@@ -459,6 +461,8 @@ def run_text(project: Project, source: SourceText, display_path: str, *, mode: s
         project.settings.unsafe_fixes, fresh_facts=True,
     )
     if mode == MODE_DIFF and fixed_text is not None:
+        import difflib  # only for a diff: not imported by a check
+
         result.diff = "".join(difflib.unified_diff(
             source.text.splitlines(keepends=True), fixed_text.splitlines(keepends=True), f"a/{display_path}", f"b/{display_path}"))
     return RunResult([result], 1), fixed_text

@@ -103,6 +103,32 @@ def _facts_digest(facts: Facts | None) -> str:
 Mapper = Callable[..., Iterable[Any]]
 
 
+def _read_signed(absolute: str) -> tuple[list[int], bytes] | None:
+    """The stat signature of the file at *absolute* and then its bytes (at most one more than
+    :data:`MAX_FILE_BYTES`), through one descriptor; None when it cannot be opened or read."""
+    try:
+        descriptor = os.open(absolute, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(descriptor)
+        limit = MAX_FILE_BYTES + 1
+        chunk = os.read(descriptor, min(status.st_size + 1, limit))
+        chunks = [chunk]
+        size = len(chunk)
+        while chunk and size < limit:  # to the end, as a buffered read does: it may have grown
+            chunk = os.read(descriptor, limit - size)
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    if len(chunks) > 1 and not chunks[-1]:
+        chunks.pop()  # the empty read at the end
+    return [status.st_mtime_ns, status.st_size], chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def scan_file(item: tuple[str, str, str | None]) -> tuple[list[int] | None, str, Facts | None, str | None] | None:
     """Read and parse one changed file (in a worker process under ``--jobs``).
 
@@ -110,12 +136,10 @@ def scan_file(item: tuple[str, str, str | None]) -> tuple[list[int] | None, str,
     content equals the cached version, whose facts still hold.
     """
     absolute, root, cached_hash = item
-    signature = stat_signature(absolute)
-    try:
-        with open(absolute, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError:
+    read = _read_signed(absolute)
+    if read is None:
         return None
+    signature, data = read
     digest = content_hash(data)
     if digest == cached_hash:
         return signature, digest, None, None

@@ -467,7 +467,11 @@ def _custom_managers(tree: ast.Module, text: str | None, classes: list[Facts]) -
     """The module defines or builds custom managers (``class M(models.Manager)``,
     ``objects = M()``, ``QuerySet.as_manager()``, ``Manager.from_queryset(...)``)."""
     if text is not None:
-        return any(word in text for word in _CUSTOM_MANAGER_WORDS)
+        # ``any(word in text for word in _CUSTOM_MANAGER_WORDS)``, one pass fewer in the
+        # commonest case: both ``Manager(`` and ``as_manager(`` end with ``anager(``
+        if "anager(" in text and ("Manager(" in text or "as_manager(" in text):
+            return True
+        return "from_queryset(" in text
     if not classes:
         return False
     return any(
