@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -86,6 +85,8 @@ class Cache:
     def store(self, name: str, value: Any) -> None:
         if self.directory is None:
             return
+        import tempfile  # a run that stores nothing (warm, or without a cache) does not import it
+
         try:
             os.makedirs(self.directory, exist_ok=True)
             ignore = os.path.join(self.directory, ".gitignore")

@@ -184,6 +184,7 @@ def _walk(top: str, matcher: ExcludeMatcher, seen: set[str], ignored: frozenset[
     pending = [top]
     template_directories = {top} if top_holds_templates else set()  # inside a `templates` directory
     client_side: set[str] = set()  # inside a `static` or `node_modules` directory
+    name_excluded = matcher.name_regex.match if matcher.name_regex is not None else None
     while pending:
         directory = pending.pop()
         in_templates = directory in template_directories
@@ -200,9 +201,8 @@ def _walk(top: str, matcher: ExcludeMatcher, seen: set[str], ignored: frozenset[
             entry.name in APP_MARKERS for entry in listing)
         for entry in listing:
             name = entry.name
-            if matcher.name_excluded(name):
+            if name_excluded is not None and name_excluded(name) is not None:
                 continue
-            path = os.path.normpath(entry.path)
             if ignored and os.path.join(absolute_directory, name) in ignored:
                 continue
             try:
@@ -210,6 +210,7 @@ def _walk(top: str, matcher: ExcludeMatcher, seen: set[str], ignored: frozenset[
             except OSError:
                 is_directory = False
             if is_directory:
+                path = os.path.normpath(entry.path)
                 if not matcher.path_excluded(path):
                     subdirectories.append(path)
                     if templates is not None and (in_templates or (is_app and name in TEMPLATE_DIRECTORY_NAMES)):
@@ -219,10 +220,14 @@ def _walk(top: str, matcher: ExcludeMatcher, seen: set[str], ignored: frozenset[
                         client_side.add(path)
                 continue
             if in_templates and templates is not None and is_template_path(name):
+                path = os.path.normpath(entry.path)
                 if not matcher.path_excluded(path) and not entry.is_symlink():
                     found_templates.append(path)
                 continue
-            if not name.endswith(".py") or matcher.path_excluded(path):
+            if not name.endswith(".py"):  # most files of a tree: their path is never needed
+                continue
+            path = os.path.normpath(entry.path)
+            if matcher.path_excluded(path):
                 continue
             if entry.is_symlink():
                 if not os.path.exists(path):

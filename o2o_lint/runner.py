@@ -7,19 +7,18 @@ directly because flake8 already owns reading files and the process pool.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
-from o2o_lint.cache import Cache, content_hash
+from o2o_lint.cache import Cache, content_hash, stat_signature
 from o2o_lint.discovery import DiscoveryProblem, ExcludeMatcher, is_template_path, iter_python_files
 from o2o_lint.findings import Finding, parse_error
+from o2o_lint.index.build import KeptSource, keeping_sources
 from o2o_lint.noqa import split_suppressed_in
 from o2o_lint.project import Project
 from o2o_lint.result_cache import CacheEntry, CachedFinding, ResultCache, decode_findings, fingerprint
@@ -63,6 +62,8 @@ class RunResult:
 
 def write_atomically(path: str, data: bytes, original: bytes) -> str | None:
     """Replace *path* by *data* through a temporary file and a rename; None when done."""
+    import tempfile  # only a fix writes: not imported by a check
+
     try:
         with open(path, "rb") as handle:
             if handle.read() != original:
@@ -115,18 +116,29 @@ def process_text(
 
 
 def process_file(
-    engine: Engine, path: str, mode: str, unsafe: bool, roots: Sequence[str], cached_hash: str | None = None
+    engine: Engine, path: str, mode: str, unsafe: bool, roots: Sequence[str], cached_hash: str | None = None,
+    kept: tuple[str, SourceText] | None = None,
 ) -> FileResult:
+    """Check, fix or diff the file at *path*; *kept*: its content hash and text, as the
+    index's scan just read them (:func:`_kept_source`), for a check (else it is read)."""
     with engine.index.reading_texts() as read:
-        result = _process_file(engine, path, mode, unsafe, roots, cached_hash)
+        result = _process_file(engine, path, mode, unsafe, roots, cached_hash, kept if mode == MODE_CHECK else None)
     # its own path stays in: the same files read are one list, shared by every entry in the cache
     result.texts_read = tuple(read)
     return result
 
 
 def _process_file(
-    engine: Engine, path: str, mode: str, unsafe: bool, roots: Sequence[str], cached_hash: str | None
+    engine: Engine, path: str, mode: str, unsafe: bool, roots: Sequence[str], cached_hash: str | None,
+    kept: tuple[str, SourceText] | None = None,
 ) -> FileResult:
+    if kept is not None:  # a check, of the text the index's scan read and hashed
+        digest, kept_source = kept
+        if cached_hash == digest:
+            return FileResult(path, content_hash=digest, unchanged=True)
+        result, _ = process_text(engine, path, kept_source, MODE_CHECK, unsafe)
+        result.content_hash = digest
+        return result
     try:
         data, source = read_source(path)
     except SourceError as exc:
@@ -139,6 +151,8 @@ def _process_file(
     if fixed_text is None:
         return result
     if mode == MODE_DIFF:
+        import difflib  # only for a diff: not imported by a check
+
         result.diff = "".join(
             difflib.unified_diff(
                 source.text.splitlines(keepends=True), fixed_text.splitlines(keepends=True), f"a/{path}", f"b/{path}"
@@ -252,6 +266,19 @@ def _fixable(cached: list[CachedFinding], unsafe: bool) -> bool:
     return any(entry.safe_fix is not None and (entry.safe_fix or unsafe) for entry in cached)
 
 
+def _kept_source(kept: dict[str, KeptSource], path: str, signature: list[int] | None) -> tuple[str, SourceText] | None:
+    """*path*'s content hash and text as the index's scan read them in this run, when its
+    stat signature is still the one taken before that read (*signature*: taken since, if
+    known): the file is then trusted to be unchanged, as by every cache. Taken once."""
+    absolute = os.path.abspath(path)
+    entry = kept.pop(absolute, None)
+    if entry is None:
+        return None
+    if signature is None:
+        signature = stat_signature(absolute)
+    return (entry[1], entry[2]) if signature == entry[0] else None
+
+
 def _load_engine() -> None:
     importlib.import_module("o2o_lint.engine")
     importlib.import_module("o2o_lint.rules").all_screens()
@@ -266,7 +293,8 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
     # waits for a file that needs a visitor) can run while the workers parse; with fork the
     # workers are already started by then.
     project.use_mapper(_parallel_mapper(jobs, meanwhile=_load_engine))
-    facts = project.facts
+    with keeping_sources() as kept:  # parsed in this process (one job): their text, for the analysis
+        facts = project.facts
     results: list[FileResult] = []
     files: list[str] = []
     paths = list(paths)
@@ -327,7 +355,8 @@ def run(project: Project, paths: Iterable[str], *, mode: str = MODE_CHECK, jobs:
             state = (engine, mode, unsafe, real_roots)
             analysed = list(_parallel_mapper(jobs, _init_worker, (state,))(_work, todo, progress))
         else:
-            analysed = _reporting((process_file(engine, path, mode, unsafe, real_roots, cached_hash)
+            analysed = _reporting((process_file(engine, path, mode, unsafe, real_roots, cached_hash,
+                                                _kept_source(kept, path, signatures.get(path)) if kept else None)
                                    for path, cached_hash in todo), len(todo), progress)
         for file_result in analysed:
             if file_result.unchanged:
@@ -433,6 +462,8 @@ def run_text(project: Project, source: SourceText, display_path: str, *, mode: s
         project.settings.unsafe_fixes, fresh_facts=True,
     )
     if mode == MODE_DIFF and fixed_text is not None:
+        import difflib  # only for a diff: not imported by a check
+
         result.diff = "".join(difflib.unified_diff(
             source.text.splitlines(keepends=True), fixed_text.splitlines(keepends=True), f"a/{display_path}", f"b/{display_path}"))
     return RunResult([result], 1), fixed_text

@@ -92,6 +92,13 @@ class SourceText:
 def decode_source(data: bytes) -> SourceText:
     if b"\x00" in data:
         raise SourceError("cannot read: binary file (contains NUL bytes)")
+    if not data.startswith(codecs.BOM_UTF8) and b"coding" not in _first_two_lines(data):
+        # no BOM and no coding line: utf-8, as tokenize.detect_encoding finds, without its
+        # work; bytes that are not utf-8 take the long way, for its error
+        try:
+            return SourceText(text=data.decode("utf-8"), encoding="utf-8", has_bom=False)
+        except UnicodeDecodeError:
+            pass
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
@@ -111,6 +118,14 @@ def decode_source(data: bytes) -> SourceText:
     except Exception as exc:  # codecs fail in their own ways: `coding: undefined`, `punycode`...
         raise SourceError(f"cannot decode as {codec}: {type(exc).__name__}") from None
     return SourceText(text=text, encoding=codec, has_bom=has_bom)
+
+
+def _first_two_lines(data: bytes) -> bytes:
+    """The lines where a PEP 263 coding line can be (as ``tokenize.detect_encoding`` reads them)."""
+    end = data.find(b"\n")
+    if end != -1:
+        end = data.find(b"\n", end + 1)
+    return data if end == -1 else data[:end + 1]
 
 
 def decode_template(data: bytes) -> SourceText:

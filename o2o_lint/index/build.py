@@ -9,17 +9,18 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable
 
 from o2o_lint.cache import Cache, content_hash, stat_signature
 from o2o_lint.config import Settings
 from o2o_lint.discovery import ignored_here_or_above, iter_python_files, iter_template_files, start_git_ignored
-from o2o_lint.index.facts import Facts, facts_for_tree, facts_version
+from o2o_lint.index.facts import Facts, facts_for_tree, facts_version, remembering_packages
 
 if TYPE_CHECKING:
     from o2o_lint.index.model import ProjectIndex
-from o2o_lint.sourcefile import MAX_FILE_BYTES, SourceError, decode_source, decode_template, read_bytes
+from o2o_lint.sourcefile import MAX_FILE_BYTES, SourceError, SourceText, decode_source, decode_template, read_bytes
 from o2o_lint.syntax import parse_module
 
 INDEX_CACHE_NAME = "index"
@@ -27,15 +28,61 @@ INDEX_CACHE_NAME = "index"
 
 def facts_for_bytes(data: bytes, path: str, root: str) -> Facts | None:
     """Facts for one file, or None when it cannot be decoded or parsed."""
+    return _source_and_facts(data, path, root)[1]
+
+
+#: What decoding or parsing a file may raise: it then has no facts.
+_UNREADABLE = (SourceError, SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+def _source_and_facts(data: bytes, path: str, root: str) -> tuple[SourceText | None, Facts | None]:
+    """:func:`facts_for_bytes`, with the decoded text (None when it cannot be decoded)."""
     try:
-        text = decode_source(data).text
-        tree = parse_module(text, filename=path)
-    except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+        source = decode_source(data)
+    except _UNREADABLE:
+        return None, None
     try:
-        return facts_for_tree(tree, path, root, text)
+        tree = parse_module(source.text, filename=path)
+    except _UNREADABLE:
+        return source, None
+    try:
+        return source, facts_for_tree(tree, path, root, source.text)
     except RecursionError:
-        return None
+        return source, None
+
+
+#: A file's text as the scan read it, for the run that analyses it next (see
+#: :func:`keeping_sources`): its stat signature and content hash then, and the text.
+KeptSource = tuple[list[int], str, SourceText]
+#: At most this many characters of text are kept: a cold run on a very large project reads
+#: the rest again rather than hold it all.
+MAX_KEPT_CHARS = 64 * 2**20
+#: While :func:`keeping_sources` runs: the process that keeps (not a forked worker), the
+#: texts kept, the characters left to keep.
+_KEEPING: list | None = None
+
+
+@contextmanager
+def keeping_sources() -> Iterator[dict[str, KeptSource]]:
+    """Files whose facts are parsed within the block, in this process, keep their text in
+    the mapping yielded (absolute path -> :data:`KeptSource`): the runner analyses them
+    right after, and takes their text instead of reading and hashing every file twice. A
+    worker of a process pool keeps nothing."""
+    global _KEEPING
+    kept: dict[str, KeptSource] = {}
+    previous, _KEEPING = _KEEPING, [os.getpid(), kept, MAX_KEPT_CHARS]
+    try:
+        yield kept
+    finally:
+        _KEEPING = previous
+
+
+def _keep(absolute: str, signature: list[int] | None, digest: str, source: SourceText) -> None:
+    keeping = _KEEPING
+    if keeping is None or signature is None or keeping[0] != os.getpid() or len(source.text) > keeping[2]:
+        return
+    keeping[1][absolute] = (signature, digest, source)
+    keeping[2] -= len(source.text)
 
 
 def facts_for_file(path: str, root: str) -> Facts | None:
@@ -56,6 +103,32 @@ def _facts_digest(facts: Facts | None) -> str:
 Mapper = Callable[..., Iterable[Any]]
 
 
+def _read_signed(absolute: str) -> tuple[list[int], bytes] | None:
+    """The stat signature of the file at *absolute* and then its bytes (at most one more than
+    :data:`MAX_FILE_BYTES`), through one descriptor; None when it cannot be opened or read."""
+    try:
+        descriptor = os.open(absolute, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(descriptor)
+        limit = MAX_FILE_BYTES + 1
+        chunk = os.read(descriptor, min(status.st_size + 1, limit))
+        chunks = [chunk]
+        size = len(chunk)
+        while chunk and size < limit:  # to the end, as a buffered read does: it may have grown
+            chunk = os.read(descriptor, limit - size)
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    if len(chunks) > 1 and not chunks[-1]:
+        chunks.pop()  # the empty read at the end
+    return [status.st_mtime_ns, status.st_size], chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def scan_file(item: tuple[str, str, str | None]) -> tuple[list[int] | None, str, Facts | None, str | None] | None:
     """Read and parse one changed file (in a worker process under ``--jobs``).
 
@@ -63,16 +136,18 @@ def scan_file(item: tuple[str, str, str | None]) -> tuple[list[int] | None, str,
     content equals the cached version, whose facts still hold.
     """
     absolute, root, cached_hash = item
-    signature = stat_signature(absolute)
-    try:
-        with open(absolute, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError:
+    read = _read_signed(absolute)
+    if read is None:
         return None
+    signature, data = read
     digest = content_hash(data)
     if digest == cached_hash:
         return signature, digest, None, None
-    facts = facts_for_bytes(data, absolute, root) if len(data) <= MAX_FILE_BYTES else None
+    if len(data) > MAX_FILE_BYTES:
+        return signature, digest, None, _facts_digest(None)
+    source, facts = _source_and_facts(data, absolute, root)
+    if facts is not None:
+        _keep(absolute, signature, digest, source)  # type: ignore[arg-type]
     return signature, digest, facts, _facts_digest(facts)
 
 
@@ -152,7 +227,9 @@ class RootFacts:
     def _scan(self, to_scan: list[tuple[str, str, str | None]], mapper: Mapper, old_files: dict[str, list]) -> set[str]:
         """Read the changed files (facts of those whose content changed); the paths scanned."""
         scanned_paths: set[str] = set()
-        for absolute, scanned in zip((item[0] for item in to_scan), mapper(scan_file, to_scan)):
+        with remembering_packages():  # forked workers inherit it
+            scanned_files = list(zip((item[0] for item in to_scan), mapper(scan_file, to_scan)))
+        for absolute, scanned in scanned_files:
             scanned_paths.add(absolute)
             if scanned is None:
                 self.unopened.append(absolute)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import ast
 import os
 import re
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, Callable, NamedTuple
 
-from o2o_lint.astutil import child_nodes, dotted_name, resolve_relative
+from o2o_lint.astutil import child_nodes, dotted_name, resolve_relative, walk_near
 from o2o_lint.django_api import RELATION_KEYWORDS
+from o2o_lint.sourcefile import line_numbers
 
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
 FACTS_VERSION = 21  # 21: a factory's Meta.strategy; stale-cache facts: exits, no-op moves, rebinding calls, rolled-back durable blocks; 20: the stale-cache rule: no write for an unawaited async call, a using() chain, a get_or_create whose defaults set the looked-up field, a manager class several models use; 19: a rule's facts: reads on the peers of a `fetch_mode(FETCH_PEERS)` loop; 18: swapper targets (``get_model_name``), ``Meta.swappable``, ``set_app_prefix`` calls, names bound to ``get_model_name``; 17: whether TEMPLATES DIRS were all read (``template_dirs_resolved``), lists of DIRS, ``.joinpath``; 16: settings-driven relation targets (``settings.X_MODEL``, ``getattr(settings, ...)``); 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
@@ -51,6 +54,35 @@ def rule_facts(facts: Facts, code: str) -> Any:
     return facts.get("rules", {}).get(code)
 
 
+#: While a scan of many files runs (:func:`remembering_packages`): whether a directory
+#: holds an ``__init__.py``. Files of one directory share the answer: a stat per directory
+#: level and file otherwise.
+_PACKAGE_DIRECTORIES: dict[str, bool] | None = None
+
+
+@contextmanager
+def remembering_packages() -> Iterator[None]:
+    """Within the block, :func:`module_name_for` looks for each directory's ``__init__.py``
+    once (the scan of a project's files: the tree does not change under it); outside it,
+    every call looks again (a long-lived process: an editor's server)."""
+    global _PACKAGE_DIRECTORIES
+    previous, _PACKAGE_DIRECTORIES = _PACKAGE_DIRECTORIES, {}
+    try:
+        yield
+    finally:
+        _PACKAGE_DIRECTORIES = previous
+
+
+def _is_package(directory: str) -> bool:
+    remembered = _PACKAGE_DIRECTORIES
+    if remembered is None:
+        return os.path.isfile(os.path.join(directory, "__init__.py"))
+    found = remembered.get(directory)
+    if found is None:
+        found = remembered[directory] = os.path.isfile(os.path.join(directory, "__init__.py"))
+    return found
+
+
 def module_name_for(path: str, root: str) -> str:
     """The dotted module name, found by walking up through package ``__init__.py`` files."""
     path = os.path.abspath(path)
@@ -58,7 +90,7 @@ def module_name_for(path: str, root: str) -> str:
     stem = filename[:-3] if filename.endswith(".py") else filename
     parts = [] if stem == "__init__" else [stem]
     root = os.path.abspath(root)
-    while os.path.isfile(os.path.join(directory, "__init__.py")):
+    while _is_package(directory):
         parts.insert(0, os.path.basename(directory))
         parent = os.path.dirname(directory)
         if parent == directory or not directory.startswith(root):
@@ -331,12 +363,34 @@ def _is_true(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
-def _saved_names(node: ast.ClassDef) -> list[str]:
-    """Names ``n`` the class body saves: ``<...>.n.save(...)``, ``n.asave(...)``."""
+#: A character beyond ASCII (an identifier holding one may be NFKC-normalised to an ASCII
+#: name: ``ｓave`` is ``save``), with the rest of its line: one match per such line.
+_NON_ASCII = re.compile(r"[^\x00-\x7f][^\r\n]*")
+
+
+def _lines_spelling(text: str, word: str) -> list[int]:
+    """The lines of *text* (sorted) where *word* is spelled, or that hold a character beyond
+    ASCII (where an identifier may be *word* once normalised)."""
+    offsets = []
+    position = text.find(word)
+    while position != -1:
+        offsets.append(position)
+        position = text.find(word, position + len(word))
+    if not text.isascii():
+        offsets += [match.start() for match in _NON_ASCII.finditer(text)]
+    return sorted(set(line_numbers(text, offsets)))
+
+
+def _saved_names(node: ast.ClassDef, text: str | None = None) -> list[str]:
+    """Names ``n`` the class body saves: ``<...>.n.save(...)``, ``n.asave(...)``. With the
+    module's *text*, only the statements spanning a line that spells ``save`` are walked
+    (the attribute's name is on such a line)."""
     found: set[str] = set()
-    stack: list[ast.AST] = [node]  # every node, as ast.walk (the order does not matter), without its generators
-    while stack:
-        child = stack.pop()
+    if text is not None:
+        nodes: Iterable[ast.AST] = walk_near(node, _lines_spelling(text, "save"))
+    else:
+        nodes = _every_node(node)
+    for child in nodes:
         func = child.func if type(child) is ast.Call else None  # type: ignore[attr-defined]
         if isinstance(func, ast.Attribute) and func.attr in ("save", "asave"):
             receiver = func.value
@@ -344,30 +398,40 @@ def _saved_names(node: ast.ClassDef) -> list[str]:
                 found.add(receiver.id)
             elif isinstance(receiver, ast.Attribute):
                 found.add(receiver.attr)
-        stack.extend(child_nodes(child))
     return sorted(found)
 
 
-def _class_facts(node: ast.ClassDef) -> Facts:
+def _every_node(node: ast.AST) -> Iterator[ast.AST]:
+    """Every node under *node* and itself, as ``ast.walk`` (another order), without its generators."""
+    stack: list[ast.AST] = [node]
+    while stack:
+        child = stack.pop()
+        stack.extend(child_nodes(child))
+        yield child
+
+
+def _class_facts(node: ast.ClassDef, text: str | None = None) -> Facts:
     fields: list[Facts] = []
     attributes: list[str] = []
     methods: list[str] = []
     primary_keys: list[list[Any]] = []
     generic_keys: list[list[str]] = []
     for statement in node.body:
-        value: ast.AST | None = None
-        names: list[str] = []
-        if isinstance(statement, ast.Assign):
-            value = statement.value
-            names = [t.id for t in statement.targets if isinstance(t, ast.Name)]
-        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-            value = statement.value
-            names = [statement.target.id]
-        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            methods.append(statement.name)
+        kind = type(statement)  # ``ast.parse`` makes no subclasses: the commonest kinds first
+        value: ast.AST | None
+        if kind is ast.Assign:
+            value = statement.value  # type: ignore[attr-defined]
+            names = [t.id for t in statement.targets if type(t) is ast.Name]  # type: ignore[attr-defined]
+        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            methods.append(statement.name)  # type: ignore[attr-defined]
+            continue
+        elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
+            value = statement.value  # type: ignore[attr-defined]
+            names = [statement.target.id]  # type: ignore[attr-defined]
+        else:
             continue
         attributes.extend(names)
-        if isinstance(value, ast.Call) and len(names) == 1:
+        if type(value) is ast.Call and len(names) == 1:
             callee = dotted_name(value.func)
             if callee is not None and callee.rpartition(".")[2] == "GenericForeignKey":
                 generic_keys.append([names[0], callee])
@@ -391,7 +455,7 @@ def _class_facts(node: ast.ClassDef) -> Facts:
         # ``content_object = GenericForeignKey(...)``: [attribute, callee as written]
         "generic_keys": generic_keys,
         # a save()/asave() override: the relations its class body saves first
-        "saves": _saved_names(node) if "save" in methods or "asave" in methods else [],
+        "saves": _saved_names(node, text) if "save" in methods or "asave" in methods else [],
     }
 
 
@@ -403,7 +467,11 @@ def _custom_managers(tree: ast.Module, text: str | None, classes: list[Facts]) -
     """The module defines or builds custom managers (``class M(models.Manager)``,
     ``objects = M()``, ``QuerySet.as_manager()``, ``Manager.from_queryset(...)``)."""
     if text is not None:
-        return any(word in text for word in _CUSTOM_MANAGER_WORDS)
+        # ``any(word in text for word in _CUSTOM_MANAGER_WORDS)``, one pass fewer in the
+        # commonest case: both ``Manager(`` and ``as_manager(`` end with ``anager(``
+        if "anager(" in text and ("Manager(" in text or "as_manager(" in text):
+            return True
+        return "from_queryset(" in text
     if not classes:
         return False
     return any(
@@ -512,6 +580,15 @@ def _template_dirs_changed(tree: ast.Module, templates: ast.Assign | None, lists
     return False
 
 
+def _may_change_templates(tree: ast.Module, text: str | None) -> bool:
+    """:func:`_template_dirs_changed` for a module without a ``TEMPLATES = ...``: only a
+    module that names ``TEMPLATES`` (spelled so, or with a character beyond ASCII that an
+    identifier may be normalised from) can change it."""
+    if text is not None and text.isascii() and "TEMPLATES" not in text:
+        return False
+    return _template_dirs_changed(tree, None)
+
+
 def _module_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """The statements run when the module is imported, in order: inside ``if``, ``try``,
     ``with`` and loops too (``if DEBUG: TEMPLATES[0]["DIRS"] += [...]``), not in functions."""
@@ -593,9 +670,10 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
     template_dirs: list[list] = []
     templates_resolved: bool | None = None
     for statement in tree.body:
-        _collect_imports(statement, module, is_package, imports, star_imports)
-        if isinstance(statement, ast.ClassDef):
-            classes.append(_class_facts(statement))
+        if isinstance(statement, _IMPORTING):
+            _collect_imports(statement, module, is_package, imports, star_imports)
+        elif isinstance(statement, ast.ClassDef):
+            classes.append(_class_facts(statement, text))
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
             if isinstance(target, ast.Name) and target.id == "AUTH_USER_MODEL":
@@ -622,7 +700,7 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         "template_dirs": template_dirs,
         # False when the module sets (or changes) TEMPLATES in a way not read statically
         "template_dirs_resolved": (
-            templates_resolved if templates_resolved is not None else not _template_dirs_changed(tree, None)),
+            templates_resolved if templates_resolved is not None else not _may_change_templates(tree, text)),
         "looks_like_migration": _looks_like_migration(classes),
         "custom_managers": _custom_managers(tree, text, classes),
         "constants": _constants(tree, text),
@@ -631,6 +709,10 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         "swapper_names": _swapper_names(tree, text),
         "rules": {extractor.code: extractor.extract(tree, text) for extractor in all_extractors()},
     }
+
+
+#: The statements :func:`_collect_imports` looks into.
+_IMPORTING = (ast.Import, ast.ImportFrom, ast.If, ast.Try)
 
 
 def _collect_imports(
@@ -655,11 +737,12 @@ def _collect_imports(
     elif isinstance(statement, (ast.If, ast.Try)):
         # ``try: from x import y / except ImportError: ...`` and TYPE_CHECKING blocks
         for child in ast.iter_child_nodes(statement):
-            if isinstance(child, ast.stmt):
+            if isinstance(child, _IMPORTING):
                 _collect_imports(child, module, is_package, imports, star_imports)
             elif isinstance(child, ast.ExceptHandler):
                 for grandchild in child.body:
-                    _collect_imports(grandchild, module, is_package, imports, star_imports)
+                    if isinstance(grandchild, _IMPORTING):
+                        _collect_imports(grandchild, module, is_package, imports, star_imports)
 
 
 def _looks_like_migration(classes: list[Facts]) -> bool:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 
-from o2o_lint.astutil import dotted_name, walk_near
+from o2o_lint.astutil import dotted_name
 from o2o_lint.index.facts import FactsExtractor
 from o2o_lint.sourcefile import line_numbers
 
@@ -25,26 +26,41 @@ _UNIQUE = re.compile(
     r"\b(?:unique|primary_key)\s*=\s*(?!False\b|None\b)[A-Za-z_]"
     r"|\*\*\s*(?:\{|[A-Z_][A-Z0-9_]*\b|[\w.]*(?:unique|UNIQUE|primary|PRIMARY))"
 )
-#: Where a match of :data:`_UNIQUE` can start.
+#: Where a match of :data:`_UNIQUE` can start; where such a call's keyword can be: its name
+#: or its ``**`` is spelled on that line.
 _BEGINNINGS = ("unique", "primary_key", "**")
 _KEYWORDS = ("unique", "primary_key")
-#: Where such a call's keyword can be: its name or its ``**`` is spelled on that line.
-_SPELLED = re.compile(r"unique|primary_key|\*\*")
 #: In a file that is not ASCII, a keyword may be spelled with other letters (identifiers are
-#: NFKC-normalised: ``ｕnique=`` is ``unique=``): its line then holds a character beyond ASCII.
-_SPELLED_OR_OTHER = re.compile(r"unique|primary_key|\*\*|[^\x00-\x7f]+")
+#: NFKC-normalised: ``ｕnique=`` is ``unique=``): its line then holds a character beyond ASCII
+#: (matched with the rest of its line: one match per such line).
+_OTHER_LETTERS = re.compile(r"[^\x00-\x7f][^\r\n]*")
 
 
-def _may_hold_unique(text: str) -> bool:
-    """``_UNIQUE.search(text) is not None``, at a fraction of its cost: a match starts where one
-    of its literal beginnings does, and ``str.find`` finds those faster than the regex engine."""
+def _spelled_lines(text: str) -> list[int] | None:
+    """The lines (sorted) where a call may declare a unique field: where one of
+    :data:`_BEGINNINGS` is spelled (or another letter, in a file that is not ASCII); None
+    when ``_UNIQUE.search(text)`` finds nothing, i.e. no such call. ``str.find`` finds the
+    beginnings faster than the regex engine, and a match of :data:`_UNIQUE` starts at one."""
+    offsets: list[int] = []
+    holds = False
     for literal in _BEGINNINGS:
         position = text.find(literal)
         while position != -1:
-            if _UNIQUE.match(text, position) is not None:  # ``\b`` looks before the start
-                return True
+            offsets.append(position)
+            if not holds and _UNIQUE.match(text, position) is not None:  # ``\b`` looks before the start
+                holds = True
             position = text.find(literal, position + 1)
-    return False
+    if not holds:
+        return None
+    if not text.isascii():
+        offsets += [match.start() for match in _OTHER_LETTERS.finditer(text)]
+    offsets.sort()
+    return line_numbers(text, offsets)
+
+
+def _may_hold_unique(text: str) -> bool:
+    """``_UNIQUE.search(text) is not None`` (:func:`_spelled_lines`)."""
+    return _spelled_lines(text) is not None
 
 
 def _may_be_true(value: ast.expr) -> bool:
@@ -69,12 +85,12 @@ def _may_declare_unique(node: ast.Call) -> bool:
 def unique_calls(tree: ast.Module, text: str | None) -> list[str]:
     """Callee names (their last part) of calls that may declare a unique field."""
     found: set[str] = set()
-    if text is not None and not _may_hold_unique(text):
-        return []
     nodes: Iterable[ast.AST] = ast.walk(tree)
     if text is not None:
-        spelled = _SPELLED if text.isascii() else _SPELLED_OR_OTHER
-        nodes = walk_near(tree, line_numbers(text, [match.start() for match in spelled.finditer(text)]))
+        lines = _spelled_lines(text)
+        if lines is None:
+            return []
+        nodes = _calls_near(tree, lines)
     for node in nodes:
         if not isinstance(node, ast.Call):
             continue
@@ -82,6 +98,37 @@ def unique_calls(tree: ast.Module, text: str | None) -> list[str]:
         if callee is not None and _may_declare_unique(node):
             found.add(callee.rpartition(".")[2])
     return sorted(found)
+
+
+#: Children never worth a visit: an expression's context (``Load``, ``Store``, ``Del``).
+_CONTEXTS = (ast.Load, ast.Store, ast.Del)
+
+
+def _calls_near(tree: ast.Module, lines: list[int]) -> list[ast.Call]:
+    """The calls of *tree* outside the statements that span none of the sorted line numbers
+    *lines* (:func:`o2o_lint.astutil.walk_near`'s pruning, without visiting contexts)."""
+    calls: list[ast.Call] = []
+    stack: list[ast.AST] = [tree]
+    count = len(lines)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            first = node.lineno
+            decorators = getattr(node, "decorator_list", None)
+            if decorators:
+                first = min(first, *(decorator.lineno for decorator in decorators))
+            nearest = bisect_left(lines, first)
+            if nearest == count or lines[nearest] > (node.end_lineno or node.lineno):
+                continue
+        elif type(node) is ast.Call:
+            calls.append(node)  # type: ignore[arg-type]
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST) and not isinstance(value, _CONTEXTS):
+                stack.append(value)
+    return calls
 
 
 EXTRACTOR = FactsExtractor("OTO001", 2, unique_calls)
