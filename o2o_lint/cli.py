@@ -252,25 +252,39 @@ def _show_files(paths: list[str], settings: Settings, config_path: str | None) -
 # -- reporting ---------------------------------------------------------------------------------------
 
 
-def _noqa_rows(findings: Sequence[Finding], texts: dict[str, str]) -> dict[Finding, int]:
+def _noqa_rows(findings: Sequence[Finding], project: Project) -> dict[Finding, int]:
+    """Where a ``# noqa`` for each finding goes: from the findings cache, else from a
+    tokenization of its file (then kept in the cache: a warm report tokenizes nothing)."""
     from o2o_lint.noqa import SourceLines as NoqaLines
     from o2o_lint.noqa import noqa_line
+    from o2o_lint.result_cache import finding_key
     from o2o_lint.sourcefile import SourceError, read_source
 
     rows: dict[Finding, int] = {}
-    cache: dict[str, NoqaLines | None] = {}
+    by_path: dict[str, list[Finding]] = {}
     for finding in findings:
-        if finding.path not in cache:
-            text = texts.get(finding.path)
-            if text is None:
-                try:
-                    text = read_source(finding.path)[1].text
-                except SourceError:
-                    text = None
-            cache[finding.path] = None if text is None else NoqaLines(text)
-        lines = cache[finding.path]
-        if lines is not None:
-            rows[finding] = noqa_line(lines, finding.line)
+        by_path.setdefault(finding.path, []).append(finding)
+    result_cache = project.result_cache
+    for path, wanted in by_path.items():
+        cacheable = result_cache is not None and not project.differs_from_disk(path)
+        known = result_cache.cached_noqa_rows(path) if cacheable and result_cache is not None else {}
+        missing = [finding for finding in wanted if finding_key(finding) not in known]
+        rows.update((finding, known[finding_key(finding)]) for finding in wanted if finding_key(finding) in known)
+        if not missing:
+            continue
+        text = project.texts.get(path)
+        if text is None:
+            try:
+                text = read_source(path)[1].text
+            except SourceError:
+                continue
+        lines = NoqaLines(text)
+        computed = {finding: noqa_line(lines, finding.line) for finding in missing}
+        rows.update(computed)
+        if cacheable and result_cache is not None:
+            result_cache.store_noqa_rows(path, {finding_key(finding): row for finding, row in computed.items()})
+    if result_cache is not None:
+        result_cache.save()
     return rows
 
 
@@ -290,9 +304,9 @@ def _report(findings: list[Finding], fmt: str, out: TextIO, project: Project) ->
 
     edits = FixEdits(project).compute(findings)
     if fmt == "json":
-        return format_json(findings, edits, _noqa_rows(findings, project.texts))
+        return format_json(findings, edits, _noqa_rows(findings, project))
     if fmt == "json-lines":
-        return format_json_lines(findings, edits, _noqa_rows(findings, project.texts))
+        return format_json_lines(findings, edits, _noqa_rows(findings, project))
     return format_sarif(findings, edits)
 
 

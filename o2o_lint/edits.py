@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from o2o_lint.findings import Finding, Fix, LineEdit
+from o2o_lint.result_cache import finding_key
 from o2o_lint.sourcefile import split_lines
 
 if TYPE_CHECKING:
@@ -90,10 +91,6 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     return text
 
 
-def _key(finding: Finding) -> tuple[int, int, str, str]:
-    return (finding.line, finding.column, finding.code, finding.message)
-
-
 class FixEdits:
     """Finding -> its fix's edits, for the findings of one run of *project*."""
 
@@ -114,7 +111,7 @@ class FixEdits:
                 known = result_cache.cached_edits(path)
                 missing = []
                 for finding in wanted:
-                    edits = known.get(_key(finding))
+                    edits = known.get(finding_key(finding))
                     if edits is None:
                         missing.append(finding)
                     else:
@@ -144,23 +141,23 @@ class FixEdits:
 
         computed: dict[tuple[int, int, str, str], list[Edit]] = {}
         analysis = self.project.engine.analyze(path, text, fresh_facts=self.project.differs_from_disk(path))
-        fresh = {_key(f): f for f in analysis.findings if f.fix is not None}
+        fresh = {finding_key(f): f for f in analysis.findings if f.fix is not None}
         on_tree: list[tuple[Finding, Fix]] = []
         for finding in wanted:
-            match = fresh.get(_key(finding))
+            match = fresh.get(finding_key(finding))
             if match is None or match.fix is None:
                 continue
             if match.fix.edits_text:
-                self.edits[finding] = computed[_key(finding)] = [_line_edit(edit) for edit in match.fix.text_edits]
+                self.edits[finding] = computed[finding_key(finding)] = [_line_edit(edit) for edit in match.fix.text_edits]
             elif analysis.module is not None:
                 on_tree.append((finding, match.fix))
         if analysis.module is None or not on_tree:
             return computed
         for (finding, _), fixed in zip(on_tree, fixed_codes(analysis.module, [fix for _, fix in on_tree])):
             if fixed is None:
-                computed[_key(finding)] = []
+                computed[finding_key(finding)] = []
             else:
-                self.edits[finding] = computed[_key(finding)] = text_edits(text, fixed)
+                self.edits[finding] = computed[finding_key(finding)] = text_edits(text, fixed)
         return computed
 
 

@@ -19,7 +19,8 @@ unchanged file whatever its comments say.
 A fixable finding's entry also keeps the text edits of its fix once the JSON or SARIF
 report has computed them (:mod:`o2o_lint.edits`, a LibCST transformation each), so a
 warm run reports them without LibCST. They are computed only when such a report asks,
-never while analysing.
+never while analysing. So is each finding's ``noqa_row`` (the line a ``# noqa`` for it
+goes on, JSON's field: a tokenization of the file), kept beside it for the same reason.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from o2o_lint.findings import Finding, Fix
 
 CACHE_NAME = "findings"
 #: The on-disk layout of the findings cache: a cache of another layout is ignored.
-LAYOUT = 4
+LAYOUT = 5
 
 #: A text edit as stored: (content, row, column, end row, end column), 1-based, end exclusive.
 StoredEdit = tuple[str, int, int, int, int]
@@ -53,6 +54,8 @@ class CachedFinding(NamedTuple):
     fix_description: str | None
     #: The fix's text edits (:func:`o2o_lint.edits.text_edits`); None: not computed yet.
     edits: tuple[StoredEdit, ...] | None = None
+    #: The line a ``# noqa`` for it goes on (:func:`o2o_lint.noqa.noqa_line`); None: not computed yet.
+    noqa_row: int | None = None
 
     @property
     def key(self) -> tuple[int, int, str, str]:
@@ -139,6 +142,11 @@ def texts_digest(paths: Iterable[str], content_hashes: Mapping[str, str]) -> str
     for path in paths:
         digest.update(f"{path}\0{content_hashes.get(path, '')}\n".encode())
     return digest.hexdigest()
+
+
+def finding_key(finding: Finding) -> tuple[int, int, str, str]:
+    """What identifies *finding* among its file's cached ones (:attr:`CachedFinding.key`)."""
+    return (finding.line, finding.column, finding.code, finding.message)
 
 
 def encode_findings(findings: Iterable[Finding]) -> list[CachedFinding]:
@@ -266,9 +274,10 @@ class ResultCache:
         texts_read = self._read_set(texts_read)
         encoded = encode_findings(findings)
         old = self.updated.get(absolute) or self.entry(absolute)
-        if old is not None and old.content_hash == digest:  # same text: its fixes' edits still hold
-            known = {item.key: item.edits for item in old.findings if item.edits is not None}
-            encoded = [item._replace(edits=known.get(item.key)) for item in encoded]
+        if old is not None and old.content_hash == digest:  # same text: its fixes' edits and noqa rows still hold
+            known = {item.key: item for item in old.findings}
+            encoded = [item._replace(edits=known[item.key].edits, noqa_row=known[item.key].noqa_row)
+                       if item.key in known else item for item in encoded]
         self.updated[absolute] = CacheEntry(signature, digest, encoded, texts_read,
                                             self._texts_digest(texts_read) if texts_read else "",
                                             None if suppressed is None else encode_findings(suppressed))
@@ -292,6 +301,25 @@ class ResultCache:
         findings = [
             item._replace(edits=encode_edits(edits[item.key])) if item.key in edits else item for item in entry.findings
         ]
+        self.updated[absolute] = entry._replace(findings=findings)
+        self._unchanged = False
+
+    def cached_noqa_rows(self, path: str) -> dict[tuple[int, int, str, str], int]:
+        """The noqa rows known for *path*'s findings, by (line, column, code, message): only
+        for an entry this run validated (found unchanged or recorded)."""
+        entry = self.updated.get(os.path.abspath(path))
+        if entry is None:
+            return {}
+        return {item.key: item.noqa_row for item in entry.findings if item.noqa_row is not None}
+
+    def store_noqa_rows(self, path: str, rows: dict[tuple[int, int, str, str], int]) -> None:
+        """Keep the noqa rows just computed for *path*'s findings, when the file is still the
+        one its entry describes; written by the next :meth:`save`."""
+        absolute = os.path.abspath(path)
+        entry = self.updated.get(absolute)
+        if entry is None or not rows or stat_signature(absolute) != entry.signature:
+            return
+        findings = [item._replace(noqa_row=rows[item.key]) if item.key in rows else item for item in entry.findings]
         self.updated[absolute] = entry._replace(findings=findings)
         self._unchanged = False
 

@@ -155,6 +155,36 @@ def test_explicit_format_wins_on_a_terminal(tmp_path: Path) -> None:
 # -- json ---------------------------------------------------------------------------------------------
 
 
+def test_a_warm_json_run_reads_noqa_rows_from_the_cache(tmp_path: Path) -> None:
+    """``noqa_row`` needs a tokenization of the finding's file: the first JSON report keeps
+    it with the finding in the findings cache, and a warm one reports the same rows without
+    tokenizing anything (a string spanning two lines: the row is its last line, not the finding's)."""
+    write_project(tmp_path, {
+        "app/models.py": (
+            "from django.db import models\n\n\nclass Company(models.Model):\n    pass\n\n\n"
+            "class Invoice(models.Model):\n"
+            "    company = models.ForeignKey(Company, models.CASCADE, unique=True, help_text=\"\"\"one\n"
+            "    per company\"\"\")\n"
+        ),
+    })
+    script = (
+        "import sys\n"
+        "from o2o_lint import cli, noqa\n"
+        "calls = []\n"
+        "real = noqa.SourceLines.tokens.fget\n"
+        "noqa.SourceLines.tokens = property(lambda self: calls.append(1) or real(self))\n"
+        "cli.main(['--output-format', 'json', '.'])\n"
+        "print('TOKENIZED' if calls else 'NOT-TOKENIZED')\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+            for _ in range(2)]
+    (cold_out, cold_probe), (warm_out, warm_probe) = [run.stdout.rsplit("\n", 2)[:2] for run in runs]
+    assert (cold_probe, warm_probe) == ("TOKENIZED", "NOT-TOKENIZED"), runs[1].stderr
+    assert warm_out == cold_out
+    record = json.loads(cold_out)[0]
+    assert (record["line"], record["noqa_row"]) == (9, 10)
+
+
 def test_json_records_keep_the_old_keys_and_add_ruffs(tmp_path: Path) -> None:
     project(tmp_path)
     result = run_cli("--output-format", "json", ".", cwd=tmp_path)
