@@ -64,13 +64,18 @@ def walk_near(tree: ast.AST, lines: Sequence[int]) -> Iterator[ast.AST]:
     queue = deque([tree])
     while queue:
         node = queue.popleft()
-        if isinstance(node, ast.stmt):
-            first = node.lineno
-            decorators = getattr(node, "decorator_list", None)
-            if decorators:
-                first = min(first, *(decorator.lineno for decorator in decorators))
-            nearest = bisect.bisect_left(lines, first)
-            if nearest == len(lines) or lines[nearest] > (node.end_lineno or node.lineno):
-                continue
+        if isinstance(node, ast.stmt) and spans_none(node, lines):
+            continue
         queue.extend(child_nodes(node))
         yield node
+
+
+def spans_none(statement: ast.stmt, lines: Sequence[int]) -> bool:
+    """Whether *statement*, from its first decorator to its end, spans none of the sorted
+    line numbers *lines*."""
+    first = statement.lineno
+    decorators = getattr(statement, "decorator_list", None)
+    if decorators:
+        first = min(first, *(decorator.lineno for decorator in decorators))
+    nearest = bisect.bisect_left(lines, first)
+    return nearest == len(lines) or lines[nearest] > (statement.end_lineno or statement.lineno)

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import ast
 import re
-from bisect import bisect_left
 from collections.abc import Iterable
 
-from o2o_lint.astutil import dotted_name
+from o2o_lint.astutil import dotted_name, spans_none
 from o2o_lint.index.facts import FactsExtractor
 from o2o_lint.sourcefile import line_numbers
 
@@ -106,19 +105,13 @@ _CONTEXTS = (ast.Load, ast.Store, ast.Del)
 
 def _calls_near(tree: ast.Module, lines: list[int]) -> list[ast.Call]:
     """The calls of *tree* outside the statements that span none of the sorted line numbers
-    *lines* (:func:`o2o_lint.astutil.walk_near`'s pruning, without visiting contexts)."""
+    *lines* (pruned as :func:`o2o_lint.astutil.walk_near` prunes), without visiting contexts."""
     calls: list[ast.Call] = []
     stack: list[ast.AST] = [tree]
-    count = len(lines)
     while stack:
         node = stack.pop()
         if isinstance(node, ast.stmt):
-            first = node.lineno
-            decorators = getattr(node, "decorator_list", None)
-            if decorators:
-                first = min(first, *(decorator.lineno for decorator in decorators))
-            nearest = bisect_left(lines, first)
-            if nearest == count or lines[nearest] > (node.end_lineno or node.lineno):
+            if spans_none(node, lines):
                 continue
         elif type(node) is ast.Call:
             calls.append(node)  # type: ignore[arg-type]
