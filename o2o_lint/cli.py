@@ -254,7 +254,8 @@ def _show_files(paths: list[str], settings: Settings, config_path: str | None) -
 
 def _noqa_rows(findings: Sequence[Finding], project: Project) -> dict[Finding, int]:
     """Where a ``# noqa`` for each finding goes: from the findings cache, else from a
-    tokenization of its file (then kept in the cache: a warm report tokenizes nothing)."""
+    tokenization of its file (then kept in the cache, written with the fix edits by
+    :meth:`o2o_lint.edits.FixEdits.compute`: a warm report tokenizes nothing)."""
     from o2o_lint.noqa import SourceLines as NoqaLines
     from o2o_lint.noqa import noqa_line
     from o2o_lint.result_cache import finding_key
@@ -283,8 +284,6 @@ def _noqa_rows(findings: Sequence[Finding], project: Project) -> dict[Finding, i
         rows.update(computed)
         if cacheable and result_cache is not None:
             result_cache.store_noqa_rows(path, {finding_key(finding): row for finding, row in computed.items()})
-    if result_cache is not None:
-        result_cache.save()
     return rows
 
 
@@ -302,11 +301,12 @@ def _report(findings: list[Finding], fmt: str, out: TextIO, project: Project) ->
         return format_junit(findings)
     from o2o_lint.edits import FixEdits
 
-    edits = FixEdits(project).compute(findings)
+    rows = _noqa_rows(findings, project) if fmt in ("json", "json-lines") else {}
+    edits = FixEdits(project).compute(findings)  # saves the findings cache: the rows too
     if fmt == "json":
-        return format_json(findings, edits, _noqa_rows(findings, project))
+        return format_json(findings, edits, rows)
     if fmt == "json-lines":
-        return format_json_lines(findings, edits, _noqa_rows(findings, project))
+        return format_json_lines(findings, edits, rows)
     return format_sarif(findings, edits)
 
 

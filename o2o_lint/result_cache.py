@@ -29,7 +29,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import astuple
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from o2o_lint.cache import Cache, content_hash, stat_signature
 from o2o_lint.config import Settings
@@ -286,40 +286,37 @@ class ResultCache:
     def cached_edits(self, path: str) -> dict[tuple[int, int, str, str], list[dict]]:
         """The fix edits known for *path*'s findings, by (line, column, code, message): only
         for an entry this run validated (found unchanged or recorded)."""
-        entry = self.updated.get(os.path.abspath(path))
-        if entry is None:
-            return {}
-        return {item.key: decode_edits(item.edits) for item in entry.findings if item.edits is not None}
+        return {key: decode_edits(edits) for key, edits in self._known(path, "edits").items()}
 
     def store_edits(self, path: str, edits: dict[tuple[int, int, str, str], list[dict]]) -> None:
         """Keep the fix edits just computed for *path*'s findings, when the file is still the
         one its entry describes; written by the next :meth:`save`."""
-        absolute = os.path.abspath(path)
-        entry = self.updated.get(absolute)
-        if entry is None or not edits or stat_signature(absolute) != entry.signature:
-            return
-        findings = [
-            item._replace(edits=encode_edits(edits[item.key])) if item.key in edits else item for item in entry.findings
-        ]
-        self.updated[absolute] = entry._replace(findings=findings)
-        self._unchanged = False
+        self._keep(path, "edits", {key: encode_edits(found) for key, found in edits.items()})
 
     def cached_noqa_rows(self, path: str) -> dict[tuple[int, int, str, str], int]:
-        """The noqa rows known for *path*'s findings, by (line, column, code, message): only
-        for an entry this run validated (found unchanged or recorded)."""
+        """The noqa rows known for *path*'s findings, as :meth:`cached_edits`."""
+        return self._known(path, "noqa_row")
+
+    def store_noqa_rows(self, path: str, rows: dict[tuple[int, int, str, str], int]) -> None:
+        """Keep the noqa rows just computed for *path*'s findings, as :meth:`store_edits`."""
+        self._keep(path, "noqa_row", rows)
+
+    def _known(self, path: str, name: str) -> dict[tuple[int, int, str, str], Any]:
+        """The field *name* of *path*'s cached findings, where computed, by finding key."""
         entry = self.updated.get(os.path.abspath(path))
         if entry is None:
             return {}
-        return {item.key: item.noqa_row for item in entry.findings if item.noqa_row is not None}
+        return {item.key: value for item in entry.findings if (value := getattr(item, name)) is not None}
 
-    def store_noqa_rows(self, path: str, rows: dict[tuple[int, int, str, str], int]) -> None:
-        """Keep the noqa rows just computed for *path*'s findings, when the file is still the
-        one its entry describes; written by the next :meth:`save`."""
+    def _keep(self, path: str, name: str, values: dict[tuple[int, int, str, str], Any]) -> None:
+        """Set the field *name* of *path*'s cached findings from *values* (by finding key),
+        when the file is still the one its entry describes."""
         absolute = os.path.abspath(path)
         entry = self.updated.get(absolute)
-        if entry is None or not rows or stat_signature(absolute) != entry.signature:
+        if entry is None or not values or stat_signature(absolute) != entry.signature:
             return
-        findings = [item._replace(noqa_row=rows[item.key]) if item.key in rows else item for item in entry.findings]
+        findings = [item._replace(**{name: values[item.key]}) if item.key in values else item
+                    for item in entry.findings]
         self.updated[absolute] = entry._replace(findings=findings)
         self._unchanged = False
 
