@@ -46,10 +46,7 @@ def _rule_modules() -> list[tuple[str, bool]]:
 
 
 def _screen_module(name: str, is_package: bool) -> str:
-    if not is_package:
-        return f"{__name__}.{name}"
-    screen = f"{__name__}.{name}.screen"
-    return screen if importlib.util.find_spec(screen) is not None else f"{__name__}.{name}.rule"
+    return f"{__name__}.{name}.screen" if is_package else f"{__name__}.{name}"
 
 
 def _defined_rule(module_name: str) -> type[Rule]:
@@ -128,8 +125,7 @@ def rule_table() -> dict[str, dict[str, object]]:
     table: dict[str, dict[str, object]] = {}
     directory = os.path.dirname(os.path.abspath(__file__))
     for module, is_package in _rule_modules():
-        screen_name = _screen_module(module, is_package).rpartition(".")[2]
-        path = os.path.join(directory, module, f"{screen_name}.py") if is_package else os.path.join(directory, f"{module}.py")
+        path = os.path.join(directory, module, "screen.py") if is_package else os.path.join(directory, f"{module}.py")
         try:
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
