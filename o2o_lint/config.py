@@ -14,11 +14,6 @@ import sys
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 #: The newest Django release line o2o-lint knows about; the default target.
 NEWEST_DJANGO = (6, 1)
 
@@ -220,15 +215,26 @@ def _poetry_constraints(value: Any) -> list[str]:
     return []
 
 
+def _load_toml(path: str) -> dict[str, Any]:
+    """The TOML document at *path*. Raises ``OSError``, or ``ValueError`` for a file that
+    is not UTF-8 TOML (``TOMLDecodeError`` and ``UnicodeDecodeError`` are both)."""
+    # imported here: most runs read no TOML file, and the parser costs 5 ms to import
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
 def _django_requirements_in(directory: str) -> list[tuple[tuple[int, int] | None, str]]:
     """(lowest allowed line, source) for every Django requirement declared in *directory*."""
     found: list[tuple[tuple[int, int] | None, str]] = []
     pyproject = os.path.join(directory, "pyproject.toml")
     if os.path.isfile(pyproject):
         try:
-            with open(pyproject, "rb") as handle:
-                data = tomllib.load(handle)
-        except (OSError, tomllib.TOMLDecodeError):
+            data = _load_toml(pyproject)
+        except (OSError, ValueError):
             data = {}
         dependencies = data.get("project", {}).get("dependencies", [])
         if isinstance(dependencies, list):
@@ -403,9 +409,8 @@ def find_config(start: str) -> tuple[str, dict[str, Any]] | None:
         pyproject = os.path.join(directory, "pyproject.toml")
         if os.path.isfile(pyproject):
             try:
-                with open(pyproject, "rb") as handle:
-                    data = tomllib.load(handle)
-            except (OSError, tomllib.TOMLDecodeError) as exc:
+                data = _load_toml(pyproject)
+            except (OSError, ValueError) as exc:
                 raise ConfigError(f"{pyproject}: {exc}") from None
             section = data.get("tool", {}).get("o2o-lint")
             if section is not None:
@@ -443,9 +448,8 @@ def read_config_file(path: str) -> tuple[str, dict[str, Any]]:
             raise ConfigError(f"{path}: {exc}") from None
         return path, dict(parser.items("o2o-lint")) if parser.has_section("o2o-lint") else {}
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = _load_toml(path)
+    except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     if name == "pyproject.toml":
         section = data.get("tool", {}).get("o2o-lint", {})

@@ -14,8 +14,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -89,8 +87,14 @@ def start_git_ignored(root: str) -> Callable[[], frozenset[str]]:
     call, which walks the tree while the caller walks it too. The returned function
     waits for the answer: absolute paths, empty when git is not on ``PATH``, *root* is
     not in a git work tree, or git fails."""
+    if not os.path.isdir(root) or not _under_dot_git(root):
+        return frozenset
+    # imported here: a tree outside git (a fresh copy, an unpacked sdist) needs neither
+    import shutil
+    import subprocess
+
     git = shutil.which("git")
-    if git is None or not os.path.isdir(root):
+    if git is None:
         return frozenset
     try:
         process = subprocess.Popen(
@@ -114,6 +118,20 @@ def start_git_ignored(root: str) -> Callable[[], frozenset[str]]:
         return frozenset(os.path.normpath(os.path.join(root, os.fsdecode(entry))) for entry in listed.split(b"\0") if entry)
 
     return answer
+
+
+def _under_dot_git(root: str) -> bool:
+    """A ``.git`` (the directory, or the file of a worktree or submodule) is in *root* or
+    a directory above it. Without one git finds no work tree: ``GIT_DIR`` and
+    ``GIT_WORK_TREE`` are not passed to it."""
+    directory = os.path.abspath(root)
+    while True:
+        if os.path.lexists(os.path.join(directory, ".git")):
+            return True
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return False
+        directory = parent
 
 
 def git_ignored(root: str) -> frozenset[str]:

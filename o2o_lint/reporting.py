@@ -21,13 +21,10 @@ rules and LibCST: the other formats print from the (cached) findings alone.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import quote
 
 from o2o_lint import __version__
 from o2o_lint.findings import PARSE_ERROR_CODE, Finding
@@ -255,6 +252,7 @@ def finding_as_json(finding: Finding, edits: Edits | None = None, noqa_row: int 
 
 def format_json(findings: Sequence[Finding], edits: Edits | None = None,
                 noqa_rows: Mapping[Finding, int] | None = None) -> str:
+    import json  # here: a concise run never imports it
     rows = noqa_rows or {}
     return json.dumps([finding_as_json(f, edits, rows.get(f)) for f in findings], indent=2) + "\n"
 
@@ -262,6 +260,7 @@ def format_json(findings: Sequence[Finding], edits: Edits | None = None,
 def format_json_lines(findings: Sequence[Finding], edits: Edits | None = None,
                       noqa_rows: Mapping[Finding, int] | None = None) -> str:
     """``json-lines``: the ``json`` records, one a line (nothing at all when clean)."""
+    import json
     rows = noqa_rows or {}
     return "".join(json.dumps(finding_as_json(f, edits, rows.get(f))) + "\n" for f in findings)
 
@@ -289,6 +288,7 @@ def format_gitlab(findings: Sequence[Finding]) -> str:
     triple it is), not the line, so a finding keeps it when code above it moves, and two
     identical findings in one file do not share one (GitLab would drop the second)."""
     import hashlib
+    import json
 
     seen: Counter[tuple[str, str, str]] = Counter()
     issues = []
@@ -373,6 +373,8 @@ SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schem
 
 
 def _artifact(path: str) -> dict[str, str]:
+    from pathlib import Path
+    from urllib.parse import quote
     if os.path.isabs(path):
         return {"uri": Path(path).as_uri()}
     return {"uri": quote(path.replace(os.sep, "/")), "uriBaseId": "%SRCROOT%"}
@@ -402,6 +404,9 @@ def _sarif_rules() -> list[dict[str, object]]:
 
 
 def format_sarif(findings: Sequence[Finding], edits: Edits | None = None) -> str:
+    import json
+    from pathlib import Path
+
     from o2o_lint.explain import home_url
 
     rules = _sarif_rules()
@@ -474,6 +479,7 @@ def statistics_rows(findings: Sequence[Finding]) -> list[dict[str, object]]:
 
 def format_statistics(findings: Sequence[Finding], *, as_json: bool = False) -> str:
     """``--statistics``: ``count  CODE  name  (N fixable: S safe, U unsafe)`` per code, or JSON."""
+    import json
     rows = statistics_rows(findings)
     if as_json:
         return json.dumps(rows, indent=2) + "\n"

@@ -7,7 +7,13 @@ Every test runs the real command in a subprocess.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from tests.helpers import run_cli, write_project
 from tests.test_cli import MODELS, USES
@@ -157,7 +163,6 @@ def test_per_file_ignores_bad_values_are_usage_errors(tmp_path: Path) -> None:
 
 
 def test_show_settings_is_toml_that_pastes_back_into_the_configuration(tmp_path: Path) -> None:
-    from o2o_lint.config import tomllib
 
     first = project(tmp_path / "a", (
         '[tool.o2o-lint]\nselect = ["OTO0"]\nextend-select = ["OTO100"]\nignore = ["OTO004"]\n'
@@ -179,7 +184,6 @@ def test_show_settings_is_toml_that_pastes_back_into_the_configuration(tmp_path:
 
 
 def test_show_settings_defaults_and_options_are_toml_too(tmp_path: Path) -> None:
-    from o2o_lint.config import tomllib
 
     root = project(tmp_path)
     shown = run_cli("--show-settings", "--per-file-ignores", "tests/*:OTO001", "--no-cache", ".", cwd=root).stdout

@@ -162,6 +162,21 @@ def test_an_internal_error_is_one_line_and_exit_two(tmp_path: Path, flag: str | 
         assert done.stderr.splitlines() == [last]
 
 
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        pytest.param(b'[tool.o2o-lint]\nselect = ["OTO\xff001"]\n', "'utf-8' codec can't decode byte 0xff", id="not-utf-8"),
+        pytest.param(b"[project]\ndependencies = ['django\xff']\n", "'utf-8' codec can't decode byte 0xff", id="not-utf-8-no-section"),
+        pytest.param(b"[tool.o2o-lint\n", "Expected ']' at the end of a table declaration", id="not-toml"),
+    ],
+)
+def test_an_unreadable_pyproject_is_one_line_naming_it(tmp_path: Path, content: bytes, reason: str) -> None:
+    write_project(tmp_path, {"app/models.py": MODELS})
+    (tmp_path / "pyproject.toml").write_bytes(content)
+    line = one_error_line(run_cli("--no-cache", ".", cwd=tmp_path))
+    assert line.startswith(f"o2o-lint: error: {tmp_path / 'pyproject.toml'}: {reason}"), line
+
+
 # -- 2. paths: missing ones, none found, the check subcommand ---------------------------------------
 
 

@@ -4,12 +4,18 @@ standard input as editors use it: each through the real command."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from o2o_lint.config import lowest_allowed, tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from o2o_lint.config import lowest_allowed
 from o2o_lint.rules import all_rules
 from tests.helpers import REPO, run_cli, write_project
 

@@ -267,6 +267,48 @@ def test_gitignore_is_read_from_the_root_s_repository_inside_a_git_hook(ignoring
     assert _checked(hooked) == {"billing/billing/models.py"}, hooked.stdout + hooked.stderr
 
 
+def test_gitignore_applies_to_a_project_root_below_the_repository_top(ignoring: Path) -> None:
+    _write(ignoring, {
+        "sub/.gitignore": "scratch_copy.py\n",
+        "sub/models.py": MODELS,
+        "sub/scratch_copy.py": IGNORED_USE,
+        "sub/uses.py": IGNORED_USE,
+    })
+    result = o2o_lint(ignoring / "sub", "--project-root", ".", "--select", "OTO004", "--no-cache", ".")
+    assert _checked(result) == {"uses.py"}, result.stdout + result.stderr
+
+
+def test_gitignore_is_read_in_a_linked_worktree(ignoring: Path, tmp_path: Path) -> None:
+    """A linked worktree's ``.git`` is a file, not a directory."""
+    linked = tmp_path / "linked"
+    _git("worktree", "add", "--quiet", str(linked), cwd=ignoring)
+    assert (linked / ".git").is_file()
+    _write(linked, {"generated/portal_copy.py": IGNORED_USE})
+    result = o2o_lint(linked, "--select", "OTO004", "--no-cache", ".")
+    assert _checked(result) == {"portal/portal/views.py"}, result.stdout + result.stderr
+
+
+def test_git_is_asked_only_inside_a_work_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside any ``.git``, no git process is started (it would only fail)."""
+    from o2o_lint.discovery import git_ignored
+
+    calls = tmp_path / "git-calls"
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho \"$PWD\" >> {calls}\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent))
+    plain, repository = tmp_path / "plain", tmp_path / "repository"
+    (plain / "app").mkdir(parents=True)
+    (repository / "app").mkdir(parents=True)
+    (repository / ".git").write_text("gitdir: elsewhere\n")
+    if any((directory / ".git").exists() for directory in tmp_path.parents):
+        pytest.skip(f"the temporary directory {tmp_path} is inside a git work tree")
+    assert git_ignored(str(plain / "app")) == frozenset() and not calls.exists()
+    assert git_ignored(str(repository / "app")) == frozenset()
+    assert calls.read_text().split() == [str(repository / "app")]
+
+
 def test_a_gitignored_models_file_named_explicitly_is_indexed_too(ignoring: Path) -> None:
     _write(ignoring, {"generated/shop/__init__.py": "", "generated/shop/models.py": (
         "from django.db import models\n\n\n"
