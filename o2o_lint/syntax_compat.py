@@ -389,13 +389,31 @@ class _Rewritten:
     def map_positions(self, tree: ast.AST) -> None:
         if not self.touched:
             return
-        for node in ast.walk(tree):
+        for node in _nodes(tree):
             line = getattr(node, "lineno", None)
             if line is not None and line in self.touched:
                 node.col_offset = self._column(line, node.col_offset)  # type: ignore[attr-defined]
             end_line = getattr(node, "end_lineno", None)
             if end_line is not None and end_line in self.touched and node.end_col_offset is not None:  # type: ignore[attr-defined]
                 node.end_col_offset = self._column(end_line, node.end_col_offset)  # type: ignore[attr-defined]
+
+
+def _nodes(tree: ast.AST) -> list[ast.AST]:
+    """The nodes of *tree*, as :func:`ast.walk` yields them in another order, without the
+    expression contexts (no positions), at half its cost."""
+    found = []
+    pending = [tree]
+    node_type, context = ast.AST, ast.expr_context
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                pending += [item for item in value if isinstance(item, node_type)]
+            elif isinstance(value, node_type) and not isinstance(value, context):
+                pending.append(value)
+    return found
 
 
 # The statements ast rejects, read alone ------------------------------------------------
@@ -451,6 +469,8 @@ _FIRST_WORD = re.compile(r"\w+|@")
 #: (see :meth:`_StatementRewrites.run`) before the whole module is read instead.
 _WIDENINGS = 4
 _TEXT, _FIELD, _SPEC = 0, 1, 2
+#: Where a PEP 695 statement or type parameter list may be (a line continuation included).
+_PEP_695 = re.compile(r"\btype\b|\b(?:class|def)\b[^:(]*\[")
 
 
 def _logical_lines(text: str) -> list[tuple[int, int]] | None:
@@ -581,13 +601,20 @@ class _StatementRewrites:
         self.filename = filename
         self.line_starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
 
-    def run(self, error_line: int | None) -> tuple[Edits, ast.Module] | None:
+    def scan(self) -> bool:
+        """Find the logical lines; False when the scan cannot be trusted."""
         lines = _logical_lines(self.text)
         if not lines:
-            return None
+            return False
         self.lines = lines
         self.first_lines = [self._line_of(start) for start, _ in lines]
         self.indents: dict[int, int] = {}
+        return True
+
+    def run(self, error_line: int | None) -> tuple[Edits, ast.Module] | None:
+        if not self.scan():
+            return None
+        lines = self.lines
         chunks: dict[tuple[int, int], Edits] = {}  # (first, last logical line) -> its edits
         widened = 0
         for attempt in range(len(lines) + _WIDENINGS):
@@ -801,7 +828,7 @@ class _StatementRewrites:
     def _newer_line_read(self, tree: ast.Module, chunks: dict[tuple[int, int], Edits]) -> int | None:
         """On Python 3.12 and 3.13, whose ``ast`` reads PEP 695 that LibCST's reading blanks:
         the first line of a statement using it outside *chunks*."""
-        if sys.version_info < (3, 12) or not re.search(r"\btype\b|\[", self.text):
+        if sys.version_info < (3, 12) or not _PEP_695.search(self.text):
             return None
         spans = [(self.first_lines[first], self._line_of(self.lines[last][1])) for first, last in chunks]
         pending: list[ast.stmt] = list(tree.body)
