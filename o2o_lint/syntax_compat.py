@@ -404,8 +404,8 @@ class _Rewritten:
 
 
 def _nodes(tree: ast.AST) -> list[ast.AST]:
-    """The nodes of *tree*, as :func:`ast.walk` yields them in another order, without the
-    expression contexts (no positions), at half its cost."""
+    """The nodes :func:`ast.walk` yields (in another order) but the expression contexts,
+    which have no position, at half its cost."""
     found = []
     pending = [tree]
     node_type, context = ast.AST, ast.expr_context
