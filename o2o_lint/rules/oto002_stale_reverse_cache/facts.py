@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import unicodedata
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from typing import Any
@@ -1498,12 +1499,15 @@ _READ_RECEIVER = re.compile(r"(?:hasattr|getattr)\(\s*(?:[A-Za-z_]\w*\s*\.\s*)*(
 _OPENING = r"(?:[\s(\\]|#[^\r\n]*(?=[\r\n]|\Z))*"
 #: After a name: what makes it a call's argument (``,`` or ``)``) or receiver (``x.method(``).
 _PASSED = r"(?:[\s\\]|#[^\r\n]*(?=[\r\n]|\Z))*(?:[,)]|\." + _GAP + r"\w+" + _GAP + r"\()"
-#: ``Model.``: a write chain (:func:`_qs_chain`, ``custom_step``) has a class-like dotted head.
-_CLASS_DOT = re.compile(r"\b[A-Z]\w*" + _GAP + r"\.")
+#: ``Model.``: a write chain (:func:`_qs_chain`, ``custom_step``) has a class-like dotted head
+#: (a first letter ``str.isupper`` takes: ``[A-Z]`` in ASCII, any letter but ``a-z`` beyond it).
+_CLASS_DOT = re.compile(r"\b[^\W\d_a-z]\w*" + _GAP + r"\.")
 #: ``x.pk`` / ``x.id``: what ties a created row to an instance by id (``tie`` kinds "pk", "other").
 _PK = re.compile(r"\." + _GAP + r"(?:pk|id)\b")
 #: Runs of characters beyond ASCII: the screen only needs the lines holding one.
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+#: The last name of a dotted receiver of an attribute load (``x`` in ``x.y``, ``y`` in ``x.y.z``).
+_RECEIVER_NAME = re.compile(r"(?<!\w)(\w+)" + _GAP + r"\.")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the tokenizer (and :func:`line_numbers`) counts lines
 #: The words of :data:`_SCREEN_WORDS` that start with a dot, in its order: one scan that the regex
 #: engine skips through from dot to dot (the whole alternation tries most letters of the text).
@@ -1538,13 +1542,29 @@ def _screen_words(text: str) -> list[tuple[int, str]]:
 
 
 #: After a name, as :data:`_PASSED` says, and the variable after ``for``/``lambda`` (see
-#: :func:`_passed_twice` and :func:`_loop_variables`: one compiled pattern for every name).
+#: :func:`_passed` and :func:`_loop_variables`: one compiled pattern for every name).
 _PASSED_AFTER = re.compile(_PASSED)
 _LOOP_VARIABLE = re.compile(r"\b(?:for|lambda)" + _OPENING + r"(\w+)")
 
 
-def _passed_twice(segment: str, name: str, start: int = 0, end: int | None = None) -> bool:
-    """``len(re.findall(rf"\\b{name}{_PASSED}", segment[start:end])) > 1`` for a name
+def _respelled_lines(text: str) -> list[int]:
+    """The lines NFKC changes (each holds a character beyond ASCII).
+
+    The parser reads each name as NFKC spells it (``ｈasattr`` is ``hasattr``), and a name is
+    part of one line. NFKC leaves alone every part of a line it leaves alone (it composes
+    only characters next to each other, and only the last letter before a mark takes it): the
+    names on such a line, or the text of its strings and comments, are spelled as the parser
+    reads them, and the screen may read the line as it reads ASCII. On the others a word may
+    be spelled with other letters."""
+    if unicodedata.is_normalized("NFKC", text):
+        return []
+    lines = _LINE_BREAK.split(text) if "\r" in text else text.split("\n")
+    return [number for number, line in enumerate(lines, 1)
+            if not line.isascii() and not unicodedata.is_normalized("NFKC", line)]
+
+
+def _passed(segment: str, name: str, times: int, start: int = 0, end: int | None = None) -> bool:
+    """``len(re.findall(rf"\\b{name}{_PASSED}", segment[start:end])) >= times`` for a name
     (``[A-Za-z_]\\w*``), without compiling a pattern per name: the same matches, found from each
     ``name`` at a word's start."""
     end = len(segment) if end is None else end
@@ -1555,7 +1575,7 @@ def _passed_twice(segment: str, name: str, start: int = 0, end: int | None = Non
             passed = _PASSED_AFTER.match(segment, index + len(name), end)
             if passed is not None:
                 count += 1
-                if count > 1:
+                if count >= times:
                     return True
                 index = segment.find(name, passed.end(), end)
                 continue
@@ -1585,13 +1605,18 @@ class _Screen:
     ``try`` whose handler catches ``DoesNotExist`` or ``AttributeError``: on the tree), a save,
     delete or bulk write, a create (``create``, ``get_or_create``, ``update_or_create``,
     ``baker.make``, a factory) with an ``x.pk`` or ``x.id`` in the function (it ties rows by
-    id), an update with a ``Model.`` head in it (a write chain starts there), or a character
-    beyond ASCII (an identifier may spell a word with other letters: ``ｈasattr``). A
-    ``hasattr``/``getattr`` of a plain dotted name counts only when that name can stand again
-    as a call's argument or receiver, or is a comprehension's or a lambda's variable: without
-    a write, a read makes a record only through such a call. A manager's or queryset's
-    methods are always walked (``narrows``). Each test errs towards
-    walking; ``benchmarks/facts_screen_check.py`` compares the facts with and without it.
+    id), an update with a ``Model.`` head in it (a write chain starts there; any update in a
+    manager's or queryset's method: ``self.update(...)``), or a name NFKC spells otherwise (it
+    may spell a word with other letters: ``ｈasattr``). Without a write, a read makes a record
+    only through a call that passes its receiver on (or calls a method of it) and ends after
+    it: a ``hasattr``/``getattr`` of a plain dotted name counts only when that name stands again
+    where a call's argument or receiver can from the statement holding the read on, or is a
+    comprehension's or a lambda's variable; a ``try`` catching ``DoesNotExist`` or
+    ``AttributeError`` (found on the tree: every attribute load in its body is a read) only
+    when a name followed by a dot in its body stands so from the ``try`` on. A manager's or
+    queryset's method the screen rules out still gets its ``narrows`` (on the tree). Each test
+    errs towards walking; ``benchmarks/facts_screen_check.py`` compares the facts with and
+    without it.
     """
 
     def __init__(self, text: str) -> None:
@@ -1614,11 +1639,7 @@ class _Screen:
         self._ends: list[int] | None = None
         lines = line_numbers(text, offsets) if offsets else []
         if not text.isascii():
-            if "\r" in text:
-                beyond = line_numbers(text, [m.start() for m in _NON_ASCII.finditer(text)])
-            else:  # the lines :meth:`_segment` needs anyway; ``isascii`` is free on each
-                self._lines = text.split("\n")
-                beyond = [number for number, line in enumerate(self._lines, 1) if not line.isascii()]
+            beyond = _respelled_lines(text)
             lines += beyond
             kinds += ["read"] * len(beyond)
         #: every line the screen looks at: a function spanning none is not even queued
@@ -1656,14 +1677,15 @@ class _Screen:
         start = (self._ends[first - 2] if first > 1 else 0) + first - 1
         return self.text, start, self._ends[last - 1] + last - 1
 
-    def walks(self, node: ast.AST, nested: list[ast.stmt], catches: bool) -> bool:
+    def walks(self, node: ast.AST, nested: list[ast.stmt], guarded: list[ast.stmt], managed: bool = False) -> bool:
         """Can *node* (a function, or the module) produce a record? *nested*: its nested
-        definitions (walked apart); *catches*: a ``try`` of its own catches ``DoesNotExist`` or
-        ``AttributeError``."""
-        if catches:
+        definitions (walked apart); *guarded*: its own ``try`` statements whose handler catches
+        ``DoesNotExist`` or ``AttributeError``; *managed*: a manager's or queryset's method."""
+        function = isinstance(node, _FUNCTIONS)
+        if function:
+            first, last = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        elif guarded:
             return True
-        if isinstance(node, _FUNCTIONS):
-            first, last = node.lineno, node.end_lineno or node.lineno
         else:
             first, last = 1, 1 << 62
         starts = [d.lineno for d in nested]  # in the order of the source: sorted, disjoint
@@ -1686,26 +1708,85 @@ class _Screen:
             return True
         if own(self.creates) and _PK.search(*self._span(first, last)):
             return True
-        if own(self.updates) and _CLASS_DOT.search(*self._span(first, last)):
+        if own(self.updates) and (managed or _CLASS_DOT.search(*self._span(first, last))):
+            return True
+        if guarded and self._guarded_receiver_passed(guarded, last):
             return True
         read_lines = own(self.read_lines)
         if not read_lines:
             return False
-        if not isinstance(node, _FUNCTIONS):
+        if not function:
             return True
         # Without a write, a read makes a record only with a call passing its receiver on
-        # (:meth:`_FunctionWalker.summary`): its name then stands twice where a call's argument
-        # or receiver can, the read's own ``hasattr(x,`` being the first. From the body on, so
-        # that a parameter's name in the signature does not count.
-        if node.body:
-            first = node.body[0].lineno
-        segment, start, end = self._span(first, last)
-        names = {name for line in read_lines for name in self.reads[line]}
-        if any(segment.count(name, start, end) > 1 and _passed_twice(segment, name, start, end) for name in names):
-            return True
+        # (:meth:`_FunctionWalker.summary`) and ending after it: its name then stands twice
+        # where a call's argument or receiver can from the statement holding the read on, the
+        # read's own ``hasattr(x,`` being the first (a call ending after the read either holds
+        # it, in that statement, or comes after it). From the body on, so that a parameter's
+        # name in the signature does not count.
+        body = node.body  # type: ignore[attr-defined]
+        body_first = body[0].lineno if body else first
+        names: dict[str, int] = {}  # name -> the first line the calls passing it on may start at
+        for line in read_lines:
+            bound = _statement_start(body, line, body_first)
+            for name in self.reads[line]:
+                names[name] = min(bound, names.get(name, bound))
+        for name, bound in names.items():
+            segment, start, end = self._span(bound, last)
+            if segment.count(name, start, end) > 1 and _passed(segment, name, 2, start, end):
+                return True
         # a comprehension's or a lambda's variable: a read of each element, which a later
         # loop over the same elements hands to its own variable (``filled``)
-        return not names.isdisjoint(_loop_variables(segment, start, end))
+        segment, start, end = self._span(body_first, last)
+        return not names.keys().isdisjoint(_loop_variables(segment, start, end))
+
+    def _guarded_receiver_passed(self, guarded: list[ast.stmt], last: int) -> bool:
+        """Can a call pass on the receiver of an attribute load in the body of a *guarded*
+        ``try`` (a read), or call a method of it, after the load (up to line *last*)? Its last
+        name is followed by a dot in that body, and stands where a call's argument or receiver
+        can from the ``try`` on (a call ending after a read in the body starts in it, or after it)."""
+        segment, start, end = self._span(min(t.lineno for t in guarded), last)
+        if _NON_ASCII.search(segment, start, end):
+            return True  # a name may end in a character ``\w`` does not take (``x·``)
+        names: set[str] = set()
+        for statement in guarded:
+            body = statement.body  # type: ignore[attr-defined]
+            span = self._span(statement.lineno, body[-1].end_lineno or body[-1].lineno)
+            names.update(match.group(1) for match in _RECEIVER_NAME.finditer(*span))
+        return any(_passed(segment, name, 1, start, end) for name in names)
+
+
+def _inner_statements(statement: ast.stmt) -> list[ast.stmt]:
+    """The statements of a compound statement's blocks, in the order of the source."""
+    kind = type(statement)
+    if kind in _LOOPS_AND_IFS:
+        return [*statement.body, *statement.orelse]  # type: ignore[attr-defined]
+    if kind in _WITHS:
+        return statement.body  # type: ignore[attr-defined,no-any-return]
+    if kind in _TRIES:
+        return [*statement.body, *(s for h in statement.handlers for s in h.body),  # type: ignore[attr-defined]
+                *statement.orelse, *statement.finalbody]  # type: ignore[attr-defined]
+    return [s for case in statement.cases for s in case.body]  # type: ignore[attr-defined]
+
+
+def _end_line(statement: ast.stmt) -> int:
+    return statement.end_lineno or statement.lineno
+
+
+def _statement_start(statements: list[ast.stmt], line: int, start: int) -> int:
+    """The first line of the innermost statement among *statements* and the blocks within them
+    (not within a nested definition) that spans *line*; *start* when none does (a decorator's
+    line, an ``else:``'s). Every expression holding something on *line* starts there or later."""
+    while statements:
+        index = bisect_left(statements, line, key=_end_line)  # the first to end on *line* or later
+        if index == len(statements) or statements[index].lineno > line:
+            break
+        statement = statements[index]
+        start = statement.lineno
+        kind = type(statement)
+        if kind not in _BLOCKS or kind in _DEFINITION_TYPES:
+            break
+        statements = _inner_statements(statement)
+    return start
 
 
 _LOOPS_AND_IFS = frozenset({ast.If, ast.While, ast.For, ast.AsyncFor})
@@ -1715,11 +1796,10 @@ _DEFINITION_TYPES = frozenset(_DEFINITIONS)
 _BLOCKS = _LOOPS_AND_IFS | _WITHS | _TRIES | _DEFINITION_TYPES | ({_MATCH} if _MATCH else set())
 
 
-def _own_definitions(statements: list[ast.stmt], found: list[ast.stmt]) -> bool:
+def _own_definitions(statements: list[ast.stmt], found: list[ast.stmt], guarded: list[ast.stmt]) -> None:
     """Append to *found* the definitions :meth:`_FunctionWalker.statement` meets in *statements*
-    (its ``nested``, in its order); True when a ``try`` among them catches ``DoesNotExist`` or
-    ``AttributeError`` (then every attribute loaded in its body is a read)."""
-    catches = False
+    (its ``nested``, in its order), and to *guarded* the ``try`` statements among them whose
+    handler catches ``DoesNotExist`` or ``AttributeError`` (every attribute loaded in their body is a read)."""
     for node in statements:
         kind = type(node)
         if kind not in _BLOCKS:
@@ -1727,21 +1807,28 @@ def _own_definitions(statements: list[ast.stmt], found: list[ast.stmt]) -> bool:
         if kind in _DEFINITION_TYPES:
             found.append(node)
         elif kind in _LOOPS_AND_IFS:
-            catches = _own_definitions(node.body, found) | catches  # type: ignore[attr-defined]
-            catches = _own_definitions(node.orelse, found) | catches  # type: ignore[attr-defined]
+            _own_definitions(node.body, found, guarded)  # type: ignore[attr-defined]
+            _own_definitions(node.orelse, found, guarded)  # type: ignore[attr-defined]
         elif kind in _WITHS:
-            catches = _own_definitions(node.body, found) | catches  # type: ignore[attr-defined]
+            _own_definitions(node.body, found, guarded)  # type: ignore[attr-defined]
         elif kind in _TRIES:
-            catches = catches or any(_catches(h.type) for h in node.handlers)  # type: ignore[attr-defined]
-            catches = _own_definitions(node.body, found) | catches  # type: ignore[attr-defined]
+            if any(_catches(h.type) for h in node.handlers):  # type: ignore[attr-defined]
+                guarded.append(node)
+            _own_definitions(node.body, found, guarded)  # type: ignore[attr-defined]
             for handler in node.handlers:  # type: ignore[attr-defined]
-                catches = _own_definitions(handler.body, found) | catches
-            catches = _own_definitions(node.orelse, found) | catches  # type: ignore[attr-defined]
-            catches = _own_definitions(node.finalbody, found) | catches  # type: ignore[attr-defined]
+                _own_definitions(handler.body, found, guarded)
+            _own_definitions(node.orelse, found, guarded)  # type: ignore[attr-defined]
+            _own_definitions(node.finalbody, found, guarded)  # type: ignore[attr-defined]
         else:
             for case in node.cases:  # type: ignore[attr-defined]
-                catches = _own_definitions(case.body, found) | catches
-    return catches
+                _own_definitions(case.body, found, guarded)
+
+
+def _narrows_only(line: int, kind: str, params: list[str], managed: list[str], class_name: str | None) -> Event:
+    """The record of a manager's or queryset's method that only narrows its rows (``narrows``
+    is added to it): no event of its own."""
+    return {"line": line, "kind": kind, "params": params, "reads": [], "writes": [], "calls": [], "clears": [],
+            "binds": [], "managed": managed, "class": class_name}
 
 
 def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool = True) -> dict[str, Event]:
@@ -1802,10 +1889,17 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
             managed = managers.get(class_name or "") if kind == "method" else None
         else:
             kind, managed = "module", None
-        if words is not None and not managed:
+        if words is not None:
             nested: list[ast.stmt] = []
-            catches = _own_definitions(node.body, nested)  # type: ignore[attr-defined]
-            if not words.walks(node, nested, catches):
+            guarded: list[ast.stmt] = []
+            _own_definitions(node.body, nested, guarded)  # type: ignore[attr-defined]
+            if not words.walks(node, nested, guarded, bool(managed)):
+                if managed:  # what the walk would give: no summary, but the method's narrows
+                    params = _params(node)  # type: ignore[arg-type]
+                    narrows = _narrows(node, params)  # type: ignore[arg-type]
+                    if narrows:
+                        found[qualname] = _narrows_only(node.lineno, kind, params, managed, class_name)  # type: ignore[attr-defined]
+                        found[qualname]["narrows"] = narrows
                 prefix = "" if qualname == "<module>" else f"{qualname}.<locals>."
                 for child in nested:
                     if interesting(child) or getattr(child, "name", None) in managers:
@@ -1825,8 +1919,7 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
         narrows = _narrows(node, walker.params) if walker.managed and isinstance(node, _FUNCTIONS) else []
         if narrows:
             if summary is None:
-                summary = {"line": line, "kind": kind, "params": walker.params, "reads": [], "writes": [], "calls": [],
-                           "clears": [], "binds": [], "managed": walker.managed, "class": class_name}
+                summary = _narrows_only(line, kind, walker.params, walker.managed, class_name)
             summary["narrows"] = narrows
         if summary is not None:
             found[qualname] = summary
