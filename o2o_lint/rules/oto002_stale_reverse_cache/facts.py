@@ -1566,21 +1566,40 @@ def _respelled_lines(text: str) -> list[int]:
 def _passed(segment: str, name: str, times: int, start: int = 0, end: int | None = None) -> bool:
     """``len(re.findall(rf"\\b{name}{_PASSED}", segment[start:end])) >= times`` for a name
     (``[A-Za-z_]\\w*``), without compiling a pattern per name: the same matches, found from each
-    ``name`` at a word's start."""
+    ``name`` at a word's start; and one of them is not the first argument of a builtin
+    (:func:`_builtin_argument`)."""
     end = len(segment) if end is None else end
     count = 0
+    elsewhere = False
     index = segment.find(name, start, end)
     while index >= 0:
         if index == start or _WORD_CHAR.match(segment, index - 1) is None:
             passed = _PASSED_AFTER.match(segment, index + len(name), end)
             if passed is not None:
                 count += 1
-                if count >= times:
+                elsewhere = elsewhere or segment[passed.end() - 1] == "(" or not _builtin_argument(segment, index)
+                if count >= times and elsewhere:
                     return True
                 index = segment.find(name, passed.end(), end)
                 continue
         index = segment.find(name, index + 1, end)
     return False
+
+
+#: Before a call's first argument, after what cannot end an expression (a bracket, a comma, an
+#: operator, a keyword): ``isinstance(``, a call of a name (not of ``x.isinstance``).
+_CALL_BEFORE = re.compile(
+    r"(?:[(\[{,=:;<>!+\-*/%&|^~@]|(?<![\w.])(?:if|elif|while|return|not|and|or|in|is|else|assert|yield|await))"
+    r"[ \t]*(?<!\w)([A-Za-z_]\w*)[ \t]*\([ \t]*\Z")
+
+
+def _builtin_argument(segment: str, index: int) -> bool:
+    """Is the name at *index* the first argument of a call of a builtin (``isinstance(x, ...)``,
+    ``len(x)``)? :meth:`_FunctionWalker.call` takes no such call as an event. Looks back on
+    the same line only; unsure: False."""
+    line_start = segment.rfind("\n", max(index - 80, 0), index) + 1
+    call = _CALL_BEFORE.search(segment, max(line_start, index - 80), index)
+    return call is not None and call.group(1) in _BUILTINS
 
 
 def _loop_variables(segment: str, start: int = 0, end: int | None = None) -> set[str]:
@@ -1594,6 +1613,58 @@ def _loop_variables(segment: str, start: int = 0, end: int | None = None) -> set
         names.add(match.group(1))
         match = _LOOP_VARIABLE.search(segment, match.start() + 1, end)
     return names
+
+
+#: What the scan of a call's arguments stops at (:func:`_may_pass_keyword`).
+_CALL_SYNTAX = re.compile(r"[()\[\]{}'\"#=\\]")
+#: The end of a string literal from its opening quote (a backslash takes the next character,
+#: raw or not); the letters before the quote: a prefix without ``f`` (no expression within).
+_STRING_ENDS = {
+    quote: (re.compile(rf"{quote * 3}(?:[^{quote}\\]|\\[\s\S]|{quote}(?!{quote * 2}))*{quote * 3}"),
+            re.compile(rf"{quote}(?:[^{quote}\\\r\n]|\\[\s\S])*{quote}"))
+    for quote in ("'", '"')
+}
+_PLAIN_PREFIX = re.compile(r"(?<!\w)(?:[rRbBuU]|[rR][bB]|[bB][rR])?\Z")
+
+
+def _may_pass_keyword(text: str, index: int) -> bool:
+    """Can the call whose method name ends at *index* (``x.update``) pass a keyword argument
+    (``name=``)? False only when ``(`` follows at once and no ``=`` stands at the top level of
+    its arguments, up to the matching ``)`` (string literals skipped); anything unsure (an
+    f-string, a comment, a lambda's default, no call) answers True."""
+    while index < len(text) and text[index] in " \t":
+        index += 1
+    if not text.startswith("(", index):
+        return True
+    depth = 1
+    match = _CALL_SYNTAX.search(text, index + 1)
+    while match is not None:
+        char, position = match.group(), match.start()
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return False
+        elif char in "'\"":
+            if _PLAIN_PREFIX.search(text, max(position - 3, 0), position) is None:
+                return True  # an f-string (or no string at all)
+            triple, single = _STRING_ENDS[char]
+            string = (triple if text.startswith(char * 3, position) else single).match(text, position)
+            if string is None:
+                return True
+            match = _CALL_SYNTAX.search(text, string.end())
+            continue
+        elif char == "=":
+            if text.startswith("=", position + 1):  # ``==``
+                match = _CALL_SYNTAX.search(text, position + 2)
+                continue
+            if depth == 1 and text[position - 1] not in "<>!:":  # not ``<=``, ``>=``, ``!=``, ``:=``
+                return True
+        elif char == "#":
+            return True
+        match = _CALL_SYNTAX.search(text, position + 1)  # a backslash: a line continuation
+    return True
 
 
 class _Screen:
@@ -1633,6 +1704,8 @@ class _Screen:
                 receiver = _READ_RECEIVER.match(text, start)
                 if receiver is not None:
                     kind = receiver.group(1)  # a read that matters only if that name is passed on
+            elif kind == "update" and not _may_pass_keyword(text, start + len(word)):
+                continue  # ``context.update(extra)``: an update sets the fields its keywords name
             offsets.append(start)
             kinds.append(kind)
         self._lines: list[str] | None = None
