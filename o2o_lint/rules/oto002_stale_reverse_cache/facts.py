@@ -1506,8 +1506,11 @@ _CLASS_DOT = re.compile(r"\b[^\W\d_a-z]\w*" + _GAP + r"\.")
 _PK = re.compile(r"\." + _GAP + r"(?:pk|id)\b")
 #: Runs of characters beyond ASCII: the screen only needs the lines holding one.
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-#: The last name of a dotted receiver of an attribute load (``x`` in ``x.y``, ``y`` in ``x.y.z``).
-_RECEIVER_NAME = re.compile(r"(?<!\w)(\w+)" + _GAP + r"\.")
+#: The last name of a dotted receiver of an attribute load that is not called (``x`` and ``y`` in
+#: ``x.y.z``, ``x`` in ``x.y.m()`` but not ``y``): :meth:`_FunctionWalker.expr` takes the function
+#: of a call as no load. Only spaces before the call's ``(``: ``f(x.y)(z)`` loads ``x.y``, and a
+#: ``(`` on the next line may start another statement.
+_RECEIVER_NAME = re.compile(r"(?<!\w)(\w+)(?=" + _GAP + r"\." + _GAP + r"\w+(?!\w)(?![ \t]*\())")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the tokenizer (and :func:`line_numbers`) counts lines
 #: The words of :data:`_SCREEN_WORDS` that start with a dot, in its order: one scan that the regex
 #: engine skips through from dot to dot (the whole alternation tries most letters of the text).
@@ -1783,7 +1786,9 @@ class _Screen:
             return True
         if own(self.updates) and (managed or _CLASS_DOT.search(*self._span(first, last))):
             return True
-        if guarded and self._guarded_receiver_passed(guarded, last):
+        body = node.body  # type: ignore[attr-defined]
+        body_first = body[0].lineno if body else first
+        if guarded and self._guarded_receiver_passed(guarded, body, body_first, last):
             return True
         read_lines = own(self.read_lines)
         if not read_lines:
@@ -1796,8 +1801,6 @@ class _Screen:
         # read's own ``hasattr(x,`` being the first (a call ending after the read either holds
         # it, in that statement, or comes after it). From the body on, so that a parameter's
         # name in the signature does not count.
-        body = node.body  # type: ignore[attr-defined]
-        body_first = body[0].lineno if body else first
         names: dict[str, int] = {}  # name -> the first line the calls passing it on may start at
         for line in read_lines:
             bound = _statement_start(body, line, body_first)
@@ -1812,20 +1815,33 @@ class _Screen:
         segment, start, end = self._span(body_first, last)
         return not names.keys().isdisjoint(_loop_variables(segment, start, end))
 
-    def _guarded_receiver_passed(self, guarded: list[ast.stmt], last: int) -> bool:
+    def _guarded_receiver_passed(self, guarded: list[ast.stmt], body: list[ast.stmt], body_first: int,
+                                 last: int) -> bool:
         """Can a call pass on the receiver of an attribute load in the body of a *guarded*
-        ``try`` (a read), or call a method of it, after the load (up to line *last*)? Its last
-        name is followed by a dot in that body, and stands where a call's argument or receiver
-        can from the ``try`` on (a call ending after a read in the body starts in it, or after it)."""
+        ``try`` (a read), or call a method of it, and end after the load (up to line *last*)?
+        Its last name stands before a dot and an attribute not called in that body
+        (:data:`_RECEIVER_NAME`), and again where a call's argument or receiver can from the
+        statement holding that load on (a call ending after it holds it, or comes after it).
+        *body*, *body_first*: the function's body and its first line."""
         segment, start, end = self._span(min(t.lineno for t in guarded), last)
         if _NON_ASCII.search(segment, start, end):
             return True  # a name may end in a character ``\w`` does not take (``x·``)
-        names: set[str] = set()
+        names: dict[str, int] = {}  # name -> the first line the calls passing it on may start at
         for statement in guarded:
-            body = statement.body  # type: ignore[attr-defined]
-            span = self._span(statement.lineno, body[-1].end_lineno or body[-1].lineno)
-            names.update(match.group(1) for match in _RECEIVER_NAME.finditer(*span))
-        return any(_passed(segment, name, 1, start, end) for name in names)
+            statements = statement.body  # type: ignore[attr-defined]
+            line = statement.lineno
+            text, position, stop = self._span(line, statements[-1].end_lineno or statements[-1].lineno)
+            for match in _RECEIVER_NAME.finditer(text, position, stop):
+                line += text.count("\n", position, match.start())
+                position = match.start()
+                bound = _statement_start(body, line, body_first)
+                name = match.group(1)
+                names[name] = min(bound, names.get(name, bound))
+        for name, bound in names.items():
+            segment, start, end = self._span(bound, last)
+            if _passed(segment, name, 1, start, end):
+                return True
+        return False
 
 
 def _inner_statements(statement: ast.stmt) -> list[ast.stmt]:
