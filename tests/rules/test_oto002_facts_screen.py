@@ -369,6 +369,18 @@ SKIPS_AND_TWINS = [
                     break
                 helper(owner)
         """, ("f", "reads", "calls")),
+    ("hasattr read of a for statement's variable (no element read)", """
+        def f(owners):
+            for owner in owners:
+                if hasattr(owner, "profile"):
+                    continue
+                log(owner.pk)
+        """, """
+        def f(owners):
+            missing = [owner for owner in owners if not hasattr(owner, "profile")]
+            for owner in missing:
+                log(owner)
+        """, ("f", "reads", "calls")),
     ("receiver passed only to a builtin", """
         def f(owner):
             if hasattr(owner, "profile") and isinstance(owner, Owner):

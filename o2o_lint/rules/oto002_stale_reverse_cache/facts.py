@@ -1605,15 +1605,28 @@ def _builtin_argument(segment: str, index: int) -> bool:
     return call is not None and call.group(1) in _BUILTINS
 
 
-def _loop_variables(segment: str, start: int = 0, end: int | None = None) -> set[str]:
+def _loop_variables(segment: str, start: int = 0, end: int | None = None, first: int = 1,
+                    statements: list[int] | None = None) -> set[str]:
     """The names ``re.search(rf"\\b(?:for|lambda){_OPENING}{name}\\b", segment[start:end])`` finds, for every
     name at once: at each place the words start, what follows the gap is the only name that can
-    stand there (the gap cannot end before a letter), whole (it ends at a word boundary)."""
+    stand there (the gap cannot end before a letter), whole (it ends at a word boundary).
+    Without the variables of the ``for`` statements starting on the lines *statements* (the
+    text from *start* is line *first*): the first word of such a line is the statement's."""
     end = len(segment) if end is None else end
     names: set[str] = set()
     match = _LOOP_VARIABLE.search(segment, start, end)
+    line, position = first, start
     while match is not None:
-        names.add(match.group(1))
+        if statements and match.group().startswith("for"):
+            line += segment.count("\n", position, match.start())
+            position = match.start()
+            line_start = segment.rfind("\n", start, position) + 1 if line > first else start
+            head = segment[line_start:position]
+            statement = line in statements and (not head.strip() or head.split() == ["async"])
+        else:
+            statement = False
+        if not statement:
+            names.add(match.group(1))
         match = _LOOP_VARIABLE.search(segment, match.start() + 1, end)
     return names
 
@@ -1753,10 +1766,12 @@ class _Screen:
         start = (self._ends[first - 2] if first > 1 else 0) + first - 1
         return self.text, start, self._ends[last - 1] + last - 1
 
-    def walks(self, node: ast.AST, nested: list[ast.stmt], guarded: list[ast.stmt], managed: bool = False) -> bool:
+    def walks(self, node: ast.AST, nested: list[ast.stmt], guarded: list[ast.stmt], loops: list[int],
+              managed: bool = False) -> bool:
         """Can *node* (a function, or the module) produce a record? *nested*: its nested
         definitions (walked apart); *guarded*: its own ``try`` statements whose handler catches
-        ``DoesNotExist`` or ``AttributeError``; *managed*: a manager's or queryset's method."""
+        ``DoesNotExist`` or ``AttributeError``; *loops*: the first lines of its own ``for``
+        statements; *managed*: a manager's or queryset's method."""
         function = isinstance(node, _FUNCTIONS)
         if function:
             first, last = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
@@ -1810,10 +1825,10 @@ class _Screen:
             segment, start, end = self._span(bound, last)
             if segment.count(name, start, end) > 1 and _passed(segment, name, 2, start, end):
                 return True
-        # a comprehension's or a lambda's variable: a read of each element, which a later
-        # loop over the same elements hands to its own variable (``filled``)
+        # a comprehension's or a lambda's variable (not a ``for`` statement's): a read of each
+        # element, which a later loop over the same elements hands to its own variable (``filled``)
         segment, start, end = self._span(body_first, last)
-        return not names.keys().isdisjoint(_loop_variables(segment, start, end))
+        return not names.keys().isdisjoint(_loop_variables(segment, start, end, body_first, loops))
 
     def _guarded_receiver_passed(self, guarded: list[ast.stmt], body: list[ast.stmt], body_first: int,
                                  last: int) -> bool:
@@ -1885,10 +1900,12 @@ _DEFINITION_TYPES = frozenset(_DEFINITIONS)
 _BLOCKS = _LOOPS_AND_IFS | _WITHS | _TRIES | _DEFINITION_TYPES | ({_MATCH} if _MATCH else set())
 
 
-def _own_definitions(statements: list[ast.stmt], found: list[ast.stmt], guarded: list[ast.stmt]) -> None:
+def _own_definitions(statements: list[ast.stmt], found: list[ast.stmt], guarded: list[ast.stmt],
+                     loops: list[int]) -> None:
     """Append to *found* the definitions :meth:`_FunctionWalker.statement` meets in *statements*
-    (its ``nested``, in its order), and to *guarded* the ``try`` statements among them whose
-    handler catches ``DoesNotExist`` or ``AttributeError`` (every attribute loaded in their body is a read)."""
+    (its ``nested``, in its order), to *guarded* the ``try`` statements among them whose handler
+    catches ``DoesNotExist`` or ``AttributeError`` (every attribute loaded in their body is a
+    read), and to *loops* the first lines of the ``for`` statements among them."""
     for node in statements:
         kind = type(node)
         if kind not in _BLOCKS:
@@ -1896,21 +1913,23 @@ def _own_definitions(statements: list[ast.stmt], found: list[ast.stmt], guarded:
         if kind in _DEFINITION_TYPES:
             found.append(node)
         elif kind in _LOOPS_AND_IFS:
-            _own_definitions(node.body, found, guarded)  # type: ignore[attr-defined]
-            _own_definitions(node.orelse, found, guarded)  # type: ignore[attr-defined]
+            if kind is ast.For or kind is ast.AsyncFor:
+                loops.append(node.lineno)
+            _own_definitions(node.body, found, guarded, loops)  # type: ignore[attr-defined]
+            _own_definitions(node.orelse, found, guarded, loops)  # type: ignore[attr-defined]
         elif kind in _WITHS:
-            _own_definitions(node.body, found, guarded)  # type: ignore[attr-defined]
+            _own_definitions(node.body, found, guarded, loops)  # type: ignore[attr-defined]
         elif kind in _TRIES:
             if any(_catches(h.type) for h in node.handlers):  # type: ignore[attr-defined]
                 guarded.append(node)
-            _own_definitions(node.body, found, guarded)  # type: ignore[attr-defined]
+            _own_definitions(node.body, found, guarded, loops)  # type: ignore[attr-defined]
             for handler in node.handlers:  # type: ignore[attr-defined]
-                _own_definitions(handler.body, found, guarded)
-            _own_definitions(node.orelse, found, guarded)  # type: ignore[attr-defined]
-            _own_definitions(node.finalbody, found, guarded)  # type: ignore[attr-defined]
+                _own_definitions(handler.body, found, guarded, loops)
+            _own_definitions(node.orelse, found, guarded, loops)  # type: ignore[attr-defined]
+            _own_definitions(node.finalbody, found, guarded, loops)  # type: ignore[attr-defined]
         else:
             for case in node.cases:  # type: ignore[attr-defined]
-                _own_definitions(case.body, found, guarded)
+                _own_definitions(case.body, found, guarded, loops)
 
 
 def _narrows_only(line: int, kind: str, params: list[str], managed: list[str], class_name: str | None) -> Event:
@@ -1981,8 +2000,9 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
         if words is not None:
             nested: list[ast.stmt] = []
             guarded: list[ast.stmt] = []
-            _own_definitions(node.body, nested, guarded)  # type: ignore[attr-defined]
-            if not words.walks(node, nested, guarded, bool(managed)):
+            loops: list[int] = []
+            _own_definitions(node.body, nested, guarded, loops)  # type: ignore[attr-defined]
+            if not words.walks(node, nested, guarded, loops, bool(managed)):
                 if managed:  # what the walk would give: no summary, but the method's narrows
                     params = _params(node)  # type: ignore[arg-type]
                     narrows = _narrows(node, params)  # type: ignore[arg-type]
