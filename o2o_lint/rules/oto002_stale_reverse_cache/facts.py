@@ -1631,6 +1631,50 @@ def _loop_variables(segment: str, start: int = 0, end: int | None = None, first:
     return names
 
 
+#: The words of a save or a delete of a row (:meth:`_FunctionWalker.save`, ``delete``).
+_SAVES_AND_DELETES = frozenset({".save", ".asave", ".save_base", ".delete", ".adelete"})
+#: A plain name before a dot (``item`` in ``item.save``) after what cannot end an expression
+#: (a bracket, a comma, ``=``, ``:``, a keyword) on its line; or alone on its line, after the
+#: indentation (then the line before must not continue a dotted name).
+_RECEIVER_AFTER_SYNTAX = re.compile(
+    r"(?:[(\[{,;=:]|(?<![\w.])(?:return|await|not|and|or|if|elif|else|while|in|yield|assert|del|lambda))"
+    r"[ \t]*(?<!\w)([A-Za-z_]\w*)\Z")
+_RECEIVER_ALONE = re.compile(r"[ \t]*([A-Za-z_]\w*)\Z")
+_DOT_AFTER = re.compile(_GAP + r"\.")
+
+
+def _plain_receiver(text: str, dot: int) -> str | None:
+    """The plain name before the dot at *dot* (``item`` in ``item.save()``), when it is certainly
+    no part of a longer dotted name or expression; else None."""
+    line_start = max(text.rfind("\n", 0, dot), text.rfind("\r", 0, dot)) + 1
+    receiver = _RECEIVER_AFTER_SYNTAX.search(text, max(line_start, dot - 80), dot)
+    if receiver is not None:
+        return receiver.group(1)
+    receiver = _RECEIVER_ALONE.match(text, line_start, dot)
+    if receiver is None:
+        return None
+    previous, end = "", line_start
+    while end > 0 and not previous:  # the last line before that is not blank
+        begin = max(text.rfind("\n", 0, end - 1), text.rfind("\r", 0, end - 1)) + 1
+        previous, end = text[begin:end].strip(), begin
+    if "#" in previous or previous.endswith((".", "\\")):
+        return None  # ``x.`` (or a comment that may follow one) continues into this line
+    return receiver.group(1)
+
+
+def _only_received(segment: str, name: str, start: int, end: int) -> bool:
+    """Does *name* stand, from *start* to *end*, nowhere but before a dot (``name.attr``): is it
+    bound nowhere there (an assignment, a ``for``, ``as``, a parameter of a lambda)?"""
+    index = segment.find(name, start, end)
+    while index >= 0:
+        after = index + len(name)
+        if (index == start or _WORD_CHAR.match(segment, index - 1) is None) \
+                and _WORD_CHAR.match(segment, after, end) is None and _DOT_AFTER.match(segment, after, end) is None:
+            return False
+        index = segment.find(name, after, end)
+    return True
+
+
 #: What the scan of a call's arguments stops at (:func:`_may_pass_keyword`).
 _CALL_SYNTAX = re.compile(r"[()\[\]{}'\"#=\\]")
 #: The end of a string literal from its opening quote (a backslash takes the next character,
@@ -1688,22 +1732,23 @@ class _Screen:
 
     A record needs a write or a read (:meth:`_FunctionWalker.summary` drops a function that
     only calls), taken from the function's own statements (not its nested definitions). So
-    a function is walked when its own lines hold a possible read (not :data:`_NOT_A_READ`, or a
-    ``try`` whose handler catches ``DoesNotExist`` or ``AttributeError``: on the tree), a save,
-    delete or bulk write, a create (``create``, ``get_or_create``, ``update_or_create``,
-    ``baker.make``, a factory) with an ``x.pk`` or ``x.id`` in the function (it ties rows by
-    id), an update with a ``Model.`` head in it (a write chain starts there; any update in a
-    manager's or queryset's method: ``self.update(...)``), or a name NFKC spells otherwise (it
-    may spell a word with other letters: ``ｈasattr``). Without a write, a read makes a record
-    only through a call that passes its receiver on (or calls a method of it) and ends after
-    it: a ``hasattr``/``getattr`` of a plain dotted name counts only when that name stands again
+    a function is walked when its own lines hold a possible read (not :data:`_NOT_A_READ`), a
+    save or delete (of a plain name only when that name is bound in the function: else no
+    row the walk follows), a bulk write, a create (``create``, ``get_or_create``,
+    ``update_or_create``, ``baker.make``, a factory) with an ``x.pk`` or ``x.id`` in the
+    function (it ties rows by id), an update passing a keyword argument with a ``Model.`` head
+    in the function (a write chain starts there; any in a manager's or queryset's method:
+    ``self.update(...)``), or a name NFKC spells otherwise (it may spell a word with other
+    letters: ``ｈasattr``). Without a write, a read makes a record only through a call that
+    passes its receiver on (or calls a method of it) and ends after it, not a builtin's: a
+    ``hasattr``/``getattr`` of a plain dotted name counts only when that name stands again
     where a call's argument or receiver can from the statement holding the read on, or is a
     comprehension's or a lambda's variable; a ``try`` catching ``DoesNotExist`` or
-    ``AttributeError`` (found on the tree: every attribute load in its body is a read) only
-    when a name followed by a dot in its body stands so from the ``try`` on. A manager's or
-    queryset's method the screen rules out still gets its ``narrows`` (on the tree). Each test
-    errs towards walking; ``benchmarks/facts_screen_check.py`` compares the facts with and
-    without it.
+    ``AttributeError`` (found on the tree: every attribute loaded in its body is a read) only
+    when a name loaded before a dot in its body stands so from the statement holding it on.
+    A manager's or queryset's method the screen rules out still gets its ``narrows`` (on the
+    tree). Each test errs towards walking; ``benchmarks/facts_screen_check.py`` compares the
+    facts with and without it.
     """
 
     def __init__(self, text: str) -> None:
@@ -1722,6 +1767,10 @@ class _Screen:
                     kind = receiver.group(1)  # a read that matters only if that name is passed on
             elif kind == "update" and not _may_pass_keyword(text, start + len(word)):
                 continue  # ``context.update(extra)``: an update sets the fields its keywords name
+            elif word in _SAVES_AND_DELETES:
+                saved = _plain_receiver(text, start)
+                if saved is not None:
+                    kind = "." + saved  # a save of a plain name: a write only if that name is bound
             offsets.append(start)
             kinds.append(kind)
         self._lines: list[str] | None = None
@@ -1736,12 +1785,17 @@ class _Screen:
         self.maybe = sorted({line for line, kind in zip(lines, kinds) if kind in ("read", "write")})
         self.creates = sorted({line for line, kind in zip(lines, kinds) if kind == "create"})
         self.updates = sorted({line for line, kind in zip(lines, kinds) if kind == "update"})
-        #: ``hasattr``/``getattr`` reads of a plain dotted name: line -> the last names read
+        #: ``hasattr``/``getattr`` reads of a plain dotted name: line -> the last names read; and
+        #: saves or deletes of a plain name: line -> those names
         self.reads: dict[int, set[str]] = {}
+        self.saves: dict[int, set[str]] = {}
         for line, kind in zip(lines, kinds):
-            if kind not in _KINDS:
+            if kind[:1] == ".":
+                self.saves.setdefault(line, set()).add(kind[1:])
+            elif kind not in _KINDS:
                 self.reads.setdefault(line, set()).add(kind)
         self.read_lines = sorted(self.reads)
+        self.save_lines = sorted(self.saves)
 
     def _segment(self, first: int, last: int) -> str:
         """Lines *first* to *last* (line breaks as ``\\n``)."""
@@ -1803,6 +1857,17 @@ class _Screen:
             return True
         body = node.body  # type: ignore[attr-defined]
         body_first = body[0].lineno if body else first
+        save_lines = own(self.save_lines)
+        if save_lines:
+            # ``item.save()``, ``item.delete()``: a write only when ``item`` holds a row the
+            # walk follows (:meth:`_FunctionWalker.save`, ``delete``), which a binding of
+            # ``item`` in the function starts; a name that stands nowhere but before a dot is
+            # bound nowhere. A manager's ``self`` is its rows.
+            if managed or not function:
+                return True
+            segment, start, end = self._span(body_first, last)
+            if not all(_only_received(segment, name, start, end) for line in save_lines for name in self.saves[line]):
+                return True
         if guarded and self._guarded_receiver_passed(guarded, body, body_first, last):
             return True
         read_lines = own(self.read_lines)
