@@ -400,6 +400,45 @@ SKIPS_AND_TWINS = [
             if owner.active:
                 return item.delete()
         """, ("f", "writes")),
+    ("save of a bound name with no field set on it", """
+        def f(owner, data):
+            form = ProfileForm(data, instance=owner.profile)
+            form.save()
+        """, """
+        def f(owner, other, data):
+            profile = owner.profile
+            profile.owner = other
+            profile.save()
+        """, ("f", "writes")),
+    ("save of a dotted name with no field set on it", """
+        def f(owner, data):
+            owner.profile.bio = data
+            owner.settings.save()
+        """, """
+        def f(owner, other):
+            owner.profile.owner = other
+            owner.profile.save()
+        """, ("f", "writes")),
+    ("save of a row set by id", """
+        def f(owner):
+            item = Profile(bio="")
+            item.save()
+        """, """
+        def f(owner):
+            item = Profile(owner_id=owner.pk)
+            item.save()
+        """, ("f", "writes")),
+    ("save through super()", """
+        class Profile(models.Model):
+            def save(self, *args, **kwargs):
+                self.bio = self.bio.strip()
+                super(Profile, self).save(*args, **kwargs)
+        """, """
+        class Profile(models.Model):
+            def save(self, *args, **kwargs):
+                self.owner.profile.bio = self.bio.strip()
+                self.owner.profile.save(*args, **kwargs)
+        """, ("Profile.save", "writes")),
     ("receiver passed only to a builtin", """
         def f(owner):
             if hasattr(owner, "profile") and isinstance(owner, Owner):

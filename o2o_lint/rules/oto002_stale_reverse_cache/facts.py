@@ -1633,19 +1633,24 @@ def _loop_variables(segment: str, start: int = 0, end: int | None = None, first:
 
 #: The words of a save or a delete of a row (:meth:`_FunctionWalker.save`, ``delete``).
 _SAVES_AND_DELETES = frozenset({".save", ".asave", ".save_base", ".delete", ".adelete"})
-#: A plain name before a dot (``item`` in ``item.save``) after what cannot end an expression
-#: (a bracket, a comma, ``=``, ``:``, a keyword) on its line; or alone on its line, after the
-#: indentation (then the line before must not continue a dotted name).
+#: A dotted name (or ``super(...)``) before a dot (``item`` in ``item.save``, ``x.rel`` in
+#: ``x.rel.save``) after what cannot end an expression (a bracket, a comma, ``=``, ``:``, a
+#: keyword) on its line; or alone on its line, after the indentation (then the line before
+#: must not continue it).
+_RECEIVER = r"((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*|super\([^()\r\n]*\))\Z"
 _RECEIVER_AFTER_SYNTAX = re.compile(
     r"(?:[(\[{,;=:]|(?<![\w.])(?:return|await|not|and|or|if|elif|else|while|in|yield|assert|del|lambda))"
-    r"[ \t]*(?<!\w)([A-Za-z_]\w*)\Z")
-_RECEIVER_ALONE = re.compile(r"[ \t]*([A-Za-z_]\w*)\Z")
+    r"[ \t]*(?<!\w)" + _RECEIVER)
+_RECEIVER_ALONE = re.compile(r"[ \t]*" + _RECEIVER)
 _DOT_AFTER = re.compile(_GAP + r"\.")
+#: After a name: ``.attr =`` (or ``.attr: T =``), a store into an attribute of the row it holds.
+_STORE_AFTER = re.compile(_GAP + r"\." + _GAP + r"\w+[^\n=]*=(?!=)")
 
 
-def _plain_receiver(text: str, dot: int) -> str | None:
-    """The plain name before the dot at *dot* (``item`` in ``item.save()``), when it is certainly
-    no part of a longer dotted name or expression; else None."""
+def _saved_receiver(text: str, dot: int) -> str | None:
+    """The dotted name (or ``super(...)``) before the dot at *dot* (``item`` in ``item.save()``),
+    when it is certainly the whole receiver (no part of a longer dotted name or expression);
+    else None."""
     line_start = max(text.rfind("\n", 0, dot), text.rfind("\r", 0, dot)) + 1
     receiver = _RECEIVER_AFTER_SYNTAX.search(text, max(line_start, dot - 80), dot)
     if receiver is not None:
@@ -1660,6 +1665,19 @@ def _plain_receiver(text: str, dot: int) -> str | None:
     if "#" in previous or previous.endswith((".", "\\")):
         return None  # ``x.`` (or a comment that may follow one) continues into this line
     return receiver.group(1)
+
+
+def _stored_into(segment: str, name: str, start: int, end: int) -> bool:
+    """Does *name* stand, from *start* to *end*, before a store into one of its attributes
+    (``name.attr = ...``, a target :meth:`_FunctionWalker.target` sets a field by)?"""
+    index = segment.find(name, start, end)
+    while index >= 0:
+        after = index + len(name)
+        if (index == start or _WORD_CHAR.match(segment, index - 1) is None) \
+                and _STORE_AFTER.match(segment, after, end) is not None:
+            return True
+        index = segment.find(name, after, end)
+    return False
 
 
 def _only_received(segment: str, name: str, start: int, end: int) -> bool:
@@ -1754,7 +1772,7 @@ class _Screen:
     def __init__(self, text: str) -> None:
         self.text = text
         offsets: list[int] = []
-        kinds: list[str] = []
+        kinds: list[Any] = []
         for start, word in _screen_words(text):
             kind = _WORD_KINDS.get(word, "write")  # a word added to the patterns later: always walked
             if kind == "read" and start and (
@@ -1768,9 +1786,9 @@ class _Screen:
             elif kind == "update" and not _may_pass_keyword(text, start + len(word)):
                 continue  # ``context.update(extra)``: an update sets the fields its keywords name
             elif word in _SAVES_AND_DELETES:
-                saved = _plain_receiver(text, start)
+                saved = _saved_receiver(text, start)
                 if saved is not None:
-                    kind = "." + saved  # a save of a plain name: a write only if that name is bound
+                    kind = (saved, word.endswith("delete"))  # a write only on a row the walk follows
             offsets.append(start)
             kinds.append(kind)
         self._lines: list[str] | None = None
@@ -1786,12 +1804,12 @@ class _Screen:
         self.creates = sorted({line for line, kind in zip(lines, kinds) if kind == "create"})
         self.updates = sorted({line for line, kind in zip(lines, kinds) if kind == "update"})
         #: ``hasattr``/``getattr`` reads of a plain dotted name: line -> the last names read; and
-        #: saves or deletes of a plain name: line -> those names
+        #: saves or deletes of a dotted name: line -> (that name, a delete?)
         self.reads: dict[int, set[str]] = {}
-        self.saves: dict[int, set[str]] = {}
+        self.saves: dict[int, set[tuple[str, bool]]] = {}
         for line, kind in zip(lines, kinds):
-            if kind[:1] == ".":
-                self.saves.setdefault(line, set()).add(kind[1:])
+            if type(kind) is tuple:
+                self.saves.setdefault(line, set()).add(kind)
             elif kind not in _KINDS:
                 self.reads.setdefault(line, set()).add(kind)
         self.read_lines = sorted(self.reads)
@@ -1858,16 +1876,10 @@ class _Screen:
         body = node.body  # type: ignore[attr-defined]
         body_first = body[0].lineno if body else first
         save_lines = own(self.save_lines)
-        if save_lines:
-            # ``item.save()``, ``item.delete()``: a write only when ``item`` holds a row the
-            # walk follows (:meth:`_FunctionWalker.save`, ``delete``), which a binding of
-            # ``item`` in the function starts; a name that stands nowhere but before a dot is
-            # bound nowhere. A manager's ``self`` is its rows.
-            if managed or not function:
-                return True
-            segment, start, end = self._span(body_first, last)
-            if not all(_only_received(segment, name, start, end) for line in save_lines for name in self.saves[line]):
-                return True
+        if save_lines and (managed or not function):
+            return True  # a manager's ``self`` is its rows
+        if save_lines and self._saves_write(save_lines, body_first, last):
+            return True
         if guarded and self._guarded_receiver_passed(guarded, body, body_first, last):
             return True
         read_lines = own(self.read_lines)
@@ -1894,6 +1906,31 @@ class _Screen:
         # element, which a later loop over the same elements hands to its own variable (``filled``)
         segment, start, end = self._span(body_first, last)
         return not names.keys().isdisjoint(_loop_variables(segment, start, end, body_first, loops))
+
+    def _saves_write(self, save_lines: list[int], first: int, last: int) -> bool:
+        """Can a save or delete of a dotted name on *save_lines* write (the function's body from
+        line *first* to *last*)? Only on a row the walk follows (:meth:`_FunctionWalker.save`,
+        ``delete``): never ``super().save()`` (a call of a name that is no model); a plain name's
+        only when a binding of it in the function starts one (a name that stands nowhere but
+        before a dot is bound nowhere); ``x.rel.delete()`` always (a detach of x's row); a save
+        only with fields set on the row: by id (``x.pk``, ``x.id``) or by a store into an
+        attribute of the name (``item.owner = ...``)."""
+        segment, start, end = self._span(first, last)
+        by_id: bool | None = None
+        for line in save_lines:
+            for receiver, deletes in self.saves[line]:
+                if receiver.startswith("super("):
+                    continue
+                name = receiver.rpartition(".")[2]
+                if name == receiver and _only_received(segment, name, start, end):
+                    continue  # bound nowhere: no row the walk follows
+                if deletes:
+                    return True
+                if by_id is None:
+                    by_id = _PK.search(segment, start, end) is not None
+                if by_id or _stored_into(segment, name, start, end):
+                    return True
+        return False
 
     def _guarded_receiver_passed(self, guarded: list[ast.stmt], body: list[ast.stmt], body_first: int,
                                  last: int) -> bool:
