@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import unicodedata
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from typing import Any
@@ -1498,12 +1499,18 @@ _READ_RECEIVER = re.compile(r"(?:hasattr|getattr)\(\s*(?:[A-Za-z_]\w*\s*\.\s*)*(
 _OPENING = r"(?:[\s(\\]|#[^\r\n]*(?=[\r\n]|\Z))*"
 #: After a name: what makes it a call's argument (``,`` or ``)``) or receiver (``x.method(``).
 _PASSED = r"(?:[\s\\]|#[^\r\n]*(?=[\r\n]|\Z))*(?:[,)]|\." + _GAP + r"\w+" + _GAP + r"\()"
-#: ``Model.``: a write chain (:func:`_qs_chain`, ``custom_step``) has a class-like dotted head.
-_CLASS_DOT = re.compile(r"\b[A-Z]\w*" + _GAP + r"\.")
+#: ``Model.``: a write chain (:func:`_qs_chain`, ``custom_step``) has a class-like dotted head
+#: (a first letter ``str.isupper`` takes: ``[A-Z]`` in ASCII, any letter but ``a-z`` beyond it).
+_CLASS_DOT = re.compile(r"\b[^\W\d_a-z]\w*" + _GAP + r"\.")
 #: ``x.pk`` / ``x.id``: what ties a created row to an instance by id (``tie`` kinds "pk", "other").
 _PK = re.compile(r"\." + _GAP + r"(?:pk|id)\b")
 #: Runs of characters beyond ASCII: the screen only needs the lines holding one.
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+#: The last name of a dotted receiver of an attribute load that is not called (``x`` and ``y`` in
+#: ``x.y.z``, ``x`` in ``x.y.m()`` but not ``y``): :meth:`_FunctionWalker.expr` takes the function
+#: of a call as no load. Only spaces before the call's ``(``: ``f(x.y)(z)`` loads ``x.y``, and a
+#: ``(`` on the next line may start another statement.
+_RECEIVER_NAME = re.compile(r"(?<!\w)(\w+)(?=" + _GAP + r"\." + _GAP + r"\w+(?!\w)(?![ \t]*\())")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the tokenizer (and :func:`line_numbers`) counts lines
 #: The words of :data:`_SCREEN_WORDS` that start with a dot, in its order: one scan that the regex
 #: engine skips through from dot to dot (the whole alternation tries most letters of the text).
@@ -1538,24 +1545,43 @@ def _screen_words(text: str) -> list[tuple[int, str]]:
 
 
 #: After a name, as :data:`_PASSED` says, and the variable after ``for``/``lambda`` (see
-#: :func:`_passed_twice` and :func:`_loop_variables`: one compiled pattern for every name).
+#: :func:`_passed` and :func:`_loop_variables`: one compiled pattern for every name).
 _PASSED_AFTER = re.compile(_PASSED)
 _LOOP_VARIABLE = re.compile(r"\b(?:for|lambda)" + _OPENING + r"(\w+)")
 
 
-def _passed_twice(segment: str, name: str, start: int = 0, end: int | None = None) -> bool:
-    """``len(re.findall(rf"\\b{name}{_PASSED}", segment[start:end])) > 1`` for a name
+def _respelled_lines(text: str) -> list[int]:
+    """The lines NFKC changes (each holds a character beyond ASCII).
+
+    The parser reads each name as NFKC spells it (``ｈasattr`` is ``hasattr``), and a name is
+    part of one line. NFKC leaves alone every part of a line it leaves alone (it composes
+    only characters next to each other, and only the last letter before a mark takes it): the
+    names on such a line, or the text of its strings and comments, are spelled as the parser
+    reads them, and the screen may read the line as it reads ASCII. On the others a word may
+    be spelled with other letters."""
+    if unicodedata.is_normalized("NFKC", text):
+        return []
+    lines = _LINE_BREAK.split(text) if "\r" in text else text.split("\n")
+    return [number for number, line in enumerate(lines, 1)
+            if not line.isascii() and not unicodedata.is_normalized("NFKC", line)]
+
+
+def _passed(segment: str, name: str, times: int, start: int = 0, end: int | None = None) -> bool:
+    """``len(re.findall(rf"\\b{name}{_PASSED}", segment[start:end])) >= times`` for a name
     (``[A-Za-z_]\\w*``), without compiling a pattern per name: the same matches, found from each
-    ``name`` at a word's start."""
+    ``name`` at a word's start; and one of them is not the first argument of a builtin
+    (:func:`_builtin_argument`)."""
     end = len(segment) if end is None else end
     count = 0
+    elsewhere = False
     index = segment.find(name, start, end)
     while index >= 0:
         if index == start or _WORD_CHAR.match(segment, index - 1) is None:
             passed = _PASSED_AFTER.match(segment, index + len(name), end)
             if passed is not None:
                 count += 1
-                if count > 1:
+                elsewhere = elsewhere or segment[passed.end() - 1] == "(" or not _builtin_argument(segment, index)
+                if count >= times and elsewhere:
                     return True
                 index = segment.find(name, passed.end(), end)
                 continue
@@ -1563,17 +1589,160 @@ def _passed_twice(segment: str, name: str, start: int = 0, end: int | None = Non
     return False
 
 
-def _loop_variables(segment: str, start: int = 0, end: int | None = None) -> set[str]:
+#: Before a call's first argument, after what cannot end an expression (a bracket, a comma, an
+#: operator, a keyword): ``isinstance(``, a call of a name (not of ``x.isinstance``).
+_CALL_BEFORE = re.compile(
+    r"(?:[(\[{,=:;<>!+\-*/%&|^~@]|(?<![\w.])(?:if|elif|while|return|not|and|or|in|is|else|assert|yield|await))"
+    r"[ \t]*(?<!\w)([A-Za-z_]\w*)[ \t]*\([ \t]*\Z")
+
+
+def _builtin_argument(segment: str, index: int) -> bool:
+    """Is the name at *index* the first argument of a call of a builtin (``isinstance(x, ...)``,
+    ``len(x)``)? :meth:`_FunctionWalker.call` takes no such call as an event. Looks back on
+    the same line only; unsure: False."""
+    line_start = segment.rfind("\n", max(index - 80, 0), index) + 1
+    call = _CALL_BEFORE.search(segment, max(line_start, index - 80), index)
+    return call is not None and call.group(1) in _BUILTINS
+
+
+def _loop_variables(segment: str, start: int = 0, end: int | None = None, first: int = 1,
+                    statements: list[int] | None = None) -> set[str]:
     """The names ``re.search(rf"\\b(?:for|lambda){_OPENING}{name}\\b", segment[start:end])`` finds, for every
     name at once: at each place the words start, what follows the gap is the only name that can
-    stand there (the gap cannot end before a letter), whole (it ends at a word boundary)."""
+    stand there (the gap cannot end before a letter), whole (it ends at a word boundary).
+    Without the variables of the ``for`` statements starting on the lines *statements* (the
+    text from *start* is line *first*): the first word of such a line is the statement's."""
     end = len(segment) if end is None else end
     names: set[str] = set()
     match = _LOOP_VARIABLE.search(segment, start, end)
+    line, position = first, start
     while match is not None:
-        names.add(match.group(1))
+        if statements and match.group().startswith("for"):
+            line += segment.count("\n", position, match.start())
+            position = match.start()
+            line_start = segment.rfind("\n", start, position) + 1 if line > first else start
+            head = segment[line_start:position]
+            statement = line in statements and (not head.strip() or head.split() == ["async"])
+        else:
+            statement = False
+        if not statement:
+            names.add(match.group(1))
         match = _LOOP_VARIABLE.search(segment, match.start() + 1, end)
     return names
+
+
+#: The words of a save or a delete of a row (:meth:`_FunctionWalker.save`, ``delete``).
+_SAVES_AND_DELETES = frozenset({".save", ".asave", ".save_base", ".delete", ".adelete"})
+#: A dotted name (or ``super(...)``) before a dot (``item`` in ``item.save``, ``x.rel`` in
+#: ``x.rel.save``) after what cannot end an expression (a bracket, a comma, ``=``, ``:``, a
+#: keyword) on its line; or alone on its line, after the indentation (then the line before
+#: must not continue it).
+_RECEIVER = r"((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*|super\([^()\r\n]*\))\Z"
+_RECEIVER_AFTER_SYNTAX = re.compile(
+    r"(?:[(\[{,;=:]|(?<![\w.])(?:return|await|not|and|or|if|elif|else|while|in|yield|assert|del|lambda))"
+    r"[ \t]*(?<!\w)" + _RECEIVER)
+_RECEIVER_ALONE = re.compile(r"[ \t]*" + _RECEIVER)
+_DOT_AFTER = re.compile(_GAP + r"\.")
+#: After a name: ``.attr =`` (or ``.attr: T =``), a store into an attribute of the row it holds.
+_STORE_AFTER = re.compile(_GAP + r"\." + _GAP + r"\w+[^\n=]*=(?!=)")
+
+
+def _saved_receiver(text: str, dot: int) -> str | None:
+    """The dotted name (or ``super(...)``) before the dot at *dot* (``item`` in ``item.save()``),
+    when it is certainly the whole receiver (no part of a longer dotted name or expression);
+    else None."""
+    line_start = max(text.rfind("\n", 0, dot), text.rfind("\r", 0, dot)) + 1
+    receiver = _RECEIVER_AFTER_SYNTAX.search(text, max(line_start, dot - 80), dot)
+    if receiver is not None:
+        return receiver.group(1)
+    receiver = _RECEIVER_ALONE.match(text, line_start, dot)
+    if receiver is None:
+        return None
+    previous, end = "", line_start
+    while end > 0 and not previous:  # the last line before that is not blank
+        begin = max(text.rfind("\n", 0, end - 1), text.rfind("\r", 0, end - 1)) + 1
+        previous, end = text[begin:end].strip(), begin
+    if "#" in previous or previous.endswith((".", "\\")):
+        return None  # ``x.`` (or a comment that may follow one) continues into this line
+    return receiver.group(1)
+
+
+def _stored_into(segment: str, name: str, start: int, end: int) -> bool:
+    """Does *name* stand, from *start* to *end*, before a store into one of its attributes
+    (``name.attr = ...``, a target :meth:`_FunctionWalker.target` sets a field by)?"""
+    index = segment.find(name, start, end)
+    while index >= 0:
+        after = index + len(name)
+        if (index == start or _WORD_CHAR.match(segment, index - 1) is None) \
+                and _STORE_AFTER.match(segment, after, end) is not None:
+            return True
+        index = segment.find(name, after, end)
+    return False
+
+
+def _only_received(segment: str, name: str, start: int, end: int) -> bool:
+    """Does *name* stand, from *start* to *end*, nowhere but before a dot (``name.attr``): is it
+    bound nowhere there (an assignment, a ``for``, ``as``, a parameter of a lambda)?"""
+    index = segment.find(name, start, end)
+    while index >= 0:
+        after = index + len(name)
+        if (index == start or _WORD_CHAR.match(segment, index - 1) is None) \
+                and _WORD_CHAR.match(segment, after, end) is None and _DOT_AFTER.match(segment, after, end) is None:
+            return False
+        index = segment.find(name, after, end)
+    return True
+
+
+#: What the scan of a call's arguments stops at (:func:`_may_pass_keyword`).
+_CALL_SYNTAX = re.compile(r"[()\[\]{}'\"#=\\]")
+#: The end of a string literal from its opening quote (a backslash takes the next character,
+#: raw or not); the letters before the quote: a prefix without ``f`` (no expression within).
+_STRING_ENDS = {
+    quote: (re.compile(rf"{quote * 3}(?:[^{quote}\\]|\\[\s\S]|{quote}(?!{quote * 2}))*{quote * 3}"),
+            re.compile(rf"{quote}(?:[^{quote}\\\r\n]|\\[\s\S])*{quote}"))
+    for quote in ("'", '"')
+}
+_PLAIN_PREFIX = re.compile(r"(?<!\w)(?:[rRbBuU]|[rR][bB]|[bB][rR])?\Z")
+
+
+def _may_pass_keyword(text: str, index: int) -> bool:
+    """Can the call whose method name ends at *index* (``x.update``) pass a keyword argument
+    (``name=``)? False only when ``(`` follows at once and no ``=`` stands at the top level of
+    its arguments, up to the matching ``)`` (string literals skipped); anything unsure (an
+    f-string, a comment, a lambda's default, no call) answers True."""
+    while index < len(text) and text[index] in " \t":
+        index += 1
+    if not text.startswith("(", index):
+        return True
+    depth = 1
+    match = _CALL_SYNTAX.search(text, index + 1)
+    while match is not None:
+        char, position = match.group(), match.start()
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return False
+        elif char in "'\"":
+            if _PLAIN_PREFIX.search(text, max(position - 3, 0), position) is None:
+                return True  # an f-string (or no string at all)
+            triple, single = _STRING_ENDS[char]
+            string = (triple if text.startswith(char * 3, position) else single).match(text, position)
+            if string is None:
+                return True
+            match = _CALL_SYNTAX.search(text, string.end())
+            continue
+        elif char == "=":
+            if text.startswith("=", position + 1):  # ``==``
+                match = _CALL_SYNTAX.search(text, position + 2)
+                continue
+            if depth == 1 and text[position - 1] not in "<>!:":  # not ``<=``, ``>=``, ``!=``, ``:=``
+                return True
+        elif char == "#":
+            return True
+        match = _CALL_SYNTAX.search(text, position + 1)  # a backslash: a line continuation
+    return True
 
 
 class _Screen:
@@ -1581,23 +1750,29 @@ class _Screen:
 
     A record needs a write or a read (:meth:`_FunctionWalker.summary` drops a function that
     only calls), taken from the function's own statements (not its nested definitions). So
-    a function is walked when its own lines hold a possible read (not :data:`_NOT_A_READ`, or a
-    ``try`` whose handler catches ``DoesNotExist`` or ``AttributeError``: on the tree), a save,
-    delete or bulk write, a create (``create``, ``get_or_create``, ``update_or_create``,
-    ``baker.make``, a factory) with an ``x.pk`` or ``x.id`` in the function (it ties rows by
-    id), an update with a ``Model.`` head in it (a write chain starts there), or a character
-    beyond ASCII (an identifier may spell a word with other letters: ``ｈasattr``). A
-    ``hasattr``/``getattr`` of a plain dotted name counts only when that name can stand again
-    as a call's argument or receiver, or is a comprehension's or a lambda's variable: without
-    a write, a read makes a record only through such a call. A manager's or queryset's
-    methods are always walked (``narrows``). Each test errs towards
-    walking; ``benchmarks/facts_screen_check.py`` compares the facts with and without it.
+    a function is walked when its own lines hold a possible read (not :data:`_NOT_A_READ`), a
+    save or delete (of a plain name only when that name is bound in the function: else no
+    row the walk follows), a bulk write, a create (``create``, ``get_or_create``,
+    ``update_or_create``, ``baker.make``, a factory) with an ``x.pk`` or ``x.id`` in the
+    function (it ties rows by id), an update passing a keyword argument with a ``Model.`` head
+    in the function (a write chain starts there; any in a manager's or queryset's method:
+    ``self.update(...)``), or a name NFKC spells otherwise (it may spell a word with other
+    letters: ``ｈasattr``). Without a write, a read makes a record only through a call that
+    passes its receiver on (or calls a method of it) and ends after it, not a builtin's: a
+    ``hasattr``/``getattr`` of a plain dotted name counts only when that name stands again
+    where a call's argument or receiver can from the statement holding the read on, or is a
+    comprehension's or a lambda's variable; a ``try`` catching ``DoesNotExist`` or
+    ``AttributeError`` (found on the tree: every attribute loaded in its body is a read) only
+    when a name loaded before a dot in its body stands so from the statement holding it on.
+    A manager's or queryset's method the screen rules out still gets its ``narrows`` (on the
+    tree). Each test errs towards walking; ``benchmarks/facts_screen_check.py`` compares the
+    facts with and without it.
     """
 
     def __init__(self, text: str) -> None:
         self.text = text
         offsets: list[int] = []
-        kinds: list[str] = []
+        kinds: list[Any] = []
         for start, word in _screen_words(text):
             kind = _WORD_KINDS.get(word, "write")  # a word added to the patterns later: always walked
             if kind == "read" and start and (
@@ -1608,17 +1783,19 @@ class _Screen:
                 receiver = _READ_RECEIVER.match(text, start)
                 if receiver is not None:
                     kind = receiver.group(1)  # a read that matters only if that name is passed on
+            elif kind == "update" and not _may_pass_keyword(text, start + len(word)):
+                continue  # ``context.update(extra)``: an update sets the fields its keywords name
+            elif word in _SAVES_AND_DELETES:
+                saved = _saved_receiver(text, start)
+                if saved is not None:
+                    kind = (saved, word.endswith("delete"))  # a write only on a row the walk follows
             offsets.append(start)
             kinds.append(kind)
         self._lines: list[str] | None = None
         self._ends: list[int] | None = None
         lines = line_numbers(text, offsets) if offsets else []
         if not text.isascii():
-            if "\r" in text:
-                beyond = line_numbers(text, [m.start() for m in _NON_ASCII.finditer(text)])
-            else:  # the lines :meth:`_segment` needs anyway; ``isascii`` is free on each
-                self._lines = text.split("\n")
-                beyond = [number for number, line in enumerate(self._lines, 1) if not line.isascii()]
+            beyond = _respelled_lines(text)
             lines += beyond
             kinds += ["read"] * len(beyond)
         #: every line the screen looks at: a function spanning none is not even queued
@@ -1626,12 +1803,17 @@ class _Screen:
         self.maybe = sorted({line for line, kind in zip(lines, kinds) if kind in ("read", "write")})
         self.creates = sorted({line for line, kind in zip(lines, kinds) if kind == "create"})
         self.updates = sorted({line for line, kind in zip(lines, kinds) if kind == "update"})
-        #: ``hasattr``/``getattr`` reads of a plain dotted name: line -> the last names read
+        #: ``hasattr``/``getattr`` reads of a plain dotted name: line -> the last names read; and
+        #: saves or deletes of a dotted name: line -> (that name, a delete?)
         self.reads: dict[int, set[str]] = {}
+        self.saves: dict[int, set[tuple[str, bool]]] = {}
         for line, kind in zip(lines, kinds):
-            if kind not in _KINDS:
+            if type(kind) is tuple:
+                self.saves.setdefault(line, set()).add(kind)
+            elif kind not in _KINDS:
                 self.reads.setdefault(line, set()).add(kind)
         self.read_lines = sorted(self.reads)
+        self.save_lines = sorted(self.saves)
 
     def _segment(self, first: int, last: int) -> str:
         """Lines *first* to *last* (line breaks as ``\\n``)."""
@@ -1656,14 +1838,17 @@ class _Screen:
         start = (self._ends[first - 2] if first > 1 else 0) + first - 1
         return self.text, start, self._ends[last - 1] + last - 1
 
-    def walks(self, node: ast.AST, nested: list[ast.stmt], catches: bool) -> bool:
+    def walks(self, node: ast.AST, nested: list[ast.stmt], guarded: list[ast.stmt], loops: list[int],
+              managed: bool = False) -> bool:
         """Can *node* (a function, or the module) produce a record? *nested*: its nested
-        definitions (walked apart); *catches*: a ``try`` of its own catches ``DoesNotExist`` or
-        ``AttributeError``."""
-        if catches:
+        definitions (walked apart); *guarded*: its own ``try`` statements whose handler catches
+        ``DoesNotExist`` or ``AttributeError``; *loops*: the first lines of its own ``for``
+        statements; *managed*: a manager's or queryset's method."""
+        function = isinstance(node, _FUNCTIONS)
+        if function:
+            first, last = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        elif guarded:
             return True
-        if isinstance(node, _FUNCTIONS):
-            first, last = node.lineno, node.end_lineno or node.lineno
         else:
             first, last = 1, 1 << 62
         starts = [d.lineno for d in nested]  # in the order of the source: sorted, disjoint
@@ -1686,26 +1871,128 @@ class _Screen:
             return True
         if own(self.creates) and _PK.search(*self._span(first, last)):
             return True
-        if own(self.updates) and _CLASS_DOT.search(*self._span(first, last)):
+        if own(self.updates) and (managed or _CLASS_DOT.search(*self._span(first, last))):
+            return True
+        body = node.body  # type: ignore[attr-defined]
+        body_first = body[0].lineno if body else first
+        save_lines = own(self.save_lines)
+        if save_lines and (managed or not function):
+            return True  # a manager's ``self`` is its rows
+        if save_lines and self._saves_write(save_lines, body_first, last):
+            return True
+        if guarded and self._guarded_receiver_passed(guarded, body, body_first, last):
             return True
         read_lines = own(self.read_lines)
         if not read_lines:
             return False
-        if not isinstance(node, _FUNCTIONS):
+        if not function:
             return True
         # Without a write, a read makes a record only with a call passing its receiver on
-        # (:meth:`_FunctionWalker.summary`): its name then stands twice where a call's argument
-        # or receiver can, the read's own ``hasattr(x,`` being the first. From the body on, so
-        # that a parameter's name in the signature does not count.
-        if node.body:
-            first = node.body[0].lineno
+        # (:meth:`_FunctionWalker.summary`) and ending after it: its name then stands twice
+        # where a call's argument or receiver can from the statement holding the read on, the
+        # read's own ``hasattr(x,`` being the first (a call ending after the read either holds
+        # it, in that statement, or comes after it). From the body on, so that a parameter's
+        # name in the signature does not count.
+        names: dict[str, int] = {}  # name -> the first line the calls passing it on may start at
+        for line in read_lines:
+            bound = _statement_start(body, line, body_first)
+            for name in self.reads[line]:
+                names[name] = min(bound, names.get(name, bound))
+        for name, bound in names.items():
+            segment, start, end = self._span(bound, last)
+            if segment.count(name, start, end) > 1 and _passed(segment, name, 2, start, end):
+                return True
+        # a comprehension's or a lambda's variable (not a ``for`` statement's): a read of each
+        # element, which a later loop over the same elements hands to its own variable (``filled``)
+        segment, start, end = self._span(body_first, last)
+        return not names.keys().isdisjoint(_loop_variables(segment, start, end, body_first, loops))
+
+    def _saves_write(self, save_lines: list[int], first: int, last: int) -> bool:
+        """Can a save or delete of a dotted name on *save_lines* write (the function's body from
+        line *first* to *last*)? Only on a row the walk follows (:meth:`_FunctionWalker.save`,
+        ``delete``): never ``super().save()`` (a call of a name that is no model); a plain name's
+        only when a binding of it in the function starts one (a name that stands nowhere but
+        before a dot is bound nowhere); ``x.rel.delete()`` always (a detach of x's row); a save
+        only with fields set on the row: by id (``x.pk``, ``x.id``) or by a store into an
+        attribute of the name (``item.owner = ...``)."""
         segment, start, end = self._span(first, last)
-        names = {name for line in read_lines for name in self.reads[line]}
-        if any(segment.count(name, start, end) > 1 and _passed_twice(segment, name, start, end) for name in names):
-            return True
-        # a comprehension's or a lambda's variable: a read of each element, which a later
-        # loop over the same elements hands to its own variable (``filled``)
-        return not names.isdisjoint(_loop_variables(segment, start, end))
+        by_id: bool | None = None
+        for line in save_lines:
+            for receiver, deletes in self.saves[line]:
+                if receiver.startswith("super("):
+                    continue
+                name = receiver.rpartition(".")[2]
+                if name == receiver and _only_received(segment, name, start, end):
+                    continue  # bound nowhere: no row the walk follows
+                if deletes:
+                    return True
+                if by_id is None:
+                    by_id = _PK.search(segment, start, end) is not None
+                if by_id or _stored_into(segment, name, start, end):
+                    return True
+        return False
+
+    def _guarded_receiver_passed(self, guarded: list[ast.stmt], body: list[ast.stmt], body_first: int,
+                                 last: int) -> bool:
+        """Can a call pass on the receiver of an attribute load in the body of a *guarded*
+        ``try`` (a read), or call a method of it, and end after the load (up to line *last*)?
+        Its last name stands before a dot and an attribute not called in that body
+        (:data:`_RECEIVER_NAME`), and again where a call's argument or receiver can from the
+        statement holding that load on (a call ending after it holds it, or comes after it).
+        *body*, *body_first*: the function's body and its first line."""
+        segment, start, end = self._span(min(t.lineno for t in guarded), last)
+        if _NON_ASCII.search(segment, start, end):
+            return True  # a name may end in a character ``\w`` does not take (``x·``)
+        names: dict[str, int] = {}  # name -> the first line the calls passing it on may start at
+        for statement in guarded:
+            statements = statement.body  # type: ignore[attr-defined]
+            line = statement.lineno
+            text, position, stop = self._span(line, statements[-1].end_lineno or statements[-1].lineno)
+            for match in _RECEIVER_NAME.finditer(text, position, stop):
+                line += text.count("\n", position, match.start())
+                position = match.start()
+                bound = _statement_start(body, line, body_first)
+                name = match.group(1)
+                names[name] = min(bound, names.get(name, bound))
+        for name, bound in names.items():
+            segment, start, end = self._span(bound, last)
+            if _passed(segment, name, 1, start, end):
+                return True
+        return False
+
+
+def _inner_statements(statement: ast.stmt) -> list[ast.stmt]:
+    """The statements of a compound statement's blocks, in the order of the source."""
+    kind = type(statement)
+    if kind in _LOOPS_AND_IFS:
+        return [*statement.body, *statement.orelse]  # type: ignore[attr-defined]
+    if kind in _WITHS:
+        return statement.body  # type: ignore[attr-defined,no-any-return]
+    if kind in _TRIES:
+        return [*statement.body, *(s for h in statement.handlers for s in h.body),  # type: ignore[attr-defined]
+                *statement.orelse, *statement.finalbody]  # type: ignore[attr-defined]
+    return [s for case in statement.cases for s in case.body]  # type: ignore[attr-defined]
+
+
+def _end_line(statement: ast.stmt) -> int:
+    return statement.end_lineno or statement.lineno
+
+
+def _statement_start(statements: list[ast.stmt], line: int, start: int) -> int:
+    """The first line of the innermost statement among *statements* and the blocks within them
+    (not within a nested definition) that spans *line*; *start* when none does (a decorator's
+    line, an ``else:``'s). Every expression holding something on *line* starts there or later."""
+    while statements:
+        index = bisect_left(statements, line, key=_end_line)  # the first to end on *line* or later
+        if index == len(statements) or statements[index].lineno > line:
+            break
+        statement = statements[index]
+        start = statement.lineno
+        kind = type(statement)
+        if kind not in _BLOCKS or kind in _DEFINITION_TYPES:
+            break
+        statements = _inner_statements(statement)
+    return start
 
 
 _LOOPS_AND_IFS = frozenset({ast.If, ast.While, ast.For, ast.AsyncFor})
@@ -1715,11 +2002,12 @@ _DEFINITION_TYPES = frozenset(_DEFINITIONS)
 _BLOCKS = _LOOPS_AND_IFS | _WITHS | _TRIES | _DEFINITION_TYPES | ({_MATCH} if _MATCH else set())
 
 
-def _own_definitions(statements: list[ast.stmt], found: list[ast.stmt]) -> bool:
+def _own_definitions(statements: list[ast.stmt], found: list[ast.stmt], guarded: list[ast.stmt],
+                     loops: list[int]) -> None:
     """Append to *found* the definitions :meth:`_FunctionWalker.statement` meets in *statements*
-    (its ``nested``, in its order); True when a ``try`` among them catches ``DoesNotExist`` or
-    ``AttributeError`` (then every attribute loaded in its body is a read)."""
-    catches = False
+    (its ``nested``, in its order), to *guarded* the ``try`` statements among them whose handler
+    catches ``DoesNotExist`` or ``AttributeError`` (every attribute loaded in their body is a
+    read), and to *loops* the first lines of the ``for`` statements among them."""
     for node in statements:
         kind = type(node)
         if kind not in _BLOCKS:
@@ -1727,21 +2015,30 @@ def _own_definitions(statements: list[ast.stmt], found: list[ast.stmt]) -> bool:
         if kind in _DEFINITION_TYPES:
             found.append(node)
         elif kind in _LOOPS_AND_IFS:
-            catches = _own_definitions(node.body, found) | catches  # type: ignore[attr-defined]
-            catches = _own_definitions(node.orelse, found) | catches  # type: ignore[attr-defined]
+            if kind is ast.For or kind is ast.AsyncFor:
+                loops.append(node.lineno)
+            _own_definitions(node.body, found, guarded, loops)  # type: ignore[attr-defined]
+            _own_definitions(node.orelse, found, guarded, loops)  # type: ignore[attr-defined]
         elif kind in _WITHS:
-            catches = _own_definitions(node.body, found) | catches  # type: ignore[attr-defined]
+            _own_definitions(node.body, found, guarded, loops)  # type: ignore[attr-defined]
         elif kind in _TRIES:
-            catches = catches or any(_catches(h.type) for h in node.handlers)  # type: ignore[attr-defined]
-            catches = _own_definitions(node.body, found) | catches  # type: ignore[attr-defined]
+            if any(_catches(h.type) for h in node.handlers):  # type: ignore[attr-defined]
+                guarded.append(node)
+            _own_definitions(node.body, found, guarded, loops)  # type: ignore[attr-defined]
             for handler in node.handlers:  # type: ignore[attr-defined]
-                catches = _own_definitions(handler.body, found) | catches
-            catches = _own_definitions(node.orelse, found) | catches  # type: ignore[attr-defined]
-            catches = _own_definitions(node.finalbody, found) | catches  # type: ignore[attr-defined]
+                _own_definitions(handler.body, found, guarded, loops)
+            _own_definitions(node.orelse, found, guarded, loops)  # type: ignore[attr-defined]
+            _own_definitions(node.finalbody, found, guarded, loops)  # type: ignore[attr-defined]
         else:
             for case in node.cases:  # type: ignore[attr-defined]
-                catches = _own_definitions(case.body, found) | catches
-    return catches
+                _own_definitions(case.body, found, guarded, loops)
+
+
+def _narrows_only(line: int, kind: str, params: list[str], managed: list[str], class_name: str | None) -> Event:
+    """The record of a manager's or queryset's method that only narrows its rows (``narrows``
+    is added to it): no event of its own."""
+    return {"line": line, "kind": kind, "params": params, "reads": [], "writes": [], "calls": [], "clears": [],
+            "binds": [], "managed": managed, "class": class_name}
 
 
 def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool = True) -> dict[str, Event]:
@@ -1802,10 +2099,18 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
             managed = managers.get(class_name or "") if kind == "method" else None
         else:
             kind, managed = "module", None
-        if words is not None and not managed:
+        if words is not None:
             nested: list[ast.stmt] = []
-            catches = _own_definitions(node.body, nested)  # type: ignore[attr-defined]
-            if not words.walks(node, nested, catches):
+            guarded: list[ast.stmt] = []
+            loops: list[int] = []
+            _own_definitions(node.body, nested, guarded, loops)  # type: ignore[attr-defined]
+            if not words.walks(node, nested, guarded, loops, bool(managed)):
+                if managed:  # what the walk would give: no summary, but the method's narrows
+                    params = _params(node)  # type: ignore[arg-type]
+                    narrows = _narrows(node, params)  # type: ignore[arg-type]
+                    if narrows:
+                        found[qualname] = _narrows_only(node.lineno, kind, params, managed, class_name)  # type: ignore[attr-defined]
+                        found[qualname]["narrows"] = narrows
                 prefix = "" if qualname == "<module>" else f"{qualname}.<locals>."
                 for child in nested:
                     if interesting(child) or getattr(child, "name", None) in managers:
@@ -1825,8 +2130,7 @@ def function_writes(tree: ast.Module, text: str | None = None, *, screen: bool =
         narrows = _narrows(node, walker.params) if walker.managed and isinstance(node, _FUNCTIONS) else []
         if narrows:
             if summary is None:
-                summary = {"line": line, "kind": kind, "params": walker.params, "reads": [], "writes": [], "calls": [],
-                           "clears": [], "binds": [], "managed": walker.managed, "class": class_name}
+                summary = _narrows_only(line, kind, walker.params, walker.managed, class_name)
             summary["narrows"] = narrows
         if summary is not None:
             found[qualname] = summary
