@@ -22,6 +22,10 @@ NON_SAVING_FUNCTIONS = frozenset({
     "dict", "int", "float",
 }) | QUERY_EXPRESSIONS
 
+#: Receivers whose methods only log what they are given: ``log.save()`` saves nothing (the flow
+#: analysis and the tree screen both read this).
+LOGGER_RECEIVERS = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
+
 
 #: A ModelForm whose classes define one of these may be handed an existing row: the flow
 #: analysis follows no instance of it (``FunctionAnalysis.construct_form``, which reads this too).
