@@ -49,6 +49,7 @@ class SinkNames:
         self._sinks_by_target: dict[str, set[str]] | None = None
         self._generic_keys: frozenset[str] = frozenset()
         self._sinks: dict[str, frozenset[str]] = {}
+        self._managers: dict[str, frozenset[str]] = {}
         # What the tree screen needs to tell the flow analysis's save points from other code
         #: every reverse one-to-one accessor: ``place.restaurant = r`` attaches ``place`` to ``r``
         self.reverse_one_to_one = frozenset(
@@ -123,6 +124,16 @@ class SinkNames:
                 if called:
                     fixtures[statement.name] = frozenset(called)
         return fixtures
+
+    def manager_names(self, model: ModelInfo) -> frozenset[str]:
+        """The related managers of a *model* instance (``place.waiter_set``, ``article.tags``):
+        of the names read as attributes of an instance (``x.<name>``), the only ones through
+        which the flow analysis follows the instance itself (``FunctionAnalysis.eval_attribute``
+        reads any other attribute as the relation set under that name, or as nothing)."""
+        cached = self._managers.get(model.qualname)
+        if cached is None:
+            cached = self._managers[model.qualname] = frozenset(self.django.managers(model))
+        return cached
 
     def sink_names(self, model: ModelInfo) -> frozenset[str]:
         """Names through which an unsaved *model* instance can reach a save point.
