@@ -185,6 +185,12 @@ REPORTED = [
             log.save()
             Book.objects.create(author=log)
         """, 1),
+    ("validated with Django's own method, then attached", """
+        def f():
+            a = Author(name="a")
+            a.full_clean()
+            Book.objects.create(author=a)
+        """, 1),
     ("a related manager of an unsaved instance", """
         def f():
             a = Author(name="a")
@@ -275,6 +281,13 @@ NOT_REPORTED = [
                 a = Author(name="a")
                 register(a)
                 Book.objects.create(author=a)
+        """),
+    ("built, given to a method of its own, then attached, in a branch", """
+        def f(flag, user):
+            if flag:
+                a = Author(name="a")
+                created = a.set_owner(user)
+                Book.objects.create(author=a, title=created)
         """),
     ("an attribute named like a relation to the instance's model, read", """
         def f():

@@ -47,7 +47,12 @@ from o2o_lint.django_api import (
 )
 from o2o_lint.index.django import DjangoModels, Manager, MetaModelClass, Relation
 from o2o_lint.index.model import ModelInfo, RelationKind
-from o2o_lint.rules.oto003_unsaved_instance.sinks import FORM_DRIVERS, LOGGER_RECEIVERS, NON_SAVING_FUNCTIONS
+from o2o_lint.rules.oto003_unsaved_instance.sinks import (
+    FORM_DRIVERS,
+    FORMSET_READS,
+    LOGGER_RECEIVERS,
+    NON_SAVING_FUNCTIONS,
+)
 
 # ---------------------------------------------------------------------------------------
 # Vocabulary.
@@ -74,10 +79,6 @@ FORMSET_FACTORIES = {
 }
 #: What saves a formset's new objects, for the message.
 FORMSET_REMEDY = "save each new object (`obj.save()`) before it is attached or looked up"
-#: A formset's methods and attributes that only validate or read, never save its forms' instances.
-#: Any other use of the formset (``formset.forms``, iterating it, ``formset.save()``, handing it
-#: to a call) may save the instances its ``save(commit=False)`` lists: they are the forms' own.
-FORMSET_READS = frozenset({"is_valid", "errors", "non_form_errors", "total_error_count", "is_bound", "has_changed"})
 _CONSTANTS = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
 #: Loops nested deeper than this are analysed in one pass (no fixed point).
 MAX_LOOP_DEPTH = 5

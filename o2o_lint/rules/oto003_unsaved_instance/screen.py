@@ -13,10 +13,15 @@ import functools
 import re
 from collections.abc import Collection, Iterator
 
-from o2o_lint.astutil import child_nodes
+from o2o_lint.django_api import ASYNC_TWINS, MODEL_FORM_NON_SAVING, NON_SAVING_METHODS
 from o2o_lint.focus import Statements
 from o2o_lint.rules.base import FileContext, Fixability, Rule, TreeScreen
-from o2o_lint.rules.oto003_unsaved_instance.sinks import LOGGER_RECEIVERS, NON_SAVING_FUNCTIONS, SinkNames
+from o2o_lint.rules.oto003_unsaved_instance.sinks import (
+    FORMSET_READS,
+    LOGGER_RECEIVERS,
+    NON_SAVING_FUNCTIONS,
+    SinkNames,
+)
 from o2o_lint.sourcefile import line_numbers
 
 #: Save points and manager uses: a file spelling none of them cannot hold a finding.
@@ -161,6 +166,13 @@ def _constructing_functions(context: FileContext, tree: ast.Module, know: SinkNa
     return members  # type: ignore[return-value]
 
 
+#: Nodes the tree screen's walk has nothing to read in, nor under: names (their parents are
+#: read), constants, contexts, operators, imported names.
+_LEAVES = frozenset({
+    ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias, ast.Pass, ast.Break, ast.Continue,
+    ast.Global, ast.Nonlocal,
+    *(kind for base in (ast.operator, ast.unaryop, ast.cmpop, ast.boolop) for kind in base.__subclasses__()),
+})
 #: What a block of a function runs once per call at most: not a loop's body (nor its ``else``)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _TRY = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))  # TryStar: Python 3.11+
@@ -188,37 +200,48 @@ def _once_blocks(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[l
                 stack.extend(case.body for case in statement.cases)
 
 
-def _saved_name(statement: ast.stmt) -> str | None:
-    """``x.save()`` as a statement (any arguments but ``commit=False``, as ``_commit_argument``
-    reads them): the name *x*, whose instance (or form's instance) the flow analysis takes as
-    saved from then on (``FunctionAnalysis.instance_call``, ``form_call``; a logger's
-    ``save`` saves nothing there)."""
-    call = statement.value if isinstance(statement, ast.Expr) else None
-    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute) or call.func.attr != "save":
+#: Methods after whose call on an instance (or a form, a formset) the flow analysis may still
+#: take it as unsaved: Django's own that only read or check (``NON_SAVING_METHODS``,
+#: ``MODEL_FORM_NON_SAVING``, ``FORMSET_READS``), a list's, an assertion's, and
+#: ``get_<field>_display``. Any other method saves it or may (``FunctionAnalysis.instance_call``,
+#: ``form_call``, ``escape``); ``save(commit=False)`` is read apart.
+_NOT_SETTLING = NON_SAVING_METHODS | MODEL_FORM_NON_SAVING | FORMSET_READS | {"append", "extend", "insert"}
+
+
+def _settling_receiver(statement: ast.stmt) -> str | None:
+    """``x.save()``, ``y = x.save_invoice()``: a method called on a name as a statement (or
+    as the value it assigns), after which the flow analysis takes what the name holds as
+    saved: the name. Not a logger's (``log.save()`` saves nothing there), nor a method of
+    :data:`_NOT_SETTLING`, nor ``save(commit=False)`` (a form's instance stays unsaved)."""
+    call = statement.value if isinstance(statement, (ast.Expr, ast.Assign)) else None
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
         return None
-    receiver = call.func.value
+    receiver, method = call.func.value, call.func.attr
     if not isinstance(receiver, ast.Name) or receiver.id in LOGGER_RECEIVERS:
         return None
+    if (method in _NOT_SETTLING or ASYNC_TWINS.get(method, method) in _NOT_SETTLING or method.startswith("assert")
+            or method.startswith("get_") and method.endswith("_display")):
+        return None
     given: list[ast.expr | ast.keyword] = [*call.args, *call.keywords]
-    if len(given) == 1:
+    if method == "save" and len(given) == 1:
         only = given[0]
         commit = only.value if isinstance(only, ast.keyword) and only.arg == "commit" else only
         if isinstance(commit, ast.Constant) and commit.value is False:
-            return None  # form.save(commit=False): the form's instance stays unsaved
+            return None  # form.save(commit=False)
     return receiver.id
 
 
 def _settled(context: FileContext, know: SinkNames, aliases: dict[str, str],
              function: ast.FunctionDef | ast.AsyncFunctionDef,
              constructed_names: set[str]) -> dict[str, list[tuple[_Position, _Position]]]:
-    """Names of instances the function saves (``f.save()``) or hands to a call it cannot see
-    into (``g(f)``, ``x = g(f)``) in a statement of a block that runs once per call: name ->
+    """Names of instances the function saves or calls a method of (``f.save()``,
+    ``f.set_owner(u)``: :func:`_settling_receiver`), or hands to a call it cannot see into
+    (``g(f)``, ``x = g(f)``), in a statement of a block that runs once per call: name ->
     the spans (the end of that statement, the end of its block) where a flow of the name
     cannot be a finding.
 
-    The flow analysis takes what ``save()`` is called on, and what a call of an unknown
-    function is given, as saved from then on (``FunctionAnalysis.instance_call``,
-    ``escape``). A statement of a block runs on every path to the statements after it in
+    The flow analysis takes such an instance as saved from then on
+    (``FunctionAnalysis.instance_call``, ``escape``). A statement of a block runs on every path to the statements after it in
     that block; outside a loop nothing after it can make the instance unsaved again when
     the name is bound only before it in that block, and only to constructor calls (no
     list: ``f.append(Place())`` would add an unsaved element). The instance then exists
@@ -247,7 +270,7 @@ def _settled(context: FileContext, know: SinkNames, aliases: dict[str, str],
     candidates: list[tuple[str, ast.stmt, str | None, list[ast.stmt]]] = []
     for block in _once_blocks(function):
         for statement in block:
-            saved = _saved_name(statement)
+            saved = _settling_receiver(statement)
             if saved is not None:
                 if saved in constructed_names:
                     candidates.append((saved, statement, None, block))
@@ -394,6 +417,7 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
     if handed:
         roots = [tree]  # the instances come into other functions: through calls, or test parameters
     stack: list[tuple[ast.AST, int]] = [(root, id(tree)) for root in roots]
+    push = stack.append
     while stack:
         node, scope = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -455,7 +479,15 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
                 writing.add(scope)
         elif isinstance(node, (ast.Import, ast.ImportFrom)) and scope != id(tree):
             imported_inside.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
-        stack.extend((child, scope) for child in child_nodes(node))
+        # astutil.child_nodes, inline and without the leaves, in the same order
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                for item in value:
+                    if type(item) not in _LEAVES and isinstance(item, ast.AST):
+                        push((item, scope))
+            elif type(value) not in _LEAVES and isinstance(value, ast.AST):
+                push((value, scope))
 
     lines: set[int] = set()
     module_lines: set[int] = set()  # module-level bindings a flow went through (a formset class)

@@ -26,6 +26,10 @@ NON_SAVING_FUNCTIONS = frozenset({
 #: analysis and the tree screen both read this).
 LOGGER_RECEIVERS = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
 
+#: A formset's methods and attributes that only validate or read, never save its forms' instances.
+#: Any other use of the formset (``formset.forms``, iterating it, ``formset.save()``, handing it
+#: to a call) may save the instances its ``save(commit=False)`` lists: they are the forms' own.
+FORMSET_READS = frozenset({"is_valid", "errors", "non_form_errors", "total_error_count", "is_bound", "has_changed"})
 
 #: A ModelForm whose classes define one of these may be handed an existing row: the flow
 #: analysis follows no instance of it (``FunctionAnalysis.construct_form``, which reads this too).
