@@ -415,3 +415,23 @@ def test_oto005_template_screen_matches_the_same_templates(tmp_path: Path) -> No
     assert sum(reference.search(text) is not None for text in texts) > 10
     for text in texts:
         assert (view.template_pattern.search(text) is None) == (reference.search(text) is None), text
+
+
+# -- OTO003's model calls: an alternation of the names when they are few, else first letters --
+
+_CALL_TEXTS = [
+    "x = PlaceForm(a)\nclass Place(models.Model):\n    p = Place (1); MyPlace(2); Place_(3)\n",
+    "Restaurant(place=Place())\nRestaurantX(1)\n_Place(2)\n1Place(3)\nplace(4)\n",
+    "class PlaceForm(forms.ModelForm): pass\nPlaceFormSet(x)\nPlaceFactory.build()\n", "Place", "",
+]
+
+
+@pytest.mark.parametrize("text", _CALL_TEXTS + [textwrap.dedent(case.code) for code, case in
+                                                (p.values for p in rule_cases("VALID", "INVALID")) if code == "OTO003"])
+def test_oto003_model_calls_are_found_the_same_either_way(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = sys.modules[all_rules()["OTO003"].screen.__module__]
+    names = {"Place", "PlaceForm", "PlaceFactory", "Restaurant", "Waiter", "Article", "Tag", "Author", "Book"}
+    monkeypatch.setattr(screen, "_FEW_NAMES", 0)
+    by_first_letters = screen._model_calls(text, names)
+    monkeypatch.setattr(screen, "_FEW_NAMES", 10**6)
+    assert screen._model_calls(text, names) == by_first_letters

@@ -56,17 +56,33 @@ def _calls_starting_with(first_letters: str) -> re.Pattern[str]:
     return re.compile(f"([{re.escape(first_letters)}][A-Za-z0-9_]*)\\s*\\(")
 
 
+#: Up to this many names, one alternation of them finds the candidates (a quarter faster on
+#: Django's package, 15 names); beyond, it costs more than stopping at their first letters
+#: (three times as much on tendenci, 373 names).
+_FEW_NAMES = 32
+
+
+@functools.lru_cache(maxsize=32)
+def _calls_of(names: frozenset[str]) -> re.Pattern[str]:
+    # the longest first, so that a name is not taken for its prefix (``PlaceForm(``, ``Place``)
+    return re.compile("(" + "|".join(re.escape(name) for name in sorted(names, key=lambda n: (-len(n), n))) + ")\\s*\\(")
+
+
 def _model_calls(text: str, names: Collection[str]) -> dict[str, list[int]]:
     """Where *text* calls each of *names* (``Place(``, not ``class Place(``): name -> offsets,
     for the names it calls at all.
 
-    One regex that only stops at the names' first letters finds candidates (five times
-    faster than matching every identifier); a candidate found inside a longer name
-    (``MyPlace(``) or only in a class statement is then dropped by :func:`_call_offsets`.
+    One regex finds candidates: an alternation of the names when they are few, else one that
+    only stops at the names' first letters (five times faster than matching every
+    identifier); a candidate found inside a longer name (``MyPlace(``) or only in a class
+    statement is then dropped by :func:`_call_offsets`.
     """
     if not names:
         return {}
-    candidates = set(_calls_starting_with("".join(sorted({name[0] for name in names}))).findall(text))
+    if len(names) <= _FEW_NAMES:
+        candidates = set(_calls_of(frozenset(names)).findall(text))
+    else:
+        candidates = set(_calls_starting_with("".join(sorted({name[0] for name in names}))).findall(text))
     calls = {name: list(_call_offsets(text, name)) for name in candidates.intersection(names)}
     if "build" in text:  # factories and model_bakery build without a call of the name
         for match in _BUILD.finditer(text):
