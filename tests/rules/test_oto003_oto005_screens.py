@@ -72,7 +72,7 @@ _FILES = {
 }
 _HEAD = ("from django.db.models import Q\nfrom places import models as place_models\n"
          "from places.forms import PlaceForm, TicketPlaceForm\n"
-         "from places.models import Place, Restaurant\nfrom signals import done, register\n\n\n")
+         "from places.models import Article, Author, Book, Place, Restaurant, Tag\nfrom signals import done, register\n\n\n")
 
 #: (what, function, how many OTO003 findings the flow analysis reports): each must pass the screens.
 REPORTED = [
@@ -165,6 +165,42 @@ REPORTED = [
             place = form.save(commit=False)
             Restaurant.objects.create(place=place)
         """, 1),
+    ("saved in a branch, attached after it", """
+        def f(flag):
+            a = Author(name="a")
+            if flag:
+                a.save()
+            Book.objects.create(author=a)
+        """, 1),
+    ("saved in a loop, attached after it", """
+        def f(names):
+            a = Author(name="a")
+            for name in names:
+                a.save()
+            Book.objects.create(author=a)
+        """, 1),
+    ("saved by a name the flow analysis reads as a logger", """
+        def f():
+            log = Author(name="a")
+            log.save()
+            Book.objects.create(author=log)
+        """, 1),
+    ("validated with Django's own method, then attached", """
+        def f():
+            a = Author(name="a")
+            a.full_clean()
+            Book.objects.create(author=a)
+        """, 1),
+    ("a related manager of an unsaved instance", """
+        def f():
+            a = Author(name="a")
+            a.book_set.create(title="x")
+        """, 1),
+    ("a many-to-many manager of an unsaved instance", """
+        def f():
+            article = Article()
+            article.tags.add(Tag.objects.get(pk=1))
+        """, 1),
 ]
 
 #: Functions whose flows the flow analysis cannot report (django-helpdesk's shapes): never parsed.
@@ -220,6 +256,49 @@ NOT_REPORTED = [
             if flag:
                 Restaurant.objects.create(place=p)
             p.restaurant = Restaurant.objects.get(pk=1)
+        """),
+    ("built, saved, then attached, in a branch", """
+        def f(flag):
+            if flag:
+                a = Author(name="a")
+                a.save()
+                Book.objects.create(author=a)
+        """),
+    ("built, saved, then attached, in a with block", """
+        def f(path):
+            with open(path) as stream:
+                a = Author(name=stream.read())
+                a.save(update_fields=None)
+                b = Book.objects.get(pk=1)
+                b.author = a
+                b.save()
+        """),
+    ("built, handed on, then attached, in a handler", """
+        def f():
+            try:
+                pass
+            except ValueError:
+                a = Author(name="a")
+                register(a)
+                Book.objects.create(author=a)
+        """),
+    ("built, given to a method of its own, then attached, in a branch", """
+        def f(flag, user):
+            if flag:
+                a = Author(name="a")
+                created = a.set_owner(user)
+                Book.objects.create(author=a, title=created)
+        """),
+    ("an attribute named like a relation to the instance's model, read", """
+        def f():
+            a = Author(name="x")
+            return a.author.name, Book.objects.count()
+        """),
+    ("a method of an attribute named like a relation to the instance's model", """
+        def f(upload):
+            a = Author(name="x")
+            a.author.save("name", upload)
+            return a
         """),
 ]
 
@@ -336,3 +415,23 @@ def test_oto005_template_screen_matches_the_same_templates(tmp_path: Path) -> No
     assert sum(reference.search(text) is not None for text in texts) > 10
     for text in texts:
         assert (view.template_pattern.search(text) is None) == (reference.search(text) is None), text
+
+
+# -- OTO003's model calls: an alternation of the names when they are few, else first letters --
+
+_CALL_TEXTS = [
+    "x = PlaceForm(a)\nclass Place(models.Model):\n    p = Place (1); MyPlace(2); Place_(3)\n",
+    "Restaurant(place=Place())\nRestaurantX(1)\n_Place(2)\n1Place(3)\nplace(4)\n",
+    "class PlaceForm(forms.ModelForm): pass\nPlaceFormSet(x)\nPlaceFactory.build()\n", "Place", "",
+]
+
+
+@pytest.mark.parametrize("text", _CALL_TEXTS + [textwrap.dedent(case.code) for code, case in
+                                                (p.values for p in rule_cases("VALID", "INVALID")) if code == "OTO003"])
+def test_oto003_model_calls_are_found_the_same_either_way(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = sys.modules[all_rules()["OTO003"].screen.__module__]
+    names = {"Place", "PlaceForm", "PlaceFactory", "Restaurant", "Waiter", "Article", "Tag", "Author", "Book"}
+    monkeypatch.setattr(screen, "_FEW_NAMES", 0)
+    by_first_letters = screen._model_calls(text, names)
+    monkeypatch.setattr(screen, "_FEW_NAMES", 10**6)
+    assert screen._model_calls(text, names) == by_first_letters

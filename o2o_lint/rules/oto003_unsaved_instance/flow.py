@@ -47,7 +47,12 @@ from o2o_lint.django_api import (
 )
 from o2o_lint.index.django import DjangoModels, Manager, MetaModelClass, Relation
 from o2o_lint.index.model import ModelInfo, RelationKind
-from o2o_lint.rules.oto003_unsaved_instance.sinks import FORM_DRIVERS, NON_SAVING_FUNCTIONS
+from o2o_lint.rules.oto003_unsaved_instance.sinks import (
+    FORM_DRIVERS,
+    FORMSET_READS,
+    LOGGER_RECEIVERS,
+    NON_SAVING_FUNCTIONS,
+)
 
 # ---------------------------------------------------------------------------------------
 # Vocabulary.
@@ -58,8 +63,6 @@ NONE = -1  # the object id of ``None`` bound to a local name (``group = None``)
 UNKNOWN_SET = frozenset({UNKNOWN})
 NOTHING: frozenset[int] = frozenset()
 
-#: Functions that look at their arguments without saving them.
-LOGGER_RECEIVERS = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
 #: Context managers under which the error is expected (Django's own tests, pytest).
 EXPECTING_CONTEXTS = frozenset({
     "raises", "warns", "deprecated_call", "assertRaises", "assertRaisesMessage", "assertRaisesRegex",
@@ -76,10 +79,6 @@ FORMSET_FACTORIES = {
 }
 #: What saves a formset's new objects, for the message.
 FORMSET_REMEDY = "save each new object (`obj.save()`) before it is attached or looked up"
-#: A formset's methods and attributes that only validate or read, never save its forms' instances.
-#: Any other use of the formset (``formset.forms``, iterating it, ``formset.save()``, handing it
-#: to a call) may save the instances its ``save(commit=False)`` lists: they are the forms' own.
-FORMSET_READS = frozenset({"is_valid", "errors", "non_form_errors", "total_error_count", "is_bound", "has_changed"})
 _CONSTANTS = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
 #: Loops nested deeper than this are analysed in one pass (no fixed point).
 MAX_LOOP_DEPTH = 5
@@ -486,7 +485,10 @@ class FunctionAnalysis:
         self.site = Site(None, None, 0, 0)
         self.reported: set[int] = set()
         self._call_of: dict[int, cst.Call] = {}
-        self.rebound: set[str] = set()
+        #: the body :meth:`run` runs, and the names it rebinds: computed on the first question
+        #: (few functions ask one), since the walk costs as much as the body's analysis
+        self._body: Sequence[cst.CSTNode] = ()
+        self._rebound: set[str] | None = None
         self._form_instance: dict[int, int] = {}  # form oid -> the oid of the instance it builds
         self._form_methods: dict[int, frozenset[str]] = {}  # form oid -> methods its classes define
         self._batch_item: dict[int, int] = {}  # list oid of a build_batch() -> the oid of its elements
@@ -528,8 +530,15 @@ class FunctionAnalysis:
 
     def run(self, body: Sequence[cst.BaseStatement], block: object, state: State | None = None) -> State | None:
         """Run a body; the state at its end (None: every path returns or raises)."""
-        self.rebound = _rebound_names(body)
+        self._body, self._rebound = body, None
         return self.run_block(body, state or State(), block)
+
+    @property
+    def rebound(self) -> set[str]:
+        """Every name a statement of the body being run binds (:func:`_rebound_names`)."""
+        if self._rebound is None:
+            self._rebound = _rebound_names(self._body)
+        return self._rebound
 
     def _names_used_in(self, node: cst.CSTNode) -> set[str]:
         found = self.used_names.get(id(node))

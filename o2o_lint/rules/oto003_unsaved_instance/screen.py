@@ -13,10 +13,15 @@ import functools
 import re
 from collections.abc import Collection, Iterator
 
-from o2o_lint.astutil import child_nodes
+from o2o_lint.django_api import ASYNC_TWINS, MODEL_FORM_NON_SAVING, NON_SAVING_METHODS
 from o2o_lint.focus import Statements
 from o2o_lint.rules.base import FileContext, Fixability, Rule, TreeScreen
-from o2o_lint.rules.oto003_unsaved_instance.sinks import NON_SAVING_FUNCTIONS, SinkNames
+from o2o_lint.rules.oto003_unsaved_instance.sinks import (
+    FORMSET_READS,
+    LOGGER_RECEIVERS,
+    NON_SAVING_FUNCTIONS,
+    SinkNames,
+)
 from o2o_lint.sourcefile import line_numbers
 
 #: Save points and manager uses: a file spelling none of them cannot hold a finding.
@@ -51,17 +56,33 @@ def _calls_starting_with(first_letters: str) -> re.Pattern[str]:
     return re.compile(f"([{re.escape(first_letters)}][A-Za-z0-9_]*)\\s*\\(")
 
 
+#: Up to this many names, one alternation of them finds the candidates (a quarter faster on
+#: Django's package, 15 names); beyond, it costs more than stopping at their first letters
+#: (three times as much on tendenci, 373 names).
+_FEW_NAMES = 32
+
+
+@functools.lru_cache(maxsize=32)
+def _calls_of(names: frozenset[str]) -> re.Pattern[str]:
+    # the longest first, so that a name is not taken for its prefix (``PlaceForm(``, ``Place``)
+    return re.compile("(" + "|".join(re.escape(name) for name in sorted(names, key=lambda n: (-len(n), n))) + ")\\s*\\(")
+
+
 def _model_calls(text: str, names: Collection[str]) -> dict[str, list[int]]:
     """Where *text* calls each of *names* (``Place(``, not ``class Place(``): name -> offsets,
     for the names it calls at all.
 
-    One regex that only stops at the names' first letters finds candidates (five times
-    faster than matching every identifier); a candidate found inside a longer name
-    (``MyPlace(``) or only in a class statement is then dropped by :func:`_call_offsets`.
+    One regex finds candidates: an alternation of the names when they are few, else one that
+    only stops at the names' first letters (five times faster than matching every
+    identifier); a candidate found inside a longer name (``MyPlace(``) or only in a class
+    statement is then dropped by :func:`_call_offsets`.
     """
     if not names:
         return {}
-    candidates = set(_calls_starting_with("".join(sorted({name[0] for name in names}))).findall(text))
+    if len(names) <= _FEW_NAMES:
+        candidates = set(_calls_of(frozenset(names)).findall(text))
+    else:
+        candidates = set(_calls_starting_with("".join(sorted({name[0] for name in names}))).findall(text))
     calls = {name: list(_call_offsets(text, name)) for name in candidates.intersection(names)}
     if "build" in text:  # factories and model_bakery build without a call of the name
         for match in _BUILD.finditer(text):
@@ -161,19 +182,125 @@ def _constructing_functions(context: FileContext, tree: ast.Module, know: SinkNa
     return members  # type: ignore[return-value]
 
 
-def _handed_on(context: FileContext, know: SinkNames, aliases: dict[str, str],
-               function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple[int, int]]:
-    """Names of instances the function hands to a call it cannot see into, in a statement of
-    its own body (``g(f)``, ``x = g(f)``): name -> where that statement ends.
+#: Nodes the tree screen's walk has nothing to read in, nor under: names (their parents are
+#: read), constants, contexts, operators, imported names.
+_LEAVES = frozenset({
+    ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias, ast.Pass, ast.Break, ast.Continue,
+    ast.Global, ast.Nonlocal,
+    *(kind for base in (ast.operator, ast.unaryop, ast.cmpop, ast.boolop) for kind in base.__subclasses__()),
+})
+#: What a block of a function runs once per call at most: not a loop's body (nor its ``else``)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_TRY = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))  # TryStar: Python 3.11+
+#: Where ends (start of the block, end of the block) are compared: (line, column)
+_Position = tuple[int, int]
 
-    The flow analysis takes what a call of an unknown function is given as saved from then
-    on (``FunctionAnalysis.escape``). A statement of the body runs on every path to the
-    statements after it, and nothing after it can make the instance unsaved again when the
-    name is bound only before it, and only to constructor calls (no list: ``f.append(Place())``
-    would add an unsaved element): a flow of that name after the statement cannot be a finding.
+
+def _once_blocks(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[list[ast.stmt]]:
+    """The statement lists of *function* that run at most once per call: its body, and the
+    blocks of its ``if``, ``with``, ``try`` and ``match`` statements, not inside a loop nor a
+    nested function or class."""
+    stack = [function.body]
+    while stack:
+        block = stack.pop()
+        yield block
+        for statement in block:
+            if isinstance(statement, ast.If):
+                stack.extend((statement.body, statement.orelse))
+            elif isinstance(statement, (ast.With, ast.AsyncWith)):
+                stack.append(statement.body)
+            elif isinstance(statement, _TRY):
+                stack.extend((statement.body, statement.orelse, statement.finalbody))  # type: ignore[attr-defined]
+                stack.extend(handler.body for handler in statement.handlers)  # type: ignore[attr-defined]
+            elif isinstance(statement, ast.Match):
+                stack.extend(case.body for case in statement.cases)
+
+
+#: Methods after whose call on an instance (or a form, a formset) the flow analysis may still
+#: take it as unsaved: Django's own that only read or check (``NON_SAVING_METHODS``,
+#: ``MODEL_FORM_NON_SAVING``, ``FORMSET_READS``), a list's, an assertion's, and
+#: ``get_<field>_display``. Any other method saves it or may (``FunctionAnalysis.instance_call``,
+#: ``form_call``, ``escape``); ``save(commit=False)`` is read apart.
+_NOT_SETTLING = NON_SAVING_METHODS | MODEL_FORM_NON_SAVING | FORMSET_READS | {"append", "extend", "insert"}
+
+
+def _settling_receiver(statement: ast.stmt) -> str | None:
+    """``x.save()``, ``y = x.save_invoice()``: a method called on a name as a statement (or
+    as the value it assigns), after which the flow analysis takes what the name holds as
+    saved: the name. Not a logger's (``log.save()`` saves nothing there), nor a method of
+    :data:`_NOT_SETTLING`, nor ``save(commit=False)`` (a form's instance stays unsaved)."""
+    call = statement.value if isinstance(statement, (ast.Expr, ast.Assign)) else None
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+        return None
+    receiver, method = call.func.value, call.func.attr
+    if not isinstance(receiver, ast.Name) or receiver.id in LOGGER_RECEIVERS:
+        return None
+    if (method in _NOT_SETTLING or ASYNC_TWINS.get(method, method) in _NOT_SETTLING or method.startswith("assert")
+            or method.startswith("get_") and method.endswith("_display")):
+        return None
+    given: list[ast.expr | ast.keyword] = [*call.args, *call.keywords]
+    if method == "save" and len(given) == 1:
+        only = given[0]
+        commit = only.value if isinstance(only, ast.keyword) and only.arg == "commit" else only
+        if isinstance(commit, ast.Constant) and commit.value is False:
+            return None  # form.save(commit=False)
+    return receiver.id
+
+
+def _settled(context: FileContext, know: SinkNames, aliases: dict[str, str],
+             function: ast.FunctionDef | ast.AsyncFunctionDef,
+             constructed_names: set[str]) -> dict[str, list[tuple[_Position, _Position]]]:
+    """Names of instances the function saves or calls a method of (``f.save()``,
+    ``f.set_owner(u)``: :func:`_settling_receiver`), or hands to a call it cannot see into
+    (``g(f)``, ``x = g(f)``), in a statement of a block that runs once per call: name ->
+    the spans (the end of that statement, the end of its block) where a flow of the name
+    cannot be a finding.
+
+    The flow analysis takes such an instance as saved from then on
+    (``FunctionAnalysis.instance_call``, ``escape``). A statement of a block runs on every path to the statements after it in
+    that block; outside a loop nothing after it can make the instance unsaved again when
+    the name is bound only before it in that block, and only to constructor calls (no
+    list: ``f.append(Place())`` would add an unsaved element). The instance then exists
+    only on the paths through the statement, where it is saved: the relations a flow of
+    it sets after the statement never join a state where it is unsaved (an ``if``'s other
+    branch, a ``try``'s handlers start before the block). *constructed_names*: the names
+    the file binds to a constructor call anywhere; no other name can qualify.
     """
+    def handed_over(statement: ast.stmt) -> tuple[str, ...]:
+        call = statement.value if isinstance(statement, (ast.Expr, ast.Assign)) else None
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+            return ()
+        callee = call.func.id
+        if callee in NON_SAVING_FUNCTIONS or callee.startswith("assert") or callee in know.names or callee in aliases:
+            return ()
+        given = [a for a in call.args if isinstance(a, ast.Name)] + [k.value for k in call.keywords if k.arg]
+        names = tuple(a.id for a in given if isinstance(a, ast.Name) and a.id in constructed_names)
+        if not names:
+            return ()
+        qualified = context.resolve(callee)
+        if qualified is not None and (qualified in context.index.models or qualified.endswith("formset_factory")):
+            return ()  # a model's constructor keeps what it is given; a formset factory only reads it
+        return names
+
+    # (name, the statement, callee or None for a save, the block) in blocks that run once
+    candidates: list[tuple[str, ast.stmt, str | None, list[ast.stmt]]] = []
+    for block in _once_blocks(function):
+        for statement in block:
+            saved = _settling_receiver(statement)
+            if saved is not None:
+                if saved in constructed_names:
+                    candidates.append((saved, statement, None, block))
+                continue
+            names = handed_over(statement)
+            if names:
+                callee = statement.value.func.id  # type: ignore[attr-defined]
+                candidates.extend((name, statement, callee, block) for name in names)
+    if not candidates:
+        return {}
+
     bound: dict[str, list[ast.AST]] = {}  # every place a name is bound, in any nested scope too
     pinned: set[str] = set()  # global / nonlocal names
+    constructed: set[int] = set()  # Name targets of `f = Place(...)`: an instance, never a list
     for node in ast.walk(function):
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             bound.setdefault(node.id, []).append(node)
@@ -186,43 +313,31 @@ def _handed_on(context: FileContext, know: SinkNames, aliases: dict[str, str],
         elif node is not function and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound.setdefault(node.name, []).append(function)
         else:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                func = node.value.func
+                called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+                if called is not None and (called in know.names or called in aliases) \
+                        and called not in ("build", "build_batch", "prepare"):
+                    constructed.update(id(target) for target in node.targets if isinstance(target, ast.Name))
             for attribute in ("name", "rest"):  # except ... as e, match patterns
                 name = getattr(node, attribute, None)
-                if isinstance(name, str) and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if isinstance(name, str) and node is not function:
                     bound.setdefault(name, []).append(function)
-    constructed: set[int] = set()  # Name targets of `f = Place(...)`: an instance, never a list
-    for node in ast.walk(function):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            func = node.value.func
-            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-            if called is not None and (called in know.names or called in aliases) \
-                    and called not in ("build", "build_batch", "prepare"):
-                constructed.update(id(target) for target in node.targets if isinstance(target, ast.Name))
 
-    def handed_over(statement: ast.stmt) -> tuple[str, ...]:
-        call = statement.value if isinstance(statement, (ast.Expr, ast.Assign)) else None
-        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
-            return ()
-        callee = call.func.id
-        if (callee in bound or callee in pinned or callee in NON_SAVING_FUNCTIONS or callee.startswith("assert")
-                or callee in know.names or callee in aliases):
-            return ()
-        qualified = context.resolve(callee)
-        if qualified is not None and (qualified in context.index.models or qualified.endswith("formset_factory")):
-            return ()  # a model's constructor keeps what it is given; a formset factory only reads it
-        given = [a for a in call.args if isinstance(a, ast.Name)] + [k.value for k in call.keywords if k.arg]
-        return tuple(a.id for a in given if isinstance(a, ast.Name))
-
-    found: dict[str, tuple[int, int]] = {}
-    for statement in function.body:
-        start = (statement.lineno, statement.col_offset)
-        for name in handed_over(statement):
-            places = bound.get(name, [])
-            if name in found or name in pinned or not places or not all(
-                    id(place) in constructed and (place.lineno, place.col_offset) < start  # type: ignore[attr-defined]
-                    for place in places):
-                continue
-            found[name] = (statement.end_lineno, statement.end_col_offset)  # type: ignore[assignment]
+    found: dict[str, list[tuple[_Position, _Position]]] = {}
+    for name, statement, callee, block in candidates:
+        if callee is not None and (callee in bound or callee in pinned):
+            continue  # a local function: the flow analysis sees into it
+        places = bound.get(name, [])
+        first: _Position = (block[0].lineno, block[0].col_offset)
+        start: _Position = (statement.lineno, statement.col_offset)
+        if name in pinned or not places or not all(
+                id(place) in constructed and first <= (place.lineno, place.col_offset) < start  # type: ignore[attr-defined]
+                for place in places):
+            continue
+        last = block[-1]
+        found.setdefault(name, []).append(
+            ((statement.end_lineno, statement.end_col_offset), (last.end_lineno, last.end_col_offset)))  # type: ignore[arg-type]
     return found
 
 
@@ -303,13 +418,14 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
         return not any(keyword.arg is None or keyword.arg == "instance" for keyword in node.keywords)
 
     # per scope: name -> value expressions bound to it; (sink names, value, the call whose
-    # keyword it is) flows
+    # keyword it is, whether the names are attributes read on the value) flows
     bindings: dict[int, dict[str, list[ast.AST]]] = {}
-    flows: dict[int, list[tuple[frozenset[str], ast.AST, ast.Call | None]]] = {}
+    flows: dict[int, list[tuple[frozenset[str], ast.AST, ast.Call | None, bool]]] = {}
     defaults: set[int] = set()  # the dicts given as ``defaults=`` / ``create_defaults=``
     imported_inside: set[str] = set()  # names imported in a function: flow.py resolves them apart
     writing: set[int] = set()  # scopes spelling a save, a bulk write or an `_id` read
     scope_nodes: dict[int, ast.AST] = {id(tree): tree}
+    constructed_names: set[str] = set()  # names bound to a constructor call (`f = Place(...)`)
     roots = _constructing_functions(context, tree, know, aliases)
     local_handed: dict[str, ast.AST] = {}  # the functions of this file among them
     handed = _handed_over(context, know, roots, local_handed)
@@ -317,6 +433,7 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
     if handed:
         roots = [tree]  # the instances come into other functions: through calls, or test parameters
     stack: list[tuple[ast.AST, int]] = [(root, id(tree)) for root in roots]
+    push = stack.append
     while stack:
         node, scope = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -324,6 +441,11 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
             scope_nodes[scope] = node
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                func = node.value.func
+                called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+                if called is not None and (called in know.names or called in aliases):
+                    constructed_names.update(target.id for target in targets if isinstance(target, ast.Name))
             for target in targets:
                 if isinstance(target, (ast.Tuple, ast.List)):
                     # flow.py pairs `a, b = x, y` up; any other unpacking forgets the names and
@@ -341,38 +463,47 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
                         bindings.setdefault(scope, {}).setdefault(element.id, []).append(value)
                     elif isinstance(element, ast.Attribute):
                         # r.place = p, and p.restaurant = r (the reverse one-to-one setter)
-                        flows.setdefault(scope, []).append((frozenset({element.attr}), value, None))
+                        flows.setdefault(scope, []).append((frozenset({element.attr}), value, None, False))
                         if element.attr in know.reverse_one_to_one:
-                            flows.setdefault(scope, []).append((frozenset({element.attr}), element.value, None))
+                            flows.setdefault(scope, []).append((frozenset({element.attr}), element.value, None, False))
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(node.target, ast.Name):
             bindings.setdefault(scope, {}).setdefault(node.target.id, []).append(node.iter)
         elif isinstance(node, ast.Call):
             for keyword in node.keywords:
                 if keyword.arg:
-                    flows.setdefault(scope, []).append((frozenset(keyword.arg.split("__")), keyword.value, node))
+                    flows.setdefault(scope, []).append((frozenset(keyword.arg.split("__")), keyword.value, node, False))
                     if keyword.arg in ("defaults", "create_defaults"):
                         defaults.add(id(keyword.value))
             func = node.func
             if isinstance(func, ast.Attribute):
                 if isinstance(func.value, ast.Attribute):  # article.tags.add(tag)
                     for argument in node.args:
-                        flows.setdefault(scope, []).append((frozenset({func.value.attr}), argument, None))
-                # p.waiter_set.create() / Restaurant(...).save(): the receiver itself
+                        flows.setdefault(scope, []).append((frozenset({func.value.attr}), argument, None, False))
+                # p.waiter_set.create() / Restaurant(...).waiter_set.create(): the receiver itself
                 receiver = func.value.value if isinstance(func.value, ast.Attribute) else None
                 if receiver is not None:
-                    flows.setdefault(scope, []).append((frozenset({func.value.attr}), receiver, None))
+                    flows.setdefault(scope, []).append(
+                        (frozenset({func.value.attr}), receiver, None, not func.value.attr.endswith("_id")))
         elif isinstance(node, ast.Dict):
             if id(node) in defaults:  # the only dict whose keys the flow analysis reads as relations
                 for key, value in zip(node.keys, node.values):
                     if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                        flows.setdefault(scope, []).append((frozenset({key.value}), value, None))
+                        flows.setdefault(scope, []).append((frozenset({key.value}), value, None, False))
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-            flows.setdefault(scope, []).append((frozenset({node.attr}), node.value, None))
+            flows.setdefault(scope, []).append((frozenset({node.attr}), node.value, None, not node.attr.endswith("_id")))
             if node.attr in _OWNER_WRITES or node.attr.endswith("_id"):
                 writing.add(scope)
         elif isinstance(node, (ast.Import, ast.ImportFrom)) and scope != id(tree):
             imported_inside.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
-        stack.extend((child, scope) for child in child_nodes(node))
+        # astutil.child_nodes, inline and without the leaves, in the same order
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                for item in value:
+                    if type(item) not in _LEAVES and isinstance(item, ast.AST):
+                        push((item, scope))
+            elif type(value) not in _LEAVES and isinstance(value, ast.AST):
+                push((value, scope))
 
     lines: set[int] = set()
     module_lines: set[int] = set()  # module-level bindings a flow went through (a formset class)
@@ -409,14 +540,15 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
         in_function = scope != id(tree)
         saves = scope in writing
         scope_node = scope_nodes[scope]
-        handed_on = _handed_on(context, know, aliases, scope_node) \
-            if isinstance(scope_node, (ast.FunctionDef, ast.AsyncFunctionDef)) else {}
+        settled = _settled(context, know, aliases, scope_node, constructed_names) \
+            if isinstance(scope_node, (ast.FunctionDef, ast.AsyncFunctionDef)) and constructed_names else {}
 
         def may_reach(value: ast.AST, call: ast.Call | None) -> bool:
             if call is not None and in_function and not takes_relations(call, saves):
                 return False
-            if isinstance(value, ast.Name) and value.id in handed_on:
-                return (value.lineno, value.col_offset) < handed_on[value.id]  # type: ignore[attr-defined]
+            if isinstance(value, ast.Name) and value.id in settled:
+                where = (value.lineno, value.col_offset)
+                return not any(after <= where < end for after, end in settled[value.id])
             return True
 
         def models_of(value: ast.AST, seen: frozenset[str] = frozenset()) -> frozenset[str]:
@@ -463,8 +595,8 @@ def tree_screen(context: FileContext, tree: ast.Module) -> TreeScreen:
             return frozenset()
 
         if any(
-            not sinks.isdisjoint(know.sink_names(model))
-            for sinks, value, call in scope_flows if may_reach(value, call)
+            not sinks.isdisjoint(know.manager_names(model) if reads_attribute else know.sink_names(model))
+            for sinks, value, call, reads_attribute in scope_flows if may_reach(value, call)
             for model_name in models_of(value)
             for model in know.models_named(model_name)
         ):

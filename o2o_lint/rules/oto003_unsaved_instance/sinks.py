@@ -22,6 +22,14 @@ NON_SAVING_FUNCTIONS = frozenset({
     "dict", "int", "float",
 }) | QUERY_EXPRESSIONS
 
+#: Receivers whose methods only log what they are given: ``log.save()`` saves nothing (the flow
+#: analysis and the tree screen both read this).
+LOGGER_RECEIVERS = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
+
+#: A formset's methods and attributes that only validate or read, never save its forms' instances.
+#: Any other use of the formset (``formset.forms``, iterating it, ``formset.save()``, handing it
+#: to a call) may save the instances its ``save(commit=False)`` lists: they are the forms' own.
+FORMSET_READS = frozenset({"is_valid", "errors", "non_form_errors", "total_error_count", "is_bound", "has_changed"})
 
 #: A ModelForm whose classes define one of these may be handed an existing row: the flow
 #: analysis follows no instance of it (``FunctionAnalysis.construct_form``, which reads this too).
@@ -45,6 +53,7 @@ class SinkNames:
         self._sinks_by_target: dict[str, set[str]] | None = None
         self._generic_keys: frozenset[str] = frozenset()
         self._sinks: dict[str, frozenset[str]] = {}
+        self._managers: dict[str, frozenset[str]] = {}
         # What the tree screen needs to tell the flow analysis's save points from other code
         #: every reverse one-to-one accessor: ``place.restaurant = r`` attaches ``place`` to ``r``
         self.reverse_one_to_one = frozenset(
@@ -119,6 +128,16 @@ class SinkNames:
                 if called:
                     fixtures[statement.name] = frozenset(called)
         return fixtures
+
+    def manager_names(self, model: ModelInfo) -> frozenset[str]:
+        """The related managers of a *model* instance (``place.waiter_set``, ``article.tags``):
+        of the names read as attributes of an instance (``x.<name>``), the only ones through
+        which the flow analysis follows the instance itself (``FunctionAnalysis.eval_attribute``
+        reads any other attribute as the relation set under that name, or as nothing)."""
+        cached = self._managers.get(model.qualname)
+        if cached is None:
+            cached = self._managers[model.qualname] = frozenset(self.django.managers(model))
+        return cached
 
     def sink_names(self, model: ModelInfo) -> frozenset[str]:
         """Names through which an unsaved *model* instance can reach a save point.
