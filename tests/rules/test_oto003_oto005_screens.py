@@ -435,3 +435,68 @@ def test_oto003_model_calls_are_found_the_same_either_way(text: str, monkeypatch
     by_first_letters = screen._model_calls(text, names)
     monkeypatch.setattr(screen, "_FEW_NAMES", 10**6)
     assert screen._model_calls(text, names) == by_first_letters
+
+
+_OTO005_MODELS = textwrap.dedent("""\
+    from django.db import models
+
+
+    class Place(models.Model):
+        name = models.CharField(max_length=50)
+
+
+    class Restaurant(models.Model):
+        place = models.OneToOneField(Place, models.CASCADE)
+        serves = models.BooleanField(default=False)
+    """)
+
+#: (what, views.py, whether OTO005's text screen lets it through): every snippet let through
+#: is reported, with the same findings as with the screens forced open; a snippet ruled out
+#: is never parsed by LibCST.
+_OTO005_TEXTS = [
+    ("manager method", "def f(r: Restaurant):\n    return r.place.all()\n", True),
+    ("method after a closing bracket", "def f(r: Restaurant):\n    return (r.place).count()\n", True),
+    ("method on the next line", "def f(r: Restaurant):\n    return (r.place  # here\n            .first())\n", True),
+    ("method across a continuation", "def f(r: Restaurant):\n    return r.place \\\n        .exists()\n", True),
+    ("method on getattr", "def f(r: Restaurant):\n    return getattr(r, 'place').filter(name='x')\n", True),
+    ("async method", "async def f(r: Restaurant):\n    return await r.place.afirst()\n", True),
+    ("for iterable", "def f(r: Restaurant):\n    for p in r.place:\n        print(p)\n", True),
+    ("comprehension iterable", "def f(r: Restaurant):\n    return [p for p in r.place]\n", True),
+    ("comprehension with a condition", "def f(r: Restaurant):\n    return [p for p in r.place if p]\n", True),
+    ("generator argument", "def f(r: Restaurant):\n    return sum(1 for p in r.place)\n", True),
+    ("set name", "def f(p: Place):\n    return p.restaurant_set.all()\n", True),
+    ("serializer source, many", (
+        "from rest_framework import serializers\n\n\nclass S(serializers.ModelSerializer):\n"
+        "    places = serializers.StringRelatedField(source='place', many=True)\n\n"
+        "    class Meta:\n        model = Restaurant\n        fields = ['places']\n"), True),
+    ("set name in a lookup", "def f():\n    return Restaurant.objects.prefetch_related('place__restaurant_set')\n", True),
+    ("lookup", "def f():\n    return Restaurant.objects.values('owner__place').count()\n", False),
+    ("non-ASCII method name", "def f(r: Restaurant):\n    return r.place.\uff41ll()\n", True),
+    ("attribute of the object", "def f(r: Restaurant):\n    return r.place.name\n", False),
+    ("keyword argument", "def f(p: Place):\n    return Restaurant.objects.create(place=p, serves=True)\n", False),
+    ("assignment", "def f(r: Restaurant, p: Place):\n    r.place = p\n    r.save()\n", False),
+    ("model delete", "def f(r: Restaurant):\n    r.place.delete()\n", False),
+    ("string", "def f(r: Restaurant):\n    return {'place': r.pk}\n", False),
+    ("method-like prefix", "def f(r: Restaurant):\n    return r.place.all_names\n", False),
+    ("for over another attribute", "def f(r: Restaurant):\n    for x in r.place.name:\n        print(x)\n", False),
+]
+
+
+@pytest.mark.parametrize(("what", "views", "passes"), _OTO005_TEXTS, ids=[t[0].replace(" ", "-") for t in _OTO005_TEXTS])
+def test_oto005_text_screen_passes_every_manager_read(tmp_path: Path, what: str, views: str, passes: bool,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    source = "from app.models import Place, Restaurant\n\n\n" + views
+    write_project(tmp_path, {"app/models.py": _OTO005_MODELS, "app/views.py": source})
+    engine = engine_for(tmp_path, select=("OTO005",))
+    path = str(tmp_path / "app/views.py")
+    with monkeypatch.context() as recording:
+        parsed = record_libcst_parses(recording)
+        screened = engine.analyze(path, source).findings
+    assert bool(screened) is passes, what
+    if not passes:
+        assert parsed == [], what
+    with monkeypatch.context() as opened:
+        _open_screens(opened)
+        assert _described(engine.analyze(path, source).findings) == _described(screened), what
+    view = engine.index.view(_accessors_module().OneToOneAccessors)
+    assert view.may_read_as_manager(source, view.spelled(source)) is passes, what

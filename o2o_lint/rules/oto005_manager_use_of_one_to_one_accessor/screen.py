@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from functools import cached_property
 from typing import NamedTuple
 
@@ -30,6 +31,17 @@ _GUARDED = frozenset({"first", "last"})
 _WORD = re.compile(r"\w+")
 #: Up to this many spellings, :meth:`OneToOneAccessors.spelled` searches the text for each.
 _FEW_SPELLINGS = 64
+#: What may stand between a name and what follows it in the same expression: whitespace,
+#: line continuations, comments, closing brackets (``(x.acc).all()``).
+_BETWEEN = r"(?:[\s)\\]|\#[^\r\n]*)*"
+#: After an accessor's name, the start of a manager method read on it (a closing quote
+#: too: ``getattr(x, "acc").all()``), as :func:`o2o_lint.index.name_reads.name_reads`
+#: finds them.
+_METHOD_AFTER = re.compile(
+    r"(?:[\s)\\'\"]|\#[^\r\n]*)*\.(?:[\s\\]|\#[^\r\n]*)*(?:%s)\b"
+    % "|".join(sorted(MANAGER_METHODS - {"delete", "adelete"}, key=lambda m: (-len(m), m))))
+#: After an accessor's name, the end of a ``for`` statement's or a comprehension's iterable.
+_ITERABLE_END = re.compile(_BETWEEN + r"(?:[:\]})]|(?:if|for|async)\b)")
 
 
 def _word_starts(text: str, word: str, *, first: bool = False) -> list[int]:
@@ -133,6 +145,30 @@ class OneToOneAccessors:
             words = _words_with(text, "__") | _words_with(text, "_ptr")
         found.update(word for word in words if ("__" in word or word.endswith("_ptr")) and pattern.search(word))
         return frozenset(found)
+
+    def may_read_as_manager(self, text: str, spelled: frozenset[str]) -> bool:
+        """Whether *text*, which spells the accessor words *spelled*, may read one as a manager
+        where :func:`_sites` looks: a ``_set`` name (alone or in a lookup), a manager method
+        read on a name (``acc.all()``, ``getattr(x, "acc").first()``), a name ending a ``for``
+        or comprehension iterable, or, in a file saying ``many``, a serializer ``source``.
+        False only when none of these can be in the ``ast``: the file needs no parse."""
+        if self._spellings is None:
+            return True
+        if any(word.endswith("_set") or "__" in word and "_set" in word for word in spelled):
+            return True  # a lookup's segment is reported only as `<accessor>_set`
+        if not text.isascii():  # identifiers are NFKC-normalized: `ａll` is `all`
+            text = unicodedata.normalize("NFKC", text)
+        serializers = "many" in text
+        for word in spelled:
+            if "__" in word and not word.endswith("_ptr"):
+                continue  # a lookup: only its segments are read, and only `_set` ones count
+            for start in _word_starts(text, word):
+                end = start + len(word)
+                if _METHOD_AFTER.match(text, end) or _ITERABLE_END.match(text, end):
+                    return True
+                if serializers and text[end:end + 1] in ("'", '"', "."):
+                    return True
+        return False
 
     def lines_spelling(self, text: str, spelled: frozenset[str]) -> list[int]:
         """The lines of *text* where the pattern matches, given what :meth:`spelled` found in it."""
@@ -416,7 +452,8 @@ class ManagerUseOfOneToOneAccessorScreen(Rule):
 
     @classmethod
     def screen(cls, context: FileContext) -> bool:
-        return bool(_spelled(context))
+        spelled = _spelled(context)
+        return bool(spelled) and context.index.view(OneToOneAccessors).may_read_as_manager(context.text, spelled)
 
     @classmethod
     def screen_tree(cls, context: FileContext, tree: ast.Module) -> bool:
