@@ -75,6 +75,22 @@ def _words_with(text: str, part: str) -> set[str]:
     return words
 
 
+def _significant_before(text: str, start: int) -> str:
+    """The character before *start*, whitespace and line continuations skipped; ``#`` when a
+    comment may stand between (the skip crossed onto a line holding a ``#``), "" at the start."""
+    index = start - 1
+    while index >= 0:
+        character = text[index]
+        if character in "\r\n":
+            line_start = max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
+            if "#" in text[line_start:index]:
+                return "#"
+        elif character not in " \t\f\\":
+            return character
+        index -= 1
+    return ""
+
+
 class Accessor(NamedTuple):
     """A one-to-one accessor of a model: the related model and how the relation is declared."""
 
@@ -163,10 +179,14 @@ class OneToOneAccessors:
             if "__" in word and not word.endswith("_ptr"):
                 continue  # a lookup: only its segments are read, and only `_set` ones count
             for start in _word_starts(text, word):
+                before = _significant_before(text, start)
+                attribute, quoted = before in ".#", before in "'\""  # `#`: a comment may hide a dot
+                if not (attribute or quoted):
+                    continue  # name_reads reads an attribute's name, or getattr's or a source's string
                 end = start + len(word)
-                if _METHOD_AFTER.match(text, end) or _ITERABLE_END.match(text, end):
+                if _METHOD_AFTER.match(text, end) or (attribute and _ITERABLE_END.match(text, end)):
                     return True
-                if serializers and text[end:end + 1] in ("'", '"', "."):
+                if serializers and quoted and text[end:end + 1] in ("'", '"', "."):
                     return True
         return False
 
