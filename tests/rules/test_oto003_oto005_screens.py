@@ -475,6 +475,8 @@ _OTO005_TEXTS = [
     ("condition on the accessor (let through, not reported)", "def f(r: Restaurant):\n    if r.place:\n        return 1\n", None),
     ("variable named like the accessor", "def f(place):\n    print(place)\n    return [place]\n", False),
     ("lambda parameter named like it", "def f(rows):\n    return sorted(rows, key=lambda place: place)\n", False),
+    ("a line of hashes after it (linear, not exponential)",
+     "def f(r: Restaurant):\n    x = r.place\n    " + "#" * 80 + "\n    # )))) ''\n    return x\n", False),
     ("non-ASCII method name", "def f(r: Restaurant):\n    return r.place.\uff41ll()\n", True),
     ("attribute of the object", "def f(r: Restaurant):\n    return r.place.name\n", False),
     ("keyword argument", "def f(p: Place):\n    return Restaurant.objects.create(place=p, serves=True)\n", False),
