@@ -81,6 +81,7 @@ class DjangoModels:
         self._reverse_o2o: dict[str, dict[str, Relation]] = {}
         self._saves_itself: dict[tuple[str, str], bool] = {}
         self._meta_model_classes: dict[frozenset[str], dict[str, MetaModelClass]] = {}
+        self._classes: dict[str, tuple[dict, list[str], ModelInfo | None]] | None = None
         self._generic_keys: dict[str, frozenset[str]] = {}
 
     def models_named(self, name: str) -> list[ModelInfo]:
@@ -299,24 +300,18 @@ class DjangoModels:
         found = self._meta_model_classes.get(bases)
         if found is not None:
             return found
-        index = self.index
-        classes: dict[str, tuple[str, dict]] = {}
-        for facts in index.modules.values():
-            for class_facts in facts["classes"]:
-                classes[f"{facts['module']}.{class_facts['name']}"] = (facts["module"], class_facts)
+        classes = self._project_classes()
         resolved: dict[str, MetaModelClass | None] = {}
 
         def resolve(qualname: str, depth: int = 0) -> MetaModelClass | None:
             if qualname in resolved:
                 return resolved[qualname]
             resolved[qualname] = None  # cycles and depth: nothing
-            module, class_facts = classes[qualname]
+            class_facts, parents, model = classes[qualname]
             if depth > 20:
                 return None
             result: MetaModelClass | None = None
-            parents = [index.resolve(module, base) or base for base in class_facts["bases"]]
             meta = class_facts.get("meta") or {}
-            model = self._meta_model(module, meta.get("model")) if "model" in meta else None
             derived = any(p in bases for p in parents)
             inherited: MetaModelClass | None = None
             for parent in parents:
@@ -324,15 +319,16 @@ class DjangoModels:
                     inherited = resolve(parent, depth + 1)
                     if inherited is not None:
                         break
-            methods = frozenset(class_facts["methods"])
-            attributes = frozenset(class_facts["attributes"])
             if inherited is not None:
-                methods |= inherited.methods
-                attributes |= inherited.attributes
                 derived = True
                 if model is None and "model" not in meta and (not class_facts.get("meta") or meta.get("bases")):
                     model = inherited.model
             if derived and model is not None and not model.abstract:
+                methods = frozenset(class_facts["methods"])
+                attributes = frozenset(class_facts["attributes"])
+                if inherited is not None:
+                    methods |= inherited.methods
+                    attributes |= inherited.attributes
                 result = MetaModelClass(qualname, class_facts["name"], model, methods, attributes)
             resolved[qualname] = result
             return result
@@ -344,6 +340,24 @@ class DjangoModels:
                 found[qualname] = result
         self._meta_model_classes[bases] = found
         return found
+
+    def _project_classes(self) -> dict[str, tuple[dict, list[str], ModelInfo | None]]:
+        """Every class of the project, by qualified name: its facts, its bases' qualified
+        names and the model its own ``Meta.model`` names; built once for every set of bases
+        :meth:`meta_model_classes` is asked about."""
+        if self._classes is None:
+            index = self.index
+            self._classes = {}
+            for facts in index.modules.values():
+                module = facts["module"]
+                for class_facts in facts["classes"]:
+                    meta = class_facts.get("meta") or {}
+                    self._classes[f"{module}.{class_facts['name']}"] = (
+                        class_facts,
+                        [index.resolve(module, base) or base for base in class_facts["bases"]],
+                        self._meta_model(module, meta.get("model")) if "model" in meta else None,
+                    )
+        return self._classes
 
     def model_named_by(self, module: str, value: object) -> ModelInfo | None:
         """The model a ``Meta.model``-like value names in *module*: a class name or "app_label.Model"."""
