@@ -20,6 +20,13 @@ from dataclasses import dataclass
 MAX_FILE_BYTES = 10 * 1024 * 1024
 #: The line ends Python's tokenizer counts (``str.splitlines`` also splits on \f, \v, \x1c...).
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: For text screens' patterns: a whole ``#`` comment. The look-ahead to the line end leaves
+#: the regex one way to match it (a line of ``#`` could otherwise be split into comments in
+#: exponentially many ways).
+COMMENT_PATTERN = r"#[^\r\n]*(?=[\r\n]|\Z)"
+#: For text screens' patterns: what may stand between two tokens of one expression
+#: (whitespace, line continuations, comments, closing brackets: ``(x.acc).all()``).
+EXPRESSION_GAP = r"(?:[\s)\\]|%s)*" % COMMENT_PATTERN
 
 
 def split_lines(text: str) -> list[str]:

@@ -51,7 +51,7 @@ from o2o_lint.django_api import (
     with_async,
 )
 from o2o_lint.index.facts import FactsExtractor
-from o2o_lint.sourcefile import line_numbers
+from o2o_lint.sourcefile import COMMENT_PATTERN, EXPRESSION_GAP, line_numbers
 
 Event = dict[str, Any]
 
@@ -1464,7 +1464,7 @@ def _candidate_lines(text: str) -> list[int]:
 #: The per-function screen (:class:`_Screen`). Its patterns allow what the tokenizer lets stand
 #: between the parts of a name or a call (spaces, line breaks, a comment, a backslash, a closing
 #: parenthesis): where a pattern fails to match, the function is walked.
-_GAP = r"(?:[\s)\\]|#[^\r\n]*(?=[\r\n]|\Z))*"
+_GAP = EXPRESSION_GAP
 #: What the screen looks at: :data:`_READ_WORDS` and :data:`_WRITE_WORDS` in one pattern. It
 #: defines the words; :func:`_screen_words` finds its matches faster (this alternation makes the
 #: regex engine try most letters of the text).
@@ -1496,9 +1496,9 @@ _WORD_CHAR = re.compile(r"\w")
 #: ``hasattr(x.y, ...)``: the last name of the receiver, when the first argument is a plain dotted name.
 _READ_RECEIVER = re.compile(r"(?:hasattr|getattr)\(\s*(?:[A-Za-z_]\w*\s*\.\s*)*([A-Za-z_]\w*)\s*,")
 #: Between ``for``/``lambda`` and its variable.
-_OPENING = r"(?:[\s(\\]|#[^\r\n]*(?=[\r\n]|\Z))*"
+_OPENING = r"(?:[\s(\\]|%s)*" % COMMENT_PATTERN
 #: After a name: what makes it a call's argument (``,`` or ``)``) or receiver (``x.method(``).
-_PASSED = r"(?:[\s\\]|#[^\r\n]*(?=[\r\n]|\Z))*(?:[,)]|\." + _GAP + r"\w+" + _GAP + r"\()"
+_PASSED = r"(?:[\s\\]|%s)*(?:[,)]|\." % COMMENT_PATTERN + _GAP + r"\w+" + _GAP + r"\()"
 #: ``Model.``: a write chain (:func:`_qs_chain`, ``custom_step``) has a class-like dotted head
 #: (a first letter ``str.isupper`` takes: ``[A-Z]`` in ASCII, any letter but ``a-z`` beyond it).
 _CLASS_DOT = re.compile(r"\b[^\W\d_a-z]\w*" + _GAP + r"\.")

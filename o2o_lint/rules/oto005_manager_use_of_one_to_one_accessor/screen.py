@@ -21,7 +21,7 @@ from o2o_lint.index.templates import (
     CONTAINER_ATTRIBUTES, JINJA2, TemplateTypes, segment_column, template_language, template_reads,
 )
 from o2o_lint.rules.base import FileContext, Fixability, Rule, TemplateContext
-from o2o_lint.sourcefile import char_column, line_numbers, split_lines
+from o2o_lint.sourcefile import COMMENT_PATTERN, EXPRESSION_GAP, char_column, line_numbers, split_lines
 from o2o_lint.syntax import parse_module
 
 #: Manager methods a model instance lacks (``Model.delete()`` / ``adelete()`` exist: run on 4.2 and 5.2).
@@ -31,20 +31,14 @@ _GUARDED = frozenset({"first", "last"})
 _WORD = re.compile(r"\w+")
 #: Up to this many spellings, :meth:`OneToOneAccessors.spelled` searches the text for each.
 _FEW_SPELLINGS = 64
-#: A whole comment: the look-ahead leaves the regex one way to match it (a line of ``#``
-#: could otherwise be split into comments in exponentially many ways).
-_COMMENT = r"\#[^\r\n]*(?=[\r\n]|\Z)"
-#: What may stand between a name and what follows it in the same expression: whitespace,
-#: line continuations, comments, closing brackets (``(x.acc).all()``).
-_BETWEEN = r"(?:[\s)\\]|%s)*" % _COMMENT
 #: After an accessor's name, the start of a manager method read on it (a closing quote
 #: too: ``getattr(x, "acc").all()``), as :func:`o2o_lint.index.name_reads.name_reads`
 #: finds them.
 _METHOD_AFTER = re.compile(
     r"(?:[\s)\\'\"]|%s)*\.(?:[\s\\]|%s)*(?:%s)\b"
-    % (_COMMENT, _COMMENT, "|".join(sorted(MANAGER_METHODS - {"delete", "adelete"}, key=lambda m: (-len(m), m)))))
+    % (COMMENT_PATTERN, COMMENT_PATTERN, "|".join(sorted(MANAGER_METHODS - {"delete", "adelete"}, key=lambda m: (-len(m), m)))))
 #: After an accessor's name, the end of a ``for`` statement's or a comprehension's iterable.
-_ITERABLE_END = re.compile(_BETWEEN + r"(?:[:\]})]|(?:if|for|async)\b)")
+_ITERABLE_END = re.compile(EXPRESSION_GAP + r"(?:[:\]})]|(?:if|for|async)\b)")
 
 
 def _word_starts(text: str, word: str, *, first: bool = False) -> list[int]:
