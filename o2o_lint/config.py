@@ -493,7 +493,7 @@ def settings_for(start: str, *, target_version: str | None = None, config_file: 
     return settings.with_overrides(**overrides, target_version=target, extra=extra), config_path
 
 
-def _git_dir_at(directory: str) -> bool:
+def git_dir_at(directory: str) -> bool:
     """A ``.git`` directory, or a ``.git`` file (a worktree's or a submodule's)."""
     return os.path.exists(os.path.join(directory, ".git"))
 
@@ -518,7 +518,7 @@ def find_project_root(path: str, override: str | None = None) -> str:
     while True:
         if current != directory and (home == current or home.startswith(current.rstrip(os.sep) + os.sep)):
             break  # at or above the home directory
-        if _git_dir_at(current):
+        if git_dir_at(current):
             return current
         if any(os.path.exists(os.path.join(current, marker)) for marker in PROJECT_MARKERS if marker != ".git"):
             outermost = current

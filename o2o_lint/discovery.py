@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from o2o_lint.config import git_dir_at
+
 
 #: Directories whose files (at any depth) Django's and Jinja2's app loaders read as
 #: templates (``APP_DIRS``): ``<app>/templates/`` and ``<app>/jinja2/`` of an app's
@@ -126,7 +128,7 @@ def _under_dot_git(root: str) -> bool:
     ``GIT_WORK_TREE`` are not passed to it."""
     directory = os.path.abspath(root)
     while True:
-        if os.path.lexists(os.path.join(directory, ".git")):
+        if git_dir_at(directory):
             return True
         parent = os.path.dirname(directory)
         if parent == directory:
