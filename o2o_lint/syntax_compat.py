@@ -423,37 +423,25 @@ def _nodes(tree: ast.AST) -> list[ast.AST]:
 
 # The statements ast rejects, read alone ------------------------------------------------
 
-#: Code outside strings: what matters is brackets, strings, comments and line breaks
-#: (a string's prefix letters are read back from the text before its quote).
-_CODE = re.compile(
-    r"""
-    (?P<skip>[^\r\n'"\#\\()\[\]{}]+)
+#: The tokens of code outside strings: what matters is brackets, strings, comments and line
+#: breaks (a string's prefix letters are read back from the text before its quote). The
+#: ``%s`` are a replacement field's extra stop and ``colon`` token.
+_CODE_TOKENS = r"""
+    (?P<skip>[^\r\n'"\#\\()\[\]{}%s]+)
     |(?P<newline>\r\n|[\r\n])
     |(?P<continuation>\\(?:\r\n|[\r\n]))
     |(?P<comment>\#[^\r\n]*)
     |(?P<quote>'''|\"\"\"|'|\")
     |(?P<open>[(\[{])
     |(?P<close>[)\]}])
+    %s
     |(?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+    """
+#: Code outside strings.
+_CODE = re.compile(_CODE_TOKENS % ("", ""), re.VERBOSE | re.DOTALL)
 #: The same in an f-string's replacement field, where a colon outside brackets starts the
 #: format spec.
-_FIELD_CODE = re.compile(
-    r"""
-    (?P<skip>[^\r\n'"\#\\()\[\]{}:]+)
-    |(?P<newline>\r\n|[\r\n])
-    |(?P<continuation>\\(?:\r\n|[\r\n]))
-    |(?P<comment>\#[^\r\n]*)
-    |(?P<quote>'''|\"\"\"|'|\")
-    |(?P<open>[(\[{])
-    |(?P<close>[)\]}])
-    |(?P<colon>:)
-    |(?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+_FIELD_CODE = re.compile(_CODE_TOKENS % (":", "|(?P<colon>:)"), re.VERBOSE | re.DOTALL)
 #: The rest of a string that has no replacement fields, after its opening quote.
 _STRING_REST = {
     "'''": re.compile(r"[^\\']*(?:(?:\\.|'(?!''))[^\\']*)*'''", re.DOTALL),
