@@ -76,6 +76,7 @@ class Project:
     def index(self) -> ProjectIndex:
         if self._index is None:
             self._index = index_from_facts(self.facts_by_path, self.settings, self._unreadable, self.facts.templates)
+            self.facts.complete(self._index)  # before any rule reads the facts it holds
         return self._index
 
     @property

@@ -171,7 +171,7 @@ def test_the_analysis_takes_the_scanned_text_only_while_the_file_is_unchanged(tm
     path = tmp_path / "models.py"
     path.write_text("x = 1\n")
     with build.keeping_sources() as kept:
-        scanned = build.scan_file((str(path), str(tmp_path), None))
+        scanned = build.scan_file((str(path), str(tmp_path), None, ()))
     assert scanned is not None and str(path) in kept
     signature, digest = scanned[0], scanned[1]
     taken = _kept_source(dict(kept), str(path), None)
@@ -180,11 +180,11 @@ def test_the_analysis_takes_the_scanned_text_only_while_the_file_is_unchanged(tm
     assert _kept_source(kept, str(path), signature) is None  # taken once
     # changed since the scan (another size): read again
     with build.keeping_sources() as kept:
-        build.scan_file((str(path), str(tmp_path), None))
+        build.scan_file((str(path), str(tmp_path), None, ()))
     path.write_text("x = 12\n")
     assert _kept_source(kept, str(path), None) is None
     # outside the block, and in a worker of a pool, nothing is kept
-    build.scan_file((str(path), str(tmp_path), None))
+    build.scan_file((str(path), str(tmp_path), None, ()))
     assert build._KEEPING is None
 
 
@@ -192,5 +192,5 @@ def test_a_file_that_does_not_parse_keeps_no_text(tmp_path: Path) -> None:
     path = tmp_path / "broken.py"
     path.write_text("def (:\n")
     with build.keeping_sources() as kept:
-        assert build.scan_file((str(path), str(tmp_path), None)) is not None
+        assert build.scan_file((str(path), str(tmp_path), None, ())) is not None
     assert kept == {}

@@ -29,7 +29,13 @@ class Company(models.Model):
 
 class Invoice(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, unique=True)
+
+
+class Badge(models.Model):
+    company = models.OneToOneField(Company, on_delete=models.CASCADE)
 """
+#: (``Badge``: a one-to-one in the models file, so that even the first, cold scan extracts
+#: every file's facts whole, and their digests compare like with like from run to run.)
 USING = "def total(company):\n    return company.invoice_set.count()\n"
 NOT_USING = "def total(company):\n    return 0\n"
 

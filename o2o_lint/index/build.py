@@ -6,17 +6,18 @@ lets a warm run skip even reading unchanged files.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import marshal
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable
 
 from o2o_lint.cache import Cache, content_hash, stat_signature
 from o2o_lint.config import Settings
 from o2o_lint.discovery import ignored_here_or_above, iter_python_files, iter_template_files, start_git_ignored
-from o2o_lint.index.facts import Facts, facts_for_tree, facts_version, remembering_packages
+from o2o_lint.index.facts import DEFERRED, Facts, complete_facts, facts_for_tree, facts_version, remembering_packages
 
 if TYPE_CHECKING:
     from o2o_lint.index.model import ProjectIndex
@@ -35,8 +36,10 @@ def facts_for_bytes(data: bytes, path: str, root: str) -> Facts | None:
 _UNREADABLE = (SourceError, SyntaxError, ValueError, RecursionError, MemoryError)
 
 
-def _source_and_facts(data: bytes, path: str, root: str) -> tuple[SourceText | None, Facts | None]:
-    """:func:`facts_for_bytes`, with the decoded text (None when it cannot be decoded)."""
+def _source_and_facts(data: bytes, path: str, root: str,
+                      deferring: Collection[str] = ()) -> tuple[SourceText | None, Facts | None]:
+    """:func:`facts_for_bytes`, with the decoded text (None when it cannot be decoded); the
+    facts of the extractors in *deferring* left out."""
     try:
         source = decode_source(data)
     except _UNREADABLE:
@@ -46,7 +49,7 @@ def _source_and_facts(data: bytes, path: str, root: str) -> tuple[SourceText | N
     except _UNREADABLE:
         return source, None
     try:
-        return source, facts_for_tree(tree, path, root, source.text)
+        return source, facts_for_tree(tree, path, root, source.text, deferring)
     except RecursionError:
         return source, None
 
@@ -96,11 +99,39 @@ def facts_for_file(path: str, root: str) -> Facts | None:
     return facts_for_bytes(data, path, root) if len(data) <= MAX_FILE_BYTES else None
 
 
-def _facts_digest(facts: Facts | None) -> str:
-    return "" if facts is None else hashlib.blake2b(marshal.dumps(facts), digest_size=12).hexdigest()
+def _facts_digest(facts: Facts | None, content: str = "") -> str:
+    """What the findings cache's run fingerprint holds for a file: a digest of its facts, and
+    of its *content* (hash) too when some rule's facts were left out (:data:`DEFERRED`): a
+    run that extracts them later sees its fingerprint change with every edit they could see."""
+    if facts is None:
+        return ""
+    data = marshal.dumps(facts)
+    if DEFERRED in facts:
+        data += content.encode()
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
 Mapper = Callable[..., Iterable[Any]]
+
+
+def _may_define_models(absolute: str, root: str) -> bool:
+    """Is *absolute* where Django looks for an app's models: a ``models.py``, or a module of
+    a ``models`` package (below *root*)?"""
+    relative = absolute[len(root):] if absolute.startswith(root) else absolute
+    return os.path.basename(relative) == "models.py" or f"{os.sep}models{os.sep}" in relative
+
+
+def _tree_and_text(path: str) -> tuple[ast.Module, str] | None:
+    """The file at *path* parsed again, and its text (None: it cannot be read or parsed now)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            return None
+        text = decode_source(data).text
+        return parse_module(text, filename=path), text
+    except (OSError, *_UNREADABLE):
+        return None
 
 
 def _read_signed(absolute: str) -> tuple[list[int], bytes] | None:
@@ -129,13 +160,18 @@ def _read_signed(absolute: str) -> tuple[list[int], bytes] | None:
     return [status.st_mtime_ns, status.st_size], chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def scan_file(item: tuple[str, str, str | None]) -> tuple[list[int] | None, str, Facts | None, str | None] | None:
+#: What :func:`scan_file` is handed: (absolute path, project root, the cached content hash or
+#: None, the codes of the extractors to leave out).
+ScanItem = tuple[str, str, "str | None", tuple[str, ...]]
+
+
+def scan_file(item: ScanItem) -> tuple[list[int] | None, str, Facts | None, str | None] | None:
     """Read and parse one changed file (in a worker process under ``--jobs``).
 
     Returns (signature, content hash, facts, facts digest); the digest is None when the
     content equals the cached version, whose facts still hold.
     """
-    absolute, root, cached_hash = item
+    absolute, root, cached_hash, deferring = item
     read = _read_signed(absolute)
     if read is None:
         return None
@@ -145,10 +181,10 @@ def scan_file(item: tuple[str, str, str | None]) -> tuple[list[int] | None, str,
         return signature, digest, None, None
     if len(data) > MAX_FILE_BYTES:
         return signature, digest, None, _facts_digest(None)
-    source, facts = _source_and_facts(data, absolute, root)
+    source, facts = _source_and_facts(data, absolute, root, deferring)
     if facts is not None:
         _keep(absolute, signature, digest, source)  # type: ignore[arg-type]
-    return signature, digest, facts, _facts_digest(facts)
+    return signature, digest, facts, _facts_digest(facts, digest)
 
 
 class RootFacts:
@@ -161,6 +197,7 @@ class RootFacts:
 
     def __init__(self, root: str, settings: Settings, cache: Cache, mapper: Mapper = map) -> None:
         self.root = root
+        self.settings = settings
         self.cache = cache
         key = content_hash(root.encode())[:12]
         self.stats_name, self.facts_name = f"{INDEX_CACHE_NAME}-{key}", f"facts-{key}"
@@ -209,9 +246,9 @@ class RootFacts:
         self._facts: dict[str, Facts] | None = None
         self._unreadable: list[str] = []
 
-    def _scan_list(self, old_files: dict[str, list]) -> list[tuple[str, str, str | None]]:
+    def _scan_list(self, old_files: dict[str, list]) -> list[ScanItem]:
         """The files whose stat changed (to read); the others keep their cached entry."""
-        to_scan: list[tuple[str, str, str | None]] = []
+        to_scan: list[ScanItem] = []
         for path in self.discovered:
             if not isinstance(path, str):
                 continue
@@ -221,14 +258,18 @@ class RootFacts:
             if entry is not None and signature is not None and entry[0] == signature:
                 self.files[absolute] = entry
             else:
-                to_scan.append((absolute, self.root, entry[1] if entry is not None else None))
+                to_scan.append((absolute, self.root, entry[1] if entry is not None else None, ()))
         return to_scan
 
-    def _scan(self, to_scan: list[tuple[str, str, str | None]], mapper: Mapper, old_files: dict[str, list]) -> set[str]:
+    def _scan(self, to_scan: list[ScanItem], mapper: Mapper, old_files: dict[str, list]) -> set[str]:
         """Read the changed files (facts of those whose content changed); the paths scanned."""
         scanned_paths: set[str] = set()
         with remembering_packages():  # forked workers inherit it
-            scanned_files = list(zip((item[0] for item in to_scan), mapper(scan_file, to_scan)))
+            if old_files:
+                results = mapper(scan_file, to_scan)
+            else:
+                results = self._scan_models_first(to_scan, mapper)
+            scanned_files = list(zip((item[0] for item in to_scan), results))
         for absolute, scanned in scanned_files:
             scanned_paths.add(absolute)
             if scanned is None:
@@ -241,6 +282,65 @@ class RootFacts:
                 self.fresh[absolute] = facts
             self.files[absolute] = [signature, digest, facts_digest]
         return scanned_paths
+
+    def _scan_models_first(self, to_scan: list[ScanItem], mapper: Mapper) -> list:
+        """A cold scan: the models files first, with every extractor; then the others without
+        the extractors (see :class:`FactsExtractor`'s *needed*) that the index of the models
+        files does not need: a project with no reverse one-to-one relation in its models
+        files extracts no stale-cache facts. :meth:`complete` extracts those of the files
+        that left them out if the whole project's index needs them after all."""
+        from o2o_lint.rules import all_extractors
+
+        deferrable = [extractor for extractor in all_extractors() if extractor.needed is not None]
+        first = [position for position, item in enumerate(to_scan) if _may_define_models(item[0], self.root)]
+        if not deferrable or not first:
+            return mapper(scan_file, to_scan)
+        results: list = [None] * len(to_scan)
+        for position, scanned in zip(first, mapper(scan_file, [to_scan[position] for position in first])):
+            results[position] = scanned
+        models_facts = {to_scan[position][0]: results[position][2] for position in first
+                        if results[position] is not None and results[position][2] is not None}
+        partial = index_from_facts(models_facts, self.settings)
+        deferring = tuple(extractor.code for extractor in deferrable
+                          if not extractor.needed(partial))  # type: ignore[misc]
+        taken = set(first)
+        rest = [position for position in range(len(to_scan)) if position not in taken]
+        items = [(*to_scan[position][:3], deferring) for position in rest]
+        for position, scanned in zip(rest, mapper(scan_file, items)):
+            results[position] = scanned
+        return results
+
+    def complete(self, index: ProjectIndex) -> None:
+        """Extract the facts the scan left out of some files (:data:`DEFERRED`) that *index*
+        (the whole project's) needs, reading those files again; the facts are updated in
+        place (the index holds them) and stored."""
+        from o2o_lint.rules import all_extractors
+
+        facts = self.facts
+        pending = {path: found[DEFERRED] for path, found in facts.items() if found.get(DEFERRED)}
+        if not pending:
+            return
+        codes = {code for deferred in pending.values() for code in deferred}
+        needed = frozenset(extractor.code for extractor in all_extractors()
+                           if extractor.code in codes and extractor.needed is not None and extractor.needed(index))
+        if not needed:
+            return
+        for path, deferred in pending.items():
+            if needed.isdisjoint(deferred):
+                continue
+            read = _tree_and_text(path)
+            if read is None:  # unreadable since the scan: no facts of these rules for it
+                found = facts[path]
+                for code in needed.intersection(deferred):
+                    found["rules"][code] = None
+                left = [code for code in deferred if code not in needed]
+                if left:
+                    found[DEFERRED] = left
+                else:
+                    del found[DEFERRED]
+                continue
+            complete_facts(facts[path], read[0], read[1], needed)
+        self.cache.store(self.facts_name, {"version": self.version, "facts": {p: facts.get(p) for p in self.files}})
 
     def _settings_directories(self) -> list[str]:
         """The DIRS of the settings modules (:data:`template_dirs`) inside this root (the
@@ -384,6 +484,12 @@ class ProjectFacts:
         """Files under the roots whose facts are missing: unreadable or unparsable."""
         return [path for root in self.roots for path in root.unreadable]
 
+    def complete(self, index: ProjectIndex) -> None:
+        """The facts the scan left out that the project's *index* needs, extracted in place
+        (see :meth:`RootFacts.complete`): call it before any rule reads a file's facts."""
+        for root in self.roots:
+            root.complete(index)
+
 
 def collect_project_facts(roots: Iterable[str], settings: Settings) -> dict[str, Facts]:
     return ProjectFacts(roots, settings).facts
@@ -404,4 +510,6 @@ def index_from_facts(facts_by_path: dict[str, Facts], settings: Settings, unread
 
 def build_index(roots: Iterable[str], settings: Settings) -> ProjectIndex:
     facts = ProjectFacts(roots, settings)
-    return index_from_facts(facts.facts, settings, facts.unreadable, facts.templates)
+    index = index_from_facts(facts.facts, settings, facts.unreadable, facts.templates)
+    facts.complete(index)
+    return index

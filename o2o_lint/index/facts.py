@@ -11,16 +11,19 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from o2o_lint.astutil import child_nodes, dotted_name, resolve_relative, walk_near
 from o2o_lint.django_api import RELATION_KEYWORDS
 from o2o_lint.sourcefile import line_numbers
 
+if TYPE_CHECKING:
+    from o2o_lint.index.model import ProjectIndex
+
 #: The layout of the index's own facts; :func:`facts_version` adds the rules' extractors.
-FACTS_VERSION = 21  # 21: a factory's Meta.strategy; stale-cache facts: exits, no-op moves, rebinding calls, rolled-back durable blocks; 20: the stale-cache rule: no write for an unawaited async call, a using() chain, a get_or_create whose defaults set the looked-up field, a manager class several models use; 19: a rule's facts: reads on the peers of a `fetch_mode(FETCH_PEERS)` loop; 18: swapper targets (``get_model_name``), ``Meta.swappable``, ``set_app_prefix`` calls, names bound to ``get_model_name``; 17: whether TEMPLATES DIRS were all read (``template_dirs_resolved``), lists of DIRS, ``.joinpath``; 16: settings-driven relation targets (``settings.X_MODEL``, ``getattr(settings, ...)``); 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
+FACTS_VERSION = 22  # 22: a rule's facts may be deferred (``deferred``); 21: a factory's Meta.strategy; stale-cache facts: exits, no-op moves, rebinding calls, rolled-back durable blocks; 20: the stale-cache rule: no write for an unawaited async call, a using() chain, a get_or_create whose defaults set the looked-up field, a manager class several models use; 19: a rule's facts: reads on the peers of a `fetch_mode(FETCH_PEERS)` loop; 18: swapper targets (``get_model_name``), ``Meta.swappable``, ``set_app_prefix`` calls, names bound to ``get_model_name``; 17: whether TEMPLATES DIRS were all read (``template_dirs_resolved``), lists of DIRS, ``.joinpath``; 16: settings-driven relation targets (``settings.X_MODEL``, ``getattr(settings, ...)``); 15: template directories named in TEMPLATES[...]["DIRS"]; 14: Meta.model (ModelForm, factory classes), GenericForeignKey attributes; 13: module constants, relation keywords by name or ``**``
 
 Facts = dict[str, Any]
 
@@ -29,11 +32,19 @@ class FactsExtractor(NamedTuple):
     """A rule's own per-file facts: ``extract(tree, text)`` on the stdlib ``ast``, returning
     plain data (what ``marshal`` stores), kept under ``facts["rules"][code]``. *text* is
     None when the caller has no text (a text screen must then let the file through).
-    Bump *version* whenever what ``extract`` returns changes: it is part of the cache key."""
+    Bump *version* whenever what ``extract`` returns changes: it is part of the cache key.
+
+    *needed*, when given, says whether the rule can read these facts at all in a project
+    (``needed(index)``; an index's answer never changes). A cold scan of many files then
+    extracts them only once the models files, read first, need them; a file scanned without
+    them lists the code under ``facts["deferred"]``, and :meth:`ProjectFacts.complete
+    <o2o_lint.index.build.ProjectFacts.complete>` extracts them (reading the file again)
+    when the whole project's index needs them, before any rule reads them."""
 
     code: str
     version: int
     extract: Callable[[ast.Module, "str | None"], Any]
+    needed: "Callable[[ProjectIndex], bool] | None" = None
 
 
 _VERSION: str | None = None
@@ -47,6 +58,11 @@ def facts_version() -> str:
 
         _VERSION = ";".join([str(FACTS_VERSION), *(f"{e.code}={e.version}" for e in all_extractors())])
     return _VERSION
+
+
+#: The key of a file's facts listing the codes whose facts the scan left out (see
+#: :class:`FactsExtractor`'s *needed*); absent when none was.
+DEFERRED = "deferred"
 
 
 def rule_facts(facts: Facts, code: str) -> Any:
@@ -662,7 +678,10 @@ def _join(directory: RelativeDirectory | None, parts: list[ast.expr]) -> Relativ
     return (directory[0], tuple(names))
 
 
-def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | None = None) -> Facts:
+def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | None = None,
+                  deferring: Collection[str] = ()) -> Facts:
+    """A file's facts; the extractors whose code is in *deferring* are left out (and listed
+    under :data:`DEFERRED`)."""
     imports: dict[str, str] = {}
     star_imports: list[str] = []
     classes: list[Facts] = []
@@ -689,7 +708,7 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
                     settings[target.id] = value
     from o2o_lint.rules import all_extractors
 
-    return {
+    facts = {
         "version": facts_version(),
         "module": module,
         "is_package": is_package,
@@ -707,8 +726,13 @@ def extract_facts(tree: ast.Module, module: str, is_package: bool, text: str | N
         # swapper: set_app_prefix() calls, names bound to get_model_name()
         "swapper_prefixes": _swapper_prefixes(tree, text),
         "swapper_names": _swapper_names(tree, text),
-        "rules": {extractor.code: extractor.extract(tree, text) for extractor in all_extractors()},
+        "rules": {extractor.code: extractor.extract(tree, text) for extractor in all_extractors()
+                  if extractor.code not in deferring},
     }
+    deferred = [extractor.code for extractor in all_extractors() if extractor.code in deferring]
+    if deferred:
+        facts[DEFERRED] = deferred
+    return facts
 
 
 #: The statements :func:`_collect_imports` looks into.
@@ -749,6 +773,24 @@ def _looks_like_migration(classes: list[Facts]) -> bool:
     return any(c["name"] == "Migration" and any(b.endswith("Migration") for b in c["bases"]) for c in classes)
 
 
-def facts_for_tree(tree: ast.Module, path: str, root: str, text: str | None = None) -> Facts:
+def facts_for_tree(tree: ast.Module, path: str, root: str, text: str | None = None,
+                   deferring: Collection[str] = ()) -> Facts:
     module = module_name_for(path, root)
-    return extract_facts(tree, module, os.path.basename(path) == "__init__.py", text)
+    return extract_facts(tree, module, os.path.basename(path) == "__init__.py", text, deferring)
+
+
+def complete_facts(facts: Facts, tree: ast.Module, text: str | None, codes: Collection[str]) -> None:
+    """Extract the deferred facts of *codes* into *facts* (in place), from the file's tree."""
+    from o2o_lint.rules import all_extractors
+
+    deferred = facts.get(DEFERRED)
+    if not deferred:
+        return
+    for extractor in all_extractors():
+        if extractor.code in codes and extractor.code in deferred:
+            facts["rules"][extractor.code] = extractor.extract(tree, text)
+    left = [code for code in deferred if code not in codes]
+    if left:
+        facts[DEFERRED] = left
+    else:
+        del facts[DEFERRED]

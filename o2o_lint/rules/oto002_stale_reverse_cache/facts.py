@@ -28,7 +28,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from o2o_lint.astutil import child_nodes
 from o2o_lint.astutil import dotted_name as _dotted
@@ -52,6 +52,9 @@ from o2o_lint.django_api import (
 )
 from o2o_lint.index.facts import FactsExtractor
 from o2o_lint.sourcefile import COMMENT_PATTERN, EXPRESSION_GAP, line_numbers
+
+if TYPE_CHECKING:
+    from o2o_lint.index.model import ProjectIndex
 
 Event = dict[str, Any]
 
@@ -2354,5 +2357,13 @@ def _pytest_fixtures(tree: ast.Module, text: str | None) -> dict[str, Any] | Non
     return {"fixtures": fixtures, "factories": factories, "tests": tests, "shadowed": shadowed}
 
 
+def _needed(index: ProjectIndex) -> bool:
+    """Whether the project has a reverse one-to-one accessor: without one no file can hold a
+    finding (:meth:`StaleWrites.screen <.summaries.StaleWrites.screen>`), and nothing reads these facts."""
+    from o2o_lint.rules.oto002_stale_reverse_cache.summaries import StaleWrites
+
+    return bool(index.view(StaleWrites).accessors)
+
+
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=11, extract=function_writes)
+EXTRACTOR = FactsExtractor(code="OTO002", version=11, extract=function_writes, needed=_needed)
