@@ -179,6 +179,15 @@ RECORDS = [
             def extra(self, create, extracted):
                 Profile.objects.create(owner_id=self.pk)
         """, ("ProfileFactory.extra", "writes")),
+    ("a write with a space after the dot", """
+        def f(owner):
+            owner.profile. delete()
+        """, ("f", "writes")),
+    ("a write whose dot ends the line before, a comment after it", """
+        def f(owner):
+            (owner.profile.  # the cached row
+                delete())
+        """, ("f", "writes")),
     ("a spelling beyond ASCII (NFKC)", """
         def f(owner):
             if not ｈasattr(owner, "profile"):
@@ -550,3 +559,12 @@ def test_an_update_may_pass_a_keyword(call: str, may: bool) -> None:
     keywords = [k for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 for k in node.keywords if k.arg]
     assert may or not keywords  # never False for a call passing one
+
+
+@pytest.mark.parametrize("spacing", [" ", "  ", "\t", " \\\n    "], ids=["space", "two-spaces", "tab", "continuation"])
+def test_a_test_is_found_however_its_def_is_spaced(spacing: str) -> None:
+    source = f"def{spacing}test_profile(owner, profile_factory):\n    profile_factory(owner_id=owner.pk)\n"
+    tree = ast.parse(source)
+    found = oto002_facts._pytest_fixtures(tree, source)
+    assert found is not None and found["tests"] == [[1, source.count("\n"), ["owner", "profile_factory"]]]
+    assert found == oto002_facts._pytest_fixtures(tree, None)  # the tree alone finds the same

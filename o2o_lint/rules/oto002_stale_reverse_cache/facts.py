@@ -1455,7 +1455,10 @@ def _interesting_lines(tree: ast.Module) -> list[int]:
 #: patterns without a leading ``\\b`` let the regex engine skip ahead on literal prefixes.
 _READ_WORDS = re.compile(r"hasattr|getattr|DoesNotExist|AttributeError|select_related|prefetch_related")
 _WRITE_VERBS = r"(?:save|save_base|delete|update|create|get_or_create|update_or_create|bulk_create|bulk_update)\b"
-_WRITE_WORDS = re.compile(rf"\.a?{_WRITE_VERBS}|Factory\(|_factory\(|\.make\(")
+#: ``x. delete()``, ``(x.\n delete())``: what the tokenizer lets stand between the dot and the
+#: method (the word is then none of :data:`_WORD_KINDS`: the function is always walked).
+_SPACED_WRITE = rf"\.(?=[\s\\#]){EXPRESSION_GAP}(?:a?{_WRITE_VERBS}|make\()"
+_WRITE_WORDS = re.compile(rf"\.a?{_WRITE_VERBS}|Factory\(|_factory\(|\.make\(|{_SPACED_WRITE}")
 
 
 def _candidate_lines(text: str) -> list[int]:
@@ -1517,7 +1520,7 @@ _RECEIVER_NAME = re.compile(r"(?<!\w)(\w+)(?=" + _GAP + r"\." + _GAP + r"\w+(?!\
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the tokenizer (and :func:`line_numbers`) counts lines
 #: The words of :data:`_SCREEN_WORDS` that start with a dot, in its order: one scan that the regex
 #: engine skips through from dot to dot (the whole alternation tries most letters of the text).
-_DOT_WORDS = re.compile(rf"\.(?:a?{_WRITE_VERBS}|make\()")
+_DOT_WORDS = re.compile(rf"\.(?:a?{_WRITE_VERBS}|make\(|(?=[\s\\#]){EXPRESSION_GAP}(?:a?{_WRITE_VERBS}|make\())")
 #: The other words of :data:`_SCREEN_WORDS`, each found by ``str.find`` of a part it shares with
 #: the others: (part, [(what stands before the part, the word)]).
 _LITERAL_WORDS = (
@@ -2300,6 +2303,10 @@ def _may_be_pytest(statement: ast.stmt) -> bool:
     return kind is ast.Expr and _registered(statement.value) is not None  # type: ignore[attr-defined]
 
 
+#: ``def test...``, as the tokenizer reads it (``def  test_x``, ``def\ttest_x``).
+_DEF_TEST = re.compile(r"\bdef(?:\s|\\)+test")
+
+
 def _pytest_fixtures(tree: ast.Module, text: str | None) -> dict[str, Any] | None:
     """pytest's view of a module (a test module or a ``conftest.py``), from its top level:
 
@@ -2314,7 +2321,8 @@ def _pytest_fixtures(tree: ast.Module, text: str | None) -> dict[str, Any] | Non
     """
     if not any(_may_be_pytest(statement) for statement in tree.body):
         return None  # nothing below could be found: no need to read the text
-    if text is not None and "fixture" not in text and "register" not in text and "def test" not in text:
+    if text is not None and text.isascii() and "fixture" not in text and "register" not in text \
+            and _DEF_TEST.search(text) is None:
         return None
     fixtures: dict[str, str] = {}
     factories: dict[str, str] = {}
@@ -2366,4 +2374,4 @@ def _needed(index: ProjectIndex) -> bool:
 
 
 #: OTO002's per-file facts, stored under ``facts["rules"]["OTO002"]``.
-EXTRACTOR = FactsExtractor(code="OTO002", version=11, extract=function_writes, needed=_needed)
+EXTRACTOR = FactsExtractor(code="OTO002", version=12, extract=function_writes, needed=_needed)
