@@ -144,3 +144,16 @@ def test_a_one_to_one_added_after_a_cold_scan_completes_the_cached_facts(tmp_pat
     assert _findings(root, "--cache-dir", str(cache), "--select", "OTO002") == EXPECTED
     assert _findings(root, "--cache-dir", str(cache), "--select", "OTO002") == EXPECTED
     assert _findings(root, "--no-cache", "--select", "OTO002") == EXPECTED
+
+
+def test_a_file_that_no_longer_parses_when_completed_gets_no_facts_of_the_rule(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    settings = Settings(use_cache=False)
+    project_facts = ProjectFacts([str(root)], settings)
+    facts = project_facts.facts
+    services, views = str(root / "shop" / "services.py"), str(root / "shop" / "views.py")
+    assert facts[services][DEFERRED] == facts[views][DEFERRED] == ["OTO002"]
+    (root / "shop" / "services.py").write_text("def broken(:\n")  # edited between the scan and the completion
+    project_facts.complete(index_from_facts(facts, settings))
+    assert DEFERRED not in facts[services] and rule_facts(facts[services], "OTO002") is None
+    assert DEFERRED not in facts[views] and rule_facts(facts[views], "OTO002")  # login's read and call

@@ -328,18 +328,8 @@ class RootFacts:
         for path, deferred in pending.items():
             if needed.isdisjoint(deferred):
                 continue
-            read = _tree_and_text(path)
-            if read is None:  # unreadable since the scan: no facts of these rules for it
-                found = facts[path]
-                for code in needed.intersection(deferred):
-                    found["rules"][code] = None
-                left = [code for code in deferred if code not in needed]
-                if left:
-                    found[DEFERRED] = left
-                else:
-                    del found[DEFERRED]
-                continue
-            complete_facts(facts[path], read[0], read[1], needed)
+            tree, text = _tree_and_text(path) or (None, None)
+            complete_facts(facts[path], tree, text, needed)
         self.cache.store(self.facts_name, {"version": self.version, "facts": {p: facts.get(p) for p in self.files}})
 
     def _settings_directories(self) -> list[str]:

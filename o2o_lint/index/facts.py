@@ -35,11 +35,12 @@ class FactsExtractor(NamedTuple):
     Bump *version* whenever what ``extract`` returns changes: it is part of the cache key.
 
     *needed*, when given, says whether the rule can read these facts at all in a project
-    (``needed(index)``; an index's answer never changes). A cold scan of many files then
-    extracts them only once the models files, read first, need them; a file scanned without
-    them lists the code under ``facts["deferred"]``, and :meth:`ProjectFacts.complete
-    <o2o_lint.index.build.ProjectFacts.complete>` extracts them (reading the file again)
-    when the whole project's index needs them, before any rule reads them."""
+    (``needed(index)``; an index's answer never changes). A cold scan then extracts them from
+    the files other than the models files (read first) only when the models files' index
+    needs them; a file scanned without them lists the code under ``facts["deferred"]``, and
+    :meth:`ProjectFacts.complete <o2o_lint.index.build.ProjectFacts.complete>` extracts them
+    (reading the file again) when the whole project's index needs them, before any rule
+    reads them."""
 
     code: str
     version: int
@@ -779,8 +780,9 @@ def facts_for_tree(tree: ast.Module, path: str, root: str, text: str | None = No
     return extract_facts(tree, module, os.path.basename(path) == "__init__.py", text, deferring)
 
 
-def complete_facts(facts: Facts, tree: ast.Module, text: str | None, codes: Collection[str]) -> None:
-    """Extract the deferred facts of *codes* into *facts* (in place), from the file's tree."""
+def complete_facts(facts: Facts, tree: ast.Module | None, text: str | None, codes: Collection[str]) -> None:
+    """Extract the deferred facts of *codes* into *facts* (in place), from the file's tree
+    (None: the file can no longer be read or parsed, the rules get no facts of it)."""
     from o2o_lint.rules import all_extractors
 
     deferred = facts.get(DEFERRED)
@@ -788,7 +790,7 @@ def complete_facts(facts: Facts, tree: ast.Module, text: str | None, codes: Coll
         return
     for extractor in all_extractors():
         if extractor.code in codes and extractor.code in deferred:
-            facts["rules"][extractor.code] = extractor.extract(tree, text)
+            facts["rules"][extractor.code] = None if tree is None else extractor.extract(tree, text)
     left = [code for code in deferred if code not in codes]
     if left:
         facts[DEFERRED] = left

@@ -1520,7 +1520,7 @@ _RECEIVER_NAME = re.compile(r"(?<!\w)(\w+)(?=" + _GAP + r"\." + _GAP + r"\w+(?!\
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the tokenizer (and :func:`line_numbers`) counts lines
 #: The words of :data:`_SCREEN_WORDS` that start with a dot, in its order: one scan that the regex
 #: engine skips through from dot to dot (the whole alternation tries most letters of the text).
-_DOT_WORDS = re.compile(rf"\.(?:a?{_WRITE_VERBS}|make\(|(?=[\s\\#]){EXPRESSION_GAP}(?:a?{_WRITE_VERBS}|make\())")
+_DOT_WORDS = re.compile(rf"\.(?:a?{_WRITE_VERBS}|make\()|{_SPACED_WRITE}")
 #: The other words of :data:`_SCREEN_WORDS`, each found by ``str.find`` of a part it shares with
 #: the others: (part, [(what stands before the part, the word)]).
 _LITERAL_WORDS = (
