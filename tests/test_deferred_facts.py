@@ -20,6 +20,7 @@ from o2o_lint.config import Settings
 from o2o_lint.index.build import ProjectFacts, _may_define_models, facts_for_file, index_from_facts
 from o2o_lint.index.facts import DEFERRED, rule_facts
 from tests.helpers import run_cli, write_project
+from tests.rules.test_oto002_index import SERVICES, VIEWS  # services import Profile through shop.models
 
 #: Owner and Profile live outside the models files: the models files' index has no relation.
 PROFILES = """\
@@ -35,22 +36,6 @@ class Profile(models.Model):
 """
 MODELS = """\
 from shop.profiles import Owner, Profile
-"""
-SERVICES = """\
-from shop.profiles import Profile
-
-
-def ensure_profile(owner):
-    Profile.objects.get_or_create(owner_id=owner.pk)
-"""
-VIEWS = """\
-from shop.services import ensure_profile
-
-
-def login(owner):
-    if not hasattr(owner, "profile"):
-        ensure_profile(owner)
-    return owner.profile
 """
 
 
