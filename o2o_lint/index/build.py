@@ -36,17 +36,24 @@ def facts_for_bytes(data: bytes, path: str, root: str) -> Facts | None:
 _UNREADABLE = (SourceError, SyntaxError, ValueError, RecursionError, MemoryError)
 
 
-def _source_and_facts(data: bytes, path: str, root: str,
-                      deferring: Collection[str] = ()) -> tuple[SourceText | None, Facts | None]:
-    """:func:`facts_for_bytes`, with the decoded text (None when it cannot be decoded); the
-    facts of the extractors in *deferring* left out."""
+def _source_and_tree(data: bytes, path: str) -> tuple[SourceText | None, ast.Module | None]:
+    """*data* decoded (None when it cannot be) and parsed (None when it does not parse)."""
     try:
         source = decode_source(data)
     except _UNREADABLE:
         return None, None
     try:
-        tree = parse_module(source.text, filename=path)
+        return source, parse_module(source.text, filename=path)
     except _UNREADABLE:
+        return source, None
+
+
+def _source_and_facts(data: bytes, path: str, root: str,
+                      deferring: Collection[str] = ()) -> tuple[SourceText | None, Facts | None]:
+    """:func:`facts_for_bytes`, with the decoded text (None when it cannot be decoded); the
+    facts of the extractors in *deferring* left out."""
+    source, tree = _source_and_tree(data, path)
+    if source is None or tree is None:
         return source, None
     try:
         return source, facts_for_tree(tree, path, root, source.text, deferring)
@@ -88,15 +95,22 @@ def _keep(absolute: str, signature: list[int] | None, digest: str, source: Sourc
     keeping[2] -= len(source.text)
 
 
-def facts_for_file(path: str, root: str) -> Facts | None:
-    """Facts for the file at *path* as it is on disk; None when it cannot be read, is too
-    large (as :func:`scan_file` treats it) or does not parse."""
+def _read_limited(path: str) -> bytes | None:
+    """The bytes of the file at *path*; None when it cannot be read or is too large (as
+    :func:`scan_file` treats it)."""
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError:
         return None
-    return facts_for_bytes(data, path, root) if len(data) <= MAX_FILE_BYTES else None
+    return data if len(data) <= MAX_FILE_BYTES else None
+
+
+def facts_for_file(path: str, root: str) -> Facts | None:
+    """Facts for the file at *path* as it is on disk; None when it cannot be read, is too
+    large (as :func:`scan_file` treats it) or does not parse."""
+    data = _read_limited(path)
+    return facts_for_bytes(data, path, root) if data is not None else None
 
 
 def _facts_digest(facts: Facts | None, content: str = "") -> str:
@@ -119,19 +133,6 @@ def _may_define_models(absolute: str, root: str) -> bool:
     a ``models`` package (below *root*)?"""
     relative = absolute[len(root):] if absolute.startswith(root) else absolute
     return os.path.basename(relative) == "models.py" or f"{os.sep}models{os.sep}" in relative
-
-
-def _tree_and_text(path: str) -> tuple[ast.Module, str] | None:
-    """The file at *path* parsed again, and its text (None: it cannot be read or parsed now)."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            return None
-        text = decode_source(data).text
-        return parse_module(text, filename=path), text
-    except (OSError, *_UNREADABLE):
-        return None
 
 
 def _read_signed(absolute: str) -> tuple[list[int], bytes] | None:
@@ -328,8 +329,9 @@ class RootFacts:
         for path, deferred in pending.items():
             if needed.isdisjoint(deferred):
                 continue
-            tree, text = _tree_and_text(path) or (None, None)
-            complete_facts(facts[path], tree, text, needed)
+            data = _read_limited(path)  # read again, as facts_for_file reads
+            source, tree = _source_and_tree(data, path) if data is not None else (None, None)
+            complete_facts(facts[path], tree, source.text if source is not None else None, needed)
         self.cache.store(self.facts_name, {"version": self.version, "facts": {p: facts.get(p) for p in self.files}})
 
     def _settings_directories(self) -> list[str]:
