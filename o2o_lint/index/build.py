@@ -287,9 +287,8 @@ class RootFacts:
     def _scan_models_first(self, to_scan: list[ScanItem], mapper: Mapper) -> list:
         """A cold scan: the models files first, with every extractor; then the others without
         the extractors (see :class:`FactsExtractor`'s *needed*) that the index of the models
-        files does not need: a project with no reverse one-to-one relation in its models
-        files extracts no stale-cache facts. :meth:`complete` extracts those of the files
-        that left them out if the whole project's index needs them after all."""
+        files does not need. :meth:`complete` extracts those of the files that left them out
+        if the whole project's index needs them after all."""
         from o2o_lint.rules import all_extractors
 
         deferrable = [extractor for extractor in all_extractors() if extractor.needed is not None]
